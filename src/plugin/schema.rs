@@ -1,0 +1,160 @@
+//! Schemas as the resources declare them: blocks, attributes and nested
+//! blocks, in plain Rust types. The gRPC layer converts them to `tfplugin5`.
+
+use super::value::{Type, Value};
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Schema {
+    pub version: i64,
+    pub block: Block,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Block {
+    pub description: String,
+    pub attributes: Vec<Attribute>,
+    pub blocks: Vec<NestedBlock>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Attribute {
+    pub name: String,
+    pub ty: Type,
+    pub description: String,
+    pub required: bool,
+    pub optional: bool,
+    pub computed: bool,
+    pub sensitive: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Nesting {
+    Single,
+    List,
+    Set,
+    Map,
+    Group,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct NestedBlock {
+    pub type_name: String,
+    pub block: Block,
+    pub nesting: Nesting,
+    pub min_items: i64,
+    pub max_items: i64,
+}
+
+impl Attribute {
+    fn new(name: &str, ty: Type, description: &str) -> Attribute {
+        Attribute {
+            name: name.to_string(),
+            ty,
+            description: description.to_string(),
+            required: false,
+            optional: false,
+            computed: false,
+            sensitive: false,
+        }
+    }
+    pub fn required(name: &str, ty: Type, description: &str) -> Attribute {
+        Attribute {
+            required: true,
+            ..Attribute::new(name, ty, description)
+        }
+    }
+    pub fn optional(name: &str, ty: Type, description: &str) -> Attribute {
+        Attribute {
+            optional: true,
+            ..Attribute::new(name, ty, description)
+        }
+    }
+    pub fn computed(name: &str, ty: Type, description: &str) -> Attribute {
+        Attribute {
+            computed: true,
+            ..Attribute::new(name, ty, description)
+        }
+    }
+    /// Optional, and computed by the provider when not set.
+    pub fn optional_computed(name: &str, ty: Type, description: &str) -> Attribute {
+        Attribute {
+            optional: true,
+            computed: true,
+            ..Attribute::new(name, ty, description)
+        }
+    }
+    pub fn sensitive(mut self) -> Attribute {
+        self.sensitive = true;
+        self
+    }
+}
+
+impl Block {
+    /// The cty object type of values that conform to this block.
+    pub fn value_type(&self) -> Type {
+        let mut attrs: std::collections::BTreeMap<String, Type> = self
+            .attributes
+            .iter()
+            .map(|a| (a.name.clone(), a.ty.clone()))
+            .collect();
+        for b in &self.blocks {
+            let inner = b.block.value_type();
+            let ty = match b.nesting {
+                Nesting::Single | Nesting::Group => inner,
+                Nesting::List => Type::list(inner),
+                Nesting::Set => Type::set(inner),
+                Nesting::Map => Type::map(inner),
+            };
+            attrs.insert(b.type_name.clone(), ty);
+        }
+        Type::Object(attrs)
+    }
+
+    /// An object value of this block's type with every attribute null (the
+    /// shape Terraform expects for a fresh, empty object).
+    pub fn null_object(&self) -> Value {
+        let mut v = std::collections::BTreeMap::new();
+        for a in &self.attributes {
+            v.insert(a.name.clone(), Value::Null);
+        }
+        for b in &self.blocks {
+            let empty = match b.nesting {
+                Nesting::Single | Nesting::Group => Value::Null,
+                Nesting::List => Value::List(vec![]),
+                Nesting::Set => Value::Set(vec![]),
+                Nesting::Map => Value::Map(Default::default()),
+            };
+            v.insert(b.type_name.clone(), empty);
+        }
+        Value::Object(v)
+    }
+
+    pub fn attribute(&self, name: &str) -> Option<&Attribute> {
+        self.attributes.iter().find(|a| a.name == name)
+    }
+}
+
+/// The `timeouts` block every waiting resource carries: a single nested block
+/// of optional duration strings (`"30s"`, `"10m"`, `"1h"`).
+pub fn timeouts_block(names: &[&str]) -> NestedBlock {
+    NestedBlock {
+        type_name: "timeouts".to_string(),
+        block: Block {
+            description: String::new(),
+            attributes: names
+                .iter()
+                .map(|n| {
+                    Attribute::optional(
+                        n,
+                        Type::String,
+                        &format!("How long to wait for {n}, e.g. \"30m\"."),
+                    )
+                })
+                .collect(),
+            blocks: vec![],
+        },
+        nesting: Nesting::Single,
+        min_items: 0,
+        max_items: 0,
+    }
+}
