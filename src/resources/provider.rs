@@ -1,0 +1,89 @@
+//! The `cph` provider: its block, its configuration, and the shared client
+//! every resource and data source uses once Terraform has configured it.
+
+use std::sync::{Arc, RwLock};
+
+use async_trait::async_trait;
+
+use super::{provider_config, schemas};
+use crate::cph::Client;
+use crate::plugin::{
+    CallContext, DataSource, Diagnostic, Diagnostics, Provider, Resource, Schema, Value,
+};
+
+/// What the resources share: the client, set by `ConfigureProvider`.
+#[derive(Default)]
+pub struct Shared {
+    client: RwLock<Option<Client>>,
+}
+
+impl Shared {
+    /// The configured client, or an error diagnostic if Terraform has not
+    /// configured the provider (which it always does before resource calls).
+    pub fn client(&self) -> Result<Client, Diagnostics> {
+        let guard = self.client.read().unwrap_or_else(|p| p.into_inner());
+        guard.clone().ok_or_else(|| {
+            Diagnostic::error(
+                "Provider not configured",
+                "The cph provider was used before it was configured.",
+            )
+            .into()
+        })
+    }
+
+    fn set_client(&self, client: Client) {
+        *self.client.write().unwrap_or_else(|p| p.into_inner()) = Some(client);
+    }
+}
+
+pub struct CphProvider {
+    shared: Arc<Shared>,
+}
+
+impl CphProvider {
+    pub fn new() -> CphProvider {
+        CphProvider {
+            shared: Arc::new(Shared::default()),
+        }
+    }
+}
+
+impl Default for CphProvider {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+#[async_trait]
+impl Provider for CphProvider {
+    fn schema(&self) -> Schema {
+        schemas::provider()
+    }
+
+    fn validate(&self, config: &Value) -> Diagnostics {
+        provider_config::validate(config)
+    }
+
+    async fn configure(&self, _ctx: &CallContext, config: Value) -> Diagnostics {
+        let env = |name: &str| std::env::var(name).ok();
+        let cfg = match provider_config::resolve(&config, &env) {
+            Ok(cfg) => cfg,
+            Err(diags) => return diags,
+        };
+        match Client::new(cfg) {
+            Ok(client) => {
+                self.shared.set_client(client);
+                Diagnostics::new()
+            }
+            Err(e) => Diagnostic::error("Invalid provider configuration", e.to_string()).into(),
+        }
+    }
+
+    fn resources(&self) -> Vec<Arc<dyn Resource>> {
+        super::all_resources(&self.shared)
+    }
+
+    fn data_sources(&self) -> Vec<Arc<dyn DataSource>> {
+        super::all_data_sources(&self.shared)
+    }
+}
