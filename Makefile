@@ -1,0 +1,60 @@
+# terraform-provider-cph: the two commands of the quick start are `make demo`
+# and `make test`. Test tools (Terraform 1.0.3, the Huawei Cloud Python SDK)
+# are installed into .tools/ (git-ignored) by scripts/install-tools.sh.
+
+SHELL := /bin/bash
+TOOLS := $(CURDIR)/.tools
+PYTHON := $(TOOLS)/venv/bin/python
+CARGO ?= cargo
+
+# Acceptance tests find terraform, the provider and the emulator through these.
+export TF_ACC_TERRAFORM_PATH ?= $(TOOLS)/bin/terraform
+export CPH_EMULATOR_BIN ?= $(CURDIR)/target/debug/cph-emulator
+export CPH_TEST_PYTHON ?= $(PYTHON)
+
+.PHONY: all build tools test test-rust test-contract demo release bench fuzz fmt lint clean
+
+all: build
+
+tools:
+	@scripts/install-tools.sh
+
+build:
+	$(CARGO) build --workspace --all-targets
+
+## make test: installs the test tools, builds, and runs every test. Acceptance
+## tests with the real terraform run when TF_ACC=1 (CI sets it).
+test: tools build test-rust test-contract
+
+test-rust:
+	$(CARGO) test --workspace --no-fail-fast
+
+test-contract:
+	$(PYTHON) -m pytest emulator/contract -q
+
+## make demo: release build, a local emulator, terraform through the quick start.
+demo: tools
+	@scripts/demo.sh
+
+## make release: zips, SHA256SUMS, registry manifest and a filesystem mirror in dist/.
+release:
+	@scripts/release.sh
+
+## make bench: criterion benchmarks and the fleet-scale script.
+bench: tools
+	$(CARGO) bench --bench hot_paths
+	@scripts/scale.sh
+
+fuzz:
+	@scripts/fuzz.sh
+
+fmt:
+	$(CARGO) fmt --all
+
+lint:
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+clean:
+	$(CARGO) clean
+	rm -rf dist
