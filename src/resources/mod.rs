@@ -5,10 +5,16 @@ use std::sync::Arc;
 
 use crate::plugin::{DataSource, Provider, Resource};
 
+pub mod common;
+pub mod data_phones;
+pub mod data_server;
+pub mod phone_cache;
+pub mod phone_route;
 pub mod provider;
 pub mod provider_config;
+pub mod routing;
 pub mod schemas;
-mod stub;
+pub mod server_flavor;
 
 pub use provider::{CphProvider, Shared};
 
@@ -19,30 +25,14 @@ pub fn provider() -> Arc<dyn Provider> {
 
 fn all_resources(shared: &Arc<Shared>) -> Vec<Arc<dyn Resource>> {
     vec![
-        Arc::new(stub::StubResource {
-            name: "cph_server_flavor",
-            schema: schemas::server_flavor,
-            _shared: shared.clone(),
-        }),
-        Arc::new(stub::StubResource {
-            name: "cph_phone_route",
-            schema: schemas::phone_route,
-            _shared: shared.clone(),
-        }),
+        Arc::new(server_flavor::ServerFlavor::new(shared.clone())),
+        Arc::new(phone_route::PhoneRoute::new(shared.clone())),
     ]
 }
 
 fn all_data_sources(shared: &Arc<Shared>) -> Vec<Arc<dyn DataSource>> {
     vec![
-        Arc::new(stub::StubData {
-            name: "cph_server",
-            schema: schemas::server_data,
-            _shared: shared.clone(),
-        }),
-        Arc::new(stub::StubData {
-            name: "cph_phones",
-            schema: schemas::phones_data,
-            _shared: shared.clone(),
-        }),
+        Arc::new(data_server::ServerData::new(shared.clone())),
+        Arc::new(data_phones::PhonesData::new(shared.clone())),
     ]
 }

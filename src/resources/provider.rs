@@ -5,8 +5,12 @@ use std::sync::{Arc, RwLock};
 
 use async_trait::async_trait;
 
-use super::{provider_config, schemas};
-use crate::cph::Client;
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::phone_cache::PhoneListingCache;
+use super::{provider_config, routing, schemas};
+use crate::cph::models::Phone;
+use crate::cph::{self, Client};
 use crate::plugin::{
     CallContext, DataSource, Diagnostic, Diagnostics, Provider, Resource, Schema, Value,
 };
@@ -15,6 +19,7 @@ use crate::plugin::{
 #[derive(Default)]
 pub struct Shared {
     client: RwLock<Option<Client>>,
+    phones: PhoneListingCache,
 }
 
 impl Shared {
@@ -29,6 +34,32 @@ impl Shared {
             )
             .into()
         })
+    }
+
+    /// The phones among `phone_ids` that exist, with their routes; see
+    /// [`routing::read_phones`].
+    pub async fn read_phones(
+        &self,
+        client: &Client,
+        phone_ids: &BTreeSet<String>,
+        servers: &BTreeSet<String>,
+    ) -> cph::Result<BTreeMap<String, Phone>> {
+        routing::read_phones(client, &self.phones, phone_ids, servers).await
+    }
+
+    /// Listings of every phone of a server, shared within this command.
+    pub async fn server_phones(
+        &self,
+        client: &Client,
+        server_id: &str,
+    ) -> cph::Result<Arc<Vec<Phone>>> {
+        self.phones.phones(client, Some(server_id)).await
+    }
+
+    /// Drops cached phone listings after this provider changed routes, so
+    /// that nothing later in the command reads its own writes stale.
+    pub fn note_routed(&self) {
+        self.phones.clear();
     }
 
     fn set_client(&self, client: Client) {

@@ -50,7 +50,7 @@ struct Settings<'a> {
 }
 
 impl Settings<'_> {
-    fn from_config(&self, attr: &str) -> Option<String> {
+    fn configured(&self, attr: &str) -> Option<String> {
         self.config
             .get_str(attr)
             .filter(|s| !s.is_empty())
@@ -58,7 +58,7 @@ impl Settings<'_> {
     }
 
     fn get(&self, attr: &str) -> Option<String> {
-        if let Some(v) = self.from_config(attr) {
+        if let Some(v) = self.configured(attr) {
             return Some(v);
         }
         if CREDENTIAL_ATTRS.contains(&attr) && self.credentials_from_config {
@@ -78,41 +78,40 @@ impl Settings<'_> {
 pub fn validate(config: &Value) -> Diagnostics {
     let mut diags = Diagnostics::new();
     for (attr, _) in ENV_VARS {
-        if let Some(Value::String(s)) = config.get(attr) {
-            if s.trim().is_empty() {
-                diags.push(
-                    Diagnostic::error(
-                        format!("Empty `{attr}`"),
-                        format!(
-                            "`{attr}` is set to an empty string; remove it or give it a value."
-                        ),
-                    )
-                    .at(AttributePath::root(attr)),
-                );
-            }
-        }
-    }
-    if let Some(Value::String(e)) = config.get("endpoint") {
-        if !e.trim().is_empty() && !(e.starts_with("https://") || e.starts_with("http://")) {
+        if let Some(Value::String(s)) = config.get(attr)
+            && s.trim().is_empty()
+        {
             diags.push(
                 Diagnostic::error(
-                    "Invalid endpoint",
-                    format!("`endpoint` must be an http:// or https:// URL, got {e:?}."),
+                    format!("Empty `{attr}`"),
+                    format!("`{attr}` is set to an empty string; remove it or give it a value."),
                 )
-                .at(AttributePath::root("endpoint")),
+                .at(AttributePath::root(attr)),
             );
         }
     }
-    if let Some(v @ Value::Number(_)) = config.get("max_retries") {
-        if !matches!(v.as_i64(), Some(0..=100)) {
-            diags.push(
-                Diagnostic::error(
-                    "Invalid max_retries",
-                    "`max_retries` must be a whole number from 0 to 100.",
-                )
-                .at(AttributePath::root("max_retries")),
-            );
-        }
+    if let Some(Value::String(e)) = config.get("endpoint")
+        && !e.trim().is_empty()
+        && !(e.starts_with("https://") || e.starts_with("http://"))
+    {
+        diags.push(
+            Diagnostic::error(
+                "Invalid endpoint",
+                format!("`endpoint` must be an http:// or https:// URL, got {e:?}."),
+            )
+            .at(AttributePath::root("endpoint")),
+        );
+    }
+    if let Some(v @ Value::Number(_)) = config.get("max_retries")
+        && !matches!(v.as_i64(), Some(0..=100))
+    {
+        diags.push(
+            Diagnostic::error(
+                "Invalid max_retries",
+                "`max_retries` must be a whole number from 0 to 100.",
+            )
+            .at(AttributePath::root("max_retries")),
+        );
     }
     diags
 }
@@ -164,16 +163,16 @@ pub fn resolve(
             None
         }
     };
-    if let Some(e) = &endpoint {
-        if !(e.starts_with("https://") || e.starts_with("http://")) {
-            diags.push(
-                Diagnostic::error(
-                    "Invalid endpoint",
-                    format!("The endpoint must be an http:// or https:// URL, got {e:?}."),
-                )
-                .at(AttributePath::root("endpoint")),
-            );
-        }
+    if let Some(e) = &endpoint
+        && !(e.starts_with("https://") || e.starts_with("http://"))
+    {
+        diags.push(
+            Diagnostic::error(
+                "Invalid endpoint",
+                format!("The endpoint must be an http:// or https:// URL, got {e:?}."),
+            )
+            .at(AttributePath::root("endpoint")),
+        );
     }
 
     let credentials = resolve_credentials(&s, region.as_deref(), &mut diags);

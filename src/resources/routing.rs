@@ -1,0 +1,385 @@
+//! Routing a set of phones and reading their routes back, shared by the
+//! `cph_phone_route` resource and its import: `phones-traffic` in batches of
+//! at most 100 ids, one wait for all their jobs, and route reads that list
+//! phones per server instead of one detail call per phone.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use futures::stream::{self, StreamExt};
+use tokio_util::sync::CancellationToken;
+
+use super::phone_cache::PhoneListingCache;
+use crate::cph::models::{JOB_STATUS_FAILED, JOB_STATUS_SUCCEEDED, Job, Phone};
+use crate::cph::{self, Client, waiters};
+
+/// The API's limit of phone ids per `phones-traffic` call.
+pub const BATCH_SIZE: usize = 100;
+/// `phones-traffic` calls in flight at once (the client's rate limiter still applies).
+const CONCURRENT_BATCHES: usize = 4;
+/// Above this many phones of unknown server, one paged listing of the whole
+/// project is cheaper than one detail call per phone.
+const DETAIL_CALLS_LIMIT: usize = 20;
+
+/// What became of one phone in a route change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JobRecord {
+    pub phone_id: String,
+    pub job_id: Option<String>,
+    pub status: JobStatus,
+    pub error_code: Option<String>,
+    pub error_msg: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JobStatus {
+    Succeeded,
+    Failed,
+    Running,
+}
+
+impl JobStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobStatus::Succeeded => "succeeded",
+            JobStatus::Failed => "failed",
+            JobStatus::Running => "running",
+        }
+    }
+}
+
+/// The outcome of routing a set of phones.
+#[derive(Debug, Default)]
+pub struct RouteOutcome {
+    /// One record per phone asked for, sorted by phone id.
+    pub jobs: Vec<JobRecord>,
+    /// Server of each phone, as the jobs reported it.
+    pub servers: BTreeMap<String, String>,
+    /// Why the wait ended early (timeout, stop, API failure), if it did.
+    pub wait_error: Option<cph::Error>,
+}
+
+impl RouteOutcome {
+    pub fn succeeded(&self) -> BTreeSet<String> {
+        self.jobs
+            .iter()
+            .filter(|j| j.status == JobStatus::Succeeded)
+            .map(|j| j.phone_id.clone())
+            .collect()
+    }
+
+    pub fn unsuccessful(&self) -> Vec<&JobRecord> {
+        self.jobs
+            .iter()
+            .filter(|j| j.status != JobStatus::Succeeded)
+            .collect()
+    }
+
+    /// A paragraph naming the phones that did not get the route.
+    pub fn failure_report(&self, traffic_type: &str) -> Option<String> {
+        let bad = self.unsuccessful();
+        if bad.is_empty() && self.wait_error.is_none() {
+            return None;
+        }
+        let mut text = format!(
+            "{} of {} phones did not get route {traffic_type:?}; the {} that did are recorded in state, \
+             and the next apply retries the rest.",
+            bad.len(),
+            self.jobs.len(),
+            self.jobs.len() - bad.len()
+        );
+        if let Some(e) = &self.wait_error {
+            text.push_str(&format!("\nWaiting for the jobs ended early: {e}"));
+        }
+        const SHOWN: usize = 20;
+        for j in bad.iter().take(SHOWN) {
+            let what = match (j.status, &j.error_code, &j.error_msg) {
+                (JobStatus::Running, _, _) => "still running".to_string(),
+                (_, Some(c), Some(m)) => format!("{c}: {m}"),
+                (_, Some(c), None) => c.clone(),
+                (_, None, Some(m)) => m.clone(),
+                (_, None, None) => "failed".to_string(),
+            };
+            let job = j
+                .job_id
+                .as_deref()
+                .map(|id| format!(" (job {id})"))
+                .unwrap_or_default();
+            text.push_str(&format!("\n  - phone {}{job}: {what}", j.phone_id));
+        }
+        if bad.len() > SHOWN {
+            text.push_str(&format!("\n  ... and {} more", bad.len() - SHOWN));
+        }
+        Some(text)
+    }
+}
+
+/// Sets `traffic_type` on every phone in `phone_ids` and waits for the jobs.
+/// Never fails as a whole: every phone ends up in the outcome as succeeded,
+/// failed (with the API's code) or still running.
+pub async fn route_phones(
+    client: &Client,
+    traffic_type: &str,
+    phone_ids: &[String],
+    deadline: Instant,
+    cancel: &CancellationToken,
+) -> RouteOutcome {
+    let mut records: BTreeMap<String, JobRecord> = BTreeMap::new();
+    let mut request_ids = Vec::new();
+    if phone_ids.is_empty() {
+        return RouteOutcome::default();
+    }
+    let batches: Vec<Vec<String>> = phone_ids
+        .chunks(BATCH_SIZE)
+        .map(<[String]>::to_vec)
+        .collect();
+    let answers: Vec<(Vec<String>, cph::Result<cph::models::PhonesTrafficResponse>)> =
+        stream::iter(batches)
+            .map(|batch| async move {
+                let answer = client.set_phones_traffic(traffic_type, &batch).await;
+                (batch, answer)
+            })
+            .buffer_unordered(CONCURRENT_BATCHES)
+            .collect()
+            .await;
+
+    for (batch, answer) in answers {
+        match answer {
+            Ok(resp) => {
+                for id in &batch {
+                    records.insert(
+                        id.clone(),
+                        failed_record(id, None, Some("no job was reported for this phone".into())),
+                    );
+                }
+                for pj in resp.jobs {
+                    let record = match pj.job_id.filter(|j| !j.is_empty()) {
+                        Some(job_id) => JobRecord {
+                            phone_id: pj.phone_id.clone(),
+                            job_id: Some(job_id),
+                            status: JobStatus::Running,
+                            error_code: None,
+                            error_msg: None,
+                        },
+                        None => JobRecord {
+                            phone_id: pj.phone_id.clone(),
+                            job_id: None,
+                            status: JobStatus::Failed,
+                            error_code: pj.error_code,
+                            error_msg: pj.error_msg,
+                        },
+                    };
+                    records.insert(pj.phone_id, record);
+                }
+                if !resp.request_id.is_empty() {
+                    request_ids.push(resp.request_id);
+                }
+            }
+            Err(e) => {
+                for id in &batch {
+                    records.insert(
+                        id.clone(),
+                        failed_record(id, e.code().map(str::to_string), Some(e.to_string())),
+                    );
+                }
+            }
+        }
+    }
+
+    let mut outcome = RouteOutcome::default();
+    let waiting = records.values().any(|r| r.status == JobStatus::Running);
+    if waiting {
+        let jobs = match waiters::wait_for_jobs(client, &request_ids, deadline, cancel).await {
+            Ok(jobs) => jobs,
+            Err(e) => {
+                // Learn what finished before the wait ended; a short, best-effort read.
+                let latest =
+                    tokio::time::timeout(Duration::from_secs(5), client.list_jobs(&request_ids))
+                        .await;
+                outcome.wait_error = Some(e);
+                match latest {
+                    Ok(Ok(jobs)) => jobs,
+                    _ => Vec::new(),
+                }
+            }
+        };
+        apply_jobs(&mut records, &jobs, &mut outcome.servers);
+    }
+    outcome.jobs = records.into_values().collect();
+    outcome
+}
+
+fn failed_record(phone_id: &str, code: Option<String>, msg: Option<String>) -> JobRecord {
+    JobRecord {
+        phone_id: phone_id.to_string(),
+        job_id: None,
+        status: JobStatus::Failed,
+        error_code: code,
+        error_msg: msg,
+    }
+}
+
+fn apply_jobs(
+    records: &mut BTreeMap<String, JobRecord>,
+    jobs: &[Job],
+    servers: &mut BTreeMap<String, String>,
+) {
+    let by_job: BTreeMap<&str, &Job> = jobs.iter().map(|j| (j.job_id.as_str(), j)).collect();
+    for record in records.values_mut() {
+        let Some(job) = record.job_id.as_deref().and_then(|id| by_job.get(id)) else {
+            continue;
+        };
+        if !job.server_id.is_empty() {
+            servers.insert(record.phone_id.clone(), job.server_id.clone());
+        }
+        record.status = match job.status {
+            JOB_STATUS_SUCCEEDED => JobStatus::Succeeded,
+            JOB_STATUS_FAILED => JobStatus::Failed,
+            _ => JobStatus::Running,
+        };
+        if record.status == JobStatus::Failed {
+            record.error_code = job.error_code.clone().filter(|c| !c.is_empty());
+            record.error_msg = job.error_msg.clone().filter(|m| !m.is_empty());
+        }
+    }
+}
+
+/// The phones found among `phone_ids`, with their current route and server.
+/// Phones that no longer exist are absent. Lists each server in `servers`
+/// (paged, shared through `cache`), then finds the rest by detail calls, or
+/// by one listing of the whole project when many are left.
+pub async fn read_phones(
+    client: &Client,
+    cache: &PhoneListingCache,
+    phone_ids: &BTreeSet<String>,
+    servers: &BTreeSet<String>,
+) -> cph::Result<BTreeMap<String, Phone>> {
+    let mut found: BTreeMap<String, Phone> = BTreeMap::new();
+    let listings: Vec<cph::Result<Arc<Vec<Phone>>>> = stream::iter(servers.iter().cloned())
+        .map(|server_id| async move { cache.phones(client, Some(&server_id)).await })
+        .buffer_unordered(CONCURRENT_BATCHES)
+        .collect()
+        .await;
+    for listing in listings {
+        match listing {
+            Ok(phones) => keep_wanted(&mut found, phone_ids, &phones),
+            // A server that vanished takes its phones with it; others fail the read.
+            Err(e) if e.is_not_found() => {}
+            Err(e) => return Err(e),
+        }
+    }
+    let missing: Vec<String> = phone_ids
+        .iter()
+        .filter(|id| !found.contains_key(*id))
+        .cloned()
+        .collect();
+    if missing.len() > DETAIL_CALLS_LIMIT {
+        keep_wanted(&mut found, phone_ids, &cache.phones(client, None).await?);
+    } else {
+        let details: Vec<cph::Result<Phone>> = stream::iter(missing)
+            .map(|id| async move { client.show_phone(&id).await })
+            .buffer_unordered(CONCURRENT_BATCHES)
+            .collect()
+            .await;
+        for detail in details {
+            match detail {
+                Ok(phone) => {
+                    found.insert(phone.phone_id.clone(), phone);
+                }
+                Err(e) if e.is_not_found() => {}
+                Err(e) => return Err(e),
+            }
+        }
+    }
+    Ok(found)
+}
+
+fn keep_wanted(found: &mut BTreeMap<String, Phone>, wanted: &BTreeSet<String>, phones: &[Phone]) {
+    for p in phones {
+        if wanted.contains(&p.phone_id) {
+            found.insert(p.phone_id.clone(), p.clone());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(id: &str, status: JobStatus, code: Option<&str>) -> JobRecord {
+        JobRecord {
+            phone_id: id.into(),
+            job_id: Some(format!("job-{id}")),
+            status,
+            error_code: code.map(str::to_string),
+            error_msg: code.map(|_| "boom".to_string()),
+        }
+    }
+
+    #[test]
+    fn report_names_failed_phones_with_codes() {
+        let outcome = RouteOutcome {
+            jobs: vec![
+                record("p1", JobStatus::Succeeded, None),
+                record("p2", JobStatus::Failed, Some("CPS.0233")),
+                record("p3", JobStatus::Running, None),
+            ],
+            ..Default::default()
+        };
+        let text = outcome.failure_report("routing").unwrap();
+        assert!(text.starts_with("2 of 3 phones"), "{text}");
+        assert!(
+            text.contains("phone p2 (job job-p2): CPS.0233: boom"),
+            "{text}"
+        );
+        assert!(
+            text.contains("phone p3 (job job-p3): still running"),
+            "{text}"
+        );
+        assert_eq!(
+            outcome.succeeded().into_iter().collect::<Vec<_>>(),
+            vec!["p1".to_string()]
+        );
+    }
+
+    #[test]
+    fn all_succeeded_reports_nothing() {
+        let outcome = RouteOutcome {
+            jobs: vec![record("p1", JobStatus::Succeeded, None)],
+            ..Default::default()
+        };
+        assert!(outcome.failure_report("direct").is_none());
+    }
+
+    #[test]
+    fn jobs_update_records_and_servers() {
+        let mut records = BTreeMap::new();
+        records.insert("p1".to_string(), record("p1", JobStatus::Running, None));
+        records.insert("p2".to_string(), record("p2", JobStatus::Running, None));
+        let jobs = vec![
+            Job {
+                job_id: "job-p1".into(),
+                phone_id: "p1".into(),
+                server_id: "s1".into(),
+                status: 2,
+                ..Default::default()
+            },
+            Job {
+                job_id: "job-p2".into(),
+                phone_id: "p2".into(),
+                server_id: "s1".into(),
+                status: -1,
+                error_code: Some("CPS.9".into()),
+                error_msg: Some("no".into()),
+                ..Default::default()
+            },
+        ];
+        let mut servers = BTreeMap::new();
+        apply_jobs(&mut records, &jobs, &mut servers);
+        assert_eq!(records["p1"].status, JobStatus::Succeeded);
+        assert_eq!(records["p2"].status, JobStatus::Failed);
+        assert_eq!(records["p2"].error_code.as_deref(), Some("CPS.9"));
+        assert_eq!(servers.len(), 2);
+    }
+}
