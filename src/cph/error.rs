@@ -33,6 +33,9 @@ pub enum Error {
     Cancelled,
 }
 
+/// `error_code`s meaning "no such object".
+const NOT_FOUND_CODES: &[&str] = &["CPS.0005", "CPS.0006"];
+
 fn render_api(status: &u16, code: &str, message: &str, request_id: &Option<String>) -> String {
     let mut s = if code.is_empty() {
         format!("HTTP {status}: {message}")
@@ -48,17 +51,74 @@ fn render_api(status: &u16, code: &str, message: &str, request_id: &Option<Strin
 }
 
 impl Error {
-    /// True when the API said the addressed object does not exist.
+    /// True when the API said the addressed object does not exist: HTTP 404,
+    /// or the codes CPH uses for a missing server (`CPS.0005`) or phone
+    /// (`CPS.0006`) whatever the status.
     pub fn is_not_found(&self) -> bool {
-        matches!(self, Error::Api { status: 404, .. })
+        match self {
+            Error::Api { status, code, .. } => {
+                *status == 404 || NOT_FOUND_CODES.contains(&code.as_str())
+            }
+            _ => false,
+        }
     }
 
+    /// The API's `error_code` (may be empty when the answer had none).
     pub fn code(&self) -> Option<&str> {
         match self {
             Error::Api { code, .. } => Some(code),
             _ => None,
         }
     }
+
+    /// The HTTP status of an API error.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            Error::Api { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+
+    /// The request id of an API error, for support cases.
+    pub fn request_id(&self) -> Option<&str> {
+        match self {
+            Error::Api { request_id, .. } => request_id.as_deref(),
+            _ => None,
+        }
+    }
 }
 
 pub type Result<T> = std::result::Result<T, Error>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn api(status: u16, code: &str) -> Error {
+        Error::Api {
+            status,
+            code: code.into(),
+            message: "m".into(),
+            request_id: Some("r1".into()),
+        }
+    }
+
+    #[test]
+    fn not_found_by_status_or_code() {
+        assert!(api(404, "").is_not_found());
+        assert!(api(400, "CPS.0005").is_not_found());
+        assert!(api(400, "CPS.0006").is_not_found());
+        assert!(!api(400, "CPS.0001").is_not_found());
+        assert!(!Error::Cancelled.is_not_found());
+    }
+
+    #[test]
+    fn renders_for_people() {
+        assert_eq!(
+            api(404, "CPS.0005").to_string(),
+            "CPS.0005: m (HTTP 404, request r1)"
+        );
+        assert_eq!(api(404, "CPS.0005").request_id(), Some("r1"));
+        assert_eq!(api(404, "CPS.0005").status(), Some(404));
+    }
+}
