@@ -35,6 +35,9 @@ pub enum Error {
 
 /// `error_code`s meaning "no such object".
 const NOT_FOUND_CODES: &[&str] = &["CPS.0005", "CPS.0006"];
+/// `error_code` of a flavor change refused because the server already has an
+/// order in progress.
+const ORDER_IN_PROGRESS_CODE: &str = "CPS.0040";
 
 fn render_api(status: &u16, code: &str, message: &str, request_id: &Option<String>) -> String {
     let mut s = if code.is_empty() {
@@ -61,6 +64,12 @@ impl Error {
             }
             _ => false,
         }
+    }
+
+    /// True when a flavor change was refused because another order for the
+    /// server is still in progress.
+    pub fn is_order_in_progress(&self) -> bool {
+        self.code() == Some(ORDER_IN_PROGRESS_CODE)
     }
 
     /// The API's `error_code` (may be empty when the answer had none).

@@ -59,8 +59,8 @@ impl DataSource for PhonesData {
         diags
     }
 
-    async fn read(&self, _ctx: &CallContext, config: Value) -> DataReadResponse {
-        let client = match self.shared.client() {
+    async fn read(&self, ctx: &CallContext, config: Value) -> DataReadResponse {
+        let client = match self.shared.client(ctx) {
             Ok(c) => c,
             Err(diagnostics) => {
                 return DataReadResponse {

@@ -204,7 +204,7 @@ impl Resource for PhoneRoute {
     }
 
     async fn apply(&self, ctx: &CallContext, req: ApplyRequest) -> ApplyResponse {
-        let client = match self.shared.client() {
+        let client = match self.shared.client(ctx) {
             Ok(c) => c,
             Err(d) => return not_configured(req.prior_state, req.planned_private, d),
         };
@@ -333,8 +333,8 @@ impl Resource for PhoneRoute {
         }
     }
 
-    async fn read(&self, _ctx: &CallContext, req: ReadRequest) -> ReadResponse {
-        let client = match self.shared.client() {
+    async fn read(&self, ctx: &CallContext, req: ReadRequest) -> ReadResponse {
+        let client = match self.shared.client(ctx) {
             Ok(c) => c,
             Err(diagnostics) => {
                 return ReadResponse {
@@ -390,7 +390,7 @@ impl Resource for PhoneRoute {
         }
     }
 
-    async fn import(&self, _ctx: &CallContext, id: &str) -> ImportResponse {
+    async fn import(&self, ctx: &CallContext, id: &str) -> ImportResponse {
         let fail = |detail: String| ImportResponse {
             diagnostics: Diagnostic::error("Invalid import id", detail).into(),
             ..Default::default()
@@ -405,7 +405,7 @@ impl Resource for PhoneRoute {
             ));
         }
         let ids: BTreeSet<String> = ids.into_iter().map(str::to_string).collect();
-        let client = match self.shared.client() {
+        let client = match self.shared.client(ctx) {
             Ok(c) => c,
             Err(diagnostics) => {
                 return ImportResponse {

@@ -25,9 +25,13 @@ pub struct Shared {
 impl Shared {
     /// The configured client, or an error diagnostic if Terraform has not
     /// configured the provider (which it always does before resource calls).
-    pub fn client(&self) -> Result<Client, Diagnostics> {
+    /// Its calls end as soon as Terraform stops the provider.
+    pub fn client(&self, ctx: &CallContext) -> Result<Client, Diagnostics> {
         let guard = self.client.read().unwrap_or_else(|p| p.into_inner());
-        guard.clone().ok_or_else(|| {
+        let client = guard
+            .as_ref()
+            .map(|c| c.with_cancellation(ctx.stop.clone()));
+        client.ok_or_else(|| {
             Diagnostic::error(
                 "Provider not configured",
                 "The cph provider was used before it was configured.",

@@ -163,7 +163,7 @@ impl Resource for ServerFlavor {
             };
         }
         let creating = req.prior_state.is_null();
-        let client = match self.shared.client() {
+        let client = match self.shared.client(ctx) {
             Ok(c) => c,
             Err(diagnostics) => {
                 return ApplyResponse {
@@ -305,6 +305,16 @@ impl Resource for ServerFlavor {
                         });
                         resp.order_id
                     }
+                    // An order placed earlier (say, one whose answer was lost on the
+                    // way) is still running: wait for it rather than fail, and let
+                    // the wait tell whether it reaches the target.
+                    Err(e) if e.is_order_in_progress() => {
+                        tracing::info!(
+                            server_id,
+                            "an order is already in progress; waiting for it"
+                        );
+                        String::from("(already in progress)")
+                    }
                     Err(e) => {
                         fill_unknown_outcome(&mut state);
                         let d = api_error_at(
@@ -367,8 +377,8 @@ impl Resource for ServerFlavor {
         }
     }
 
-    async fn read(&self, _ctx: &CallContext, req: ReadRequest) -> ReadResponse {
-        let client = match self.shared.client() {
+    async fn read(&self, ctx: &CallContext, req: ReadRequest) -> ReadResponse {
+        let client = match self.shared.client(ctx) {
             Ok(c) => c,
             Err(diagnostics) => {
                 return ReadResponse {
