@@ -321,10 +321,10 @@ impl Transport {
                     }
                 }
             }
-            if !headers.contains_key(HOST) {
-                if let Ok(v) = HeaderValue::from_str(&host) {
-                    headers.insert(HOST, v);
-                }
+            if !headers.contains_key(HOST)
+                && let Ok(v) = HeaderValue::from_str(&host)
+            {
+                headers.insert(HOST, v);
             }
 
             let timeout = match scope.deadline {
