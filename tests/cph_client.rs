@@ -716,3 +716,220 @@ async fn password_auth_failure_is_an_auth_error_without_the_password() {
     assert!(text.contains("username or password is wrong"), "{text}");
     assert!(!text.contains("s3cret-pass") && !format!("{err:?}").contains("s3cret-pass"));
 }
+
+#[tokio::test]
+async fn retries_stop_at_the_callers_deadline() {
+    fn throttled_long() -> Response {
+        let mut r = api_error(
+            StatusCode::TOO_MANY_REQUESTS,
+            "APIGW.0308",
+            "throttled",
+            "rq-429",
+        );
+        r.headers_mut()
+            .insert("Retry-After", axum::http::HeaderValue::from_static("5"));
+        r
+    }
+    let (addr, s) = scripted_server(vec![throttled_long, ok_server]).await;
+    let started = Instant::now();
+    let err = token_client(addr)
+        .with_deadline(Instant::now() + Duration::from_secs(1))
+        .show_server("srv1")
+        .await
+        .expect_err("no retry can finish before the deadline");
+    assert_eq!(err.code(), Some("APIGW.0308"));
+    assert_eq!(s.calls(), 1);
+    assert!(
+        started.elapsed() < Duration::from_secs(1),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+#[tokio::test]
+async fn cancellation_stops_a_retry_wait() {
+    fn throttled_long() -> Response {
+        let mut r = api_error(
+            StatusCode::TOO_MANY_REQUESTS,
+            "APIGW.0308",
+            "throttled",
+            "rq-429",
+        );
+        r.headers_mut()
+            .insert("Retry-After", axum::http::HeaderValue::from_static("30"));
+        r
+    }
+    let (addr, _s) = scripted_server(vec![throttled_long]).await;
+    let cancel = CancellationToken::new();
+    let trigger = cancel.clone();
+    tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        trigger.cancel();
+    });
+    let started = Instant::now();
+    let err = token_client(addr)
+        .with_cancellation(cancel)
+        .show_server("srv1")
+        .await
+        .expect_err("cancelled");
+    assert!(matches!(err, Error::Cancelled), "{err:?}");
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+async fn failing_jobs_server(script: Vec<fn() -> Response>) -> (SocketAddr, Scripted) {
+    let s = Scripted::new(script);
+    let router = Router::new()
+        .route("/v1/proj1/cloud-phone/jobs", get(scripted))
+        .with_state(s.clone());
+    (serve(router).await, s)
+}
+
+fn jobs_done() -> Response {
+    axum::Json(json!({"jobs": [{"job_id": "j1", "phone_id": "p1", "status": 2}], "count": 1}))
+        .into_response()
+}
+
+fn jobs_unavailable() -> Response {
+    api_error(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "CPS.9999",
+        "busy",
+        "rq-503",
+    )
+}
+
+#[tokio::test]
+async fn waiter_rides_out_a_transient_error() {
+    let (addr, s) = failing_jobs_server(vec![jobs_unavailable, jobs_done]).await;
+    let jobs = waiters::wait_for_jobs(
+        &token_client(addr),
+        &["r1".to_string()],
+        Instant::now() + Duration::from_secs(30),
+        &CancellationToken::new(),
+    )
+    .await
+    .expect("retried by the client");
+    assert_eq!(jobs.len(), 1);
+    assert_eq!(s.calls(), 2);
+}
+
+#[tokio::test]
+async fn waiter_ends_on_a_persistent_error() {
+    fn forbidden() -> Response {
+        api_error(StatusCode::FORBIDDEN, "CPS.0002", "no permission", "rq-403")
+    }
+    let (addr, s) = failing_jobs_server(vec![forbidden]).await;
+    let err = waiters::wait_for_jobs(
+        &token_client(addr),
+        &["r1".to_string()],
+        Instant::now() + Duration::from_secs(30),
+        &CancellationToken::new(),
+    )
+    .await
+    .expect_err("403 ends the wait");
+    assert_eq!(err.code(), Some("CPS.0002"));
+    assert_eq!(s.calls(), 1);
+}
+
+/// IAM that numbers its tokens (`tok-1`, `tok-2`, …) and makes them expire
+/// after `lifetime`.
+#[derive(Default)]
+struct NumberingIam {
+    issued: AtomicUsize,
+    lifetime_ms: u64,
+    /// Only this token is accepted by the API (`None`: any issued one).
+    accepted: Option<&'static str>,
+}
+
+async fn numbering_iam(State(st): State<Arc<NumberingIam>>) -> Response {
+    let n = st.issued.fetch_add(1, Ordering::SeqCst) + 1;
+    let expires = time::OffsetDateTime::now_utc()
+        + time::Duration::milliseconds(i64::try_from(st.lifetime_ms).unwrap_or(i64::MAX));
+    let expires = expires
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default();
+    (
+        StatusCode::CREATED,
+        [("X-Subject-Token", format!("tok-{n}"))],
+        axum::Json(json!({"token": {"expires_at": expires}})),
+    )
+        .into_response()
+}
+
+async fn numbering_api(State(st): State<Arc<NumberingIam>>, headers: HeaderMap) -> Response {
+    let token = headers
+        .get("x-auth-token")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let ok = match st.accepted {
+        Some(accepted) => token == accepted,
+        None => token.starts_with("tok-"),
+    };
+    if ok {
+        axum::Json(server_json("srv1")).into_response()
+    } else {
+        api_error(
+            StatusCode::UNAUTHORIZED,
+            "APIGW.0301",
+            "token rejected",
+            "rq-401",
+        )
+    }
+}
+
+async fn numbering_client(
+    lifetime_ms: u64,
+    accepted: Option<&'static str>,
+) -> (Client, Arc<NumberingIam>) {
+    let state = Arc::new(NumberingIam {
+        issued: AtomicUsize::new(0),
+        lifetime_ms,
+        accepted,
+    });
+    let router = Router::new()
+        .route("/v3/auth/tokens", post(numbering_iam))
+        .route("/v1/proj1/cloud-phone/servers/{id}", get(numbering_api))
+        .with_state(state.clone());
+    let addr = serve(router).await;
+    let client = Client::new(config(
+        addr,
+        Credentials::Password {
+            auth_url: format!("http://{addr}/v3"),
+            domain_name: "dom".into(),
+            user_name: "alice".into(),
+            password: "pw".into(),
+        },
+    ))
+    .expect("client");
+    (client, state)
+}
+
+#[tokio::test]
+async fn password_token_refetched_once_when_rejected() {
+    let (client, state) = numbering_client(24 * 3600 * 1000, Some("tok-2")).await;
+    client
+        .show_server("srv1")
+        .await
+        .expect("second token accepted");
+    assert_eq!(state.issued.load(Ordering::SeqCst), 2);
+    // The new token is cached.
+    client.show_server("srv1").await.expect("cached token");
+    assert_eq!(state.issued.load(Ordering::SeqCst), 2);
+}
+
+#[tokio::test]
+async fn password_token_renewed_before_it_expires() {
+    // A 2 s token is renewed after half its life (10 minutes before expiry
+    // for real 24 h tokens).
+    let (client, state) = numbering_client(2000, None).await;
+    client.show_server("srv1").await.expect("first token");
+    client.show_server("srv1").await.expect("cached token");
+    assert_eq!(state.issued.load(Ordering::SeqCst), 1);
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    client.show_server("srv1").await.expect("renewed token");
+    assert_eq!(state.issued.load(Ordering::SeqCst), 2);
+}
