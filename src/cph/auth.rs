@@ -288,4 +288,30 @@ mod tests {
         let cache = TokenCache::new("https://iam", "d", "u", "hunter2", "p");
         assert!(!format!("{cache:?}").contains("hunter2"));
     }
+
+    #[test]
+    fn credentials_and_config_debug_hide_secrets() {
+        use super::super::config::{ClientConfig, Credentials};
+        let all = [
+            Credentials::AkSk {
+                access_key: "AK".into(),
+                secret_key: "hunter2".into(),
+                security_token: Some("hunter2".into()),
+            },
+            Credentials::Token("hunter2".into()),
+            Credentials::Password {
+                auth_url: "https://iam".into(),
+                domain_name: "d".into(),
+                user_name: "u".into(),
+                password: "hunter2".into(),
+            },
+        ];
+        for creds in all {
+            let cfg = ClientConfig::new("https://cph", "r", "p", creds.clone());
+            assert!(!format!("{creds:?}").contains("hunter2"));
+            assert!(!format!("{cfg:?}").contains("hunter2"));
+            let client = super::super::Client::new(cfg).expect("valid config");
+            assert!(!format!("{client:?}").contains("hunter2"));
+        }
+    }
 }

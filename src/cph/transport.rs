@@ -52,8 +52,8 @@ impl CallScope {
     }
 }
 
-/// One logical request (retried as a whole).
-#[derive(Debug)]
+/// One logical request (retried as a whole). Its `Debug` leaves the body
+/// out (the IAM request carries a password).
 pub struct HttpCall {
     /// Name of the operation, for logs.
     pub op: &'static str,
@@ -69,13 +69,35 @@ pub struct HttpCall {
     pub authenticate: bool,
 }
 
-/// A successful answer.
-#[derive(Debug)]
+impl std::fmt::Debug for HttpCall {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HttpCall")
+            .field("op", &self.op)
+            .field("method", &self.method)
+            .field("path", &self.log_path)
+            .field("body_len", &self.body.as_ref().map(Vec::len))
+            .field("safety", &self.safety)
+            .finish()
+    }
+}
+
+/// A successful answer. Its `Debug` leaves headers and body out (an IAM
+/// answer carries a token).
 pub struct RawResponse {
     pub status: StatusCode,
     pub headers: HeaderMap,
     pub body: Vec<u8>,
     pub request_id: Option<String>,
+}
+
+impl std::fmt::Debug for RawResponse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RawResponse")
+            .field("status", &self.status)
+            .field("request_id", &self.request_id)
+            .field("body_len", &self.body.len())
+            .finish()
+    }
 }
 
 /// The HTTP side of a [`Client`](super::Client); shared by all its clones.
@@ -321,10 +343,10 @@ impl Transport {
                     }
                 }
             }
-            if !headers.contains_key(HOST) {
-                if let Ok(v) = HeaderValue::from_str(&host) {
-                    headers.insert(HOST, v);
-                }
+            if !headers.contains_key(HOST)
+                && let Ok(v) = HeaderValue::from_str(&host)
+            {
+                headers.insert(HOST, v);
             }
 
             let timeout = match scope.deadline {

@@ -271,8 +271,17 @@ pub async fn wait_for_flavor(
 }
 
 /// A duration the way Terraform users read them (Go's `time.Duration`):
-/// `10m0s`, `1h30m0s`, `45s`, `1.5s`, `250ms`.
+/// `10m0s`, `1h30m0s`, `45s`, `1.5s`, `250ms`. Rounded (to seconds from 10 s
+/// on, else to 100 ms) so that a timeout measured a few milliseconds after
+/// it was set reads as it was configured.
 pub fn go_duration(d: Duration) -> String {
+    let step: u128 = if d >= Duration::from_secs(10) {
+        1000
+    } else {
+        100
+    };
+    let rounded = (d.as_millis() + step / 2) / step * step;
+    let d = Duration::from_millis(u64::try_from(rounded).unwrap_or(u64::MAX));
     let total_ms = d.as_millis();
     if total_ms < 1000 {
         return format!("{total_ms}ms");
@@ -305,7 +314,9 @@ mod tests {
         assert_eq!(go_duration(Duration::from_secs(5400)), "1h30m0s");
         assert_eq!(go_duration(Duration::from_secs(45)), "45s");
         assert_eq!(go_duration(Duration::from_millis(1500)), "1.5s");
-        assert_eq!(go_duration(Duration::from_millis(250)), "250ms");
+        assert_eq!(go_duration(Duration::from_millis(250)), "300ms");
+        assert_eq!(go_duration(Duration::from_millis(599_996)), "10m0s");
+        assert_eq!(go_duration(Duration::from_millis(1_199)), "1.2s");
     }
 
     #[test]

@@ -1,0 +1,935 @@
+//! The CPH client against local HTTP servers: retries, error rendering,
+//! waiters, password tokens and secret hygiene.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde_json::{Value, json};
+use terraform_provider_cph::cph::models::{ChangeServerModelRequest, Job};
+use terraform_provider_cph::cph::{Client, ClientConfig, Credentials, Error, waiters};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+const PROJECT: &str = "proj1";
+const TOKEN: &str = "MIIsecret-token-value";
+
+async fn serve(router: Router) -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, router).await;
+    });
+    addr
+}
+
+fn config(addr: SocketAddr, credentials: Credentials) -> ClientConfig {
+    let mut c = ClientConfig::new(format!("http://{addr}"), "cn-east-3", PROJECT, credentials);
+    c.max_retries = 3;
+    c.request_timeout = Duration::from_secs(10);
+    c.requests_per_second = 1000;
+    c
+}
+
+fn token_client(addr: SocketAddr) -> Client {
+    Client::new(config(addr, Credentials::Token(TOKEN.into()))).expect("client")
+}
+
+fn server_json(id: &str) -> Value {
+    json!({
+        "request_id": "rq-ok",
+        "server_id": id,
+        "server_name": "s",
+        "server_model_name": "physical.rx1.xlarge",
+        "phone_model_name": "rx1.cp.c15.d46.e1v1",
+        "status": 5,
+        "some_new_field": {"ignored": true}
+    })
+}
+
+fn api_error(status: StatusCode, code: &str, msg: &str, request_id: &str) -> Response {
+    (
+        status,
+        [("X-Request-Id", request_id.to_string())],
+        axum::Json(json!({"error_code": code, "error_msg": msg})),
+    )
+        .into_response()
+}
+
+/// A handler answering from a script: the n-th call gets `script[n]` (the
+/// last entry repeats).
+#[derive(Clone)]
+struct Scripted {
+    calls: Arc<AtomicUsize>,
+    script: Arc<Vec<fn() -> Response>>,
+}
+
+impl Scripted {
+    fn new(script: Vec<fn() -> Response>) -> Scripted {
+        Scripted {
+            calls: Arc::new(AtomicUsize::new(0)),
+            script: Arc::new(script),
+        }
+    }
+    fn calls(&self) -> usize {
+        self.calls.load(Ordering::SeqCst)
+    }
+}
+
+async fn scripted(State(s): State<Scripted>) -> Response {
+    let n = s.calls.fetch_add(1, Ordering::SeqCst);
+    let f = s.script[n.min(s.script.len() - 1)];
+    f()
+}
+
+fn ok_server() -> Response {
+    axum::Json(server_json("srv1")).into_response()
+}
+
+async fn scripted_server(script: Vec<fn() -> Response>) -> (SocketAddr, Scripted) {
+    let s = Scripted::new(script);
+    let router = Router::new()
+        .route("/v1/proj1/cloud-phone/servers/{id}", get(scripted))
+        .route(
+            "/v1/proj1/cloud-phone/servers/change-server-model",
+            post(scripted),
+        )
+        .with_state(s.clone());
+    (serve(router).await, s)
+}
+
+#[tokio::test]
+async fn retries_429_after_retry_after() {
+    fn throttled() -> Response {
+        let mut r = api_error(
+            StatusCode::TOO_MANY_REQUESTS,
+            "APIGW.0308",
+            "The throttling threshold has been reached",
+            "rq-429",
+        );
+        r.headers_mut()
+            .insert("Retry-After", axum::http::HeaderValue::from_static("1"));
+        r
+    }
+    let (addr, s) = scripted_server(vec![throttled, ok_server]).await;
+    let started = Instant::now();
+    let server = token_client(addr)
+        .show_server("srv1")
+        .await
+        .expect("retried");
+    let elapsed = started.elapsed();
+    assert_eq!(server.server_id, "srv1");
+    assert_eq!(s.calls(), 2);
+    assert!(elapsed >= Duration::from_millis(900), "{elapsed:?}");
+}
+
+#[tokio::test]
+async fn retries_503() {
+    fn unavailable() -> Response {
+        (StatusCode::SERVICE_UNAVAILABLE, "<html>busy</html>").into_response()
+    }
+    let (addr, s) = scripted_server(vec![unavailable, ok_server]).await;
+    let server = token_client(addr)
+        .show_server("srv1")
+        .await
+        .expect("retried");
+    assert_eq!(server.status, 5);
+    assert_eq!(s.calls(), 2);
+}
+
+#[tokio::test]
+async fn change_server_model_retried_on_503_but_not_on_502() {
+    fn unavailable() -> Response {
+        api_error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "CPS.9999",
+            "busy",
+            "rq-503",
+        )
+    }
+    fn bad_gateway() -> Response {
+        api_error(
+            StatusCode::BAD_GATEWAY,
+            "APIGW.0201",
+            "bad gateway",
+            "rq-502",
+        )
+    }
+    fn ordered() -> Response {
+        axum::Json(json!({"request_id": "r", "order_id": "CS1", "product_id": "p"})).into_response()
+    }
+    let req = ChangeServerModelRequest {
+        server_id: "srv1".into(),
+        server_model_name: "a".into(),
+        phone_model_name: "b".into(),
+        extend_param: None,
+    };
+    let (addr, s) = scripted_server(vec![unavailable, ordered]).await;
+    let resp = token_client(addr)
+        .change_server_model(&req)
+        .await
+        .expect("retried");
+    assert_eq!(resp.order_id, "CS1");
+    assert_eq!(s.calls(), 2);
+
+    let (addr, s) = scripted_server(vec![bad_gateway, ordered]).await;
+    let err = token_client(addr)
+        .change_server_model(&req)
+        .await
+        .expect_err("not retried");
+    assert_eq!(err.status(), Some(502));
+    assert_eq!(s.calls(), 1);
+}
+
+#[tokio::test]
+async fn bad_request_not_retried_and_rendered() {
+    fn bad() -> Response {
+        api_error(
+            StatusCode::BAD_REQUEST,
+            "CPS.0001",
+            "Invalid parameter: server_model_name",
+            "1a2b3c4d",
+        )
+    }
+    let (addr, s) = scripted_server(vec![bad, ok_server]).await;
+    let err = token_client(addr)
+        .show_server("srv1")
+        .await
+        .expect_err("400");
+    assert_eq!(s.calls(), 1);
+    assert_eq!(err.code(), Some("CPS.0001"));
+    assert_eq!(err.request_id(), Some("1a2b3c4d"));
+    let text = err.to_string();
+    assert!(
+        text.contains("CPS.0001") && text.contains("Invalid parameter"),
+        "{text}"
+    );
+    assert!(text.contains("1a2b3c4d") && text.contains("400"), "{text}");
+    assert!(!err.is_not_found());
+}
+
+#[tokio::test]
+async fn missing_server_is_not_found() {
+    fn missing() -> Response {
+        api_error(
+            StatusCode::NOT_FOUND,
+            "CPS.0005",
+            "The server does not exist",
+            "rq-404",
+        )
+    }
+    let (addr, s) = scripted_server(vec![missing]).await;
+    let err = token_client(addr)
+        .show_server("gone")
+        .await
+        .expect_err("404");
+    assert!(err.is_not_found());
+    assert_eq!(err.code(), Some("CPS.0005"));
+    assert_eq!(s.calls(), 1);
+}
+
+// ---------------------------------------------------------------------------
+// Connection resets, with a raw TCP server.
+
+/// Accepts connections; reads one request from each; drops the first
+/// `drop_first` connections without answering and answers the others with
+/// `body`. Returns the address and the number of requests received.
+async fn raw_server(drop_first: usize, body: &'static str) -> (SocketAddr, Arc<AtomicUsize>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let count = Arc::new(AtomicUsize::new(0));
+    let counter = count.clone();
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            let counter = counter.clone();
+            tokio::spawn(async move {
+                if !read_request(&mut stream).await {
+                    return;
+                }
+                let n = counter.fetch_add(1, Ordering::SeqCst) + 1;
+                if n <= drop_first {
+                    drop(stream); // the request was sent; no answer comes
+                    return;
+                }
+                let response = format!(
+                    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nX-Request-Id: raw-{n}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = stream.write_all(response.as_bytes()).await;
+                let _ = stream.shutdown().await;
+            });
+        }
+    });
+    (addr, count)
+}
+
+/// Reads a request head and its body; false when the peer went away first.
+async fn read_request(stream: &mut tokio::net::TcpStream) -> bool {
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 4096];
+    loop {
+        if let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            let head = String::from_utf8_lossy(&buf[..end]).to_ascii_lowercase();
+            let len = head
+                .lines()
+                .find_map(|l| l.strip_prefix("content-length:"))
+                .and_then(|v| v.trim().parse::<usize>().ok())
+                .unwrap_or(0);
+            if buf.len() >= end + 4 + len {
+                return true;
+            }
+        }
+        match stream.read(&mut chunk).await {
+            Ok(0) | Err(_) => return false,
+            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+        }
+    }
+}
+
+#[tokio::test]
+async fn get_retried_after_connection_reset() {
+    let body = r#"{"server_id":"srv1","server_model_name":"m","phone_model_name":"p","status":5}"#;
+    let (addr, count) = raw_server(1, body).await;
+    let server = token_client(addr)
+        .show_server("srv1")
+        .await
+        .expect("retried");
+    assert_eq!(server.server_model_name, "m");
+    assert_eq!(count.load(Ordering::SeqCst), 2);
+}
+
+#[tokio::test]
+async fn phones_traffic_retried_after_connection_reset() {
+    let body = r#"{"request_id":"rq-t","jobs":[{"phone_id":"p1","job_id":"j1"}]}"#;
+    let (addr, count) = raw_server(1, body).await;
+    let resp = token_client(addr)
+        .set_phones_traffic("routing", &["p1".to_string()])
+        .await
+        .expect("retried");
+    assert_eq!(resp.jobs[0].job_id.as_deref(), Some("j1"));
+    assert_eq!(count.load(Ordering::SeqCst), 2);
+}
+
+#[tokio::test]
+async fn change_server_model_not_retried_after_reset() {
+    let body = r#"{"request_id":"r","order_id":"CS1","product_id":"p"}"#;
+    let (addr, count) = raw_server(usize::MAX, body).await;
+    let req = ChangeServerModelRequest {
+        server_id: "srv1".into(),
+        server_model_name: "a".into(),
+        phone_model_name: "b".into(),
+        extend_param: None,
+    };
+    let err = token_client(addr)
+        .change_server_model(&req)
+        .await
+        .expect_err("reset after sending");
+    assert!(matches!(err, Error::Transport { .. }), "{err:?}");
+    // Give a wrongly scheduled retry the chance to show up.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(count.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test]
+async fn connection_refused_is_retried_then_reported() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    drop(listener);
+    let mut cfg = config(addr, Credentials::Token(TOKEN.into()));
+    cfg.max_retries = 2;
+    let err = Client::new(cfg)
+        .expect("client")
+        .show_server("srv1")
+        .await
+        .expect_err("nothing listens");
+    let text = err.to_string();
+    assert!(matches!(err, Error::Transport { .. }), "{err:?}");
+    assert!(text.contains("could not connect"), "{text}");
+}
+
+// ---------------------------------------------------------------------------
+// Waiters.
+
+#[derive(Default)]
+struct JobsState {
+    /// Per polling round (a call with offset 0 starts one): the calls made.
+    rounds: Vec<Vec<(String, u64)>>,
+    /// Put `request_id` into each job.
+    attribute: bool,
+    /// Jobs of request r1/r2 finish in this round (r3's are done at once);
+    /// `usize::MAX`: never.
+    finish_round: usize,
+}
+
+fn jobs_of(request_id: &str) -> usize {
+    match request_id {
+        "r1" | "r2" => 100,
+        "r3" => 50,
+        _ => 0,
+    }
+}
+
+async fn list_jobs(
+    State(state): State<Arc<Mutex<JobsState>>>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let Ok(mut st) = state.lock() else {
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    };
+    let ids = q.get("request_ids").cloned().unwrap_or_default();
+    let offset: u64 = q.get("offset").and_then(|v| v.parse().ok()).unwrap_or(0);
+    let limit: u64 = q.get("limit").and_then(|v| v.parse().ok()).unwrap_or(100);
+    if limit > 100 || ids.split(',').count() > 20 {
+        return api_error(StatusCode::BAD_REQUEST, "CPS.0001", "bad paging", "rq-bad");
+    }
+    if offset == 0 {
+        st.rounds.push(Vec::new());
+    }
+    let round = st.rounds.len();
+    if let Some(calls) = st.rounds.last_mut() {
+        calls.push((ids.clone(), offset));
+    }
+    let mut all = Vec::new();
+    for rid in ids.split(',') {
+        for i in 0..jobs_of(rid) {
+            let done = rid == "r3" || round >= st.finish_round;
+            let mut job = json!({
+                "job_id": format!("{rid}-job-{i}"),
+                "phone_id": format!("{rid}-phone-{i}"),
+                "server_id": "srv1",
+                "status": if done { 2 } else { 1 },
+            });
+            if st.attribute {
+                job["request_id"] = json!(rid);
+            }
+            if done && i == 7 {
+                job["status"] = json!(-1);
+                job["error_code"] = json!("CPS.0006");
+                job["error_msg"] = json!("phone gone");
+            }
+            all.push(job);
+        }
+    }
+    let count = all.len();
+    let page: Vec<Value> = all
+        .into_iter()
+        .skip(offset as usize)
+        .take(limit as usize)
+        .collect();
+    axum::Json(json!({"request_id": "rq-jobs", "jobs": page, "count": count})).into_response()
+}
+
+async fn jobs_server(attribute: bool, finish_round: usize) -> (SocketAddr, Arc<Mutex<JobsState>>) {
+    let state = Arc::new(Mutex::new(JobsState {
+        rounds: Vec::new(),
+        attribute,
+        finish_round,
+    }));
+    let router = Router::new()
+        .route("/v1/proj1/cloud-phone/jobs", get(list_jobs))
+        .with_state(state.clone());
+    (serve(router).await, state)
+}
+
+fn rounds(state: &Arc<Mutex<JobsState>>) -> Vec<Vec<(String, u64)>> {
+    state.lock().map(|s| s.rounds.clone()).unwrap_or_default()
+}
+
+fn request_ids() -> Vec<String> {
+    vec!["r1".into(), "r2".into(), "r3".into()]
+}
+
+#[tokio::test]
+async fn wait_for_jobs_reads_250_jobs_in_at_most_3_calls_per_round() {
+    for attribute in [true, false] {
+        let (addr, state) = jobs_server(attribute, 2).await;
+        let jobs: Vec<Job> = waiters::wait_for_jobs(
+            &token_client(addr),
+            &request_ids(),
+            Instant::now() + Duration::from_secs(30),
+            &CancellationToken::new(),
+        )
+        .await
+        .expect("jobs finish");
+        assert_eq!(jobs.len(), 250);
+        assert!(jobs.iter().all(waiters::job_finished));
+        assert_eq!(jobs.iter().filter(|j| j.status == -1).count(), 3);
+        let failed = jobs.iter().find(|j| j.status == -1).expect("a failed job");
+        assert_eq!(failed.error_code.as_deref(), Some("CPS.0006"));
+
+        let rounds = rounds(&state);
+        assert_eq!(rounds.len(), 2, "attribute={attribute}: {rounds:?}");
+        for calls in &rounds {
+            assert!(calls.len() <= 3, "attribute={attribute}: {calls:?}");
+        }
+        // One call covers all three request ids.
+        assert_eq!(rounds[0][0].0, "r1,r2,r3");
+        if attribute {
+            // r3 was done after the first round and is not read again.
+            assert!(
+                rounds[1].iter().all(|(ids, _)| ids == "r1,r2"),
+                "{rounds:?}"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn wait_for_jobs_cancelled_quickly() {
+    let (addr, _state) = jobs_server(true, usize::MAX).await;
+    let cancel = CancellationToken::new();
+    let trigger = cancel.clone();
+    tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        trigger.cancel();
+    });
+    let started = Instant::now();
+    let err = waiters::wait_for_jobs(
+        &token_client(addr),
+        &request_ids(),
+        Instant::now() + Duration::from_secs(600),
+        &cancel,
+    )
+    .await
+    .expect_err("cancelled");
+    assert!(matches!(err, Error::Cancelled), "{err:?}");
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+#[tokio::test]
+async fn wait_for_jobs_times_out_at_deadline() {
+    let (addr, _state) = jobs_server(true, usize::MAX).await;
+    let started = Instant::now();
+    let err = waiters::wait_for_jobs(
+        &token_client(addr),
+        &request_ids(),
+        Instant::now() + Duration::from_millis(1500),
+        &CancellationToken::new(),
+    )
+    .await
+    .expect_err("timeout");
+    let Error::Timeout(message) = &err else {
+        panic!("expected a timeout, got {err:?}");
+    };
+    assert!(
+        message.contains("200 of 250 jobs still running"),
+        "{message}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+async fn flavor_server(calls_until_done: usize) -> (SocketAddr, Arc<AtomicUsize>) {
+    let count = Arc::new(AtomicUsize::new(0));
+    let router = Router::new()
+        .route(
+            "/v1/proj1/cloud-phone/servers/{id}",
+            get(move |State(count): State<Arc<AtomicUsize>>| async move {
+                let n = count.fetch_add(1, Ordering::SeqCst) + 1;
+                let (server_model, phone_model, status) = if n >= calls_until_done {
+                    ("new.server", "new.phone", 5)
+                } else if n >= 2 {
+                    ("new.server", "new.phone", 13)
+                } else {
+                    ("old.server", "old.phone", 5)
+                };
+                axum::Json(json!({
+                    "server_id": "srv1",
+                    "server_model_name": server_model,
+                    "phone_model_name": phone_model,
+                    "status": status,
+                }))
+            }),
+        )
+        .with_state(count.clone());
+    (serve(router).await, count)
+}
+
+#[tokio::test]
+async fn wait_for_flavor_until_target_and_normal() {
+    let (addr, count) = flavor_server(3).await;
+    let server = waiters::wait_for_flavor(
+        &token_client(addr),
+        "srv1",
+        "new.server",
+        "new.phone",
+        "CS1710111105S8IPB",
+        Instant::now() + Duration::from_secs(30),
+        &CancellationToken::new(),
+    )
+    .await
+    .expect("flavor applied");
+    assert_eq!(server.server_model_name, "new.server");
+    assert_eq!(count.load(Ordering::SeqCst), 3);
+}
+
+#[tokio::test]
+async fn wait_for_flavor_timeout_names_the_order() {
+    let (addr, _count) = flavor_server(usize::MAX).await;
+    let err = waiters::wait_for_flavor(
+        &token_client(addr),
+        "srv1",
+        "other.server",
+        "other.phone",
+        "CS1710111105S8IPB",
+        Instant::now() + Duration::from_millis(1200),
+        &CancellationToken::new(),
+    )
+    .await
+    .expect_err("timeout");
+    let text = err.to_string();
+    assert!(matches!(err, Error::Timeout(_)), "{err:?}");
+    assert!(
+        text.starts_with("flavor change order CS1710111105S8IPB for server srv1 did not complete within 1.2s: server still shows new.server / new.phone (status 13)"),
+        "{text}"
+    );
+}
+
+// ---------------------------------------------------------------------------
+// Password auth and AK/SK.
+
+#[derive(Default)]
+struct IamState {
+    token_requests: AtomicUsize,
+    bodies: Mutex<Vec<Value>>,
+    api_calls: AtomicUsize,
+}
+
+async fn iam_tokens(
+    State(st): State<Arc<IamState>>,
+    axum::Json(body): axum::Json<Value>,
+) -> Response {
+    st.token_requests.fetch_add(1, Ordering::SeqCst);
+    if let Ok(mut bodies) = st.bodies.lock() {
+        bodies.push(body);
+    }
+    // Slow enough that concurrent callers overlap with the fetch.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let expires = time::OffsetDateTime::now_utc() + time::Duration::hours(24);
+    let expires = expires
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default();
+    (
+        StatusCode::CREATED,
+        [("X-Subject-Token", TOKEN)],
+        axum::Json(json!({"token": {"expires_at": expires, "methods": ["password"]}})),
+    )
+        .into_response()
+}
+
+async fn token_checked_server(State(st): State<Arc<IamState>>, headers: HeaderMap) -> Response {
+    st.api_calls.fetch_add(1, Ordering::SeqCst);
+    if headers.get("x-auth-token").and_then(|v| v.to_str().ok()) != Some(TOKEN) {
+        return api_error(
+            StatusCode::UNAUTHORIZED,
+            "APIGW.0301",
+            "Incorrect IAM authentication information",
+            "rq-401",
+        );
+    }
+    axum::Json(server_json("srv1")).into_response()
+}
+
+#[tokio::test]
+async fn password_auth_fetches_one_token_for_many_concurrent_calls() {
+    let state = Arc::new(IamState::default());
+    let router = Router::new()
+        .route("/v3/auth/tokens", post(iam_tokens))
+        .route(
+            "/v1/proj1/cloud-phone/servers/{id}",
+            get(token_checked_server),
+        )
+        .with_state(state.clone());
+    let addr = serve(router).await;
+    let client = Client::new(config(
+        addr,
+        Credentials::Password {
+            auth_url: format!("http://{addr}/v3"),
+            domain_name: "dom".into(),
+            user_name: "alice".into(),
+            password: "s3cret-pass".into(),
+        },
+    ))
+    .expect("client");
+    let calls = (0..16).map(|_| {
+        let c = client.clone();
+        tokio::spawn(async move { c.show_server("srv1").await })
+    });
+    for call in futures::future::join_all(calls).await {
+        call.expect("task").expect("call succeeds");
+    }
+    assert_eq!(state.token_requests.load(Ordering::SeqCst), 1);
+    assert_eq!(client.iam_token_fetches(), 1);
+    assert_eq!(state.api_calls.load(Ordering::SeqCst), 16);
+    let bodies = state.bodies.lock().map(|b| b.clone()).unwrap_or_default();
+    let auth = &bodies[0]["auth"];
+    assert_eq!(auth["identity"]["methods"], json!(["password"]));
+    assert_eq!(auth["identity"]["password"]["user"]["name"], "alice");
+    assert_eq!(
+        auth["identity"]["password"]["user"]["domain"]["name"],
+        "dom"
+    );
+    assert_eq!(auth["scope"]["project"]["id"], PROJECT);
+    assert!(!format!("{client:?}").contains("s3cret-pass"));
+}
+
+#[tokio::test]
+async fn password_auth_failure_is_an_auth_error_without_the_password() {
+    let router = Router::new().route(
+        "/v3/auth/tokens",
+        post(|| async {
+            (
+                StatusCode::UNAUTHORIZED,
+                axum::Json(json!({"error": {"code": 401, "message": "The username or password is wrong.", "title": "Unauthorized"}})),
+            )
+        }),
+    );
+    let addr = serve(router).await;
+    let client = Client::new(config(
+        addr,
+        Credentials::Password {
+            auth_url: format!("http://{addr}"),
+            domain_name: "dom".into(),
+            user_name: "alice".into(),
+            password: "s3cret-pass".into(),
+        },
+    ))
+    .expect("client");
+    let err = client.show_server("srv1").await.expect_err("auth fails");
+    let text = err.to_string();
+    assert!(matches!(err, Error::Auth(_)), "{err:?}");
+    assert!(text.contains("username or password is wrong"), "{text}");
+    assert!(!text.contains("s3cret-pass") && !format!("{err:?}").contains("s3cret-pass"));
+}
+
+#[tokio::test]
+async fn retries_stop_at_the_callers_deadline() {
+    fn throttled_long() -> Response {
+        let mut r = api_error(
+            StatusCode::TOO_MANY_REQUESTS,
+            "APIGW.0308",
+            "throttled",
+            "rq-429",
+        );
+        r.headers_mut()
+            .insert("Retry-After", axum::http::HeaderValue::from_static("5"));
+        r
+    }
+    let (addr, s) = scripted_server(vec![throttled_long, ok_server]).await;
+    let started = Instant::now();
+    let err = token_client(addr)
+        .with_deadline(Instant::now() + Duration::from_secs(1))
+        .show_server("srv1")
+        .await
+        .expect_err("no retry can finish before the deadline");
+    assert_eq!(err.code(), Some("APIGW.0308"));
+    assert_eq!(s.calls(), 1);
+    assert!(
+        started.elapsed() < Duration::from_secs(1),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+#[tokio::test]
+async fn cancellation_stops_a_retry_wait() {
+    fn throttled_long() -> Response {
+        let mut r = api_error(
+            StatusCode::TOO_MANY_REQUESTS,
+            "APIGW.0308",
+            "throttled",
+            "rq-429",
+        );
+        r.headers_mut()
+            .insert("Retry-After", axum::http::HeaderValue::from_static("30"));
+        r
+    }
+    let (addr, _s) = scripted_server(vec![throttled_long]).await;
+    let cancel = CancellationToken::new();
+    let trigger = cancel.clone();
+    tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        trigger.cancel();
+    });
+    let started = Instant::now();
+    let err = token_client(addr)
+        .with_cancellation(cancel)
+        .show_server("srv1")
+        .await
+        .expect_err("cancelled");
+    assert!(matches!(err, Error::Cancelled), "{err:?}");
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+async fn failing_jobs_server(script: Vec<fn() -> Response>) -> (SocketAddr, Scripted) {
+    let s = Scripted::new(script);
+    let router = Router::new()
+        .route("/v1/proj1/cloud-phone/jobs", get(scripted))
+        .with_state(s.clone());
+    (serve(router).await, s)
+}
+
+fn jobs_done() -> Response {
+    axum::Json(json!({"jobs": [{"job_id": "j1", "phone_id": "p1", "status": 2}], "count": 1}))
+        .into_response()
+}
+
+fn jobs_unavailable() -> Response {
+    api_error(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "CPS.9999",
+        "busy",
+        "rq-503",
+    )
+}
+
+#[tokio::test]
+async fn waiter_rides_out_a_transient_error() {
+    let (addr, s) = failing_jobs_server(vec![jobs_unavailable, jobs_done]).await;
+    let jobs = waiters::wait_for_jobs(
+        &token_client(addr),
+        &["r1".to_string()],
+        Instant::now() + Duration::from_secs(30),
+        &CancellationToken::new(),
+    )
+    .await
+    .expect("retried by the client");
+    assert_eq!(jobs.len(), 1);
+    assert_eq!(s.calls(), 2);
+}
+
+#[tokio::test]
+async fn waiter_ends_on_a_persistent_error() {
+    fn forbidden() -> Response {
+        api_error(StatusCode::FORBIDDEN, "CPS.0002", "no permission", "rq-403")
+    }
+    let (addr, s) = failing_jobs_server(vec![forbidden]).await;
+    let err = waiters::wait_for_jobs(
+        &token_client(addr),
+        &["r1".to_string()],
+        Instant::now() + Duration::from_secs(30),
+        &CancellationToken::new(),
+    )
+    .await
+    .expect_err("403 ends the wait");
+    assert_eq!(err.code(), Some("CPS.0002"));
+    assert_eq!(s.calls(), 1);
+}
+
+/// IAM that numbers its tokens (`tok-1`, `tok-2`, …) and makes them expire
+/// after `lifetime`.
+#[derive(Default)]
+struct NumberingIam {
+    issued: AtomicUsize,
+    lifetime_ms: u64,
+    /// Only this token is accepted by the API (`None`: any issued one).
+    accepted: Option<&'static str>,
+}
+
+async fn numbering_iam(State(st): State<Arc<NumberingIam>>) -> Response {
+    let n = st.issued.fetch_add(1, Ordering::SeqCst) + 1;
+    let expires = time::OffsetDateTime::now_utc()
+        + time::Duration::milliseconds(i64::try_from(st.lifetime_ms).unwrap_or(i64::MAX));
+    let expires = expires
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default();
+    (
+        StatusCode::CREATED,
+        [("X-Subject-Token", format!("tok-{n}"))],
+        axum::Json(json!({"token": {"expires_at": expires}})),
+    )
+        .into_response()
+}
+
+async fn numbering_api(State(st): State<Arc<NumberingIam>>, headers: HeaderMap) -> Response {
+    let token = headers
+        .get("x-auth-token")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let ok = match st.accepted {
+        Some(accepted) => token == accepted,
+        None => token.starts_with("tok-"),
+    };
+    if ok {
+        axum::Json(server_json("srv1")).into_response()
+    } else {
+        api_error(
+            StatusCode::UNAUTHORIZED,
+            "APIGW.0301",
+            "token rejected",
+            "rq-401",
+        )
+    }
+}
+
+async fn numbering_client(
+    lifetime_ms: u64,
+    accepted: Option<&'static str>,
+) -> (Client, Arc<NumberingIam>) {
+    let state = Arc::new(NumberingIam {
+        issued: AtomicUsize::new(0),
+        lifetime_ms,
+        accepted,
+    });
+    let router = Router::new()
+        .route("/v3/auth/tokens", post(numbering_iam))
+        .route("/v1/proj1/cloud-phone/servers/{id}", get(numbering_api))
+        .with_state(state.clone());
+    let addr = serve(router).await;
+    let client = Client::new(config(
+        addr,
+        Credentials::Password {
+            auth_url: format!("http://{addr}/v3"),
+            domain_name: "dom".into(),
+            user_name: "alice".into(),
+            password: "pw".into(),
+        },
+    ))
+    .expect("client");
+    (client, state)
+}
+
+#[tokio::test]
+async fn password_token_refetched_once_when_rejected() {
+    let (client, state) = numbering_client(24 * 3600 * 1000, Some("tok-2")).await;
+    client
+        .show_server("srv1")
+        .await
+        .expect("second token accepted");
+    assert_eq!(state.issued.load(Ordering::SeqCst), 2);
+    // The new token is cached.
+    client.show_server("srv1").await.expect("cached token");
+    assert_eq!(state.issued.load(Ordering::SeqCst), 2);
+}
+
+#[tokio::test]
+async fn password_token_renewed_before_it_expires() {
+    // A 2 s token is renewed after half its life (10 minutes before expiry
+    // for real 24 h tokens).
+    let (client, state) = numbering_client(2000, None).await;
+    client.show_server("srv1").await.expect("first token");
+    client.show_server("srv1").await.expect("cached token");
+    assert_eq!(state.issued.load(Ordering::SeqCst), 1);
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    client.show_server("srv1").await.expect("renewed token");
+    assert_eq!(state.issued.load(Ordering::SeqCst), 2);
+}
