@@ -569,6 +569,47 @@ fn parser_reads_nested_bullets() {
     assert_eq!(page.documented[0].text, "(Required) A. more text");
 }
 
+/// Guards the reader of `terraform providers schema -json`: a block in
+/// Terraform's JSON form flattens like the Rust declaration it came from.
+#[test]
+fn json_schema_reader_matches_the_rust_reader() {
+    let json: Json = serde_json::from_str(
+        r#"{
+          "attributes": {
+            "id": {"type": "string", "description_kind": "plain", "computed": true},
+            "phone_ids": {"type": ["set", "string"], "description_kind": "plain", "required": true},
+            "traffic_type": {"type": "string", "description_kind": "plain", "required": true},
+            "jobs": {
+              "type": ["list", ["object", {
+                "error_code": "string", "error_msg": "string", "job_id": "string",
+                "phone_id": "string", "status": "string"
+              }]],
+              "description_kind": "plain",
+              "computed": true
+            }
+          },
+          "block_types": {
+            "timeouts": {
+              "nesting_mode": "single",
+              "block": {
+                "attributes": {
+                  "create": {"type": "string", "description_kind": "plain", "optional": true},
+                  "delete": {"type": "string", "description_kind": "plain", "optional": true},
+                  "update": {"type": "string", "description_kind": "plain", "optional": true}
+                },
+                "description_kind": "plain"
+              }
+            }
+          },
+          "description_kind": "plain"
+        }"#,
+    )
+    .expect("JSON");
+    let mut flat = Flat::new();
+    flatten_json_block(None, &json, &mut flat);
+    assert_eq!(flat, flatten_rust(&schemas::phone_route()));
+}
+
 // ---------------------------------------------------------------------------
 // Terraform's view (TF_ACC=1).
 
