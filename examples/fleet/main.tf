@@ -1,0 +1,44 @@
+# Routes every phone of every listed server, each server's phones found
+# through cph_phones, so that no phone id is written by hand. A phone added to
+# a server shows up in the next plan as an in-place change.
+
+terraform {
+  required_version = ">= 0.13"
+
+  required_providers {
+    cph = {
+      source = "cloudphone/cph"
+    }
+  }
+}
+
+# Settings come from HW_* variables (see docs/index.md).
+provider "cph" {}
+
+variable "server_ids" {
+  description = "Servers whose phones are routed."
+  type        = set(string)
+  default     = ["a176d8625981453bbafbc0a321d8d6a1"]
+}
+
+variable "traffic_type" {
+  description = "Route of every phone: direct or routing."
+  type        = string
+  default     = "routing"
+}
+
+data "cph_phones" "fleet" {
+  for_each  = var.server_ids
+  server_id = each.value
+}
+
+resource "cph_phone_route" "fleet" {
+  for_each     = data.cph_phones.fleet
+  phone_ids    = each.value.phone_ids
+  traffic_type = var.traffic_type
+}
+
+output "routed_phones" {
+  description = "Per server, the number of routed phones."
+  value       = { for server_id, route in cph_phone_route.fleet : server_id => length(route.phone_ids) }
+}
