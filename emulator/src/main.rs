@@ -127,6 +127,8 @@ fn main() -> ExitCode {
 }
 
 async fn run(config: Config) -> Result<(), cph_emulator::Error> {
+    // Fail on a bad seed before announcing the address.
+    config.build_world()?;
     let listener = tokio::net::TcpListener::bind(config.listen).await?;
     let addr = listener.local_addr()?;
     {

@@ -143,17 +143,4 @@ impl Emu {
             .send()
             .await
     }
-
-    pub async fn wait_for<F>(&self, mut done: F)
-    where
-        F: AsyncFnMut() -> bool,
-    {
-        for _ in 0..100 {
-            if done().await {
-                return;
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-        }
-        panic!("condition not met in time");
-    }
 }
