@@ -1,2 +1,142 @@
-//! cph-emulator: a local emulator of the Huawei Cloud CPH API (filled by issue [B]).
-fn main() {}
+//! The `cph-emulator` binary: command line, logging to stderr, binding, the
+//! one `listening on http://ADDR` line on stdout, and exit on SIGINT/SIGTERM.
+
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Parser;
+use cph_emulator::config::{self, Config};
+
+/// A local emulator of Huawei Cloud's Cloud Phone Host (CPH) API.
+#[derive(Parser, Debug)]
+#[command(name = "cph-emulator", version)]
+struct Cli {
+    /// Address to listen on; loopback only. Port 0 picks a free port.
+    #[arg(long, default_value = config::DEFAULT_LISTEN)]
+    listen: SocketAddr,
+    /// The only project id the API accepts in paths.
+    #[arg(long, default_value = config::DEFAULT_PROJECT_ID)]
+    project_id: String,
+    /// Region name (availability zones are `{region}a`; IAM scope by name).
+    #[arg(long, default_value = config::DEFAULT_REGION)]
+    region: String,
+    /// Access key accepted in AK/SK signatures.
+    #[arg(long, default_value = config::DEFAULT_ACCESS_KEY)]
+    access_key: String,
+    /// Secret key that AK/SK signatures are checked with.
+    #[arg(long, default_value = config::DEFAULT_SECRET_KEY)]
+    secret_key: String,
+    /// When given, AK/SK requests must carry it as X-Security-Token.
+    #[arg(long)]
+    security_token: Option<String>,
+    /// A token always accepted as X-Auth-Token.
+    #[arg(long, default_value = config::DEFAULT_AUTH_TOKEN)]
+    auth_token: String,
+    /// IAM user name for POST /v3/auth/tokens.
+    #[arg(long, default_value = config::DEFAULT_USER_NAME)]
+    user_name: String,
+    /// IAM password for POST /v3/auth/tokens.
+    #[arg(long, default_value = config::DEFAULT_PASSWORD)]
+    password: String,
+    /// IAM domain (account) name for POST /v3/auth/tokens.
+    #[arg(long, default_value = config::DEFAULT_DOMAIN_NAME)]
+    domain_name: String,
+    /// Seconds a paid flavor-change order takes to apply (fractions allowed).
+    #[arg(long, default_value_t = 5.0)]
+    order_seconds: f64,
+    /// Seconds a route job takes to finish (fractions allowed).
+    #[arg(long, default_value_t = 1.0)]
+    job_seconds: f64,
+    /// Servers in the generated fleet (ignored with --seed).
+    #[arg(long, default_value_t = 2)]
+    servers: usize,
+    /// Phones per server in the generated fleet (ignored with --seed).
+    #[arg(long, default_value_t = 3)]
+    phones_per_server: usize,
+    /// JSON fleet to start with instead of the generated one.
+    #[arg(long)]
+    seed: Option<PathBuf>,
+    /// Latency added to every API call, in milliseconds.
+    #[arg(long, default_value_t = 0)]
+    latency_ms: u64,
+    /// Phone ids whose route jobs fail (comma-separated).
+    #[arg(long, value_delimiter = ',')]
+    fail_jobs_for: Vec<String>,
+}
+
+impl From<Cli> for Config {
+    fn from(c: Cli) -> Config {
+        Config {
+            listen: c.listen,
+            project_id: c.project_id,
+            region: c.region,
+            access_key: c.access_key,
+            secret_key: c.secret_key,
+            security_token: c.security_token,
+            auth_token: c.auth_token,
+            user_name: c.user_name,
+            password: c.password,
+            domain_name: c.domain_name,
+            order_seconds: c.order_seconds,
+            job_seconds: c.job_seconds,
+            servers: c.servers,
+            phones_per_server: c.phones_per_server,
+            seed: c.seed,
+            latency_ms: c.latency_ms,
+            fail_jobs_for: c
+                .fail_jobs_for
+                .into_iter()
+                .filter(|s| !s.is_empty())
+                .collect(),
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let config: Config = Cli::parse().into();
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("CPH_EMULATOR_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .init();
+    if let Err(e) = config.validate() {
+        eprintln!("cph-emulator: {e}");
+        return ExitCode::from(2);
+    }
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("cph-emulator: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(config)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("cph-emulator: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(config: Config) -> Result<(), cph_emulator::Error> {
+    // Fail on a bad seed before announcing the address.
+    config.build_world()?;
+    let listener = tokio::net::TcpListener::bind(config.listen).await?;
+    let addr = listener.local_addr()?;
+    {
+        let mut out = std::io::stdout().lock();
+        writeln!(out, "listening on http://{addr}")?;
+        out.flush()?;
+    }
+    cph_emulator::serve(config, listener).await?;
+    tracing::info!("shut down");
+    Ok(())
+}

@@ -1,0 +1,74 @@
+"""Fixtures for the contract tests: start the cph-emulator binary on port 0
+(building it first only if CPH_EMULATOR_BIN is unset and the binary is
+missing), read its `listening on` line, and give tests an official-SDK client."""
+
+import json
+import os
+import pathlib
+import subprocess
+import urllib.request
+
+import pytest
+
+from huaweicloudsdkcore.auth.credentials import BasicCredentials
+from huaweicloudsdkcore.http.http_config import HttpConfig
+from huaweicloudsdkcph.v1 import CphClient
+
+REPO = pathlib.Path(__file__).resolve().parents[2]
+PROJECT_ID = "0123456789abcdef0123456789abcdef"
+AK = "EMULATORACCESSKEY"
+SK = "emulator-secret-key"
+
+
+def _binary():
+    env = os.environ.get("CPH_EMULATOR_BIN")
+    if env:
+        return pathlib.Path(env)
+    path = REPO / "target" / "debug" / "cph-emulator"
+    if not path.exists():
+        subprocess.run(["cargo", "build", "-p", "cph-emulator"], cwd=REPO, check=True)
+    return path
+
+
+class Emulator:
+    def __init__(self, url):
+        self.url = url
+
+    def admin(self, method, path, body=None):
+        data = None if body is None else json.dumps(body).encode()
+        req = urllib.request.Request(self.url + "/_emulator" + path, data=data, method=method,
+                                     headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            return json.loads(resp.read())
+
+
+@pytest.fixture(scope="session")
+def emulator():
+    proc = subprocess.Popen(
+        [str(_binary()), "--listen", "127.0.0.1:0", "--order-seconds", "1", "--job-seconds", "0.3"],
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+    )
+    try:
+        line = proc.stdout.readline().strip()
+        assert line.startswith("listening on http://127.0.0.1:"), line
+        yield Emulator(line[len("listening on "):])
+    finally:
+        proc.terminate()
+        assert proc.wait(timeout=10) == 0
+
+
+def make_client(url, ak=AK, sk=SK):
+    config = HttpConfig.get_default_config()
+    config.ignore_ssl_verification = True
+    config.retry_times = 0
+    creds = BasicCredentials(ak, sk, PROJECT_ID)
+    return (CphClient.new_builder()
+            .with_http_config(config)
+            .with_credentials(creds)
+            .with_endpoints([url])
+            .build())
+
+
+@pytest.fixture(scope="session")
+def client(emulator):
+    return make_client(emulator.url)

@@ -1,0 +1,54 @@
+//! The CPH API's routes (`/v1/{project_id}/cloud-phone/...`) and the router
+//! that puts them, IAM and the admin API behind the gateway. Unknown paths and
+//! methods answer like the gateway: 404 `APIGW.0101`.
+
+mod jobs;
+mod models;
+mod phones;
+mod query;
+mod servers;
+
+use axum::Router;
+use axum::middleware::from_fn_with_state;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+
+use crate::app::App;
+use crate::errors::ApiError;
+
+/// The whole application router. Must agree with `endpoints::classify`.
+pub fn router(app: App) -> Router {
+    let p = "/v1/{project_id}/cloud-phone";
+    Router::new()
+        .route(
+            &format!("{p}/servers/change-server-model"),
+            post(servers::change_model),
+        )
+        .route(&format!("{p}/servers"), get(servers::list))
+        .route(&format!("{p}/servers/{{server_id}}"), get(servers::show))
+        .route(&format!("{p}/phones-traffic"), post(phones::route))
+        .route(&format!("{p}/phones"), get(phones::list))
+        .route(&format!("{p}/phones/{{phone_id}}"), get(phones::show))
+        .route(&format!("{p}/jobs"), get(jobs::list))
+        .route(&format!("{p}/jobs/{{job_id}}"), get(jobs::show))
+        .route(&format!("{p}/server-models"), get(models::server_models))
+        .route(&format!("{p}/phone-models"), get(models::phone_models))
+        .route("/v3/auth/tokens", post(crate::iam::issue_token))
+        .nest("/_emulator", crate::admin::router())
+        .fallback(not_found)
+        .method_not_allowed_fallback(not_found)
+        .layer(from_fn_with_state(app.clone(), crate::gateway::gateway))
+        .with_state(app)
+}
+
+async fn not_found() -> Response {
+    ApiError::api_not_found().into_response()
+}
+
+/// A path parameter, or the gateway's 404 when it cannot be read.
+fn path_param(
+    p: Result<axum::extract::Path<(String, String)>, axum::extract::rejection::PathRejection>,
+) -> Result<String, ApiError> {
+    p.map(|axum::extract::Path((_, id))| id)
+        .map_err(|_| ApiError::api_not_found())
+}

@@ -1,0 +1,98 @@
+//! The API's endpoints by name: the names used by call counters and faults,
+//! and the classification of a method and path into one of them (the gateway
+//! uses it before routing, so that unauthenticated calls count too).
+
+use axum::http::Method;
+
+pub const CHANGE_SERVER_MODEL: &str = "change_server_model";
+pub const PHONES_TRAFFIC: &str = "phones_traffic";
+pub const SHOW_SERVER: &str = "show_server";
+pub const LIST_SERVERS: &str = "list_servers";
+pub const SHOW_PHONE: &str = "show_phone";
+pub const LIST_PHONES: &str = "list_phones";
+pub const SHOW_JOB: &str = "show_job";
+pub const LIST_JOBS: &str = "list_jobs";
+pub const LIST_SERVER_MODELS: &str = "list_server_models";
+pub const LIST_PHONE_MODELS: &str = "list_phone_models";
+pub const IAM_TOKENS: &str = "iam_tokens";
+
+pub const ENDPOINT_NAMES: [&str; 11] = [
+    CHANGE_SERVER_MODEL,
+    PHONES_TRAFFIC,
+    SHOW_SERVER,
+    LIST_SERVERS,
+    SHOW_PHONE,
+    LIST_PHONES,
+    SHOW_JOB,
+    LIST_JOBS,
+    LIST_SERVER_MODELS,
+    LIST_PHONE_MODELS,
+    IAM_TOKENS,
+];
+
+/// A classified API call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Endpoint {
+    pub name: &'static str,
+    /// The `{project_id}` path segment (None for IAM).
+    pub project_id: Option<String>,
+}
+
+/// Which endpoint `method path` is, if any. Must agree with `api::router`.
+pub fn classify(method: &Method, path: &str) -> Option<Endpoint> {
+    if path == "/v3/auth/tokens" {
+        return (method == Method::POST).then_some(Endpoint {
+            name: IAM_TOKENS,
+            project_id: None,
+        });
+    }
+    let rest = path.strip_prefix("/v1/")?;
+    let segments: Vec<&str> = rest.split('/').collect();
+    let (project, tail) = segments.split_first()?;
+    if project.is_empty() || tail.first() != Some(&"cloud-phone") {
+        return None;
+    }
+    let nonempty = |s: &&str| !s.is_empty();
+    let name = match (method.as_str(), &tail[1..]) {
+        ("POST", ["servers", "change-server-model"]) => CHANGE_SERVER_MODEL,
+        ("POST", ["phones-traffic"]) => PHONES_TRAFFIC,
+        ("GET", ["servers"]) => LIST_SERVERS,
+        ("GET", ["servers", id]) if nonempty(id) && *id != "change-server-model" => SHOW_SERVER,
+        ("GET", ["phones"]) => LIST_PHONES,
+        ("GET", ["phones", id]) if nonempty(id) => SHOW_PHONE,
+        ("GET", ["jobs"]) => LIST_JOBS,
+        ("GET", ["jobs", id]) if nonempty(id) => SHOW_JOB,
+        ("GET", ["server-models"]) => LIST_SERVER_MODELS,
+        ("GET", ["phone-models"]) => LIST_PHONE_MODELS,
+        _ => return None,
+    };
+    Some(Endpoint {
+        name,
+        project_id: Some((*project).to_string()),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classifies_known_paths() {
+        let p = "/v1/abc/cloud-phone";
+        let c = |m: Method, path: String| classify(&m, &path).map(|e| e.name);
+        assert_eq!(c(Method::GET, format!("{p}/servers")), Some(LIST_SERVERS));
+        assert_eq!(c(Method::GET, format!("{p}/servers/x")), Some(SHOW_SERVER));
+        assert_eq!(
+            c(Method::POST, format!("{p}/servers/change-server-model")),
+            Some(CHANGE_SERVER_MODEL)
+        );
+        assert_eq!(
+            c(Method::POST, format!("{p}/phones-traffic")),
+            Some(PHONES_TRAFFIC)
+        );
+        assert_eq!(c(Method::DELETE, format!("{p}/servers/x")), None);
+        assert_eq!(c(Method::GET, format!("{p}/servers/")), None);
+        assert_eq!(c(Method::GET, format!("{p}/nope")), None);
+        assert_eq!(c(Method::POST, "/v3/auth/tokens".into()), Some(IAM_TOKENS));
+    }
+}

@@ -1,0 +1,197 @@
+//! The gateway in front of every handler, as Huawei Cloud's API gateway is:
+//! request ids (`X-Request-Id`), request logs on stderr, per-endpoint call
+//! counts, injected faults and latency, and authentication (AK/SK signature or
+//! token) plus the project id check on every `/v1` call.
+
+use std::time::{Duration, Instant};
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use time::OffsetDateTime;
+
+use crate::app::App;
+use crate::auth::{self, RequestParts};
+use crate::endpoints::{self, Endpoint};
+use crate::errors::{ApiError, REQUEST_ID, code};
+use crate::faults::{self, FaultKind, FaultSpec};
+use crate::ids;
+use crate::server::ConnKill;
+
+/// Largest request body accepted.
+const MAX_BODY: usize = 1 << 20;
+
+enum Outcome {
+    Answer(Response),
+    /// Close the connection without answering.
+    Drop,
+}
+
+pub async fn gateway(State(app): State<App>, req: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let request_id = ids::random_hex32();
+    let method = req.method().clone();
+    let path = req.uri().path().to_string();
+    let kill = req.extensions().get::<ConnKill>().cloned();
+    let endpoint = endpoints::classify(&method, &path);
+    let outcome = REQUEST_ID
+        .scope(request_id.clone(), handle(app, endpoint, req, next))
+        .await;
+    let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
+    match outcome {
+        Outcome::Answer(mut resp) => {
+            if let Ok(v) = HeaderValue::from_str(&request_id) {
+                resp.headers_mut().insert("x-request-id", v);
+            }
+            tracing::info!(
+                %method, %path, status = resp.status().as_u16(),
+                duration_ms = format!("{elapsed_ms:.1}"), request_id = %request_id, "request"
+            );
+            resp
+        }
+        Outcome::Drop => {
+            tracing::info!(
+                %method, %path, status = "dropped",
+                duration_ms = format!("{elapsed_ms:.1}"), request_id = %request_id, "request"
+            );
+            match kill {
+                Some(kill) => {
+                    kill.kill();
+                    std::future::pending::<Response>().await
+                }
+                None => StatusCode::BAD_GATEWAY.into_response(),
+            }
+        }
+    }
+}
+
+async fn handle(app: App, endpoint: Option<Endpoint>, req: Request, next: Next) -> Outcome {
+    let Some(endpoint) = endpoint else {
+        return Outcome::Answer(next.run(req).await);
+    };
+    let (fault, latency_ms) = {
+        let mut world = app.world.lock();
+        if let Some(n) = world.calls.get_mut(endpoint.name) {
+            *n += 1;
+        }
+        let fault = faults::take(&mut world.faults, endpoint.name);
+        (fault, world.settings.latency_ms)
+    };
+    if latency_ms > 0 {
+        tokio::time::sleep(Duration::from_millis(latency_ms)).await;
+    }
+    let mut drop_after = false;
+    if let Some(fault) = fault {
+        match fault.kind {
+            FaultKind::Status => return Outcome::Answer(fault_response(&fault)),
+            FaultKind::Latency => {
+                tokio::time::sleep(Duration::from_millis(fault.latency_ms.unwrap_or(0))).await;
+            }
+            FaultKind::DropBefore => return Outcome::Drop,
+            FaultKind::DropAfter => drop_after = true,
+        }
+    }
+    let resp = match admit(&app, &endpoint, req).await {
+        Ok(req) => next.run(req).await,
+        Err(e) => e.into_response(),
+    };
+    if drop_after {
+        Outcome::Drop
+    } else {
+        Outcome::Answer(resp)
+    }
+}
+
+/// Read the body, authenticate and check the project; hand back the request.
+async fn admit(app: &App, endpoint: &Endpoint, req: Request) -> Result<Request, ApiError> {
+    let (parts, body) = req.into_parts();
+    let bytes = axum::body::to_bytes(body, MAX_BODY).await.map_err(|_| {
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            code::BODY_TOO_LARGE,
+            "The request body is too large",
+        )
+    })?;
+    if let Some(project_id) = &endpoint.project_id {
+        authenticate(app, &parts, &bytes)?;
+        if *project_id != app.config.project_id {
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                code::FORBIDDEN,
+                "The project ID in the request path does not match the credentials",
+            ));
+        }
+    }
+    Ok(Request::from_parts(parts, Body::from(bytes)))
+}
+
+fn authenticate(
+    app: &App,
+    parts: &axum::http::request::Parts,
+    body: &[u8],
+) -> Result<(), ApiError> {
+    if let Some(token) = parts.headers.get("x-auth-token") {
+        let token = String::from_utf8_lossy(token.as_bytes());
+        let token = token.trim();
+        if token == app.config.auth_token {
+            return Ok(());
+        }
+        let world = app.world.lock();
+        return match world.tokens.get(token) {
+            Some(expiry) if *expiry > OffsetDateTime::now_utc() => Ok(()),
+            Some(_) => Err(ApiError::unauthorized(
+                "Incorrect IAM authentication information: the token has expired",
+            )),
+            None => Err(ApiError::unauthorized(
+                "Incorrect IAM authentication information: the token is invalid",
+            )),
+        };
+    }
+    if !parts.headers.contains_key("authorization") {
+        return Err(ApiError::unauthorized(
+            "Incorrect IAM authentication information: no X-Auth-Token and no Authorization header",
+        ));
+    }
+    let req = RequestParts {
+        method: parts.method.as_str(),
+        path: parts.uri.path(),
+        query: parts.uri.query(),
+        headers: &parts.headers,
+        body,
+    };
+    auth::verify_signature(&req, &app.aksk, OffsetDateTime::now_utc()).map_err(|why| {
+        ApiError::unauthorized(format!("Incorrect IAM authentication information: {why}"))
+    })
+}
+
+fn fault_response(fault: &FaultSpec) -> Response {
+    let status = fault
+        .status
+        .and_then(|s| StatusCode::from_u16(s).ok())
+        .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let (default_code, default_msg) = match status.as_u16() {
+        429 => (code::THROTTLED, "The request is throttled"),
+        502..=504 => (
+            code::BACKEND_UNAVAILABLE,
+            "The backend service is unavailable",
+        ),
+        500..=599 => (code::INTERNAL, "Internal server error"),
+        _ => (code::BAD_REQUEST, "Injected error"),
+    };
+    let mut err = ApiError::new(
+        status,
+        fault.error_code.as_deref().unwrap_or(default_code),
+        fault
+            .error_msg
+            .clone()
+            .unwrap_or_else(|| default_msg.to_string()),
+    );
+    if status == StatusCode::TOO_MANY_REQUESTS {
+        err.retry_after = Some(fault.retry_after.unwrap_or(1));
+    } else {
+        err.retry_after = fault.retry_after;
+    }
+    err.into_response()
+}

@@ -1,0 +1,109 @@
+//! Local IAM: `POST /v3/auth/tokens` with password authentication (Keystone
+//! v3 / Huawei IAM body) for the configured user, answering 201 with the
+//! token in `X-Subject-Token`; issued tokens stay valid for 24 hours.
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+use time::OffsetDateTime;
+
+use crate::app::App;
+use crate::errors::{ApiError, with_status};
+use crate::ids;
+
+pub const TOKEN_LIFETIME_HOURS: i64 = 24;
+
+fn iam_error(status: StatusCode, code: &str, msg: &str) -> Response {
+    with_status(
+        status,
+        json!({
+            "error_code": code,
+            "error_msg": msg,
+            "error": {"code": status.as_u16(), "title": status.canonical_reason(), "message": msg},
+        }),
+    )
+}
+
+fn str_at<'a>(v: &'a Value, path: &[&str]) -> Option<&'a str> {
+    path.iter().try_fold(v, |v, k| v.get(*k))?.as_str()
+}
+
+pub async fn issue_token(State(app): State<App>, body: Bytes) -> Response {
+    let Ok(body) = serde_json::from_slice::<Value>(&body) else {
+        return iam_error(
+            StatusCode::BAD_REQUEST,
+            "IAM.0001",
+            "The request body is not valid JSON",
+        );
+    };
+    let identity = &body["auth"]["identity"];
+    let methods_ok = identity["methods"]
+        .as_array()
+        .is_some_and(|m| m.iter().any(|x| x.as_str() == Some("password")));
+    let user = &identity["password"]["user"];
+    let (Some(name), Some(password), Some(domain)) = (
+        str_at(user, &["name"]),
+        str_at(user, &["password"]),
+        str_at(user, &["domain", "name"]),
+    ) else {
+        return iam_error(
+            StatusCode::BAD_REQUEST,
+            "IAM.0001",
+            "auth.identity.password.user.{name,password,domain.name} are required",
+        );
+    };
+    if !methods_ok {
+        return iam_error(
+            StatusCode::BAD_REQUEST,
+            "IAM.0001",
+            "Only the password method is supported",
+        );
+    }
+    let cfg = &app.config;
+    if name != cfg.user_name || password != cfg.password || domain != cfg.domain_name {
+        return iam_error(
+            StatusCode::UNAUTHORIZED,
+            "IAM.0004",
+            "The username or password is wrong.",
+        );
+    }
+    let project = &body["auth"]["scope"]["project"];
+    let scope_ok = match (str_at(project, &["id"]), str_at(project, &["name"])) {
+        (Some(id), _) => id == cfg.project_id,
+        (None, Some(n)) => n == cfg.region,
+        (None, None) => true,
+    };
+    if !scope_ok {
+        return iam_error(
+            StatusCode::UNAUTHORIZED,
+            "IAM.0005",
+            "The project in the scope does not exist or the user has no access to it",
+        );
+    }
+    let token = ids::token();
+    let now = OffsetDateTime::now_utc();
+    let expires = now + time::Duration::hours(TOKEN_LIFETIME_HOURS);
+    app.world.lock().tokens.insert(token.clone(), expires);
+    let body = json!({
+        "token": {
+            "expires_at": ids::fmt_time_millis(expires),
+            "issued_at": ids::fmt_time_millis(now),
+            "methods": ["password"],
+            "project": {"id": cfg.project_id, "name": cfg.region, "domain": {"name": cfg.domain_name}},
+            "user": {"name": cfg.user_name, "domain": {"name": cfg.domain_name}},
+            "catalog": [],
+        }
+    });
+    let mut resp = with_status(StatusCode::CREATED, body);
+    match HeaderValue::from_str(&token) {
+        Ok(v) => {
+            resp.headers_mut().insert("x-subject-token", v);
+            resp
+        }
+        Err(_) => {
+            ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "IAM.0000", "token").into_response()
+        }
+    }
+}
