@@ -46,8 +46,17 @@ impl Emulator {
     /// Starts an emulator with fast orders and jobs plus `extra` flags.
     pub fn start(extra: &[&str]) -> Emulator {
         let bin = emulator_bin();
-        assert!(bin.exists(), "cph-emulator not found at {} (run `cargo build -p cph-emulator` or `make test`)", bin.display());
-        let mut args = vec!["--listen", "127.0.0.1:0", "--order-seconds", "1", "--job-seconds", "0.3"];
+        assert!(
+            bin.exists(),
+            "cph-emulator not found at {} (run `cargo build -p cph-emulator` or `make test`)",
+            bin.display()
+        );
+        let mut args = vec!["--listen", "127.0.0.1:0"];
+        for (flag, default) in [("--order-seconds", "1"), ("--job-seconds", "0.3")] {
+            if !extra.contains(&flag) {
+                args.extend([flag, default]);
+            }
+        }
         args.extend_from_slice(extra);
         let mut child = Command::new(&bin)
             .args(&args)
@@ -57,13 +66,18 @@ impl Emulator {
             .unwrap_or_else(|e| panic!("cannot start {}: {e}", bin.display()));
         let stdout = child.stdout.take().expect("emulator stdout");
         let mut line = String::new();
-        BufReader::new(stdout).read_line(&mut line).expect("emulator's first line");
+        BufReader::new(stdout)
+            .read_line(&mut line)
+            .expect("emulator's first line");
         let url = line
             .trim()
             .strip_prefix("listening on ")
             .unwrap_or_else(|| panic!("unexpected first line from the emulator: {line:?}"))
             .to_string();
-        let http = reqwest::blocking::Client::builder().timeout(Duration::from_secs(30)).build().expect("http client");
+        let http = reqwest::blocking::Client::builder()
+            .timeout(Duration::from_secs(30))
+            .build()
+            .expect("http client");
         Emulator { child, url, http }
     }
 
@@ -132,7 +146,11 @@ impl Emulator {
     }
 
     pub fn set_phone_route(&self, phone_id: &str, traffic_type: &str) {
-        self.admin(reqwest::Method::POST, &format!("phones/{phone_id}/traffic"), Some(json!({ "traffic_type": traffic_type })));
+        self.admin(
+            reqwest::Method::POST,
+            &format!("phones/{phone_id}/traffic"),
+            Some(json!({ "traffic_type": traffic_type })),
+        );
     }
 
     pub fn set_server_flavor(&self, server_id: &str, server_model: &str, phone_model: &str) {
@@ -144,11 +162,19 @@ impl Emulator {
     }
 
     pub fn delete_server(&self, server_id: &str) {
-        self.admin(reqwest::Method::DELETE, &format!("servers/{server_id}"), None);
+        self.admin(
+            reqwest::Method::DELETE,
+            &format!("servers/{server_id}"),
+            None,
+        );
     }
 
     pub fn fail_jobs_for(&self, phone_ids: &[&str]) {
-        self.admin(reqwest::Method::POST, "fail-jobs", Some(json!({ "phone_ids": phone_ids })));
+        self.admin(
+            reqwest::Method::POST,
+            "fail-jobs",
+            Some(json!({ "phone_ids": phone_ids })),
+        );
     }
 
     pub fn clear_failing_jobs(&self) {
@@ -169,7 +195,12 @@ impl Emulator {
 
     fn api_get(&self, path: &str) -> Value {
         let url = format!("{}/v1/{PROJECT_ID}/cloud-phone/{path}", self.url);
-        let resp = self.http.get(&url).header("X-Auth-Token", AUTH_TOKEN).send().unwrap_or_else(|e| panic!("GET {url}: {e}"));
+        let resp = self
+            .http
+            .get(&url)
+            .header("X-Auth-Token", AUTH_TOKEN)
+            .send()
+            .unwrap_or_else(|e| panic!("GET {url}: {e}"));
         let status = resp.status();
         let text = resp.text().unwrap_or_default();
         assert!(status.is_success(), "GET {url}: {status}: {text}");
@@ -184,7 +215,10 @@ impl Emulator {
     pub fn phones_of(&self, server_id: &str) -> Vec<Value> {
         let mut out = Vec::new();
         loop {
-            let page = self.api_get(&format!("phones?server_id={server_id}&offset={}&limit=200", out.len()));
+            let page = self.api_get(&format!(
+                "phones?server_id={server_id}&offset={}&limit=200",
+                out.len()
+            ));
             let phones = page["phones"].as_array().cloned().unwrap_or_default();
             if phones.is_empty() {
                 return out;
@@ -194,16 +228,29 @@ impl Emulator {
     }
 
     pub fn phone_ids_of(&self, server_id: &str) -> Vec<String> {
-        self.phones_of(server_id).iter().map(|p| p["phone_id"].as_str().unwrap_or_default().to_string()).collect()
+        self.phones_of(server_id)
+            .iter()
+            .map(|p| p["phone_id"].as_str().unwrap_or_default().to_string())
+            .collect()
     }
 
     pub fn route_of(&self, phone_id: &str) -> String {
-        self.api_get(&format!("phones/{phone_id}"))["traffic_type"].as_str().unwrap_or_default().to_string()
+        self.api_get(&format!("phones/{phone_id}"))["traffic_type"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
     }
 
     pub fn server_ids(&self) -> Vec<String> {
         let v = self.api_get("servers?offset=0&limit=100");
-        v["servers"].as_array().map(|a| a.iter().filter_map(|s| s["server_id"].as_str().map(str::to_string)).collect()).unwrap_or_default()
+        v["servers"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|s| s["server_id"].as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default()
     }
 }
 

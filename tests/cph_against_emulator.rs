@@ -1,0 +1,157 @@
+//! The CPH client against the real emulator process: every auth method is
+//! accepted, routes and flavor changes complete through the waiters, and API
+//! errors keep their codes. (No terraform involved; always runs.)
+
+mod emu;
+
+use std::time::{Duration, Instant};
+
+use emu::{Emulator, PROJECT_ID, REGION, SERVER_ID, SPECIAL_FLAVOR};
+use terraform_provider_cph::cph::models::{ChangeServerModelRequest, ExtendParam, PhoneQuery};
+use terraform_provider_cph::cph::{Client, ClientConfig, Credentials, waiters};
+use tokio_util::sync::CancellationToken;
+
+/// Runs async client code outside of the emulator handle's blocking HTTP client.
+fn run<F: std::future::Future>(f: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
+        .block_on(f)
+}
+
+fn client(emu: &Emulator, credentials: Credentials) -> Client {
+    Client::new(ClientConfig::new(
+        emu.url.clone(),
+        REGION,
+        PROJECT_ID,
+        credentials,
+    ))
+    .expect("client")
+}
+
+fn all_credentials(emu: &Emulator) -> Vec<(&'static str, Credentials)> {
+    vec![
+        ("token", Credentials::Token(emu::AUTH_TOKEN.into())),
+        (
+            "aksk",
+            Credentials::AkSk {
+                access_key: emu::ACCESS_KEY.into(),
+                secret_key: emu::SECRET_KEY.into(),
+                security_token: None,
+            },
+        ),
+        (
+            "password",
+            Credentials::Password {
+                auth_url: format!("{}/v3", emu.url),
+                domain_name: emu::DOMAIN_NAME.into(),
+                user_name: emu::USER_NAME.into(),
+                password: emu::PASSWORD.into(),
+            },
+        ),
+    ]
+}
+
+#[test]
+fn every_auth_method_reads_servers_and_phones() {
+    let emu = Emulator::start(&[]);
+    run(async {
+        for (name, creds) in all_credentials(&emu) {
+            let c = client(&emu, creds);
+            let server = c
+                .show_server(SERVER_ID)
+                .await
+                .unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert_eq!(server.server_id, SERVER_ID);
+            let phones = c
+                .list_all_phones(&PhoneQuery {
+                    server_id: Some(SERVER_ID.into()),
+                    ..Default::default()
+                })
+                .await
+                .unwrap();
+            assert_eq!(phones.len(), 3, "{name}");
+        }
+    });
+}
+
+#[test]
+fn wrong_secret_is_refused_with_the_gateway_code() {
+    let emu = Emulator::start(&[]);
+    run(async {
+        let c = client(
+            &emu,
+            Credentials::AkSk {
+                access_key: emu::ACCESS_KEY.into(),
+                secret_key: "wrong".into(),
+                security_token: None,
+            },
+        );
+        let err = c.show_server(SERVER_ID).await.unwrap_err();
+        assert_eq!(err.code(), Some("APIGW.0301"), "{err}");
+        assert!(err.request_id().is_some(), "{err}");
+    });
+}
+
+#[test]
+fn routes_change_through_jobs() {
+    let emu = Emulator::start(&[]);
+    let phones = emu.phone_ids_of(SERVER_ID);
+    run(async {
+        let c = client(&emu, Credentials::Token(emu::AUTH_TOKEN.into()));
+        let resp = c.set_phones_traffic("routing", &phones[..2]).await.unwrap();
+        assert_eq!(resp.jobs.len(), 2);
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let jobs =
+            waiters::wait_for_jobs(&c, &[resp.request_id], deadline, &CancellationToken::new())
+                .await
+                .unwrap();
+        assert_eq!(jobs.len(), 2);
+        assert!(
+            jobs.iter()
+                .all(|j| j.status == 2 && j.server_id == SERVER_ID),
+            "{jobs:?}"
+        );
+        assert_eq!(
+            c.show_phone(&phones[0]).await.unwrap().traffic_type,
+            "routing"
+        );
+
+        let err = c.show_server("nope").await.unwrap_err();
+        assert!(err.is_not_found(), "{err}");
+    });
+}
+
+#[test]
+fn flavor_change_completes_and_a_second_is_refused_meanwhile() {
+    let emu = Emulator::start(&["--order-seconds", "1"]);
+    run(async {
+        let c = client(&emu, Credentials::Token(emu::AUTH_TOKEN.into()));
+        let req = ChangeServerModelRequest {
+            server_id: SERVER_ID.into(),
+            server_model_name: SPECIAL_FLAVOR.0.into(),
+            phone_model_name: SPECIAL_FLAVOR.1.into(),
+            extend_param: Some(ExtendParam {
+                is_auto_pay: Some(1),
+            }),
+        };
+        let order = c.change_server_model(&req).await.unwrap();
+        assert!(order.order_id.starts_with("CS"));
+        let again = c.change_server_model(&req).await.unwrap_err();
+        assert!(again.is_order_in_progress(), "{again}");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let server = waiters::wait_for_flavor(
+            &c,
+            SERVER_ID,
+            SPECIAL_FLAVOR.0,
+            SPECIAL_FLAVOR.1,
+            &order.order_id,
+            deadline,
+            &CancellationToken::new(),
+        )
+        .await
+        .unwrap();
+        assert_eq!(server.phone_model_name, SPECIAL_FLAVOR.1);
+    });
+}
