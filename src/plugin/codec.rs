@@ -63,34 +63,41 @@ fn unify_all<'a>(elems: impl IntoIterator<Item = &'a Value>) -> Type {
     let mut ty: Option<Type> = None;
     for e in elems {
         let t = infer_type(e);
-        ty = Some(match ty {
-            None => t,
-            Some(prev) => unify(prev, t),
-        });
+        ty = match ty {
+            None => Some(t),
+            Some(prev) => match unify(prev, t) {
+                Some(u) => Some(u),
+                // Elements of different types: each travels with its own.
+                None => return Type::Dynamic,
+            },
+        };
     }
     ty.unwrap_or(Type::Dynamic)
 }
 
-/// The type both `a` and `b` conform to: `Dynamic` stands for "not known
-/// yet" and gives way to the other side; irreconcilable types give `Dynamic`.
-fn unify(a: Type, b: Type) -> Type {
-    match (a, b) {
+/// The type both `a` and `b` conform to, where `Dynamic` stands for "not
+/// known yet" and gives way to the other side; `None` when they conflict.
+fn unify(a: Type, b: Type) -> Option<Type> {
+    Some(match (a, b) {
         (Type::Dynamic, t) | (t, Type::Dynamic) => t,
-        (Type::List(x), Type::List(y)) => Type::list(unify(*x, *y)),
-        (Type::Set(x), Type::Set(y)) => Type::set(unify(*x, *y)),
-        (Type::Map(x), Type::Map(y)) => Type::map(unify(*x, *y)),
+        (Type::List(x), Type::List(y)) => Type::list(unify(*x, *y)?),
+        (Type::Set(x), Type::Set(y)) => Type::set(unify(*x, *y)?),
+        (Type::Map(x), Type::Map(y)) => Type::map(unify(*x, *y)?),
         (Type::Object(x), Type::Object(y)) if x.keys().eq(y.keys()) => Type::Object(
             x.into_iter()
                 .zip(y)
-                .map(|((k, a), (_, b))| (k, unify(a, b)))
-                .collect(),
+                .map(|((k, a), (_, b))| unify(a, b).map(|t| (k, t)))
+                .collect::<Option<_>>()?,
         ),
-        (Type::Tuple(x), Type::Tuple(y)) if x.len() == y.len() => {
-            Type::Tuple(x.into_iter().zip(y).map(|(a, b)| unify(a, b)).collect())
-        }
+        (Type::Tuple(x), Type::Tuple(y)) if x.len() == y.len() => Type::Tuple(
+            x.into_iter()
+                .zip(y)
+                .map(|(a, b)| unify(a, b))
+                .collect::<Option<_>>()?,
+        ),
         (a, b) if a == b => a,
-        _ => Type::Dynamic,
-    }
+        _ => return None,
+    })
 }
 
 #[cfg(test)]
@@ -108,6 +115,13 @@ mod tests {
             Type::list(Type::object([("a", Type::String)]))
         );
         assert_eq!(infer_type(&Value::Set(vec![])), Type::set(Type::Dynamic));
+        // a conflict anywhere makes the element type dynamic for good
+        let mixed = Value::List(vec![
+            Value::Bool(true),
+            Value::List(vec![]),
+            Value::object([("a", Value::Null)]),
+        ]);
+        assert_eq!(infer_type(&mixed), Type::list(Type::Dynamic));
     }
 
     #[test]
@@ -117,5 +131,130 @@ mod tests {
             "bad",
         );
         assert_eq!(e.to_string(), "a[2]: bad");
+    }
+}
+
+/// Property tests of both wire codecs: every type, nulls and unknowns at
+/// every level, and hostile bytes.
+#[cfg(test)]
+mod proptests {
+    use std::collections::BTreeMap;
+
+    use proptest::prelude::*;
+
+    use super::super::json::{self, ExtraAttributes};
+    use super::super::msgpack;
+    use super::super::value::{Number, Type, Value};
+
+    fn arb_type() -> impl Strategy<Value = Type> {
+        let leaf = prop_oneof![
+            Just(Type::Bool),
+            Just(Type::Number),
+            Just(Type::String),
+            Just(Type::Dynamic),
+        ];
+        leaf.prop_recursive(3, 24, 4, |inner| {
+            prop_oneof![
+                inner.clone().prop_map(Type::list),
+                inner.clone().prop_map(Type::set),
+                inner.clone().prop_map(Type::map),
+                prop::collection::btree_map("[a-d]{1,3}", inner.clone(), 0..4)
+                    .prop_map(Type::Object),
+                prop::collection::vec(inner, 0..4).prop_map(Type::Tuple),
+            ]
+        })
+    }
+
+    fn arb_number() -> impl Strategy<Value = Number> {
+        prop_oneof![
+            any::<i64>().prop_map(Number::Int),
+            any::<f64>()
+                .prop_filter("finite", |f| f.is_finite())
+                .prop_map(Number::Float),
+            "[1-9][0-9]{20,30}".prop_map(Number::Big),
+        ]
+    }
+
+    /// A value for `Dynamic`: some concrete shape.
+    fn arb_dynamic_value(unknowns: bool) -> impl Strategy<Value = Value> {
+        arb_type()
+            .prop_filter("concrete", |t| *t != Type::Dynamic)
+            .prop_flat_map(move |t| arb_value(t, unknowns))
+    }
+
+    /// A value of type `ty`; `unknowns` allows unknown values anywhere.
+    fn arb_value(ty: Type, unknowns: bool) -> BoxedStrategy<Value> {
+        let known: BoxedStrategy<Value> = match ty {
+            Type::Bool => any::<bool>().prop_map(Value::Bool).boxed(),
+            Type::Number => arb_number().prop_map(Value::Number).boxed(),
+            Type::String => ".{0,8}".prop_map(Value::String).boxed(),
+            Type::Dynamic => arb_dynamic_value(unknowns).boxed(),
+            Type::List(e) => prop::collection::vec(arb_value(*e, unknowns), 0..4)
+                .prop_map(Value::List)
+                .boxed(),
+            Type::Set(e) => prop::collection::vec(arb_value(*e, unknowns), 0..4)
+                .prop_map(Value::set)
+                .boxed(),
+            Type::Map(e) => {
+                prop::collection::btree_map("[a-z]{0,3}", arb_value(*e, unknowns), 0..4)
+                    .prop_map(Value::Map)
+                    .boxed()
+            }
+            Type::Object(attrs) => {
+                let parts: Vec<_> = attrs
+                    .into_iter()
+                    .map(|(k, t)| arb_value(t, unknowns).prop_map(move |v| (k.clone(), v)))
+                    .collect();
+                parts
+                    .prop_map(|kv| Value::Object(kv.into_iter().collect::<BTreeMap<_, _>>()))
+                    .boxed()
+            }
+            Type::Tuple(ts) => {
+                let parts: Vec<_> = ts.into_iter().map(|t| arb_value(t, unknowns)).collect();
+                parts.prop_map(Value::Tuple).boxed()
+            }
+        };
+        if unknowns {
+            prop_oneof![1 => Just(Value::Null), 1 => Just(Value::Unknown), 6 => known].boxed()
+        } else {
+            prop_oneof![1 => Just(Value::Null), 6 => known].boxed()
+        }
+    }
+
+    fn typed(unknowns: bool) -> impl Strategy<Value = (Type, Value)> {
+        arb_type().prop_flat_map(move |t| (Just(t.clone()), arb_value(t, unknowns)))
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+
+        #[test]
+        fn msgpack_round_trips((ty, v) in typed(true)) {
+            let bytes = msgpack::encode(&v, &ty).map_err(|e| TestCaseError::fail(e.to_string()))?;
+            let back = msgpack::decode(&bytes, &ty).map_err(|e| TestCaseError::fail(e.to_string()))?;
+            prop_assert_eq!(back, v);
+        }
+
+        #[test]
+        fn json_round_trips((ty, v) in typed(false)) {
+            let j = json::encode(&v, &ty).map_err(|e| TestCaseError::fail(e.to_string()))?;
+            let bytes = serde_json::to_vec(&j).map_err(|e| TestCaseError::fail(e.to_string()))?;
+            let back = json::decode(&bytes, &ty, ExtraAttributes::Reject)
+                .map_err(|e| TestCaseError::fail(e.to_string()))?;
+            prop_assert_eq!(back, v);
+        }
+
+        #[test]
+        fn truncated_msgpack_is_an_error((ty, v) in typed(true), cut in any::<prop::sample::Index>()) {
+            let bytes = msgpack::encode(&v, &ty).map_err(|e| TestCaseError::fail(e.to_string()))?;
+            let cut = cut.index(bytes.len());
+            prop_assert!(msgpack::decode(&bytes[..cut], &ty).is_err());
+        }
+
+        #[test]
+        fn random_bytes_never_panic(ty in arb_type(), bytes in prop::collection::vec(any::<u8>(), 0..64)) {
+            let _ = msgpack::decode(&bytes, &ty);
+            let _ = json::decode(&bytes, &ty, ExtraAttributes::Drop);
+        }
     }
 }
