@@ -41,63 +41,91 @@ impl std::error::Error for CodecError {}
 pub(crate) const MAX_DEPTH: usize = 64;
 
 /// The most specific type of `v` as it would travel as a `DynamicPseudoType`
-/// value. Nulls and unknowns have no type of their own and become `Dynamic`;
-/// collection element types are unified across elements.
+/// value. Nulls and unknowns say nothing about their type; collection element
+/// types are unified across elements, and elements whose types conflict make
+/// the element type `Dynamic` (each element then carries its own type).
 pub fn infer_type(v: &Value) -> Type {
-    match v {
-        Value::Null | Value::Unknown => Type::Dynamic,
-        Value::Bool(_) => Type::Bool,
-        Value::Number(_) => Type::Number,
-        Value::String(_) => Type::String,
-        Value::List(e) => Type::list(unify_all(e)),
-        Value::Set(e) => Type::set(unify_all(e)),
-        Value::Map(m) => Type::map(unify_all(m.values())),
-        Value::Object(m) => {
-            Type::Object(m.iter().map(|(k, v)| (k.clone(), infer_type(v))).collect())
+    infer(v).into_type()
+}
+
+/// A type under inference: `Hole` is "no information yet" (a null, an
+/// unknown, the element of an empty collection) and gives way to anything;
+/// `Conflict` is "elements disagree" and absorbs everything.
+#[derive(Clone, PartialEq)]
+enum Inferred {
+    Hole,
+    Conflict,
+    Bool,
+    Number,
+    String,
+    List(Box<Inferred>),
+    Set(Box<Inferred>),
+    Map(Box<Inferred>),
+    Object(std::collections::BTreeMap<String, Inferred>),
+    Tuple(Vec<Inferred>),
+}
+
+impl Inferred {
+    fn into_type(self) -> Type {
+        match self {
+            Inferred::Hole | Inferred::Conflict => Type::Dynamic,
+            Inferred::Bool => Type::Bool,
+            Inferred::Number => Type::Number,
+            Inferred::String => Type::String,
+            Inferred::List(e) => Type::list(e.into_type()),
+            Inferred::Set(e) => Type::set(e.into_type()),
+            Inferred::Map(e) => Type::map(e.into_type()),
+            Inferred::Object(m) => {
+                Type::Object(m.into_iter().map(|(k, t)| (k, t.into_type())).collect())
+            }
+            Inferred::Tuple(e) => Type::Tuple(e.into_iter().map(Inferred::into_type).collect()),
         }
-        Value::Tuple(e) => Type::Tuple(e.iter().map(infer_type).collect()),
     }
 }
 
-fn unify_all<'a>(elems: impl IntoIterator<Item = &'a Value>) -> Type {
-    let mut ty: Option<Type> = None;
-    for e in elems {
-        let t = infer_type(e);
-        ty = match ty {
-            None => Some(t),
-            Some(prev) => match unify(prev, t) {
-                Some(u) => Some(u),
-                // Elements of different types: each travels with its own.
-                None => return Type::Dynamic,
-            },
-        };
+fn infer(v: &Value) -> Inferred {
+    match v {
+        Value::Null | Value::Unknown => Inferred::Hole,
+        Value::Bool(_) => Inferred::Bool,
+        Value::Number(_) => Inferred::Number,
+        Value::String(_) => Inferred::String,
+        Value::List(e) => Inferred::List(Box::new(unify_all(e))),
+        Value::Set(e) => Inferred::Set(Box::new(unify_all(e))),
+        Value::Map(m) => Inferred::Map(Box::new(unify_all(m.values()))),
+        Value::Object(m) => {
+            Inferred::Object(m.iter().map(|(k, v)| (k.clone(), infer(v))).collect())
+        }
+        Value::Tuple(e) => Inferred::Tuple(e.iter().map(infer).collect()),
     }
-    ty.unwrap_or(Type::Dynamic)
 }
 
-/// The type both `a` and `b` conform to, where `Dynamic` stands for "not
-/// known yet" and gives way to the other side; `None` when they conflict.
-fn unify(a: Type, b: Type) -> Option<Type> {
-    Some(match (a, b) {
-        (Type::Dynamic, t) | (t, Type::Dynamic) => t,
-        (Type::List(x), Type::List(y)) => Type::list(unify(*x, *y)?),
-        (Type::Set(x), Type::Set(y)) => Type::set(unify(*x, *y)?),
-        (Type::Map(x), Type::Map(y)) => Type::map(unify(*x, *y)?),
-        (Type::Object(x), Type::Object(y)) if x.keys().eq(y.keys()) => Type::Object(
+fn unify_all<'a>(elems: impl IntoIterator<Item = &'a Value>) -> Inferred {
+    elems
+        .into_iter()
+        .fold(Inferred::Hole, |acc, e| unify(acc, infer(e)))
+}
+
+/// The type both `a` and `b` conform to.
+fn unify(a: Inferred, b: Inferred) -> Inferred {
+    use Inferred as I;
+    match (a, b) {
+        (I::Hole, t) | (t, I::Hole) => t,
+        (I::Conflict, _) | (_, I::Conflict) => I::Conflict,
+        (I::List(x), I::List(y)) => I::List(Box::new(unify(*x, *y))),
+        (I::Set(x), I::Set(y)) => I::Set(Box::new(unify(*x, *y))),
+        (I::Map(x), I::Map(y)) => I::Map(Box::new(unify(*x, *y))),
+        (I::Object(x), I::Object(y)) if x.keys().eq(y.keys()) => I::Object(
             x.into_iter()
                 .zip(y)
-                .map(|((k, a), (_, b))| unify(a, b).map(|t| (k, t)))
-                .collect::<Option<_>>()?,
+                .map(|((k, a), (_, b))| (k, unify(a, b)))
+                .collect(),
         ),
-        (Type::Tuple(x), Type::Tuple(y)) if x.len() == y.len() => Type::Tuple(
-            x.into_iter()
-                .zip(y)
-                .map(|(a, b)| unify(a, b))
-                .collect::<Option<_>>()?,
-        ),
+        (I::Tuple(x), I::Tuple(y)) if x.len() == y.len() => {
+            I::Tuple(x.into_iter().zip(y).map(|(a, b)| unify(a, b)).collect())
+        }
         (a, b) if a == b => a,
-        _ => return None,
-    })
+        _ => I::Conflict,
+    }
 }
 
 #[cfg(test)]
