@@ -461,10 +461,11 @@ pub(crate) fn parse_number(s: &str) -> Option<Value> {
     if let Ok(i) = t.parse::<i64>() {
         return Some(Value::Number(Number::Int(i)));
     }
-    if let Ok(f) = t.parse::<f64>() {
-        if f.is_finite() && f.to_string() == t {
-            return Some(Value::Number(Number::Float(f)));
-        }
+    if let Ok(f) = t.parse::<f64>()
+        && f.is_finite()
+        && f.to_string() == t
+    {
+        return Some(Value::Number(Number::Float(f)));
     }
     Some(Value::Number(Number::Big(t.to_string())))
 }
