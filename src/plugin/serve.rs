@@ -331,7 +331,12 @@ async fn serve_inner(provider: Arc<dyn Provider>) -> Result<(), ServeError> {
         &socket,
         tls.as_ref().map(|(_, der)| der.as_slice()),
     ))?;
-    tracing::info!(socket = %socket.display(), tls = tls.is_some(), "serving");
+    tracing::info!(
+        socket = %socket.display(),
+        tls = tls.is_some(),
+        pid = std::process::id(),
+        "serving"
+    );
 
     let result = serve_on(
         provider,
