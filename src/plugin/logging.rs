@@ -14,6 +14,9 @@
 use std::io::Write;
 
 use serde_json::{Map, Value as Json};
+
+use super::schema::{Block, Nesting};
+use super::value::Value;
 use tracing::field::{Field, Visit};
 use tracing::{Event, Level, Subscriber};
 use tracing_subscriber::filter::{LevelFilter, Targets};
@@ -105,6 +108,41 @@ fn timestamp(now: time::OffsetDateTime) -> String {
     )
 }
 
+/// A copy of `value` (an object of `block`'s type) fit for logs: every
+/// sensitive attribute that is set reads `"(sensitive)"`, in nested blocks
+/// too. Log `format!("{:?}", redact(..))`, never the value itself.
+pub fn redact(value: &Value, block: &Block) -> Value {
+    let Value::Object(m) = value else {
+        return value.clone();
+    };
+    let mut out = m.clone();
+    for a in block.attributes.iter().filter(|a| a.sensitive) {
+        if let Some(v) = out.get_mut(&a.name)
+            && !v.is_null()
+        {
+            *v = Value::string("(sensitive)");
+        }
+    }
+    for nb in &block.blocks {
+        if let Some(v) = out.get_mut(&nb.type_name) {
+            *v = match (nb.nesting, &*v) {
+                (Nesting::Single | Nesting::Group, inner) => redact(inner, &nb.block),
+                (_, Value::List(e)) => {
+                    Value::List(e.iter().map(|x| redact(x, &nb.block)).collect())
+                }
+                (_, Value::Set(e)) => Value::Set(e.iter().map(|x| redact(x, &nb.block)).collect()),
+                (_, Value::Map(e)) => Value::Map(
+                    e.iter()
+                        .map(|(k, x)| (k.clone(), redact(x, &nb.block)))
+                        .collect(),
+                ),
+                (_, other) => other.clone(),
+            };
+        }
+    }
+    Value::Object(out)
+}
+
 struct HclogLayer;
 
 #[derive(Default)]
@@ -188,6 +226,22 @@ mod tests {
             LevelFilter::TRACE
         );
         assert_eq!(level_from_env(env(&[("TF_LOG", "off")])), LevelFilter::OFF);
+    }
+
+    #[test]
+    fn redact_hides_sensitive_attributes() {
+        let schema = crate::resources::schemas::provider();
+        let v = Value::object([
+            ("region", Value::string("cn-east-3")),
+            ("secret_key", Value::string("SK-123")),
+            ("password", Value::Null),
+        ]);
+        let r = redact(&v, &schema.block);
+        let shown = format!("{r:?}");
+        assert!(!shown.contains("SK-123"), "{shown}");
+        assert_eq!(r.get_str("secret_key"), Some("(sensitive)"));
+        assert_eq!(r.get_str("region"), Some("cn-east-3"));
+        assert_eq!(r.get("password"), Some(&Value::Null));
     }
 
     #[test]
