@@ -1,12 +1,36 @@
 //! Terraform, not CPH: everything needed to be a `tfplugin5` provider plugin.
 //!
-//! The go-plugin handshake and AutoMTLS, the tonic `Provider` service, the cty
-//! value codecs, schemas, diagnostics and hclog-style logging. The resources
-//! see only [`resource`], [`schema`], [`value`] and [`diag`].
+//! The resources see only [`resource`], [`schema`], [`value`] and [`diag`].
+//! The rest is the machinery that carries them to Terraform:
+//!
+//! - [`serve`]: the process (socket, signals, exit), [`handshake`] (the
+//!   cookie and the stdout line) and [`automtls`] (TLS with Terraform's
+//!   pinned client certificate);
+//! - [`grpc`]: the `Provider` service over the traits, with [`go_plugin`]'s
+//!   controller and stdio services beside it;
+//! - [`fromproto`] / [`toproto`]: the only code that touches both the
+//!   generated protocol types ([`proto`]) and the plain ones;
+//! - [`msgpack`], [`json`], [`type_json`] and [`codec`]: cty values and types
+//!   on the wire;
+//! - [`logging`]: hclog-style JSON lines on stderr.
 
+pub mod automtls;
+pub mod codec;
 pub mod diag;
+pub(crate) mod fromproto;
+pub mod go_plugin;
+pub mod grpc;
+pub mod handshake;
+pub mod json;
+pub mod logging;
+pub mod msgpack;
+#[doc(hidden)]
+pub mod proto;
 pub mod resource;
 pub mod schema;
+pub mod serve;
+pub(crate) mod toproto;
+pub mod type_json;
 pub mod value;
 
 pub use diag::{AttributePath, Diagnostic, Diagnostics, Severity};
@@ -15,4 +39,5 @@ pub use resource::{
     PlanRequest, PlanResponse, Provider, ReadRequest, ReadResponse, Resource,
 };
 pub use schema::{Attribute, Block, NestedBlock, Nesting, Schema};
+pub use serve::{serve, serve_debug};
 pub use value::{Number, Type, Value};

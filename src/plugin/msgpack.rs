@@ -1,0 +1,595 @@
+//! The msgpack encoding of cty values, the form every `DynamicValue` takes
+//! between Terraform and the provider.
+//!
+//! Against a known [`Type`]: null is msgpack nil; an unknown value is an
+//! extension (type 0; any extension is read as unknown, since newer Terraform
+//! attaches refinements to unknowns); numbers are ints, floats, or decimal
+//! strings when too big; lists, sets and tuples are arrays; maps and objects
+//! are maps (objects carry every attribute of their type). A
+//! `DynamicPseudoType` value is a two-element array: its type JSON (bytes) and
+//! the value in that type.
+//!
+//! Decoding never panics: malformed, truncated or mistyped input is an error
+//! naming the path at fault.
+
+use std::collections::BTreeMap;
+
+use rmp::Marker;
+
+use super::codec::{CodecError, MAX_DEPTH, infer_type};
+use super::diag::PathStep;
+use super::type_json;
+use super::value::{Number, Type, Value};
+
+/// Encodes `value` as msgpack in the shape of `ty`.
+pub fn encode(value: &Value, ty: &Type) -> Result<Vec<u8>, CodecError> {
+    let mut out = Vec::with_capacity(64);
+    let mut path = Vec::new();
+    encode_into(&mut out, value, ty, &mut path)?;
+    Ok(out)
+}
+
+/// Decodes msgpack bytes holding a value of type `ty`. Trailing bytes are an error.
+pub fn decode(bytes: &[u8], ty: &Type) -> Result<Value, CodecError> {
+    let mut r = Reader { buf: bytes, pos: 0 };
+    let mut path = Vec::new();
+    let v = decode_value(&mut r, ty, &mut path, 0)?;
+    if r.pos != bytes.len() {
+        return Err(CodecError::new(
+            &[],
+            format!("{} trailing bytes after the value", bytes.len() - r.pos),
+        ));
+    }
+    Ok(v)
+}
+
+// ---------------------------------------------------------------- encoding
+
+fn wr<T, E: std::fmt::Display>(r: Result<T, E>, path: &[PathStep]) -> Result<(), CodecError> {
+    r.map(|_| ())
+        .map_err(|e| CodecError::new(path, format!("msgpack write failed: {e}")))
+}
+
+fn len_u32(n: usize, path: &[PathStep]) -> Result<u32, CodecError> {
+    u32::try_from(n).map_err(|_| CodecError::new(path, "collection too large for msgpack"))
+}
+
+fn mismatch(path: &[PathStep], value: &Value, ty: &Type) -> CodecError {
+    let kind = match value {
+        Value::Null => "null",
+        Value::Unknown => "unknown",
+        Value::Bool(_) => "bool",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::List(_) => "list",
+        Value::Set(_) => "set",
+        Value::Map(_) => "map",
+        Value::Object(_) => "object",
+        Value::Tuple(_) => "tuple",
+    };
+    CodecError::new(
+        path,
+        format!(
+            "a {kind} value does not conform to type {}",
+            type_json::to_json(ty)
+        ),
+    )
+}
+
+fn encode_into(
+    out: &mut Vec<u8>,
+    value: &Value,
+    ty: &Type,
+    path: &mut Vec<PathStep>,
+) -> Result<(), CodecError> {
+    match value {
+        Value::Null => return wr(rmp::encode::write_nil(out), path),
+        Value::Unknown => {
+            // fixext1, extension type 0, one zero byte: what cty writes.
+            out.extend_from_slice(&[0xd4, 0, 0]);
+            return Ok(());
+        }
+        _ => {}
+    }
+    match (ty, value) {
+        (Type::Dynamic, v) => {
+            let actual = infer_type(v);
+            wr(rmp::encode::write_array_len(out, 2), path)?;
+            wr(
+                rmp::encode::write_bin(out, &type_json::to_bytes(&actual)),
+                path,
+            )?;
+            encode_into(out, v, &actual, path)
+        }
+        (Type::Bool, Value::Bool(b)) => wr(rmp::encode::write_bool(out, *b), path),
+        (Type::Number, Value::Number(n)) => match n {
+            Number::Int(i) => wr(rmp::encode::write_sint(out, *i), path),
+            Number::Float(f) if f.is_nan() => Err(CodecError::new(path, "NaN is not a number")),
+            Number::Float(f) => wr(rmp::encode::write_f64(out, *f), path),
+            Number::Big(s) => {
+                if !is_decimal(s) {
+                    return Err(CodecError::new(path, format!("{s:?} is not a number")));
+                }
+                wr(rmp::encode::write_str(out, s), path)
+            }
+        },
+        (Type::String, Value::String(s)) => wr(rmp::encode::write_str(out, s), path),
+        (Type::List(et), Value::List(e) | Value::Tuple(e) | Value::Set(e))
+        | (Type::Set(et), Value::Set(e) | Value::List(e) | Value::Tuple(e)) => {
+            wr(
+                rmp::encode::write_array_len(out, len_u32(e.len(), path)?),
+                path,
+            )?;
+            for (i, v) in e.iter().enumerate() {
+                path.push(PathStep::ElementKeyInt(i as i64));
+                encode_into(out, v, et, path)?;
+                path.pop();
+            }
+            Ok(())
+        }
+        (Type::Tuple(ets), Value::Tuple(e) | Value::List(e)) => {
+            if ets.len() != e.len() {
+                return Err(CodecError::new(
+                    path,
+                    format!(
+                        "tuple of {} elements where {} are expected",
+                        e.len(),
+                        ets.len()
+                    ),
+                ));
+            }
+            wr(
+                rmp::encode::write_array_len(out, len_u32(e.len(), path)?),
+                path,
+            )?;
+            for (i, (v, et)) in e.iter().zip(ets).enumerate() {
+                path.push(PathStep::ElementKeyInt(i as i64));
+                encode_into(out, v, et, path)?;
+                path.pop();
+            }
+            Ok(())
+        }
+        (Type::Map(et), Value::Map(m) | Value::Object(m)) => {
+            wr(
+                rmp::encode::write_map_len(out, len_u32(m.len(), path)?),
+                path,
+            )?;
+            for (k, v) in m {
+                wr(rmp::encode::write_str(out, k), path)?;
+                path.push(PathStep::ElementKeyString(k.clone()));
+                encode_into(out, v, et, path)?;
+                path.pop();
+            }
+            Ok(())
+        }
+        (Type::Object(attrs), Value::Object(m) | Value::Map(m)) => {
+            if let Some(extra) = m.keys().find(|k| !attrs.contains_key(*k)) {
+                return Err(CodecError::new(
+                    path,
+                    format!("attribute {extra:?} is not part of the schema"),
+                ));
+            }
+            wr(
+                rmp::encode::write_map_len(out, len_u32(attrs.len(), path)?),
+                path,
+            )?;
+            for (k, at) in attrs {
+                wr(rmp::encode::write_str(out, k), path)?;
+                path.push(PathStep::Attribute(k.clone()));
+                encode_into(out, m.get(k).unwrap_or(&Value::Null), at, path)?;
+                path.pop();
+            }
+            Ok(())
+        }
+        (ty, v) => Err(mismatch(path, v, ty)),
+    }
+}
+
+/// True for the decimal number syntax cty writes: `-12`, `3.5`, `1e400`.
+pub(crate) fn is_decimal(s: &str) -> bool {
+    let s = s.strip_prefix('-').unwrap_or(s);
+    let (mantissa, exp) = match s.find(['e', 'E']) {
+        Some(i) => (&s[..i], Some(&s[i + 1..])),
+        None => (s, None),
+    };
+    let (int, frac) = match mantissa.split_once('.') {
+        Some((i, f)) => (i, Some(f)),
+        None => (mantissa, None),
+    };
+    let digits = |d: &str| !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit());
+    digits(int)
+        && frac.is_none_or(digits)
+        && exp.is_none_or(|e| digits(e.strip_prefix(['+', '-']).unwrap_or(e)))
+}
+
+// ---------------------------------------------------------------- decoding
+
+/// One msgpack item; containers carry their element count only.
+enum Item<'a> {
+    Nil,
+    Bool(bool),
+    Int(i64),
+    BigUint(u64),
+    Float(f64),
+    Str(&'a [u8]),
+    Bin(&'a [u8]),
+    Array(usize),
+    Map(usize),
+    Ext,
+}
+
+struct Reader<'a> {
+    buf: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Reader<'a> {
+    fn take(&mut self, n: usize, path: &[PathStep]) -> Result<&'a [u8], CodecError> {
+        let end = self
+            .pos
+            .checked_add(n)
+            .filter(|e| *e <= self.buf.len())
+            .ok_or_else(|| CodecError::new(path, "truncated msgpack"))?;
+        let s = &self.buf[self.pos..end];
+        self.pos = end;
+        Ok(s)
+    }
+
+    fn be(&mut self, n: usize, path: &[PathStep]) -> Result<u64, CodecError> {
+        Ok(self
+            .take(n, path)?
+            .iter()
+            .fold(0u64, |acc, b| (acc << 8) | u64::from(*b)))
+    }
+
+    fn remaining(&self) -> usize {
+        self.buf.len() - self.pos
+    }
+
+    fn next(&mut self, path: &[PathStep]) -> Result<Item<'a>, CodecError> {
+        let b = self.take(1, path)?[0];
+        let item = match Marker::from_u8(b) {
+            Marker::FixPos(n) => Item::Int(i64::from(n)),
+            Marker::FixNeg(n) => Item::Int(i64::from(n)),
+            Marker::Null => Item::Nil,
+            Marker::True => Item::Bool(true),
+            Marker::False => Item::Bool(false),
+            Marker::U8 => Item::Int(self.be(1, path)? as i64),
+            Marker::U16 => Item::Int(self.be(2, path)? as i64),
+            Marker::U32 => Item::Int(self.be(4, path)? as i64),
+            Marker::U64 => {
+                let u = self.be(8, path)?;
+                match i64::try_from(u) {
+                    Ok(i) => Item::Int(i),
+                    Err(_) => Item::BigUint(u),
+                }
+            }
+            Marker::I8 => Item::Int(i64::from(self.be(1, path)? as u8 as i8)),
+            Marker::I16 => Item::Int(i64::from(self.be(2, path)? as u16 as i16)),
+            Marker::I32 => Item::Int(i64::from(self.be(4, path)? as u32 as i32)),
+            Marker::I64 => Item::Int(self.be(8, path)? as i64),
+            Marker::F32 => Item::Float(f64::from(f32::from_bits(self.be(4, path)? as u32))),
+            Marker::F64 => Item::Float(f64::from_bits(self.be(8, path)?)),
+            Marker::FixStr(n) => Item::Str(self.take(usize::from(n), path)?),
+            Marker::Str8
+            | Marker::Bin8
+            | Marker::Str16
+            | Marker::Bin16
+            | Marker::Str32
+            | Marker::Bin32 => {
+                let width = match Marker::from_u8(b) {
+                    Marker::Str8 | Marker::Bin8 => 1,
+                    Marker::Str16 | Marker::Bin16 => 2,
+                    _ => 4,
+                };
+                let n = self.be(width, path)? as usize;
+                let data = self.take(n, path)?;
+                if matches!(
+                    Marker::from_u8(b),
+                    Marker::Bin8 | Marker::Bin16 | Marker::Bin32
+                ) {
+                    Item::Bin(data)
+                } else {
+                    Item::Str(data)
+                }
+            }
+            Marker::FixArray(n) => Item::Array(usize::from(n)),
+            Marker::Array16 => Item::Array(self.be(2, path)? as usize),
+            Marker::Array32 => Item::Array(self.be(4, path)? as usize),
+            Marker::FixMap(n) => Item::Map(usize::from(n)),
+            Marker::Map16 => Item::Map(self.be(2, path)? as usize),
+            Marker::Map32 => Item::Map(self.be(4, path)? as usize),
+            Marker::FixExt1 => self.ext(1, path)?,
+            Marker::FixExt2 => self.ext(2, path)?,
+            Marker::FixExt4 => self.ext(4, path)?,
+            Marker::FixExt8 => self.ext(8, path)?,
+            Marker::FixExt16 => self.ext(16, path)?,
+            Marker::Ext8 => {
+                let n = self.be(1, path)? as usize;
+                self.ext(n, path)?
+            }
+            Marker::Ext16 => {
+                let n = self.be(2, path)? as usize;
+                self.ext(n, path)?
+            }
+            Marker::Ext32 => {
+                let n = self.be(4, path)? as usize;
+                self.ext(n, path)?
+            }
+            Marker::Reserved => {
+                return Err(CodecError::new(
+                    path,
+                    format!("invalid msgpack byte 0x{b:02x}"),
+                ));
+            }
+        };
+        Ok(item)
+    }
+
+    fn ext(&mut self, len: usize, path: &[PathStep]) -> Result<Item<'a>, CodecError> {
+        self.take(1, path)?; // extension type: every extension is an unknown
+        self.take(len, path)?;
+        Ok(Item::Ext)
+    }
+}
+
+fn decode_value(
+    r: &mut Reader<'_>,
+    ty: &Type,
+    path: &mut Vec<PathStep>,
+    depth: usize,
+) -> Result<Value, CodecError> {
+    if depth > MAX_DEPTH {
+        return Err(CodecError::new(path, "value nested too deeply"));
+    }
+    let item = r.next(path)?;
+    let wrong = |what: &str, path: &[PathStep]| {
+        CodecError::new(
+            path,
+            format!("expected {}, found {what}", type_json::to_json(ty)),
+        )
+    };
+    match (ty, item) {
+        (_, Item::Nil) => Ok(Value::Null),
+        (_, Item::Ext) => Ok(Value::Unknown),
+        (Type::Dynamic, Item::Array(2)) => {
+            let tj = match r.next(path)? {
+                Item::Bin(b) | Item::Str(b) => b,
+                _ => return Err(wrong("a dynamic value without its type", path)),
+            };
+            let actual = type_json::from_bytes(tj).map_err(|e| CodecError::new(path, e.message))?;
+            decode_value(r, &actual, path, depth + 1)
+        }
+        (Type::Dynamic, _) => Err(wrong("a dynamic value that is not [type, value]", path)),
+        (Type::Bool, Item::Bool(b)) => Ok(Value::Bool(b)),
+        (Type::Number, Item::Int(i)) => Ok(Value::Number(Number::Int(i))),
+        (Type::Number, Item::BigUint(u)) => Ok(Value::Number(Number::Big(u.to_string()))),
+        (Type::Number, Item::Float(f)) if f.is_nan() => Err(wrong("NaN", path)),
+        (Type::Number, Item::Float(f)) => Ok(Value::Number(Number::Float(f))),
+        (Type::Number, Item::Str(s)) => {
+            let s = std::str::from_utf8(s).map_err(|_| wrong("invalid UTF-8", path))?;
+            parse_number(s).ok_or_else(|| wrong(&format!("the string {s:?}"), path))
+        }
+        (Type::String, Item::Str(s) | Item::Bin(s)) => std::str::from_utf8(s)
+            .map(|s| Value::String(s.to_string()))
+            .map_err(|_| wrong("invalid UTF-8", path)),
+        (Type::List(et) | Type::Set(et), Item::Array(n)) => {
+            let mut elems = Vec::with_capacity(n.min(r.remaining()));
+            for i in 0..n {
+                path.push(PathStep::ElementKeyInt(i as i64));
+                elems.push(decode_value(r, et, path, depth + 1)?);
+                path.pop();
+            }
+            Ok(if matches!(ty, Type::Set(_)) {
+                Value::set(elems)
+            } else {
+                Value::List(elems)
+            })
+        }
+        (Type::Tuple(ets), Item::Array(n)) => {
+            if n != ets.len() {
+                return Err(wrong(&format!("{n} elements"), path));
+            }
+            let mut elems = Vec::with_capacity(n);
+            for (i, et) in ets.iter().enumerate() {
+                path.push(PathStep::ElementKeyInt(i as i64));
+                elems.push(decode_value(r, et, path, depth + 1)?);
+                path.pop();
+            }
+            Ok(Value::Tuple(elems))
+        }
+        (Type::Map(et), Item::Map(n)) => {
+            let mut m = BTreeMap::new();
+            for _ in 0..n {
+                let k = read_key(r, path)?;
+                path.push(PathStep::ElementKeyString(k.clone()));
+                let v = decode_value(r, et, path, depth + 1)?;
+                path.pop();
+                m.insert(k, v);
+            }
+            Ok(Value::Map(m))
+        }
+        (Type::Object(attrs), Item::Map(n)) => {
+            let mut m: BTreeMap<String, Value> =
+                attrs.keys().map(|k| (k.clone(), Value::Null)).collect();
+            for _ in 0..n {
+                let k = read_key(r, path)?;
+                let Some(at) = attrs.get(&k) else {
+                    return Err(CodecError::new(
+                        path,
+                        format!("unsupported attribute {k:?}"),
+                    ));
+                };
+                path.push(PathStep::Attribute(k.clone()));
+                let v = decode_value(r, at, path, depth + 1)?;
+                path.pop();
+                m.insert(k, v);
+            }
+            Ok(Value::Object(m))
+        }
+        (_, other) => {
+            let what = match other {
+                Item::Bool(_) => "a bool",
+                Item::Int(_) | Item::BigUint(_) | Item::Float(_) => "a number",
+                Item::Str(_) => "a string",
+                Item::Bin(_) => "bytes",
+                Item::Array(_) => "an array",
+                Item::Map(_) => "a map",
+                Item::Nil | Item::Ext => "a null",
+            };
+            Err(wrong(what, path))
+        }
+    }
+}
+
+fn read_key(r: &mut Reader<'_>, path: &[PathStep]) -> Result<String, CodecError> {
+    match r.next(path)? {
+        Item::Str(s) | Item::Bin(s) => std::str::from_utf8(s)
+            .map(str::to_string)
+            .map_err(|_| CodecError::new(path, "map key is not UTF-8")),
+        _ => Err(CodecError::new(path, "map key is not a string")),
+    }
+}
+
+/// A number from its decimal text: an int when it is one, a float when that
+/// is exact enough to round-trip, else kept as text.
+pub(crate) fn parse_number(s: &str) -> Option<Value> {
+    let t = s.trim();
+    if !is_decimal(t) {
+        return None;
+    }
+    if let Ok(i) = t.parse::<i64>() {
+        return Some(Value::Number(Number::Int(i)));
+    }
+    if let Ok(f) = t.parse::<f64>()
+        && f.is_finite()
+        && f.to_string() == t
+    {
+        return Some(Value::Number(Number::Float(f)));
+    }
+    Some(Value::Number(Number::Big(t.to_string())))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn round_trip(v: &Value, ty: &Type) -> Value {
+        let bytes = encode(v, ty).unwrap_or_else(|e| panic!("encode {v:?}: {e}"));
+        decode(&bytes, ty).unwrap_or_else(|e| panic!("decode {v:?}: {e}"))
+    }
+
+    #[test]
+    fn unknown_is_extension_zero_and_null_is_nil() {
+        assert_eq!(
+            encode(&Value::Unknown, &Type::String).ok(),
+            Some(vec![0xd4, 0, 0])
+        );
+        assert_eq!(encode(&Value::Null, &Type::String).ok(), Some(vec![0xc0]));
+        // Any extension reads as unknown (refined unknowns use type 12).
+        assert_eq!(
+            decode(&[0xc7, 1, 12, 0x80], &Type::String),
+            Ok(Value::Unknown)
+        );
+    }
+
+    #[test]
+    fn objects_carry_every_attribute() {
+        let ty = Type::object([("a", Type::String), ("b", Type::Number)]);
+        let only_a = Value::object([("a", Value::string("x"))]);
+        assert_eq!(
+            round_trip(&only_a, &ty),
+            Value::object([("a", Value::string("x")), ("b", Value::Null)])
+        );
+        // decoding a map with a missing attribute fills in null
+        let mut bytes = Vec::new();
+        rmp::encode::write_map_len(&mut bytes, 1).unwrap();
+        rmp::encode::write_str(&mut bytes, "b").unwrap();
+        rmp::encode::write_sint(&mut bytes, 7).unwrap();
+        assert_eq!(
+            decode(&bytes, &ty),
+            Ok(Value::object([
+                ("a", Value::Null),
+                ("b", Value::Number(Number::Int(7)))
+            ]))
+        );
+    }
+
+    #[test]
+    fn numbers_int_float_and_big() {
+        for n in [
+            Number::Int(0),
+            Number::Int(-1),
+            Number::Int(i64::MAX),
+            Number::Int(i64::MIN),
+            Number::Float(1.5),
+            Number::Float(-0.25),
+            Number::Big("123456789012345678901234567890".into()),
+        ] {
+            let v = Value::Number(n);
+            assert_eq!(round_trip(&v, &Type::Number), v);
+        }
+        // u64 beyond i64 decodes as big text
+        let mut b = Vec::new();
+        rmp::encode::write_u64(&mut b, u64::MAX).unwrap();
+        assert_eq!(
+            decode(&b, &Type::Number),
+            Ok(Value::Number(Number::Big(u64::MAX.to_string())))
+        );
+    }
+
+    #[test]
+    fn dynamic_values_carry_their_type() {
+        let v = Value::object([("x", Value::List(vec![Value::string("a")]))]);
+        let bytes = encode(&v, &Type::Dynamic).unwrap();
+        assert_eq!(bytes[0], 0x92, "a two-element array");
+        assert_eq!(decode(&bytes, &Type::Dynamic), Ok(v));
+        assert_eq!(round_trip(&Value::Null, &Type::Dynamic), Value::Null);
+        assert_eq!(round_trip(&Value::Unknown, &Type::Dynamic), Value::Unknown);
+    }
+
+    #[test]
+    fn mismatches_are_errors_with_paths() {
+        let ty = Type::object([("ids", Type::set(Type::String))]);
+        let v = Value::object([("ids", Value::Set(vec![Value::Bool(true)]))]);
+        let e = encode(&v, &ty).unwrap_err();
+        assert_eq!(e.path.to_string(), "ids[0]");
+        let extra = Value::object([("nope", Value::Null)]);
+        assert!(encode(&extra, &ty).is_err());
+    }
+
+    #[test]
+    fn malformed_input_is_an_error() {
+        let ty = Type::object([("a", Type::list(Type::String))]);
+        for bad in [
+            &[][..],
+            &[0xc1],                                     // reserved marker
+            &[0x81, 0xa1, b'a', 0x92],                   // truncated array
+            &[0x81, 0xa1, b'z', 0xc0],                   // unknown attribute
+            &[0xdd, 0xff, 0xff, 0xff, 0xff],             // huge array, no data
+            &[0x81, 0xa1, b'a', 0x91, 0xa2, 0xff, 0xfe], // invalid UTF-8
+            &[0xc0, 0xc0],                               // trailing bytes
+        ] {
+            assert!(decode(bad, &ty).is_err(), "{bad:?}");
+        }
+        assert!(decode(&[0x92, 0xa3, b'x', b'y', b'z', 0xc0], &Type::Dynamic).is_err());
+        assert!(decode(&[0xa3, b'1', b'x', b'2'], &Type::Number).is_err());
+    }
+
+    #[test]
+    fn decimal_syntax() {
+        for ok in [
+            "0",
+            "-1",
+            "1.5",
+            "1e10",
+            "2.5E-3",
+            "123456789012345678901234567890",
+        ] {
+            assert!(is_decimal(ok), "{ok}");
+        }
+        for bad in ["", "-", "1.", ".5", "1e", "0x10", "NaN", "inf", "1 2"] {
+            assert!(!is_decimal(bad), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,425 @@
+//! Running the plugin: the socket, TLS, the gRPC server, signals and exit.
+//!
+//! [`serve`] is what Terraform starts: it checks the handshake environment,
+//! listens on a unix socket in a fresh private (0700) directory, prints the
+//! handshake line, and serves the Provider, health, controller and stdio
+//! services until Terraform calls `Shutdown`, SIGTERM arrives, or Terraform
+//! itself goes away. SIGINT is ignored: on Ctrl-C Terraform calls
+//! `StopProvider` and decides when the provider ends. The socket directory is
+//! removed on every clean exit.
+//!
+//! [`serve_debug`] serves the same services without the cookie or TLS and
+//! prints a `TF_REATTACH_PROVIDERS` value for a person to export.
+
+use std::io::Write;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::pin::Pin;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::{UnixListener, UnixStream};
+use tokio_rustls::TlsAcceptor;
+use tokio_util::sync::CancellationToken;
+
+use super::automtls::{self, PinnedClientCert, ServerIdentity};
+use super::go_plugin::{Controller, Stdio};
+use super::grpc::ProviderService;
+use super::handshake::{self, HandshakeError};
+use super::logging;
+use super::proto::plugin::grpc_controller_server::GrpcControllerServer;
+use super::proto::plugin::grpc_stdio_server::GrpcStdioServer;
+use super::proto::tfplugin5::provider_server::ProviderServer;
+use super::resource::Provider;
+
+/// The largest gRPC message either way (as Terraform's own limit).
+const MAX_MESSAGE: usize = 256 << 20;
+/// How long a client may take to finish its TLS handshake.
+const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long in-flight calls get to finish once shutdown starts.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(3);
+
+/// Why serving failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error("{0}")]
+    Handshake(#[from] HandshakeError),
+    #[error("{0}")]
+    Tls(#[from] automtls::TlsSetupError),
+    #[error("socket: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("gRPC server: {0}")]
+    Grpc(#[from] tonic::transport::Error),
+}
+
+/// One accepted connection, with or without TLS.
+pub enum Conn {
+    Plain(UnixStream),
+    Tls(Box<tokio_rustls::server::TlsStream<UnixStream>>),
+}
+
+impl tonic::transport::server::Connected for Conn {
+    type ConnectInfo = ();
+    fn connect_info(&self) -> Self::ConnectInfo {}
+}
+
+impl AsyncRead for Conn {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        match self.get_mut() {
+            Conn::Plain(s) => Pin::new(s).poll_read(cx, buf),
+            Conn::Tls(s) => Pin::new(s.as_mut()).poll_read(cx, buf),
+        }
+    }
+}
+
+impl AsyncWrite for Conn {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        match self.get_mut() {
+            Conn::Plain(s) => Pin::new(s).poll_write(cx, buf),
+            Conn::Tls(s) => Pin::new(s.as_mut()).poll_write(cx, buf),
+        }
+    }
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        match self.get_mut() {
+            Conn::Plain(s) => Pin::new(s).poll_flush(cx),
+            Conn::Tls(s) => Pin::new(s.as_mut()).poll_flush(cx),
+        }
+    }
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        match self.get_mut() {
+            Conn::Plain(s) => Pin::new(s).poll_shutdown(cx),
+            Conn::Tls(s) => Pin::new(s.as_mut()).poll_shutdown(cx),
+        }
+    }
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> Poll<std::io::Result<usize>> {
+        match self.get_mut() {
+            Conn::Plain(s) => Pin::new(s).poll_write_vectored(cx, bufs),
+            Conn::Tls(s) => Pin::new(s.as_mut()).poll_write_vectored(cx, bufs),
+        }
+    }
+    fn is_write_vectored(&self) -> bool {
+        match self {
+            Conn::Plain(s) => s.is_write_vectored(),
+            Conn::Tls(s) => s.is_write_vectored(),
+        }
+    }
+}
+
+/// Accepts connections on `listener` (finishing TLS handshakes off the accept
+/// loop, so one slow client cannot block another) until `stop`.
+fn incoming(
+    listener: UnixListener,
+    tls: Option<TlsAcceptor>,
+    stop: CancellationToken,
+) -> tokio_stream::wrappers::ReceiverStream<Result<Conn, std::io::Error>> {
+    let (tx, rx) = tokio::sync::mpsc::channel(16);
+    tokio::spawn(async move {
+        loop {
+            let accepted = tokio::select! {
+                _ = stop.cancelled() => return,
+                a = listener.accept() => a,
+            };
+            let stream = match accepted {
+                Ok((s, _)) => s,
+                Err(e) => {
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            };
+            match &tls {
+                None => {
+                    if tx.send(Ok(Conn::Plain(stream))).await.is_err() {
+                        return;
+                    }
+                }
+                Some(acceptor) => {
+                    let acceptor = acceptor.clone();
+                    let tx = tx.clone();
+                    tokio::spawn(async move {
+                        match tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, acceptor.accept(stream))
+                            .await
+                        {
+                            Ok(Ok(s)) => {
+                                let _ = tx.send(Ok(Conn::Tls(Box::new(s)))).await;
+                            }
+                            Ok(Err(e)) => {
+                                tracing::warn!(error = %e, "TLS handshake refused")
+                            }
+                            Err(_) => tracing::warn!("TLS handshake timed out"),
+                        }
+                    });
+                }
+            }
+        }
+    });
+    tokio_stream::wrappers::ReceiverStream::new(rx)
+}
+
+/// Serves every plugin service on `listener` until `shutdown` is cancelled,
+/// then gives in-flight calls [`SHUTDOWN_GRACE`] to finish. With `tls`, only
+/// clients that pass its verifier get through. `controller_shutdown` is the
+/// token `GRPCController/Shutdown` cancels (`None`: ignore it).
+#[doc(hidden)]
+pub async fn serve_on(
+    provider: Arc<dyn Provider>,
+    listener: UnixListener,
+    tls: Option<Arc<rustls::ServerConfig>>,
+    shutdown: CancellationToken,
+    controller_shutdown: Option<CancellationToken>,
+) -> Result<(), ServeError> {
+    let (health_reporter, health_service) = tonic_health::server::health_reporter();
+    health_reporter
+        .set_service_status("plugin", tonic_health::ServingStatus::Serving)
+        .await;
+    health_reporter
+        .set_service_status("", tonic_health::ServingStatus::Serving)
+        .await;
+
+    let provider_service = ProviderServer::new(ProviderService::new(provider))
+        .max_decoding_message_size(MAX_MESSAGE)
+        .max_encoding_message_size(MAX_MESSAGE);
+    let conns = incoming(listener, tls.map(TlsAcceptor::from), shutdown.clone());
+
+    let stopping = shutdown.clone();
+    let server = tonic::transport::Server::builder()
+        .add_service(health_service)
+        .add_service(provider_service)
+        .add_service(GrpcControllerServer::new(Controller {
+            shutdown: controller_shutdown,
+        }))
+        .add_service(GrpcStdioServer::new(Stdio))
+        .serve_with_incoming_shutdown(conns, async move { stopping.cancelled().await });
+    tokio::pin!(server);
+    tokio::select! {
+        r = &mut server => return r.map_err(ServeError::from),
+        _ = shutdown.cancelled() => {}
+    }
+    match tokio::time::timeout(SHUTDOWN_GRACE, server).await {
+        Ok(r) => r.map_err(ServeError::from),
+        Err(_) => {
+            tracing::warn!("in-flight calls did not finish in time; exiting anyway");
+            Ok(())
+        }
+    }
+}
+
+/// A fresh private directory for the socket: under `PLUGIN_UNIX_SOCKET_DIR`
+/// when go-plugin sets it, else the system temp dir; mode 0700.
+fn socket_dir() -> std::io::Result<tempfile::TempDir> {
+    let mut b = tempfile::Builder::new();
+    b.prefix("plugin");
+    let dir = match std::env::var_os("PLUGIN_UNIX_SOCKET_DIR").filter(|d| !d.is_empty()) {
+        Some(base) => b.tempdir_in(base)?,
+        None => b.tempdir()?,
+    };
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o700))?;
+    Ok(dir)
+}
+
+fn bind(dir: &Path) -> std::io::Result<(UnixListener, PathBuf)> {
+    let path = dir.join("plugin.sock");
+    let listener = UnixListener::bind(&path)?;
+    Ok((listener, path))
+}
+
+/// SIGINT is noted and ignored; SIGTERM and the loss of the parent process
+/// (Terraform killed) cancel `shutdown`.
+fn watch_signals(shutdown: CancellationToken, ignore_sigint: bool) -> std::io::Result<()> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut int = signal(SignalKind::interrupt())?;
+    let mut term = signal(SignalKind::terminate())?;
+    let t = shutdown.clone();
+    tokio::spawn(async move {
+        loop {
+            tokio::select! {
+                _ = int.recv() => {
+                    if ignore_sigint {
+                        tracing::debug!("SIGINT ignored; Terraform decides through StopProvider");
+                    } else {
+                        tracing::info!("interrupted");
+                        t.cancel();
+                        return;
+                    }
+                }
+                _ = term.recv() => {
+                    tracing::info!("SIGTERM: shutting down");
+                    t.cancel();
+                    return;
+                }
+            }
+        }
+    });
+    if ignore_sigint {
+        let parent = std::os::unix::process::parent_id();
+        tokio::spawn(async move {
+            loop {
+                tokio::select! {
+                    _ = shutdown.cancelled() => return,
+                    _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+                }
+                if std::os::unix::process::parent_id() != parent {
+                    tracing::warn!("Terraform went away; shutting down");
+                    shutdown.cancel();
+                    return;
+                }
+            }
+        });
+    }
+    Ok(())
+}
+
+fn print_stdout(line: &str) -> std::io::Result<()> {
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{line}")?;
+    out.flush()
+}
+
+/// Serves `provider` to the Terraform that started this process. Returns the
+/// process's exit code; prints a message for people when not started by
+/// Terraform.
+pub async fn serve(provider: Arc<dyn Provider>) -> ExitCode {
+    logging::init();
+    match serve_inner(provider).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(ServeError::Handshake(e)) => {
+            eprintln!("{e}");
+            ExitCode::FAILURE
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "provider failed");
+            eprintln!("terraform-provider-cph: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn serve_inner(provider: Arc<dyn Provider>) -> Result<(), ServeError> {
+    handshake::check_env(|k| std::env::var(k).ok())?;
+    let tls = match std::env::var("PLUGIN_CLIENT_CERT")
+        .ok()
+        .filter(|s| !s.trim().is_empty())
+    {
+        Some(pem) => {
+            let identity = ServerIdentity::generate()?;
+            let cfg = automtls::server_config(&identity, PinnedClientCert::from_pem(&pem)?)?;
+            Some((cfg, identity.cert_der))
+        }
+        None => None,
+    };
+    let dir = socket_dir()?;
+    let (listener, socket) = bind(dir.path())?;
+    let shutdown = CancellationToken::new();
+    watch_signals(shutdown.clone(), true)?;
+
+    print_stdout(&handshake::line(
+        &socket,
+        tls.as_ref().map(|(_, der)| der.as_slice()),
+    ))?;
+    tracing::info!(
+        socket = %socket.display(),
+        tls = tls.is_some(),
+        pid = std::process::id(),
+        "serving"
+    );
+
+    let result = serve_on(
+        provider,
+        listener,
+        tls.map(|(cfg, _)| cfg),
+        shutdown.clone(),
+        Some(shutdown),
+    )
+    .await;
+    drop(dir); // removes the socket and its directory
+    tracing::debug!("exiting");
+    result
+}
+
+/// Serves `provider` for a debugger session: no cookie, no TLS, and a
+/// `TF_REATTACH_PROVIDERS` value printed for the person to export. Runs until
+/// Ctrl-C or SIGTERM.
+pub async fn serve_debug(provider: Arc<dyn Provider>, provider_address: &str) -> ExitCode {
+    logging::init();
+    match serve_debug_inner(provider, provider_address).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("terraform-provider-cph: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The `TF_REATTACH_PROVIDERS` JSON for a provider at `socket`.
+pub fn reattach_json(provider_address: &str, pid: u32, socket: &Path) -> String {
+    serde_json::json!({
+        provider_address: {
+            "Protocol": "grpc",
+            "ProtocolVersion": handshake::PROTOCOL_VERSION,
+            "Pid": pid,
+            "Test": true,
+            "Addr": {"Network": "unix", "String": socket.display().to_string()},
+        }
+    })
+    .to_string()
+}
+
+async fn serve_debug_inner(
+    provider: Arc<dyn Provider>,
+    provider_address: &str,
+) -> Result<(), ServeError> {
+    let dir = socket_dir()?;
+    let (listener, socket) = bind(dir.path())?;
+    let shutdown = CancellationToken::new();
+    watch_signals(shutdown.clone(), false)?;
+    let reattach = reattach_json(provider_address, std::process::id(), &socket);
+    print_stdout(&format!(
+        "Provider started. To attach Terraform CLI, set the TF_REATTACH_PROVIDERS environment variable with the following:\n\n\tTF_REATTACH_PROVIDERS='{reattach}'\n\nStop with Ctrl-C."
+    ))?;
+    let result = serve_on(provider, listener, None, shutdown, None).await;
+    drop(dir);
+    result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reattach_value() {
+        let j: serde_json::Value = serde_json::from_str(&reattach_json(
+            "registry.terraform.io/cloudphone/cph",
+            42,
+            Path::new("/tmp/p/plugin.sock"),
+        ))
+        .unwrap();
+        let p = &j["registry.terraform.io/cloudphone/cph"];
+        assert_eq!(p["Protocol"], "grpc");
+        assert_eq!(p["ProtocolVersion"], 5);
+        assert_eq!(p["Pid"], 42);
+        assert_eq!(p["Addr"]["Network"], "unix");
+        assert_eq!(p["Addr"]["String"], "/tmp/p/plugin.sock");
+    }
+
+    #[test]
+    fn socket_dir_is_private() {
+        let d = socket_dir().unwrap();
+        let mode = std::fs::metadata(d.path()).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o700);
+    }
+}

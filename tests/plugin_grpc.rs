@@ -1,0 +1,506 @@
+//! Protocol tests: a tonic client against the in-process plugin server, over
+//! a unix socket without TLS, calling the RPCs the way Terraform does.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use hyper_util::rt::TokioIo;
+use tokio::net::{UnixListener, UnixStream};
+use tokio_util::sync::CancellationToken;
+use tonic::transport::{Channel, Endpoint, Uri};
+
+use terraform_provider_cph::plugin::proto::plugin::Empty;
+use terraform_provider_cph::plugin::proto::plugin::grpc_controller_client::GrpcControllerClient;
+use terraform_provider_cph::plugin::proto::tfplugin5 as pb;
+use terraform_provider_cph::plugin::proto::tfplugin5::provider_client::ProviderClient;
+use terraform_provider_cph::plugin::{
+    ApplyRequest, ApplyResponse, Attribute, Block, CallContext, DataSource, Diagnostic,
+    Diagnostics, ImportResponse, PlanRequest, PlanResponse, Provider, ReadRequest, ReadResponse,
+    Resource, Schema, Type, Value, json, msgpack, serve, type_json,
+};
+
+struct Server {
+    provider: ProviderClient<Channel>,
+    controller: GrpcControllerClient<Channel>,
+    channel: Channel,
+    shutdown: CancellationToken,
+    done: tokio::task::JoinHandle<()>,
+    _dir: tempfile::TempDir,
+}
+
+async fn start(provider: Arc<dyn Provider>) -> Server {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("plugin.sock");
+    let listener = UnixListener::bind(&path).unwrap();
+    let shutdown = CancellationToken::new();
+    let done = tokio::spawn({
+        let shutdown = shutdown.clone();
+        async move {
+            serve::serve_on(provider, listener, None, shutdown.clone(), Some(shutdown))
+                .await
+                .unwrap();
+        }
+    });
+    let channel = Endpoint::try_from("http://localhost")
+        .unwrap()
+        .connect_with_connector(tower::service_fn(move |_: Uri| {
+            let path = path.clone();
+            async move { Ok::<_, std::io::Error>(TokioIo::new(UnixStream::connect(path).await?)) }
+        }))
+        .await
+        .unwrap();
+    Server {
+        provider: ProviderClient::new(channel.clone()),
+        controller: GrpcControllerClient::new(channel.clone()),
+        channel,
+        shutdown,
+        done,
+        _dir: dir,
+    }
+}
+
+async fn start_cph() -> Server {
+    start(terraform_provider_cph::resources::provider()).await
+}
+
+fn provider_type() -> Type {
+    terraform_provider_cph::resources::schemas::provider()
+        .block
+        .value_type()
+}
+
+fn dv(v: &Value, ty: &Type) -> Option<pb::DynamicValue> {
+    Some(pb::DynamicValue {
+        msgpack: msgpack::encode(v, ty).unwrap(),
+        json: vec![],
+    })
+}
+
+fn errors(diags: &[pb::Diagnostic]) -> Vec<&pb::Diagnostic> {
+    diags
+        .iter()
+        .filter(|d| d.severity == pb::diagnostic::Severity::Error as i32)
+        .collect()
+}
+
+fn attr<'a>(block: &'a pb::schema::Block, name: &str) -> &'a pb::schema::Attribute {
+    block
+        .attributes
+        .iter()
+        .find(|a| a.name == name)
+        .unwrap_or_else(|| panic!("attribute {name} missing"))
+}
+
+#[tokio::test]
+async fn get_provider_schema_lists_everything_with_sensitive_flags() {
+    let mut s = start_cph().await;
+    let resp = s
+        .provider
+        .get_schema(pb::get_provider_schema::Request {})
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(errors(&resp.diagnostics).is_empty());
+    let block = resp.provider.unwrap().block.unwrap();
+    for name in [
+        "region",
+        "project_id",
+        "endpoint",
+        "access_key",
+        "secret_key",
+        "security_token",
+        "auth_token",
+        "insecure",
+        "max_retries",
+    ] {
+        attr(&block, name);
+    }
+    for secret in ["secret_key", "security_token", "auth_token", "password"] {
+        assert!(attr(&block, secret).sensitive, "{secret} must be sensitive");
+    }
+    assert!(!attr(&block, "access_key").sensitive);
+    assert_eq!(attr(&block, "max_retries").r#type, br#""number""#);
+    let mut resources: Vec<_> = resp.resource_schemas.keys().cloned().collect();
+    resources.sort();
+    assert_eq!(resources, ["cph_phone_route", "cph_server_flavor"]);
+    let mut data: Vec<_> = resp.data_source_schemas.keys().cloned().collect();
+    data.sort();
+    assert_eq!(data, ["cph_phones", "cph_server"]);
+    let route = resp.resource_schemas["cph_phone_route"]
+        .block
+        .as_ref()
+        .unwrap();
+    assert_eq!(
+        type_json::from_bytes(&attr(route, "phone_ids").r#type).unwrap(),
+        Type::set(Type::String)
+    );
+    assert!(resp.server_capabilities.unwrap().plan_destroy);
+}
+
+#[tokio::test]
+async fn get_metadata_names_resources_and_data_sources() {
+    let mut s = start_cph().await;
+    let resp = s
+        .provider
+        .get_metadata(pb::get_metadata::Request {})
+        .await
+        .unwrap()
+        .into_inner();
+    let mut names: Vec<_> = resp.resources.iter().map(|r| r.type_name.clone()).collect();
+    names.extend(resp.data_sources.iter().map(|d| d.type_name.clone()));
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "cph_phone_route",
+            "cph_phones",
+            "cph_server",
+            "cph_server_flavor"
+        ]
+    );
+    assert!(resp.server_capabilities.unwrap().plan_destroy);
+}
+
+#[tokio::test]
+async fn prepare_provider_config_returns_the_config_and_points_at_errors() {
+    let mut s = start_cph().await;
+    let ty = provider_type();
+    let config = Value::object([
+        ("region", Value::string("cn-east-3")),
+        ("project_id", Value::string("p1")),
+        ("auth_token", Value::string("t")),
+    ]);
+    let resp = s
+        .provider
+        .prepare_provider_config(pb::prepare_provider_config::Request {
+            config: dv(&config, &ty),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(resp.diagnostics.is_empty(), "{:?}", resp.diagnostics);
+    let prepared = msgpack::decode(&resp.prepared_config.unwrap().msgpack, &ty).unwrap();
+    assert_eq!(prepared.get_str("region"), Some("cn-east-3"));
+    assert_eq!(prepared.get("endpoint"), Some(&Value::Null));
+
+    let bad = Value::object([("endpoint", Value::string("ftp://x"))]);
+    let resp = s
+        .provider
+        .prepare_provider_config(pb::prepare_provider_config::Request {
+            config: dv(&bad, &ty),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let errs = errors(&resp.diagnostics);
+    assert_eq!(errs.len(), 1, "{:?}", resp.diagnostics);
+    let step = &errs[0].attribute.as_ref().unwrap().steps[0];
+    assert_eq!(
+        step.selector,
+        Some(pb::attribute_path::step::Selector::AttributeName(
+            "endpoint".into()
+        ))
+    );
+}
+
+#[tokio::test]
+async fn validate_resource_type_config_accepts_unknowns_and_rejects_unknown_types() {
+    let mut s = start_cph().await;
+    let schema = terraform_provider_cph::resources::schemas::phone_route();
+    let ty = schema.block.value_type();
+    let config = Value::object([
+        ("phone_ids", Value::Unknown),
+        ("traffic_type", Value::string("direct")),
+    ]);
+    let resp = s
+        .provider
+        .validate_resource_type_config(pb::validate_resource_type_config::Request {
+            type_name: "cph_phone_route".into(),
+            config: dv(&config, &ty),
+            client_capabilities: None,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(
+        errors(&resp.diagnostics).is_empty(),
+        "{:?}",
+        resp.diagnostics
+    );
+
+    let resp = s
+        .provider
+        .validate_resource_type_config(pb::validate_resource_type_config::Request {
+            type_name: "cph_nope".into(),
+            config: dv(&config, &ty),
+            client_capabilities: None,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(errors(&resp.diagnostics)[0].detail.contains("cph_nope"));
+
+    // A malformed value is a diagnostic, not a broken call.
+    let resp = s
+        .provider
+        .validate_resource_type_config(pb::validate_resource_type_config::Request {
+            type_name: "cph_phone_route".into(),
+            config: Some(pb::DynamicValue {
+                msgpack: vec![0x81, 0xa3, b'z'],
+                json: vec![],
+            }),
+            client_capabilities: None,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(errors(&resp.diagnostics).len(), 1);
+}
+
+#[tokio::test]
+async fn upgrade_resource_state_reads_json_and_answers_msgpack() {
+    let mut s = start_cph().await;
+    let ty = terraform_provider_cph::resources::schemas::server_flavor()
+        .block
+        .value_type();
+    let raw = serde_json::json!({
+        "id": "s1",
+        "server_id": "s1",
+        "server_model_name": "m1",
+        "phone_model_name": "p1",
+        "status": 5,
+        "attribute_from_an_older_schema": "x",
+        "timeouts": null
+    });
+    let resp = s
+        .provider
+        .upgrade_resource_state(pb::upgrade_resource_state::Request {
+            type_name: "cph_server_flavor".into(),
+            version: 0,
+            raw_state: Some(pb::RawState {
+                json: serde_json::to_vec(&raw).unwrap(),
+                flatmap: Default::default(),
+            }),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(resp.diagnostics.is_empty(), "{:?}", resp.diagnostics);
+    let v = msgpack::decode(&resp.upgraded_state.unwrap().msgpack, &ty).unwrap();
+    assert_eq!(v.get_str("server_id"), Some("s1"));
+    assert_eq!(v.get("status").and_then(Value::as_i64), Some(5));
+    assert_eq!(
+        v.get("order_id"),
+        Some(&Value::Null),
+        "new attributes are null"
+    );
+    // And the JSON codec reads back what it would store.
+    let stored = json::encode(&v, &ty).unwrap();
+    assert_eq!(stored["server_model_name"], "m1");
+
+    let resp = s
+        .provider
+        .upgrade_resource_state(pb::upgrade_resource_state::Request {
+            type_name: "cph_server_flavor".into(),
+            version: 99,
+            raw_state: None,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(errors(&resp.diagnostics).len(), 1);
+}
+
+#[tokio::test]
+async fn unsupported_rpcs_answer_as_terraform_expects() {
+    let mut s = start_cph().await;
+    let p = &mut s.provider;
+    let f = p
+        .get_functions(pb::get_functions::Request {})
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(f.functions.is_empty() && f.diagnostics.is_empty());
+    let c = p
+        .call_function(pb::call_function::Request {
+            name: "x".into(),
+            arguments: vec![],
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(c.error.is_some());
+    let m = p
+        .move_resource_state(pb::move_resource_state::Request::default())
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(errors(&m.diagnostics).len(), 1);
+    let e = p
+        .validate_ephemeral_resource_config(pb::validate_ephemeral_resource_config::Request {
+            type_name: "cph_x".into(),
+            config: None,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(errors(&e.diagnostics).len(), 1);
+    let o = p
+        .open_ephemeral_resource(pb::open_ephemeral_resource::Request::default())
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(errors(&o.diagnostics).len(), 1);
+    let ids = p
+        .get_resource_identity_schemas(pb::get_resource_identity_schemas::Request {})
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(ids.identity_schemas.is_empty() && ids.diagnostics.is_empty());
+    let mut list = p
+        .list_resource(pb::list_resource::Request::default())
+        .await
+        .unwrap()
+        .into_inner();
+    let event = list.message().await.unwrap().unwrap();
+    assert_eq!(errors(&event.diagnostic).len(), 1);
+    assert!(list.message().await.unwrap().is_none());
+}
+
+#[tokio::test]
+async fn health_reports_plugin_serving() {
+    use tonic_health::pb::health_client::HealthClient;
+    let s = start_cph().await;
+    let resp = HealthClient::new(s.channel.clone())
+        .check(tonic_health::pb::HealthCheckRequest {
+            service: "plugin".into(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        resp.status,
+        tonic_health::pb::health_check_response::ServingStatus::Serving as i32
+    );
+}
+
+#[tokio::test]
+async fn shutdown_ends_the_server() {
+    let mut s = start_cph().await;
+    s.controller.shutdown(Empty {}).await.unwrap();
+    assert!(s.shutdown.is_cancelled());
+    tokio::time::timeout(Duration::from_secs(10), s.done)
+        .await
+        .expect("server ends after Shutdown")
+        .unwrap();
+}
+
+// ---- StopProvider against a resource that waits ----
+
+struct Waiter;
+
+fn waiter_schema() -> Schema {
+    Schema {
+        version: 0,
+        block: Block {
+            attributes: vec![Attribute::optional("id", Type::String, "")],
+            ..Default::default()
+        },
+    }
+}
+
+#[async_trait]
+impl Resource for Waiter {
+    fn type_name(&self) -> &'static str {
+        "test_waiter"
+    }
+    fn schema(&self) -> Schema {
+        waiter_schema()
+    }
+    async fn plan(&self, _: &CallContext, req: PlanRequest) -> PlanResponse {
+        PlanResponse {
+            planned_state: req.proposed_new_state,
+            ..Default::default()
+        }
+    }
+    async fn apply(&self, ctx: &CallContext, req: ApplyRequest) -> ApplyResponse {
+        tokio::select! {
+            _ = ctx.stop.cancelled() => ApplyResponse {
+                new_state: req.planned_state,
+                diagnostics: Diagnostic::error("Stopped", "StopProvider was called").into(),
+                ..Default::default()
+            },
+            _ = tokio::time::sleep(Duration::from_secs(60)) => ApplyResponse::default(),
+        }
+    }
+    async fn read(&self, _: &CallContext, req: ReadRequest) -> ReadResponse {
+        ReadResponse {
+            new_state: req.current_state,
+            ..Default::default()
+        }
+    }
+    async fn import(&self, _: &CallContext, _: &str) -> ImportResponse {
+        ImportResponse::default()
+    }
+}
+
+struct WaitProvider;
+
+#[async_trait]
+impl Provider for WaitProvider {
+    fn schema(&self) -> Schema {
+        Schema {
+            version: 0,
+            block: Block::default(),
+        }
+    }
+    async fn configure(&self, _: &CallContext, _: Value) -> Diagnostics {
+        Diagnostics::new()
+    }
+    fn resources(&self) -> Vec<Arc<dyn Resource>> {
+        vec![Arc::new(Waiter)]
+    }
+    fn data_sources(&self) -> Vec<Arc<dyn DataSource>> {
+        vec![]
+    }
+}
+
+#[tokio::test]
+async fn stop_provider_cancels_in_flight_calls() {
+    let s = start(Arc::new(WaitProvider)).await;
+    let ty = waiter_schema().block.value_type();
+    let planned = Value::object([("id", Value::string("w"))]);
+    let mut applier = s.provider.clone();
+    let apply_ty = ty.clone();
+    let apply = tokio::spawn(async move {
+        let ty = apply_ty;
+        applier
+            .apply_resource_change(pb::apply_resource_change::Request {
+                type_name: "test_waiter".into(),
+                prior_state: dv(&Value::Null, &ty),
+                planned_state: dv(&planned, &ty),
+                config: dv(&planned, &ty),
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .into_inner()
+    });
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let stop = s
+        .provider
+        .clone()
+        .stop(pb::stop::Request {})
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(stop.error, "");
+    let resp = tokio::time::timeout(Duration::from_secs(10), apply)
+        .await
+        .expect("apply returns after StopProvider")
+        .unwrap();
+    assert_eq!(errors(&resp.diagnostics)[0].summary, "Stopped");
+    let state = msgpack::decode(&resp.new_state.unwrap().msgpack, &ty).unwrap();
+    assert_eq!(state.get_str("id"), Some("w"), "what is known is returned");
+}
