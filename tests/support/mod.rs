@@ -37,6 +37,11 @@ pub struct TfBin {
 }
 
 impl TfBin {
+    /// A terraform at `path`, e.g. an older release for cross-version tests.
+    pub fn at(path: PathBuf) -> TfBin {
+        TfBin { path }
+    }
+
     pub fn path(&self) -> &Path {
         &self.path
     }
@@ -164,6 +169,20 @@ impl TfWorkdir {
 
     pub fn path(&self) -> &Path {
         self.dir.path()
+    }
+
+    /// A directory for terraform releases without `dev_overrides` (before
+    /// 0.14): the test build is installed from the filesystem mirror as
+    /// `version`, and `terraform init` is run.
+    pub fn with_mirror_install(tf: &TfBin, main_tf: &str, version: &str) -> TfWorkdir {
+        let wd = TfWorkdir::new(tf, main_tf);
+        wd.add_provider_to_mirror(version);
+        wd.write_cli_config(&format!(
+            "disable_checkpoint = true\n\nprovider_installation {{\n  filesystem_mirror {{\n    path = {}\n  }}\n}}\n",
+            hcl_string(&wd.mirror_dir()),
+        ));
+        wd.run_ok(&["init", "-input=false", "-no-color"]);
+        wd
     }
 
     /// The filesystem mirror of the default CLI configuration.
