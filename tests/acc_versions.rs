@@ -158,6 +158,14 @@ fn the_user_journey_on_other_terraform_releases() {
         return;
     };
     for tf in older_terraforms() {
+        // This journey's HCL (`required_providers` with `source`) needs 0.13+.
+        if tf.version().starts_with("Terraform v0.12") {
+            eprintln!(
+                "note: {} is 0.12, which this journey's HCL does not support; skipped",
+                tf.path().display()
+            );
+            continue;
+        }
         journey(&tf);
     }
 }
