@@ -1,10 +1,12 @@
 //! Waiting for the cloud to finish: jobs of `phones-traffic` calls and flavor
 //! changes.
 //!
-//! Both waiters poll with an adaptive interval (starting at
-//! [`FIRST_INTERVAL`], growing ×1.5 up to [`MAX_INTERVAL`], never sleeping
-//! past the deadline), end with [`Error::Timeout`] at the deadline (after one
-//! last look) and with [`Error::Cancelled`] as soon as the token fires.
+//! Both waiters poll with an adaptive interval: a quarter of the time waited
+//! so far, at least [`FIRST_INTERVAL`] and at most [`MAX_INTERVAL`], never
+//! sleeping past the deadline. So a short job is seen done within a quarter
+//! of its run time (plus one call), and a long wait costs only a few dozen
+//! polls. They end with [`Error::Timeout`] at the deadline (after one last
+//! look) and with [`Error::Cancelled`] as soon as the token fires.
 //! Transient failures of a poll are retried by the client; a failure that
 //! persists ends the wait with that error.
 
@@ -17,24 +19,25 @@ use super::client::{Client, MAX_REQUEST_IDS_PER_CALL};
 use super::error::{Error, Result};
 use super::models::{JOB_STATUS_FAILED, JOB_STATUS_SUCCEEDED, Job, SERVER_STATUS_NORMAL, Server};
 
-/// First polling interval.
-pub const FIRST_INTERVAL: Duration = Duration::from_millis(750);
+/// First (and shortest) polling interval.
+pub const FIRST_INTERVAL: Duration = Duration::from_millis(500);
 /// Longest polling interval.
 pub const MAX_INTERVAL: Duration = Duration::from_secs(10);
 /// Rounds a request id may show no jobs at all before it counts as done
 /// (its jobs may take a moment to become visible).
 const EMPTY_ROUNDS_BEFORE_DONE: u32 = 3;
 
-/// The growing interval between polls.
+/// The growing interval between polls: a quarter of the time waited so far,
+/// within [`FIRST_INTERVAL`]..=[`MAX_INTERVAL`].
 #[derive(Debug, Clone)]
 pub struct PollInterval {
-    next: Duration,
+    started: Instant,
 }
 
 impl Default for PollInterval {
     fn default() -> Self {
         PollInterval {
-            next: FIRST_INTERVAL,
+            started: Instant::now(),
         }
     }
 }
@@ -42,8 +45,7 @@ impl Default for PollInterval {
 impl PollInterval {
     /// The next interval, capped so that it does not run past `deadline`.
     pub fn next(&mut self, deadline: Instant) -> Duration {
-        let this = self.next;
-        self.next = self.next.mul_f64(1.5).min(MAX_INTERVAL);
+        let this = (self.started.elapsed() / 4).clamp(FIRST_INTERVAL, MAX_INTERVAL);
         this.min(deadline.saturating_duration_since(Instant::now()))
     }
 }
@@ -85,9 +87,8 @@ pub async fn wait_for_jobs(
     let mut round: u32 = 0;
 
     loop {
-        if cancel.is_cancelled() {
-            return Err(Error::Cancelled);
-        }
+        // Jobs just started are never done: look first after a pause.
+        sleep_or_cancel(interval.next(deadline), cancel).await?;
         round += 1;
         let mut still_pending = Vec::new();
         for chunk in pending.chunks(MAX_REQUEST_IDS_PER_CALL) {
@@ -152,7 +153,6 @@ pub async fn wait_for_jobs(
                 running_summary(&jobs)
             )));
         }
-        sleep_or_cancel(interval.next(deadline), cancel).await?;
     }
 }
 
@@ -321,16 +321,15 @@ mod tests {
 
     #[test]
     fn interval_grows_and_respects_deadline() {
-        let mut i = PollInterval::default();
         let far = Instant::now() + Duration::from_secs(3600);
-        let a = i.next(far);
-        let b = i.next(far);
-        assert_eq!(a, FIRST_INTERVAL);
-        assert!(b > a);
-        for _ in 0..20 {
-            assert!(i.next(far) <= MAX_INTERVAL);
-        }
+        let waited = |secs: u64| PollInterval {
+            started: Instant::now() - Duration::from_secs(secs),
+        };
+        assert_eq!(PollInterval::default().next(far), FIRST_INTERVAL);
+        let after_8s = waited(8).next(far);
+        assert!(after_8s >= Duration::from_secs(2) && after_8s < Duration::from_millis(2100));
+        assert_eq!(waited(3600).next(far), MAX_INTERVAL);
         let near = Instant::now() + Duration::from_millis(100);
-        assert!(i.next(near) <= Duration::from_millis(100));
+        assert!(waited(8).next(near) <= Duration::from_millis(100));
     }
 }

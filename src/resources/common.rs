@@ -79,19 +79,6 @@ pub fn deadline(planned: &Value, name: &str, default: Duration) -> (Instant, Dur
     (Instant::now() + d, d)
 }
 
-/// Renders a duration for people: `20m0s`, `1h0m0s`, `45s`.
-pub fn human_duration(d: Duration) -> String {
-    let secs = d.as_secs();
-    let (h, m, s) = (secs / 3600, (secs % 3600) / 60, secs % 60);
-    if h > 0 {
-        format!("{h}h{m}m{s}s")
-    } else if m > 0 {
-        format!("{m}m{s}s")
-    } else {
-        format!("{}s", d.as_secs_f64().round())
-    }
-}
-
 /// A string attribute that must not be empty and must fit in `max_bytes`.
 pub fn validate_name(config: &Value, attr: &str, max_bytes: usize, diags: &mut Diagnostics) {
     if let Some(Value::String(s)) = config.get(attr) {
@@ -143,13 +130,6 @@ mod tests {
         for bad in ["", "10", "m", "10x", "1h-5m", "9999h"] {
             assert!(parse_duration(bad).is_err(), "{bad}");
         }
-    }
-
-    #[test]
-    fn human() {
-        assert_eq!(human_duration(Duration::from_secs(1200)), "20m0s");
-        assert_eq!(human_duration(Duration::from_secs(3661)), "1h1m1s");
-        assert_eq!(human_duration(Duration::from_secs(5)), "5s");
     }
 
     #[test]

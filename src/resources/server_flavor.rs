@@ -12,9 +12,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
-use super::common::{
-    api_error, api_error_at, deadline, human_duration, validate_name, validate_timeouts,
-};
+use super::common::{api_error, api_error_at, deadline, validate_name, validate_timeouts};
 use super::{Shared, schemas};
 use crate::cph::models::{ChangeServerModelRequest, ExtendParam, Server};
 use crate::cph::{self, waiters};
@@ -361,7 +359,7 @@ impl Resource for ServerFlavor {
                         "{msg}. The order {order_id} stays recorded; the next apply waits for it without ordering again. \
                          An upgrade without auto_pay waits for payment in the console. Raise timeouts.{} (now {}) if the change needs longer.",
                         if creating { "create" } else { "update" },
-                        human_duration(timeout),
+                        waiters::go_duration(timeout),
                     ),
                     cph::Error::Cancelled => format!(
                         "Stopped while waiting for order {order_id}; it stays recorded and the next apply waits for it without ordering again."
