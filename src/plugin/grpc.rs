@@ -24,11 +24,12 @@ use super::fromproto;
 use super::proto::tfplugin5 as pb;
 use super::proto::tfplugin5::provider_server::Provider as ProviderRpc;
 use super::resource::{
-    ApplyRequest, CallContext, DataSource, PlanRequest, Provider, ReadRequest, Resource,
+    ApplyRequest, CallContext, DataSource, PlanRequest, PlanResponse, Provider, ReadRequest,
+    Resource,
 };
 use super::schema::Schema;
 use super::toproto;
-use super::value::Type;
+use super::value::{Type, Value};
 
 /// The gRPC face of a [`Provider`].
 pub struct ProviderService {
@@ -458,7 +459,21 @@ impl ProviderRpc for ProviderService {
                     config: dec(req.config.as_ref(), "resource configuration")?,
                     prior_private: req.prior_private,
                 };
-                let out = r.imp.plan(&ctx, plan_req).await;
+                let out = if plan_req.proposed_new_state.is_null() {
+                    // A destroy: nothing to plan but the end of the object.
+                    PlanResponse {
+                        planned_state: Value::Null,
+                        planned_private: plan_req.prior_private,
+                        ..Default::default()
+                    }
+                } else {
+                    // Values unknown at validation may be known now: check again.
+                    let mut diagnostics = r.imp.validate(&plan_req.config);
+                    let mut out = r.imp.plan(&ctx, plan_req).await;
+                    diagnostics.extend(std::mem::take(&mut out.diagnostics));
+                    out.diagnostics = diagnostics;
+                    out
+                };
                 let planned_state = toproto::dynamic_value(&out.planned_state, &r.ty)
                     .map_err(|e| bad_output("planned state", e))?;
                 Ok(pb::plan_resource_change::Response {
@@ -802,6 +817,11 @@ mod tests {
         let resp = svc
             .plan_resource_change(Request::new(pb::plan_resource_change::Request {
                 type_name: "boom".into(),
+                // An empty object (msgpack fixmap 0): a create, so plan runs.
+                proposed_new_state: Some(pb::DynamicValue {
+                    msgpack: vec![0x80],
+                    json: vec![],
+                }),
                 ..Default::default()
             }))
             .await
@@ -809,6 +829,23 @@ mod tests {
             .into_inner();
         assert_eq!(resp.diagnostics.len(), 1);
         assert!(resp.diagnostics[0].detail.contains("kaboom"));
+    }
+
+    #[tokio::test]
+    async fn a_destroy_is_planned_without_asking_the_resource() {
+        let svc = ProviderService::new(Arc::new(P));
+        let resp = svc
+            .plan_resource_change(Request::new(pb::plan_resource_change::Request {
+                type_name: "boom".into(),
+                prior_private: b"keep".to_vec(),
+                ..Default::default()
+            }))
+            .await
+            .unwrap()
+            .into_inner();
+        assert!(resp.diagnostics.is_empty(), "{:?}", resp.diagnostics);
+        assert_eq!(resp.planned_private, b"keep");
+        assert_eq!(resp.planned_state.map(|v| v.msgpack), Some(vec![0xc0]));
     }
 
     #[tokio::test]

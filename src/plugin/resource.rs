@@ -96,6 +96,10 @@ pub trait Resource: Send + Sync {
     fn validate(&self, _config: &Value) -> Diagnostics {
         Diagnostics::new()
     }
+    /// Plans a create or an update (`proposed_new_state` is never null: the
+    /// plugin layer plans a destroy itself). The configuration has just been
+    /// checked with [`Resource::validate`] again, with the values that were
+    /// unknown at validation now known; `plan` need not repeat that.
     async fn plan(&self, ctx: &CallContext, req: PlanRequest) -> PlanResponse;
     async fn apply(&self, ctx: &CallContext, req: ApplyRequest) -> ApplyResponse;
     async fn read(&self, ctx: &CallContext, req: ReadRequest) -> ReadResponse;

@@ -177,14 +177,9 @@ impl Resource for PhoneRoute {
     async fn plan(&self, _ctx: &CallContext, req: PlanRequest) -> PlanResponse {
         let mut planned = req.proposed_new_state;
         let mut resp = PlanResponse {
-            planned_private: req.prior_private.clone(),
+            planned_private: req.prior_private,
             ..Default::default()
         };
-        if planned.is_null() {
-            resp.planned_state = planned;
-            return resp;
-        }
-        resp.diagnostics = self.validate(&req.config);
         let prior = &req.prior_state;
         if prior.is_null() {
             planned.set_attr("id", Value::Unknown);

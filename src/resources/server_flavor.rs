@@ -114,14 +114,9 @@ impl Resource for ServerFlavor {
     async fn plan(&self, _ctx: &CallContext, req: PlanRequest) -> PlanResponse {
         let mut planned = req.proposed_new_state;
         let mut resp = PlanResponse {
-            planned_private: req.prior_private.clone(),
+            planned_private: req.prior_private,
             ..Default::default()
         };
-        if planned.is_null() {
-            resp.planned_state = planned;
-            return resp;
-        }
-        resp.diagnostics = self.validate(&req.config);
         let prior = &req.prior_state;
         let unknown_outcome = |p: &mut Value| {
             for attr in ["order_id", "product_id", "status"] {
