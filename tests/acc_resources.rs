@@ -35,11 +35,12 @@ variable "server_id" {}
 variable "server_model" {}
 variable "phone_model" {}
 variable "timeout" { default = "2m" }
+variable "auto_pay" { default = true }
 resource "cph_server_flavor" "f" {
   server_id         = var.server_id
   server_model_name = var.server_model
   phone_model_name  = var.phone_model
-  auto_pay          = true
+  auto_pay          = var.auto_pay
   timeouts {
     create = var.timeout
     update = var.timeout
@@ -409,6 +410,21 @@ fn flavor_change_in_place_import_and_destroy() {
     assert_eq!(v["status"], 5);
     assert_eq!(emu.orders().len(), 1);
     assert_empty_plan(&w, &special);
+
+    // Attributes that order nothing change in place, without an order.
+    let mut no_auto_pay = special.clone();
+    no_auto_pay.push("-var=auto_pay=false".into());
+    no_auto_pay.push("-var=timeout=5m".into());
+    let (code, out) = plan(&w, &no_auto_pay);
+    assert_eq!(code, 2);
+    assert!(out.contains("1 to change, 0 to destroy"), "{out}");
+    apply(&w, &no_auto_pay);
+    assert_eq!(
+        emu.orders().len(),
+        1,
+        "changing auto_pay or timeouts orders nothing"
+    );
+    assert_empty_plan(&w, &no_auto_pay);
 
     // Back to the base flavor: in place, never a replacement.
     let base = flavor_vars(SERVER_ID, FLAVOR, "2m");
