@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Fleet-scale benchmark (`make bench`): terraform 1.0.3 applies, refreshes and
+# destroys routes over N phones (default 100, 1000, 5000) against a local
+# cph-emulator with a 2 s job time and 20 ms latency per call, and prints the
+# API calls per endpoint, wall times against the floor, the provider's peak
+# RSS and the goal checks of issue [E]. Then the start-up comparison with the
+# Go null provider. The work is done by scripts/scale.py and
+# scripts/bench_startup.py; arguments go to scale.py (e.g. `scale.sh 1000
+# --latency-ms 50`). SKIP_STARTUP=1 skips the start-up comparison.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PYTHON=".tools/venv/bin/python"
+if [[ ! -x "$PYTHON" || ! -x .tools/bin/terraform ]]; then
+  scripts/install-tools.sh
+fi
+
+# Release binaries of the provider and the emulator (cargo does nothing when
+# they are up to date).
+cargo build --release --workspace --bins --quiet
+
+status=0
+"$PYTHON" scripts/scale.py "$@" || status=$?
+if [[ "${SKIP_STARTUP:-0}" != 1 ]]; then
+  echo
+  "$PYTHON" scripts/bench_startup.py || status=$?
+fi
+exit "$status"
