@@ -499,7 +499,8 @@ class Result:
 
     @property
     def rounds(self) -> float:
-        return self.apply.calls.get("list_jobs", 0) / max(1, self.reads_per_round)
+        c = self.apply.calls
+        return (c.get("list_jobs", 0) + c.get("show_job", 0)) / max(1, self.reads_per_round)
 
     @property
     def rounds_expected(self) -> int:
@@ -522,16 +523,21 @@ class Result:
             + ("" if self.traffic_expected == ceil_n else
                f"; {self.resources} resources of {min(self.sizes)}..{max(self.sizes)} phones "
                f"need at least {self.traffic_expected} (one batch per resource)")))
-        rpr = c.get("list_jobs", 0) / max(1.0, round(self.rounds))
+        # The provider's log does not show its polling rounds (see BENCHMARKS.md),
+        # so the reads of one round come from the waiter's code (every page of
+        # every request id still pending) and the rounds from the counters.
+        job_reads = c.get("list_jobs", 0) + c.get("show_job", 0)
         self.checks.append((
-            "job reads per polling round <= ceil(N/100)", rpr <= ceil_n,
-            f"{c.get('list_jobs', 0)} list_jobs + {c.get('show_job', 0)} show_job over "
-            f"~{self.rounds:.1f} rounds = {rpr:.1f} per round"))
+            "job reads per polling round <= ceil(N/100)",
+            self.reads_per_round <= ceil_n and c.get("show_job", 0) == 0,
+            f"a round reads {self.reads_per_round} list-jobs pages (one per 100 jobs of each "
+            f"resource's request ids); {c.get('list_jobs', 0)} list_jobs and "
+            f"{c.get('show_job', 0)} show_job in all"))
         extra = round(self.rounds) - self.rounds_expected
         self.checks.append((
             "rounds: a few beyond the job time (<= +2)", extra <= 2,
-            f"~{self.rounds:.1f} rounds, the first look at or past the job time "
-            f"is round {self.rounds_expected}"))
+            f"{job_reads} job reads = {self.rounds:.1f} rounds; the first look at or past "
+            f"the job time is round {self.rounds_expected}"))
         reads = self.refresh_reads()
         limit = math.ceil(self.n / PHONES_PAGE) + self.servers
         self.checks.append((

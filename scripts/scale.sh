@@ -4,9 +4,11 @@
 # cph-emulator with a 2 s job time and 20 ms latency per call, and prints the
 # API calls per endpoint, wall times against the floor, the provider's peak
 # RSS and the goal checks of issue [E]. Then the start-up comparison with the
-# Go null provider. The work is done by scripts/scale.py and
-# scripts/bench_startup.py; arguments go to scale.py (e.g. `scale.sh 1000
-# --latency-ms 50`). SKIP_STARTUP=1 skips the start-up comparison.
+# Go null provider. Without arguments it also runs the sharing case: 1,000
+# phones over 50 resources on 10 servers, whose refresh must list each server
+# once. The work is done by scripts/scale.py and scripts/bench_startup.py;
+# arguments go to scale.py instead (e.g. `scale.sh 1000 --latency-ms 50`).
+# SKIP_STARTUP=1 skips the start-up comparison.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -21,6 +23,10 @@ cargo build --release --workspace --bins --quiet
 
 status=0
 "$PYTHON" scripts/scale.py "$@" || status=$?
+if [[ $# -eq 0 ]]; then
+  echo
+  "$PYTHON" scripts/scale.py 1000 --resources 50 || status=$?
+fi
 if [[ "${SKIP_STARTUP:-0}" != 1 ]]; then
   echo
   "$PYTHON" scripts/bench_startup.py || status=$?
