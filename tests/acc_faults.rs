@@ -590,7 +590,20 @@ fn flavor_group(tf: &TfBin, endpoint: &'static str, when: When) -> Vec<Row> {
                 return Err(format!("{} orders placed by one apply", new.len()));
             }
             flavor_state_matches_cloud(&emu, &w, &from, target, outcome, &new)?;
+            // An order the state knows of is waited for, never asked for again
+            // (not even to be refused with CPS.0040).
+            let known = new.first().is_some_and(|o| {
+                resource_values(&w, "cph_server_flavor.f")
+                    .is_some_and(|v| v["order_id"] == o["order_id"])
+            });
+            let calls_before = emu.calls()["change_server_model"];
             let again = w.run(&apply_args(&vars));
+            let asked_again = emu.calls()["change_server_model"] - calls_before;
+            if known && asked_again > 0 {
+                return Err(format!(
+                    "the second apply called change-server-model {asked_again} times for a recorded order"
+                ));
+            }
             if !again.success() {
                 return Err(format!("second apply failed: {}", excerpt(&again.stderr)));
             }
