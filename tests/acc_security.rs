@@ -489,8 +489,7 @@ fn the_plugin_channel_of_a_running_provider_is_closed_to_other_clients() {
         // The last "serving" line is the provider of the apply walk.
         let socket = text
             .lines()
-            .filter(|l| l.contains("serving") && l.contains("socket="))
-            .next_back()
+            .rfind(|l| l.contains("serving") && l.contains("socket="))
             .and_then(socket_from_log)
             .expect("the provider logged its socket");
         assert!(
