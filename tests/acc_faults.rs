@@ -824,3 +824,251 @@ fn fault_matrix() {
             .collect::<Vec<_>>()
     );
 }
+
+// ---------------------------------------------------------------------------
+// Bad input: refused at plan (or import) with the attribute at fault, before
+// any request; API errors keep their code and request id.
+
+/// A configuration with one resource, so that plan configures the provider.
+fn with_provider(block: &str) -> String {
+    format!(
+        "{block}\nresource \"cph_phone_route\" \"r\" {{\n  phone_ids    = [\"{}\"]\n  traffic_type = \"routing\"\n}}\n",
+        emu::PHONE_ID
+    )
+}
+
+fn total_calls(emu: &Emulator) -> u64 {
+    emu.calls().values().sum()
+}
+
+#[test]
+fn missing_or_conflicting_credentials_fail_at_plan_before_any_request() {
+    let Some(tf) = support::acc() else { return };
+    let emu = Emulator::start(&[]);
+    let base = [
+        ("HW_REGION_NAME", emu::REGION.to_string()),
+        ("HW_PROJECT_ID", emu::PROJECT_ID.to_string()),
+        ("HW_CPH_ENDPOINT", emu.url.clone()),
+    ];
+    let iam = format!("{}/v3", emu.url);
+    // (case, provider block, extra environment, what the error must say)
+    let cases: Vec<(&str, String, Vec<(&str, &str)>, &[&str])> = vec![
+        (
+            "no credentials at all",
+            "provider \"cph\" {}".into(),
+            vec![],
+            &["No credentials", "access_key"],
+        ),
+        (
+            "auth_token and access_key/secret_key in the block",
+            format!(
+                "provider \"cph\" {{\n  auth_token = \"t\"\n  access_key = \"{}\"\n  secret_key = \"s\"\n}}",
+                emu::ACCESS_KEY
+            ),
+            vec![],
+            &[
+                "Conflicting credentials",
+                "auth_token",
+                "access_key/secret_key",
+            ],
+        ),
+        (
+            "HW_AUTH_TOKEN and HW_ACCESS_KEY/HW_SECRET_KEY",
+            "provider \"cph\" {}".into(),
+            vec![
+                ("HW_AUTH_TOKEN", emu::AUTH_TOKEN),
+                ("HW_ACCESS_KEY", emu::ACCESS_KEY),
+                ("HW_SECRET_KEY", emu::SECRET_KEY),
+            ],
+            &["Conflicting credentials", "auth_token"],
+        ),
+        (
+            "user and password in the block with a token",
+            format!(
+                "provider \"cph\" {{\n  auth_token  = \"t\"\n  user_name   = \"{}\"\n  password    = \"p\"\n  domain_name = \"d\"\n  auth_url    = \"{iam}\"\n}}",
+                emu::USER_NAME
+            ),
+            vec![],
+            &["Conflicting credentials"],
+        ),
+        (
+            "access_key without secret_key",
+            format!(
+                "provider \"cph\" {{\n  access_key = \"{}\"\n}}",
+                emu::ACCESS_KEY
+            ),
+            vec![],
+            &["Missing secret_key", "secret_key"],
+        ),
+        (
+            "password without domain_name",
+            format!(
+                "provider \"cph\" {{\n  user_name = \"{}\"\n  password  = \"p\"\n  auth_url  = \"{iam}\"\n}}",
+                emu::USER_NAME
+            ),
+            vec![],
+            &["Missing domain_name", "domain_name"],
+        ),
+        (
+            "security_token without access_key",
+            "provider \"cph\" {\n  auth_token     = \"t\"\n  security_token = \"st\"\n}".into(),
+            vec![],
+            &["security_token"],
+        ),
+        (
+            "an empty secret_key",
+            format!(
+                "provider \"cph\" {{\n  access_key = \"{}\"\n  secret_key = \"\"\n}}",
+                emu::ACCESS_KEY
+            ),
+            vec![],
+            &["secret_key"],
+        ),
+    ];
+    for (case, block, extra, expected) in cases {
+        let mut w = TfWorkdir::new(&tf, &with_provider(&block));
+        for (k, v) in &base {
+            w.set_env(k, v);
+        }
+        for (k, v) in &extra {
+            w.set_env(k, v);
+        }
+        emu.reset_calls();
+        let out = w.run(&["plan", "-input=false", "-no-color"]);
+        assert!(!out.success(), "{case}: plan must fail");
+        for needle in expected {
+            assert!(
+                out.stderr.contains(needle),
+                "{case}: the error says {needle:?}:\n{}",
+                out.stderr
+            );
+        }
+        let calls = emu.calls();
+        assert_eq!(
+            calls.values().sum::<u64>(),
+            0,
+            "{case}: no request, not even to IAM: {calls:?}"
+        );
+    }
+}
+
+#[test]
+fn malformed_import_ids_are_refused_without_a_request() {
+    let Some(tf) = support::acc() else { return };
+    let emu = Emulator::start(&[]);
+    let long = "x".repeat(65);
+    let route_ids = [
+        "a,,b",
+        "p1,p2,",
+        ",",
+        "has space",
+        "p1, has space",
+        long.as_str(),
+    ];
+    let flavor_ids = ["a,b", "has space", long.as_str(), " "];
+    let cases = route_ids
+        .iter()
+        .map(|id| ("cph_phone_route.r", *id))
+        .chain(flavor_ids.iter().map(|id| ("cph_server_flavor.f", *id)));
+    for (address, id) in cases {
+        let w = workdir(
+            &tf,
+            &emu,
+            &format!(
+                "{ROUTE_TF}\nresource \"cph_server_flavor\" \"f\" {{\n  server_id         = \"{SERVER_ID}\"\n  server_model_name = \"{}\"\n  phone_model_name  = \"{}\"\n}}\n",
+                FLAVOR.0, FLAVOR.1
+            ),
+        );
+        emu.reset_calls();
+        let vars = route_vars(&[emu::PHONE_ID.to_string()], "routing");
+        let mut args = vec!["import", "-input=false", "-no-color"];
+        args.extend(vars.iter().map(String::as_str));
+        args.extend([address, id]);
+        let out = w.run(&args);
+        assert!(!out.success(), "{address} {id:?}: import must fail");
+        assert!(
+            out.stderr.contains("Invalid import id"),
+            "{address} {id:?}:\n{}",
+            out.stderr
+        );
+        assert_eq!(total_calls(&emu), 0, "{address} {id:?}: no request");
+        assert!(
+            resource_values(&w, address).is_none(),
+            "{address} {id:?}: nothing imported"
+        );
+    }
+}
+
+/// `request <32 hex digits>` somewhere in `text` (terraform may wrap the line
+/// between the two).
+fn has_request_id(text: &str) -> bool {
+    text.match_indices("request").any(|(i, _)| {
+        text[i + 7..]
+            .trim_start()
+            .chars()
+            .take_while(char::is_ascii_hexdigit)
+            .count()
+            == 32
+    })
+}
+
+#[test]
+fn api_errors_show_their_code_and_request_id() {
+    let Some(tf) = support::acc() else { return };
+    let emu = Emulator::start(&[]);
+    // An unknown server: CPS.0005 from the server detail.
+    let w = workdir(&tf, &emu, FLAVOR_TF);
+    let out = w.run(&apply_args(&[
+        "-var=server_id=0000000000000000000000000000dead".to_string(),
+        format!("-var=server_model={}", SPECIAL_FLAVOR.0),
+        format!("-var=phone_model={}", SPECIAL_FLAVOR.1),
+    ]));
+    assert!(!out.success());
+    assert!(
+        out.stderr.contains("CPS.0005") && has_request_id(&out.stderr),
+        "code and request id:\n{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("server_id"), "{}", out.stderr);
+
+    // A flavor the catalogue refuses: CPS.0033 from change-server-model.
+    let out = w.run(&apply_args(&[
+        format!("-var=server_id={SERVER_ID}"),
+        format!("-var=server_model={}", SPECIAL_FLAVOR.0),
+        "-var=phone_model=rx1.cp.sp.c52.d4.e5v5".to_string(),
+    ]));
+    assert!(!out.success());
+    assert!(
+        out.stderr.contains("CPS.0033") && has_request_id(&out.stderr),
+        "code and request id:\n{}",
+        out.stderr
+    );
+    assert!(emu.orders().is_empty());
+
+    // Credentials the gateway refuses: APIGW.0301.
+    let mut w = workdir(&tf, &emu, ROUTE_TF);
+    w.set_env("HW_AUTH_TOKEN", "not-the-token");
+    let out = w.run(&apply_args(&route_vars(
+        &[emu::PHONE_ID.to_string()],
+        "routing",
+    )));
+    assert!(!out.success());
+    assert!(
+        out.stderr.contains("APIGW.0301") && has_request_id(&out.stderr),
+        "code and request id:\n{}",
+        out.stderr
+    );
+    // Another project: APIGW.0302.
+    w.set_env("HW_AUTH_TOKEN", emu::AUTH_TOKEN);
+    w.set_env("HW_PROJECT_ID", "ffffffffffffffffffffffffffffffff");
+    let out = w.run(&apply_args(&route_vars(
+        &[emu::PHONE_ID.to_string()],
+        "routing",
+    )));
+    assert!(!out.success());
+    assert!(
+        out.stderr.contains("APIGW.0302") && has_request_id(&out.stderr),
+        "code and request id:\n{}",
+        out.stderr
+    );
+}
