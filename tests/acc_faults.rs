@@ -841,6 +841,9 @@ fn total_calls(emu: &Emulator) -> u64 {
     emu.calls().values().sum()
 }
 
+/// (case, provider block, extra environment, what the error must say)
+type CredentialCase<'a> = (&'a str, String, Vec<(&'a str, &'a str)>, &'a [&'a str]);
+
 #[test]
 fn missing_or_conflicting_credentials_fail_at_plan_before_any_request() {
     let Some(tf) = support::acc() else { return };
@@ -851,8 +854,7 @@ fn missing_or_conflicting_credentials_fail_at_plan_before_any_request() {
         ("HW_CPH_ENDPOINT", emu.url.clone()),
     ];
     let iam = format!("{}/v3", emu.url);
-    // (case, provider block, extra environment, what the error must say)
-    let cases: Vec<(&str, String, Vec<(&str, &str)>, &[&str])> = vec![
+    let cases: Vec<CredentialCase> = vec![
         (
             "no credentials at all",
             "provider \"cph\" {}".into(),
