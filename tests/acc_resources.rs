@@ -679,3 +679,41 @@ fn bad_input_fails_at_plan_with_the_attribute_and_no_api_call() {
         assert_eq!(calls, 0, "no API call for bad input: {resource}");
     }
 }
+
+#[test]
+fn parallel_refreshes_share_phone_listings() {
+    let Some(tf) = support::acc() else { return };
+    let emu = Emulator::start(&["--servers", "2", "--phones-per-server", "30"]);
+    let servers = emu.server_ids();
+    let (a, b) = (emu.phone_ids_of(&servers[0]), emu.phone_ids_of(&servers[1]));
+    let pairs: Vec<Vec<String>> = (0..30).map(|i| vec![a[i].clone(), b[i].clone()]).collect();
+    let main_tf = r#"
+terraform {
+  required_providers {
+    cph = { source = "cloudphone/cph" }
+  }
+}
+provider "cph" {}
+variable "pairs" { type = list(list(string)) }
+resource "cph_phone_route" "r" {
+  count        = length(var.pairs)
+  phone_ids    = var.pairs[count.index]
+  traffic_type = "routing"
+}
+"#;
+    let w = workdir(&tf, &emu, main_tf);
+    let var = format!("-var=pairs={}", serde_json::to_string(&pairs).unwrap());
+    apply(&w, std::slice::from_ref(&var));
+    assert_eq!(emu.calls()["phones_traffic"], 30);
+
+    emu.reset_calls();
+    assert_empty_plan(&w, std::slice::from_ref(&var));
+    let calls = emu.calls();
+    // 30 resources on 2 servers: each server listed once per few seconds,
+    // not once per resource, and no phone read one by one.
+    assert!(
+        calls["list_phones"] <= 6,
+        "refreshes share listings: {calls:?}"
+    );
+    assert_eq!(calls["show_phone"], 0, "{calls:?}");
+}

@@ -24,6 +24,8 @@ use tracing_subscriber::layer::{Context, Layer};
 use tracing_subscriber::prelude::*;
 
 const CRATE: &str = "terraform_provider_cph";
+/// The target the CPH client logs its HTTP calls and polls under.
+const CPH_TARGET: &str = "cph";
 
 /// The level named by `TF_LOG_PROVIDER` / `TF_LOG` (through `get`).
 pub fn level_from_env(get: impl Fn(&str) -> Option<String>) -> LevelFilter {
@@ -45,11 +47,19 @@ pub fn level_from_env(get: impl Fn(&str) -> Option<String>) -> LevelFilter {
 /// Installs the stderr JSON logger for the process (once; later calls are no-ops).
 pub fn init() {
     let level = level_from_env(|k| std::env::var(k).ok());
-    let deps = std::cmp::min(level, LevelFilter::WARN);
-    let filter = Targets::new().with_target(CRATE, level).with_default(deps);
     let _ = tracing_subscriber::registry()
-        .with(HclogLayer.with_filter(filter))
+        .with(HclogLayer.with_filter(filter(level)))
         .try_init();
+}
+
+/// The provider's own events (the crate's and the CPH client's `cph`
+/// target) at `level`, dependencies at `WARN` at most.
+fn filter(level: LevelFilter) -> Targets {
+    let deps = std::cmp::min(level, LevelFilter::WARN);
+    Targets::new()
+        .with_target(CRATE, level)
+        .with_target(CPH_TARGET, level)
+        .with_default(deps)
 }
 
 /// The `@module` of an event: `provider`, or `provider.<area>` for events
@@ -58,6 +68,7 @@ fn module_of(target: &str) -> String {
     let mut parts = target.split("::");
     match (parts.next(), parts.next()) {
         (Some(CRATE), Some(area)) if area != "plugin" => format!("provider.{area}"),
+        (Some(CPH_TARGET), _) => "provider.cph".to_string(),
         _ => "provider".to_string(),
     }
 }
@@ -226,6 +237,18 @@ mod tests {
             LevelFilter::TRACE
         );
         assert_eq!(level_from_env(env(&[("TF_LOG", "off")])), LevelFilter::OFF);
+    }
+
+    #[test]
+    fn the_cph_clients_calls_are_logged_at_the_level_asked_for() {
+        let f = filter(LevelFilter::DEBUG);
+        assert!(f.would_enable("cph", &Level::DEBUG));
+        assert!(f.would_enable("terraform_provider_cph::resources", &Level::DEBUG));
+        assert!(!f.would_enable("cph", &Level::TRACE));
+        assert!(!f.would_enable("h2::proto", &Level::DEBUG));
+        assert!(f.would_enable("h2::proto", &Level::WARN));
+        assert!(!filter(LevelFilter::INFO).would_enable("cph", &Level::DEBUG));
+        assert_eq!(module_of("cph"), "provider.cph");
     }
 
     #[test]

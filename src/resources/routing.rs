@@ -96,6 +96,8 @@ impl RouteOutcome {
         for j in bad.iter().take(SHOWN) {
             let what = match (j.status, &j.error_code, &j.error_msg) {
                 (JobStatus::Running, _, _) => "still running".to_string(),
+                // A refused call's message already starts with its code.
+                (_, Some(c), Some(m)) if m.starts_with(c.as_str()) => m.clone(),
                 (_, Some(c), Some(m)) => format!("{c}: {m}"),
                 (_, Some(c), None) => c.clone(),
                 (_, None, Some(m)) => m.clone(),
@@ -341,6 +343,22 @@ mod tests {
             outcome.succeeded().into_iter().collect::<Vec<_>>(),
             vec!["p1".to_string()]
         );
+    }
+
+    #[test]
+    fn report_does_not_repeat_the_code_of_a_refused_call() {
+        let mut r = record("p1", JobStatus::Failed, Some("CPS.9999"));
+        r.error_msg = Some("CPS.9999: Internal server error (HTTP 500, request ab12)".into());
+        let outcome = RouteOutcome {
+            jobs: vec![r],
+            ..Default::default()
+        };
+        let text = outcome.failure_report("routing").unwrap();
+        assert!(
+            text.contains("): CPS.9999: Internal server error (HTTP 500, request ab12)"),
+            "{text}"
+        );
+        assert!(!text.contains("CPS.9999: CPS.9999"), "{text}");
     }
 
     #[test]

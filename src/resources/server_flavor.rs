@@ -6,7 +6,8 @@
 //! lost connection while waiting) is remembered in the resource's private
 //! state, so the next apply waits for that order instead of placing another.
 
-use std::sync::Arc;
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -50,11 +51,23 @@ impl Private {
 
 pub struct ServerFlavor {
     shared: Arc<Shared>,
+    /// Pending orders seen in this process, by server id, for a replacement
+    /// of the same server. Terraform taints a create that failed (timed out
+    /// or interrupted while waiting for its order) and replaces it in the next
+    /// apply, and a replacement is planned and created without private state.
+    /// So the pending order travels: the refresh of the tainted instance
+    /// (plan) leaves it here, the plan of its replacement puts it into the
+    /// planned private state, Terraform hands that to the destroy half (apply),
+    /// which leaves it here again for the create half to wait for it.
+    handed_over: Mutex<BTreeMap<String, PendingOrder>>,
 }
 
 impl ServerFlavor {
     pub fn new(shared: Arc<Shared>) -> ServerFlavor {
-        ServerFlavor { shared }
+        ServerFlavor {
+            shared,
+            handed_over: Mutex::new(BTreeMap::new()),
+        }
     }
 }
 
@@ -124,6 +137,18 @@ impl Resource for ServerFlavor {
             }
         };
         if prior.is_null() {
+            if let Some(server_id) = planned.get_str("server_id")
+                && let Some(pending) = self
+                    .handed_over
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .get(server_id)
+            {
+                resp.planned_private = Private {
+                    pending_order: Some(pending.clone()),
+                }
+                .encode();
+            }
             let id = planned.get("server_id").cloned().unwrap_or(Value::Unknown);
             planned.set_attr("id", id);
             unknown_outcome(&mut planned);
@@ -149,7 +174,22 @@ impl Resource for ServerFlavor {
 
     async fn apply(&self, ctx: &CallContext, req: ApplyRequest) -> ApplyResponse {
         if req.planned_state.is_null() {
-            // The server keeps its flavor; Terraform only forgets it.
+            // The server keeps its flavor; Terraform only forgets it. An order
+            // still pending goes to a create of the same server that follows.
+            if let (Some(pending), Some(server_id)) = (
+                Private::decode(&req.planned_private).pending_order,
+                req.prior_state.get_str("server_id"),
+            ) {
+                tracing::info!(
+                    server_id,
+                    order_id = pending.order_id,
+                    "forgetting the server with an order pending; a replacement waits for it"
+                );
+                self.handed_over
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .insert(server_id.to_string(), pending);
+            }
             return ApplyResponse {
                 new_state: Value::Null,
                 ..Default::default()
@@ -177,6 +217,16 @@ impl Resource for ServerFlavor {
             .unwrap_or_default()
             .to_string();
         let mut private = Private::decode(&req.planned_private);
+        if let Some(pending) = self
+            .handed_over
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&server_id)
+            && creating
+            && private.pending_order.is_none()
+        {
+            private.pending_order = Some(pending);
+        }
         let (deadline, timeout) = deadline(
             &planned,
             if creating { "create" } else { "update" },
@@ -270,6 +320,7 @@ impl Resource for ServerFlavor {
                     order_id = p.order_id,
                     "waiting for the order placed by an earlier apply"
                 );
+                state.set_attr("order_id", Value::string(&p.order_id));
                 p.order_id
             }
             None if has_flavors(&server, &target_server, &target_phone) => String::new(),
@@ -395,6 +446,12 @@ impl Resource for ServerFlavor {
                     && has_flavors(&server, &p.server_model_name, &p.phone_model_name)
                 {
                     private.pending_order = None;
+                }
+                if let Some(p) = &private.pending_order {
+                    self.handed_over
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .insert(server.server_id.clone(), p.clone());
                 }
                 ReadResponse {
                     new_state: state,
@@ -564,6 +621,64 @@ mod tests {
         }
         let r = resource().import(&CallContext::default(), "s1").await;
         assert_eq!(r.states[0].get_str("server_id"), Some("s1"));
+    }
+
+    #[tokio::test]
+    async fn a_pending_order_reaches_the_replacement_of_a_tainted_instance() {
+        let r = resource();
+        let pending = PendingOrder {
+            order_id: "CS1".into(),
+            server_model_name: "a2".into(),
+            phone_model_name: "b2".into(),
+        };
+        // Apply walk: the destroy half gets the plan's private state...
+        let private = Private {
+            pending_order: Some(pending.clone()),
+        }
+        .encode();
+        let resp = r
+            .apply(
+                &CallContext::default(),
+                ApplyRequest {
+                    prior_state: config("s1", "a", "b"),
+                    planned_state: Value::Null,
+                    config: Value::Null,
+                    planned_private: private,
+                },
+            )
+            .await;
+        assert!(resp.new_state.is_null());
+        // ...and (as the refresh does in the plan walk) leaves the order for
+        // the plan of a create of the same server.
+        let cfg = config("s1", "a2", "b2");
+        let plan = r
+            .plan(
+                &CallContext::default(),
+                PlanRequest {
+                    prior_state: Value::Null,
+                    proposed_new_state: cfg.clone(),
+                    config: cfg,
+                    prior_private: vec![],
+                },
+            )
+            .await;
+        assert_eq!(
+            Private::decode(&plan.planned_private).pending_order,
+            Some(pending)
+        );
+        let other = config("s2", "a2", "b2");
+        let plan = r
+            .plan(
+                &CallContext::default(),
+                PlanRequest {
+                    prior_state: Value::Null,
+                    proposed_new_state: other.clone(),
+                    config: other,
+                    prior_private: vec![],
+                },
+            )
+            .await;
+        assert!(plan.planned_private.is_empty(), "only for the same server");
     }
 
     #[test]

@@ -145,6 +145,12 @@ impl Emulator {
         self.admin(reqwest::Method::DELETE, "faults", None);
     }
 
+    /// The faults still queued, each with its `remaining` count.
+    pub fn queued_faults(&self) -> Vec<Value> {
+        let v = self.admin(reqwest::Method::GET, "faults", None);
+        v["faults"].as_array().cloned().unwrap_or_default()
+    }
+
     pub fn set_phone_route(&self, phone_id: &str, traffic_type: &str) {
         self.admin(
             reqwest::Method::POST,
