@@ -349,7 +349,7 @@ class Run:
 
 class Workdir:
     def __init__(self, base: Path, emu: Emulator, routes: list[list[str]], parallelism: int,
-                 timeout: float, tf_log: str | None = None):
+                 timeout: float, tf_log: str | None = None, provider_dir: Path = RELEASE):
         self.dir = base
         self.emu = emu
         self.parallelism = parallelism
@@ -361,7 +361,7 @@ class Workdir:
             "disable_checkpoint = true\n\n"
             "provider_installation {\n"
             "  dev_overrides {\n"
-            f"    \"cloudphone/cph\" = {json.dumps(str(RELEASE))}\n"
+            f"    \"cloudphone/cph\" = {json.dumps(str(provider_dir))}\n"
             "  }\n"
             "  filesystem_mirror {\n"
             f"    path = {json.dumps(str(base / 'mirror'))}\n"
@@ -623,7 +623,8 @@ def run_one(n: int, args: argparse.Namespace) -> Result:
         emu = Emulator(servers, args.job_seconds, args.latency_ms, base / "emulator.log",
                        args.emulator_log)
         routes = split(emu.phone_ids(n), args.resources)
-        wd = Workdir(base, emu, routes, args.parallelism, args.timeout, args.tf_log)
+        wd = Workdir(base, emu, routes, args.parallelism, args.timeout, args.tf_log,
+                     Path(args.provider_dir).resolve())
         par = f"-parallelism={args.parallelism}"
         log(f"N={n}: terraform apply ({len(routes)} resources)")
         apply = wd.run("apply", ["apply", "-auto-approve", par], sample_rss=True)
@@ -731,9 +732,11 @@ def main() -> int:
     ap.add_argument("--keep", action="store_true", help="keep the work directories")
     ap.add_argument("--emulator-log", default="info",
                     help="CPH_EMULATOR_LOG for the emulator's log (info: one line per request)")
+    ap.add_argument("--provider-dir", default=str(RELEASE),
+                    help="directory of the terraform-provider-cph binary (dev_overrides)")
     ap.add_argument("--tf-log", help="TF_LOG level; logs go to the work directory (use --keep)")
     args = ap.parse_args()
-    for p in (TERRAFORM, EMULATOR, PROVIDER):
+    for p in (TERRAFORM, EMULATOR, Path(args.provider_dir) / PROVIDER.name):
         if not os.access(p, os.X_OK):
             log(f"missing {p} (run `make tools` and `cargo build --release --workspace --bins`)")
             return 1
