@@ -25,6 +25,7 @@ fn schema_types() -> Vec<Type> {
         schemas::phones_data().block.value_type(),
         schemas::server_data().block.value_type(),
         Type::Dynamic,
+        Type::map(Type::list(Type::Number)),
     ]
 }
 
@@ -62,6 +63,10 @@ fn arb_json() -> impl Strategy<Value = Json> {
         Just(Json::Null),
         any::<bool>().prop_map(Json::Bool),
         any::<i64>().prop_map(Json::from),
+        // Integers above i64 with 16 significant digits: their shortest
+        // float text looks like them but the float is another number.
+        (9_300_000_000_000_000_000u64..18_000_000_000_000_000_000)
+            .prop_map(|u| Json::from(u / 10_000 * 10_000)),
         any::<f64>()
             .prop_filter("finite", |f| f.is_finite())
             .prop_map(Json::from),
@@ -158,6 +163,23 @@ proptest! {
             let k = at.index(packed.len());
             packed[k] ^= xor;
             msgpack_round_trip(&packed, ty)?;
+        }
+    }
+
+    #[test]
+    fn numbers_in_state_keep_their_value(
+        u in prop_oneof![
+            any::<u64>(),
+            // 16 significant digits above i64: the shortest text of the
+            // nearest float looks the same, but the float is another number.
+            (9_300_000_000_000_000_000u64..18_000_000_000_000_000_000).prop_map(|u| u / 10_000 * 10_000),
+        ],
+        f in any::<f64>().prop_filter("finite", |f| f.is_finite()),
+    ) {
+        let ty = Type::map(Type::list(Type::Number));
+        for j in [serde_json::json!({"n": [u]}), serde_json::json!({"n": [u.to_string()]}), serde_json::json!({"n": [f]})] {
+            let text = serde_json::to_vec(&j).map_err(|e| TestCaseError::fail(e.to_string()))?;
+            prop_assert!(state_upgrade(&text, &ty)?.is_some(), "{}", j);
         }
     }
 
