@@ -551,8 +551,14 @@ enum When {
 }
 
 fn flavor_group(tf: &TfBin, endpoint: &'static str, when: When) -> Vec<Row> {
-    // Orders take long enough for the fault to be queued while waiting.
-    let order_seconds = if when == When::WhileWaiting { "3" } else { "1" };
+    // Orders take long enough for the fault to be queued while waiting, and
+    // for an order whose answer was lost to be still running when the second
+    // apply comes (so that it must find the order rather than place another).
+    let order_seconds = match (endpoint, when) {
+        (_, When::WhileWaiting) => "3",
+        ("change_server_model", _) => "4",
+        _ => "1",
+    };
     let emu = Emulator::start(&["--job-seconds", "0.3", "--order-seconds", order_seconds]);
     let w = workdir(tf, &emu, FLAVOR_TF);
     let mut rows = Vec::new();

@@ -76,7 +76,11 @@ fn dec(
         (Type::Number, Json::Number(n)) => Ok(Value::Number(if let Some(i) = n.as_i64() {
             Number::Int(i)
         } else if let Some(u) = n.as_u64() {
-            Number::Big(u.to_string())
+            // The same form as the number in text (msgpack strings, JSON strings).
+            match parse_number(&u.to_string()) {
+                Some(Value::Number(n)) => n,
+                _ => Number::Big(u.to_string()),
+            }
         } else {
             Number::Float(n.as_f64().ok_or_else(|| wrong(path))?)
         })),

@@ -451,8 +451,9 @@ fn read_key(r: &mut Reader<'_>, path: &[PathStep]) -> Result<String, CodecError>
     }
 }
 
-/// A number from its decimal text: an int when it is one, a float when that
-/// is exact enough to round-trip, else kept as text.
+/// A number from its decimal text: an int when it is one, a float when the
+/// float is exactly that number (and the text is the float's own), else kept
+/// as text.
 pub(crate) fn parse_number(s: &str) -> Option<Value> {
     let t = s.trim();
     if !is_decimal(t) {
@@ -464,10 +465,30 @@ pub(crate) fn parse_number(s: &str) -> Option<Value> {
     if let Ok(f) = t.parse::<f64>()
         && f.is_finite()
         && f.to_string() == t
+        && exact_decimal(f) == t
     {
         return Some(Value::Number(Number::Float(f)));
     }
     Some(Value::Number(Number::Big(t.to_string())))
+}
+
+/// The exact decimal value of a finite float, without trailing zeros: every
+/// float is a finite decimal of at most 1074 fractional digits. (`Display`
+/// gives the shortest text that reads back as the same float, which for
+/// `11111111111111110000` is not the float's value, 11111111111111110144.)
+fn exact_decimal(f: f64) -> String {
+    let s = format!("{f:.1075}");
+    match s.split_once('.') {
+        Some((int, frac)) => {
+            let frac = frac.trim_end_matches('0');
+            if frac.is_empty() {
+                int.to_string()
+            } else {
+                format!("{int}.{frac}")
+            }
+        }
+        None => s,
+    }
 }
 
 #[cfg(test)]
@@ -477,6 +498,29 @@ mod tests {
     fn round_trip(v: &Value, ty: &Type) -> Value {
         let bytes = encode(v, ty).unwrap_or_else(|e| panic!("encode {v:?}: {e}"));
         decode(&bytes, ty).unwrap_or_else(|e| panic!("decode {v:?}: {e}"))
+    }
+
+    #[test]
+    fn numbers_in_text_become_floats_only_when_exact() {
+        let num = |s: &str| {
+            parse_number(s).and_then(|v| match v {
+                Value::Number(n) => Some(n),
+                _ => None,
+            })
+        };
+        assert_eq!(num("12"), Some(Number::Int(12)));
+        assert_eq!(num("2.5"), Some(Number::Float(2.5)));
+        assert_eq!(num("1e20").map(|n| matches!(n, Number::Big(_))), Some(true));
+        assert_eq!(num("100000000000000000000"), Some(Number::Float(1e20)));
+        // Found by fuzzing (state_upgrade_json): the nearest float is
+        // 11111111111111110144, so the text must stay text.
+        assert_eq!(
+            num("11111111111111110000"),
+            Some(Number::Big("11111111111111110000".into()))
+        );
+        assert_eq!(num("0.1"), Some(Number::Big("0.1".into())));
+        let big = Value::Number(Number::Big("11111111111111110000".into()));
+        assert_eq!(round_trip(&big, &Type::Number), big);
     }
 
     #[test]
