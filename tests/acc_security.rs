@@ -17,23 +17,18 @@
 //! Runs when `TF_ACC=1`.
 
 mod emu;
+mod plugin_client;
 mod support;
 
 use std::os::unix::fs::{FileTypeExt, MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use emu::{Emulator, SERVER_ID};
-use hyper_util::rt::TokioIo;
-use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, ServerName, UnixTime};
-use rustls::{DigitallySignedStruct, SignatureScheme};
+use plugin_client::{ClientIdentity, plaintext_channel, tls_channel};
 use support::{TfOutput, TfWorkdir};
 use terraform_provider_cph::plugin::proto::tfplugin5 as pb;
 use terraform_provider_cph::plugin::proto::tfplugin5::provider_client::ProviderClient;
-use tokio::net::UnixStream;
-use tonic::transport::{Channel, Endpoint, Uri};
 
 // Distinctive secrets, so that any appearance is a leak and not a coincidence.
 const SECRET_KEY: &str = "sk-Zq81vN-secret-key-never-printed";
@@ -327,46 +322,6 @@ fn no_secret_in_output_logs_or_state_with_tf_log_trace() {
 // ---------------------------------------------------------------------------
 // The plugin channel while terraform runs the provider.
 
-/// A client that accepts any server certificate: an intruder, not terraform.
-#[derive(Debug)]
-struct AnyServer;
-
-impl ServerCertVerifier for AnyServer {
-    fn verify_server_cert(
-        &self,
-        _: &CertificateDer<'_>,
-        _: &[CertificateDer<'_>],
-        _: &ServerName<'_>,
-        _: &[u8],
-        _: UnixTime,
-    ) -> Result<ServerCertVerified, rustls::Error> {
-        Ok(ServerCertVerified::assertion())
-    }
-    fn verify_tls12_signature(
-        &self,
-        m: &[u8],
-        c: &CertificateDer<'_>,
-        d: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        let algs = rustls::crypto::aws_lc_rs::default_provider().signature_verification_algorithms;
-        rustls::crypto::verify_tls12_signature(m, c, d, &algs)
-    }
-    fn verify_tls13_signature(
-        &self,
-        m: &[u8],
-        c: &CertificateDer<'_>,
-        d: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        let algs = rustls::crypto::aws_lc_rs::default_provider().signature_verification_algorithms;
-        rustls::crypto::verify_tls13_signature(m, c, d, &algs)
-    }
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        rustls::crypto::aws_lc_rs::default_provider()
-            .signature_verification_algorithms
-            .supported_schemes()
-    }
-}
-
 /// How the intruder talks to the socket.
 #[derive(Debug, Clone, Copy)]
 enum Intruder {
@@ -376,59 +331,22 @@ enum Intruder {
 }
 
 async fn intrude(socket: PathBuf, how: Intruder) -> Result<(), String> {
-    let endpoint = Endpoint::try_from("http://localhost").map_err(|e| e.to_string())?;
-    let channel: Channel =
-        match how {
-            Intruder::Plaintext => endpoint
-                .connect_with_connector(tower::service_fn(move |_: Uri| {
-                    let socket = socket.clone();
-                    async move {
-                        Ok::<_, std::io::Error>(TokioIo::new(UnixStream::connect(socket).await?))
-                    }
-                }))
-                .await
-                .map_err(|e| e.to_string())?,
-            Intruder::TlsWithoutCertificate | Intruder::TlsWithOwnCertificate => {
-                let builder = rustls::ClientConfig::builder_with_provider(Arc::new(
-                    rustls::crypto::aws_lc_rs::default_provider(),
-                ))
-                .with_safe_default_protocol_versions()
-                .map_err(|e| e.to_string())?
-                .dangerous()
-                .with_custom_certificate_verifier(Arc::new(AnyServer));
-                let mut cfg = if matches!(how, Intruder::TlsWithOwnCertificate) {
-                    let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256)
-                        .map_err(|e| e.to_string())?;
-                    let params = rcgen::CertificateParams::new(vec!["localhost".to_string()])
-                        .map_err(|e| e.to_string())?;
-                    let cert = params.self_signed(&key).map_err(|e| e.to_string())?;
-                    builder
-                        .with_client_auth_cert(
-                            vec![CertificateDer::from(cert.der().to_vec())],
-                            PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der())),
-                        )
-                        .map_err(|e| e.to_string())?
-                } else {
-                    builder.with_no_client_auth()
-                };
-                cfg.alpn_protocols = vec![b"h2".to_vec()];
-                let connector = tokio_rustls::TlsConnector::from(Arc::new(cfg));
-                endpoint
-                    .connect_with_connector(tower::service_fn(move |_: Uri| {
-                        let socket = socket.clone();
-                        let connector = connector.clone();
-                        async move {
-                            let stream = UnixStream::connect(socket).await?;
-                            let name = ServerName::try_from("localhost")
-                                .map_err(|e| std::io::Error::other(e.to_string()))?;
-                            let tls = connector.connect(name, stream).await?;
-                            Ok::<_, std::io::Error>(TokioIo::new(tls))
-                        }
-                    }))
-                    .await
-                    .map_err(|e| e.to_string())?
-            }
-        };
+    let channel = match how {
+        Intruder::Plaintext => plaintext_channel(socket).await?,
+        Intruder::TlsWithoutCertificate => tls_channel(socket, None, None).await?,
+        Intruder::TlsWithOwnCertificate => {
+            let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256)
+                .map_err(|e| e.to_string())?;
+            let params = rcgen::CertificateParams::new(vec!["localhost".to_string()])
+                .map_err(|e| e.to_string())?;
+            let cert = params.self_signed(&key).map_err(|e| e.to_string())?;
+            let own = ClientIdentity {
+                der: cert.der().to_vec(),
+                key: key.serialize_der(),
+            };
+            tls_channel(socket, None, Some(&own)).await?
+        }
+    };
     let answer = tokio::time::timeout(
         Duration::from_secs(10),
         ProviderClient::new(channel).get_schema(pb::get_provider_schema::Request {}),

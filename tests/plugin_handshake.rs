@@ -2,20 +2,17 @@
 //! handshake line on stdout, AutoMTLS with a Terraform-like ECDSA P-521 CA
 //! client certificate over the unix socket, signals, and Shutdown.
 
+mod plugin_client;
+
 use std::io::{BufRead, BufReader, Read};
 use std::os::unix::fs::PermissionsExt;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use base64::Engine;
-use hyper_util::rt::TokioIo;
-use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, ServerName, UnixTime};
-use rustls::{ClientConfig, DigitallySignedStruct, SignatureScheme};
-use tokio::net::UnixStream;
-use tonic::transport::{Channel, Endpoint, Uri};
+use plugin_client::{ClientIdentity, tls_channel};
+use tonic::transport::Channel;
 
 use terraform_provider_cph::plugin::proto::plugin::Empty;
 use terraform_provider_cph::plugin::proto::plugin::grpc_controller_client::GrpcControllerClient;
@@ -36,13 +33,12 @@ fn binary() -> Command {
 }
 
 /// Terraform's kind of client certificate: self-signed, a CA, ECDSA P-521.
-struct ClientIdentity {
+struct TerraformCert {
     pem: String,
-    der: Vec<u8>,
-    key: Vec<u8>,
+    id: ClientIdentity,
 }
 
-fn terraform_like_client_cert() -> ClientIdentity {
+fn terraform_like_client_cert() -> TerraformCert {
     let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P521_SHA512).unwrap();
     let mut params = rcgen::CertificateParams::new(vec!["localhost".to_string()]).unwrap();
     params
@@ -59,10 +55,12 @@ fn terraform_like_client_cert() -> ClientIdentity {
         rcgen::ExtendedKeyUsagePurpose::ServerAuth,
     ];
     let cert = params.self_signed(&key).unwrap();
-    ClientIdentity {
+    TerraformCert {
         pem: cert.pem(),
-        der: cert.der().to_vec(),
-        key: key.serialize_der(),
+        id: ClientIdentity {
+            der: cert.der().to_vec(),
+            key: key.serialize_der(),
+        },
     }
 }
 
@@ -103,89 +101,15 @@ fn start(client_pem: &str) -> Started {
     }
 }
 
-#[derive(Debug)]
-struct PinnedServer(Vec<u8>);
-
-impl ServerCertVerifier for PinnedServer {
-    fn verify_server_cert(
-        &self,
-        end_entity: &CertificateDer<'_>,
-        _: &[CertificateDer<'_>],
-        _: &ServerName<'_>,
-        _: &[u8],
-        _: UnixTime,
-    ) -> Result<ServerCertVerified, rustls::Error> {
-        if end_entity.as_ref() == self.0.as_slice() {
-            Ok(ServerCertVerified::assertion())
-        } else {
-            Err(rustls::Error::General(
-                "unexpected server certificate".into(),
-            ))
-        }
-    }
-    fn verify_tls12_signature(
-        &self,
-        m: &[u8],
-        c: &CertificateDer<'_>,
-        d: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        let algs = rustls::crypto::aws_lc_rs::default_provider().signature_verification_algorithms;
-        rustls::crypto::verify_tls12_signature(m, c, d, &algs)
-    }
-    fn verify_tls13_signature(
-        &self,
-        m: &[u8],
-        c: &CertificateDer<'_>,
-        d: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        let algs = rustls::crypto::aws_lc_rs::default_provider().signature_verification_algorithms;
-        rustls::crypto::verify_tls13_signature(m, c, d, &algs)
-    }
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        rustls::crypto::aws_lc_rs::default_provider()
-            .signature_verification_algorithms
-            .supported_schemes()
-    }
-}
-
-/// A gRPC channel over TLS on the socket; `client` is the certificate to
-/// present (none: a client without one).
-async fn connect(
-    s: &Started,
-    client: Option<&ClientIdentity>,
-) -> Result<Channel, tonic::transport::Error> {
-    let builder = ClientConfig::builder_with_provider(Arc::new(
-        rustls::crypto::aws_lc_rs::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .unwrap()
-    .dangerous()
-    .with_custom_certificate_verifier(Arc::new(PinnedServer(s.server_cert.clone())));
-    let mut cfg = match client {
-        Some(c) => builder
-            .with_client_auth_cert(
-                vec![CertificateDer::from(c.der.clone())],
-                PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(c.key.clone())),
-            )
-            .unwrap(),
-        None => builder.with_no_client_auth(),
-    };
-    cfg.alpn_protocols = vec![b"h2".to_vec()];
-    let connector = tokio_rustls::TlsConnector::from(Arc::new(cfg));
-    let socket = s.socket.clone();
-    Endpoint::try_from("http://localhost")
-        .unwrap()
-        .connect_with_connector(tower::service_fn(move |_: Uri| {
-            let socket = socket.clone();
-            let connector = connector.clone();
-            async move {
-                let stream = UnixStream::connect(socket).await?;
-                let name = ServerName::try_from("localhost").unwrap();
-                let tls = connector.connect(name, stream).await?;
-                Ok::<_, std::io::Error>(TokioIo::new(tls))
-            }
-        }))
-        .await
+/// A gRPC channel over TLS on the socket, checking the server certificate
+/// against the handshake's; `client` is the certificate to present.
+async fn connect(s: &Started, client: Option<&TerraformCert>) -> Result<Channel, String> {
+    tls_channel(
+        s.socket.clone(),
+        Some(s.server_cert.clone()),
+        client.map(|c| &c.id),
+    )
+    .await
 }
 
 async fn schema_call(ch: Channel) -> Result<pb::get_provider_schema::Response, tonic::Status> {
