@@ -42,7 +42,7 @@ for t in $targets; do
     parallel=(-jobs="$jobs" -workers="$jobs")
   fi
   if ! cargo fuzz run --fuzz-dir fuzz --sanitizer "$sanitizer" "$t" "$corpus" -- \
-      -max_total_time="$seconds" -max_len=2048 -print_final_stats=1 "${parallel[@]}"; then
+      -max_total_time="$seconds" -max_len=1024 -print_final_stats=1 "${parallel[@]}"; then
     echo "fuzz: $t FAILED; see fuzz/artifacts/$t/" >&2
     status=1
     continue
