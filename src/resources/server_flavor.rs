@@ -361,13 +361,21 @@ impl Resource for ServerFlavor {
                     }
                     Err(e) => {
                         fill_unknown_outcome(&mut state);
-                        let d = api_error_at(
+                        let mut d = api_error_at(
                             &format!(
                                 "change the flavor of server {server_id} to {target_server} / {target_phone}"
                             ),
                             &e,
                             AttributePath::root("server_model_name"),
                         );
+                        if matches!(e, cph::Error::Transport { .. }) {
+                            // No answer: the order may have been placed all the same.
+                            d.detail.push_str(
+                                "\nThe request may have reached CPH before the connection failed. \
+                                 If an order was placed, the next apply waits for it: CPH refuses \
+                                 a second flavor change while one is in progress.",
+                            );
+                        }
                         return fail(state, &private, d);
                     }
                 }
