@@ -1,10 +1,11 @@
 //! terraform-provider-cph: a Terraform provider for Huawei Cloud's Cloud Phone
 //! Host, speaking plugin protocol 5.
 //!
-//! - [`plugin`]: Terraform's side (handshake, gRPC, cty values, schemas).
+//! Terraform's side (handshake, gRPC, cty values, schemas, typed models) is
+//! the `tf_framework` crate, which knows no provider.
+//!
 //! - [`cph`]: the CPH API's side (HTTP client, auth, retries, waiters).
 //! - [`resources`]: the provider block, resources and data sources joining them.
 
 pub mod cph;
-pub mod plugin;
 pub mod resources;

@@ -5,8 +5,14 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-/// The provider's address in the registry, as users write `cloudphone/cph`.
-const PROVIDER_ADDRESS: &str = "registry.terraform.io/cloudphone/cph";
+/// What the framework serves this binary as.
+const PROVIDER: tf_framework::ProviderInfo = tf_framework::ProviderInfo {
+    binary: "terraform-provider-cph",
+    address: "registry.terraform.io/cloudphone/cph",
+    version: env!("CARGO_PKG_VERSION"),
+    // The crate's modules, and the CPH client's HTTP calls and polls.
+    log_targets: &["terraform_provider_cph", "cph"],
+};
 
 /// Terraform provider for Huawei Cloud Cloud Phone Host. Terraform starts
 /// this binary itself; run it by hand only with --debug.
@@ -24,8 +30,8 @@ async fn main() -> ExitCode {
     let cli = Cli::parse();
     let provider = terraform_provider_cph::resources::provider();
     if cli.debug {
-        terraform_provider_cph::plugin::serve_debug(provider, PROVIDER_ADDRESS).await
+        tf_framework::serve_debug(PROVIDER, provider).await
     } else {
-        terraform_provider_cph::plugin::serve(provider).await
+        tf_framework::serve(PROVIDER, provider).await
     }
 }

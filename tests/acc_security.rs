@@ -27,8 +27,8 @@ use std::time::{Duration, Instant};
 use emu::{Emulator, SERVER_ID};
 use plugin_client::{ClientIdentity, plaintext_channel, tls_channel};
 use support::{TfOutput, TfWorkdir};
-use terraform_provider_cph::plugin::proto::tfplugin5 as pb;
-use terraform_provider_cph::plugin::proto::tfplugin5::provider_client::ProviderClient;
+use tf_framework::testing::tfplugin5 as pb;
+use tf_framework::testing::tfplugin5::provider_client::ProviderClient;
 
 // Distinctive secrets, so that any appearance is a leak and not a coincidence.
 const SECRET_KEY: &str = "sk-Zq81vN-secret-key-never-printed";

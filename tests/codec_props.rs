@@ -12,9 +12,9 @@
 
 use proptest::prelude::*;
 use serde_json::Value as Json;
-use terraform_provider_cph::plugin::json::{self, ExtraAttributes};
-use terraform_provider_cph::plugin::msgpack;
-use terraform_provider_cph::plugin::value::{Type, Value};
+use tf_framework::json::{self, ExtraAttributes};
+use tf_framework::msgpack;
+use tf_framework::value::{Type, Value};
 use terraform_provider_cph::resources::schemas;
 
 fn schema_types() -> Vec<Type> {

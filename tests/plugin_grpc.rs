@@ -10,14 +10,22 @@ use tokio::net::{UnixListener, UnixStream};
 use tokio_util::sync::CancellationToken;
 use tonic::transport::{Channel, Endpoint, Uri};
 
-use terraform_provider_cph::plugin::proto::plugin::Empty;
-use terraform_provider_cph::plugin::proto::plugin::grpc_controller_client::GrpcControllerClient;
-use terraform_provider_cph::plugin::proto::tfplugin5 as pb;
-use terraform_provider_cph::plugin::proto::tfplugin5::provider_client::ProviderClient;
-use terraform_provider_cph::plugin::{
+use tf_framework::testing::plugin::Empty;
+use tf_framework::testing::plugin::grpc_controller_client::GrpcControllerClient;
+use tf_framework::testing::tfplugin5 as pb;
+use tf_framework::testing::tfplugin5::provider_client::ProviderClient;
+use tf_framework::{
     ApplyRequest, ApplyResponse, Attribute, Block, CallContext, DataSource, Diagnostic,
     Diagnostics, ImportResponse, PlanRequest, PlanResponse, Provider, ReadRequest, ReadResponse,
     Resource, Schema, Type, Value, json, msgpack, serve, type_json,
+};
+
+/// The test provider as the framework serves it.
+const INFO: tf_framework::ProviderInfo = tf_framework::ProviderInfo {
+    binary: "terraform-provider-cph",
+    address: "registry.terraform.io/cloudphone/cph",
+    version: "0.1.0",
+    log_targets: &["terraform_provider_cph", "cph"],
 };
 
 struct Server {
@@ -37,7 +45,7 @@ async fn start(provider: Arc<dyn Provider>) -> Server {
     let done = tokio::spawn({
         let shutdown = shutdown.clone();
         async move {
-            serve::serve_on(provider, listener, None, shutdown.clone(), Some(shutdown))
+            serve::serve_on(INFO, provider, listener, None, shutdown.clone(), Some(shutdown))
                 .await
                 .unwrap();
         }

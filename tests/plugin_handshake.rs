@@ -14,10 +14,10 @@ use base64::Engine;
 use plugin_client::{ClientIdentity, tls_channel};
 use tonic::transport::Channel;
 
-use terraform_provider_cph::plugin::proto::plugin::Empty;
-use terraform_provider_cph::plugin::proto::plugin::grpc_controller_client::GrpcControllerClient;
-use terraform_provider_cph::plugin::proto::tfplugin5 as pb;
-use terraform_provider_cph::plugin::proto::tfplugin5::provider_client::ProviderClient;
+use tf_framework::testing::plugin::Empty;
+use tf_framework::testing::plugin::grpc_controller_client::GrpcControllerClient;
+use tf_framework::testing::tfplugin5 as pb;
+use tf_framework::testing::tfplugin5::provider_client::ProviderClient;
 
 const COOKIE: (&str, &str) = (
     "TF_PLUGIN_MAGIC_COOKIE",

@@ -5,8 +5,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use terraform_provider_cph::plugin::msgpack;
-use terraform_provider_cph::plugin::value::Type;
+use tf_framework::msgpack;
+use tf_framework::value::Type;
 use terraform_provider_cph::resources::schemas;
 
 fn types() -> Vec<Type> {

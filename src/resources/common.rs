@@ -4,7 +4,7 @@
 use std::time::{Duration, Instant};
 
 use crate::cph;
-use crate::plugin::{AttributePath, Diagnostic, Diagnostics, Value};
+use tf_framework::{AttributePath, Diagnostic, Diagnostics, Value};
 
 /// Parses a Go-style duration: `90s`, `10m`, `1h30m`, `500ms`, `2.5h`.
 pub fn parse_duration(text: &str) -> Result<Duration, String> {

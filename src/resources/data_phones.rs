@@ -9,7 +9,7 @@ use super::common::{api_error_at, validate_name};
 use super::phone_route::TRAFFIC_TYPES;
 use super::{Shared, schemas};
 use crate::cph::models::Phone;
-use crate::plugin::*;
+use tf_framework::*;
 
 pub struct PhonesData {
     shared: Arc<Shared>,

@@ -7,7 +7,7 @@ use async_trait::async_trait;
 
 use super::common::{api_error_at, validate_name};
 use super::{Shared, schemas};
-use crate::plugin::*;
+use tf_framework::*;
 
 pub struct ServerData {
     shared: Arc<Shared>,

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use crate::plugin::{DataSource, Provider, Resource};
+use tf_framework::{DataSource, Provider, Resource};
 
 pub mod common;
 pub mod data_phones;

@@ -17,7 +17,7 @@ use sha2::{Digest, Sha256};
 use super::common::{api_error, deadline, validate_timeouts};
 use super::routing::{self, JobRecord};
 use super::{Shared, schemas};
-use crate::plugin::*;
+use tf_framework::*;
 
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10 * 60);
 pub const TRAFFIC_TYPES: [&str; 2] = ["direct", "routing"];

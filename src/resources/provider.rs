@@ -11,7 +11,7 @@ use super::phone_cache::PhoneListingCache;
 use super::{provider_config, routing, schemas};
 use crate::cph::models::Phone;
 use crate::cph::{self, Client};
-use crate::plugin::{
+use tf_framework::{
     CallContext, DataSource, Diagnostic, Diagnostics, Provider, Resource, Schema, Value,
 };
 

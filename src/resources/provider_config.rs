@@ -3,7 +3,7 @@
 //! unambiguous set before any request is sent.
 
 use crate::cph::{ClientConfig, Credentials};
-use crate::plugin::{AttributePath, Diagnostic, Diagnostics, Value};
+use tf_framework::{AttributePath, Diagnostic, Diagnostics, Value};
 
 /// Environment variable of each provider attribute.
 pub const ENV_VARS: &[(&str, &str)] = &[
@@ -526,7 +526,7 @@ mod tests {
             ("auth_token", "t"),
             ("endpoint", "cph.example"),
         ]);
-        b.set_attr("max_retries", Value::Number(crate::plugin::Number::Int(-1)));
+        b.set_attr("max_retries", Value::Number(tf_framework::Number::Int(-1)));
         let err = resolve(&b, &env_of(&[])).unwrap_err();
         let p = paths(&err);
         assert!(

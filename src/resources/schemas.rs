@@ -1,8 +1,8 @@
 //! The schemas of the provider block, the resources and the data sources,
 //! in one place so that docs tests and handlers read the same declaration.
 
-use crate::plugin::schema::timeouts_block;
-use crate::plugin::{Attribute, Block, Schema, Type};
+use tf_framework::schema::timeouts_block;
+use tf_framework::{Attribute, Block, Schema, Type};
 
 pub fn provider() -> Schema {
     let s = Type::String;

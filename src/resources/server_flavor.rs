@@ -17,7 +17,7 @@ use super::common::{api_error, api_error_at, deadline, validate_name, validate_t
 use super::{Shared, schemas};
 use crate::cph::models::{ChangeServerModelRequest, ExtendParam, Server};
 use crate::cph::{self, waiters};
-use crate::plugin::*;
+use tf_framework::*;
 
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(20 * 60);
 const MAX_NAME_BYTES: usize = 64;

@@ -87,7 +87,7 @@ pub struct DataReadResponse {
     pub diagnostics: Diagnostics,
 }
 
-/// A managed resource type, e.g. `cph_server_flavor`.
+/// A managed resource type, e.g. `example_server`.
 #[async_trait]
 pub trait Resource: Send + Sync {
     fn type_name(&self) -> &'static str;
@@ -106,7 +106,7 @@ pub trait Resource: Send + Sync {
     async fn import(&self, ctx: &CallContext, id: &str) -> ImportResponse;
 }
 
-/// A data source type, e.g. `cph_phones`.
+/// A data source type, e.g. `example_images`.
 #[async_trait]
 pub trait DataSource: Send + Sync {
     fn type_name(&self) -> &'static str;

@@ -1,4 +1,7 @@
-//! Terraform, not CPH: everything needed to be a `tfplugin5` provider plugin.
+//! A framework for Terraform providers that speak plugin protocol 5: it
+//! knows Terraform and no provider. A provider passes in its name
+//! ([`ProviderInfo`]) and the types it serves ([`Provider`]); the framework
+//! does the rest.
 //!
 //! The resources see only [`resource`], [`schema`], [`value`] and [`diag`].
 //! The rest is the machinery that carries them to Terraform:
@@ -24,8 +27,7 @@ pub mod handshake;
 pub mod json;
 pub mod logging;
 pub mod msgpack;
-#[doc(hidden)]
-pub mod proto;
+mod proto;
 pub mod resource;
 pub mod schema;
 pub mod serve;
@@ -39,5 +41,12 @@ pub use resource::{
     PlanRequest, PlanResponse, Provider, ReadRequest, ReadResponse, Resource,
 };
 pub use schema::{Attribute, Block, NestedBlock, Nesting, Schema};
-pub use serve::{serve, serve_debug};
+pub use serve::{ProviderInfo, serve, serve_debug};
+
+/// The generated gRPC clients and messages, for protocol tests of a
+/// provider built on this crate (feature `testing`).
+#[cfg(feature = "testing")]
+pub mod testing {
+    pub use crate::proto::{plugin, tfplugin5};
+}
 pub use value::{Number, Type, Value};

@@ -42,6 +42,35 @@ const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long in-flight calls get to finish once shutdown starts.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(3);
 
+/// Who is being served: the names the framework prints, logs under and
+/// answers with. The framework knows no provider but the one passed in.
+#[derive(Debug, Clone, Copy)]
+pub struct ProviderInfo {
+    /// The binary's name, e.g. `terraform-provider-example`.
+    pub binary: &'static str,
+    /// The full registry address, e.g. `registry.terraform.io/acme/example`.
+    pub address: &'static str,
+    /// The provider's version, e.g. `0.1.0`.
+    pub version: &'static str,
+    /// The provider's tracing targets (crate names, custom targets), logged
+    /// at the level `TF_LOG` asks for; see [`logging::init`].
+    pub log_targets: &'static [&'static str],
+}
+
+impl ProviderInfo {
+    /// The type name prefix and short name, e.g. `example`.
+    pub fn name(&self) -> &'static str {
+        self.address.rsplit('/').next().unwrap_or(self.address)
+    }
+
+    /// The source users write in `required_providers`, e.g. `acme/example`.
+    pub fn source(&self) -> &'static str {
+        self.address
+            .strip_prefix("registry.terraform.io/")
+            .unwrap_or(self.address)
+    }
+}
+
 /// Why serving failed.
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
@@ -177,6 +206,7 @@ fn incoming(
 /// token `GRPCController/Shutdown` cancels (`None`: ignore it).
 #[doc(hidden)]
 pub async fn serve_on(
+    info: ProviderInfo,
     provider: Arc<dyn Provider>,
     listener: UnixListener,
     tls: Option<Arc<rustls::ServerConfig>>,
@@ -191,7 +221,7 @@ pub async fn serve_on(
         .set_service_status("", tonic_health::ServingStatus::Serving)
         .await;
 
-    let provider_service = ProviderServer::new(ProviderService::new(provider))
+    let provider_service = ProviderServer::new(ProviderService::new(info.name(), provider))
         .max_decoding_message_size(MAX_MESSAGE)
         .max_encoding_message_size(MAX_MESSAGE);
     let conns = incoming(listener, tls.map(TlsAcceptor::from), shutdown.clone());
@@ -293,23 +323,31 @@ fn print_stdout(line: &str) -> std::io::Result<()> {
 /// Serves `provider` to the Terraform that started this process. Returns the
 /// process's exit code; prints a message for people when not started by
 /// Terraform.
-pub async fn serve(provider: Arc<dyn Provider>) -> ExitCode {
-    logging::init();
-    match serve_inner(provider).await {
+pub async fn serve(info: ProviderInfo, provider: Arc<dyn Provider>) -> ExitCode {
+    logging::init(info.log_targets);
+    match serve_inner(info, provider).await {
         Ok(()) => ExitCode::SUCCESS,
+        Err(ServeError::Handshake(e @ HandshakeError::NotStartedByTerraform)) => {
+            eprintln!(
+                "{e}\n({} is a Terraform provider: declare `{}`\nin required_providers and run terraform. For debugging, run it with --debug.)",
+                info.binary,
+                info.source()
+            );
+            ExitCode::FAILURE
+        }
         Err(ServeError::Handshake(e)) => {
             eprintln!("{e}");
             ExitCode::FAILURE
         }
         Err(e) => {
             tracing::error!(error = %e, "provider failed");
-            eprintln!("terraform-provider-cph: {e}");
+            eprintln!("{}: {e}", info.binary);
             ExitCode::FAILURE
         }
     }
 }
 
-async fn serve_inner(provider: Arc<dyn Provider>) -> Result<(), ServeError> {
+async fn serve_inner(info: ProviderInfo, provider: Arc<dyn Provider>) -> Result<(), ServeError> {
     handshake::check_env(|k| std::env::var(k).ok())?;
     let tls = match std::env::var("PLUGIN_CLIENT_CERT")
         .ok()
@@ -339,6 +377,7 @@ async fn serve_inner(provider: Arc<dyn Provider>) -> Result<(), ServeError> {
     );
 
     let result = serve_on(
+        info,
         provider,
         listener,
         tls.map(|(cfg, _)| cfg),
@@ -354,12 +393,12 @@ async fn serve_inner(provider: Arc<dyn Provider>) -> Result<(), ServeError> {
 /// Serves `provider` for a debugger session: no cookie, no TLS, and a
 /// `TF_REATTACH_PROVIDERS` value printed for the person to export. Runs until
 /// Ctrl-C or SIGTERM.
-pub async fn serve_debug(provider: Arc<dyn Provider>, provider_address: &str) -> ExitCode {
-    logging::init();
-    match serve_debug_inner(provider, provider_address).await {
+pub async fn serve_debug(info: ProviderInfo, provider: Arc<dyn Provider>) -> ExitCode {
+    logging::init(info.log_targets);
+    match serve_debug_inner(info, provider).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("terraform-provider-cph: {e}");
+            eprintln!("{}: {e}", info.binary);
             ExitCode::FAILURE
         }
     }
@@ -380,18 +419,18 @@ pub fn reattach_json(provider_address: &str, pid: u32, socket: &Path) -> String 
 }
 
 async fn serve_debug_inner(
+    info: ProviderInfo,
     provider: Arc<dyn Provider>,
-    provider_address: &str,
 ) -> Result<(), ServeError> {
     let dir = socket_dir()?;
     let (listener, socket) = bind(dir.path())?;
     let shutdown = CancellationToken::new();
     watch_signals(shutdown.clone(), false)?;
-    let reattach = reattach_json(provider_address, std::process::id(), &socket);
+    let reattach = reattach_json(info.address, std::process::id(), &socket);
     print_stdout(&format!(
         "Provider started. To attach Terraform CLI, set the TF_REATTACH_PROVIDERS environment variable with the following:\n\n\tTF_REATTACH_PROVIDERS='{reattach}'\n\nStop with Ctrl-C."
     ))?;
-    let result = serve_on(provider, listener, None, shutdown, None).await;
+    let result = serve_on(info, provider, listener, None, shutdown, None).await;
     drop(dir);
     result
 }
@@ -403,12 +442,12 @@ mod tests {
     #[test]
     fn reattach_value() {
         let j: serde_json::Value = serde_json::from_str(&reattach_json(
-            "registry.terraform.io/cloudphone/cph",
+            "registry.terraform.io/acme/example",
             42,
             Path::new("/tmp/p/plugin.sock"),
         ))
         .unwrap();
-        let p = &j["registry.terraform.io/cloudphone/cph"];
+        let p = &j["registry.terraform.io/acme/example"];
         assert_eq!(p["Protocol"], "grpc");
         assert_eq!(p["ProtocolVersion"], 5);
         assert_eq!(p["Pid"], 42);

@@ -26,9 +26,7 @@ pub enum HandshakeError {
     #[error(
         "This binary is a plugin. These are not meant to be executed directly.\n\
          Please execute the program that consumes these plugins, which will\n\
-         load any plugins automatically.\n\
-         (terraform-provider-cph is a Terraform provider: declare `cloudphone/cph`\n\
-         in required_providers and run terraform. For debugging, run it with --debug.)"
+         load any plugins automatically."
     )]
     NotStartedByTerraform,
     #[error(

@@ -33,6 +33,8 @@ use super::value::{Type, Value};
 
 /// The gRPC face of a [`Provider`].
 pub struct ProviderService {
+    /// The provider's short name, for messages.
+    name: String,
     provider: Arc<dyn Provider>,
     provider_schema: Schema,
     resources: BTreeMap<String, Typed<dyn Resource>>,
@@ -49,7 +51,7 @@ struct Typed<T: ?Sized> {
 }
 
 impl ProviderService {
-    pub fn new(provider: Arc<dyn Provider>) -> ProviderService {
+    pub fn new(name: &str, provider: Arc<dyn Provider>) -> ProviderService {
         let resources = provider
             .resources()
             .into_iter()
@@ -69,6 +71,7 @@ impl ProviderService {
             })
             .collect();
         ProviderService {
+            name: name.to_string(),
             provider_schema: provider.schema(),
             provider,
             resources,
@@ -86,7 +89,7 @@ impl ProviderService {
         self.resources.get(name).ok_or_else(|| {
             Diagnostic::error(
                 "Unknown resource type",
-                format!("The cph provider has no resource type {name:?}."),
+                format!("The {} provider has no resource type {name:?}.", self.name),
             )
             .into()
         })
@@ -96,7 +99,7 @@ impl ProviderService {
         self.data_sources.get(name).ok_or_else(|| {
             Diagnostic::error(
                 "Unknown data source",
-                format!("The cph provider has no data source {name:?}."),
+                format!("The {} provider has no data source {name:?}.", self.name),
             )
             .into()
         })
@@ -176,10 +179,10 @@ where
     }
 }
 
-fn not_supported(what: &str) -> Diagnostics {
+fn not_supported(provider: &str, what: &str) -> Diagnostics {
     Diagnostic::error(
         format!("{what} not supported"),
-        format!("The cph provider does not support {what}."),
+        format!("The {provider} provider does not support {what}."),
     )
     .into()
 }
@@ -370,7 +373,7 @@ impl ProviderRpc for ProviderService {
     ) -> Result<Response<pb::upgrade_resource_identity::Response>, Status> {
         Ok(Response::new(pb::upgrade_resource_identity::Response {
             upgraded_identity: None,
-            diagnostics: toproto::diagnostics(&not_supported("Resource identity")),
+            diagnostics: toproto::diagnostics(&not_supported(&self.name, "Resource identity")),
         }))
     }
 
@@ -592,7 +595,7 @@ impl ProviderRpc for ProviderService {
         _req: Request<pb::move_resource_state::Request>,
     ) -> Result<Response<pb::move_resource_state::Response>, Status> {
         Ok(Response::new(pb::move_resource_state::Response {
-            diagnostics: toproto::diagnostics(&not_supported("Moving resource state")),
+            diagnostics: toproto::diagnostics(&not_supported(&self.name, "Moving resource state")),
             ..Default::default()
         }))
     }
@@ -643,7 +646,7 @@ impl ProviderRpc for ProviderService {
                 diagnostics: toproto::diagnostics(
                     &Diagnostic::error(
                         "Unknown ephemeral resource type",
-                        format!("The cph provider has no ephemeral resource type {name:?}."),
+                        format!("The {} provider has no ephemeral resource type {name:?}.", self.name),
                     )
                     .into(),
                 ),
@@ -656,7 +659,7 @@ impl ProviderRpc for ProviderService {
         _req: Request<pb::open_ephemeral_resource::Request>,
     ) -> Result<Response<pb::open_ephemeral_resource::Response>, Status> {
         Ok(Response::new(pb::open_ephemeral_resource::Response {
-            diagnostics: toproto::diagnostics(&not_supported("Ephemeral resources")),
+            diagnostics: toproto::diagnostics(&not_supported(&self.name, "Ephemeral resources")),
             ..Default::default()
         }))
     }
@@ -666,7 +669,7 @@ impl ProviderRpc for ProviderService {
         _req: Request<pb::renew_ephemeral_resource::Request>,
     ) -> Result<Response<pb::renew_ephemeral_resource::Response>, Status> {
         Ok(Response::new(pb::renew_ephemeral_resource::Response {
-            diagnostics: toproto::diagnostics(&not_supported("Ephemeral resources")),
+            diagnostics: toproto::diagnostics(&not_supported(&self.name, "Ephemeral resources")),
             ..Default::default()
         }))
     }
@@ -676,7 +679,7 @@ impl ProviderRpc for ProviderService {
         _req: Request<pb::close_ephemeral_resource::Request>,
     ) -> Result<Response<pb::close_ephemeral_resource::Response>, Status> {
         Ok(Response::new(pb::close_ephemeral_resource::Response {
-            diagnostics: toproto::diagnostics(&not_supported("Ephemeral resources")),
+            diagnostics: toproto::diagnostics(&not_supported(&self.name, "Ephemeral resources")),
         }))
     }
 
@@ -691,7 +694,7 @@ impl ProviderRpc for ProviderService {
             diagnostic: toproto::diagnostics(
                 &Diagnostic::error(
                     "Unknown list resource type",
-                    format!("The cph provider has no list resource type {name:?}."),
+                    format!("The {} provider has no list resource type {name:?}.", self.name),
                 )
                 .into(),
             ),
@@ -710,7 +713,7 @@ impl ProviderRpc for ProviderService {
             diagnostics: toproto::diagnostics(
                 &Diagnostic::error(
                     "Unknown list resource type",
-                    format!("The cph provider has no list resource type {name:?}."),
+                    format!("The {} provider has no list resource type {name:?}.", self.name),
                 )
                 .into(),
             ),
@@ -732,7 +735,7 @@ impl ProviderRpc for ProviderService {
         Ok(Response::new(pb::call_function::Response {
             result: None,
             error: Some(pb::FunctionError {
-                text: format!("The cph provider has no function {name:?}."),
+                text: format!("The {} provider has no function {name:?}.", self.name),
                 function_argument: None,
             }),
         }))
@@ -755,9 +758,9 @@ impl ProviderRpc for ProviderService {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::plugin::Value;
-    use crate::plugin::schema::{Attribute, Block};
-    use crate::plugin::{ImportResponse, PlanResponse};
+    use crate::Value;
+    use crate::schema::{Attribute, Block};
+    use crate::{ImportResponse, PlanResponse};
     use async_trait::async_trait;
 
     struct Boom;
@@ -778,13 +781,13 @@ mod tests {
         async fn plan(&self, _: &CallContext, _: PlanRequest) -> PlanResponse {
             panic!("kaboom")
         }
-        async fn apply(&self, _: &CallContext, _: ApplyRequest) -> crate::plugin::ApplyResponse {
-            crate::plugin::ApplyResponse {
+        async fn apply(&self, _: &CallContext, _: ApplyRequest) -> crate::ApplyResponse {
+            crate::ApplyResponse {
                 new_state: Value::object([("zzz", Value::Null)]),
                 ..Default::default()
             }
         }
-        async fn read(&self, _: &CallContext, _: ReadRequest) -> crate::plugin::ReadResponse {
+        async fn read(&self, _: &CallContext, _: ReadRequest) -> crate::ReadResponse {
             Default::default()
         }
         async fn import(&self, _: &CallContext, _: &str) -> ImportResponse {
@@ -813,7 +816,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_panic_becomes_a_diagnostic() {
-        let svc = ProviderService::new(Arc::new(P));
+        let svc = ProviderService::new("test", Arc::new(P));
         let resp = svc
             .plan_resource_change(Request::new(pb::plan_resource_change::Request {
                 type_name: "boom".into(),
@@ -833,7 +836,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_destroy_is_planned_without_asking_the_resource() {
-        let svc = ProviderService::new(Arc::new(P));
+        let svc = ProviderService::new("test", Arc::new(P));
         let resp = svc
             .plan_resource_change(Request::new(pb::plan_resource_change::Request {
                 type_name: "boom".into(),
@@ -850,7 +853,7 @@ mod tests {
 
     #[tokio::test]
     async fn an_invalid_new_state_is_reported_not_sent() {
-        let svc = ProviderService::new(Arc::new(P));
+        let svc = ProviderService::new("test", Arc::new(P));
         let resp = svc
             .apply_resource_change(Request::new(pb::apply_resource_change::Request {
                 type_name: "boom".into(),
@@ -871,7 +874,7 @@ mod tests {
 
     #[tokio::test]
     async fn stop_cancels_in_flight_contexts_only() {
-        let svc = ProviderService::new(Arc::new(P));
+        let svc = ProviderService::new("test", Arc::new(P));
         let before = svc.ctx();
         svc.stop(Request::new(pb::stop::Request {})).await.unwrap();
         assert!(before.stop.is_cancelled());

@@ -23,9 +23,16 @@ use tracing_subscriber::filter::{LevelFilter, Targets};
 use tracing_subscriber::layer::{Context, Layer};
 use tracing_subscriber::prelude::*;
 
-const CRATE: &str = "terraform_provider_cph";
-/// The target the CPH client logs its HTTP calls and polls under.
-const CPH_TARGET: &str = "cph";
+/// This crate's own target: its events are the provider's too.
+const FRAMEWORK_TARGET: &str = env!("CARGO_CRATE_NAME");
+
+/// The provider's own tracing targets (its crate names and any custom
+/// targets), set once by [`init`]; everything else is a dependency.
+static OWN_TARGETS: std::sync::OnceLock<Vec<&'static str>> = std::sync::OnceLock::new();
+
+fn own_targets() -> &'static [&'static str] {
+    OWN_TARGETS.get().map(Vec::as_slice).unwrap_or(&[])
+}
 
 /// The level named by `TF_LOG_PROVIDER` / `TF_LOG` (through `get`).
 pub fn level_from_env(get: impl Fn(&str) -> Option<String>) -> LevelFilter {
@@ -44,31 +51,35 @@ pub fn level_from_env(get: impl Fn(&str) -> Option<String>) -> LevelFilter {
     }
 }
 
-/// Installs the stderr JSON logger for the process (once; later calls are no-ops).
-pub fn init() {
+/// Installs the stderr JSON logger for the process (once; later calls are
+/// no-ops). `own_targets` are the provider's tracing targets: its crate
+/// names and any custom targets, logged at the level asked for.
+pub fn init(own_targets: &[&'static str]) {
+    let _ = OWN_TARGETS.set(own_targets.to_vec());
     let level = level_from_env(|k| std::env::var(k).ok());
     let _ = tracing_subscriber::registry()
-        .with(HclogLayer.with_filter(filter(level)))
+        .with(HclogLayer.with_filter(filter(level, own_targets)))
         .try_init();
 }
 
-/// The provider's own events (the crate's and the CPH client's `cph`
-/// target) at `level`, dependencies at `WARN` at most.
-fn filter(level: LevelFilter) -> Targets {
+/// The provider's own events (this crate's and `own`) at `level`,
+/// dependencies at `WARN` at most.
+fn filter(level: LevelFilter, own: &[&'static str]) -> Targets {
     let deps = std::cmp::min(level, LevelFilter::WARN);
-    Targets::new()
-        .with_target(CRATE, level)
-        .with_target(CPH_TARGET, level)
+    own.iter()
+        .fold(Targets::new(), |t, target| t.with_target(*target, level))
+        .with_target(FRAMEWORK_TARGET, level)
         .with_default(deps)
 }
 
-/// The `@module` of an event: `provider`, or `provider.<area>` for events
-/// from the CPH client and the resources.
-fn module_of(target: &str) -> String {
+/// The `@module` of an event: `provider.<area>` for events of the
+/// provider's own targets (the module under a crate, or a custom target),
+/// `provider` for this crate's and the dependencies' events.
+fn module_of(target: &str, own: &[&str]) -> String {
     let mut parts = target.split("::");
     match (parts.next(), parts.next()) {
-        (Some(CRATE), Some(area)) if area != "plugin" => format!("provider.{area}"),
-        (Some(CPH_TARGET), _) => "provider.cph".to_string(),
+        (Some(root), Some(area)) if own.contains(&root) => format!("provider.{area}"),
+        (Some(root), None) if own.contains(&root) => format!("provider.{root}"),
         _ => "provider".to_string(),
     }
 }
@@ -94,7 +105,7 @@ pub(crate) fn format_line(
     let mut obj = Map::new();
     obj.insert("@level".into(), level_name(level).into());
     obj.insert("@message".into(), message.into());
-    obj.insert("@module".into(), module_of(target).into());
+    obj.insert("@module".into(), module_of(target, own_targets()).into());
     obj.insert("@timestamp".into(), timestamp(now).into());
     for (k, v) in fields {
         if !k.starts_with('@') {
@@ -239,21 +250,34 @@ mod tests {
         assert_eq!(level_from_env(env(&[("TF_LOG", "off")])), LevelFilter::OFF);
     }
 
+    /// A provider's own targets, as a provider would pass them.
+    const OWN: &[&str] = &["terraform_provider_example", "api"];
+
     #[test]
-    fn the_cph_clients_calls_are_logged_at_the_level_asked_for() {
-        let f = filter(LevelFilter::DEBUG);
-        assert!(f.would_enable("cph", &Level::DEBUG));
-        assert!(f.would_enable("terraform_provider_cph::resources", &Level::DEBUG));
-        assert!(!f.would_enable("cph", &Level::TRACE));
+    fn an_api_clients_calls_are_logged_at_the_level_asked_for() {
+        let f = filter(LevelFilter::DEBUG, OWN);
+        assert!(f.would_enable("api", &Level::DEBUG));
+        assert!(f.would_enable("terraform_provider_example::resources", &Level::DEBUG));
+        assert!(!f.would_enable("api", &Level::TRACE));
         assert!(!f.would_enable("h2::proto", &Level::DEBUG));
         assert!(f.would_enable("h2::proto", &Level::WARN));
-        assert!(!filter(LevelFilter::INFO).would_enable("cph", &Level::DEBUG));
-        assert_eq!(module_of("cph"), "provider.cph");
+        assert!(!filter(LevelFilter::INFO, OWN).would_enable("api", &Level::DEBUG));
+        assert_eq!(module_of("api", OWN), "provider.api");
     }
 
     #[test]
     fn redact_hides_sensitive_attributes() {
-        let schema = crate::resources::schemas::provider();
+        let schema = crate::Schema {
+            version: 0,
+            block: crate::Block {
+                attributes: vec![
+                    crate::Attribute::optional("region", crate::Type::String, ""),
+                    crate::Attribute::optional("secret_key", crate::Type::String, "").sensitive(),
+                    crate::Attribute::optional("password", crate::Type::String, "").sensitive(),
+                ],
+                ..Default::default()
+            },
+        };
         let v = Value::object([
             ("region", Value::string("cn-east-3")),
             ("secret_key", Value::string("SK-123")),
@@ -269,12 +293,13 @@ mod tests {
 
     #[test]
     fn line_is_hclog_json() {
+        let _ = OWN_TARGETS.set(OWN.to_vec());
         let now = time::macros::datetime!(2024-05-06 07:08:09.123456 UTC);
         let mut fields = Map::new();
         fields.insert("rpc".into(), "PlanResourceChange".into());
         let line = format_line(
             &Level::WARN,
-            "terraform_provider_cph::cph::client",
+            "terraform_provider_example::api::client",
             now,
             fields,
             "retrying".into(),
@@ -282,13 +307,17 @@ mod tests {
         let j: Json = serde_json::from_str(&line).unwrap();
         assert_eq!(j["@level"], "warn");
         assert_eq!(j["@message"], "retrying");
-        assert_eq!(j["@module"], "provider.cph");
+        assert_eq!(j["@module"], "provider.api");
         assert_eq!(j["@timestamp"], "2024-05-06T07:08:09.123456Z");
         assert_eq!(j["rpc"], "PlanResourceChange");
         assert_eq!(
-            module_of("terraform_provider_cph::plugin::grpc"),
+            module_of("tf_framework::grpc", OWN),
             "provider"
         );
-        assert_eq!(module_of("h2::proto"), "provider");
+        assert_eq!(module_of("h2::proto", OWN), "provider");
+        assert_eq!(
+            module_of("terraform_provider_example::api::client", OWN),
+            "provider.api"
+        );
     }
 }
