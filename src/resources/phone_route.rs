@@ -541,6 +541,7 @@ mod tests {
             proposed_new_state: prior.clone(),
             config: config(&["p1"], "routing"),
             prior_private: vec![],
+            ..Default::default()
         };
         assert_eq!(
             r.plan(&CallContext::default(), same).await.planned_state,
@@ -554,6 +555,7 @@ mod tests {
             proposed_new_state: proposed,
             config: config(&["p1", "p2"], "routing"),
             prior_private: vec![],
+            ..Default::default()
         };
         let planned = r.plan(&CallContext::default(), grown).await.planned_state;
         assert_eq!(planned.get("jobs"), Some(&Value::Unknown));

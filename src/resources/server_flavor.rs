@@ -556,6 +556,7 @@ mod tests {
                     proposed_new_state: cfg.clone(),
                     config: cfg,
                     prior_private: vec![],
+                    ..Default::default()
                 },
             )
             .await;
@@ -579,6 +580,7 @@ mod tests {
                     proposed_new_state: proposed,
                     config: cfg,
                     prior_private: vec![],
+                    ..Default::default()
                 },
             )
             .await;
@@ -594,6 +596,7 @@ mod tests {
                     proposed_new_state: cfg.clone(),
                     config: cfg,
                     prior_private: vec![],
+                    ..Default::default()
                 },
             )
             .await;
@@ -615,6 +618,7 @@ mod tests {
                     proposed_new_state: prior.clone(),
                     config: prior.clone(),
                     prior_private: vec![],
+                    ..Default::default()
                 },
             )
             .await;
@@ -652,6 +656,7 @@ mod tests {
                     planned_state: Value::Null,
                     config: Value::Null,
                     planned_private: private,
+                    ..Default::default()
                 },
             )
             .await;
@@ -667,6 +672,7 @@ mod tests {
                     proposed_new_state: cfg.clone(),
                     config: cfg,
                     prior_private: vec![],
+                    ..Default::default()
                 },
             )
             .await;
@@ -683,6 +689,7 @@ mod tests {
                     proposed_new_state: other.clone(),
                     config: other,
                     prior_private: vec![],
+                    ..Default::default()
                 },
             )
             .await;
