@@ -296,13 +296,22 @@ pub fn one_of(allowed: &'static [(&'static str, &'static str)]) -> OneOf {
 pub struct OneOf(&'static [(&'static str, &'static str)]);
 
 impl OneOf {
-    fn choices(&self, with_meaning: bool) -> String {
+    /// The choices as docs (`` `a` ``) or messages (`"a"`) write them.
+    fn choices(&self, quoted: bool) -> String {
         let each: Vec<String> = self
             .0
             .iter()
-            .map(|(v, m)| match (with_meaning, m.is_empty()) {
-                (true, false) => format!("`{v}` ({m})"),
-                _ => format!("`{v}`"),
+            .map(|(v, m)| {
+                let v = if quoted {
+                    format!("{v:?}")
+                } else {
+                    format!("`{v}`")
+                };
+                if m.is_empty() {
+                    v
+                } else {
+                    format!("{v} ({m})")
+                }
             })
             .collect();
         match each.split_last() {
@@ -314,10 +323,13 @@ impl OneOf {
 
 impl Validator for OneOf {
     fn description(&self) -> String {
-        format!("one of {}", self.choices(true))
+        format!("one of {}", self.choices(false))
     }
     fn check(&self, value: &Value, path: &AttributePath, diags: &mut Diagnostics) {
-        if let Some(s) = value.as_str().filter(|s| !self.0.iter().any(|(v, _)| v == s)) {
+        if let Some(s) = value
+            .as_str()
+            .filter(|s| !self.0.iter().any(|(v, _)| v == s))
+        {
             let name = leaf(path);
             diags.push(error(
                 path,
@@ -340,7 +352,10 @@ impl Validator for IntBetween {
         format!("a whole number from {} to {}", self.0, self.1)
     }
     fn check(&self, value: &Value, path: &AttributePath, diags: &mut Diagnostics) {
-        if !value.as_i64().is_some_and(|n| (self.0..=self.1).contains(&n)) {
+        if !value
+            .as_i64()
+            .is_some_and(|n| (self.0..=self.1).contains(&n))
+        {
             let name = leaf(path);
             diags.push(error(
                 path,
@@ -387,7 +402,11 @@ pub struct SizeAtLeast(usize);
 
 impl Validator for SizeAtLeast {
     fn description(&self) -> String {
-        format!("at least {} element{}", self.0, if self.0 == 1 { "" } else { "s" })
+        format!(
+            "at least {} element{}",
+            self.0,
+            if self.0 == 1 { "" } else { "s" }
+        )
     }
     fn check(&self, value: &Value, path: &AttributePath, diags: &mut Diagnostics) {
         if value.as_elements().is_some_and(|e| e.len() < self.0) {
@@ -532,6 +551,9 @@ mod tests {
         assert_eq!(run(&size_at_least(1), Value::Set(vec![])).len(), 1);
         assert_eq!(run(&duration(), Value::string("soon")).len(), 1);
         assert!(run(&duration(), Value::string("5m")).is_empty());
-        assert_eq!(run(&positive(), Value::Number(crate::Number::Int(0))).len(), 1);
+        assert_eq!(
+            run(&positive(), Value::Number(crate::Number::Int(0))).len(),
+            1
+        );
     }
 }

@@ -93,7 +93,9 @@ impl FieldType for String {
         Type::String
     }
     fn decode(v: &Value) -> Result<Self, String> {
-        v.as_str().map(str::to_string).ok_or_else(|| "a string".into())
+        v.as_str()
+            .map(str::to_string)
+            .ok_or_else(|| "a string".into())
     }
     fn encode(&self) -> Value {
         Value::string(self)
@@ -203,7 +205,9 @@ pub fn decode_field<T: FieldType>(object: &Value, name: &str) -> Result<Tf<T>, D
     Tf::decode_value(object.get(name)).map_err(|expected| {
         Diagnostic::error(
             "Value of an unexpected type",
-            format!("`{name}` should be {expected}. This is a bug in the provider or in Terraform."),
+            format!(
+                "`{name}` should be {expected}. This is a bug in the provider or in Terraform."
+            ),
         )
         .at(AttributePath::root(name))
     })

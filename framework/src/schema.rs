@@ -147,20 +147,18 @@ pub fn timeouts_block(names: &[&str]) -> NestedBlock {
             description: String::new(),
             attributes: names
                 .iter()
-                .map(|n| {
-                    Attribute {
-                        behaviour: Behaviour {
-                            validators: super::declare::Validators(vec![std::sync::Arc::new(
-                                super::declare::duration(),
-                            )]),
-                            ..Behaviour::default()
-                        },
-                        ..Attribute::optional(
-                            n,
-                            Type::String,
-                            &format!("How long to wait for {n}, e.g. \"30m\"."),
-                        )
-                    }
+                .map(|n| Attribute {
+                    behaviour: Behaviour {
+                        validators: super::declare::Validators(vec![std::sync::Arc::new(
+                            super::declare::duration(),
+                        )]),
+                        ..Behaviour::default()
+                    },
+                    ..Attribute::optional(
+                        n,
+                        Type::String,
+                        &format!("How long to wait for {n}, e.g. \"30m\"."),
+                    )
                 })
                 .collect(),
             blocks: vec![],
