@@ -435,11 +435,25 @@ async fn bss_refusals_auth_and_counts() {
         "a refused cancel changes nothing"
     );
 
+    // Faults hit BSS calls by name; an unanswered pay may still have paid.
+    emu.admin(
+        Method::POST,
+        "faults",
+        Some(json!({"endpoint": "bss_pay_order", "kind": "status", "status": 503})),
+    )
+    .await;
+    let (status, body) = pay(&emu, &id).await;
+    assert_eq!(
+        (status, body["error_code"].as_str()),
+        (StatusCode::SERVICE_UNAVAILABLE, Some("APIGW.0201"))
+    );
+    assert_eq!(bss_status(&emu, &id).await, 6, "a faulted pay pays nothing");
+
     let (_, calls) = emu.admin(Method::GET, "calls", None).await;
-    assert_eq!(calls["calls"]["bss_show_order"], 5);
-    assert_eq!(calls["calls"]["bss_pay_order"], 4);
+    assert_eq!(calls["calls"]["bss_show_order"], 6);
+    assert_eq!(calls["calls"]["bss_pay_order"], 5);
     assert_eq!(calls["calls"]["bss_cancel_order"], 3);
-    assert_eq!(calls["methods"]["POST"], 5, "4 pays and 1 change");
+    assert_eq!(calls["methods"]["POST"], 6, "5 pays and 1 change");
     assert_eq!(calls["methods"]["PUT"], 3);
 }
 
