@@ -214,6 +214,27 @@ impl IdentityAttribute {
 }
 
 impl IdentitySchema {
+    /// The identity schema of a block of attributes (e.g. an identity
+    /// model's `block()`): required attributes are required for import,
+    /// the others optional.
+    pub fn of(version: i64, block: &Block) -> IdentitySchema {
+        IdentitySchema {
+            version,
+            attributes: block
+                .attributes
+                .iter()
+                .map(|a| {
+                    let mut ia = IdentityAttribute::required(&a.name, a.ty.clone(), &a.description);
+                    if !a.required {
+                        ia.required_for_import = false;
+                        ia.optional_for_import = true;
+                    }
+                    ia
+                })
+                .collect(),
+        }
+    }
+
     /// The cty object type of identity values.
     pub fn value_type(&self) -> Type {
         Type::Object(

@@ -17,13 +17,13 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::declare::{KeepState, validate_block};
-use crate::diag::{AttributePath, Diagnostics};
+use crate::diag::{AttributePath, Diagnostic, Diagnostics};
 use crate::model::Model;
 use crate::resource::{
     ApplyRequest, ApplyResponse, CallContext, DataReadResponse, DataSource, ImportResponse,
     PlanRequest, PlanResponse, ReadRequest, ReadResponse, Resource,
 };
-use crate::schema::{Block, Schema};
+use crate::schema::{Block, IdentitySchema, Schema};
 use crate::value::Value;
 
 /// What a resource keeps between calls besides its state: serde JSON,
@@ -119,6 +119,36 @@ pub trait ResourceType: Send + Sync + 'static {
         id: &str,
         diags: &mut Diagnostics,
     ) -> Vec<Self::Model>;
+
+    /// The identity schema of a type that has one (see
+    /// [`Resource::identity_schema`]); [`IdentitySchema::of`] derives it
+    /// from an identity model.
+    fn identity_schema(&self) -> Option<IdentitySchema> {
+        None
+    }
+    /// The identity of an object: a value of the identity schema's type,
+    /// from its state (planned values may be unknown). Must stay the same
+    /// for the life of the object.
+    fn identity(&self, _state: &Self::Model) -> Value {
+        Value::Null
+    }
+    /// Import by identity (`import { identity = { ... } }`): `identity` is
+    /// of the identity schema's type.
+    async fn import_by_identity(
+        &self,
+        _ctx: &CallContext,
+        _identity: &Value,
+        diags: &mut Diagnostics,
+    ) -> Vec<Self::Model> {
+        diags.push(Diagnostic::error(
+            "Import by identity not supported",
+            format!(
+                "{} can be imported by id only: use `import {{ id = ... }}`.",
+                Self::TYPE_NAME
+            ),
+        ));
+        Vec::new()
+    }
 }
 
 /// A data source type.
@@ -385,6 +415,29 @@ impl<R: ResourceType> Resource for Typed<R> {
     async fn import(&self, ctx: &CallContext, id: &str) -> ImportResponse {
         let mut diagnostics = Diagnostics::new();
         let found = self.0.import(ctx, id, &mut diagnostics).await;
+        ImportResponse {
+            states: found.iter().map(Model::to_value).collect(),
+            diagnostics,
+        }
+    }
+
+    fn identity_schema(&self) -> Option<IdentitySchema> {
+        self.0.identity_schema()
+    }
+
+    fn identity_of(&self, state: &Value) -> Value {
+        match decode::<R::Model>(state) {
+            Ok(Some(m)) => self.0.identity(&m),
+            _ => Value::Null,
+        }
+    }
+
+    async fn import_by_identity(&self, ctx: &CallContext, identity: Value) -> ImportResponse {
+        let mut diagnostics = Diagnostics::new();
+        let found = self
+            .0
+            .import_by_identity(ctx, &identity, &mut diagnostics)
+            .await;
         ImportResponse {
             states: found.iter().map(Model::to_value).collect(),
             diagnostics,

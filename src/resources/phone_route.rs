@@ -124,6 +124,41 @@ impl PhoneRouteModel {
     }
 }
 
+tf_framework::model! {
+    /// The identity of a `cph_phone_route`: its `id`, which it keeps for
+    /// life whatever phones join or leave and whichever route they take.
+    pub struct PhoneRouteIdentity {
+        id: String = required("The route's `id`: `<server_id>/<traffic_type>` for a route adopted with `terraform query` (the phones of one server on one route when it was adopted), `route-<digest>` for one Terraform created."),
+    }
+}
+
+/// The id, and identity, of an adopted group: the phones of one server on
+/// one route, as the list resource finds them.
+pub fn group_id(server_id: &str, route: &str) -> String {
+    format!("{server_id}/{route}")
+}
+
+/// The server and route of an adopted group's id.
+fn parse_group_id(id: &str) -> Option<(&str, &str)> {
+    let (server_id, route) = id.rsplit_once('/')?;
+    let known_route = TRAFFIC_TYPES.iter().any(|(r, _)| *r == route);
+    (known_route && !server_id.is_empty() && !server_id.contains(char::is_whitespace))
+        .then_some((server_id, route))
+}
+
+impl PhoneRouteModel {
+    /// The state of an adopted group: `phone_ids` on `route` on one server.
+    pub fn adopted(server_id: &str, route: &str, phone_ids: BTreeSet<String>) -> PhoneRouteModel {
+        PhoneRouteModel {
+            id: group_id(server_id, route).into(),
+            phone_ids: Tf::Known(phone_ids),
+            traffic_type: route.into(),
+            jobs: Tf::Known(Vec::new()),
+            timeouts: Tf::Null,
+        }
+    }
+}
+
 #[derive(Debug, Default, Serialize, Deserialize)]
 pub struct Private {
     /// Servers the phones were last seen on.
@@ -487,6 +522,66 @@ impl ResourceType for PhoneRoute {
                 Vec::new()
             }
         }
+    }
+
+    fn identity_schema(&self) -> Option<IdentitySchema> {
+        Some(IdentitySchema::of(0, &PhoneRouteIdentity::block()))
+    }
+
+    fn identity(&self, state: &PhoneRouteModel) -> Value {
+        PhoneRouteIdentity {
+            id: state.id.clone(),
+        }
+        .to_value()
+    }
+
+    /// Finds an adopted group again: the phones of its server on its route.
+    async fn import_by_identity(
+        &self,
+        ctx: &CallContext,
+        identity: &Value,
+        diags: &mut Diagnostics,
+    ) -> Vec<PhoneRouteModel> {
+        let id = identity.get_str("id").unwrap_or_default();
+        let Some((server_id, route)) = parse_group_id(id) else {
+            diags.push(Diagnostic::error(
+                "Invalid import identity",
+                format!(
+                    "Import cph_phone_route by identity with the id of a group `terraform query` listed, `<server_id>/<traffic_type>` (e.g. `a176d862/routing`); got {id:?}. A route Terraform created (`route-…`) is imported by its phone ids: `import {{ id = \"phone1,phone2\" }}`."
+                ),
+            ));
+            return Vec::new();
+        };
+        let client: Client = match self.shared.client(ctx) {
+            Ok(c) => c,
+            Err(d) => {
+                diags.extend(d);
+                return Vec::new();
+            }
+        };
+        let phones = match self.shared.server_phones(&client, server_id).await {
+            Ok(p) => p,
+            Err(e) => {
+                diags.push(api_error(
+                    &format!("list the cloud phones of server {server_id}"),
+                    &e,
+                ));
+                return Vec::new();
+            }
+        };
+        let ids: BTreeSet<String> = phones
+            .iter()
+            .filter(|p| p.traffic_type == route)
+            .map(|p| p.phone_id.clone())
+            .collect();
+        if ids.is_empty() {
+            diags.push(Diagnostic::error(
+                "No phones to import",
+                format!("Server {server_id} has no cloud phone on route {route:?} (or does not exist)."),
+            ));
+            return Vec::new();
+        }
+        vec![PhoneRouteModel::adopted(server_id, route, ids)]
     }
 }
 

@@ -141,4 +141,8 @@ impl Provider for CphProvider {
     fn data_sources(&self) -> Vec<Arc<dyn DataSource>> {
         super::all_data_sources(&self.shared)
     }
+
+    fn list_resources(&self) -> Vec<Arc<dyn tf_framework::ListResource>> {
+        super::all_list_resources(&self.shared)
+    }
 }
