@@ -103,7 +103,10 @@ impl ListResource for ServerFlavorList {
         };
         let wanted = config.server_ids.known().cloned();
         for server in &servers {
-            if wanted.as_ref().is_some_and(|w| !w.contains(&server.server_id)) {
+            if wanted
+                .as_ref()
+                .is_some_and(|w| !w.contains(&server.server_id))
+            {
                 continue;
             }
             let state = ServerFlavorModel::of_server(server);

@@ -446,6 +446,12 @@ impl ResourceType for PhoneRoute {
         };
         let ids = state.phones();
         let route = state.route();
+        // Just imported, nothing seen yet: an adopted group's id names its server.
+        if private.servers.is_empty()
+            && let Some((server_id, _)) = state.id.as_str().and_then(parse_group_id)
+        {
+            private.servers.insert(server_id.to_string());
+        }
         let found = match self
             .shared
             .read_phones(&client, &ids, &private.servers)
@@ -577,7 +583,9 @@ impl ResourceType for PhoneRoute {
         if ids.is_empty() {
             diags.push(Diagnostic::error(
                 "No phones to import",
-                format!("Server {server_id} has no cloud phone on route {route:?} (or does not exist)."),
+                format!(
+                    "Server {server_id} has no cloud phone on route {route:?} (or does not exist)."
+                ),
             ));
             return Vec::new();
         }
