@@ -53,6 +53,11 @@ fn render_api(status: &u16, code: &str, message: &str, request_id: &Option<Strin
     s
 }
 
+/// True for an `error_code` meaning "no such object" (server or phone).
+pub fn is_not_found_code(code: &str) -> bool {
+    NOT_FOUND_CODES.contains(&code)
+}
+
 impl Error {
     /// True when the API said the addressed object does not exist: HTTP 404,
     /// or the codes CPH uses for a missing server (`CPS.0005`) or phone
