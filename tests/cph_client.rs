@@ -35,7 +35,7 @@ fn config(addr: SocketAddr, credentials: Credentials) -> ClientConfig {
     let mut c = ClientConfig::new(format!("http://{addr}"), "cn-east-3", PROJECT, credentials);
     c.max_retries = 3;
     c.request_timeout = Duration::from_secs(10);
-    c.requests_per_second = 1000;
+    c.max_requests_per_second = 1000.0;
     c
 }
 
