@@ -6,10 +6,14 @@ SHELL := /bin/bash
 TOOLS := $(CURDIR)/.tools
 PYTHON := $(TOOLS)/venv/bin/python
 CARGO ?= cargo
+# Where cargo puts binaries: `cargo metadata`'s target_directory, so that
+# CARGO_TARGET_DIR (or build.target-dir) is honoured; ./target if cargo
+# cannot say.
+TARGET_DIR := $(or $(shell CARGO=$(CARGO) python3 $(CURDIR)/scripts/cargo_target.py 2>/dev/null),$(CURDIR)/target)
 
 # Acceptance tests find terraform, the provider and the emulator through these.
 export TF_ACC_TERRAFORM_PATH ?= $(TOOLS)/bin/terraform
-export CPH_EMULATOR_BIN ?= $(CURDIR)/target/debug/cph-emulator
+export CPH_EMULATOR_BIN ?= $(TARGET_DIR)/debug/cph-emulator
 export CPH_TEST_PYTHON ?= $(PYTHON)
 # Cross-version acceptance tests: Terraform 0.13.5 from .tools/, plus a
 # terraform found on PATH (if any), e.g. a newer 1.x.
