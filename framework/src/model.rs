@@ -122,7 +122,22 @@ impl FieldType for i64 {
         v.as_i64().ok_or_else(|| "a whole number".into())
     }
     fn encode(&self) -> Value {
-        Value::Number(Number::Int((*self).into()))
+        Value::Number(Number::Int(*self))
+    }
+}
+
+impl FieldType for f64 {
+    fn cty() -> Type {
+        Type::Number
+    }
+    fn decode(v: &Value) -> Result<Self, String> {
+        match v {
+            Value::Number(n) => n.as_f64().ok_or_else(|| "a number".into()),
+            _ => Err("a number".into()),
+        }
+    }
+    fn encode(&self) -> Value {
+        Value::Number(Number::Float(*self))
     }
 }
 

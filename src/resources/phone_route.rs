@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::Shared;
-use super::common::{MAX_NAME_BYTES, api_error, deadline};
+use super::common::{api_error, cph_id, deadline};
 use super::routing::{self, JobRecord, JobStatus, RouteOutcome};
 use crate::cph::Client;
 use tf_framework::typed::{Applied, Change, ResourceType};
@@ -29,11 +29,6 @@ pub const TRAFFIC_TYPES: &[(&str, &str)] = &[
     ("direct", "the default route"),
     ("routing", "routed to the encoding container"),
 ];
-
-/// A phone id as `phone_ids` takes it.
-pub fn phone_id_format() -> declare::IdFormat {
-    declare::id_format(1, MAX_NAME_BYTES, |c| c != ',', "characters other than `,`")
-}
 
 tf_framework::model! {
     /// How long each change waits for the phones' jobs.
@@ -59,9 +54,9 @@ tf_framework::model! {
     /// The configuration and state of `cph_phone_route`.
     pub struct PhoneRouteModel {
         id: String = computed("Identifier of this set of phones.").keep_state(),
-        phone_ids: BTreeSet<String> = required("Ids of the cloud phones to route (at least one).")
-            .validate(size_at_least(1))
-            .validate(each(phone_id_format())),
+        phone_ids: BTreeSet<String> = required("Ids of the cloud phones to route. An empty set manages no phones: what a route of a server that no longer exists comes to, so that it can still be planned and destroyed.")
+            .validate(warn(size_at_least(1)))
+            .validate(each(cph_id())),
         traffic_type: String = required("`direct` (the default route) or `routing` (routed to the encoding container).")
             .validate(one_of(TRAFFIC_TYPES)),
         jobs: Vec<RouteJob> = computed("Per phone, the job of the last route change: `phone_id`, `job_id`, `status` (`succeeded`, `failed`, `running`), `error_code`, `error_msg`.")
@@ -186,6 +181,37 @@ fn route_id(phone_ids: &BTreeSet<String>) -> String {
     format!("route-{}", &hex::encode(h.finalize())[..16])
 }
 
+/// What becomes of phones that did not get the resource's route: they are
+/// left out of state, so the next plan shows them to add again.
+const NOT_ROUTED_YET: &str = "The phones that did are recorded in state; the others are not, \
+     so the next plan shows them to add and the next apply sends them again.";
+
+/// What becomes of phones a destroy could not return: they stay in state.
+const STILL_ROUTED_ON_DESTROY: &str = "The phones not yet back stay in state, so running the \
+     destroy again retries them.";
+
+/// What becomes of phones removed from the set that could not be returned:
+/// the resource no longer holds them, so nothing retries them.
+fn left_behind(prior_route: &str) -> String {
+    format!(
+        "These phones are no longer managed by this resource and keep route {prior_route:?}; \
+         no later apply retries them. Add them back to `phone_ids`, or set their route in the console."
+    )
+}
+
+/// Sends phones back to the default route; a phone that no longer exists
+/// counts as returned.
+async fn release(
+    client: &Client,
+    phone_ids: &[String],
+    deadline: std::time::Instant,
+    stop: &tokio_util::sync::CancellationToken,
+) -> RouteOutcome {
+    routing::route_phones(client, DEFAULT_ROUTE, phone_ids, deadline, stop)
+        .await
+        .gone_counts_as_released()
+}
+
 /// Which phones a create or update sends where.
 struct Moves {
     route: String,
@@ -253,7 +279,7 @@ impl PhoneRoute {
         let (deadline, _) = deadline(&limit, DEFAULT_TIMEOUT);
         let (routed, released) = tokio::join!(
             routing::route_phones(&client, &m.route, &m.to_route, deadline, &ctx.stop),
-            routing::route_phones(&client, DEFAULT_ROUTE, &m.to_direct, deadline, &ctx.stop),
+            release(&client, &m.to_direct, deadline, &ctx.stop),
         );
         self.shared.note_routed();
 
@@ -289,7 +315,7 @@ fn report_failures(
     prior: Option<&PhoneRouteModel>,
     diags: &mut Diagnostics,
 ) {
-    if let Some(report) = routed.failure_report(route) {
+    if let Some(report) = routed.failure_report(route, NOT_ROUTED_YET) {
         diags.push(
             Diagnostic::error(
                 format!("Some phones could not be routed to {route:?}"),
@@ -298,11 +324,11 @@ fn report_failures(
             .at(AttributePath::root("phone_ids")),
         );
     }
-    if let Some(report) = released.failure_report(DEFAULT_ROUTE) {
-        let prior_route = prior.map(PhoneRouteModel::route).unwrap_or_default();
+    let prior_route = prior.map(PhoneRouteModel::route).unwrap_or_default();
+    if let Some(report) = released.failure_report(DEFAULT_ROUTE, &left_behind(&prior_route)) {
         diags.push(Diagnostic::error(
             "Some removed phones could not be returned to the direct route",
-            format!("{report}\nThese phones are no longer managed by this resource and keep route {prior_route:?}."),
+            report,
         ));
     }
 }
@@ -353,10 +379,7 @@ fn import_problem(
 /// The phone ids of an import id, or why it is malformed.
 fn import_ids(id: &str) -> Result<BTreeSet<String>, Diagnostic> {
     let ids: Vec<&str> = id.split(',').map(str::trim).collect();
-    if ids
-        .iter()
-        .any(|s| s.is_empty() || s.len() > MAX_NAME_BYTES || s.contains(char::is_whitespace))
-    {
+    if ids.iter().any(|s| cph_id().problem(s).is_some()) {
         return Err(Diagnostic::error(
             "Invalid import id",
             format!(
@@ -413,10 +436,9 @@ impl ResourceType for PhoneRoute {
         };
         let (deadline, _) = deadline(&state.timeout(|t| &t.delete), DEFAULT_TIMEOUT);
         let ids: Vec<String> = ids.into_iter().collect();
-        let outcome =
-            routing::route_phones(&client, DEFAULT_ROUTE, &ids, deadline, &ctx.stop).await;
+        let outcome = release(&client, &ids, deadline, &ctx.stop).await;
         self.shared.note_routed();
-        let Some(report) = outcome.failure_report(DEFAULT_ROUTE) else {
+        let Some(report) = outcome.failure_report(DEFAULT_ROUTE, STILL_ROUTED_ON_DESTROY) else {
             return Applied::new(None, Private::default());
         };
         // Keep the phones still routed, so a second destroy finishes the job.

@@ -14,7 +14,7 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
 use super::Shared;
-use super::common::{MAX_NAME_BYTES, api_error, api_error_at, deadline};
+use super::common::{MAX_NAME_BYTES, api_error, api_error_at, cph_id, deadline};
 use crate::cph::models::{ChangeServerModelRequest, ExtendParam, Server};
 use crate::cph::{self, Client, waiters};
 use tf_framework::typed::{Applied, Change, Plan, ResourceType};
@@ -36,8 +36,7 @@ tf_framework::model! {
         id: String = computed("Same as `server_id`.").keep_state(),
         server_id: String = required("Id of the cloud phone server. Changing it forces a new resource.")
             .requires_replace()
-            .validate(not_blank())
-            .validate(max_bytes(MAX_NAME_BYTES)),
+            .validate(cph_id()),
         server_model_name: String = required("Target server flavor, e.g. `physical.rx1.xlarge.special` (same generation).")
             .validate(not_blank())
             .validate(max_bytes(MAX_NAME_BYTES)),
@@ -395,6 +394,19 @@ fn server_error(server_id: &str, e: &cph::Error) -> Diagnostic {
     }
 }
 
+/// A change whose order was placed by an earlier apply only waits for it:
+/// the plan shows that order and its product, not values to be learned.
+fn keep_order_ids_when_only_waiting(plan: &mut Plan<ServerFlavorModel, Private>) {
+    let (Some(prior), Some(pending)) = (&plan.prior, &plan.private.pending_order) else {
+        return;
+    };
+    if pending.target == plan.planned.target() && prior.order_id.as_str() == Some(&pending.order_id)
+    {
+        plan.planned.order_id = prior.order_id.clone();
+        plan.planned.product_id = prior.product_id.clone();
+    }
+}
+
 #[async_trait]
 impl ResourceType for ServerFlavor {
     type Model = ServerFlavorModel;
@@ -405,6 +417,7 @@ impl ResourceType for ServerFlavor {
 
     async fn plan(&self, _ctx: &CallContext, plan: &mut Plan<ServerFlavorModel, Private>) {
         if !plan.creates() {
+            keep_order_ids_when_only_waiting(plan);
             return;
         }
         plan.planned.id = plan.planned.server_id.clone();
@@ -512,10 +525,7 @@ impl ResourceType for ServerFlavor {
         diags: &mut Diagnostics,
     ) -> Vec<ServerFlavorModel> {
         let id = id.trim();
-        if id.is_empty()
-            || id.len() > MAX_NAME_BYTES
-            || id.contains(|c: char| c == ',' || c.is_whitespace())
-        {
+        if cph_id().problem(id).is_some() {
             diags.push(Diagnostic::error(
                 "Invalid import id",
                 format!("Import cph_server_flavor by the id of one cloud phone server, e.g. `terraform import cph_server_flavor.this a176d8625981453bbafbc0a321d8d6a1`; got {id:?}."),
@@ -729,6 +739,45 @@ mod tests {
             )
             .await;
         assert!(plan.planned_private.is_empty(), "only for the same server");
+    }
+
+    #[tokio::test]
+    async fn a_plan_that_only_waits_for_the_recorded_order_keeps_its_ids() {
+        let mut prior = config("s1", "a", "b");
+        prior.set_attr("order_id", Value::string("CS1"));
+        prior.set_attr("product_id", Value::string("P1"));
+        let cfg = config("s1", "a2", "b2");
+        let mut proposed = cfg.clone();
+        proposed.set_attr("order_id", Value::string("CS1"));
+        proposed.set_attr("product_id", Value::string("P1"));
+        let pending = |order: &str, sm: &str| {
+            encode_private(&Private {
+                pending_order: Some(PendingOrder {
+                    order_id: order.into(),
+                    target: Target {
+                        server_model_name: sm.into(),
+                        phone_model_name: "b2".into(),
+                    },
+                }),
+            })
+        };
+        let plan = |private: Vec<u8>| PlanRequest {
+            prior_state: prior.clone(),
+            proposed_new_state: proposed.clone(),
+            config: cfg.clone(),
+            prior_private: private,
+        };
+        let r = resource();
+        let waits = r
+            .plan(&CallContext::default(), plan(pending("CS1", "a2")))
+            .await;
+        assert_eq!(waits.planned_state.get_str("order_id"), Some("CS1"));
+        assert_eq!(waits.planned_state.get_str("product_id"), Some("P1"));
+        // Another target means a new order: its ids are not known yet.
+        let orders = r
+            .plan(&CallContext::default(), plan(pending("CS1", "a3")))
+            .await;
+        assert_eq!(orders.planned_state.get("order_id"), Some(&Value::Unknown));
     }
 
     #[test]
