@@ -766,6 +766,7 @@ mod tests {
             proposed_new_state: proposed.clone(),
             config: cfg.clone(),
             prior_private: private,
+            ..Default::default()
         };
         let r = resource();
         let waits = r
