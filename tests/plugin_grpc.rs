@@ -372,7 +372,18 @@ async fn unsupported_rpcs_answer_as_terraform_expects() {
         .await
         .unwrap()
         .into_inner();
-    assert!(ids.identity_schemas.is_empty() && ids.diagnostics.is_empty());
+    // Both resources have an identity (Terraform 1.12+); no other RPC changes.
+    assert!(ids.diagnostics.is_empty());
+    let attrs = |t: &str| -> Vec<String> {
+        ids.identity_schemas[t]
+            .identity_attributes
+            .iter()
+            .map(|a| a.name.clone())
+            .collect()
+    };
+    assert_eq!(attrs("cph_server_flavor"), ["server_id"]);
+    assert_eq!(attrs("cph_phone_route"), ["id"]);
+    // An unknown list resource type is an error event, then the end.
     let mut list = p
         .list_resource(pb::list_resource::Request::default())
         .await
