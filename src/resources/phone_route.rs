@@ -705,6 +705,37 @@ mod tests {
         assert_eq!(planned.get("id"), Some(&Value::string("route-x")));
     }
 
+    #[test]
+    fn adopted_group_ids_name_a_server_and_a_route() {
+        assert_eq!(parse_group_id("s1/routing"), Some(("s1", "routing")));
+        assert_eq!(
+            parse_group_id(&group_id("a176d862", "direct")),
+            Some(("a176d862", "direct"))
+        );
+        for bad in [
+            "route-0123456789abcdef",
+            "s1/fast",
+            "/direct",
+            "s 1/direct",
+            "",
+        ] {
+            assert_eq!(parse_group_id(bad), None, "{bad}");
+        }
+    }
+
+    #[tokio::test]
+    async fn import_by_identity_refuses_a_digest_before_any_call() {
+        let r = resource();
+        let out = r
+            .import_by_identity(
+                &CallContext::default(),
+                Value::object([("id", Value::string("route-0123456789abcdef"))]),
+            )
+            .await;
+        assert!(out.states.is_empty());
+        assert_eq!(out.diagnostics.0[0].summary, "Invalid import identity");
+    }
+
     #[tokio::test]
     async fn import_refuses_malformed_ids_before_any_call() {
         for bad in ["", "a,,b", "a b", ","] {
