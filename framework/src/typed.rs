@@ -216,6 +216,16 @@ fn encode<M: Model>(m: Option<&M>) -> Value {
     m.map_or(Value::Null, M::to_value)
 }
 
+/// The declared validators, then the type's own checks on the model.
+fn validate_model<M: Model>(config: &Value, own: impl FnOnce(&M, &mut Diagnostics)) -> Diagnostics {
+    let mut diags = validate_block(&M::block(), config, &AttributePath::default());
+    match M::from_value(config) {
+        Ok(m) => own(&m, &mut diags),
+        Err(d) => diags.push(d),
+    }
+    diags
+}
+
 /// Values an apply did not learn become null: Terraform refuses unknown
 /// values after apply.
 fn without_unknowns(mut v: Value) -> Value {
@@ -355,12 +365,7 @@ impl<R: ResourceType> Resource for Typed<R> {
     }
 
     fn validate(&self, config: &Value) -> Diagnostics {
-        let mut diags = validate_block(&Self::block(), config, &AttributePath::default());
-        match R::Model::from_value(config) {
-            Ok(m) => self.0.validate(&m, &mut diags),
-            Err(d) => diags.push(d),
-        }
-        diags
+        validate_model::<R::Model>(config, |m, d| self.0.validate(m, d))
     }
 
     async fn plan(&self, ctx: &CallContext, req: PlanRequest) -> PlanResponse {
@@ -456,12 +461,7 @@ impl<D: DataSourceType> DataSource for TypedData<D> {
     }
 
     fn validate(&self, config: &Value) -> Diagnostics {
-        let mut diags = validate_block(&D::Model::block(), config, &AttributePath::default());
-        match D::Model::from_value(config) {
-            Ok(m) => self.0.validate(&m, &mut diags),
-            Err(d) => diags.push(d),
-        }
-        diags
+        validate_model::<D::Model>(config, |m, d| self.0.validate(m, d))
     }
 
     async fn read(&self, ctx: &CallContext, config: Value) -> DataReadResponse {
