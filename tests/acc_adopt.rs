@@ -10,7 +10,6 @@ mod emu;
 mod support;
 
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
 
 use emu::Emulator;
 use support::{TfBin, TfWorkdir};
@@ -21,10 +20,7 @@ fn terraform_1_15() -> Option<TfBin> {
         eprintln!("note: acceptance test skipped; set TF_ACC=1 to run it with Terraform 1.15");
         return None;
     }
-    let path = std::env::var_os("TF_ACC_TERRAFORM_1_15_PATH")
-        .filter(|p| !p.is_empty())
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join(".tools/bin/terraform-1.15"));
+    let path = support::tool_path("TF_ACC_TERRAFORM_1_15_PATH", "terraform-1.15");
     let tf = TfBin::at(path.clone());
     let version = tf.version();
     assert!(
