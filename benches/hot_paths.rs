@@ -23,9 +23,9 @@ use sha2::{Digest, Sha256};
 
 use terraform_provider_cph::cph::models::{JobList, PhoneList};
 use terraform_provider_cph::cph::signer::{SignableRequest, Signer, canonical_query};
+use terraform_provider_cph::resources::schemas;
 use tf_framework::json::ExtraAttributes;
 use tf_framework::{Type, Value, json, msgpack};
-use terraform_provider_cph::resources::schemas;
 
 /// Phones in the benchmarked state.
 const PHONES: usize = 1_000;

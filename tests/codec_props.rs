@@ -12,10 +12,10 @@
 
 use proptest::prelude::*;
 use serde_json::Value as Json;
+use terraform_provider_cph::resources::schemas;
 use tf_framework::json::{self, ExtraAttributes};
 use tf_framework::msgpack;
 use tf_framework::value::{Type, Value};
-use terraform_provider_cph::resources::schemas;
 
 fn schema_types() -> Vec<Type> {
     vec![

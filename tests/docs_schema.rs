@@ -12,9 +12,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use serde_json::Value as Json;
+use terraform_provider_cph::resources::schemas;
 use tf_framework::schema::{Block, Schema};
 use tf_framework::value::Type;
-use terraform_provider_cph::resources::schemas;
 
 const PROVIDER_SOURCE: &str = "registry.terraform.io/cloudphone/cph";
 

@@ -45,9 +45,16 @@ async fn start(provider: Arc<dyn Provider>) -> Server {
     let done = tokio::spawn({
         let shutdown = shutdown.clone();
         async move {
-            serve::serve_on(INFO, provider, listener, None, shutdown.clone(), Some(shutdown))
-                .await
-                .unwrap();
+            serve::serve_on(
+                INFO,
+                provider,
+                listener,
+                None,
+                shutdown.clone(),
+                Some(shutdown),
+            )
+            .await
+            .unwrap();
         }
     });
     let channel = Endpoint::try_from("http://localhost")

@@ -646,7 +646,10 @@ impl ProviderRpc for ProviderService {
                 diagnostics: toproto::diagnostics(
                     &Diagnostic::error(
                         "Unknown ephemeral resource type",
-                        format!("The {} provider has no ephemeral resource type {name:?}.", self.name),
+                        format!(
+                            "The {} provider has no ephemeral resource type {name:?}.",
+                            self.name
+                        ),
                     )
                     .into(),
                 ),
@@ -694,7 +697,10 @@ impl ProviderRpc for ProviderService {
             diagnostic: toproto::diagnostics(
                 &Diagnostic::error(
                     "Unknown list resource type",
-                    format!("The {} provider has no list resource type {name:?}.", self.name),
+                    format!(
+                        "The {} provider has no list resource type {name:?}.",
+                        self.name
+                    ),
                 )
                 .into(),
             ),
@@ -713,7 +719,10 @@ impl ProviderRpc for ProviderService {
             diagnostics: toproto::diagnostics(
                 &Diagnostic::error(
                     "Unknown list resource type",
-                    format!("The {} provider has no list resource type {name:?}.", self.name),
+                    format!(
+                        "The {} provider has no list resource type {name:?}.",
+                        self.name
+                    ),
                 )
                 .into(),
             ),

@@ -310,10 +310,7 @@ mod tests {
         assert_eq!(j["@module"], "provider.api");
         assert_eq!(j["@timestamp"], "2024-05-06T07:08:09.123456Z");
         assert_eq!(j["rpc"], "PlanResourceChange");
-        assert_eq!(
-            module_of("tf_framework::grpc", OWN),
-            "provider"
-        );
+        assert_eq!(module_of("tf_framework::grpc", OWN), "provider");
         assert_eq!(module_of("h2::proto", OWN), "provider");
         assert_eq!(
             module_of("terraform_provider_example::api::client", OWN),

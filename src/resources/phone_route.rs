@@ -5,6 +5,16 @@
 //! or that drifted to another route, are left out so the next plan puts them
 //! back. The servers the phones live on are kept in private state so reads
 //! list phones per server instead of calling once per phone.
+//!
+//! Route changes go through the provider's fleet engine (`crate::fleet`):
+//! merged with the other resources' changes, handed over between resources,
+//! checked for phones claimed twice at plan. Each instance is an owner there,
+//! named by a token kept in private state. A create where some phones fail
+//! returns a warning, not an error (an error would taint the instance, and
+//! its replacement would send every healthy phone to `direct` and back): its
+//! `jobs` record the failures, and the next plan retries only those phones.
+//! Jobs still running when an apply ends (timeout, Ctrl-C) are recorded in
+//! private state; the next apply waits for them instead of sending again.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -17,6 +27,7 @@ use sha2::{Digest, Sha256};
 use super::common::{api_error, deadline, validate_timeouts};
 use super::routing::{self, JobRecord};
 use super::{Shared, schemas};
+use crate::fleet::{Change, RunningJob};
 use tf_framework::*;
 
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10 * 60);
@@ -28,6 +39,70 @@ struct Private {
     /// Servers the phones were last seen on.
     #[serde(default)]
     servers: BTreeSet<String>,
+    /// This instance's owner token in the fleet engine's claims.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    owner: String,
+    /// Jobs still running when the last apply ended, by phone.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    running: BTreeMap<String, RecordedJob>,
+}
+
+/// A job recorded as running: its request id (list-jobs reads by request id).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+struct RecordedJob {
+    request_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    job_id: Option<String>,
+    route: String,
+}
+
+/// A fresh owner token for an instance that has none.
+fn new_owner() -> String {
+    format!("owner-{:016x}", rand::random::<u64>())
+}
+
+/// The owner of an instance: its token, else (state written before tokens)
+/// its id, else a fresh token.
+fn owner_of(private: &Private, prior: &Value) -> String {
+    if !private.owner.is_empty() {
+        return private.owner.clone();
+    }
+    match prior.get_str("id") {
+        Some(id) if !id.is_empty() => format!("id-{id}"),
+        _ => new_owner(),
+    }
+}
+
+/// Phones of `planned_ids` whose last job in `prior` did not succeed.
+fn unfinished_phones(prior: &Value, planned_ids: &BTreeSet<String>) -> BTreeSet<String> {
+    jobs_of(prior)
+        .into_values()
+        .filter(|j| j.status != routing::JobStatus::Succeeded && planned_ids.contains(&j.phone_id))
+        .map(|j| j.phone_id)
+        .collect()
+}
+
+fn overlap_diagnostic(overlap: &crate::fleet::Overlap, route: Option<&str>) -> Diagnostic {
+    let other = match &overlap.other_id {
+        Some(id) => format!("the cph_phone_route with id {id:?}"),
+        None => "another cph_phone_route being created in this run".to_string(),
+    };
+    let routes = match (route, overlap.other_route.as_deref()) {
+        (Some(a), Some(b)) if a != b => format!(" (this one wants {a:?}, that one {b:?})"),
+        _ => String::new(),
+    };
+    Diagnostic::error(
+        "Phones claimed by two cph_phone_route resources",
+        format!(
+            "{} {} in the planned phone_ids of this resource and of {other}{routes}: {}. \
+             A phone belongs to one cph_phone_route at a time, or every apply would flip its route. \
+             Remove it from one of them (moving a phone from one resource to another in one apply is fine).",
+            overlap.phones.len(),
+            if overlap.phones.len() == 1 { "phone is" } else { "phones are" },
+            join_ids(overlap.phones.iter().map(String::as_str)),
+        ),
+    )
+    .at(AttributePath::root("phone_ids"))
 }
 
 impl Private {
@@ -177,23 +252,55 @@ impl Resource for PhoneRoute {
     async fn plan(&self, _ctx: &CallContext, req: PlanRequest) -> PlanResponse {
         let mut planned = req.proposed_new_state;
         let mut resp = PlanResponse {
-            planned_private: req.prior_private,
+            planned_private: req.prior_private.clone(),
             ..Default::default()
         };
+        if planned.is_null() {
+            resp.planned_state = planned;
+            return resp;
+        }
         let prior = &req.prior_state;
-        if prior.is_null() {
+        let mut private = Private::decode(&req.prior_private);
+        private.owner = owner_of(&private, prior);
+        let ids_known = planned.get("phone_ids").is_some_and(Value::is_wholly_known);
+        let changed = if prior.is_null() {
             planned.set_attr("id", Value::Unknown);
             planned.set_attr("jobs", Value::Unknown);
+            true
         } else {
             planned.set_attr("id", prior.get("id").cloned().unwrap_or(Value::Unknown));
-            let ids_known = planned.get("phone_ids").is_some_and(Value::is_wholly_known);
+            // Phones whose last job failed or still ran are retried.
+            let retry = ids_known
+                && (!unfinished_phones(prior, &phone_set(&planned)).is_empty()
+                    || !private.running.is_empty());
             let changed = !ids_known
+                || retry
                 || phone_set(&planned) != phone_set(prior)
                 || planned.get("traffic_type") != prior.get("traffic_type");
             if changed {
                 planned.set_attr("jobs", Value::Unknown);
             }
+            changed
+        };
+        if ids_known {
+            let route = planned.get_str("traffic_type").map(str::to_string);
+            let overlaps = self
+                .shared
+                .fleet()
+                .plan_claim(
+                    &private.owner,
+                    prior.get_str("id"),
+                    &phone_set(&planned),
+                    route.as_deref(),
+                    changed,
+                )
+                .await;
+            for o in &overlaps {
+                resp.diagnostics
+                    .push(overlap_diagnostic(o, route.as_deref()));
+            }
         }
+        resp.planned_private = private.encode();
         resp.planned_state = planned;
         resp
     }
@@ -203,9 +310,12 @@ impl Resource for PhoneRoute {
             Ok(c) => c,
             Err(d) => return not_configured(req.prior_state, req.planned_private, d),
         };
-        let mut private = Private::decode(&req.planned_private);
         let prior = req.prior_state;
         let planned = req.planned_state;
+        let mut private = Private::decode(&req.planned_private);
+        private.owner = owner_of(&private, &prior);
+        let owner = private.owner.clone();
+        let fleet = self.shared.fleet();
         let prior_ids = phone_set(&prior);
         let prior_route = prior
             .get_str("traffic_type")
@@ -213,18 +323,28 @@ impl Resource for PhoneRoute {
             .to_string();
 
         if planned.is_null() {
-            // Destroy: every phone goes back to the default route.
+            // Destroy: every phone goes back to the default route, except
+            // phones another resource claims in this run (a handover).
             if prior_route == DEFAULT_ROUTE || prior_ids.is_empty() {
+                fleet.forget(&owner);
                 return ApplyResponse {
                     new_state: Value::Null,
                     ..Default::default()
                 };
             }
             let (deadline, _) = deadline(&prior, "delete", DEFAULT_TIMEOUT);
-            let ids: Vec<String> = prior_ids.iter().cloned().collect();
-            let outcome =
-                routing::route_phones(&client, DEFAULT_ROUTE, &ids, deadline, &ctx.stop).await;
-            self.shared.note_routed();
+            let change = Change {
+                owner: owner.clone(),
+                route: DEFAULT_ROUTE.to_string(),
+                phones: prior_ids.iter().cloned().collect(),
+                release: true,
+                running: Vec::new(),
+            };
+            let outcome = fleet
+                .change(&client, change, deadline, &ctx.stop)
+                .await
+                .outcome;
+            fleet.forget(&owner);
             let Some(report) = outcome.failure_report(DEFAULT_ROUTE) else {
                 return ApplyResponse {
                     new_state: Value::Null,
@@ -261,30 +381,97 @@ impl Resource for PhoneRoute {
             DEFAULT_TIMEOUT,
         );
 
-        // Which phones need which route.
+        // Which phones need which route. Jobs an earlier apply left running
+        // towards this route are waited for, not sent again; phones whose last
+        // job failed are sent again.
         let reroute_all = creating || new_route != prior_route;
+        let recorded: Vec<RunningJob> = private
+            .running
+            .iter()
+            .filter(|(p, j)| j.route == new_route && new_ids.contains(*p))
+            .map(|(p, j)| RunningJob {
+                phone_id: p.clone(),
+                request_id: j.request_id.clone(),
+                job_id: j.job_id.clone(),
+            })
+            .collect();
+        let adopted: BTreeSet<String> = recorded.iter().map(|r| r.phone_id.clone()).collect();
+        let retry = if reroute_all {
+            BTreeSet::new()
+        } else {
+            unfinished_phones(&prior, &new_ids)
+        };
         let to_route: Vec<String> = if reroute_all {
             new_ids.iter().cloned().collect()
         } else {
-            new_ids.difference(&prior_ids).cloned().collect()
+            new_ids
+                .difference(&prior_ids)
+                .chain(retry.iter())
+                .cloned()
+                .collect::<BTreeSet<String>>()
+                .into_iter()
+                .collect()
         };
+        let to_route: Vec<String> = to_route
+            .into_iter()
+            .filter(|p| !adopted.contains(p))
+            .collect();
         let to_direct: Vec<String> = if creating || prior_route == DEFAULT_ROUTE {
             Vec::new()
         } else {
             prior_ids.difference(&new_ids).cloned().collect()
         };
 
+        // Claim the new phones before anything is sent, so that a release of
+        // one of them by another resource in this run sends nothing.
+        let own_id = if creating {
+            route_id(&new_ids)
+        } else {
+            prior.get_str("id").unwrap_or_default().to_string()
+        };
+        fleet.hold(&owner, Some(&own_id), &new_ids, &new_route);
+        let claim = Change {
+            owner: owner.clone(),
+            route: new_route.clone(),
+            phones: to_route,
+            release: false,
+            running: recorded,
+        };
+        let release = Change {
+            owner: owner.clone(),
+            route: DEFAULT_ROUTE.to_string(),
+            phones: to_direct,
+            release: true,
+            running: Vec::new(),
+        };
         let (routed, released) = tokio::join!(
-            routing::route_phones(&client, &new_route, &to_route, deadline, &ctx.stop),
-            routing::route_phones(&client, DEFAULT_ROUTE, &to_direct, deadline, &ctx.stop),
+            fleet.change(&client, claim, deadline, &ctx.stop),
+            fleet.change(&client, release, deadline, &ctx.stop),
         );
-        self.shared.note_routed();
+        let (running, routed, released) = (routed.running, routed.outcome, released.outcome);
+        private.running = running
+            .into_iter()
+            .map(|r| {
+                (
+                    r.phone_id,
+                    RecordedJob {
+                        request_id: r.request_id,
+                        job_id: r.job_id,
+                        route: new_route.clone(),
+                    },
+                )
+            })
+            .collect();
 
         // Phones on the route now: those kept from before, plus those routed.
         let mut on_route: BTreeSet<String> = if reroute_all {
             BTreeSet::new()
         } else {
-            prior_ids.intersection(&new_ids).cloned().collect()
+            prior_ids
+                .intersection(&new_ids)
+                .filter(|p| !retry.contains(*p) && !adopted.contains(*p))
+                .cloned()
+                .collect()
         };
         on_route.extend(routed.succeeded());
 
@@ -302,19 +489,51 @@ impl Resource for PhoneRoute {
             prior.get("id").cloned().unwrap_or(Value::Null)
         };
         state.set_attr("id", id);
-        state.set_attr("phone_ids", Value::string_set(on_route));
         state.set_attr("jobs", jobs_value(&jobs));
 
         let mut diagnostics = Diagnostics::new();
         if let Some(report) = routed.failure_report(&new_route) {
-            diagnostics.push(
-                Diagnostic::error(
-                    format!("Some phones could not be routed to {new_route:?}"),
-                    report,
-                )
-                .at(AttributePath::root("phone_ids")),
-            );
+            let anything_routed = !routed.succeeded().is_empty() || !private.running.is_empty();
+            if creating && !anything_routed {
+                // Nothing reached the route: nothing to record (and nothing
+                // for a tainted replacement to undo).
+                fleet.forget(&owner);
+                return ApplyResponse {
+                    new_state: Value::Null,
+                    private: Vec::new(),
+                    diagnostics: Diagnostic::error(
+                        format!("The phones could not be routed to {new_route:?}"),
+                        report,
+                    )
+                    .at(AttributePath::root("phone_ids"))
+                    .into(),
+                };
+            }
+            if creating {
+                // A warning, not an error: Terraform taints a create that
+                // returns an error, and replacing it would send the healthy
+                // phones to `direct` and back. `jobs` (and the refresh, which
+                // drops phones not on the route) make the next plan retry
+                // only the phones that failed.
+                diagnostics.push(
+                    Diagnostic::warning(
+                        format!("Some phones could not be routed to {new_route:?}"),
+                        format!("{report}\nThe next plan shows an update that retries only these phones."),
+                    )
+                    .at(AttributePath::root("phone_ids")),
+                );
+                on_route = new_ids.clone();
+            } else {
+                diagnostics.push(
+                    Diagnostic::error(
+                        format!("Some phones could not be routed to {new_route:?}"),
+                        report,
+                    )
+                    .at(AttributePath::root("phone_ids")),
+                );
+            }
         }
+        state.set_attr("phone_ids", Value::string_set(on_route));
         if let Some(report) = released.failure_report(DEFAULT_ROUTE) {
             diagnostics.push(Diagnostic::error(
                 "Some removed phones could not be returned to the direct route",
