@@ -72,9 +72,7 @@ fn concurrent_changes_are_merged_into_one_call_and_polled_together() {
             let c = c.clone();
             let ch = change(&format!("o{i}"), "routing", chunk, false);
             tasks.push(tokio::spawn(async move {
-                fleet
-                    .change(&c, ch, far(), &CancellationToken::new())
-                    .await
+                fleet.change(&c, ch, far(), &CancellationToken::new()).await
             }));
         }
         let mut out = Vec::new();
@@ -110,9 +108,7 @@ fn one_poller_reads_many_request_ids_with_few_calls() {
             let (fleet, c) = (fleet.clone(), c.clone());
             let ch = change(&format!("o{i}"), "routing", chunk, false);
             tasks.push(tokio::spawn(async move {
-                fleet
-                    .change(&c, ch, far(), &CancellationToken::new())
-                    .await
+                fleet.change(&c, ch, far(), &CancellationToken::new()).await
             }));
         }
         for t in tasks {
@@ -124,7 +120,10 @@ fn one_poller_reads_many_request_ids_with_few_calls() {
     // One probe (one page) per round, then the four other request ids.
     assert!(calls(&emu, "list_jobs") <= 3 + 4, "{:?}", emu.calls());
     assert_eq!(
-        phones.iter().filter(|p| emu.route_of(p) == "routing").count(),
+        phones
+            .iter()
+            .filter(|p| emu.route_of(p) == "routing")
+            .count(),
         500
     );
 }
@@ -173,7 +172,12 @@ fn a_release_of_a_phone_another_owner_claims_sends_nothing_for_it() {
     });
     assert_eq!(emu.route_of(&moved), "routing");
     assert_eq!(emu.route_of(&kept), "routing");
-    assert_eq!(calls(&emu, "phones_traffic"), 1, "only b's call: {:?}", emu.calls());
+    assert_eq!(
+        calls(&emu, "phones_traffic"),
+        1,
+        "only b's call: {:?}",
+        emu.calls()
+    );
 }
 
 #[test]
@@ -283,9 +287,7 @@ fn jobs_recorded_as_running_are_waited_for_not_sent_again() {
         let fleet = Fleet::default();
         let mut ch = change("a", "routing", &[], false);
         ch.running = recorded;
-        fleet
-            .change(&c, ch, far(), &CancellationToken::new())
-            .await
+        fleet.change(&c, ch, far(), &CancellationToken::new()).await
     });
     assert!(outcome.outcome.failure_report("routing").is_none());
     assert_eq!(outcome.outcome.jobs.len(), phones.len());

@@ -118,7 +118,9 @@ impl Ticket {
 
     fn sent(&self, phone: &str, request_id: &str, job_id: &str) {
         let mut t = self.lock();
-        if let Some(r) = t.records.get_mut(phone) {
+        if let Some(r) = t.records.get_mut(phone)
+            && !job_id.is_empty()
+        {
             r.job_id = Some(job_id.to_string());
         }
         t.requests.insert(phone.to_string(), request_id.to_string());
@@ -177,6 +179,9 @@ struct State {
     last_announced: bool,
     /// Owners whose plan announced a change not yet asked for.
     expected: HashMap<String, Instant>,
+    /// Owners whose announced change has arrived (a resource may send a
+    /// claim and a release: both count as announced).
+    arrived: HashMap<String, Instant>,
     in_flight: HashMap<String, InFlight>,
     /// Changes waiting for a phone's job in flight to end.
     blocked: HashMap<String, Vec<Pending>>,
@@ -217,9 +222,27 @@ impl Coordinator {
 
     /// A plan announced that `owner` will ask for a change in this process.
     pub fn expect(&self, owner: &str) {
-        self.lock()
-            .expected
-            .insert(owner.to_string(), Instant::now());
+        let mut st = self.lock();
+        st.arrived.remove(owner);
+        st.expected.insert(owner.to_string(), Instant::now());
+    }
+
+    /// `owner`'s apply has come (with or without phones to change): the
+    /// window need not wait for it any longer.
+    pub fn arrived(&self, owner: &str) -> bool {
+        let now = Instant::now();
+        let mut st = self.lock();
+        st.expected
+            .retain(|_, at| now.duration_since(*at) < ANNOUNCEMENT_LIFETIME);
+        st.arrived
+            .retain(|_, at| now.duration_since(*at) < ANNOUNCEMENT_LIFETIME);
+        let announced = st.expected.remove(owner).is_some() || st.arrived.contains_key(owner);
+        if announced {
+            st.arrived.insert(owner.to_string(), now);
+        }
+        drop(st);
+        self.wake.notify_one();
+        announced
     }
 
     /// Sets the route of a change's phones and waits (until `deadline` or
@@ -268,13 +291,11 @@ impl Coordinator {
 
     fn submit(&self, client: &Client, change: &Change, ticket: &Arc<Ticket>) {
         let now = Instant::now();
+        let announced = self.arrived(&change.owner);
         let mut adopt: Vec<(String, usize)> = Vec::new();
         {
             let mut st = self.lock();
             st.client = Some(client.clone());
-            st.expected
-                .retain(|_, at| now.duration_since(*at) < ANNOUNCEMENT_LIFETIME);
-            let announced = st.expected.remove(&change.owner).is_some();
 
             // Jobs an earlier apply left running: follow them, send nothing.
             let mut adopted: BTreeMap<String, usize> = BTreeMap::new();

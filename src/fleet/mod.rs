@@ -78,8 +78,8 @@ impl Fleet {
     }
 
     /// Routes phones (or releases them) through the coordinator; see
-    /// [`Coordinator::change`]. The owner's claim is updated first: a claim
-    /// holds `phones` for a route change, a release drops them.
+    /// [`Coordinator::change`]. Claims are the caller's: [`Fleet::hold`]
+    /// before a change, [`Fleet::forget`] after a delete.
     pub async fn change(
         &self,
         client: &Client,
@@ -88,6 +88,7 @@ impl Fleet {
         cancel: &CancellationToken,
     ) -> ChangeOutcome {
         if change.phones.is_empty() && change.running.is_empty() {
+            self.coordinator.arrived(&change.owner);
             return ChangeOutcome::default();
         }
         let outcome = self
