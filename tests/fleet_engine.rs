@@ -83,7 +83,7 @@ fn concurrent_changes_are_merged_into_one_call_and_polled_together() {
     });
     for o in &outcomes {
         assert_eq!(o.outcome.jobs.len(), 10);
-        assert!(o.outcome.failure_report("routing").is_none());
+        assert!(o.outcome.failure_report("routing", "").is_none());
         assert!(o.running.is_empty());
     }
     assert_eq!(calls(&emu, "phones_traffic"), 1, "{:?}", emu.calls());
@@ -113,7 +113,7 @@ fn one_poller_reads_many_request_ids_with_few_calls() {
         }
         for t in tasks {
             let o = t.await.expect("task");
-            assert!(o.outcome.failure_report("routing").is_none());
+            assert!(o.outcome.failure_report("routing", "").is_none());
         }
     });
     assert_eq!(calls(&emu, "phones_traffic"), 5, "{:?}", emu.calls());
@@ -167,8 +167,8 @@ fn a_release_of_a_phone_another_owner_claims_sends_nothing_for_it() {
                 &never
             ),
         );
-        assert!(ra.outcome.failure_report("direct").is_none());
-        assert!(rb.outcome.failure_report("routing").is_none());
+        assert!(ra.outcome.failure_report("direct", "").is_none());
+        assert!(rb.outcome.failure_report("routing", "").is_none());
     });
     assert_eq!(emu.route_of(&moved), "routing");
     assert_eq!(emu.route_of(&kept), "routing");
@@ -214,7 +214,7 @@ fn a_claim_after_a_release_is_sent_once_the_release_job_ended() {
                 &CancellationToken::new(),
             )
             .await;
-        assert!(claimed.outcome.failure_report("routing").is_none());
+        assert!(claimed.outcome.failure_report("routing", "").is_none());
         release.await.expect("task");
     });
     assert_eq!(emu.route_of(&p), "routing");
@@ -251,7 +251,7 @@ fn a_second_change_to_the_same_route_joins_the_job_in_flight() {
                 &CancellationToken::new(),
             )
             .await;
-        assert!(second.outcome.failure_report("routing").is_none());
+        assert!(second.outcome.failure_report("routing", "").is_none());
         assert!(second.outcome.jobs.iter().all(|j| j.job_id.is_some()));
         first.await.expect("task");
     });
@@ -289,7 +289,7 @@ fn jobs_recorded_as_running_are_waited_for_not_sent_again() {
         ch.running = recorded;
         fleet.change(&c, ch, far(), &CancellationToken::new()).await
     });
-    assert!(outcome.outcome.failure_report("routing").is_none());
+    assert!(outcome.outcome.failure_report("routing", "").is_none());
     assert_eq!(outcome.outcome.jobs.len(), phones.len());
     assert_eq!(calls(&emu, "phones_traffic"), 1, "{:?}", emu.calls());
     for p in &phones {
@@ -313,7 +313,7 @@ fn failed_phones_are_named_and_the_rest_succeed() {
             )
             .await
     });
-    let report = o.outcome.failure_report("routing").expect("a failure");
+    let report = o.outcome.failure_report("routing", "").expect("a failure");
     assert!(report.contains(&phones[0]), "{report}");
     assert_eq!(o.outcome.succeeded().len(), phones.len() - 1);
 }

@@ -1,6 +1,9 @@
 """Fixtures for the contract tests: start the cph-emulator binary on port 0
 (building it first only if CPH_EMULATOR_BIN is unset and the binary is
-missing), read its `listening on` line, and give tests an official-SDK client."""
+missing), read its `listening on` line, and give tests official-SDK clients
+(CPH with project-scoped credentials, BSS with global ones)."""
+
+import contextlib
 
 import json
 import os
@@ -10,7 +13,8 @@ import urllib.request
 
 import pytest
 
-from huaweicloudsdkcore.auth.credentials import BasicCredentials
+from huaweicloudsdkbss.v2 import BssClient
+from huaweicloudsdkcore.auth.credentials import BasicCredentials, GlobalCredentials
 from huaweicloudsdkcore.http.http_config import HttpConfig
 from huaweicloudsdkcph.v1 import CphClient
 
@@ -18,6 +22,8 @@ REPO = pathlib.Path(__file__).resolve().parents[2]
 PROJECT_ID = "0123456789abcdef0123456789abcdef"
 AK = "EMULATORACCESSKEY"
 SK = "emulator-secret-key"
+# BSS calls are signed with global credentials; the emulator ignores the id.
+DOMAIN_ID = "fedcba9876543210fedcba9876543210"
 
 
 def _binary():
@@ -42,10 +48,10 @@ class Emulator:
             return json.loads(resp.read())
 
 
-@pytest.fixture(scope="session")
-def emulator():
+@contextlib.contextmanager
+def running_emulator(*extra):
     proc = subprocess.Popen(
-        [str(_binary()), "--listen", "127.0.0.1:0", "--order-seconds", "1", "--job-seconds", "0.3"],
+        [str(_binary()), "--listen", "127.0.0.1:0", "--order-seconds", "1", "--job-seconds", "0.3", *extra],
         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
     )
     try:
@@ -57,12 +63,30 @@ def emulator():
         assert proc.wait(timeout=10) == 0
 
 
+@pytest.fixture(scope="session")
+def emulator():
+    with running_emulator() as emu:
+        yield emu
+
+
 def make_client(url, ak=AK, sk=SK):
     config = HttpConfig.get_default_config()
     config.ignore_ssl_verification = True
     config.retry_times = 0
     creds = BasicCredentials(ak, sk, PROJECT_ID)
     return (CphClient.new_builder()
+            .with_http_config(config)
+            .with_credentials(creds)
+            .with_endpoints([url])
+            .build())
+
+
+def make_bss_client(url, ak=AK, sk=SK):
+    config = HttpConfig.get_default_config()
+    config.ignore_ssl_verification = True
+    config.retry_times = 0
+    creds = GlobalCredentials(ak, sk, DOMAIN_ID)
+    return (BssClient.new_builder()
             .with_http_config(config)
             .with_credentials(creds)
             .with_endpoints([url])

@@ -1,6 +1,7 @@
 //! The admin API under `/_emulator/` (no auth): call counters, fault queue,
-//! out-of-band drift (routes, flavors, statuses, vanished servers), order
-//! payment and listing, failing jobs, and run-time settings.
+//! out-of-band drift (routes, flavors, statuses, vanished servers), orders
+//! (listing, payment, cancel, lapsed payment, completion with or without the
+//! flavor change, any status), failing jobs, and run-time settings.
 
 use axum::Router;
 use axum::body::Bytes;
@@ -14,7 +15,7 @@ use crate::catalogue;
 use crate::errors::{ApiError, ApiResult, ok, parse_json};
 use crate::faults::FaultSpec;
 use crate::jobs::check_traffic_type;
-use crate::orders::OrderStatus;
+use crate::orders::{OrderStatus, admin_refusal};
 
 const BAD: &str = "EMU.0400";
 const MISSING: &str = "EMU.0404";
@@ -33,7 +34,12 @@ pub fn router() -> Router<App> {
         .route("/servers/{server_id}/status", post(server_status))
         .route("/servers/{server_id}", delete(delete_server))
         .route("/orders", get(orders))
+        .route("/orders/{order_id}", get(order))
         .route("/orders/{order_id}/pay", post(pay_order))
+        .route("/orders/{order_id}/cancel", post(cancel_order))
+        .route("/orders/{order_id}/lapse", post(lapse_order))
+        .route("/orders/{order_id}/complete", post(complete_order))
+        .route("/orders/{order_id}/status", post(order_status))
         .route(
             "/fail-jobs",
             get(fail_jobs).post(add_fail_jobs).delete(clear_fail_jobs),
@@ -50,13 +56,14 @@ fn missing(what: &str, id: &str) -> ApiError {
 }
 
 async fn calls(State(app): State<App>) -> ApiResult {
-    ok(json!({"calls": app.world.lock().calls}))
+    let world = app.world.lock();
+    ok(json!({"calls": world.calls, "methods": world.calls_by_method}))
 }
 
 async fn reset_calls(State(app): State<App>) -> ApiResult {
     let mut world = app.world.lock();
     world.reset_calls();
-    ok(json!({"calls": world.calls}))
+    ok(json!({"calls": world.calls, "methods": world.calls_by_method}))
 }
 
 async fn list_faults(State(app): State<App>) -> ApiResult {
@@ -155,12 +162,13 @@ async fn delete_server(State(app): State<App>, Path(id): Path<String>) -> ApiRes
     if !world.fleet.remove_server(&id) {
         return Err(missing("server", &id));
     }
-    // An order awaiting payment for a vanished server can never complete.
-    if let Some(order_id) = world.active_orders.remove(&id)
+    // An order awaiting payment for a vanished server is cancelled; one
+    // being processed fails when it completes.
+    if let Some(order_id) = world.active_orders.get(&id).cloned()
         && let Some(&idx) = world.order_index.get(&order_id)
         && world.orders[idx].status == OrderStatus::AwaitingPayment
     {
-        world.orders[idx].status = OrderStatus::Failed;
+        world.cancel_idx(idx, "server_deleted");
     }
     ok(json!({"deleted": id}))
 }
@@ -171,9 +179,70 @@ async fn orders(State(app): State<App>) -> ApiResult {
     ok(json!({"orders": orders}))
 }
 
+async fn order(State(app): State<App>, Path(id): Path<String>) -> ApiResult {
+    let world = app.world.lock();
+    let order = world.order(&id).ok_or_else(|| missing("order", &id))?;
+    ok(json!({"order": order.to_json()}))
+}
+
 async fn pay_order(State(app): State<App>, Path(id): Path<String>) -> ApiResult {
     let mut world = app.world.lock();
-    let order = world.pay_order(&id)?;
+    let order = world.pay_order(&id).map_err(|r| admin_refusal(&id, r))?;
+    ok(json!({"order": order.to_json()}))
+}
+
+async fn cancel_order(State(app): State<App>, Path(id): Path<String>) -> ApiResult {
+    let mut world = app.world.lock();
+    let order = world
+        .force_cancel_order(&id)
+        .map_err(|r| admin_refusal(&id, r))?;
+    ok(json!({"order": order.to_json()}))
+}
+
+async fn lapse_order(State(app): State<App>, Path(id): Path<String>) -> ApiResult {
+    let mut world = app.world.lock();
+    let order = world.lapse_order(&id).map_err(|r| admin_refusal(&id, r))?;
+    ok(json!({"order": order.to_json()}))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct CompleteBody {
+    apply_flavor: Option<bool>,
+}
+
+async fn complete_order(State(app): State<App>, Path(id): Path<String>, body: Bytes) -> ApiResult {
+    let body: CompleteBody = if body.iter().all(u8::is_ascii_whitespace) {
+        CompleteBody::default()
+    } else {
+        parse_json(&body).map_err(|e| bad(e.msg))?
+    };
+    let mut world = app.world.lock();
+    let order = world
+        .complete_order(&id, body.apply_flavor.unwrap_or(true))
+        .map_err(|r| admin_refusal(&id, r))?;
+    ok(json!({"order": order.to_json()}))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OrderStatusBody {
+    status: serde_json::Value,
+}
+
+async fn order_status(State(app): State<App>, Path(id): Path<String>, body: Bytes) -> ApiResult {
+    let body: OrderStatusBody = parse_json(&body).map_err(|e| bad(e.msg))?;
+    let status = OrderStatus::parse(&body.status).ok_or_else(|| {
+        bad(format!(
+            "status must be one of awaiting_payment, processing, succeeded, cancelled, failed \
+             (or BSS 6, 3, 5, 4), got {}",
+            body.status
+        ))
+    })?;
+    let mut world = app.world.lock();
+    let order = world
+        .set_order_status(&id, status)
+        .map_err(|r| admin_refusal(&id, r))?;
     ok(json!({"order": order.to_json()}))
 }
 
@@ -213,11 +282,15 @@ struct SettingsBody {
     order_seconds: Option<f64>,
     job_seconds: Option<f64>,
     latency_ms: Option<u64>,
+    payment_seconds: Option<f64>,
 }
 
 async fn put_settings(State(app): State<App>, body: Bytes) -> ApiResult {
     let body: SettingsBody = parse_json(&body).map_err(|e| bad(e.msg))?;
-    for v in [body.order_seconds, body.job_seconds].into_iter().flatten() {
+    for v in [body.order_seconds, body.job_seconds, body.payment_seconds]
+        .into_iter()
+        .flatten()
+    {
         if !v.is_finite() || v < 0.0 {
             return Err(bad(format!("seconds must be a number >= 0, got {v}")));
         }
@@ -231,6 +304,9 @@ async fn put_settings(State(app): State<App>, body: Bytes) -> ApiResult {
     }
     if let Some(v) = body.latency_ms {
         world.settings.latency_ms = v;
+    }
+    if let Some(v) = body.payment_seconds {
+        world.settings.payment_seconds = v;
     }
     ok(json!({"settings": world.settings}))
 }

@@ -18,6 +18,8 @@ pub const DEFAULT_AUTH_TOKEN: &str = "emulator-token";
 pub const DEFAULT_USER_NAME: &str = "emulator-user";
 pub const DEFAULT_PASSWORD: &str = "emulator-password";
 pub const DEFAULT_DOMAIN_NAME: &str = "emulator-domain";
+/// Seven days, as BSS gives a pending order.
+pub const DEFAULT_PAYMENT_SECONDS: f64 = 7.0 * 24.0 * 3600.0;
 
 /// Everything the emulator can be told at start.
 #[derive(Debug, Clone)]
@@ -35,6 +37,9 @@ pub struct Config {
     pub domain_name: String,
     pub order_seconds: f64,
     pub job_seconds: f64,
+    /// Time an upgrade without auto pay waits for payment before BSS
+    /// cancels it (`pending_payment_end_time`).
+    pub payment_seconds: f64,
     pub servers: usize,
     pub phones_per_server: usize,
     pub seed: Option<PathBuf>,
@@ -57,6 +62,7 @@ impl Default for Config {
             domain_name: DEFAULT_DOMAIN_NAME.into(),
             order_seconds: 5.0,
             job_seconds: 1.0,
+            payment_seconds: DEFAULT_PAYMENT_SECONDS,
             servers: 2,
             phones_per_server: 3,
             seed: None,
@@ -82,6 +88,7 @@ impl Config {
         for (name, v) in [
             ("order-seconds", self.order_seconds),
             ("job-seconds", self.job_seconds),
+            ("payment-seconds", self.payment_seconds),
         ] {
             if !v.is_finite() || v < 0.0 {
                 return Err(Error::Config(format!(
@@ -112,6 +119,7 @@ impl Config {
             order_seconds: self.order_seconds,
             job_seconds: self.job_seconds,
             latency_ms: self.latency_ms,
+            payment_seconds: self.payment_seconds,
         };
         let fail: HashSet<String> = self.fail_jobs_for.iter().cloned().collect();
         Ok(World::new(fleet, settings, fail))

@@ -15,8 +15,11 @@ pub const LIST_JOBS: &str = "list_jobs";
 pub const LIST_SERVER_MODELS: &str = "list_server_models";
 pub const LIST_PHONE_MODELS: &str = "list_phone_models";
 pub const IAM_TOKENS: &str = "iam_tokens";
+pub const BSS_SHOW_ORDER: &str = "bss_show_order";
+pub const BSS_PAY_ORDER: &str = "bss_pay_order";
+pub const BSS_CANCEL_ORDER: &str = "bss_cancel_order";
 
-pub const ENDPOINT_NAMES: [&str; 11] = [
+pub const ENDPOINT_NAMES: [&str; 14] = [
     CHANGE_SERVER_MODEL,
     PHONES_TRAFFIC,
     SHOW_SERVER,
@@ -28,14 +31,19 @@ pub const ENDPOINT_NAMES: [&str; 11] = [
     LIST_SERVER_MODELS,
     LIST_PHONE_MODELS,
     IAM_TOKENS,
+    BSS_SHOW_ORDER,
+    BSS_PAY_ORDER,
+    BSS_CANCEL_ORDER,
 ];
 
 /// A classified API call.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Endpoint {
     pub name: &'static str,
-    /// The `{project_id}` path segment (None for IAM).
+    /// The `{project_id}` path segment (None for IAM and BSS).
     pub project_id: Option<String>,
+    /// Whether the gateway authenticates it (every call but IAM's).
+    pub authenticated: bool,
 }
 
 /// Which endpoint `method path` is, if any. Must agree with `api::router`.
@@ -44,6 +52,14 @@ pub fn classify(method: &Method, path: &str) -> Option<Endpoint> {
         return (method == Method::POST).then_some(Endpoint {
             name: IAM_TOKENS,
             project_id: None,
+            authenticated: false,
+        });
+    }
+    if let Some(name) = classify_bss(method, path) {
+        return Some(Endpoint {
+            name,
+            project_id: None,
+            authenticated: true,
         });
     }
     let rest = path.strip_prefix("/v1/")?;
@@ -69,7 +85,21 @@ pub fn classify(method: &Method, path: &str) -> Option<Endpoint> {
     Some(Endpoint {
         name,
         project_id: Some((*project).to_string()),
+        authenticated: true,
     })
+}
+
+/// The BSS (billing) calls: no project id in their paths.
+fn classify_bss(method: &Method, path: &str) -> Option<&'static str> {
+    match (method.as_str(), path) {
+        ("POST", "/v3/orders/customer-orders/pay") => Some(BSS_PAY_ORDER),
+        ("PUT", "/v2/orders/customer-orders/cancel") => Some(BSS_CANCEL_ORDER),
+        ("GET", p) => {
+            let id = p.strip_prefix("/v2/orders/customer-orders/details/")?;
+            (!id.is_empty() && !id.contains('/')).then_some(BSS_SHOW_ORDER)
+        }
+        _ => None,
+    }
 }
 
 #[cfg(test)]
@@ -94,5 +124,25 @@ mod tests {
         assert_eq!(c(Method::GET, format!("{p}/servers/")), None);
         assert_eq!(c(Method::GET, format!("{p}/nope")), None);
         assert_eq!(c(Method::POST, "/v3/auth/tokens".into()), Some(IAM_TOKENS));
+        assert_eq!(
+            c(Method::GET, "/v2/orders/customer-orders/details/CS1".into()),
+            Some(BSS_SHOW_ORDER)
+        );
+        assert_eq!(
+            c(Method::GET, "/v2/orders/customer-orders/details/".into()),
+            None
+        );
+        assert_eq!(
+            c(Method::POST, "/v3/orders/customer-orders/pay".into()),
+            Some(BSS_PAY_ORDER)
+        );
+        assert_eq!(
+            c(Method::PUT, "/v2/orders/customer-orders/cancel".into()),
+            Some(BSS_CANCEL_ORDER)
+        );
+        assert_eq!(
+            c(Method::POST, "/v2/orders/customer-orders/cancel".into()),
+            None
+        );
     }
 }

@@ -43,6 +43,16 @@ pub mod code {
     pub const FORBIDDEN: &str = "APIGW.0302";
     pub const THROTTLED: &str = "APIGW.0308";
     pub const BODY_TOO_LARGE: &str = "APIGW.0311";
+    /// BSS: parameter error.
+    pub const CBC_BAD_PARAM: &str = "CBC.0100";
+    /// BSS: invalid order (it may not exist).
+    pub const CBC_INVALID_ORDER: &str = "CBC.30000010";
+    /// BSS pay: the order's status changed, it cannot be paid.
+    pub const CBC_STATUS_CHANGED: &str = "CBC.99003106";
+    /// BSS pay: the order is past its payment deadline.
+    pub const CBC_PAYMENT_LAPSED: &str = "CBC.99003110";
+    /// BSS cancel: the order's status does not allow cancelling.
+    pub const CBC_CANNOT_CANCEL: &str = "CBC.99005010";
 }
 
 /// An error answer: HTTP status, code and message (plus an optional

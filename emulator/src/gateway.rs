@@ -76,6 +76,10 @@ async fn handle(app: App, endpoint: Option<Endpoint>, req: Request, next: Next) 
         if let Some(n) = world.calls.get_mut(endpoint.name) {
             *n += 1;
         }
+        *world
+            .calls_by_method
+            .entry(req.method().as_str().to_string())
+            .or_insert(0) += 1;
         let fault = faults::take(&mut world.faults, endpoint.name);
         (fault, world.settings.latency_ms)
     };
@@ -114,15 +118,17 @@ async fn admit(app: &App, endpoint: &Endpoint, req: Request) -> Result<Request, 
             "The request body is too large",
         )
     })?;
-    if let Some(project_id) = &endpoint.project_id {
+    if endpoint.authenticated {
         authenticate(app, &parts, &bytes)?;
-        if *project_id != app.config.project_id {
-            return Err(ApiError::new(
-                StatusCode::FORBIDDEN,
-                code::FORBIDDEN,
-                "The project ID in the request path does not match the credentials",
-            ));
-        }
+    }
+    if let Some(project_id) = &endpoint.project_id
+        && *project_id != app.config.project_id
+    {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            code::FORBIDDEN,
+            "The project ID in the request path does not match the credentials",
+        ));
     }
     Ok(Request::from_parts(parts, Body::from(bytes)))
 }

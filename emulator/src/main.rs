@@ -49,6 +49,10 @@ struct Cli {
     /// Seconds a route job takes to finish (fractions allowed).
     #[arg(long, default_value_t = 1.0)]
     job_seconds: f64,
+    /// Seconds an upgrade ordered without auto pay waits for payment before
+    /// it is cancelled (default seven days; fractions allowed).
+    #[arg(long, default_value_t = config::DEFAULT_PAYMENT_SECONDS)]
+    payment_seconds: f64,
     /// Servers in the generated fleet (ignored with --seed).
     #[arg(long, default_value_t = 2)]
     servers: usize,
@@ -81,6 +85,7 @@ impl From<Cli> for Config {
             domain_name: c.domain_name,
             order_seconds: c.order_seconds,
             job_seconds: c.job_seconds,
+            payment_seconds: c.payment_seconds,
             servers: c.servers,
             phones_per_server: c.phones_per_server,
             seed: c.seed,

@@ -1,6 +1,10 @@
 //! Flavor-change orders: the rules of `change-server-model` (names, catalogue,
-//! generation, capacity, one order at a time per server), payment, and how an
-//! order finishes by switching the server's flavors.
+//! generation, capacity, one order at a time per server), an order's life
+//! (pending payment → processing → completed, or cancelled by the customer or
+//! when its payment deadline lapses), how it looks in BSS, and how it finishes
+//! by switching the server's flavors.
+
+use std::cmp::Ordering;
 
 use axum::http::StatusCode;
 use serde_json::{Value, json};
@@ -16,17 +20,57 @@ pub enum OrderStatus {
     AwaitingPayment,
     Processing,
     Succeeded,
+    Cancelled,
     Failed,
 }
 
 impl OrderStatus {
+    pub const ALL: [OrderStatus; 5] = [
+        OrderStatus::AwaitingPayment,
+        OrderStatus::Processing,
+        OrderStatus::Succeeded,
+        OrderStatus::Cancelled,
+        OrderStatus::Failed,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             OrderStatus::AwaitingPayment => "awaiting_payment",
             OrderStatus::Processing => "processing",
             OrderStatus::Succeeded => "succeeded",
+            OrderStatus::Cancelled => "cancelled",
             OrderStatus::Failed => "failed",
         }
+    }
+
+    /// BSS `CustomerOrderV3.status`: 6 pending payment, 3 processing,
+    /// 5 completed, 4 cancelled (a failed order never changed anything).
+    pub fn bss(self) -> i64 {
+        match self {
+            OrderStatus::AwaitingPayment => 6,
+            OrderStatus::Processing => 3,
+            OrderStatus::Succeeded => 5,
+            OrderStatus::Cancelled | OrderStatus::Failed => 4,
+        }
+    }
+
+    /// From the admin API's name or BSS number (4 is `cancelled`).
+    pub fn parse(v: &Value) -> Option<OrderStatus> {
+        if let Some(n) = v.as_i64() {
+            return match n {
+                6 => Some(OrderStatus::AwaitingPayment),
+                3 => Some(OrderStatus::Processing),
+                5 => Some(OrderStatus::Succeeded),
+                4 => Some(OrderStatus::Cancelled),
+                _ => None,
+            };
+        }
+        let s = v.as_str()?;
+        OrderStatus::ALL.into_iter().find(|st| st.as_str() == s)
+    }
+
+    pub fn is_active(self) -> bool {
+        matches!(self, OrderStatus::AwaitingPayment | OrderStatus::Processing)
     }
 }
 
@@ -45,8 +89,27 @@ pub struct Order {
     pub status: OrderStatus,
     pub created: OffsetDateTime,
     pub paid: Option<OffsetDateTime>,
+    /// Deadline of an order created pending payment.
+    pub pending_payment_end: Option<OffsetDateTime>,
     pub completes: Option<OffsetDateTime>,
     pub completed: Option<OffsetDateTime>,
+    pub cancelled: Option<OffsetDateTime>,
+    /// `customer`, `payment_lapsed`, `admin`, `server_deleted`.
+    pub cancel_reason: Option<&'static str>,
+    /// Whether completing it switched the server's flavors.
+    pub applied: bool,
+    /// Bumped on every state change: timers of an older generation are stale.
+    pub timer_gen: u64,
+}
+
+/// Why an order cannot be paid or cancelled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    Unknown,
+    /// The order is not pending payment (its status).
+    NotPending(OrderStatus),
+    /// Its payment deadline lapsed (it was cancelled for that).
+    Lapsed,
 }
 
 impl Order {
@@ -61,11 +124,87 @@ impl Order {
             "upgrade": self.upgrade,
             "auto_pay": self.auto_pay,
             "status": self.status.as_str(),
+            "bss_status": self.status.bss(),
             "create_time": ids::fmt_time(self.created),
             "pay_time": self.paid.map(ids::fmt_time),
+            "pending_payment_end_time": self.pending_payment_end.map(ids::fmt_time),
             "expected_complete_time": self.completes.map(ids::fmt_time),
             "complete_time": self.completed.map(ids::fmt_time),
+            "cancel_time": self.cancelled.map(ids::fmt_time),
+            "cancel_reason": self.cancel_reason,
+            "applied": self.applied,
         })
+    }
+
+    /// Amount of the order: upgrades cost, other changes are free (refunds
+    /// are not modelled).
+    fn amount(&self) -> f64 {
+        if self.upgrade { 520.0 } else { 0.0 }
+    }
+
+    fn spec_desc(&self) -> String {
+        format!("{} / {}", self.to_server_model, self.to_phone_model)
+    }
+
+    /// BSS `CustomerOrderV3`.
+    pub fn bss_order_info(&self, customer_id: &str, user_name: &str) -> Value {
+        json!({
+            "order_id": self.id,
+            "customer_id": customer_id,
+            "service_type_code": "hws.service.type.cph",
+            "service_type_name": "Cloud Phone Host",
+            "source_type": 1,
+            "status": self.status.bss(),
+            "order_type": 3,
+            "amount_after_discount": self.amount(),
+            "official_amount": self.amount(),
+            "measure_id": 1,
+            "create_time": ids::fmt_time(self.created),
+            "payment_time": self.paid.map(ids::fmt_time),
+            "currency": "CNY",
+            "contract_id": null,
+            "amount_info": {
+                "discounts": [],
+                "flexipurchase_coupon_amount": 0.0,
+                "coupon_amount": 0.0,
+                "stored_card_amount": 0.0,
+                "commission_amount": 0.0,
+                "consumed_amount": if self.paid.is_some() { self.amount() } else { 0.0 },
+            },
+            "user_name": user_name,
+            "pending_payment_end_time": self.pending_payment_end.map(ids::fmt_time),
+            "sub_order_infos": [],
+        })
+    }
+
+    /// BSS `OrderLineItemEntityV2` entries (one per order).
+    pub fn bss_line_items(&self) -> Vec<Value> {
+        vec![json!({
+            "order_line_item_id": format!("{}-000001", self.id),
+            "service_type_code": "hws.service.type.cph",
+            "service_type_name": "Cloud Phone Host",
+            "product_id": self.product_id,
+            "product_spec_desc": self.spec_desc(),
+            "period_type": 2,
+            "period_num": 1,
+            "effective_time": ids::fmt_time(self.created),
+            "expire_time": ids::fmt_time(self.created + time::Duration::days(30)),
+            "subscription_num": 1,
+            "amount_after_discount": self.amount(),
+            "official_amount": self.amount(),
+            "currency": "CNY",
+            "category_code": "hws.resource.type.cph.server",
+            "product_owner_service": "hws.service.type.cph",
+            "commercial_resource": "hws.resource.type.cph.server",
+            "base_product_info": {
+                "product_id": self.product_id,
+                "product_spec_desc": self.spec_desc(),
+                "category_code": "hws.resource.type.cph.server",
+                "product_owner_service": "hws.service.type.cph",
+                "commercial_resource": "hws.resource.type.cph.server",
+            },
+            "order_id": self.id,
+        })]
     }
 }
 
@@ -120,8 +259,8 @@ impl World {
                 format!("The server flavor {} does not exist", req.server_model),
             )
         })?;
-        let target_phone = catalogue::phone_model(req.phone_model)
-            .filter(|p| p.server_model == target.name && p.status == 1)
+        let target_phone = catalogue::phone_model(target.name, req.phone_model)
+            .filter(|p| p.status == 1)
             .ok_or_else(|| {
                 ApiError::bad_request(
                     code::UNKNOWN_FLAVOR,
@@ -147,7 +286,8 @@ impl World {
                 ),
             ));
         }
-        let current_capacity = catalogue::phone_model(&server.phone_model).map(|p| p.capacity);
+        let current_phone = catalogue::phone_model(&server.server_model, &server.phone_model);
+        let current_capacity = current_phone.map(|p| p.capacity);
         if current_capacity != Some(target_phone.capacity) {
             return Err(ApiError::bad_request(
                 code::CAPACITY_MISMATCH,
@@ -160,7 +300,12 @@ impl World {
                 ),
             ));
         }
-        let upgrade = current.map(|c| c.price_rank).unwrap_or(0) < target.price_rank;
+        let upgrade = match (current, current_phone) {
+            (Some(s), Some(p)) => {
+                catalogue::compare_size((s, p), (target, target_phone)) == Ordering::Greater
+            }
+            _ => true,
+        };
         let now = OffsetDateTime::now_utc();
         let mut id = ids::order_id(now);
         while self.order_index.contains_key(&id) {
@@ -168,7 +313,7 @@ impl World {
         }
         let product_id = format!("00301-{:05}-0--0", self.next_product % 100_000);
         self.next_product += 1;
-        let mut order = Order {
+        let order = Order {
             id: id.clone(),
             product_id,
             request_id: req.request_id,
@@ -182,55 +327,203 @@ impl World {
             status: OrderStatus::AwaitingPayment,
             created: now,
             paid: None,
+            pending_payment_end: None,
             completes: None,
             completed: None,
+            cancelled: None,
+            cancel_reason: None,
+            applied: false,
+            timer_gen: 0,
         };
-        if !upgrade || req.auto_pay {
-            order.status = OrderStatus::Processing;
-            order.paid = Some(now);
-            order.completes =
-                Some(self.schedule(Due::Order(id.clone()), self.settings.order_seconds));
-        }
         self.active_orders
             .insert(order.server_id.clone(), id.clone());
-        self.order_index.insert(id, self.orders.len());
+        let idx = self.orders.len();
+        self.order_index.insert(id, idx);
         self.orders.push(order);
-        self.orders.last().ok_or_else(|| {
-            ApiError::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                code::INTERNAL,
-                "order lost",
-            )
-        })
-    }
-
-    /// Simulate the payment of an order awaiting it.
-    pub fn pay_order(&mut self, id: &str) -> Result<&Order, ApiError> {
-        let idx = *self.order_index.get(id).ok_or_else(|| {
-            ApiError::not_found("EMU.0404", format!("The order {id} does not exist"))
-        })?;
-        if self.orders[idx].status != OrderStatus::AwaitingPayment {
-            return Err(ApiError::new(
-                StatusCode::CONFLICT,
-                "EMU.0409",
-                format!(
-                    "The order {id} is {}, not awaiting payment",
-                    self.orders[idx].status.as_str()
-                ),
-            ));
+        if !upgrade || req.auto_pay {
+            self.start_processing(idx, now);
+        } else {
+            let generation = self.orders[idx].timer_gen;
+            let deadline = self.schedule(
+                Due::PaymentLapse(self.orders[idx].id.clone(), generation),
+                self.settings.payment_seconds,
+            );
+            self.orders[idx].pending_payment_end = Some(deadline);
         }
-        let completes = self.schedule(Due::Order(id.to_string()), self.settings.order_seconds);
-        let order = &mut self.orders[idx];
-        order.status = OrderStatus::Processing;
-        order.paid = Some(OffsetDateTime::now_utc());
-        order.completes = Some(completes);
         Ok(&self.orders[idx])
     }
 
-    pub(crate) fn finish_order(&mut self, id: &str) {
+    pub fn order(&self, id: &str) -> Option<&Order> {
+        self.order_index.get(id).map(|&i| &self.orders[i])
+    }
+
+    fn order_idx(&self, id: &str) -> Result<usize, Refusal> {
+        self.order_index.get(id).copied().ok_or(Refusal::Unknown)
+    }
+
+    /// Paid (or needing no payment): completes `order_seconds` from now.
+    fn start_processing(&mut self, idx: usize, paid: OffsetDateTime) {
+        self.orders[idx].timer_gen += 1;
+        let (id, generation) = (self.orders[idx].id.clone(), self.orders[idx].timer_gen);
+        let completes = self.schedule(Due::Order(id, generation), self.settings.order_seconds);
+        let order = &mut self.orders[idx];
+        order.status = OrderStatus::Processing;
+        order.paid = Some(paid);
+        order.completes = Some(completes);
+    }
+
+    /// An order leaves the active states: the server is free again.
+    fn release(&mut self, idx: usize) {
+        let order = &mut self.orders[idx];
+        order.timer_gen += 1;
+        let (server_id, id) = (order.server_id.clone(), order.id.clone());
+        if self.active_orders.get(&server_id) == Some(&id) {
+            self.active_orders.remove(&server_id);
+        }
+    }
+
+    fn refuse_unless_pending(&self, idx: usize) -> Result<(), Refusal> {
+        let order = &self.orders[idx];
+        match order.status {
+            OrderStatus::AwaitingPayment => Ok(()),
+            OrderStatus::Cancelled if order.cancel_reason == Some("payment_lapsed") => {
+                Err(Refusal::Lapsed)
+            }
+            other => Err(Refusal::NotPending(other)),
+        }
+    }
+
+    /// Pay an order pending payment: it completes `order_seconds` later.
+    pub fn pay_order(&mut self, id: &str) -> Result<&Order, Refusal> {
+        let idx = self.order_idx(id)?;
+        self.refuse_unless_pending(idx)?;
+        self.start_processing(idx, OffsetDateTime::now_utc());
+        Ok(&self.orders[idx])
+    }
+
+    /// Cancel an order pending payment (the customer's cancel): the server
+    /// never changes.
+    pub fn cancel_order(&mut self, id: &str, reason: &'static str) -> Result<&Order, Refusal> {
+        let idx = self.order_idx(id)?;
+        self.refuse_unless_pending(idx)?;
+        self.cancel_idx(idx, reason);
+        Ok(&self.orders[idx])
+    }
+
+    /// Cancel an order pending payment or processing (admin).
+    pub fn force_cancel_order(&mut self, id: &str) -> Result<&Order, Refusal> {
+        let idx = self.order_idx(id)?;
+        let status = self.orders[idx].status;
+        if !status.is_active() {
+            return Err(Refusal::NotPending(status));
+        }
+        self.cancel_idx(idx, "admin");
+        Ok(&self.orders[idx])
+    }
+
+    pub(crate) fn cancel_idx(&mut self, idx: usize, reason: &'static str) {
+        self.release(idx);
+        let order = &mut self.orders[idx];
+        order.status = OrderStatus::Cancelled;
+        order.cancelled = Some(OffsetDateTime::now_utc());
+        order.cancel_reason = Some(reason);
+        order.completes = None;
+    }
+
+    /// The payment deadline of an order pending payment passes now.
+    pub fn lapse_order(&mut self, id: &str) -> Result<&Order, Refusal> {
+        let idx = self.order_idx(id)?;
+        self.refuse_unless_pending(idx)?;
+        self.orders[idx].pending_payment_end = Some(OffsetDateTime::now_utc());
+        self.cancel_idx(idx, "payment_lapsed");
+        Ok(&self.orders[idx])
+    }
+
+    /// Complete an active order now; with `apply` false the server keeps
+    /// its flavors (a completed order whose server does not show them).
+    pub fn complete_order(&mut self, id: &str, apply: bool) -> Result<&Order, Refusal> {
+        let idx = self.order_idx(id)?;
+        let status = self.orders[idx].status;
+        if !status.is_active() {
+            return Err(Refusal::NotPending(status));
+        }
+        if self.orders[idx].paid.is_none() {
+            self.orders[idx].paid = Some(OffsetDateTime::now_utc());
+        }
+        self.finish_idx(idx, apply);
+        Ok(&self.orders[idx])
+    }
+
+    /// Set an order's status as is (admin): `processing` schedules its
+    /// completion `order_seconds` later, `awaiting_payment` gives it a new
+    /// payment deadline; other statuses touch no server.
+    pub fn set_order_status(&mut self, id: &str, status: OrderStatus) -> Result<&Order, Refusal> {
+        let idx = self.order_idx(id)?;
+        let server_id = self.orders[idx].server_id.clone();
+        if status.is_active() {
+            // At most one active order per server.
+            if let Some(other) = self.active_orders.get(&server_id)
+                && other != id
+            {
+                return Err(Refusal::NotPending(self.orders[idx].status));
+            }
+            self.active_orders.insert(server_id, id.to_string());
+        }
+        let now = OffsetDateTime::now_utc();
+        match status {
+            OrderStatus::Processing => self.start_processing(idx, now),
+            OrderStatus::AwaitingPayment => {
+                self.orders[idx].timer_gen += 1;
+                let generation = self.orders[idx].timer_gen;
+                let deadline = self.schedule(
+                    Due::PaymentLapse(id.to_string(), generation),
+                    self.settings.payment_seconds,
+                );
+                let order = &mut self.orders[idx];
+                order.status = OrderStatus::AwaitingPayment;
+                order.paid = None;
+                order.completes = None;
+                order.completed = None;
+                order.cancelled = None;
+                order.cancel_reason = None;
+                order.pending_payment_end = Some(deadline);
+            }
+            OrderStatus::Cancelled => self.cancel_idx(idx, "admin"),
+            OrderStatus::Succeeded | OrderStatus::Failed => {
+                self.release(idx);
+                let order = &mut self.orders[idx];
+                order.status = status;
+                order.completed = Some(now);
+            }
+        }
+        Ok(&self.orders[idx])
+    }
+
+    /// A timer fired: complete the order if the timer is still current.
+    pub(crate) fn finish_order(&mut self, id: &str, generation: u64) {
         let Some(&idx) = self.order_index.get(id) else {
             return;
         };
+        let order = &self.orders[idx];
+        if order.timer_gen != generation || order.status != OrderStatus::Processing {
+            return;
+        }
+        self.finish_idx(idx, true);
+    }
+
+    /// A payment deadline passed: cancel the order if it is still pending.
+    pub(crate) fn lapse_payment(&mut self, id: &str, generation: u64) {
+        let Some(&idx) = self.order_index.get(id) else {
+            return;
+        };
+        let order = &self.orders[idx];
+        if order.timer_gen != generation || order.status != OrderStatus::AwaitingPayment {
+            return;
+        }
+        self.cancel_idx(idx, "payment_lapsed");
+    }
+
+    fn finish_idx(&mut self, idx: usize, apply: bool) {
         let now = OffsetDateTime::now_utc();
         let (server_id, to_server, to_phone) = {
             let o = &self.orders[idx];
@@ -240,24 +533,39 @@ impl World {
                 o.to_phone_model.clone(),
             )
         };
-        let applied = match self.fleet.server_mut(&server_id) {
-            Some(server) => {
-                server.server_model = to_server;
-                server.phone_model = to_phone;
-                server.updated = now;
-                true
-            }
-            None => false,
-        };
+        let exists = self.fleet.server(&server_id).is_some();
+        if apply && let Some(server) = self.fleet.server_mut(&server_id) {
+            server.server_model = to_server;
+            server.phone_model = to_phone;
+            server.updated = now;
+        }
+        self.release(idx);
         let order = &mut self.orders[idx];
-        order.status = if applied {
+        order.status = if exists {
             OrderStatus::Succeeded
         } else {
             OrderStatus::Failed
         };
+        order.applied = apply && exists;
         order.completed = Some(now);
-        if self.active_orders.get(&server_id).map(String::as_str) == Some(id) {
-            self.active_orders.remove(&server_id);
+    }
+}
+
+/// An admin-API error for a refusal.
+pub fn admin_refusal(id: &str, r: Refusal) -> ApiError {
+    match r {
+        Refusal::Unknown => {
+            ApiError::not_found("EMU.0404", format!("The order {id} does not exist"))
         }
+        Refusal::NotPending(s) => ApiError::new(
+            StatusCode::CONFLICT,
+            "EMU.0409",
+            format!("The order {id} is {}", s.as_str()),
+        ),
+        Refusal::Lapsed => ApiError::new(
+            StatusCode::CONFLICT,
+            "EMU.0409",
+            format!("The order {id} is cancelled: its payment deadline lapsed"),
+        ),
     }
 }

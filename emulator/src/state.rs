@@ -22,13 +22,19 @@ pub struct Settings {
     pub order_seconds: f64,
     pub job_seconds: f64,
     pub latency_ms: u64,
+    /// Time an upgrade ordered without auto pay may wait for its payment
+    /// before it is cancelled.
+    pub payment_seconds: f64,
 }
 
 /// Something that finishes at a point in time.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Due {
-    Order(String),
+    /// An order completes (id, timer generation).
+    Order(String, u64),
     Job(String),
+    /// An order's payment deadline (id, timer generation).
+    PaymentLapse(String, u64),
 }
 
 #[derive(Debug)]
@@ -49,6 +55,8 @@ pub struct World {
     /// token -> expiry.
     pub tokens: HashMap<String, OffsetDateTime>,
     pub calls: BTreeMap<&'static str, u64>,
+    /// Counted calls per HTTP method (`GET`, `POST`, `PUT`, ...).
+    pub calls_by_method: BTreeMap<String, u64>,
     pub faults: VecDeque<Fault>,
 }
 
@@ -68,6 +76,7 @@ impl World {
             settings,
             tokens: HashMap::new(),
             calls: BTreeMap::new(),
+            calls_by_method: BTreeMap::new(),
             faults: VecDeque::new(),
         };
         w.reset_calls();
@@ -76,6 +85,10 @@ impl World {
 
     pub fn reset_calls(&mut self) {
         self.calls = ENDPOINT_NAMES.iter().map(|n| (*n, 0)).collect();
+        self.calls_by_method = ["GET", "POST", "PUT", "DELETE"]
+            .iter()
+            .map(|m| (m.to_string(), 0))
+            .collect();
     }
 
     /// Schedule `due` to finish `after` from now; returns the wall-clock time.
@@ -98,8 +111,9 @@ impl World {
                 break;
             };
             match due {
-                Due::Order(id) => self.finish_order(&id),
+                Due::Order(id, generation) => self.finish_order(&id, generation),
                 Due::Job(id) => self.finish_job(&id),
+                Due::PaymentLapse(id, generation) => self.lapse_payment(&id, generation),
             }
         }
     }

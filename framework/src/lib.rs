@@ -19,13 +19,16 @@
 
 pub mod automtls;
 pub mod codec;
+pub mod declare;
 pub mod diag;
+pub mod duration;
 pub(crate) mod fromproto;
 pub mod go_plugin;
 pub mod grpc;
 pub mod handshake;
 pub mod json;
 pub mod logging;
+pub mod model;
 pub mod msgpack;
 mod proto;
 pub mod resource;
@@ -33,6 +36,7 @@ pub mod schema;
 pub mod serve;
 pub(crate) mod toproto;
 pub mod type_json;
+pub mod typed;
 pub mod value;
 
 pub use diag::{AttributePath, Diagnostic, Diagnostics, Severity};
@@ -49,4 +53,6 @@ pub use serve::{ProviderInfo, serve, serve_debug};
 pub mod testing {
     pub use crate::proto::{plugin, tfplugin5};
 }
+pub use model::{FieldType, Model, Tf};
+pub use typed::{Applied, Change, DataSourceType, Plan, ResourceType};
 pub use value::{Number, Type, Value};

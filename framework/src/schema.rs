@@ -1,6 +1,7 @@
 //! Schemas as the resources declare them: blocks, attributes and nested
 //! blocks, in plain Rust types. The gRPC layer converts them to `tfplugin5`.
 
+use super::declare::Behaviour;
 use super::value::{Type, Value};
 
 #[derive(Debug, Clone, PartialEq)]
@@ -25,6 +26,8 @@ pub struct Attribute {
     pub optional: bool,
     pub computed: bool,
     pub sensitive: bool,
+    /// What the framework does with it besides sending its schema.
+    pub behaviour: Behaviour,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,6 +58,7 @@ impl Attribute {
             optional: false,
             computed: false,
             sensitive: false,
+            behaviour: Behaviour::default(),
         }
     }
     pub fn required(name: &str, ty: Type, description: &str) -> Attribute {
@@ -143,8 +147,14 @@ pub fn timeouts_block(names: &[&str]) -> NestedBlock {
             description: String::new(),
             attributes: names
                 .iter()
-                .map(|n| {
-                    Attribute::optional(
+                .map(|n| Attribute {
+                    behaviour: Behaviour {
+                        validators: super::declare::Validators(vec![std::sync::Arc::new(
+                            super::declare::duration(),
+                        )]),
+                        ..Behaviour::default()
+                    },
+                    ..Attribute::optional(
                         n,
                         Type::String,
                         &format!("How long to wait for {n}, e.g. \"30m\"."),

@@ -50,6 +50,13 @@ pub enum Number {
 }
 
 impl Number {
+    pub fn as_f64(&self) -> Option<f64> {
+        match self {
+            Number::Int(i) => Some(*i as f64),
+            Number::Float(f) => Some(*f),
+            Number::Big(s) => s.parse().ok(),
+        }
+    }
     pub fn as_i64(&self) -> Option<i64> {
         match self {
             Number::Int(i) => Some(*i),

@@ -20,7 +20,7 @@ use hmac::{Hmac, Mac};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
 use sha2::{Digest, Sha256};
 
-use super::auth::Secret;
+use super::secret::Secret;
 
 /// The algorithm name in `Authorization`.
 pub const ALGORITHM: &str = "SDK-HMAC-SHA256";

@@ -17,9 +17,12 @@ use std::time::{Duration, Instant};
 use futures::future::join_all;
 use tokio::sync::Notify;
 
-use crate::cph::client::{JOBS_PAGE_SIZE, MAX_REQUEST_IDS_PER_CALL};
 use crate::cph::models::Job;
 use crate::cph::{Client, waiters::job_finished};
+
+/// The API's limits of list-jobs: request ids per call, jobs per page.
+const MAX_REQUEST_IDS_PER_CALL: usize = 20;
+const JOBS_PAGE_SIZE: u64 = 100;
 
 /// Request ids sent within this span of a cohort's first one join it.
 pub const COHORT_SPAN: Duration = Duration::from_millis(300);

@@ -76,18 +76,32 @@ impl RouteOutcome {
             .collect()
     }
 
-    /// A paragraph naming the phones that did not get the route.
-    pub fn failure_report(&self, traffic_type: &str) -> Option<String> {
+    /// A release to the default route is done for a phone that no longer
+    /// exists: it has no route to return from.
+    pub fn gone_counts_as_released(mut self) -> RouteOutcome {
+        for j in &mut self.jobs {
+            if j.status == JobStatus::Failed
+                && j.error_code
+                    .as_deref()
+                    .is_some_and(cph::error::is_not_found_code)
+            {
+                j.status = JobStatus::Succeeded;
+            }
+        }
+        self
+    }
+
+    /// A paragraph naming the phones that did not get the route; `then`
+    /// says what becomes of them, and must be true where it is used.
+    pub fn failure_report(&self, traffic_type: &str, then: &str) -> Option<String> {
         let bad = self.unsuccessful();
         if bad.is_empty() && self.wait_error.is_none() {
             return None;
         }
         let mut text = format!(
-            "{} of {} phones did not get route {traffic_type:?}; the {} that did are recorded in state, \
-             and the next apply retries the rest.",
+            "{} of {} phones did not get route {traffic_type:?}. {then}",
             bad.len(),
             self.jobs.len(),
-            self.jobs.len() - bad.len()
         );
         if let Some(e) = &self.wait_error {
             text.push_str(&format!("\nWaiting for the jobs ended early: {e}"));
@@ -329,7 +343,7 @@ mod tests {
             ],
             ..Default::default()
         };
-        let text = outcome.failure_report("routing").unwrap();
+        let text = outcome.failure_report("routing", "Then.").unwrap();
         assert!(text.starts_with("2 of 3 phones"), "{text}");
         assert!(
             text.contains("phone p2 (job job-p2): CPS.0233: boom"),
@@ -353,7 +367,7 @@ mod tests {
             jobs: vec![r],
             ..Default::default()
         };
-        let text = outcome.failure_report("routing").unwrap();
+        let text = outcome.failure_report("routing", "Then.").unwrap();
         assert!(
             text.contains("): CPS.9999: Internal server error (HTTP 500, request ab12)"),
             "{text}"
@@ -362,12 +376,33 @@ mod tests {
     }
 
     #[test]
+    fn a_phone_that_no_longer_exists_counts_as_released() {
+        let outcome = RouteOutcome {
+            jobs: vec![
+                record("p1", JobStatus::Failed, Some("CPS.0006")),
+                record("p2", JobStatus::Failed, Some("CPS.0233")),
+            ],
+            ..Default::default()
+        }
+        .gone_counts_as_released();
+        assert_eq!(
+            outcome.succeeded().into_iter().collect::<Vec<_>>(),
+            vec!["p1".to_string()]
+        );
+        let text = outcome.failure_report("direct", "Then.").unwrap();
+        assert!(
+            text.starts_with("1 of 2 phones") && text.contains("Then."),
+            "{text}"
+        );
+    }
+
+    #[test]
     fn all_succeeded_reports_nothing() {
         let outcome = RouteOutcome {
             jobs: vec![record("p1", JobStatus::Succeeded, None)],
             ..Default::default()
         };
-        assert!(outcome.failure_report("direct").is_none());
+        assert!(outcome.failure_report("direct", "Then.").is_none());
     }
 
     #[test]

@@ -5,11 +5,68 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
-use super::common::{api_error_at, validate_name};
+use super::Shared;
+use super::common::{api_error_at, cph_id};
+use super::data_server::server_gone;
 use super::phone_route::TRAFFIC_TYPES;
-use super::{Shared, schemas};
 use crate::cph::models::Phone;
+use tf_framework::typed::DataSourceType;
 use tf_framework::*;
+
+tf_framework::model! {
+    /// One phone found.
+    pub struct PhoneEntry {
+        phone_id: String = computed("Id of the phone."),
+        phone_name: String = computed("Name of the phone."),
+        server_id: String = computed("Server of the phone."),
+        phone_model_name: String = computed("Phone flavor."),
+        status: i64 = computed("Status code (2 = running)."),
+        traffic_type: String = computed("Route: `direct` or `routing`."),
+    }
+}
+
+tf_framework::model! {
+    /// The configuration and result of `data.cph_phones`.
+    pub struct PhonesDataModel {
+        id: String = computed("Identifier of this query."),
+        server_id: String = required("Id of the cloud phone server. A server that does not exist has no phones (the read warns).").validate(cph_id()),
+        phone_id: String = optional("Only the phone with this id."),
+        phone_name: String = optional("Only phones with this name."),
+        status: i64 = optional("Only phones with this status code (2 = running)."),
+        traffic_type: String = optional("Only phones on this route (`direct` or `routing`).")
+            .validate(one_of(TRAFFIC_TYPES)),
+        phones: Vec<PhoneEntry> = computed("The phones found."),
+        phone_ids: Vec<String> = computed("The ids of the phones found, sorted."),
+    }
+}
+
+impl PhonesDataModel {
+    fn selects(&self, p: &Phone) -> bool {
+        self.phone_id.as_str().is_none_or(|id| p.phone_id == id)
+            && self.phone_name.as_str().is_none_or(|n| p.phone_name == n)
+            && self
+                .status
+                .known()
+                .is_none_or(|s| i64::from(p.status) == *s)
+            && self
+                .traffic_type
+                .as_str()
+                .is_none_or(|r| p.traffic_type == r)
+    }
+}
+
+impl From<&Phone> for PhoneEntry {
+    fn from(p: &Phone) -> PhoneEntry {
+        PhoneEntry {
+            phone_id: p.phone_id.as_str().into(),
+            phone_name: p.phone_name.as_str().into(),
+            server_id: p.server_id.as_str().into(),
+            phone_model_name: p.phone_model_name.as_str().into(),
+            status: Tf::Known(p.status.into()),
+            traffic_type: p.traffic_type.as_str().into(),
+        }
+    }
+}
 
 pub struct PhonesData {
     shared: Arc<Shared>,
@@ -21,95 +78,51 @@ impl PhonesData {
     }
 }
 
-fn phone_value(p: &Phone) -> Value {
-    Value::object([
-        ("phone_id", Value::string(&p.phone_id)),
-        ("phone_name", Value::string(&p.phone_name)),
-        ("server_id", Value::string(&p.server_id)),
-        ("phone_model_name", Value::string(&p.phone_model_name)),
-        ("status", Value::Number(Number::Int(p.status.into()))),
-        ("traffic_type", Value::string(&p.traffic_type)),
-    ])
-}
-
 #[async_trait]
-impl DataSource for PhonesData {
-    fn type_name(&self) -> &'static str {
-        "cph_phones"
-    }
+impl DataSourceType for PhonesData {
+    type Model = PhonesDataModel;
+    const TYPE_NAME: &'static str = "cph_phones";
+    const DESCRIPTION: &'static str = "The cloud phones of a server, optionally filtered.";
 
-    fn schema(&self) -> Schema {
-        schemas::phones_data()
-    }
-
-    fn validate(&self, config: &Value) -> Diagnostics {
-        let mut diags = Diagnostics::new();
-        validate_name(config, "server_id", 64, &mut diags);
-        if let Some(Value::String(t)) = config.get("traffic_type")
-            && !TRAFFIC_TYPES.contains(&t.as_str())
-        {
-            diags.push(
-                Diagnostic::error(
-                    "Invalid traffic_type",
-                    format!("`traffic_type` must be \"direct\" or \"routing\"; got {t:?}."),
-                )
-                .at(AttributePath::root("traffic_type")),
-            );
-        }
-        diags
-    }
-
-    async fn read(&self, ctx: &CallContext, config: Value) -> DataReadResponse {
+    async fn read(
+        &self,
+        ctx: &CallContext,
+        config: PhonesDataModel,
+        diags: &mut Diagnostics,
+    ) -> PhonesDataModel {
         let client = match self.shared.client(ctx) {
             Ok(c) => c,
-            Err(diagnostics) => {
-                return DataReadResponse {
-                    state: config,
-                    diagnostics,
-                };
+            Err(d) => {
+                diags.extend(d);
+                return config;
             }
         };
-        let server_id = config.get_str("server_id").unwrap_or_default().to_string();
+        let server_id = config.server_id.as_str().unwrap_or_default().to_string();
         let phones = match self.shared.server_phones(&client, &server_id).await {
             Ok(p) => p,
+            Err(e) if e.is_not_found() => {
+                diags.push(server_gone(&server_id, &e));
+                Arc::new(Vec::new())
+            }
             Err(e) => {
                 let doing = format!("list the phones of server {server_id:?}");
-                return DataReadResponse {
-                    state: config,
-                    diagnostics: api_error_at(&doing, &e, AttributePath::root("server_id")).into(),
-                };
+                diags.push(api_error_at(&doing, &e, AttributePath::root("server_id")));
+                return config;
             }
         };
-        let want_id = config.get_str("phone_id");
-        let want_name = config.get_str("phone_name");
-        let want_status = config.get("status").and_then(Value::as_i64);
-        let want_route = config.get_str("traffic_type");
-        let mut selected: Vec<&Phone> = phones
-            .iter()
-            .filter(|p| want_id.is_none_or(|id| p.phone_id == id))
-            .filter(|p| want_name.is_none_or(|n| p.phone_name == n))
-            .filter(|p| want_status.is_none_or(|s| i64::from(p.status) == s))
-            .filter(|p| want_route.is_none_or(|r| p.traffic_type == r))
-            .collect();
+        if phones.is_empty()
+            && let Err(e) = client.show_server(&server_id).await
+            && e.is_not_found()
+        {
+            diags.push(server_gone(&server_id, &e));
+        }
+        let mut selected: Vec<&Phone> = phones.iter().filter(|p| config.selects(p)).collect();
         selected.sort_by(|a, b| a.phone_id.cmp(&b.phone_id));
-        let mut state = config;
-        state.set_attr("id", Value::string(&server_id));
-        state.set_attr(
-            "phones",
-            Value::List(selected.iter().map(|p| phone_value(p)).collect()),
-        );
-        state.set_attr(
-            "phone_ids",
-            Value::List(
-                selected
-                    .iter()
-                    .map(|p| Value::string(&p.phone_id))
-                    .collect(),
-            ),
-        );
-        DataReadResponse {
-            state,
-            ..Default::default()
+        PhonesDataModel {
+            id: server_id.into(),
+            phones: Tf::Known(selected.iter().map(|p| PhoneEntry::from(*p)).collect()),
+            phone_ids: Tf::Known(selected.iter().map(|p| p.phone_id.clone()).collect()),
+            ..config
         }
     }
 }

@@ -5,9 +5,38 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
-use super::common::{api_error_at, validate_name};
-use super::{Shared, schemas};
+use super::Shared;
+use super::common::{api_error_at, cph_id};
+use tf_framework::typed::DataSourceType;
 use tf_framework::*;
+
+tf_framework::model! {
+    /// The configuration and result of `data.cph_server`.
+    pub struct ServerDataModel {
+        id: String = computed("Same as `server_id`."),
+        server_id: String = required("Id of the cloud phone server.").validate(cph_id()),
+        exists: bool = computed("False when the server does not exist (then the other attributes are null, and the read warns)."),
+        server_name: String = computed("Name of the server."),
+        server_model_name: String = computed("Server flavor."),
+        phone_model_name: String = computed("Phone flavor."),
+        status: i64 = computed("Server status code (5 = normal)."),
+        availability_zone: String = computed("Availability zone."),
+        create_time: String = computed("Creation time."),
+        update_time: String = computed("Last update time."),
+    }
+}
+
+/// The warning a read of a server that does not exist gives.
+pub fn server_gone(server_id: &str, e: &crate::cph::Error) -> Diagnostic {
+    Diagnostic::warning(
+        "Cloud phone server not found",
+        format!(
+            "Server {server_id:?} does not exist in this project ({e}). The data source answers as \
+             for a server with no phones, so that what was built on it can still be planned and destroyed."
+        ),
+    )
+    .at(AttributePath::root("server_id"))
+}
 
 pub struct ServerData {
     shared: Arc<Shared>,
@@ -20,60 +49,55 @@ impl ServerData {
 }
 
 #[async_trait]
-impl DataSource for ServerData {
-    fn type_name(&self) -> &'static str {
-        "cph_server"
-    }
+impl DataSourceType for ServerData {
+    type Model = ServerDataModel;
+    const TYPE_NAME: &'static str = "cph_server";
+    const DESCRIPTION: &'static str = "A cloud phone server.";
 
-    fn schema(&self) -> Schema {
-        schemas::server_data()
-    }
-
-    fn validate(&self, config: &Value) -> Diagnostics {
-        let mut diags = Diagnostics::new();
-        validate_name(config, "server_id", 64, &mut diags);
-        diags
-    }
-
-    async fn read(&self, ctx: &CallContext, config: Value) -> DataReadResponse {
+    async fn read(
+        &self,
+        ctx: &CallContext,
+        config: ServerDataModel,
+        diags: &mut Diagnostics,
+    ) -> ServerDataModel {
         let client = match self.shared.client(ctx) {
             Ok(c) => c,
-            Err(diagnostics) => {
-                return DataReadResponse {
-                    state: config,
-                    diagnostics,
-                };
+            Err(d) => {
+                diags.extend(d);
+                return config;
             }
         };
-        let server_id = config.get_str("server_id").unwrap_or_default().to_string();
+        let server_id = config.server_id.as_str().unwrap_or_default().to_string();
         let server = match client.show_server(&server_id).await {
             Ok(s) => s,
-            Err(e) => {
-                let doing = format!("read cloud phone server {server_id:?}");
-                return DataReadResponse {
-                    state: config,
-                    diagnostics: api_error_at(&doing, &e, AttributePath::root("server_id")).into(),
+            // A server deleted outside Terraform must not block a plan or a
+            // destroy of what was built on it: say so, and answer "none".
+            Err(e) if e.is_not_found() => {
+                diags.push(server_gone(&server_id, &e));
+                return ServerDataModel {
+                    id: config.server_id.clone(),
+                    server_id: config.server_id,
+                    exists: Tf::Known(false),
+                    ..Default::default()
                 };
             }
+            Err(e) => {
+                let doing = format!("read cloud phone server {server_id:?}");
+                diags.push(api_error_at(&doing, &e, AttributePath::root("server_id")));
+                return config;
+            }
         };
-        let mut state = config;
-        state.set_attr("id", Value::string(&server.server_id));
-        state.set_attr("server_name", Value::string(&server.server_name));
-        state.set_attr(
-            "server_model_name",
-            Value::string(&server.server_model_name),
-        );
-        state.set_attr("phone_model_name", Value::string(&server.phone_model_name));
-        state.set_attr("status", Value::Number(Number::Int(server.status.into())));
-        state.set_attr(
-            "availability_zone",
-            Value::string(&server.availability_zone),
-        );
-        state.set_attr("create_time", Value::string(&server.create_time));
-        state.set_attr("update_time", Value::string(&server.update_time));
-        DataReadResponse {
-            state,
-            ..Default::default()
+        ServerDataModel {
+            id: server.server_id.as_str().into(),
+            server_id: config.server_id,
+            exists: Tf::Known(true),
+            server_name: server.server_name.into(),
+            server_model_name: server.server_model_name.into(),
+            phone_model_name: server.phone_model_name.into(),
+            status: Tf::Known(server.status.into()),
+            availability_zone: server.availability_zone.into(),
+            create_time: server.create_time.into(),
+            update_time: server.update_time.into(),
         }
     }
 }

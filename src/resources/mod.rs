@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use tf_framework::typed::{data_source, resource};
 use tf_framework::{DataSource, Provider, Resource};
 
 pub mod common;
@@ -23,16 +24,18 @@ pub fn provider() -> Arc<dyn Provider> {
     Arc::new(CphProvider::new())
 }
 
+/// Every resource type, one line each.
 fn all_resources(shared: &Arc<Shared>) -> Vec<Arc<dyn Resource>> {
     vec![
-        Arc::new(server_flavor::ServerFlavor::new(shared.clone())),
-        Arc::new(phone_route::PhoneRoute::new(shared.clone())),
+        resource(server_flavor::ServerFlavor::new(shared.clone())),
+        resource(phone_route::PhoneRoute::new(shared.clone())),
     ]
 }
 
+/// Every data source type, one line each.
 fn all_data_sources(shared: &Arc<Shared>) -> Vec<Arc<dyn DataSource>> {
     vec![
-        Arc::new(data_server::ServerData::new(shared.clone())),
-        Arc::new(data_phones::PhonesData::new(shared.clone())),
+        data_source(data_server::ServerData::new(shared.clone())),
+        data_source(data_phones::PhonesData::new(shared.clone())),
     ]
 }

@@ -8,13 +8,14 @@
 //!
 //! Route changes go through the provider's fleet engine (`crate::fleet`):
 //! merged with the other resources' changes, handed over between resources,
-//! checked for phones claimed twice at plan. Each instance is an owner there,
-//! named by a token kept in private state. A create where some phones fail
-//! returns a warning, not an error (an error would taint the instance, and
-//! its replacement would send every healthy phone to `direct` and back): its
-//! `jobs` record the failures, and the next plan retries only those phones.
-//! Jobs still running when an apply ends (timeout, Ctrl-C) are recorded in
-//! private state; the next apply waits for them instead of sending again.
+//! and checked at plan for phones claimed twice. Each instance is an owner
+//! there, named by a token kept in private state. A create where some phones
+//! fail returns a warning, not an error (an error would taint the instance,
+//! and its replacement would send every healthy phone to `direct` and back):
+//! its `jobs` record the failures, and the next plan retries only those
+//! phones. Jobs still running when an apply ends (timeout, Ctrl-C) are
+//! recorded in private state; the next apply waits for them instead of
+//! sending again.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -24,18 +25,114 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::common::{api_error, deadline, validate_timeouts};
-use super::routing::{self, JobRecord};
-use super::{Shared, schemas};
-use crate::fleet::{Change, RunningJob};
+use super::Shared;
+use super::common::{api_error, cph_id, deadline};
+use super::routing::{JobRecord, JobStatus, RouteOutcome};
+use crate::cph::Client;
+use crate::fleet::{self, RunningJob};
+use tf_framework::typed::{Applied, Change, Plan, ResourceType};
 use tf_framework::*;
 
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10 * 60);
-pub const TRAFFIC_TYPES: [&str; 2] = ["direct", "routing"];
 const DEFAULT_ROUTE: &str = "direct";
 
+/// The routes a phone can have, with what each means.
+pub const TRAFFIC_TYPES: &[(&str, &str)] = &[
+    ("direct", "the default route"),
+    ("routing", "routed to the encoding container"),
+];
+
+tf_framework::model! {
+    /// How long each change waits for the phones' jobs.
+    pub struct RouteTimeouts {
+        create: String = optional("How long to wait for create, e.g. \"30m\".").validate(duration()),
+        update: String = optional("How long to wait for update, e.g. \"30m\".").validate(duration()),
+        delete: String = optional("How long to wait for delete, e.g. \"30m\".").validate(duration()),
+    }
+}
+
+tf_framework::model! {
+    /// One phone's job of the last route change.
+    pub struct RouteJob {
+        phone_id: String = computed("The phone."),
+        job_id: String = computed("Its job."),
+        status: String = computed("`succeeded`, `failed` or `running`."),
+        error_code: String = computed("Why it failed."),
+        error_msg: String = computed("Why it failed, in words."),
+    }
+}
+
+tf_framework::model! {
+    /// The configuration and state of `cph_phone_route`.
+    pub struct PhoneRouteModel {
+        id: String = computed("Identifier of this set of phones.").keep_state(),
+        phone_ids: BTreeSet<String> = required("Ids of the cloud phones to route. An empty set manages no phones: what a route of a server that no longer exists comes to, so that it can still be planned and destroyed.")
+            .validate(warn(size_at_least(1)))
+            .validate(each(cph_id())),
+        traffic_type: String = required("`direct` (the default route) or `routing` (routed to the encoding container).")
+            .validate(one_of(TRAFFIC_TYPES)),
+        jobs: Vec<RouteJob> = computed("Per phone, the job of the last route change: `phone_id`, `job_id`, `status` (`succeeded`, `failed`, `running`), `error_code`, `error_msg`.")
+            .keep_state_unless(&["phone_ids", "traffic_type"]),
+        timeouts: RouteTimeouts = block(),
+    }
+}
+
+impl PhoneRouteModel {
+    fn phones(&self) -> BTreeSet<String> {
+        self.phone_ids.known().cloned().unwrap_or_default()
+    }
+
+    fn route(&self) -> String {
+        self.traffic_type
+            .as_str()
+            .unwrap_or(DEFAULT_ROUTE)
+            .to_string()
+    }
+
+    fn timeout(&self, pick: fn(&RouteTimeouts) -> &Tf<String>) -> Tf<String> {
+        self.timeouts.known().map(pick).cloned().unwrap_or_default()
+    }
+
+    /// The job records kept in `jobs`, by phone id.
+    fn job_records(&self) -> BTreeMap<String, JobRecord> {
+        let jobs = self.jobs.known().map(Vec::as_slice).unwrap_or_default();
+        jobs.iter()
+            .filter_map(|j| {
+                let phone_id = j.phone_id.as_str()?.to_string();
+                let status = match j.status.as_str() {
+                    Some("succeeded") => JobStatus::Succeeded,
+                    Some("running") => JobStatus::Running,
+                    _ => JobStatus::Failed,
+                };
+                let record = JobRecord {
+                    phone_id: phone_id.clone(),
+                    job_id: j.job_id.known().cloned(),
+                    status,
+                    error_code: j.error_code.known().cloned(),
+                    error_msg: j.error_msg.known().cloned(),
+                };
+                Some((phone_id, record))
+            })
+            .collect()
+    }
+
+    fn set_jobs(&mut self, records: &BTreeMap<String, JobRecord>) {
+        let jobs = records
+            .values()
+            .map(|r| RouteJob {
+                phone_id: r.phone_id.as_str().into(),
+                job_id: Tf::from_option(r.job_id.clone()),
+                status: r.status.as_str().into(),
+                error_code: Tf::from_option(r.error_code.clone()),
+                error_msg: Tf::from_option(r.error_msg.clone()),
+            })
+            .collect();
+        self.jobs = Tf::Known(jobs);
+    }
+}
+
 #[derive(Debug, Default, Serialize, Deserialize)]
-struct Private {
+pub struct Private {
     /// Servers the phones were last seen on.
     #[serde(default)]
     servers: BTreeSet<String>,
@@ -49,40 +146,36 @@ struct Private {
 
 /// A job recorded as running: its request id (list-jobs reads by request id).
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
-struct RecordedJob {
+pub struct RecordedJob {
     request_id: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     job_id: Option<String>,
     route: String,
 }
 
-/// A fresh owner token for an instance that has none.
-fn new_owner() -> String {
-    format!("owner-{:016x}", rand::random::<u64>())
-}
-
-/// The owner of an instance: its token, else (state written before tokens)
-/// its id, else a fresh token.
-fn owner_of(private: &Private, prior: &Value) -> String {
+/// The owner of an instance in the fleet engine: its token, else (state
+/// written before tokens) its id, else a fresh token.
+fn owner_of(private: &Private, prior: Option<&PhoneRouteModel>) -> String {
     if !private.owner.is_empty() {
         return private.owner.clone();
     }
-    match prior.get_str("id") {
+    match prior.and_then(|p| p.id.as_str()) {
         Some(id) if !id.is_empty() => format!("id-{id}"),
-        _ => new_owner(),
+        _ => format!("owner-{:016x}", rand::random::<u64>()),
     }
 }
 
-/// Phones of `planned_ids` whose last job in `prior` did not succeed.
-fn unfinished_phones(prior: &Value, planned_ids: &BTreeSet<String>) -> BTreeSet<String> {
-    jobs_of(prior)
+/// Phones of `planned` whose last job in `prior` did not succeed.
+fn unfinished_phones(prior: &PhoneRouteModel, planned: &BTreeSet<String>) -> BTreeSet<String> {
+    prior
+        .job_records()
         .into_values()
-        .filter(|j| j.status != routing::JobStatus::Succeeded && planned_ids.contains(&j.phone_id))
+        .filter(|j| j.status != JobStatus::Succeeded && planned.contains(&j.phone_id))
         .map(|j| j.phone_id)
         .collect()
 }
 
-fn overlap_diagnostic(overlap: &crate::fleet::Overlap, route: Option<&str>) -> Diagnostic {
+fn overlap_diagnostic(overlap: &fleet::Overlap, route: Option<&str>) -> Diagnostic {
     let other = match &overlap.other_id {
         Some(id) => format!("the cph_phone_route with id {id:?}"),
         None => "another cph_phone_route being created in this run".to_string(),
@@ -98,20 +191,15 @@ fn overlap_diagnostic(overlap: &crate::fleet::Overlap, route: Option<&str>) -> D
              A phone belongs to one cph_phone_route at a time, or every apply would flip its route. \
              Remove it from one of them (moving a phone from one resource to another in one apply is fine).",
             overlap.phones.len(),
-            if overlap.phones.len() == 1 { "phone is" } else { "phones are" },
+            if overlap.phones.len() == 1 {
+                "phone is"
+            } else {
+                "phones are"
+            },
             join_ids(overlap.phones.iter().map(String::as_str)),
         ),
     )
     .at(AttributePath::root("phone_ids"))
-}
-
-impl Private {
-    fn decode(bytes: &[u8]) -> Private {
-        serde_json::from_slice(bytes).unwrap_or_default()
-    }
-    fn encode(&self) -> Vec<u8> {
-        serde_json::to_vec(self).unwrap_or_default()
-    }
 }
 
 pub struct PhoneRoute {
@@ -134,261 +222,132 @@ fn route_id(phone_ids: &BTreeSet<String>) -> String {
     format!("route-{}", &hex::encode(h.finalize())[..16])
 }
 
-fn phone_set(v: &Value) -> BTreeSet<String> {
-    v.get_strings("phone_ids")
-        .unwrap_or_default()
-        .into_iter()
-        .collect()
-}
+/// What becomes of phones that did not get the resource's route: they are
+/// left out of state, so the next plan shows them to add again.
+const NOT_ROUTED_YET: &str = "The phones that did are recorded in state; the others are not, \
+     so the next plan shows them to add and the next apply sends them again.";
 
-fn jobs_value(records: &BTreeMap<String, JobRecord>) -> Value {
-    Value::List(
-        records
-            .values()
-            .map(|r| {
-                Value::object([
-                    ("phone_id", Value::string(&r.phone_id)),
-                    ("job_id", Value::opt_string(r.job_id.clone())),
-                    ("status", Value::string(r.status.as_str())),
-                    ("error_code", Value::opt_string(r.error_code.clone())),
-                    ("error_msg", Value::opt_string(r.error_msg.clone())),
-                ])
-            })
-            .collect(),
+/// What becomes of phones a destroy could not return: they stay in state.
+const STILL_ROUTED_ON_DESTROY: &str = "The phones not yet back stay in state, so running the \
+     destroy again retries them.";
+
+/// What becomes of phones removed from the set that could not be returned:
+/// the resource no longer holds them, so nothing retries them.
+fn left_behind(prior_route: &str) -> String {
+    format!(
+        "These phones are no longer managed by this resource and keep route {prior_route:?}; \
+         no later apply retries them. Add them back to `phone_ids`, or set their route in the console."
     )
 }
 
-/// The job records kept in a state's `jobs`, by phone id.
-fn jobs_of(state: &Value) -> BTreeMap<String, JobRecord> {
-    let mut out = BTreeMap::new();
-    for j in state
-        .get("jobs")
-        .and_then(Value::as_elements)
-        .unwrap_or_default()
-    {
-        let Some(phone_id) = j.get_str("phone_id") else {
-            continue;
-        };
-        let status = match j.get_str("status") {
-            Some("succeeded") => routing::JobStatus::Succeeded,
-            Some("running") => routing::JobStatus::Running,
-            _ => routing::JobStatus::Failed,
-        };
-        out.insert(
-            phone_id.to_string(),
-            JobRecord {
-                phone_id: phone_id.to_string(),
-                job_id: j.get_str("job_id").map(str::to_string),
-                status,
-                error_code: j.get_str("error_code").map(str::to_string),
-                error_msg: j.get_str("error_msg").map(str::to_string),
-            },
-        );
-    }
-    out
+/// What becomes of phones a create could not route: they stay recorded with
+/// their jobs, and the next plan retries only them.
+const RETRIED_NEXT: &str = "This is a warning, not an error, so that Terraform does not taint \
+     the new resource (its replacement would send the healthy phones to direct and back). \
+     The next plan shows an update that sends only these phones again; jobs still running are \
+     waited for, not sent again.";
+
+/// Sends phones back to the default route through the fleet engine, except
+/// phones another resource claims in this run; a phone that no longer
+/// exists counts as returned.
+async fn release(
+    fleet: &fleet::Fleet,
+    client: &Client,
+    owner: &str,
+    phone_ids: &[String],
+    deadline: std::time::Instant,
+    stop: &tokio_util::sync::CancellationToken,
+) -> RouteOutcome {
+    let change = fleet::Change {
+        owner: owner.to_string(),
+        route: DEFAULT_ROUTE.to_string(),
+        phones: phone_ids.to_vec(),
+        release: true,
+        running: Vec::new(),
+    };
+    fleet
+        .change(client, change, deadline, stop)
+        .await
+        .outcome
+        .gone_counts_as_released()
 }
 
-fn not_configured(state: Value, private: Vec<u8>, diagnostics: Diagnostics) -> ApplyResponse {
-    ApplyResponse {
-        new_state: state,
-        private,
-        diagnostics,
+/// Which phones a create or update sends where.
+struct Moves {
+    route: String,
+    to_route: Vec<String>,
+    to_direct: Vec<String>,
+    /// Phones kept on the route without a call.
+    kept: BTreeSet<String>,
+}
+
+fn moves(prior: Option<&PhoneRouteModel>, planned: &PhoneRouteModel) -> Moves {
+    let new_ids = planned.phones();
+    let route = planned.route();
+    let (prior_ids, prior_route) = match prior {
+        Some(p) => (p.phones(), p.route()),
+        None => (BTreeSet::new(), DEFAULT_ROUTE.to_string()),
+    };
+    let reroute_all = prior.is_none() || route != prior_route;
+    let to_route = if reroute_all {
+        new_ids.iter().cloned().collect()
+    } else {
+        new_ids.difference(&prior_ids).cloned().collect()
+    };
+    let to_direct = if prior_route == DEFAULT_ROUTE {
+        Vec::new()
+    } else {
+        prior_ids.difference(&new_ids).cloned().collect()
+    };
+    let kept = if reroute_all {
+        BTreeSet::new()
+    } else {
+        prior_ids.intersection(&new_ids).cloned().collect()
+    };
+    Moves {
+        route,
+        to_route,
+        to_direct,
+        kept,
     }
 }
 
-#[async_trait]
-impl Resource for PhoneRoute {
-    fn type_name(&self) -> &'static str {
-        "cph_phone_route"
-    }
-
-    fn schema(&self) -> Schema {
-        schemas::phone_route()
-    }
-
-    fn validate(&self, config: &Value) -> Diagnostics {
-        let mut diags = Diagnostics::new();
-        if let Some(Value::String(t)) = config.get("traffic_type")
-            && !TRAFFIC_TYPES.contains(&t.as_str())
-        {
-            diags.push(
-                    Diagnostic::error(
-                        "Invalid traffic_type",
-                        format!("`traffic_type` must be \"direct\" (the default route) or \"routing\" (routed to the encoding container); got {t:?}."),
-                    )
-                    .at(AttributePath::root("traffic_type")),
-                );
-        }
-        if let Some(ids) = config.get("phone_ids").and_then(Value::as_elements) {
-            if ids.is_empty() {
-                diags.push(
-                    Diagnostic::error(
-                        "No phones",
-                        "`phone_ids` must list at least one cloud phone id.",
-                    )
-                    .at(AttributePath::root("phone_ids")),
-                );
-            }
-            for id in ids {
-                if let Value::String(s) = id
-                    && (s.trim().is_empty() || s.len() > 64 || s.contains(','))
-                {
-                    diags.push(
-                        Diagnostic::error(
-                            "Invalid phone id",
-                            format!(
-                                "Each phone id must be 1 to 64 bytes without commas; got {s:?}."
-                            ),
-                        )
-                        .at(AttributePath::root("phone_ids").key(s)),
-                    );
-                }
-            }
-        }
-        validate_timeouts(config, &["create", "update", "delete"], &mut diags);
-        diags
-    }
-
-    async fn plan(&self, _ctx: &CallContext, req: PlanRequest) -> PlanResponse {
-        let mut planned = req.proposed_new_state;
-        let mut resp = PlanResponse {
-            planned_private: req.prior_private.clone(),
-            ..Default::default()
-        };
-        if planned.is_null() {
-            resp.planned_state = planned;
-            return resp;
-        }
-        let prior = &req.prior_state;
-        let mut private = Private::decode(&req.prior_private);
-        private.owner = owner_of(&private, prior);
-        let ids_known = planned.get("phone_ids").is_some_and(Value::is_wholly_known);
-        let changed = if prior.is_null() {
-            planned.set_attr("id", Value::Unknown);
-            planned.set_attr("jobs", Value::Unknown);
-            true
-        } else {
-            planned.set_attr("id", prior.get("id").cloned().unwrap_or(Value::Unknown));
-            // Phones whose last job failed or still ran are retried.
-            let retry = ids_known
-                && (!unfinished_phones(prior, &phone_set(&planned)).is_empty()
-                    || !private.running.is_empty());
-            let changed = !ids_known
-                || retry
-                || phone_set(&planned) != phone_set(prior)
-                || planned.get("traffic_type") != prior.get("traffic_type");
-            if changed {
-                planned.set_attr("jobs", Value::Unknown);
-            }
-            changed
-        };
-        if ids_known {
-            let route = planned.get_str("traffic_type").map(str::to_string);
-            let overlaps = self
-                .shared
-                .fleet()
-                .plan_claim(
-                    &private.owner,
-                    prior.get_str("id"),
-                    &phone_set(&planned),
-                    route.as_deref(),
-                    changed,
-                )
-                .await;
-            for o in &overlaps {
-                resp.diagnostics
-                    .push(overlap_diagnostic(o, route.as_deref()));
-            }
-        }
-        resp.planned_private = private.encode();
-        resp.planned_state = planned;
-        resp
-    }
-
-    async fn apply(&self, ctx: &CallContext, req: ApplyRequest) -> ApplyResponse {
+impl PhoneRoute {
+    async fn change(
+        &self,
+        ctx: &CallContext,
+        change: Change<PhoneRouteModel, Private>,
+        diags: &mut Diagnostics,
+    ) -> Applied<PhoneRouteModel, Private> {
         let client = match self.shared.client(ctx) {
             Ok(c) => c,
-            Err(d) => return not_configured(req.prior_state, req.planned_private, d),
-        };
-        let prior = req.prior_state;
-        let planned = req.planned_state;
-        let mut private = Private::decode(&req.planned_private);
-        private.owner = owner_of(&private, &prior);
-        let owner = private.owner.clone();
-        let fleet = self.shared.fleet();
-        let prior_ids = phone_set(&prior);
-        let prior_route = prior
-            .get_str("traffic_type")
-            .unwrap_or(DEFAULT_ROUTE)
-            .to_string();
-
-        if planned.is_null() {
-            // Destroy: every phone goes back to the default route, except
-            // phones another resource claims in this run (a handover).
-            if prior_route == DEFAULT_ROUTE || prior_ids.is_empty() {
-                fleet.forget(&owner);
-                return ApplyResponse {
-                    new_state: Value::Null,
-                    ..Default::default()
-                };
+            Err(d) => {
+                diags.extend(d);
+                return Applied::new(change.prior, change.private);
             }
-            let (deadline, _) = deadline(&prior, "delete", DEFAULT_TIMEOUT);
-            let change = Change {
-                owner: owner.clone(),
-                route: DEFAULT_ROUTE.to_string(),
-                phones: prior_ids.iter().cloned().collect(),
-                release: true,
-                running: Vec::new(),
-            };
-            let outcome = fleet
-                .change(&client, change, deadline, &ctx.stop)
-                .await
-                .outcome;
-            fleet.forget(&owner);
-            let Some(report) = outcome.failure_report(DEFAULT_ROUTE) else {
-                return ApplyResponse {
-                    new_state: Value::Null,
-                    ..Default::default()
-                };
-            };
-            // Keep the phones still routed, so a second destroy finishes the job.
-            let back: BTreeSet<String> = outcome.succeeded();
-            let mut state = prior.clone();
-            state.set_attr(
-                "phone_ids",
-                Value::string_set(prior_ids.difference(&back).cloned()),
-            );
-            return ApplyResponse {
-                new_state: state,
-                private: private.encode(),
-                diagnostics: Diagnostic::error(
-                    "Failed to return phones to the direct route",
-                    report,
-                )
-                .into(),
-            };
-        }
+        };
+        let mut private = change.private;
+        let planned = change.planned;
+        let prior = change.prior;
+        let creating = prior.is_none();
+        let owner = owner_of(&private, prior.as_ref());
+        private.owner = owner.clone();
+        let fleet = self.shared.fleet();
+        let mut m = moves(prior.as_ref(), &planned);
+        let new_ids = planned.phones();
+        let limit = planned.timeout(if creating {
+            |t| &t.create
+        } else {
+            |t| &t.update
+        });
+        let (deadline, _) = deadline(&limit, DEFAULT_TIMEOUT);
 
-        let creating = prior.is_null();
-        let new_ids = phone_set(&planned);
-        let new_route = planned
-            .get_str("traffic_type")
-            .unwrap_or(DEFAULT_ROUTE)
-            .to_string();
-        let (deadline, _) = deadline(
-            &planned,
-            if creating { "create" } else { "update" },
-            DEFAULT_TIMEOUT,
-        );
-
-        // Which phones need which route. Jobs an earlier apply left running
-        // towards this route are waited for, not sent again; phones whose last
-        // job failed are sent again.
-        let reroute_all = creating || new_route != prior_route;
+        // Jobs an earlier apply left running towards this route are waited
+        // for, not sent again; phones whose last job failed are sent again.
         let recorded: Vec<RunningJob> = private
             .running
             .iter()
-            .filter(|(p, j)| j.route == new_route && new_ids.contains(*p))
+            .filter(|(p, j)| j.route == m.route && new_ids.contains(*p))
             .map(|(p, j)| RunningJob {
                 phone_id: p.clone(),
                 request_id: j.request_id.clone(),
@@ -396,175 +355,296 @@ impl Resource for PhoneRoute {
             })
             .collect();
         let adopted: BTreeSet<String> = recorded.iter().map(|r| r.phone_id.clone()).collect();
-        let retry = if reroute_all {
-            BTreeSet::new()
-        } else {
-            unfinished_phones(&prior, &new_ids)
-        };
-        let to_route: Vec<String> = if reroute_all {
-            new_ids.iter().cloned().collect()
-        } else {
-            new_ids
-                .difference(&prior_ids)
-                .chain(retry.iter())
-                .cloned()
-                .collect::<BTreeSet<String>>()
-                .into_iter()
-                .collect()
-        };
-        let to_route: Vec<String> = to_route
-            .into_iter()
-            .filter(|p| !adopted.contains(p))
-            .collect();
-        let to_direct: Vec<String> = if creating || prior_route == DEFAULT_ROUTE {
-            Vec::new()
-        } else {
-            prior_ids.difference(&new_ids).cloned().collect()
-        };
+        if let Some(p) = prior.as_ref().filter(|p| p.route() == m.route) {
+            let retry = unfinished_phones(p, &new_ids);
+            m.kept.retain(|id| !retry.contains(id));
+            let mut to_route: BTreeSet<String> = m.to_route.drain(..).collect();
+            to_route.extend(retry);
+            m.to_route = to_route.into_iter().collect();
+        }
+        m.kept.retain(|id| !adopted.contains(id));
+        m.to_route.retain(|id| !adopted.contains(id));
 
-        // Claim the new phones before anything is sent, so that a release of
-        // one of them by another resource in this run sends nothing.
-        let own_id = if creating {
-            route_id(&new_ids)
-        } else {
-            prior.get_str("id").unwrap_or_default().to_string()
+        // Claim the phones before anything is sent, so that a release of one
+        // of them by another resource in this run sends nothing.
+        let own_id = match &prior {
+            Some(p) => p.id.as_str().unwrap_or_default().to_string(),
+            None => route_id(&new_ids),
         };
-        fleet.hold(&owner, Some(&own_id), &new_ids, &new_route);
-        let claim = Change {
+        fleet.hold(&owner, Some(&own_id), &new_ids, &m.route);
+        let claim = fleet::Change {
             owner: owner.clone(),
-            route: new_route.clone(),
-            phones: to_route,
+            route: m.route.clone(),
+            phones: std::mem::take(&mut m.to_route),
             release: false,
             running: recorded,
         };
-        let release = Change {
-            owner: owner.clone(),
-            route: DEFAULT_ROUTE.to_string(),
-            phones: to_direct,
-            release: true,
-            running: Vec::new(),
-        };
         let (routed, released) = tokio::join!(
             fleet.change(&client, claim, deadline, &ctx.stop),
-            fleet.change(&client, release, deadline, &ctx.stop),
+            release(fleet, &client, &owner, &m.to_direct, deadline, &ctx.stop),
         );
-        let (running, routed, released) = (routed.running, routed.outcome, released.outcome);
+        let (running, routed) = (routed.running, routed.outcome);
         private.running = running
             .into_iter()
             .map(|r| {
-                (
-                    r.phone_id,
-                    RecordedJob {
-                        request_id: r.request_id,
-                        job_id: r.job_id,
-                        route: new_route.clone(),
-                    },
-                )
+                let job = RecordedJob {
+                    request_id: r.request_id,
+                    job_id: r.job_id,
+                    route: m.route.clone(),
+                };
+                (r.phone_id, job)
             })
             .collect();
 
-        // Phones on the route now: those kept from before, plus those routed.
-        let mut on_route: BTreeSet<String> = if reroute_all {
-            BTreeSet::new()
-        } else {
-            prior_ids
-                .intersection(&new_ids)
-                .filter(|p| !retry.contains(*p) && !adopted.contains(*p))
-                .cloned()
-                .collect()
-        };
-        on_route.extend(routed.succeeded());
-
-        let mut jobs = jobs_of(&prior);
+        let mut jobs = prior
+            .as_ref()
+            .map(PhoneRouteModel::job_records)
+            .unwrap_or_default();
         jobs.retain(|id, _| new_ids.contains(id));
         for r in &routed.jobs {
             jobs.insert(r.phone_id.clone(), r.clone());
         }
         private.servers.extend(routed.servers.values().cloned());
 
-        let mut state = planned.clone();
-        let id = if creating {
-            Value::string(route_id(&new_ids))
-        } else {
-            prior.get("id").cloned().unwrap_or(Value::Null)
+        let mut state = planned;
+        state.id = match &prior {
+            Some(p) => p.id.clone(),
+            None => route_id(&new_ids).into(),
         };
-        state.set_attr("id", id);
-        state.set_attr("jobs", jobs_value(&jobs));
-
-        let mut diagnostics = Diagnostics::new();
-        if let Some(report) = routed.failure_report(&new_route) {
-            let anything_routed = !routed.succeeded().is_empty() || !private.running.is_empty();
-            if creating && !anything_routed {
-                // Nothing reached the route: nothing to record (and nothing
-                // for a tainted replacement to undo).
+        let mut on_route = m.kept;
+        on_route.extend(routed.succeeded());
+        state.set_jobs(&jobs);
+        if creating && routed.failure_report(&m.route, "").is_some() {
+            if routed.succeeded().is_empty() && private.running.is_empty() {
+                // Nothing reached the route: nothing to record, and nothing
+                // for a tainted replacement to undo.
                 fleet.forget(&owner);
-                return ApplyResponse {
-                    new_state: Value::Null,
-                    private: Vec::new(),
-                    diagnostics: Diagnostic::error(
-                        format!("The phones could not be routed to {new_route:?}"),
-                        report,
-                    )
-                    .at(AttributePath::root("phone_ids"))
-                    .into(),
-                };
+                report_failures(&routed, &released, &m.route, None, diags);
+                return Applied::new(None, Private::default());
             }
-            if creating {
-                // A warning, not an error: Terraform taints a create that
-                // returns an error, and replacing it would send the healthy
-                // phones to `direct` and back. `jobs` (and the refresh, which
-                // drops phones not on the route) make the next plan retry
-                // only the phones that failed.
-                diagnostics.push(
+            // A warning, not an error: see RETRIED_NEXT.
+            if let Some(report) = routed.failure_report(&m.route, RETRIED_NEXT) {
+                diags.push(
                     Diagnostic::warning(
-                        format!("Some phones could not be routed to {new_route:?}"),
-                        format!("{report}\nThe next plan shows an update that retries only these phones."),
-                    )
-                    .at(AttributePath::root("phone_ids")),
-                );
-                on_route = new_ids.clone();
-            } else {
-                diagnostics.push(
-                    Diagnostic::error(
-                        format!("Some phones could not be routed to {new_route:?}"),
+                        format!("Some phones could not be routed to {:?}", m.route),
                         report,
                     )
                     .at(AttributePath::root("phone_ids")),
                 );
             }
+            state.phone_ids = Tf::Known(new_ids);
+            return Applied::new(Some(state), private);
         }
-        state.set_attr("phone_ids", Value::string_set(on_route));
-        if let Some(report) = released.failure_report(DEFAULT_ROUTE) {
-            diagnostics.push(Diagnostic::error(
-                "Some removed phones could not be returned to the direct route",
-                format!("{report}\nThese phones are no longer managed by this resource and keep route {prior_route:?}."),
-            ));
+        state.phone_ids = Tf::Known(on_route);
+        report_failures(&routed, &released, &m.route, prior.as_ref(), diags);
+        Applied::new(Some(state), private)
+    }
+}
+
+fn report_failures(
+    routed: &RouteOutcome,
+    released: &RouteOutcome,
+    route: &str,
+    prior: Option<&PhoneRouteModel>,
+    diags: &mut Diagnostics,
+) {
+    if let Some(report) = routed.failure_report(route, NOT_ROUTED_YET) {
+        diags.push(
+            Diagnostic::error(
+                format!("Some phones could not be routed to {route:?}"),
+                report,
+            )
+            .at(AttributePath::root("phone_ids")),
+        );
+    }
+    let prior_route = prior.map(PhoneRouteModel::route).unwrap_or_default();
+    if let Some(report) = released.failure_report(DEFAULT_ROUTE, &left_behind(&prior_route)) {
+        diags.push(Diagnostic::error(
+            "Some removed phones could not be returned to the direct route",
+            report,
+        ));
+    }
+}
+
+/// Why phones cannot be imported as one route, if they cannot.
+fn import_problem(
+    ids: &BTreeSet<String>,
+    found: &BTreeMap<String, crate::cph::models::Phone>,
+) -> Result<String, Diagnostic> {
+    let missing: Vec<&String> = ids.iter().filter(|i| !found.contains_key(*i)).collect();
+    if !missing.is_empty() {
+        return Err(Diagnostic::error(
+            "Cloud phones not found",
+            format!(
+                "These phones do not exist in this project: {}",
+                join_ids(missing.iter().map(|s| s.as_str()))
+            ),
+        ));
+    }
+    let mut by_route: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for p in found.values() {
+        by_route
+            .entry(p.traffic_type.as_str())
+            .or_default()
+            .push(p.phone_id.as_str());
+    }
+    if by_route.len() != 1 {
+        let groups: Vec<String> = by_route
+            .iter()
+            .map(|(route, phones)| format!("{route:?}: {}", join_ids(phones.iter().copied())))
+            .collect();
+        return Err(Diagnostic::error(
+            "Phones on different routes",
+            format!(
+                "A cph_phone_route holds phones that share one route; import each route's phones separately. Found {}.",
+                groups.join("; ")
+            ),
+        ));
+    }
+    Ok(by_route
+        .keys()
+        .next()
+        .copied()
+        .unwrap_or(DEFAULT_ROUTE)
+        .to_string())
+}
+
+/// The phone ids of an import id, or why it is malformed.
+fn import_ids(id: &str) -> Result<BTreeSet<String>, Diagnostic> {
+    let ids: Vec<&str> = id.split(',').map(str::trim).collect();
+    if ids.iter().any(|s| cph_id().problem(s).is_some()) {
+        return Err(Diagnostic::error(
+            "Invalid import id",
+            format!(
+                "Import cph_phone_route by its phone ids separated by commas, e.g. `terraform import cph_phone_route.this id1,id2,id3`; got {id:?}."
+            ),
+        ));
+    }
+    Ok(ids.into_iter().map(str::to_string).collect())
+}
+
+#[async_trait]
+impl ResourceType for PhoneRoute {
+    type Model = PhoneRouteModel;
+    type Private = Private;
+    const TYPE_NAME: &'static str = "cph_phone_route";
+    const DESCRIPTION: &'static str = "The route (`direct` or `routing`) of a set of cloud phones.";
+
+    /// Registers the planned phones with the fleet engine and refuses
+    /// phones that another resource planned in this run claims too; retries
+    /// phones whose last job failed or still ran.
+    async fn plan(&self, _ctx: &CallContext, plan: &mut Plan<PhoneRouteModel, Private>) {
+        plan.private.owner = owner_of(&plan.private, plan.prior.as_ref());
+        let Some(ids) = plan.planned.phone_ids.known().cloned() else {
+            return;
+        };
+        let mut changed = plan.creates();
+        if let Some(prior) = plan.prior.as_ref().filter(|_| !changed) {
+            let retry =
+                !unfinished_phones(prior, &ids).is_empty() || !plan.private.running.is_empty();
+            if retry {
+                plan.planned.jobs = Tf::Unknown;
+            }
+            changed =
+                retry || ids != prior.phones() || plan.planned.traffic_type != prior.traffic_type;
         }
-        ApplyResponse {
-            new_state: state,
-            private: private.encode(),
-            diagnostics,
+        let route = plan.planned.traffic_type.as_str().map(str::to_string);
+        let id = plan
+            .prior
+            .as_ref()
+            .and_then(|p| p.id.as_str())
+            .map(str::to_string);
+        let overlaps = self
+            .shared
+            .fleet()
+            .plan_claim(
+                &plan.private.owner,
+                id.as_deref(),
+                &ids,
+                route.as_deref(),
+                changed,
+            )
+            .await;
+        for o in &overlaps {
+            plan.diagnostics
+                .push(overlap_diagnostic(o, route.as_deref()));
         }
     }
 
-    async fn read(&self, ctx: &CallContext, req: ReadRequest) -> ReadResponse {
+    async fn create(
+        &self,
+        ctx: &CallContext,
+        change: Change<PhoneRouteModel, Private>,
+        diags: &mut Diagnostics,
+    ) -> Applied<PhoneRouteModel, Private> {
+        self.change(ctx, change, diags).await
+    }
+
+    async fn update(
+        &self,
+        ctx: &CallContext,
+        change: Change<PhoneRouteModel, Private>,
+        diags: &mut Diagnostics,
+    ) -> Applied<PhoneRouteModel, Private> {
+        self.change(ctx, change, diags).await
+    }
+
+    /// Every phone goes back to the default route.
+    async fn delete(
+        &self,
+        ctx: &CallContext,
+        state: PhoneRouteModel,
+        private: Private,
+        diags: &mut Diagnostics,
+    ) -> Applied<PhoneRouteModel, Private> {
+        let ids = state.phones();
+        let owner = owner_of(&private, Some(&state));
+        let fleet = self.shared.fleet();
+        if state.route() == DEFAULT_ROUTE || ids.is_empty() {
+            fleet.forget(&owner);
+            return Applied::new(None, Private::default());
+        }
         let client = match self.shared.client(ctx) {
             Ok(c) => c,
-            Err(diagnostics) => {
-                return ReadResponse {
-                    new_state: req.current_state,
-                    private: req.private,
-                    diagnostics,
-                };
+            Err(d) => {
+                diags.extend(d);
+                return Applied::new(Some(state), private);
             }
         };
-        let mut state = req.current_state;
-        let mut private = Private::decode(&req.private);
-        let ids = phone_set(&state);
-        let route = state
-            .get_str("traffic_type")
-            .unwrap_or(DEFAULT_ROUTE)
-            .to_string();
+        let (deadline, _) = deadline(&state.timeout(|t| &t.delete), DEFAULT_TIMEOUT);
+        let ids: Vec<String> = ids.into_iter().collect();
+        let outcome = release(fleet, &client, &owner, &ids, deadline, &ctx.stop).await;
+        fleet.forget(&owner);
+        let Some(report) = outcome.failure_report(DEFAULT_ROUTE, STILL_ROUTED_ON_DESTROY) else {
+            return Applied::new(None, Private::default());
+        };
+        // Keep the phones still routed, so a second destroy finishes the job.
+        let back = outcome.succeeded();
+        let mut state = state;
+        state.phone_ids = Tf::Known(ids.into_iter().filter(|p| !back.contains(p)).collect());
+        diags.push(Diagnostic::error(
+            "Failed to return phones to the direct route",
+            report,
+        ));
+        Applied::new(Some(state), private)
+    }
+
+    async fn read(
+        &self,
+        ctx: &CallContext,
+        mut state: PhoneRouteModel,
+        mut private: Private,
+        diags: &mut Diagnostics,
+    ) -> Applied<PhoneRouteModel, Private> {
+        let client = match self.shared.client(ctx) {
+            Ok(c) => c,
+            Err(d) => {
+                diags.extend(d);
+                return Applied::new(Some(state), private);
+            }
+        };
+        let ids = state.phones();
+        let route = state.route();
         let found = match self
             .shared
             .read_phones(&client, &ids, &private.servers)
@@ -572,11 +652,8 @@ impl Resource for PhoneRoute {
         {
             Ok(found) => found,
             Err(e) => {
-                return ReadResponse {
-                    new_state: state,
-                    private: req.private,
-                    diagnostics: api_error("read the routes of the cloud phones", &e).into(),
-                };
+                diags.push(api_error("read the routes of the cloud phones", &e));
+                return Applied::new(Some(state), private);
             }
         };
         let on_route: BTreeSet<String> = found
@@ -596,36 +673,28 @@ impl Resource for PhoneRoute {
             .map(|p| p.server_id.clone())
             .filter(|s| !s.is_empty())
             .collect();
-        state.set_attr("phone_ids", Value::string_set(on_route));
-        ReadResponse {
-            new_state: state,
-            private: private.encode(),
-            ..Default::default()
-        }
+        state.phone_ids = Tf::Known(on_route);
+        Applied::new(Some(state), private)
     }
 
-    async fn import(&self, ctx: &CallContext, id: &str) -> ImportResponse {
-        let fail = |detail: String| ImportResponse {
-            diagnostics: Diagnostic::error("Invalid import id", detail).into(),
-            ..Default::default()
+    async fn import(
+        &self,
+        ctx: &CallContext,
+        id: &str,
+        diags: &mut Diagnostics,
+    ) -> Vec<PhoneRouteModel> {
+        let ids = match import_ids(id) {
+            Ok(ids) => ids,
+            Err(d) => {
+                diags.push(d);
+                return Vec::new();
+            }
         };
-        let ids: Vec<&str> = id.split(',').map(str::trim).collect();
-        if ids
-            .iter()
-            .any(|s| s.is_empty() || s.len() > 64 || s.contains(char::is_whitespace))
-        {
-            return fail(format!(
-                "Import cph_phone_route by its phone ids separated by commas, e.g. `terraform import cph_phone_route.this id1,id2,id3`; got {id:?}."
-            ));
-        }
-        let ids: BTreeSet<String> = ids.into_iter().map(str::to_string).collect();
-        let client = match self.shared.client(ctx) {
+        let client: Client = match self.shared.client(ctx) {
             Ok(c) => c,
-            Err(diagnostics) => {
-                return ImportResponse {
-                    diagnostics,
-                    ..Default::default()
-                };
+            Err(d) => {
+                diags.extend(d);
+                return Vec::new();
             }
         };
         let found = match self
@@ -635,59 +704,22 @@ impl Resource for PhoneRoute {
         {
             Ok(found) => found,
             Err(e) => {
-                return ImportResponse {
-                    diagnostics: api_error("read the cloud phones", &e).into(),
-                    ..Default::default()
-                };
+                diags.push(api_error("read the cloud phones", &e));
+                return Vec::new();
             }
         };
-        let missing: Vec<&String> = ids.iter().filter(|i| !found.contains_key(*i)).collect();
-        if !missing.is_empty() {
-            return ImportResponse {
-                diagnostics: Diagnostic::error(
-                    "Cloud phones not found",
-                    format!(
-                        "These phones do not exist in this project: {}",
-                        join_ids(missing.iter().map(|s| s.as_str()))
-                    ),
-                )
-                .into(),
-                ..Default::default()
-            };
-        }
-        let mut by_route: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
-        for p in found.values() {
-            by_route
-                .entry(p.traffic_type.as_str())
-                .or_default()
-                .push(p.phone_id.as_str());
-        }
-        if by_route.len() != 1 {
-            let groups: Vec<String> = by_route
-                .iter()
-                .map(|(route, phones)| format!("{route:?}: {}", join_ids(phones.iter().copied())))
-                .collect();
-            return ImportResponse {
-                diagnostics: Diagnostic::error(
-                    "Phones on different routes",
-                    format!(
-                        "A cph_phone_route holds phones that share one route; import each route's phones separately. Found {}.",
-                        groups.join("; ")
-                    ),
-                )
-                .into(),
-                ..Default::default()
-            };
-        }
-        let route = by_route.keys().next().copied().unwrap_or(DEFAULT_ROUTE);
-        let mut state = schemas::phone_route().block.null_object();
-        state.set_attr("id", Value::string(route_id(&ids)));
-        state.set_attr("phone_ids", Value::string_set(ids));
-        state.set_attr("traffic_type", Value::string(route));
-        state.set_attr("jobs", Value::List(vec![]));
-        ImportResponse {
-            states: vec![state],
-            ..Default::default()
+        match import_problem(&ids, &found) {
+            Ok(route) => vec![PhoneRouteModel {
+                id: route_id(&ids).into(),
+                phone_ids: Tf::Known(ids),
+                traffic_type: route.into(),
+                jobs: Tf::Known(Vec::new()),
+                timeouts: Tf::Null,
+            }],
+            Err(d) => {
+                diags.push(d);
+                Vec::new()
+            }
         }
     }
 }
@@ -710,9 +742,10 @@ fn join_ids<'a>(ids: impl Iterator<Item = &'a str>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::resources::schemas;
 
-    fn resource() -> PhoneRoute {
-        PhoneRoute::new(Arc::new(Shared::default()))
+    fn resource() -> Arc<dyn Resource> {
+        tf_framework::typed::resource(PhoneRoute::new(Arc::new(Shared::default())))
     }
 
     fn config(ids: &[&str], route: &str) -> Value {
@@ -806,12 +839,14 @@ mod tests {
             JobRecord {
                 phone_id: "p1".into(),
                 job_id: Some("j1".into()),
-                status: routing::JobStatus::Failed,
+                status: JobStatus::Failed,
                 error_code: Some("CPS.1".into()),
                 error_msg: Some("x".into()),
             },
         );
-        let state = Value::object([("jobs", jobs_value(&m))]);
-        assert_eq!(jobs_of(&state), m);
+        let mut state = PhoneRouteModel::default();
+        state.set_jobs(&m);
+        let back = PhoneRouteModel::from_value(&state.to_value()).unwrap();
+        assert_eq!(back.job_records(), m);
     }
 }

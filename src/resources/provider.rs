@@ -15,6 +15,26 @@ use tf_framework::{
     CallContext, DataSource, Diagnostic, Diagnostics, Provider, Resource, Schema, Value,
 };
 
+tf_framework::model! {
+    /// The provider block. Each attribute falls back to its `HW_*` variable
+    /// ([`provider_config::ENV_VARS`]).
+    pub struct ProviderModel {
+        region: String = optional("Region of the CPH endpoint, e.g. `cn-east-3`. Env: `HW_REGION_NAME`."),
+        project_id: String = optional("Project id the cloud phones belong to. Env: `HW_PROJECT_ID`."),
+        endpoint: String = optional("CPH endpoint URL. Default `https://cph.{region}.myhuaweicloud.com`. Env: `HW_CPH_ENDPOINT`."),
+        access_key: String = optional("Access key (AK) for request signing. Env: `HW_ACCESS_KEY`."),
+        secret_key: String = optional("Secret key (SK) for request signing. Env: `HW_SECRET_KEY`.").sensitive(),
+        security_token: String = optional("Security token of temporary AK/SK credentials. Env: `HW_SECURITY_TOKEN`.").sensitive(),
+        auth_token: String = optional("A ready IAM token (`X-Auth-Token`). Env: `HW_AUTH_TOKEN`.").sensitive(),
+        auth_url: String = optional("IAM endpoint for password authentication, e.g. `https://iam.myhuaweicloud.com/v3`. Env: `HW_AUTH_URL`."),
+        domain_name: String = optional("Account (domain) name for password authentication. Env: `HW_DOMAIN_NAME`."),
+        user_name: String = optional("IAM user name for password authentication. Env: `HW_USER_NAME`."),
+        password: String = optional("IAM user password. Env: `HW_USER_PASSWORD`.").sensitive(),
+        insecure: bool = optional("Skip TLS certificate verification (test endpoints only). Env: `HW_INSECURE`."),
+        max_retries: i64 = optional("Retries of a failed API call (429, 5xx, network errors). Default 5. Env: `HW_MAX_RETRIES`."),
+    }
+}
+
 /// What the resources share: the client, set by `ConfigureProvider`, and
 /// the fleet engine of this provider process.
 #[derive(Default)]

@@ -13,40 +13,107 @@ use std::time::Duration;
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
-use super::common::{api_error, api_error_at, deadline, validate_name, validate_timeouts};
-use super::{Shared, schemas};
+use super::Shared;
+use super::common::{MAX_NAME_BYTES, api_error, api_error_at, cph_id, deadline};
 use crate::cph::models::{ChangeServerModelRequest, ExtendParam, Server};
-use crate::cph::{self, waiters};
+use crate::cph::{self, Client, waiters};
+use tf_framework::typed::{Applied, Change, Plan, ResourceType};
 use tf_framework::*;
 
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(20 * 60);
-const MAX_NAME_BYTES: usize = 64;
+
+tf_framework::model! {
+    /// How long create and update wait for the server to show its flavors.
+    pub struct FlavorTimeouts {
+        create: String = optional("How long to wait for create, e.g. \"30m\".").validate(duration()),
+        update: String = optional("How long to wait for update, e.g. \"30m\".").validate(duration()),
+    }
+}
+
+tf_framework::model! {
+    /// The configuration and state of `cph_server_flavor`.
+    pub struct ServerFlavorModel {
+        id: String = computed("Same as `server_id`.").keep_state(),
+        server_id: String = required("Id of the cloud phone server. Changing it forces a new resource.")
+            .requires_replace()
+            .validate(cph_id()),
+        server_model_name: String = required("Target server flavor, e.g. `physical.rx1.xlarge.special` (same generation).")
+            .validate(not_blank())
+            .validate(max_bytes(MAX_NAME_BYTES)),
+        phone_model_name: String = required("Target phone flavor, e.g. `rx1.cp.sp.c105.d8.e5v5` (same phone count).")
+            .validate(not_blank())
+            .validate(max_bytes(MAX_NAME_BYTES)),
+        auto_pay: bool = optional("Pay an upgrade automatically (`extend_param.is_auto_pay`). Without it an upgrade waits for manual payment."),
+        order_id: String = computed("Order of the last flavor change.")
+            .keep_state_unless(&["server_model_name", "phone_model_name"]),
+        product_id: String = computed("Product of the last flavor change.")
+            .keep_state_unless(&["server_model_name", "phone_model_name"]),
+        status: i64 = computed("Server status code (5 = normal).")
+            .keep_state_unless(&["server_model_name", "phone_model_name"]),
+        original_server_model_name: String = computed("Server flavor before Terraform first managed it.").keep_state(),
+        original_phone_model_name: String = computed("Phone flavor before Terraform first managed it.").keep_state(),
+        timeouts: FlavorTimeouts = block(),
+    }
+}
+
+impl ServerFlavorModel {
+    /// Writes what the server detail says; the originals only once.
+    fn refresh_from(&mut self, server: &Server) {
+        self.id = server.server_id.as_str().into();
+        self.server_id = server.server_id.as_str().into();
+        self.server_model_name = server.server_model_name.as_str().into();
+        self.phone_model_name = server.phone_model_name.as_str().into();
+        self.status = Tf::Known(server.status.into());
+        if !self.original_server_model_name.is_known() {
+            self.original_server_model_name = server.server_model_name.as_str().into();
+        }
+        if !self.original_phone_model_name.is_known() {
+            self.original_phone_model_name = server.phone_model_name.as_str().into();
+        }
+    }
+
+    fn target(&self) -> Target {
+        Target {
+            server_model_name: self
+                .server_model_name
+                .as_str()
+                .unwrap_or_default()
+                .to_string(),
+            phone_model_name: self
+                .phone_model_name
+                .as_str()
+                .unwrap_or_default()
+                .to_string(),
+        }
+    }
+}
+
+/// The flavors a change aims at.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct Target {
+    server_model_name: String,
+    phone_model_name: String,
+}
+
+impl Target {
+    fn shown_by(&self, server: &Server) -> bool {
+        server.server_model_name == self.server_model_name
+            && server.phone_model_name == self.phone_model_name
+    }
+}
 
 /// An order placed by this resource and not yet seen applied.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 struct PendingOrder {
     order_id: String,
-    server_model_name: String,
-    phone_model_name: String,
+    #[serde(flatten)]
+    target: Target,
 }
 
 #[derive(Debug, Default, Serialize, Deserialize)]
-struct Private {
+pub struct Private {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pending_order: Option<PendingOrder>,
-}
-
-impl Private {
-    fn decode(bytes: &[u8]) -> Private {
-        serde_json::from_slice(bytes).unwrap_or_default()
-    }
-    fn encode(&self) -> Vec<u8> {
-        if self.pending_order.is_none() {
-            Vec::new()
-        } else {
-            serde_json::to_vec(self).unwrap_or_default()
-        }
-    }
 }
 
 pub struct ServerFlavor {
@@ -69,459 +136,398 @@ impl ServerFlavor {
             handed_over: Mutex::new(BTreeMap::new()),
         }
     }
-}
 
-/// Writes what the server detail says into a state object.
-fn refresh_from(state: &mut Value, server: &Server) {
-    state.set_attr("id", Value::string(&server.server_id));
-    state.set_attr("server_id", Value::string(&server.server_id));
-    state.set_attr(
-        "server_model_name",
-        Value::string(&server.server_model_name),
-    );
-    state.set_attr("phone_model_name", Value::string(&server.phone_model_name));
-    state.set_attr("status", Value::Number(Number::Int(server.status.into())));
-    if state
-        .get("original_server_model_name")
-        .is_none_or(Value::is_null)
-    {
-        state.set_attr(
-            "original_server_model_name",
-            Value::string(&server.server_model_name),
-        );
-    }
-    if state
-        .get("original_phone_model_name")
-        .is_none_or(Value::is_null)
-    {
-        state.set_attr(
-            "original_phone_model_name",
-            Value::string(&server.phone_model_name),
-        );
+    fn handed_over(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, PendingOrder>> {
+        self.handed_over.lock().unwrap_or_else(|p| p.into_inner())
     }
 }
 
-fn has_flavors(server: &Server, server_model: &str, phone_model: &str) -> bool {
-    server.server_model_name == server_model && server.phone_model_name == phone_model
+/// What an apply does about the flavor, decided from the server's detail.
+#[derive(Debug, PartialEq)]
+enum Step {
+    /// The server shows the target and runs normally.
+    Nothing,
+    /// Wait for this order (empty: the server shows the target but is busy).
+    Wait(String),
+    /// Place an order.
+    Order,
 }
 
-#[async_trait]
-impl Resource for ServerFlavor {
-    fn type_name(&self) -> &'static str {
-        "cph_server_flavor"
+fn decide(server: &Server, target: &Target, pending: Option<&PendingOrder>) -> Step {
+    let shown = target.shown_by(server);
+    if shown && server.status == cph::models::SERVER_STATUS_NORMAL {
+        return Step::Nothing;
     }
-
-    fn schema(&self) -> Schema {
-        schemas::server_flavor()
+    match pending.filter(|p| p.target == *target) {
+        Some(p) => Step::Wait(p.order_id.clone()),
+        None if shown => Step::Wait(String::new()),
+        None => Step::Order,
     }
+}
 
-    fn validate(&self, config: &Value) -> Diagnostics {
-        let mut diags = Diagnostics::new();
-        validate_name(config, "server_id", MAX_NAME_BYTES, &mut diags);
-        validate_name(config, "server_model_name", MAX_NAME_BYTES, &mut diags);
-        validate_name(config, "phone_model_name", MAX_NAME_BYTES, &mut diags);
-        validate_timeouts(config, &["create", "update"], &mut diags);
-        diags
+/// A create or update carried out: the state to record and why it failed.
+struct Outcome {
+    state: ServerFlavorModel,
+    private: Private,
+}
+
+impl Outcome {
+    fn applied(self) -> Applied<ServerFlavorModel, Private> {
+        Applied::new(Some(self.state), self.private)
     }
+}
 
-    async fn plan(&self, _ctx: &CallContext, req: PlanRequest) -> PlanResponse {
-        let mut planned = req.proposed_new_state;
-        let mut resp = PlanResponse {
-            planned_private: req.prior_private,
-            ..Default::default()
-        };
-        let prior = &req.prior_state;
-        let unknown_outcome = |p: &mut Value| {
-            for attr in ["order_id", "product_id", "status"] {
-                p.set_attr(attr, Value::Unknown);
-            }
-        };
-        if prior.is_null() {
-            if let Some(server_id) = planned.get_str("server_id")
-                && let Some(pending) = self
-                    .handed_over
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .get(server_id)
-            {
-                resp.planned_private = Private {
-                    pending_order: Some(pending.clone()),
-                }
-                .encode();
-            }
-            let id = planned.get("server_id").cloned().unwrap_or(Value::Unknown);
-            planned.set_attr("id", id);
-            unknown_outcome(&mut planned);
-            planned.set_attr("original_server_model_name", Value::Unknown);
-            planned.set_attr("original_phone_model_name", Value::Unknown);
-        } else if planned.get("server_id") != prior.get("server_id") {
-            resp.requires_replace.push(AttributePath::root("server_id"));
-            planned.set_attr(
-                "id",
-                planned.get("server_id").cloned().unwrap_or(Value::Unknown),
-            );
-            unknown_outcome(&mut planned);
-            planned.set_attr("original_server_model_name", Value::Unknown);
-            planned.set_attr("original_phone_model_name", Value::Unknown);
-        } else if planned.get("server_model_name") != prior.get("server_model_name")
-            || planned.get("phone_model_name") != prior.get("phone_model_name")
-        {
-            unknown_outcome(&mut planned);
-        }
-        resp.planned_state = planned;
-        resp
-    }
-
-    async fn apply(&self, ctx: &CallContext, req: ApplyRequest) -> ApplyResponse {
-        if req.planned_state.is_null() {
-            // The server keeps its flavor; Terraform only forgets it. An order
-            // still pending goes to a create of the same server that follows.
-            if let (Some(pending), Some(server_id)) = (
-                Private::decode(&req.planned_private).pending_order,
-                req.prior_state.get_str("server_id"),
-            ) {
-                tracing::info!(
-                    server_id,
-                    order_id = pending.order_id,
-                    "forgetting the server with an order pending; a replacement waits for it"
-                );
-                self.handed_over
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .insert(server_id.to_string(), pending);
-            }
-            return ApplyResponse {
-                new_state: Value::Null,
-                ..Default::default()
-            };
-        }
-        let creating = req.prior_state.is_null();
+impl ServerFlavor {
+    async fn change(
+        &self,
+        ctx: &CallContext,
+        change: Change<ServerFlavorModel, Private>,
+        diags: &mut Diagnostics,
+    ) -> Applied<ServerFlavorModel, Private> {
+        let creating = change.prior.is_none();
+        let keep = |private| Applied::new(change.prior.clone(), private);
         let client = match self.shared.client(ctx) {
             Ok(c) => c,
-            Err(diagnostics) => {
-                return ApplyResponse {
-                    new_state: req.prior_state,
-                    diagnostics,
-                    ..Default::default()
-                };
+            Err(d) => {
+                diags.extend(d);
+                return keep(change.private);
             }
         };
-        let planned = req.planned_state;
-        let server_id = planned.get_str("server_id").unwrap_or_default().to_string();
-        let target_server = planned
-            .get_str("server_model_name")
-            .unwrap_or_default()
-            .to_string();
-        let target_phone = planned
-            .get_str("phone_model_name")
-            .unwrap_or_default()
-            .to_string();
-        let mut private = Private::decode(&req.planned_private);
-        if let Some(pending) = self
-            .handed_over
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .remove(&server_id)
+        let planned = change.planned;
+        let server_id = planned.server_id.as_str().unwrap_or_default().to_string();
+        let mut private = change.private;
+        if let Some(pending) = self.handed_over().remove(&server_id)
             && creating
             && private.pending_order.is_none()
         {
             private.pending_order = Some(pending);
         }
-        let (deadline, timeout) = deadline(
-            &planned,
-            if creating { "create" } else { "update" },
-            DEFAULT_TIMEOUT,
-        );
-
-        // The state to return from here on: on create, nothing is recorded
-        // until the server is known to exist.
-        let mut state = if creating {
-            planned.clone()
-        } else {
-            req.prior_state.clone()
-        };
-        for attr in ["auto_pay", "timeouts"] {
-            state.set_attr(attr, planned.get(attr).cloned().unwrap_or(Value::Null));
-        }
-        let fail = |state: Value, private: &Private, diag: Diagnostic| ApplyResponse {
-            new_state: state,
-            private: private.encode(),
-            diagnostics: diag.into(),
-        };
-
         let server = match client.show_server(&server_id).await {
             Ok(s) => s,
-            Err(e) if e.is_not_found() => {
-                let d = Diagnostic::error(
-                    "Cloud phone server not found",
-                    format!("Server {server_id:?} does not exist in this project: {e}"),
-                )
-                .at(AttributePath::root("server_id"));
-                return fail(
-                    if creating {
-                        Value::Null
-                    } else {
-                        req.prior_state
-                    },
-                    &private,
-                    d,
-                );
-            }
             Err(e) => {
-                let d = api_error_at(
-                    "read the cloud phone server",
-                    &e,
-                    AttributePath::root("server_id"),
-                );
-                return fail(
-                    if creating {
-                        Value::Null
-                    } else {
-                        req.prior_state
-                    },
-                    &private,
-                    d,
-                );
+                diags.push(server_error(&server_id, &e));
+                return keep(private);
             }
         };
-        if creating {
-            for attr in ["order_id", "product_id"] {
-                state.set_attr(attr, Value::Null);
-            }
-            state.set_attr("original_server_model_name", Value::Null);
-            state.set_attr("original_phone_model_name", Value::Null);
-        }
-        refresh_from(&mut state, &server);
-
-        if has_flavors(&server, &target_server, &target_phone)
-            && server.status == cph::models::SERVER_STATUS_NORMAL
-        {
-            tracing::info!(
-                server_id,
-                "server already has the target flavors; nothing ordered"
-            );
-            private.pending_order = None;
-            fill_unknown_outcome(&mut state);
-            return ApplyResponse {
-                new_state: state,
-                private: private.encode(),
+        // The state from here on: on create, nothing is recorded until the
+        // server is known to exist.
+        let mut state = match change.prior {
+            Some(prior) => prior,
+            None => ServerFlavorModel {
+                id: planned.id.clone(),
+                server_id: planned.server_id.clone(),
                 ..Default::default()
-            };
-        }
-
-        let pending = private
-            .pending_order
-            .clone()
-            .filter(|p| p.server_model_name == target_server && p.phone_model_name == target_phone);
-        let order_id = match pending {
-            Some(p) => {
+            },
+        };
+        state.auto_pay = planned.auto_pay.clone();
+        state.timeouts = planned.timeouts.clone();
+        state.refresh_from(&server);
+        let mut outcome = Outcome { state, private };
+        let target = planned.target();
+        let step = decide(&server, &target, outcome.private.pending_order.as_ref());
+        let order_id = match step {
+            Step::Nothing => {
                 tracing::info!(
                     server_id,
-                    order_id = p.order_id,
+                    "server already has the target flavors; nothing ordered"
+                );
+                outcome.private.pending_order = None;
+                return outcome.applied();
+            }
+            Step::Wait(order_id) => {
+                tracing::info!(
+                    server_id,
+                    order_id,
                     "waiting for the order placed by an earlier apply"
                 );
-                state.set_attr("order_id", Value::string(&p.order_id));
-                p.order_id
+                if !order_id.is_empty() {
+                    outcome.state.order_id = order_id.as_str().into();
+                }
+                order_id
             }
-            None if has_flavors(&server, &target_server, &target_phone) => String::new(),
-            None => {
-                let order = ChangeServerModelRequest {
-                    server_id: server_id.clone(),
-                    server_model_name: target_server.clone(),
-                    phone_model_name: target_phone.clone(),
-                    extend_param: planned.get_bool("auto_pay").map(|pay| ExtendParam {
-                        is_auto_pay: Some(if pay { 1 } else { 0 }),
-                    }),
-                };
-                match client.change_server_model(&order).await {
-                    Ok(resp) => {
-                        tracing::info!(
-                            server_id,
-                            order_id = resp.order_id,
-                            "flavor change ordered"
-                        );
-                        state.set_attr("order_id", Value::string(&resp.order_id));
-                        state.set_attr("product_id", Value::string(&resp.product_id));
-                        private.pending_order = Some(PendingOrder {
-                            order_id: resp.order_id.clone(),
-                            server_model_name: target_server.clone(),
-                            phone_model_name: target_phone.clone(),
-                        });
-                        resp.order_id
-                    }
-                    // An order placed earlier (say, one whose answer was lost on the
-                    // way) is still running: wait for it rather than fail, and let
-                    // the wait tell whether it reaches the target.
-                    Err(e) if e.is_order_in_progress() => {
-                        tracing::info!(
-                            server_id,
-                            "an order is already in progress; waiting for it"
-                        );
-                        String::from("(already in progress)")
-                    }
-                    Err(e) => {
-                        fill_unknown_outcome(&mut state);
-                        let mut d = api_error_at(
-                            &format!(
-                                "change the flavor of server {server_id} to {target_server} / {target_phone}"
-                            ),
-                            &e,
-                            AttributePath::root("server_model_name"),
-                        );
-                        if matches!(e, cph::Error::Transport { .. }) {
-                            // No answer: the order may have been placed all the same.
-                            d.detail.push_str(
-                                "\nThe request may have reached CPH before the connection failed. \
-                                 If an order was placed, the next apply waits for it: CPH refuses \
-                                 a second flavor change while one is in progress.",
-                            );
-                        }
-                        return fail(state, &private, d);
+            Step::Order => {
+                match place_order(&client, &server_id, &target, &planned, &mut outcome).await {
+                    Ok(order_id) => order_id,
+                    Err(d) => {
+                        diags.push(d);
+                        return outcome.applied();
                     }
                 }
             }
         };
-
-        match waiters::wait_for_flavor(
+        let which = if creating { "create" } else { "update" };
+        let timeouts = planned.timeouts.known().cloned().unwrap_or_default();
+        let limit = if creating {
+            &timeouts.create
+        } else {
+            &timeouts.update
+        };
+        let (deadline, timeout) = deadline(limit, DEFAULT_TIMEOUT);
+        let waited = waiters::wait_for_flavor(
             &client,
             &server_id,
-            &target_server,
-            &target_phone,
+            &target.server_model_name,
+            &target.phone_model_name,
             &order_id,
             deadline,
             &ctx.stop,
         )
-        .await
-        {
+        .await;
+        match waited {
             Ok(server) => {
-                refresh_from(&mut state, &server);
-                private.pending_order = None;
-                fill_unknown_outcome(&mut state);
-                ApplyResponse {
-                    new_state: state,
-                    private: private.encode(),
-                    ..Default::default()
-                }
+                outcome.state.refresh_from(&server);
+                outcome.private.pending_order = None;
             }
-            Err(e) => {
-                // The server still shows its old flavors: record that, with the
-                // order, so the next plan shows the change still to come and the
-                // next apply waits for this order rather than placing another.
-                fill_unknown_outcome(&mut state);
-                let detail = match &e {
-                    cph::Error::Timeout(msg) => format!(
-                        "{msg}. The order {order_id} stays recorded; the next apply waits for it without ordering again. \
-                         An upgrade without auto_pay waits for payment in the console. Raise timeouts.{} (now {}) if the change needs longer.",
-                        if creating { "create" } else { "update" },
-                        waiters::go_duration(timeout),
-                    ),
-                    cph::Error::Cancelled => format!(
-                        "Stopped while waiting for order {order_id}; it stays recorded and the next apply waits for it without ordering again."
-                    ),
-                    other => format!("While waiting for order {order_id}: {other}"),
-                };
-                fail(
-                    state,
-                    &private,
-                    Diagnostic::error("Flavor change not completed", detail),
-                )
-            }
+            // The server still shows its old flavors: the state says so, with
+            // the order, so the next plan shows the change still to come and
+            // the next apply waits for this order rather than placing another.
+            Err(e) => diags.push(Diagnostic::error(
+                "Flavor change not completed",
+                wait_failure(&e, &order_id, which, timeout),
+            )),
         }
+        outcome.applied()
     }
+}
 
-    async fn read(&self, ctx: &CallContext, req: ReadRequest) -> ReadResponse {
-        let client = match self.shared.client(ctx) {
-            Ok(c) => c,
-            Err(diagnostics) => {
-                return ReadResponse {
-                    new_state: req.current_state,
-                    private: req.private,
-                    diagnostics,
-                };
-            }
-        };
-        let mut state = req.current_state;
-        let server_id = state
-            .get_str("server_id")
-            .or_else(|| state.get_str("id"))
-            .unwrap_or_default()
-            .to_string();
-        let mut private = Private::decode(&req.private);
-        match client.show_server(&server_id).await {
-            Ok(server) => {
-                refresh_from(&mut state, &server);
-                if let Some(p) = &private.pending_order
-                    && has_flavors(&server, &p.server_model_name, &p.phone_model_name)
-                {
-                    private.pending_order = None;
-                }
-                if let Some(p) = &private.pending_order {
-                    self.handed_over
-                        .lock()
-                        .unwrap_or_else(|p| p.into_inner())
-                        .insert(server.server_id.clone(), p.clone());
-                }
-                ReadResponse {
-                    new_state: state,
-                    private: private.encode(),
-                    ..Default::default()
-                }
-            }
-            Err(e) if e.is_not_found() => {
-                tracing::info!(server_id, "server no longer exists; removing it from state");
-                ReadResponse {
-                    new_state: Value::Null,
-                    ..Default::default()
-                }
-            }
-            Err(e) => ReadResponse {
-                new_state: state,
-                private: req.private,
-                diagnostics: api_error(&format!("read cloud phone server {server_id}"), &e).into(),
-            },
+/// Places the order; the order id to wait for, or why it failed.
+async fn place_order(
+    client: &Client,
+    server_id: &str,
+    target: &Target,
+    planned: &ServerFlavorModel,
+    outcome: &mut Outcome,
+) -> Result<String, Diagnostic> {
+    let order = ChangeServerModelRequest {
+        server_id: server_id.to_string(),
+        server_model_name: target.server_model_name.clone(),
+        phone_model_name: target.phone_model_name.clone(),
+        extend_param: planned.auto_pay.known().map(|pay| ExtendParam {
+            is_auto_pay: Some(if *pay { 1 } else { 0 }),
+        }),
+    };
+    match client.change_server_model(&order).await {
+        Ok(resp) => {
+            tracing::info!(server_id, order_id = resp.order_id, "flavor change ordered");
+            outcome.state.order_id = resp.order_id.as_str().into();
+            outcome.state.product_id = resp.product_id.as_str().into();
+            outcome.private.pending_order = Some(PendingOrder {
+                order_id: resp.order_id.clone(),
+                target: target.clone(),
+            });
+            Ok(resp.order_id)
         }
-    }
-
-    async fn import(&self, _ctx: &CallContext, id: &str) -> ImportResponse {
-        let id = id.trim();
-        if id.is_empty()
-            || id.len() > MAX_NAME_BYTES
-            || id.contains(|c: char| c == ',' || c.is_whitespace())
-        {
-            return ImportResponse {
-                diagnostics: Diagnostic::error(
-                    "Invalid import id",
-                    format!("Import cph_server_flavor by the id of one cloud phone server, e.g. `terraform import cph_server_flavor.this a176d8625981453bbafbc0a321d8d6a1`; got {id:?}."),
-                )
-                .into(),
-                ..Default::default()
-            };
+        // An order placed earlier (say, one whose answer was lost on the
+        // way) is still running: wait for it rather than fail, and let the
+        // wait tell whether it reaches the target.
+        Err(e) if e.is_order_in_progress() => {
+            tracing::info!(server_id, "an order is already in progress; waiting for it");
+            Ok(String::from("(already in progress)"))
         }
-        let mut state = schemas::server_flavor().block.null_object();
-        state.set_attr("id", Value::string(id));
-        state.set_attr("server_id", Value::string(id));
-        ImportResponse {
-            states: vec![state],
-            ..Default::default()
+        Err(e) => {
+            let mut d = api_error_at(
+                &format!(
+                    "change the flavor of server {server_id} to {} / {}",
+                    target.server_model_name, target.phone_model_name
+                ),
+                &e,
+                AttributePath::root("server_model_name"),
+            );
+            if matches!(e, cph::Error::Transport { .. }) {
+                // No answer: the order may have been placed all the same.
+                d.detail.push_str(
+                    "\nThe request may have reached CPH before the connection failed. \
+                     If an order was placed, the next apply waits for it: CPH refuses \
+                     a second flavor change while one is in progress.",
+                );
+            }
+            Err(d)
         }
     }
 }
 
-/// Computed attributes the apply did not learn become null, never unknown:
-/// Terraform refuses unknown values after apply.
-fn fill_unknown_outcome(state: &mut Value) {
-    if let Value::Object(m) = state {
-        for v in m.values_mut() {
-            if v.is_unknown() {
-                *v = Value::Null;
+/// Why a wait for an order ended without the target flavors.
+fn wait_failure(e: &cph::Error, order_id: &str, which: &str, timeout: Duration) -> String {
+    match e {
+        cph::Error::Timeout(msg) => format!(
+            "{msg}. The order {order_id} stays recorded; the next apply waits for it without ordering again. \
+             An upgrade without auto_pay waits for payment in the console. Raise timeouts.{which} (now {}) if the change needs longer.",
+            waiters::go_duration(timeout),
+        ),
+        cph::Error::Cancelled => format!(
+            "Stopped while waiting for order {order_id}; it stays recorded and the next apply waits for it without ordering again."
+        ),
+        other => format!("While waiting for order {order_id}: {other}"),
+    }
+}
+
+fn server_error(server_id: &str, e: &cph::Error) -> Diagnostic {
+    if e.is_not_found() {
+        Diagnostic::error(
+            "Cloud phone server not found",
+            format!("Server {server_id:?} does not exist in this project: {e}"),
+        )
+        .at(AttributePath::root("server_id"))
+    } else {
+        api_error_at(
+            "read the cloud phone server",
+            e,
+            AttributePath::root("server_id"),
+        )
+    }
+}
+
+/// A change whose order was placed by an earlier apply only waits for it:
+/// the plan shows that order and its product, not values to be learned.
+fn keep_order_ids_when_only_waiting(plan: &mut Plan<ServerFlavorModel, Private>) {
+    let (Some(prior), Some(pending)) = (&plan.prior, &plan.private.pending_order) else {
+        return;
+    };
+    if pending.target == plan.planned.target() && prior.order_id.as_str() == Some(&pending.order_id)
+    {
+        plan.planned.order_id = prior.order_id.clone();
+        plan.planned.product_id = prior.product_id.clone();
+    }
+}
+
+#[async_trait]
+impl ResourceType for ServerFlavor {
+    type Model = ServerFlavorModel;
+    type Private = Private;
+    const TYPE_NAME: &'static str = "cph_server_flavor";
+    const DESCRIPTION: &'static str =
+        "The flavor of an existing cloud phone server, changed in place.";
+
+    async fn plan(&self, _ctx: &CallContext, plan: &mut Plan<ServerFlavorModel, Private>) {
+        if !plan.creates() {
+            keep_order_ids_when_only_waiting(plan);
+            return;
+        }
+        plan.planned.id = plan.planned.server_id.clone();
+        if plan.prior.is_none()
+            && let Some(server_id) = plan.planned.server_id.as_str()
+            && let Some(pending) = self.handed_over().get(server_id)
+        {
+            plan.private.pending_order = Some(pending.clone());
+        }
+    }
+
+    async fn create(
+        &self,
+        ctx: &CallContext,
+        change: Change<ServerFlavorModel, Private>,
+        diags: &mut Diagnostics,
+    ) -> Applied<ServerFlavorModel, Private> {
+        self.change(ctx, change, diags).await
+    }
+
+    async fn update(
+        &self,
+        ctx: &CallContext,
+        change: Change<ServerFlavorModel, Private>,
+        diags: &mut Diagnostics,
+    ) -> Applied<ServerFlavorModel, Private> {
+        self.change(ctx, change, diags).await
+    }
+
+    /// The server keeps its flavor; Terraform only forgets it. An order
+    /// still pending goes to a create of the same server that follows.
+    async fn delete(
+        &self,
+        _ctx: &CallContext,
+        state: ServerFlavorModel,
+        private: Private,
+        _diags: &mut Diagnostics,
+    ) -> Applied<ServerFlavorModel, Private> {
+        if let (Some(pending), Some(server_id)) = (private.pending_order, state.server_id.as_str())
+        {
+            tracing::info!(
+                server_id,
+                order_id = pending.order_id,
+                "forgetting the server with an order pending; a replacement waits for it"
+            );
+            self.handed_over().insert(server_id.to_string(), pending);
+        }
+        Applied::new(None, Private::default())
+    }
+
+    async fn read(
+        &self,
+        ctx: &CallContext,
+        mut state: ServerFlavorModel,
+        mut private: Private,
+        diags: &mut Diagnostics,
+    ) -> Applied<ServerFlavorModel, Private> {
+        let client = match self.shared.client(ctx) {
+            Ok(c) => c,
+            Err(d) => {
+                diags.extend(d);
+                return Applied::new(Some(state), private);
+            }
+        };
+        let server_id = state
+            .server_id
+            .as_str()
+            .or(state.id.as_str())
+            .unwrap_or_default()
+            .to_string();
+        match client.show_server(&server_id).await {
+            Ok(server) => {
+                state.refresh_from(&server);
+                if private
+                    .pending_order
+                    .as_ref()
+                    .is_some_and(|p| p.target.shown_by(&server))
+                {
+                    private.pending_order = None;
+                }
+                if let Some(p) = &private.pending_order {
+                    self.handed_over()
+                        .insert(server.server_id.clone(), p.clone());
+                }
+                Applied::new(Some(state), private)
+            }
+            Err(e) if e.is_not_found() => {
+                tracing::info!(server_id, "server no longer exists; removing it from state");
+                Applied::new(None, Private::default())
+            }
+            Err(e) => {
+                diags.push(api_error(
+                    &format!("read cloud phone server {server_id}"),
+                    &e,
+                ));
+                Applied::new(Some(state), private)
             }
         }
+    }
+
+    async fn import(
+        &self,
+        _ctx: &CallContext,
+        id: &str,
+        diags: &mut Diagnostics,
+    ) -> Vec<ServerFlavorModel> {
+        let id = id.trim();
+        if cph_id().problem(id).is_some() {
+            diags.push(Diagnostic::error(
+                "Invalid import id",
+                format!("Import cph_server_flavor by the id of one cloud phone server, e.g. `terraform import cph_server_flavor.this a176d8625981453bbafbc0a321d8d6a1`; got {id:?}."),
+            ));
+            return Vec::new();
+        }
+        vec![ServerFlavorModel {
+            id: id.into(),
+            server_id: id.into(),
+            ..Default::default()
+        }]
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::resources::schemas;
+    use tf_framework::typed::{decode_private, encode_private};
 
     fn config(server: &str, sm: &str, pm: &str) -> Value {
         let mut v = schemas::server_flavor().block.null_object();
@@ -531,8 +537,8 @@ mod tests {
         v
     }
 
-    fn resource() -> ServerFlavor {
-        ServerFlavor::new(Arc::new(Shared::default()))
+    fn resource() -> Arc<dyn Resource> {
+        tf_framework::typed::resource(ServerFlavor::new(Arc::new(Shared::default())))
     }
 
     #[test]
@@ -636,14 +642,15 @@ mod tests {
         let r = resource();
         let pending = PendingOrder {
             order_id: "CS1".into(),
-            server_model_name: "a2".into(),
-            phone_model_name: "b2".into(),
+            target: Target {
+                server_model_name: "a2".into(),
+                phone_model_name: "b2".into(),
+            },
         };
         // Apply walk: the destroy half gets the plan's private state...
-        let private = Private {
+        let private = encode_private(&Private {
             pending_order: Some(pending.clone()),
-        }
-        .encode();
+        });
         let resp = r
             .apply(
                 &CallContext::default(),
@@ -671,7 +678,7 @@ mod tests {
             )
             .await;
         assert_eq!(
-            Private::decode(&plan.planned_private).pending_order,
+            decode_private::<Private>(&plan.planned_private).pending_order,
             Some(pending)
         );
         let other = config("s2", "a2", "b2");
@@ -689,17 +696,65 @@ mod tests {
         assert!(plan.planned_private.is_empty(), "only for the same server");
     }
 
+    #[tokio::test]
+    async fn a_plan_that_only_waits_for_the_recorded_order_keeps_its_ids() {
+        let mut prior = config("s1", "a", "b");
+        prior.set_attr("order_id", Value::string("CS1"));
+        prior.set_attr("product_id", Value::string("P1"));
+        let cfg = config("s1", "a2", "b2");
+        let mut proposed = cfg.clone();
+        proposed.set_attr("order_id", Value::string("CS1"));
+        proposed.set_attr("product_id", Value::string("P1"));
+        let pending = |order: &str, sm: &str| {
+            encode_private(&Private {
+                pending_order: Some(PendingOrder {
+                    order_id: order.into(),
+                    target: Target {
+                        server_model_name: sm.into(),
+                        phone_model_name: "b2".into(),
+                    },
+                }),
+            })
+        };
+        let plan = |private: Vec<u8>| PlanRequest {
+            prior_state: prior.clone(),
+            proposed_new_state: proposed.clone(),
+            config: cfg.clone(),
+            prior_private: private,
+        };
+        let r = resource();
+        let waits = r
+            .plan(&CallContext::default(), plan(pending("CS1", "a2")))
+            .await;
+        assert_eq!(waits.planned_state.get_str("order_id"), Some("CS1"));
+        assert_eq!(waits.planned_state.get_str("product_id"), Some("P1"));
+        // Another target means a new order: its ids are not known yet.
+        let orders = r
+            .plan(&CallContext::default(), plan(pending("CS1", "a3")))
+            .await;
+        assert_eq!(orders.planned_state.get("order_id"), Some(&Value::Unknown));
+    }
+
     #[test]
     fn private_state_round_trips() {
         let p = Private {
             pending_order: Some(PendingOrder {
                 order_id: "CS1".into(),
-                server_model_name: "a".into(),
-                phone_model_name: "b".into(),
+                target: Target {
+                    server_model_name: "a".into(),
+                    phone_model_name: "b".into(),
+                },
             }),
         };
-        assert_eq!(Private::decode(&p.encode()).pending_order, p.pending_order);
-        assert!(Private::default().encode().is_empty());
-        assert!(Private::decode(b"garbage").pending_order.is_none());
+        assert_eq!(
+            decode_private::<Private>(&encode_private(&p)).pending_order,
+            p.pending_order
+        );
+        assert!(encode_private(&Private::default()).is_empty());
+        assert!(
+            decode_private::<Private>(b"garbage")
+                .pending_order
+                .is_none()
+        );
     }
 }

@@ -1,7 +1,9 @@
-//! The CPH API's routes (`/v1/{project_id}/cloud-phone/...`) and the router
-//! that puts them, IAM and the admin API behind the gateway. Unknown paths and
-//! methods answer like the gateway: 404 `APIGW.0101`.
+//! The CPH API's routes (`/v1/{project_id}/cloud-phone/...`), the BSS order
+//! calls (`/v2|v3/orders/customer-orders/...`), and the router that puts them,
+//! IAM and the admin API behind the gateway. Unknown paths and methods answer
+//! like the gateway: 404 `APIGW.0101`.
 
+mod bss;
 mod jobs;
 mod models;
 mod phones;
@@ -11,7 +13,7 @@ mod servers;
 use axum::Router;
 use axum::middleware::from_fn_with_state;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 
 use crate::app::App;
 use crate::errors::ApiError;
@@ -34,6 +36,12 @@ pub fn router(app: App) -> Router {
         .route(&format!("{p}/server-models"), get(models::server_models))
         .route(&format!("{p}/phone-models"), get(models::phone_models))
         .route("/v3/auth/tokens", post(crate::iam::issue_token))
+        .route(
+            "/v2/orders/customer-orders/details/{order_id}",
+            get(bss::show_order),
+        )
+        .route("/v3/orders/customer-orders/pay", post(bss::pay_order))
+        .route("/v2/orders/customer-orders/cancel", put(bss::cancel_order))
         .nest("/_emulator", crate::admin::router())
         .fallback(not_found)
         .method_not_allowed_fallback(not_found)

@@ -1,0 +1,541 @@
+//! Resources and data sources written against typed models.
+//!
+//! A provider implements [`ResourceType`] or [`DataSourceType`] with its
+//! model and private state types, and registers it with [`resource`] or
+//! [`data_source`]. The framework then does what every resource needs: it
+//! decodes config, plan and state into the model, runs the declared
+//! validators, plans the declared behaviour (defaults, requires-replace,
+//! unknown computed values, kept state) before the resource's own plan
+//! decisions, splits apply into create, update and delete, turns values an
+//! apply did not learn into null, and keeps private state as JSON.
+
+use std::marker::PhantomData;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::declare::{KeepState, validate_block};
+use crate::diag::{AttributePath, Diagnostics};
+use crate::model::Model;
+use crate::resource::{
+    ApplyRequest, ApplyResponse, CallContext, DataReadResponse, DataSource, ImportResponse,
+    PlanRequest, PlanResponse, ReadRequest, ReadResponse, Resource,
+};
+use crate::schema::{Block, Schema};
+use crate::value::Value;
+
+/// What a resource keeps between calls besides its state: serde JSON,
+/// absent (empty) when it equals the default.
+pub trait PrivateState: Serialize + DeserializeOwned + Default + Send + Sync + 'static {}
+impl<T: Serialize + DeserializeOwned + Default + Send + Sync + 'static> PrivateState for T {}
+
+/// A plan being made: the declared behaviour has run; the resource's own
+/// [`ResourceType::plan`] may change `planned`, `private` and the rest.
+pub struct Plan<M, P> {
+    /// None when the resource is being created.
+    pub prior: Option<M>,
+    pub config: M,
+    pub planned: M,
+    /// The prior private state, to be planned.
+    pub private: P,
+    pub requires_replace: Vec<AttributePath>,
+    pub diagnostics: Diagnostics,
+}
+
+impl<M, P> Plan<M, P> {
+    /// True when the plan creates the object (or replaces it).
+    pub fn creates(&self) -> bool {
+        self.prior.is_none() || !self.requires_replace.is_empty()
+    }
+}
+
+/// A create or update to carry out.
+pub struct Change<M, P> {
+    /// None on create.
+    pub prior: Option<M>,
+    pub planned: M,
+    pub config: M,
+    pub private: P,
+}
+
+/// What an apply or read leaves: the state (None: the object is gone) and
+/// the private state. On error, whatever is true of the cloud now.
+pub struct Applied<M, P> {
+    pub state: Option<M>,
+    pub private: P,
+}
+
+impl<M, P> Applied<M, P> {
+    pub fn new(state: Option<M>, private: P) -> Self {
+        Applied { state, private }
+    }
+}
+
+/// A managed resource type.
+#[async_trait]
+pub trait ResourceType: Send + Sync + 'static {
+    type Model: Model;
+    type Private: PrivateState;
+    const TYPE_NAME: &'static str;
+    const DESCRIPTION: &'static str;
+
+    /// Checks of a configuration beyond the declared validators. No calls.
+    fn validate(&self, _config: &Self::Model, _diags: &mut Diagnostics) {}
+    /// The resource's own plan decisions (the declared ones have been made).
+    async fn plan(&self, _ctx: &CallContext, _plan: &mut Plan<Self::Model, Self::Private>) {}
+    async fn create(
+        &self,
+        ctx: &CallContext,
+        change: Change<Self::Model, Self::Private>,
+        diags: &mut Diagnostics,
+    ) -> Applied<Self::Model, Self::Private>;
+    async fn update(
+        &self,
+        ctx: &CallContext,
+        change: Change<Self::Model, Self::Private>,
+        diags: &mut Diagnostics,
+    ) -> Applied<Self::Model, Self::Private>;
+    /// Returns no state once the object is gone.
+    async fn delete(
+        &self,
+        ctx: &CallContext,
+        state: Self::Model,
+        private: Self::Private,
+        diags: &mut Diagnostics,
+    ) -> Applied<Self::Model, Self::Private>;
+    /// Returns no state when the object no longer exists.
+    async fn read(
+        &self,
+        ctx: &CallContext,
+        state: Self::Model,
+        private: Self::Private,
+        diags: &mut Diagnostics,
+    ) -> Applied<Self::Model, Self::Private>;
+    async fn import(
+        &self,
+        ctx: &CallContext,
+        id: &str,
+        diags: &mut Diagnostics,
+    ) -> Vec<Self::Model>;
+}
+
+/// A data source type.
+#[async_trait]
+pub trait DataSourceType: Send + Sync + 'static {
+    type Model: Model;
+    const TYPE_NAME: &'static str;
+    const DESCRIPTION: &'static str;
+
+    fn validate(&self, _config: &Self::Model, _diags: &mut Diagnostics) {}
+    async fn read(
+        &self,
+        ctx: &CallContext,
+        config: Self::Model,
+        diags: &mut Diagnostics,
+    ) -> Self::Model;
+}
+
+/// Serves a [`ResourceType`] as a [`Resource`].
+pub fn resource<R: ResourceType>(r: R) -> Arc<dyn Resource> {
+    Arc::new(Typed(r))
+}
+
+/// Serves a [`DataSourceType`] as a [`DataSource`].
+pub fn data_source<D: DataSourceType>(d: D) -> Arc<dyn DataSource> {
+    Arc::new(TypedData(d, PhantomData))
+}
+
+/// The schema of a model, described.
+pub fn schema_of<M: Model>(description: &str) -> Schema {
+    Schema {
+        version: 0,
+        block: Block {
+            description: description.to_string(),
+            ..M::block()
+        },
+    }
+}
+
+/// Decodes private state; what does not decode is the default.
+pub fn decode_private<P: PrivateState>(bytes: &[u8]) -> P {
+    serde_json::from_slice(bytes).unwrap_or_default()
+}
+
+/// Encodes private state; the default, or an empty object, is no bytes.
+pub fn encode_private<P: PrivateState>(p: &P) -> Vec<u8> {
+    match serde_json::to_vec(p) {
+        Ok(b) if b != b"{}" && b != b"null" => b,
+        _ => Vec::new(),
+    }
+}
+
+struct Typed<R>(R);
+
+struct TypedData<D>(D, PhantomData<fn() -> D>);
+
+fn decode<M: Model>(v: &Value) -> Result<Option<M>, Diagnostics> {
+    if v.is_null() {
+        return Ok(None);
+    }
+    M::from_value(v).map(Some).map_err(Diagnostics::from)
+}
+
+fn encode<M: Model>(m: Option<&M>) -> Value {
+    m.map_or(Value::Null, M::to_value)
+}
+
+/// Values an apply did not learn become null: Terraform refuses unknown
+/// values after apply.
+fn without_unknowns(mut v: Value) -> Value {
+    if let Value::Object(m) = &mut v {
+        for x in m.values_mut() {
+            if x.is_unknown() {
+                *x = Value::Null;
+            }
+        }
+    }
+    v
+}
+
+/// The declared plan: defaults, replacement, and which computed values
+/// become unknown. Returns the planned value and the paths that replace.
+pub fn plan_declared(
+    block: &Block,
+    prior: &Value,
+    proposed: Value,
+    config: &Value,
+) -> (Value, Vec<AttributePath>) {
+    let mut planned = proposed;
+    let unset = |name: &str| config.get(name).is_none_or(Value::is_null);
+    for a in &block.attributes {
+        if let Some(d) = a.behaviour.default.as_ref().filter(|_| unset(&a.name)) {
+            planned.set_attr(&a.name, d.clone());
+        }
+    }
+    let computed_unset: Vec<_> = block
+        .attributes
+        .iter()
+        .filter(|a| a.computed && a.behaviour.default.is_none() && unset(&a.name))
+        .collect();
+    if prior.is_null() {
+        for a in &computed_unset {
+            planned.set_attr(&a.name, Value::Unknown);
+        }
+        return (planned, Vec::new());
+    }
+    let differs = |name: &str| planned.get(name) != prior.get(name);
+    let replace: Vec<AttributePath> = block
+        .attributes
+        .iter()
+        .filter(|a| a.behaviour.requires_replace && differs(&a.name))
+        .map(|a| AttributePath::root(&a.name))
+        .collect();
+    let changed: Vec<&str> = block
+        .attributes
+        .iter()
+        .filter(|a| (a.required || a.optional) && differs(&a.name))
+        .map(|a| a.name.as_str())
+        .collect();
+    for a in &computed_unset {
+        let keep = replace.is_empty()
+            && match &a.behaviour.keep_state {
+                _ if changed.is_empty() => true,
+                KeepState::Always => true,
+                KeepState::UnlessChanged(inputs) => !inputs.iter().any(|i| changed.contains(i)),
+                KeepState::Never => false,
+            };
+        if !keep {
+            planned.set_attr(&a.name, Value::Unknown);
+        }
+    }
+    (planned, replace)
+}
+
+impl<R: ResourceType> Typed<R> {
+    fn block() -> Block {
+        R::Model::block()
+    }
+
+    async fn plan_typed(
+        &self,
+        ctx: &CallContext,
+        req: PlanRequest,
+    ) -> Result<PlanResponse, Diagnostics> {
+        let (planned, requires_replace) = plan_declared(
+            &Self::block(),
+            &req.prior_state,
+            req.proposed_new_state,
+            &req.config,
+        );
+        let mut plan = Plan {
+            prior: decode::<R::Model>(&req.prior_state)?,
+            config: decode::<R::Model>(&req.config)?.unwrap_or_default(),
+            planned: decode::<R::Model>(&planned)?.unwrap_or_default(),
+            private: decode_private(&req.prior_private),
+            requires_replace,
+            diagnostics: Diagnostics::new(),
+        };
+        self.0.plan(ctx, &mut plan).await;
+        Ok(PlanResponse {
+            planned_state: plan.planned.to_value(),
+            requires_replace: plan.requires_replace,
+            planned_private: encode_private(&plan.private),
+            diagnostics: plan.diagnostics,
+        })
+    }
+
+    async fn apply_typed(
+        &self,
+        ctx: &CallContext,
+        req: &ApplyRequest,
+        diags: &mut Diagnostics,
+    ) -> Result<Applied<R::Model, R::Private>, Diagnostics> {
+        let prior = decode::<R::Model>(&req.prior_state)?;
+        let private = decode_private(&req.planned_private);
+        let Some(planned) = decode::<R::Model>(&req.planned_state)? else {
+            let Some(state) = prior else {
+                return Ok(Applied::new(None, private));
+            };
+            return Ok(self.0.delete(ctx, state, private, diags).await);
+        };
+        let change = Change {
+            config: decode::<R::Model>(&req.config)?.unwrap_or_default(),
+            prior,
+            planned,
+            private,
+        };
+        Ok(if change.prior.is_none() {
+            self.0.create(ctx, change, diags).await
+        } else {
+            self.0.update(ctx, change, diags).await
+        })
+    }
+}
+
+#[async_trait]
+impl<R: ResourceType> Resource for Typed<R> {
+    fn type_name(&self) -> &'static str {
+        R::TYPE_NAME
+    }
+
+    fn schema(&self) -> Schema {
+        schema_of::<R::Model>(R::DESCRIPTION)
+    }
+
+    fn validate(&self, config: &Value) -> Diagnostics {
+        let mut diags = validate_block(&Self::block(), config, &AttributePath::default());
+        match R::Model::from_value(config) {
+            Ok(m) => self.0.validate(&m, &mut diags),
+            Err(d) => diags.push(d),
+        }
+        diags
+    }
+
+    async fn plan(&self, ctx: &CallContext, req: PlanRequest) -> PlanResponse {
+        let prior_private = req.prior_private.clone();
+        self.plan_typed(ctx, req)
+            .await
+            .unwrap_or_else(|diagnostics| PlanResponse {
+                planned_private: prior_private,
+                diagnostics,
+                ..Default::default()
+            })
+    }
+
+    async fn apply(&self, ctx: &CallContext, req: ApplyRequest) -> ApplyResponse {
+        let mut diagnostics = Diagnostics::new();
+        match self.apply_typed(ctx, &req, &mut diagnostics).await {
+            Ok(applied) => ApplyResponse {
+                new_state: without_unknowns(encode(applied.state.as_ref())),
+                private: encode_private(&applied.private),
+                diagnostics,
+            },
+            Err(d) => ApplyResponse {
+                new_state: req.prior_state,
+                private: req.planned_private,
+                diagnostics: d,
+            },
+        }
+    }
+
+    async fn read(&self, ctx: &CallContext, req: ReadRequest) -> ReadResponse {
+        let state = match decode::<R::Model>(&req.current_state) {
+            Ok(Some(s)) => s,
+            Ok(None) => return ReadResponse::default(),
+            Err(diagnostics) => {
+                return ReadResponse {
+                    new_state: req.current_state,
+                    private: req.private,
+                    diagnostics,
+                };
+            }
+        };
+        let mut diagnostics = Diagnostics::new();
+        let private = decode_private(&req.private);
+        let read = self.0.read(ctx, state, private, &mut diagnostics).await;
+        ReadResponse {
+            new_state: encode(read.state.as_ref()),
+            private: encode_private(&read.private),
+            diagnostics,
+        }
+    }
+
+    async fn import(&self, ctx: &CallContext, id: &str) -> ImportResponse {
+        let mut diagnostics = Diagnostics::new();
+        let found = self.0.import(ctx, id, &mut diagnostics).await;
+        ImportResponse {
+            states: found.iter().map(Model::to_value).collect(),
+            diagnostics,
+        }
+    }
+}
+
+#[async_trait]
+impl<D: DataSourceType> DataSource for TypedData<D> {
+    fn type_name(&self) -> &'static str {
+        D::TYPE_NAME
+    }
+
+    fn schema(&self) -> Schema {
+        schema_of::<D::Model>(D::DESCRIPTION)
+    }
+
+    fn validate(&self, config: &Value) -> Diagnostics {
+        let mut diags = validate_block(&D::Model::block(), config, &AttributePath::default());
+        match D::Model::from_value(config) {
+            Ok(m) => self.0.validate(&m, &mut diags),
+            Err(d) => diags.push(d),
+        }
+        diags
+    }
+
+    async fn read(&self, ctx: &CallContext, config: Value) -> DataReadResponse {
+        let model = match D::Model::from_value(&config) {
+            Ok(m) => m,
+            Err(d) => {
+                return DataReadResponse {
+                    state: config,
+                    diagnostics: d.into(),
+                };
+            }
+        };
+        let mut diagnostics = Diagnostics::new();
+        let state = self.0.read(ctx, model, &mut diagnostics).await;
+        DataReadResponse {
+            state: without_unknowns(state.to_value()),
+            diagnostics,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Tf;
+
+    crate::model! {
+        struct Thing {
+            id: String = computed("Id.").keep_state(),
+            server: String = required("Server.").requires_replace(),
+            size: String = required("Size."),
+            note: String = optional("Note."),
+            order: String = computed("Order.").keep_state_unless(&["size"]),
+            status: String = computed("Status."),
+            mode: String = optional("Mode.").default(Value::string("fast")),
+        }
+    }
+
+    fn value(server: &str, size: &str, note: Option<&str>) -> Value {
+        Thing {
+            server: server.into(),
+            size: size.into(),
+            note: Tf::from_option(note.map(str::to_string)),
+            ..Default::default()
+        }
+        .to_value()
+    }
+
+    fn prior() -> Value {
+        Thing {
+            id: "i".into(),
+            server: "s".into(),
+            size: "m".into(),
+            order: "o".into(),
+            status: "ok".into(),
+            mode: "fast".into(),
+            ..Default::default()
+        }
+        .to_value()
+    }
+
+    /// Terraform's proposal: config over prior computed values.
+    fn proposed(config: &Value) -> Value {
+        let mut p = prior();
+        for k in ["server", "size", "note", "mode"] {
+            p.set_attr(k, config.get(k).cloned().unwrap());
+        }
+        p
+    }
+
+    fn plan(prior: &Value, config: &Value) -> (Thing, Vec<AttributePath>) {
+        let proposed = if prior.is_null() {
+            config.clone()
+        } else {
+            proposed(config)
+        };
+        let (v, r) = plan_declared(&Thing::block(), prior, proposed, config);
+        (Thing::from_value(&v).unwrap(), r)
+    }
+
+    #[test]
+    fn create_plans_computed_unknown_and_defaults() {
+        let (p, r) = plan(&Value::Null, &value("s", "m", None));
+        assert!(r.is_empty());
+        assert_eq!(p.id, Tf::Unknown);
+        assert_eq!(p.status, Tf::Unknown);
+        assert_eq!(p.mode, Tf::Known("fast".into()));
+    }
+
+    #[test]
+    fn nothing_changed_keeps_everything() {
+        let (p, r) = plan(&prior(), &value("s", "m", None));
+        assert!(r.is_empty());
+        assert_eq!(p.to_value(), prior());
+    }
+
+    #[test]
+    fn an_input_change_makes_what_it_feeds_unknown() {
+        let (p, _) = plan(&prior(), &value("s", "l", None));
+        assert_eq!(p.id, Tf::Known("i".into()));
+        assert_eq!(p.order, Tf::Unknown);
+        assert_eq!(p.status, Tf::Unknown);
+        let (p, _) = plan(&prior(), &value("s", "m", Some("n")));
+        assert_eq!(p.order, Tf::Known("o".into()), "note does not feed order");
+        assert_eq!(p.status, Tf::Unknown);
+    }
+
+    #[test]
+    fn a_replacing_change_is_named_and_plans_like_a_create() {
+        let (p, r) = plan(&prior(), &value("t", "m", None));
+        assert_eq!(r, vec![AttributePath::root("server")]);
+        assert_eq!(p.id, Tf::Unknown);
+        assert_eq!(p.order, Tf::Unknown);
+    }
+
+    #[test]
+    fn private_state_round_trips_and_default_is_empty() {
+        #[derive(Default, serde::Serialize, serde::Deserialize, PartialEq, Debug)]
+        struct P {
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            order: Option<String>,
+        }
+        assert!(encode_private(&P::default()).is_empty());
+        let p = P {
+            order: Some("o".into()),
+        };
+        assert_eq!(decode_private::<P>(&encode_private(&p)), p);
+        assert_eq!(decode_private::<P>(b"garbage"), P::default());
+    }
+}
