@@ -330,7 +330,7 @@ fn route_failed_job_is_named_and_reapply_converges() {
     assert!(out.status.success(), "{}\n{}", out.stdout, out.stderr);
     let text = format!("{}{}", out.stdout, out.stderr);
     // (The plan printed before it lists every phone.)
-    let warning = &text[text.find("Warning:").unwrap_or(0)..];
+    let warning = &text[text.find("Warning: Some phones").unwrap_or(0)..];
     assert!(
         warning.contains("Warning") && warning.contains(&phones[1]) && warning.contains("CPS."),
         "the warning names the phone and its code:\n{text}"
