@@ -5,7 +5,10 @@
 //! the `tf_framework` crate, which knows no provider.
 //!
 //! - [`cph`]: the CPH API's side (HTTP client, auth, retries, waiters).
+//! - [`fleet`]: the engine every resource of one provider process shares
+//!   (route coordinator, job poller, phone claims, phone listings).
 //! - [`resources`]: the provider block, resources and data sources joining them.
 
 pub mod cph;
+pub mod fleet;
 pub mod resources;

@@ -11,15 +11,15 @@ pub mod data_phones;
 pub mod data_server;
 pub mod list_phone_route;
 pub mod list_server_flavor;
-pub mod phone_cache;
 pub mod phone_route;
 pub mod provider;
 pub mod provider_config;
-pub mod routing;
 pub mod schemas;
 pub mod server_flavor;
 
 pub use provider::{CphProvider, Shared};
+// The routing engine lives in `crate::fleet`; resources reach it under these names.
+pub use crate::fleet::{phone_cache, routing};
 
 /// The provider the binary serves.
 pub fn provider() -> Arc<dyn Provider> {

@@ -5,6 +5,17 @@
 //! or that drifted to another route, are left out so the next plan puts them
 //! back. The servers the phones live on are kept in private state so reads
 //! list phones per server instead of calling once per phone.
+//!
+//! Route changes go through the provider's fleet engine (`crate::fleet`):
+//! merged with the other resources' changes, handed over between resources,
+//! and checked at plan for phones claimed twice. Each instance is an owner
+//! there, named by a token kept in private state. A create where some phones
+//! fail returns a warning, not an error (an error would taint the instance,
+//! and its replacement would send every healthy phone to `direct` and back):
+//! its `jobs` record the failures, and the next plan retries only those
+//! phones. Jobs still running when an apply ends (timeout, Ctrl-C) are
+//! recorded in private state; the next apply waits for them instead of
+//! sending again.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -16,9 +27,10 @@ use sha2::{Digest, Sha256};
 
 use super::Shared;
 use super::common::{api_error, cph_id, deadline};
-use super::routing::{self, JobRecord, JobStatus, RouteOutcome};
+use super::routing::{JobRecord, JobStatus, RouteOutcome};
 use crate::cph::Client;
-use tf_framework::typed::{Applied, Change, ResourceType};
+use crate::fleet::{self, RunningJob};
+use tf_framework::typed::{Applied, Change, Plan, ResourceType};
 use tf_framework::*;
 
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10 * 60);
@@ -159,6 +171,70 @@ pub struct Private {
     /// Servers the phones were last seen on.
     #[serde(default)]
     servers: BTreeSet<String>,
+    /// This instance's owner token in the fleet engine's claims.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    owner: String,
+    /// Jobs still running when the last apply ended, by phone.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    running: BTreeMap<String, RecordedJob>,
+}
+
+/// A job recorded as running: its request id (list-jobs reads by request id).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct RecordedJob {
+    request_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    job_id: Option<String>,
+    route: String,
+}
+
+/// The owner of an instance in the fleet engine: its token, else (state
+/// written before tokens) its id, else a fresh token.
+fn owner_of(private: &Private, prior: Option<&PhoneRouteModel>) -> String {
+    if !private.owner.is_empty() {
+        return private.owner.clone();
+    }
+    match prior.and_then(|p| p.id.as_str()) {
+        Some(id) if !id.is_empty() => format!("id-{id}"),
+        _ => format!("owner-{:016x}", rand::random::<u64>()),
+    }
+}
+
+/// Phones of `planned` whose last job in `prior` did not succeed.
+fn unfinished_phones(prior: &PhoneRouteModel, planned: &BTreeSet<String>) -> BTreeSet<String> {
+    prior
+        .job_records()
+        .into_values()
+        .filter(|j| j.status != JobStatus::Succeeded && planned.contains(&j.phone_id))
+        .map(|j| j.phone_id)
+        .collect()
+}
+
+fn overlap_diagnostic(overlap: &fleet::Overlap, route: Option<&str>) -> Diagnostic {
+    let other = match &overlap.other_id {
+        Some(id) => format!("the cph_phone_route with id {id:?}"),
+        None => "another cph_phone_route being created in this run".to_string(),
+    };
+    let routes = match (route, overlap.other_route.as_deref()) {
+        (Some(a), Some(b)) if a != b => format!(" (this one wants {a:?}, that one {b:?})"),
+        _ => String::new(),
+    };
+    Diagnostic::error(
+        "Phones claimed by two cph_phone_route resources",
+        format!(
+            "{} {} in the planned phone_ids of this resource and of {other}{routes}: {}. \
+             A phone belongs to one cph_phone_route at a time, or every apply would flip its route. \
+             Remove it from one of them (moving a phone from one resource to another in one apply is fine).",
+            overlap.phones.len(),
+            if overlap.phones.len() == 1 {
+                "phone is"
+            } else {
+                "phones are"
+            },
+            join_ids(overlap.phones.iter().map(String::as_str)),
+        ),
+    )
+    .at(AttributePath::root("phone_ids"))
 }
 
 pub struct PhoneRoute {
@@ -199,16 +275,35 @@ fn left_behind(prior_route: &str) -> String {
     )
 }
 
-/// Sends phones back to the default route; a phone that no longer exists
-/// counts as returned.
+/// What becomes of phones a create could not route: they stay recorded with
+/// their jobs, and the next plan retries only them.
+const RETRIED_NEXT: &str = "This is a warning, not an error, so that Terraform does not taint \
+     the new resource (its replacement would send the healthy phones to direct and back). \
+     The next plan shows an update that sends only these phones again; jobs still running are \
+     waited for, not sent again.";
+
+/// Sends phones back to the default route through the fleet engine, except
+/// phones another resource claims in this run; a phone that no longer
+/// exists counts as returned.
 async fn release(
+    fleet: &fleet::Fleet,
     client: &Client,
+    owner: &str,
     phone_ids: &[String],
     deadline: std::time::Instant,
     stop: &tokio_util::sync::CancellationToken,
 ) -> RouteOutcome {
-    routing::route_phones(client, DEFAULT_ROUTE, phone_ids, deadline, stop)
+    let change = fleet::Change {
+        owner: owner.to_string(),
+        route: DEFAULT_ROUTE.to_string(),
+        phones: phone_ids.to_vec(),
+        release: true,
+        running: Vec::new(),
+    };
+    fleet
+        .change(client, change, deadline, stop)
         .await
+        .outcome
         .gone_counts_as_released()
 }
 
@@ -270,20 +365,72 @@ impl PhoneRoute {
         let planned = change.planned;
         let prior = change.prior;
         let creating = prior.is_none();
-        let m = moves(prior.as_ref(), &planned);
+        let owner = owner_of(&private, prior.as_ref());
+        private.owner = owner.clone();
+        let fleet = self.shared.fleet();
+        let mut m = moves(prior.as_ref(), &planned);
+        let new_ids = planned.phones();
         let limit = planned.timeout(if creating {
             |t| &t.create
         } else {
             |t| &t.update
         });
         let (deadline, _) = deadline(&limit, DEFAULT_TIMEOUT);
-        let (routed, released) = tokio::join!(
-            routing::route_phones(&client, &m.route, &m.to_route, deadline, &ctx.stop),
-            release(&client, &m.to_direct, deadline, &ctx.stop),
-        );
-        self.shared.note_routed();
 
-        let new_ids = planned.phones();
+        // Jobs an earlier apply left running towards this route are waited
+        // for, not sent again; phones whose last job failed are sent again.
+        let recorded: Vec<RunningJob> = private
+            .running
+            .iter()
+            .filter(|(p, j)| j.route == m.route && new_ids.contains(*p))
+            .map(|(p, j)| RunningJob {
+                phone_id: p.clone(),
+                request_id: j.request_id.clone(),
+                job_id: j.job_id.clone(),
+            })
+            .collect();
+        let adopted: BTreeSet<String> = recorded.iter().map(|r| r.phone_id.clone()).collect();
+        if let Some(p) = prior.as_ref().filter(|p| p.route() == m.route) {
+            let retry = unfinished_phones(p, &new_ids);
+            m.kept.retain(|id| !retry.contains(id));
+            let mut to_route: BTreeSet<String> = m.to_route.drain(..).collect();
+            to_route.extend(retry);
+            m.to_route = to_route.into_iter().collect();
+        }
+        m.kept.retain(|id| !adopted.contains(id));
+        m.to_route.retain(|id| !adopted.contains(id));
+
+        // Claim the phones before anything is sent, so that a release of one
+        // of them by another resource in this run sends nothing.
+        let own_id = match &prior {
+            Some(p) => p.id.as_str().unwrap_or_default().to_string(),
+            None => route_id(&new_ids),
+        };
+        fleet.hold(&owner, Some(&own_id), &new_ids, &m.route);
+        let claim = fleet::Change {
+            owner: owner.clone(),
+            route: m.route.clone(),
+            phones: std::mem::take(&mut m.to_route),
+            release: false,
+            running: recorded,
+        };
+        let (routed, released) = tokio::join!(
+            fleet.change(&client, claim, deadline, &ctx.stop),
+            release(fleet, &client, &owner, &m.to_direct, deadline, &ctx.stop),
+        );
+        let (running, routed) = (routed.running, routed.outcome);
+        private.running = running
+            .into_iter()
+            .map(|r| {
+                let job = RecordedJob {
+                    request_id: r.request_id,
+                    job_id: r.job_id,
+                    route: m.route.clone(),
+                };
+                (r.phone_id, job)
+            })
+            .collect();
+
         let mut jobs = prior
             .as_ref()
             .map(PhoneRouteModel::job_records)
@@ -301,8 +448,29 @@ impl PhoneRoute {
         };
         let mut on_route = m.kept;
         on_route.extend(routed.succeeded());
-        state.phone_ids = Tf::Known(on_route);
         state.set_jobs(&jobs);
+        if creating && routed.failure_report(&m.route, "").is_some() {
+            if routed.succeeded().is_empty() && private.running.is_empty() {
+                // Nothing reached the route: nothing to record, and nothing
+                // for a tainted replacement to undo.
+                fleet.forget(&owner);
+                report_failures(&routed, &released, &m.route, None, diags);
+                return Applied::new(None, Private::default());
+            }
+            // A warning, not an error: see RETRIED_NEXT.
+            if let Some(report) = routed.failure_report(&m.route, RETRIED_NEXT) {
+                diags.push(
+                    Diagnostic::warning(
+                        format!("Some phones could not be routed to {:?}", m.route),
+                        report,
+                    )
+                    .at(AttributePath::root("phone_ids")),
+                );
+            }
+            state.phone_ids = Tf::Known(new_ids);
+            return Applied::new(Some(state), private);
+        }
+        state.phone_ids = Tf::Known(on_route);
         report_failures(&routed, &released, &m.route, prior.as_ref(), diags);
         Applied::new(Some(state), private)
     }
@@ -397,6 +565,47 @@ impl ResourceType for PhoneRoute {
     const TYPE_NAME: &'static str = "cph_phone_route";
     const DESCRIPTION: &'static str = "The route (`direct` or `routing`) of a set of cloud phones.";
 
+    /// Registers the planned phones with the fleet engine and refuses
+    /// phones that another resource planned in this run claims too; retries
+    /// phones whose last job failed or still ran.
+    async fn plan(&self, _ctx: &CallContext, plan: &mut Plan<PhoneRouteModel, Private>) {
+        plan.private.owner = owner_of(&plan.private, plan.prior.as_ref());
+        let Some(ids) = plan.planned.phone_ids.known().cloned() else {
+            return;
+        };
+        let mut changed = plan.creates();
+        if let Some(prior) = plan.prior.as_ref().filter(|_| !changed) {
+            let retry =
+                !unfinished_phones(prior, &ids).is_empty() || !plan.private.running.is_empty();
+            if retry {
+                plan.planned.jobs = Tf::Unknown;
+            }
+            changed =
+                retry || ids != prior.phones() || plan.planned.traffic_type != prior.traffic_type;
+        }
+        let route = plan.planned.traffic_type.as_str().map(str::to_string);
+        let id = plan
+            .prior
+            .as_ref()
+            .and_then(|p| p.id.as_str())
+            .map(str::to_string);
+        let overlaps = self
+            .shared
+            .fleet()
+            .plan_claim(
+                &plan.private.owner,
+                id.as_deref(),
+                &ids,
+                route.as_deref(),
+                changed,
+            )
+            .await;
+        for o in &overlaps {
+            plan.diagnostics
+                .push(overlap_diagnostic(o, route.as_deref()));
+        }
+    }
+
     async fn create(
         &self,
         ctx: &CallContext,
@@ -424,7 +633,10 @@ impl ResourceType for PhoneRoute {
         diags: &mut Diagnostics,
     ) -> Applied<PhoneRouteModel, Private> {
         let ids = state.phones();
+        let owner = owner_of(&private, Some(&state));
+        let fleet = self.shared.fleet();
         if state.route() == DEFAULT_ROUTE || ids.is_empty() {
+            fleet.forget(&owner);
             return Applied::new(None, Private::default());
         }
         let client = match self.shared.client(ctx) {
@@ -436,8 +648,8 @@ impl ResourceType for PhoneRoute {
         };
         let (deadline, _) = deadline(&state.timeout(|t| &t.delete), DEFAULT_TIMEOUT);
         let ids: Vec<String> = ids.into_iter().collect();
-        let outcome = release(&client, &ids, deadline, &ctx.stop).await;
-        self.shared.note_routed();
+        let outcome = release(fleet, &client, &owner, &ids, deadline, &ctx.stop).await;
+        fleet.forget(&owner);
         let Some(report) = outcome.failure_report(DEFAULT_ROUTE, STILL_ROUTED_ON_DESTROY) else {
             return Applied::new(None, Private::default());
         };
@@ -763,7 +975,7 @@ mod tests {
             JobRecord {
                 phone_id: "p1".into(),
                 job_id: Some("j1".into()),
-                status: routing::JobStatus::Failed,
+                status: JobStatus::Failed,
                 error_code: Some("CPS.1".into()),
                 error_msg: Some("x".into()),
             },

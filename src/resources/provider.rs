@@ -7,10 +7,10 @@ use async_trait::async_trait;
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::phone_cache::PhoneListingCache;
 use super::{provider_config, routing, schemas};
 use crate::cph::models::Phone;
 use crate::cph::{self, Client};
+use crate::fleet::Fleet;
 use tf_framework::{
     CallContext, DataSource, Diagnostic, Diagnostics, Provider, Resource, Schema, Value,
 };
@@ -37,11 +37,12 @@ tf_framework::model! {
     }
 }
 
-/// What the resources share: the client, set by `ConfigureProvider`.
+/// What the resources share: the client, set by `ConfigureProvider`, and
+/// the fleet engine of this provider process.
 #[derive(Default)]
 pub struct Shared {
     client: RwLock<Option<Client>>,
-    phones: PhoneListingCache,
+    fleet: Fleet,
 }
 
 impl Shared {
@@ -70,7 +71,7 @@ impl Shared {
         phone_ids: &BTreeSet<String>,
         servers: &BTreeSet<String>,
     ) -> cph::Result<BTreeMap<String, Phone>> {
-        routing::read_phones(client, &self.phones, phone_ids, servers).await
+        routing::read_phones(client, self.fleet.phone_listings(), phone_ids, servers).await
     }
 
     /// Listings of every phone of a server, shared within this command.
@@ -79,13 +80,21 @@ impl Shared {
         client: &Client,
         server_id: &str,
     ) -> cph::Result<Arc<Vec<Phone>>> {
-        self.phones.phones(client, Some(server_id)).await
+        self.fleet
+            .phone_listings()
+            .phones(client, Some(server_id))
+            .await
     }
 
     /// Drops cached phone listings after this provider changed routes, so
     /// that nothing later in the command reads its own writes stale.
     pub fn note_routed(&self) {
-        self.phones.clear();
+        self.fleet.phone_listings().clear();
+    }
+
+    /// The fleet engine (route coordinator, job poller, claims).
+    pub fn fleet(&self) -> &Fleet {
+        &self.fleet
     }
 
     fn set_client(&self, client: Client) {
