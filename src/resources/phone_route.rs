@@ -885,6 +885,101 @@ mod tests {
         assert!(r.validate(&unknown).is_empty());
     }
 
+    fn create_plan(ids: &[&str], route: &str) -> PlanRequest {
+        PlanRequest {
+            prior_state: Value::Null,
+            proposed_new_state: config(ids, route),
+            config: config(ids, route),
+            prior_private: vec![],
+        }
+    }
+
+    fn errors(d: &Diagnostics) -> Vec<&Diagnostic> {
+        d.0.iter()
+            .filter(|d| d.summary.contains("claimed by two"))
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn a_phone_planned_in_two_resources_is_refused_on_both() {
+        let shared = Arc::new(Shared::default());
+        let a = tf_framework::typed::resource(PhoneRoute::new(shared.clone()));
+        let b = tf_framework::typed::resource(PhoneRoute::new(shared.clone()));
+        let ctx = CallContext::default();
+        let (pa, pb) = tokio::join!(
+            a.plan(&ctx, create_plan(&["p1", "p2"], "routing")),
+            b.plan(&ctx, create_plan(&["p2", "p3"], "direct")),
+        );
+        for (resp, _) in [(&pa, "a"), (&pb, "b")] {
+            let e = errors(&resp.diagnostics);
+            assert_eq!(e.len(), 1, "{:?}", resp.diagnostics);
+            assert!(e[0].detail.contains("p2") && !e[0].detail.contains("p1,"));
+            assert_eq!(
+                e[0].attribute.as_ref().map(|p| p.to_string()).as_deref(),
+                Some("phone_ids")
+            );
+        }
+        assert!(
+            errors(&pa.diagnostics)[0]
+                .detail
+                .contains("\"routing\", that one \"direct\"")
+        );
+    }
+
+    #[tokio::test]
+    async fn a_move_between_two_resources_is_not_an_overlap() {
+        let shared = Arc::new(Shared::default());
+        let a = tf_framework::typed::resource(PhoneRoute::new(shared.clone()));
+        let b = tf_framework::typed::resource(PhoneRoute::new(shared.clone()));
+        let ctx = CallContext::default();
+        let mut prior = config(&["p1", "p2"], "routing");
+        prior.set_attr("id", Value::string("route-a"));
+        prior.set_attr("jobs", Value::List(vec![]));
+        let shrink = PlanRequest {
+            prior_state: prior,
+            proposed_new_state: config(&["p1"], "routing"),
+            config: config(&["p1"], "routing"),
+            prior_private: vec![],
+        };
+        let (pa, pb) = tokio::join!(
+            a.plan(&ctx, shrink),
+            b.plan(&ctx, create_plan(&["p2"], "routing")),
+        );
+        assert!(errors(&pa.diagnostics).is_empty(), "{:?}", pa.diagnostics);
+        assert!(errors(&pb.diagnostics).is_empty(), "{:?}", pb.diagnostics);
+    }
+
+    #[tokio::test]
+    async fn failed_jobs_in_state_plan_a_retry() {
+        let r = resource();
+        let mut prior = config(&["p1", "p2"], "routing");
+        prior.set_attr("id", Value::string("route-x"));
+        let mut m = BTreeMap::new();
+        for (id, status) in [("p1", JobStatus::Succeeded), ("p2", JobStatus::Failed)] {
+            m.insert(
+                id.to_string(),
+                JobRecord {
+                    phone_id: id.into(),
+                    job_id: Some(format!("j-{id}")),
+                    status,
+                    error_code: None,
+                    error_msg: None,
+                },
+            );
+        }
+        let mut model = PhoneRouteModel::from_value(&prior).unwrap();
+        model.set_jobs(&m);
+        let prior = model.to_value();
+        let req = PlanRequest {
+            prior_state: prior.clone(),
+            proposed_new_state: prior.clone(),
+            config: config(&["p1", "p2"], "routing"),
+            prior_private: vec![],
+        };
+        let planned = r.plan(&CallContext::default(), req).await.planned_state;
+        assert_eq!(planned.get("jobs"), Some(&Value::Unknown));
+    }
+
     #[tokio::test]
     async fn plan_marks_jobs_unknown_only_on_change() {
         let r = resource();
