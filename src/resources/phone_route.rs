@@ -891,6 +891,7 @@ mod tests {
             proposed_new_state: config(ids, route),
             config: config(ids, route),
             prior_private: vec![],
+            ..Default::default()
         }
     }
 
@@ -940,6 +941,7 @@ mod tests {
             proposed_new_state: config(&["p1"], "routing"),
             config: config(&["p1"], "routing"),
             prior_private: vec![],
+            ..Default::default()
         };
         let (pa, pb) = tokio::join!(
             a.plan(&ctx, shrink),
@@ -975,6 +977,7 @@ mod tests {
             proposed_new_state: prior.clone(),
             config: config(&["p1", "p2"], "routing"),
             prior_private: vec![],
+            ..Default::default()
         };
         let planned = r.plan(&CallContext::default(), req).await.planned_state;
         assert_eq!(planned.get("jobs"), Some(&Value::Unknown));
