@@ -128,7 +128,10 @@ resource "cph_phone_route" "this" {{
         )
     };
     let wd = workdir(&tf, &emu, &config(&phones[..1]));
-    wd.run_ok(&["apply", "-auto-approve", "-no-color"]);
+    let created = wd.run_ok(&["apply", "-auto-approve", "-no-color"]);
+    // The plan of a create renders whole: its identity is learned at apply.
+    let shown = format!("{}{}", created.stdout, created.stderr);
+    assert!(!shown.contains("Failed to marshal"), "{shown}");
     let identity = |wd: &TfWorkdir| {
         wd.state_json()["values"]["root_module"]["resources"][0]["identity"].clone()
     };

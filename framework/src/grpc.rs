@@ -248,7 +248,13 @@ fn identity_out(
     if v.is_null() {
         return Ok((Value::Null, None));
     }
-    if !unknown_allowed && !v.is_wholly_known() {
+    if unknown_allowed && !v.is_wholly_known() {
+        // Core accepts an unknown planned identity for a new object, but its
+        // JSON plan cannot render one ("Failed to marshal plan to json:
+        // value is not known", Terraform 1.15): plan none; apply sends it.
+        return Ok((v, None));
+    }
+    if !v.is_wholly_known() {
         return Err(Diagnostic::error(
             "Provider produced an invalid identity",
             format!(
