@@ -67,7 +67,7 @@ tf_framework::model! {
     pub struct PhoneRouteModel {
         id: String = computed("Identifier of this set of phones.").keep_state(),
         phone_ids: BTreeSet<String> = required("Ids of the cloud phones to route. An empty set manages no phones: what a route of a server that no longer exists comes to, so that it can still be planned and destroyed.")
-            .validate(warn(size_at_least(1)))
+            .validate(warn(size_at_least(1), "With none, this resource manages no phones: what a route of a server deleted outside Terraform comes to. It can still be planned and destroyed."))
             .validate(each(cph_id())),
         traffic_type: String = required("`direct` (the default route) or `routing` (routed to the encoding container).")
             .validate(one_of(TRAFFIC_TYPES)),
