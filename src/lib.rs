@@ -5,7 +5,10 @@
 //! the `tf_framework` crate, which knows no provider.
 //!
 //! - [`cph`]: the CPH API's side (HTTP client, auth, retries, waiters).
+//! - [`fleet`]: the fleet engine every resource shares (flavor catalogue,
+//!   order tracker).
 //! - [`resources`]: the provider block, resources and data sources joining them.
 
 pub mod cph;
+pub mod fleet;
 pub mod resources;

@@ -122,7 +122,7 @@ impl FieldType for i64 {
         v.as_i64().ok_or_else(|| "a whole number".into())
     }
     fn encode(&self) -> Value {
-        Value::Number(Number::Int((*self).into()))
+        Value::Number(Number::Int(*self))
     }
 }
 

@@ -106,6 +106,11 @@ impl Client {
         decode(&call, &response.body)
     }
 
+    /// Sends a call built elsewhere in `cph` (BSS calls, [`super::bss`]).
+    pub(super) async fn send<T: DeserializeOwned>(&self, call: HttpCall) -> Result<T> {
+        self.call(call).await
+    }
+
     async fn get<T: DeserializeOwned>(
         &self,
         op: &'static str,

@@ -64,6 +64,8 @@ pub struct ClientConfig {
     pub endpoint: String,
     pub region: String,
     pub project_id: String,
+    /// Base URL of BSS (billing: orders), e.g. `https://bss.myhuaweicloud.com`.
+    pub bss_endpoint: String,
     pub credentials: Credentials,
     /// Accept any TLS certificate (for test endpoints only).
     pub insecure: bool,
@@ -90,6 +92,7 @@ impl ClientConfig {
             endpoint: endpoint.into().trim_end_matches('/').to_string(),
             region: region.into(),
             project_id: project_id.into(),
+            bss_endpoint: super::bss::DEFAULT_BSS_ENDPOINT.to_string(),
             credentials,
             insecure: false,
             max_retries: Self::DEFAULT_MAX_RETRIES,

@@ -6,9 +6,11 @@
 //! - [`transport`]: one call done right (auth, timeouts, retries, logging);
 //!   [`retry`] decides what may be repeated, [`ratelimit`] spaces calls out.
 //! - [`auth`] and [`signer`]: credentials, IAM tokens, `SDK-HMAC-SHA256`.
+//! - [`bss`]: the billing service: order details and payment.
 //! - [`waiters`]: polling until jobs or flavor changes are done.
 
 pub mod auth;
+pub mod bss;
 pub mod client;
 pub mod config;
 pub mod error;

@@ -154,4 +154,10 @@ pub struct PhoneModel {
     pub phone_capacity: i64,
     /// 1 on sale, 0 withdrawn.
     pub status: i32,
+    pub cpu: i64,
+    /// MiB.
+    pub memory: i64,
+    /// GiB.
+    pub disk: i64,
+    pub product_type: i64,
 }

@@ -11,6 +11,8 @@ use super::phone_cache::PhoneListingCache;
 use super::{provider_config, routing, schemas};
 use crate::cph::models::Phone;
 use crate::cph::{self, Client};
+use crate::fleet::catalogue::CatalogueCache;
+use crate::fleet::orders::OrderTracker;
 use tf_framework::{
     CallContext, DataSource, Diagnostic, Diagnostics, Provider, Resource, Schema, Value,
 };
@@ -22,6 +24,7 @@ tf_framework::model! {
         region: String = optional("Region of the CPH endpoint, e.g. `cn-east-3`. Env: `HW_REGION_NAME`."),
         project_id: String = optional("Project id the cloud phones belong to. Env: `HW_PROJECT_ID`."),
         endpoint: String = optional("CPH endpoint URL. Default `https://cph.{region}.myhuaweicloud.com`. Env: `HW_CPH_ENDPOINT`."),
+        bss_endpoint: String = optional("BSS (billing) endpoint URL, where flavor-change orders are followed and paid. Default `https://bss.myhuaweicloud.com` (`https://bss-intl.myhuaweicloud.com` for international accounts). Env: `HW_BSS_ENDPOINT`."),
         access_key: String = optional("Access key (AK) for request signing. Env: `HW_ACCESS_KEY`."),
         secret_key: String = optional("Secret key (SK) for request signing. Env: `HW_SECRET_KEY`.").sensitive(),
         security_token: String = optional("Security token of temporary AK/SK credentials. Env: `HW_SECURITY_TOKEN`.").sensitive(),
@@ -35,11 +38,14 @@ tf_framework::model! {
     }
 }
 
-/// What the resources share: the client, set by `ConfigureProvider`.
+/// What the resources share: the client, set by `ConfigureProvider`, and
+/// the fleet engine.
 #[derive(Default)]
 pub struct Shared {
     client: RwLock<Option<Client>>,
     phones: PhoneListingCache,
+    catalogue: CatalogueCache,
+    orders: OrderTracker,
 }
 
 impl Shared {
@@ -84,6 +90,16 @@ impl Shared {
     /// that nothing later in the command reads its own writes stale.
     pub fn note_routed(&self) {
         self.phones.clear();
+    }
+
+    /// The flavor catalogue, read once per process.
+    pub fn catalogue(&self) -> &CatalogueCache {
+        &self.catalogue
+    }
+
+    /// The order tracker (BSS).
+    pub fn orders(&self) -> &OrderTracker {
+        &self.orders
     }
 
     fn set_client(&self, client: Client) {
