@@ -2,14 +2,15 @@
 """Fleet-scale benchmark: terraform against the emulator for N phones.
 
 For each N (default 100, 1000, 5000):
-  1. start target/release/cph-emulator with ceil(N/100) servers of 100 phones,
-     a job time (default 2 s) and a latency per API call (default 20 ms);
+  1. start the release cph-emulator (in cargo's target directory, as `cargo
+     metadata` reports it) with ceil(N/100) servers of 100 phones, a job time
+     (default 2 s) and a latency per API call (default 20 ms);
   2. read the first N phone ids through the list-phones API (token auth), and
      split them into R (default 10) `cph_phone_route` resources, in fleet order
      (so each resource's phones sit on as few servers as possible);
   3. in a temporary directory: main.tf, terraform.tfvars.json and a CLI
-     configuration whose dev_overrides point `cloudphone/cph` at target/release
-     (no `terraform init`); the provider is configured by HW_* variables;
+     configuration whose dev_overrides point `cloudphone/cph` at the release
+     directory (no `terraform init`); the provider is configured by HW_* variables;
   4. `terraform apply -auto-approve -parallelism=P`: wall time, the emulator's
      call counters (reset before), and the provider's peak RSS (VmHWM of every
      terraform-provider-cph process under terraform, sampled every ~20 ms);
@@ -25,9 +26,17 @@ gives the polling rounds of every job wait. Then a table per N, a summary,
 and the goal checks of issue [E]; BENCHMARKS.md explains the floor. Every
 wait is bounded and the emulator is always stopped.
 
+With --for-each RxP (repeatable, e.g. --for-each 10x10 --for-each 50x20),
+the module shape of issue [H] instead: one `cph_phone_route` per key of a
+map (`for_each`), R resources of P phones, applied with -parallelism=R (all
+instances at once, as `terraform apply -parallelism=R` does; Terraform's
+default of 10 runs them in waves). Each such case reports the apply's and
+the destroy's phones-traffic calls against ceil(N/100), their job reads and
+the apply against the floor.
+
 Usage: scripts/scale.py [N ...] [--resources 10] [--parallelism 10]
-       [--job-seconds 2] [--latency-ms 20] [--timeout 900] [--json FILE]
-       [--keep] [--provider-dir DIR]
+       [--for-each RxP ...] [--job-seconds 2] [--latency-ms 20]
+       [--timeout 900] [--json FILE] [--keep] [--provider-dir DIR]
 Only the standard library is needed. Exit 1 when a run fails (a goal that
 is missed is reported, not an error).
 """
@@ -54,9 +63,12 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from cargo_target import target_dir
+
 ROOT = Path(__file__).resolve().parent.parent
 TERRAFORM = ROOT / ".tools" / "bin" / "terraform"
-RELEASE = ROOT / "target" / "release"
+# Cargo's target directory as `cargo metadata` reports it (CARGO_TARGET_DIR).
+RELEASE = target_dir() / "release"
 EMULATOR = RELEASE / "cph-emulator"
 PROVIDER = RELEASE / "terraform-provider-cph"
 
@@ -96,6 +108,31 @@ variable "routes" {
 resource "cph_phone_route" "fleet" {
   count        = length(var.routes)
   phone_ids    = var.routes[count.index]
+  traffic_type = "routing"
+}
+"""
+
+
+FOR_EACH_TF = """\
+terraform {
+  required_providers {
+    cph = {
+      source = "cloudphone/cph"
+    }
+  }
+}
+
+# Settings from HW_* variables (token auth against the emulator).
+provider "cph" {}
+
+variable "routes" {
+  description = "Phone ids of each route resource, by key (one per server group)."
+  type        = map(list(string))
+}
+
+resource "cph_phone_route" "fleet" {
+  for_each     = var.routes
+  phone_ids    = each.value
   traffic_type = "routing"
 }
 """
@@ -355,13 +392,19 @@ class Run:
 
 class Workdir:
     def __init__(self, base: Path, emu: Emulator, routes: list[list[str]], parallelism: int,
-                 timeout: float, tf_log: str | None = None, provider_dir: Path = RELEASE):
+                 timeout: float, tf_log: str | None = None, provider_dir: Path = RELEASE,
+                 for_each: bool = False):
         self.dir = base
         self.emu = emu
         self.parallelism = parallelism
         self.timeout = timeout
-        (base / "main.tf").write_text(MAIN_TF)
-        (base / "terraform.tfvars.json").write_text(json.dumps({"routes": routes}))
+        if for_each:
+            (base / "main.tf").write_text(FOR_EACH_TF)
+            keyed = {f"r{i:03d}": r for i, r in enumerate(routes)}
+            (base / "terraform.tfvars.json").write_text(json.dumps({"routes": keyed}))
+        else:
+            (base / "main.tf").write_text(MAIN_TF)
+            (base / "terraform.tfvars.json").write_text(json.dumps({"routes": routes}))
         cli = base / "terraform.rc"
         cli.write_text(
             "disable_checkpoint = true\n\n"
@@ -518,6 +561,8 @@ class Result:
     destroy: Run
     checks: list[tuple[str, bool, str]] = field(default_factory=list)
     load: str = ""
+    for_each: bool = False
+    parallelism: int = 10
 
     @property
     def floor_s(self) -> float:
@@ -551,6 +596,9 @@ class Result:
         return sum(self.plan.calls.get(e, 0) for e in READ_ENDPOINTS)
 
     def evaluate(self) -> None:
+        if self.for_each:
+            self.evaluate_for_each()
+            return
         c = self.apply.calls
         ceil_n = math.ceil(self.n / TRAFFIC_BATCH)
         self.checks = []
@@ -599,9 +647,46 @@ class Result:
             f"Terraform before/after the calls {self.apply.before_api_s:.2f} + "
             f"{self.apply.after_api_s:.2f} s"))
 
+    def job_reads(self, run: "Run") -> int:
+        return run.calls.get("list_jobs", 0) + run.calls.get("show_job", 0)
+
+    def evaluate_for_each(self) -> None:
+        """The goals of issue [H] for R resources of P phones."""
+        ceil_n = math.ceil(self.n / TRAFFIC_BATCH)
+        shape = (self.resources, max(self.sizes))
+        self.checks = []
+        for run in (self.apply, self.destroy):
+            t = run.calls.get("phones_traffic", 0)
+            self.checks.append((
+                f"{run.command}: phones_traffic == ceil(N/100)", t == ceil_n,
+                f"{t} calls, ceil(N/100) = {ceil_n}"))
+        read_limit = {(10, 10): 3, (50, 20): 30}.get(shape)
+        if read_limit is not None:
+            for run in (self.apply, self.destroy):
+                r = self.job_reads(run)
+                self.checks.append((
+                    f"{run.command}: job reads <= {read_limit}", r <= read_limit,
+                    f"{run.calls.get('list_jobs', 0)} list_jobs + {run.calls.get('show_job', 0)} "
+                    f"show_job"))
+        ratio_limit = {(50, 20): 1.3}.get(shape, 2.0 if self.n >= 5000 else None)
+        ratio = self.apply.seconds / self.floor_s
+        if ratio_limit is not None:
+            self.checks.append((
+                f"apply within {ratio_limit}x of the floor", ratio <= ratio_limit,
+                f"{self.apply.seconds:.2f} s / {self.floor_s:.2f} s = {ratio:.2f}x; first to "
+                f"last API call {self.apply.api_s:.2f} s"))
+        else:
+            self.checks.append(("apply / floor (reported)", True,
+                                f"{self.apply.seconds:.2f} s / {self.floor_s:.2f} s = {ratio:.2f}x"))
+        rss = max(self.apply.peak_rss_mib, self.destroy.peak_rss_mib)
+        self.checks.append((
+            "provider peak RSS < 30 MiB", rss < 30,
+            f"{rss:.1f} MiB over {self.apply.providers_seen} provider processes (apply)"))
+
     def as_dict(self) -> dict:
         return {
             "n": self.n, "servers": self.servers, "resources": self.resources,
+            "for_each": self.for_each, "parallelism": self.parallelism,
             "sizes": self.sizes, "job_seconds": self.job_seconds,
             "latency_ms": self.latency_ms, "floor_s": self.floor_s,
             "rounds": self.rounds, "rounds_expected": self.rounds_expected,
@@ -619,7 +704,10 @@ class Result:
         }
 
 
-def run_one(n: int, args: argparse.Namespace) -> Result:
+def run_one(n: int, args: argparse.Namespace, resources: int | None = None,
+            for_each: bool = False) -> Result:
+    resources = resources or args.resources
+    parallelism = max(args.parallelism, resources) if for_each else args.parallelism
     servers = math.ceil(n / PHONES_PER_SERVER)
     base = Path(tempfile.mkdtemp(prefix=f"cph-scale-{n}-"))
     emu = None
@@ -628,10 +716,10 @@ def run_one(n: int, args: argparse.Namespace) -> Result:
             f"jobs {args.job_seconds} s, latency {args.latency_ms} ms")
         emu = Emulator(servers, args.job_seconds, args.latency_ms, base / "emulator.log",
                        args.emulator_log)
-        routes = split(emu.phone_ids(n), args.resources)
-        wd = Workdir(base, emu, routes, args.parallelism, args.timeout, args.tf_log,
-                     Path(args.provider_dir).resolve())
-        par = f"-parallelism={args.parallelism}"
+        routes = split(emu.phone_ids(n), resources)
+        wd = Workdir(base, emu, routes, parallelism, args.timeout, args.tf_log,
+                     Path(args.provider_dir).resolve(), for_each=for_each)
+        par = f"-parallelism={parallelism}"
         log(f"N={n}: terraform apply ({len(routes)} resources)")
         apply = wd.run("apply", ["apply", "-auto-approve", par], sample_rss=True)
         log(f"N={n}: apply {apply.seconds:.2f} s; plan -refresh=false")
@@ -642,7 +730,8 @@ def run_one(n: int, args: argparse.Namespace) -> Result:
         log(f"N={n}: destroy")
         destroy = wd.run("destroy", ["destroy", "-auto-approve", par], sample_rss=True)
         result = Result(n, servers, len(routes), [len(r) for r in routes],
-                        args.job_seconds, args.latency_ms, apply, overhead, plan, destroy)
+                        args.job_seconds, args.latency_ms, apply, overhead, plan, destroy,
+                        for_each=for_each, parallelism=parallelism)
         result.evaluate()
         result.load = loadavg()
         return result
@@ -667,8 +756,10 @@ def loadavg() -> str:
 
 
 def print_result(r: Result) -> None:
-    print(f"\n### N = {r.n} phones: {r.servers} servers, {r.resources} cph_phone_route "
-          f"resources of {min(r.sizes)}..{max(r.sizes)} phones, jobs {r.job_seconds:g} s, "
+    shape = (f"for_each: {r.resources} x {max(r.sizes)} phones, -parallelism={r.parallelism}"
+             if r.for_each else f"{r.resources} cph_phone_route resources of "
+             f"{min(r.sizes)}..{max(r.sizes)} phones")
+    print(f"\n### N = {r.n} phones: {r.servers} servers, {shape}, jobs {r.job_seconds:g} s, "
           f"latency {r.latency_ms} ms\n")
     head = ["command", "wall s", "to 1st call / calls / after s", *ENDPOINTS, "other calls",
             "provider peak RSS MiB", "CPU s terraform / provider"]
@@ -725,13 +816,41 @@ def print_summary(results: list[Result]) -> None:
         print("Every goal checked is met.")
 
 
+def print_for_each_summary(results: list[Result]) -> None:
+    print("\n### for_each summary\n")
+    head = ["R x P", "N", "parallelism", "apply s", "floor s", "ratio", "API span s",
+            "apply phones_traffic", "ceil(N/100)", "apply job reads", "destroy s",
+            "destroy phones_traffic", "destroy job reads", "peak RSS MiB"]
+    print("| " + " | ".join(head) + " |")
+    print("|" + "|".join([" ---: "] * len(head)) + "|")
+    for r in results:
+        print(f"| {r.resources} x {max(r.sizes)} | {r.n} | {r.parallelism} | "
+              f"{r.apply.seconds:.2f} | {r.floor_s:.2f} | {r.apply.seconds / r.floor_s:.2f} | "
+              f"{r.apply.api_s:.2f} | {r.apply.calls.get('phones_traffic', 0)} | "
+              f"{math.ceil(r.n / TRAFFIC_BATCH)} | {r.job_reads(r.apply)} | "
+              f"{r.destroy.seconds:.2f} | {r.destroy.calls.get('phones_traffic', 0)} | "
+              f"{r.job_reads(r.destroy)} | "
+              f"{max(r.apply.peak_rss_mib, r.destroy.peak_rss_mib):.1f} |")
+
+
+def parse_shape(text: str) -> tuple[int, int]:
+    r, _, p = text.lower().partition("x")
+    if not (r.isdigit() and p.isdigit()) or int(r) < 1 or int(p) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not RxP, e.g. 50x20")
+    return int(r), int(p)
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("n", nargs="*", type=int, default=[100, 1000, 5000],
+    ap.add_argument("n", nargs="*", type=int, default=None,
                     help="numbers of phones (default 100 1000 5000)")
     ap.add_argument("--resources", type=int, default=10,
                     help="cph_phone_route resources the phones are split into")
     ap.add_argument("--parallelism", type=int, default=10, help="terraform -parallelism")
+    ap.add_argument("--for-each", action="append", type=parse_shape, default=[],
+                    metavar="RxP",
+                    help="also run R for_each resources of P phones (repeatable); "
+                         "without N arguments only these run")
     ap.add_argument("--job-seconds", type=float, default=2.0, help="emulator job time")
     ap.add_argument("--latency-ms", type=int, default=20,
                     help="emulator latency per API call")
@@ -749,6 +868,8 @@ def main() -> int:
         if not os.access(p, os.X_OK):
             log(f"missing {p} (run `make tools` and `cargo build --release --workspace --bins`)")
             return 1
+    if args.n is None:
+        args.n = [] if args.for_each else [100, 1000, 5000]
     if any(n < 1 for n in args.n):
         log("every N must be at least 1")
         return 1
@@ -769,6 +890,20 @@ def main() -> int:
         sys.stdout.flush()
     if results:
         print_summary(results)
+    each_results = []
+    for r_count, p_count in args.for_each:
+        try:
+            res = run_one(r_count * p_count, args, resources=r_count, for_each=True)
+        except Exception as e:  # report and go on with the next shape
+            log(f"for_each {r_count}x{p_count}: failed: {e}")
+            failed = True
+            continue
+        each_results.append(res)
+        print_result(res)
+        sys.stdout.flush()
+    if each_results:
+        print_for_each_summary(each_results)
+        results.extend(each_results)
     if args.json:
         Path(args.json).write_text(json.dumps({
             "machine": {"platform": platform.platform(), "nproc": os.cpu_count()},

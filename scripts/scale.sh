@@ -6,7 +6,9 @@
 # RSS and the goal checks of issue [E]. Then the start-up comparison with the
 # Go null provider. Without arguments it also runs the sharing case: 1,000
 # phones over 50 resources on 10 servers, whose refresh must list each server
-# once. The work is done by scripts/scale.py and scripts/bench_startup.py;
+# once, and the for_each cases of issue [H]: 10 x 10, 50 x 20 and 50 x 100
+# phones (one cph_phone_route per map key, all applied at once), whose
+# route changes the provider merges across resources. The work is done by scripts/scale.py and scripts/bench_startup.py;
 # arguments go to scale.py instead (e.g. `scale.sh 1000 --latency-ms 50`).
 # SKIP_STARTUP=1 skips the start-up comparison.
 set -euo pipefail
@@ -26,6 +28,8 @@ status=0
 if [[ $# -eq 0 ]]; then
   echo
   "$PYTHON" scripts/scale.py 1000 --resources 50 || status=$?
+  echo
+  "$PYTHON" scripts/scale.py --for-each 10x10 --for-each 50x20 --for-each 50x100 || status=$?
 fi
 if [[ "${SKIP_STARTUP:-0}" != 1 ]]; then
   echo

@@ -5,8 +5,9 @@
 //! the `tf_framework` crate, which knows no provider.
 //!
 //! - [`cph`]: the CPH API's side (HTTP client, auth, retries, waiters).
-//! - [`fleet`]: the fleet engine every resource shares (flavor catalogue,
-//!   order tracker).
+//! - [`fleet`]: the engine every resource of one provider process shares
+//!   (route coordinator, job poller, phone claims, phone listings, flavor
+//!   catalogue, order tracker).
 //! - [`resources`]: the provider block, resources and data sources joining them.
 
 pub mod cph;

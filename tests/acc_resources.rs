@@ -324,24 +324,24 @@ fn route_failed_job_is_named_and_reapply_converges() {
     let phones = emu.phone_ids_of(SERVER_ID)[..3].to_vec();
     let w = workdir(&tf, &emu, ROUTE_TF);
     emu.fail_jobs_for(&[phones[1].as_str()]);
+    // A create where some phones fail warns (an error would taint it, and
+    // its replacement would send the healthy phones to direct and back).
     let out = try_apply(&w, &route_vars(&phones, "routing"));
-    assert!(!out.status.success());
+    assert!(out.status.success(), "{}\n{}", out.stdout, out.stderr);
+    let text = format!("{}{}", out.stdout, out.stderr);
+    // (The plan printed before it lists every phone.)
+    let warning = &text[text.find("Warning: Some phones").unwrap_or(0)..];
     assert!(
-        out.stderr.contains(&phones[1]) && out.stderr.contains("CPS."),
-        "error names the phone and its code:\n{}",
-        out.stderr
+        warning.contains("Warning") && warning.contains(&phones[1]) && warning.contains("CPS."),
+        "the warning names the phone and its code:\n{text}"
     );
     assert!(
-        !out.stderr.contains(&phones[0]),
-        "only the failed phone is named:\n{}",
-        out.stderr
+        !warning.contains(&phones[0]),
+        "only the failed phone is named:\n{text}"
     );
-    let mut ok = vec![phones[0].clone(), phones[2].clone()];
-    ok.sort();
-    assert_eq!(
-        state_phone_ids(&w),
-        ok,
-        "the phones that succeeded stay recorded"
+    assert!(
+        !w.state_json().to_string().contains("tainted"),
+        "a partly failed create is not tainted"
     );
     let jobs = resource_values(&w, "cph_phone_route.r")["jobs"].clone();
     let failed: Vec<&Value> = jobs
@@ -704,7 +704,9 @@ resource "cph_phone_route" "r" {
     let w = workdir(&tf, &emu, main_tf);
     let var = format!("-var=pairs={}", serde_json::to_string(&pairs).unwrap());
     apply(&w, std::slice::from_ref(&var));
-    assert_eq!(emu.calls()["phones_traffic"], 30);
+    // 60 phones in 30 resources, applied 10 at a time (Terraform's default
+    // parallelism): the fleet engine merges each wave into one call.
+    assert!(emu.calls()["phones_traffic"] <= 6, "{:?}", emu.calls());
 
     emu.reset_calls();
     assert_empty_plan(&w, std::slice::from_ref(&var));

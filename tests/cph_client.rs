@@ -13,7 +13,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde_json::{Value, json};
-use terraform_provider_cph::cph::models::{ChangeServerModelRequest, Job};
+use terraform_provider_cph::cph::models::{ChangeServerModelRequest, Job, OrderStatus};
 use terraform_provider_cph::cph::{Client, ClientConfig, Credentials, Error, waiters};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
@@ -35,7 +35,7 @@ fn config(addr: SocketAddr, credentials: Credentials) -> ClientConfig {
     let mut c = ClientConfig::new(format!("http://{addr}"), "cn-east-3", PROJECT, credentials);
     c.max_retries = 3;
     c.request_timeout = Duration::from_secs(10);
-    c.requests_per_second = 1000;
+    c.max_requests_per_second = 1000.0;
     c
 }
 
@@ -932,4 +932,280 @@ async fn password_token_renewed_before_it_expires() {
     tokio::time::sleep(Duration::from_millis(1200)).await;
     client.show_server("srv1").await.expect("renewed token");
     assert_eq!(state.issued.load(Ordering::SeqCst), 2);
+}
+
+// ---------------------------------------------------------------------------
+// Connection errors name the endpoint.
+
+#[tokio::test]
+async fn connection_refused_names_host_port_and_path() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    drop(listener);
+    let mut cfg = config(addr, Credentials::Token(TOKEN.into()));
+    cfg.max_retries = 0;
+    let err = Client::new(cfg)
+        .expect("client")
+        .show_server("srv1")
+        .await
+        .expect_err("nothing listens");
+    let text = err.to_string();
+    let expected = format!(
+        "could not connect to 127.0.0.1:{} (GET /v1/proj1/cloud-phone/servers/srv1): ",
+        addr.port()
+    );
+    assert!(text.starts_with(&expected), "{text}");
+    assert!(text.to_lowercase().contains("refused"), "{text}");
+}
+
+// ---------------------------------------------------------------------------
+// The flavor catalogue.
+
+#[tokio::test]
+async fn catalogue_reads_every_field_and_filters_phone_models() {
+    let router = Router::new()
+        .route(
+            "/v1/proj1/cloud-phone/server-models",
+            get(|| async {
+                axum::Json(json!({"request_id": "r", "server_models": [{
+                    "server_model_name": "physical.rx1.xlarge", "server_type": "0",
+                    "cpu": 64, "memory": 256, "disk_max_num": 8, "product_type": 0,
+                    "free_size": 100,
+                    "extend_spec": {"cpu": "Kunpeng", "gpu_count": 2, "numa_count": 4}
+                }, {"server_model_name": "minimal"}]}))
+            }),
+        )
+        .route(
+            "/v1/proj1/cloud-phone/phone-models",
+            get(|Query(q): Query<HashMap<String, String>>| async move {
+                let all = json!([
+                    {"server_model_name": "a", "phone_model_name": "a.1", "status": 1,
+                     "cpu": 2, "memory": 4096, "disk": 32, "phone_capacity": 15,
+                     "resolution": "720*1280", "extend_spec": "{}", "spec_code": "sc",
+                     "image_label": "cloud_phone", "product_type": 0},
+                    {"server_model_name": "b", "phone_model_name": "b.1"}
+                ]);
+                // This server ignores the filter, as some API versions do.
+                let _ = q.get("server_model_name");
+                axum::Json(json!({"phone_models": all}))
+            }),
+        );
+    let client = token_client(serve(router).await);
+    let servers = client.list_server_models().await.expect("server models");
+    assert_eq!(servers.len(), 2);
+    assert_eq!(servers[0].cpu, 64);
+    assert_eq!(servers[0].free_size, 100);
+    assert_eq!(servers[0].extend_spec.gpu_count, 2);
+    assert_eq!(servers[1].cpu, 0);
+    let phones = client
+        .list_phone_models(Some("a"))
+        .await
+        .expect("phone models");
+    assert_eq!(phones.len(), 1);
+    assert_eq!(phones[0].phone_capacity, 15);
+    assert_eq!(phones[0].image_label, "cloud_phone");
+    assert_eq!(client.list_phone_models(None).await.expect("all").len(), 2);
+}
+
+// ---------------------------------------------------------------------------
+// BSS orders.
+
+#[derive(Default)]
+struct BssState {
+    pay_bodies: Mutex<Vec<Value>>,
+    pay_calls: AtomicUsize,
+    headers: Mutex<Vec<HeaderMap>>,
+}
+
+async fn bss_order(
+    State(st): State<Arc<BssState>>,
+    axum::extract::Path(order_id): axum::extract::Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    if let Ok(mut h) = st.headers.lock() {
+        h.push(headers);
+    }
+    match order_id.as_str() {
+        "CS-pending" => axum::Json(json!({
+            "total_count": 1,
+            "order_info": {
+                "order_id": "CS-pending", "status": 6, "order_type": 3,
+                "pending_payment_end_time": "2030-01-01T00:00:00Z",
+                "create_time": "2029-12-31T00:00:00Z", "payment_time": null,
+                "amount_after_discount": 12.5, "sub_order_infos": []
+            },
+            "order_line_items": [{"order_line_item_id": "x"}]
+        }))
+        .into_response(),
+        "CS-empty" => axum::Json(json!({"total_count": 0})).into_response(),
+        _ => api_error(
+            StatusCode::NOT_FOUND,
+            "CBC.30000010",
+            "no such order",
+            "rq-bss",
+        ),
+    }
+}
+
+async fn bss_pay(State(st): State<Arc<BssState>>, axum::Json(body): axum::Json<Value>) -> Response {
+    st.pay_calls.fetch_add(1, Ordering::SeqCst);
+    if let Ok(mut b) = st.pay_bodies.lock() {
+        b.push(body.clone());
+    }
+    if body["order_id"] == "CS-flaky" {
+        return api_error(StatusCode::BAD_GATEWAY, "", "bad gateway", "rq-502");
+    }
+    StatusCode::NO_CONTENT.into_response()
+}
+
+async fn bss_server() -> (SocketAddr, Arc<BssState>) {
+    let state = Arc::new(BssState::default());
+    let router = Router::new()
+        .route(
+            "/bss/v2/orders/customer-orders/details/{order_id}",
+            get(bss_order),
+        )
+        .route("/bss/v3/orders/customer-orders/pay", post(bss_pay))
+        .with_state(state.clone());
+    (serve(router).await, state)
+}
+
+fn bss_client(addr: SocketAddr, credentials: Credentials) -> Client {
+    let mut cfg = config(addr, credentials);
+    cfg.bss_endpoint = format!("http://{addr}/bss");
+    Client::new(cfg).expect("client")
+}
+
+#[tokio::test]
+async fn show_order_reads_the_order_and_knows_unknown_ones() {
+    let (addr, state) = bss_server().await;
+    let creds = Credentials::AkSk {
+        access_key: "AK".into(),
+        secret_key: "SK".into(),
+        security_token: None,
+    };
+    let client = bss_client(addr, creds);
+    let order = client.show_order("CS-pending").await.expect("order");
+    assert_eq!(order.order_id, "CS-pending");
+    assert_eq!(order.status, OrderStatus::PendingPayment);
+    assert_eq!(order.order_type, 3);
+    assert_eq!(
+        order.pending_payment_end_time.as_deref(),
+        Some("2030-01-01T00:00:00Z")
+    );
+    assert_eq!(order.create_time.as_deref(), Some("2029-12-31T00:00:00Z"));
+    assert_eq!(order.payment_time, None);
+
+    // Signed, without a project id (BSS is global).
+    let headers = state.headers.lock().map(|h| h[0].clone()).expect("a call");
+    let authorization = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    assert!(
+        authorization.starts_with("SDK-HMAC-SHA256 Access=AK, SignedHeaders=host;x-sdk-date, "),
+        "{authorization}"
+    );
+    assert!(!headers.contains_key("x-project-id"));
+
+    let err = client.show_order("CS-gone").await.expect_err("unknown");
+    assert!(err.is_order_not_found(), "{err}");
+    assert_eq!(err.request_id(), Some("rq-bss"));
+    let err = client.show_order("CS-empty").await.expect_err("empty");
+    assert!(err.is_order_not_found(), "{err}");
+    assert!(client.show_order(" ").await.is_err());
+}
+
+#[tokio::test]
+async fn pay_order_sends_no_coupon_and_is_never_retried_once_sent() {
+    let (addr, state) = bss_server().await;
+    let client = bss_client(addr, Credentials::Token(TOKEN.into()));
+    client.pay_order("CS-pending").await.expect("paid");
+    let bodies = state
+        .pay_bodies
+        .lock()
+        .map(|b| b.clone())
+        .unwrap_or_default();
+    assert_eq!(
+        bodies[0],
+        json!({"order_id": "CS-pending", "use_coupon": "NO", "use_discount": "NO"})
+    );
+
+    let err = client.pay_order("CS-flaky").await.expect_err("502");
+    assert_eq!(err.status(), Some(502));
+    assert_eq!(state.pay_calls.load(Ordering::SeqCst), 2);
+
+    // A reset after sending is not retried either.
+    let (raw, count) = raw_server(usize::MAX, "{}").await;
+    let err = bss_client(raw, Credentials::Token(TOKEN.into()))
+        .pay_order("CS-1")
+        .await
+        .expect_err("reset after sending");
+    assert!(matches!(err, Error::Transport { .. }), "{err:?}");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(count.load(Ordering::SeqCst), 1);
+}
+
+// ---------------------------------------------------------------------------
+// The rate limit.
+
+#[tokio::test]
+async fn a_429_with_retry_after_holds_back_other_callers() {
+    // The first call is throttled for a second; every call is timed.
+    let arrivals: Arc<Mutex<Vec<Instant>>> = Arc::default();
+    let router = Router::new()
+        .route(
+            "/v1/proj1/cloud-phone/servers/{id}",
+            get(
+                |State(arrivals): State<Arc<Mutex<Vec<Instant>>>>| async move {
+                    let first = arrivals
+                        .lock()
+                        .map(|mut a| {
+                            a.push(Instant::now());
+                            a.len() == 1
+                        })
+                        .unwrap_or(false);
+                    if first {
+                        return (
+                            StatusCode::TOO_MANY_REQUESTS,
+                            [("Retry-After", "1")],
+                            axum::Json(
+                                json!({"error_code": "APIGW.0308", "error_msg": "throttled"}),
+                            ),
+                        )
+                            .into_response();
+                    }
+                    ok_server()
+                },
+            ),
+        )
+        .with_state(arrivals.clone());
+    let client = token_client(serve(router).await);
+    let throttled = tokio::spawn({
+        let client = client.clone();
+        async move { client.show_server("srv1").await }
+    });
+    // Once the 429 is in, another caller starts.
+    let mut waited = 0;
+    while no_call_yet(&arrivals) && waited < 500 {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+        waited += 1;
+    }
+    // Time for the 429 to travel back to the client.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    client.show_server("srv1").await.expect("second caller");
+    throttled.await.expect("task").expect("retried");
+    let arrivals = arrivals.lock().map(|a| a.clone()).unwrap_or_default();
+    assert_eq!(arrivals.len(), 3);
+    for later in &arrivals[1..] {
+        assert!(
+            *later - arrivals[0] >= Duration::from_secs(1),
+            "a call was sent before Retry-After passed"
+        );
+    }
+}
+
+/// True while the server has not answered the first call yet.
+fn no_call_yet(arrivals: &Arc<Mutex<Vec<Instant>>>) -> bool {
+    arrivals.lock().map(|a| a.is_empty()).unwrap_or(true)
 }

@@ -505,6 +505,28 @@ impl<V: Validator> Validator for Each<V> {
     }
 }
 
+/// Reports what `inner` finds as warnings: a value that is allowed but
+/// probably not meant.
+pub fn warn<V: Validator>(inner: V) -> Warn<V> {
+    Warn(inner)
+}
+
+pub struct Warn<V>(V);
+
+impl<V: Validator> Validator for Warn<V> {
+    fn description(&self) -> String {
+        format!("should hold {} (warned otherwise)", self.0.description())
+    }
+    fn check(&self, value: &Value, path: &AttributePath, diags: &mut Diagnostics) {
+        let mut found = Diagnostics::new();
+        self.0.check(value, path, &mut found);
+        for mut d in found.0 {
+            d.severity = crate::diag::Severity::Warning;
+            diags.push(d);
+        }
+    }
+}
+
 /// A Go-style duration such as `"30s"`, `"10m"` or `"1h30m"`, up to a week.
 pub fn duration() -> DurationFormat {
     DurationFormat
@@ -549,6 +571,9 @@ mod tests {
         assert_eq!(errs.len(), 2, "{errs:?}");
         assert!(errs.iter().any(|e| e.starts_with("x[\"Bad\"]")), "{errs:?}");
         assert_eq!(run(&size_at_least(1), Value::Set(vec![])).len(), 1);
+        let mut d = Diagnostics::new();
+        warn(size_at_least(1)).check(&Value::Set(vec![]), &AttributePath::root("x"), &mut d);
+        assert!(!d.has_errors() && d.0.len() == 1);
         assert_eq!(run(&duration(), Value::string("soon")).len(), 1);
         assert!(run(&duration(), Value::string("5m")).is_empty());
         assert_eq!(

@@ -1,4 +1,5 @@
-//! How to reach CPH: endpoint, project, credentials and client behaviour.
+//! The client's settings: how to reach CPH and BSS (endpoints, project,
+//! credentials) and how to behave (TLS, retries, timeouts, rate limit).
 
 use std::time::Duration;
 
@@ -64,8 +65,6 @@ pub struct ClientConfig {
     pub endpoint: String,
     pub region: String,
     pub project_id: String,
-    /// Base URL of BSS (billing: orders), e.g. `https://bss.myhuaweicloud.com`.
-    pub bss_endpoint: String,
     pub credentials: Credentials,
     /// Accept any TLS certificate (for test endpoints only).
     pub insecure: bool,
@@ -73,14 +72,19 @@ pub struct ClientConfig {
     pub max_retries: u32,
     /// Timeout of one HTTP attempt.
     pub request_timeout: Duration,
-    /// Client-side rate limit, requests per second across all callers.
-    pub requests_per_second: u32,
+    /// Client-side rate limit, requests per second across all callers (0:
+    /// none). Halved on a 429 and recovered step by step after successes.
+    pub max_requests_per_second: f64,
+    /// Base URL of BSS, the billing service (orders), without a trailing
+    /// slash; `https://bss-intl.myhuaweicloud.com` for international accounts.
+    pub bss_endpoint: String,
 }
 
 impl ClientConfig {
     pub const DEFAULT_MAX_RETRIES: u32 = 5;
     pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
-    pub const DEFAULT_REQUESTS_PER_SECOND: u32 = 20;
+    pub const DEFAULT_MAX_REQUESTS_PER_SECOND: f64 = 20.0;
+    pub const DEFAULT_BSS_ENDPOINT: &str = "https://bss.myhuaweicloud.com";
 
     pub fn new(
         endpoint: impl Into<String>,
@@ -92,12 +96,12 @@ impl ClientConfig {
             endpoint: endpoint.into().trim_end_matches('/').to_string(),
             region: region.into(),
             project_id: project_id.into(),
-            bss_endpoint: super::bss::DEFAULT_BSS_ENDPOINT.to_string(),
             credentials,
             insecure: false,
             max_retries: Self::DEFAULT_MAX_RETRIES,
             request_timeout: Self::DEFAULT_REQUEST_TIMEOUT,
-            requests_per_second: Self::DEFAULT_REQUESTS_PER_SECOND,
+            max_requests_per_second: Self::DEFAULT_MAX_REQUESTS_PER_SECOND,
+            bss_endpoint: Self::DEFAULT_BSS_ENDPOINT.to_string(),
         }
     }
 }

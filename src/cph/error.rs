@@ -13,9 +13,16 @@ pub enum Error {
         message: String,
         request_id: Option<String>,
     },
-    /// No usable answer: connection, TLS or timeout failure after all retries.
-    #[error("request to {url} failed: {message}")]
-    Transport { url: String, message: String },
+    /// No usable answer: connection, TLS or timeout failure after all
+    /// retries. `url` names the call (`GET /v1/...`, no query string);
+    /// `connect_to` is the `host:port` a connection could not be made to
+    /// (nothing was sent), `None` when the failure came later.
+    #[error("{}", render_transport(.url, .message, .connect_to))]
+    Transport {
+        url: String,
+        message: String,
+        connect_to: Option<String>,
+    },
     /// The answer could not be understood.
     #[error("unexpected response from {url}: {message}")]
     Decode { url: String, message: String },
@@ -35,6 +42,9 @@ pub enum Error {
 
 /// `error_code`s meaning "no such object".
 const NOT_FOUND_CODES: &[&str] = &["CPS.0005", "CPS.0006"];
+/// BSS `error_code`s meaning "no such order" (`CBC.30000010` in BSS's error
+/// code list as far as this project knows it; HTTP 404 counts too).
+const ORDER_NOT_FOUND_CODES: &[&str] = &["CBC.30000010"];
 /// `error_code` of a flavor change refused because the server already has an
 /// order in progress.
 const ORDER_IN_PROGRESS_CODE: &str = "CPS.0040";
@@ -53,6 +63,18 @@ fn render_api(status: &u16, code: &str, message: &str, request_id: &Option<Strin
     s
 }
 
+/// True for an `error_code` meaning "no such object" (server or phone).
+pub fn is_not_found_code(code: &str) -> bool {
+    NOT_FOUND_CODES.contains(&code)
+}
+
+fn render_transport(url: &str, message: &str, connect_to: &Option<String>) -> String {
+    match connect_to {
+        Some(host) => format!("could not connect to {host} ({url}): {message}"),
+        None => format!("request {url} failed: {message}"),
+    }
+}
+
 impl Error {
     /// True when the API said the addressed object does not exist: HTTP 404,
     /// or the codes CPH uses for a missing server (`CPS.0005`) or phone
@@ -64,6 +86,15 @@ impl Error {
             }
             _ => false,
         }
+    }
+
+    /// True when BSS says the order does not exist: HTTP 404, or an order
+    /// code BSS uses for an unknown order.
+    pub fn is_order_not_found(&self) -> bool {
+        self.is_not_found()
+            || self
+                .code()
+                .is_some_and(|c| ORDER_NOT_FOUND_CODES.contains(&c))
     }
 
     /// True when a flavor change was refused because another order for the
@@ -119,6 +150,32 @@ mod tests {
         assert!(api(400, "CPS.0006").is_not_found());
         assert!(!api(400, "CPS.0001").is_not_found());
         assert!(!Error::Cancelled.is_not_found());
+    }
+
+    #[test]
+    fn order_not_found() {
+        assert!(api(404, "").is_order_not_found());
+        assert!(api(400, "CBC.30000010").is_order_not_found());
+        assert!(!api(400, "CBC.0101").is_order_not_found());
+    }
+
+    #[test]
+    fn transport_errors_name_the_call_and_host() {
+        let refused = Error::Transport {
+            url: "GET /v1/p/cloud-phone/servers/x".into(),
+            message: "Connection refused (os error 111)".into(),
+            connect_to: Some("127.0.0.1:4567".into()),
+        };
+        assert_eq!(
+            refused.to_string(),
+            "could not connect to 127.0.0.1:4567 (GET /v1/p/cloud-phone/servers/x): Connection refused (os error 111)"
+        );
+        let timeout = Error::Transport {
+            url: "GET /x".into(),
+            message: "timed out".into(),
+            connect_to: None,
+        };
+        assert_eq!(timeout.to_string(), "request GET /x failed: timed out");
     }
 
     #[test]

@@ -1,24 +1,27 @@
-//! CPH, not Terraform: a typed client of the Huawei Cloud Cloud Phone Host
-//! API with request signing, token and password auth, retries, typed errors
-//! and waiters for asynchronous jobs and flavor changes.
+//! CPH and BSS, not Terraform: a typed client of the Huawei Cloud Cloud
+//! Phone Host API and of the billing service's orders, in three layers
+//! with no cycle, each knowing only the one below:
 //!
-//! - [`client`]: one method per endpoint; [`models`]: their bodies.
-//! - [`transport`]: one call done right (auth, timeouts, retries, logging);
-//!   [`retry`] decides what may be repeated, [`ratelimit`] spaces calls out.
-//! - [`auth`] and [`signer`]: credentials, IAM tokens, `SDK-HMAC-SHA256`.
-//! - [`bss`]: the billing service: order details and payment.
-//! - [`waiters`]: polling until jobs or flavor changes are done.
+//! - [`client`]: one method per endpoint ([`Client`]); [`models`]: their
+//!   bodies.
+//! - [`auth`]: who sends a request (AK/SK signatures by [`signer`], a
+//!   static token, or an IAM password token cache with its own sender).
+//! - [`sender`]: one HTTP call done right (rate limit, timeouts, retries
+//!   when safe, deadline and cancellation, logs without secrets, error
+//!   answers into [`Error::Api`]); it knows nothing of credentials.
+//!
+//! Beside them: [`config`] (settings), [`error`], [`secret`] (strings never
+//! printed) and [`waiters`] (polling until jobs or flavor changes are done,
+//! on top of the client).
 
-pub mod auth;
-pub mod bss;
-pub mod client;
+pub(crate) mod auth;
+pub(crate) mod client;
 pub mod config;
 pub mod error;
 pub mod models;
-pub mod ratelimit;
-pub mod retry;
+pub(crate) mod secret;
+pub(crate) mod sender;
 pub mod signer;
-pub mod transport;
 pub mod waiters;
 
 pub use client::Client;

@@ -13,11 +13,8 @@ use std::sync::Arc;
 
 use tokio::sync::Mutex;
 
-use crate::cph::models::{PhoneModel, ServerModel};
+use crate::cph::models::{PHONE_MODEL_ON_SALE, PhoneModel, ServerModel};
 use crate::cph::{self, Client};
-
-/// Phone flavor status 1: on sale (0: withdrawn).
-pub const PHONE_MODEL_ON_SALE: i32 = 1;
 
 /// A server flavor as the catalogue lists it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,7 +33,7 @@ pub struct PhoneFlavor {
     pub server_model_name: String,
     pub phone_model_name: String,
     /// 1 on sale, 0 withdrawn.
-    pub status: i32,
+    pub status: i64,
     pub cpu: i64,
     /// MiB.
     pub memory: i64,
@@ -123,14 +120,6 @@ pub struct Catalogue {
     pub phones: Vec<PhoneFlavor>,
 }
 
-fn number(v: &serde_json::Value) -> i64 {
-    match v {
-        serde_json::Value::Number(n) => n.as_i64().unwrap_or_default(),
-        serde_json::Value::String(s) => s.trim().parse().unwrap_or_default(),
-        _ => 0,
-    }
-}
-
 impl Catalogue {
     /// The catalogue of the API's answers.
     pub fn from_models(servers: &[ServerModel], phones: &[PhoneModel]) -> Catalogue {
@@ -139,9 +128,9 @@ impl Catalogue {
                 .iter()
                 .map(|s| ServerFlavor {
                     name: s.server_model_name.clone(),
-                    cpu: number(&s.cpu),
-                    memory: number(&s.memory),
-                    product_type: number(&s.product_type),
+                    cpu: s.cpu,
+                    memory: s.memory,
+                    product_type: s.product_type,
                 })
                 .collect(),
             phones: phones
@@ -281,7 +270,7 @@ pub(crate) mod tests {
         name: &str,
         capacity: i64,
         (cpu, memory, disk): (i64, i64, i64),
-        status: i32,
+        status: i64,
     ) -> PhoneFlavor {
         PhoneFlavor {
             server_model_name: server.into(),
@@ -401,17 +390,5 @@ pub(crate) mod tests {
         assert!(!from.is_upgrade_from(&special), "and back a downgrade");
         assert!(bigger.is_upgrade_from(&special), "bigger server");
         assert!(!from.is_upgrade_from(&from), "equal is no upgrade");
-    }
-
-    #[test]
-    fn numbers_may_come_as_strings() {
-        let s = ServerModel {
-            server_model_name: "a".into(),
-            cpu: serde_json::json!("64"),
-            memory: serde_json::json!(256),
-            ..Default::default()
-        };
-        let c = Catalogue::from_models(&[s], &[]);
-        assert_eq!((c.servers[0].cpu, c.servers[0].memory), (64, 256));
     }
 }

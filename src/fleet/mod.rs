@@ -1,5 +1,133 @@
-//! The fleet engine: one per provider process, shared by every resource
-//! (held in [`crate::resources::Shared`]).
+//! The fleet engine: one per provider process, shared by every resource.
+//!
+//! Terraform applies the instances of a module's `for_each` in parallel, each
+//! through its own `ApplyResourceChange`; alone, each would call and poll for
+//! itself, and two resources handing a phone over would race. The engine
+//! owns what those calls share: the [coordinator](coordinator) that merges
+//! concurrent route changes into `ceil(N/100)` `phones-traffic` calls per
+//! route and keeps one job per phone in flight, the [poller](poller) that
+//! follows every request id with as few list-jobs reads as the jobs allow,
+//! the [claims](claims) that say which resource holds which phone (handover
+//! and overlap checks), the [phone listings](phone_cache) shared by reads, and
+//! the [routing](routing) outcome types and route reads, the flavor
+//! [catalogue](catalogue) read once for every plan check, and the
+//! [order tracker](orders) that follows flavor-change orders through BSS.
+//! It knows CPH through
+//! the client's public methods only, and Terraform not at all.
 
 pub mod catalogue;
+pub mod claims;
+pub mod coordinator;
 pub mod orders;
+pub mod phone_cache;
+pub mod poller;
+pub mod routing;
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::time::Instant;
+
+use tokio_util::sync::CancellationToken;
+
+use catalogue::CatalogueCache;
+pub use claims::{Claims, Overlap};
+pub use coordinator::{Change, ChangeOutcome, Coordinator, DIRECT, RunningJob};
+use orders::OrderTracker;
+use phone_cache::PhoneListingCache;
+
+use crate::cph::Client;
+
+/// The engine of one provider process.
+pub struct Fleet {
+    claims: Arc<Claims>,
+    coordinator: Arc<Coordinator>,
+    phones: PhoneListingCache,
+    catalogue: CatalogueCache,
+    orders: OrderTracker,
+}
+
+impl Default for Fleet {
+    fn default() -> Self {
+        let claims = Arc::new(Claims::default());
+        Fleet {
+            coordinator: Coordinator::new(claims.clone()),
+            claims,
+            phones: PhoneListingCache::default(),
+            catalogue: CatalogueCache::default(),
+            orders: OrderTracker::default(),
+        }
+    }
+}
+
+impl Fleet {
+    pub fn claims(&self) -> &Claims {
+        &self.claims
+    }
+
+    pub fn phone_listings(&self) -> &PhoneListingCache {
+        &self.phones
+    }
+
+    /// The flavor catalogue, read once per process.
+    pub fn catalogue(&self) -> &CatalogueCache {
+        &self.catalogue
+    }
+
+    /// The order tracker (BSS).
+    pub fn orders(&self) -> &OrderTracker {
+        &self.orders
+    }
+
+    /// A plan of `owner`: registers the phones it will hold on `route`,
+    /// waits until concurrently planned resources have registered theirs,
+    /// and returns the phones another owner claims too. `announce` tells the
+    /// coordinator that this owner's apply will ask for a change.
+    pub async fn plan_claim(
+        &self,
+        owner: &str,
+        id: Option<&str>,
+        phones: &BTreeSet<String>,
+        route: Option<&str>,
+        announce: bool,
+    ) -> Vec<Overlap> {
+        self.claims.register(owner, id, phones, route);
+        if announce {
+            self.coordinator.expect(owner);
+        }
+        self.claims.settle().await;
+        self.claims.overlaps(owner)
+    }
+
+    /// Routes phones (or releases them) through the coordinator; see
+    /// [`Coordinator::change`]. Claims are the caller's: [`Fleet::hold`]
+    /// before a change, [`Fleet::forget`] after a delete.
+    pub async fn change(
+        &self,
+        client: &Client,
+        change: Change,
+        deadline: Instant,
+        cancel: &CancellationToken,
+    ) -> ChangeOutcome {
+        if change.phones.is_empty() && change.running.is_empty() {
+            self.coordinator.arrived(&change.owner);
+            return ChangeOutcome::default();
+        }
+        let outcome = self
+            .coordinator
+            .change(client, change, deadline, cancel)
+            .await;
+        self.phones.clear();
+        outcome
+    }
+
+    /// `owner` holds `phones` on `route` from now on (its apply succeeded or
+    /// partly succeeded).
+    pub fn hold(&self, owner: &str, id: Option<&str>, phones: &BTreeSet<String>, route: &str) {
+        self.claims.register(owner, id, phones, Some(route));
+    }
+
+    /// `owner` is gone.
+    pub fn forget(&self, owner: &str) {
+        self.claims.forget(owner);
+    }
+}

@@ -14,8 +14,7 @@ use std::time::{Duration, Instant};
 
 use tokio_util::sync::CancellationToken;
 
-use crate::cph::bss::{CustomerOrder, status};
-use crate::cph::models::{SERVER_STATUS_NORMAL, Server};
+use crate::cph::models::{OrderInfo, OrderStatus, SERVER_STATUS_NORMAL, Server};
 use crate::cph::waiters::{PollInterval, go_duration};
 use crate::cph::{self, Client};
 
@@ -27,7 +26,7 @@ pub const COMPLETED_GRACE: Duration = Duration::from_secs(10);
 #[derive(Debug, Clone, PartialEq)]
 pub enum OrderFate {
     /// BSS knows the order.
-    Known(CustomerOrder),
+    Known(OrderInfo),
     /// BSS says it does not exist.
     Unknown,
     /// BSS could not be asked: why.
@@ -40,27 +39,48 @@ impl OrderFate {
     pub fn is_gone(&self) -> bool {
         match self {
             OrderFate::Unknown => true,
-            OrderFate::Known(o) => o.status == status::CANCELLED,
+            OrderFate::Known(o) => o.status == OrderStatus::Cancelled,
             OrderFate::Unreadable(_) => false,
         }
     }
 }
 
-/// A status code in words.
-pub fn status_name(code: i32) -> &'static str {
-    match code {
-        status::PENDING_APPROVAL => "pending approval",
-        status::PENDING_REFUND => "pending refund",
-        status::PROCESSING => "processing",
-        status::CANCELLED => "cancelled",
-        status::COMPLETED => "completed",
-        status::PENDING_PAYMENT => "pending payment",
-        status::PENDING_CONFIRMATION => "pending confirmation",
-        _ => "in an unknown state",
+/// A status in words.
+pub fn status_name(status: OrderStatus) -> String {
+    match status {
+        OrderStatus::Processing => "processing".into(),
+        OrderStatus::Cancelled => "cancelled".into(),
+        OrderStatus::Completed => "completed".into(),
+        OrderStatus::PendingPayment => "pending payment".into(),
+        OrderStatus::Other(1) => "pending approval".into(),
+        OrderStatus::Other(2) => "pending refund".into(),
+        OrderStatus::Other(9) => "pending confirmation".into(),
+        OrderStatus::Other(code) => format!("in state {code}"),
     }
 }
 
-fn pending_payment_note(o: &CustomerOrder) -> String {
+/// `error_code` of BSS pay when the payment deadline has lapsed.
+const PAYMENT_LAPSED_CODE: &str = "CBC.99003110";
+/// `error_code` of BSS pay when the order is not pending payment.
+const NOT_PENDING_PAYMENT_CODE: &str = "CBC.99003106";
+
+/// BSS refused a payment because the deadline lapsed (the order is cancelled).
+pub fn is_payment_lapsed(e: &cph::Error) -> bool {
+    e.code() == Some(PAYMENT_LAPSED_CODE)
+}
+
+/// BSS refused a payment because the order is not (or no longer) pending
+/// payment: paid meanwhile.
+pub fn is_not_pending_payment(e: &cph::Error) -> bool {
+    e.code() == Some(NOT_PENDING_PAYMENT_CODE)
+}
+
+/// The caller may not use BSS (401/403): no billing permissions.
+pub fn is_forbidden(e: &cph::Error) -> bool {
+    matches!(e.status(), Some(401 | 403))
+}
+
+fn pending_payment_note(o: &OrderInfo) -> String {
     let until = o
         .pending_payment_end_time
         .as_deref()
@@ -80,16 +100,13 @@ pub enum FollowError {
     /// server. The order (if any) may still complete: keep it.
     Wait(cph::Error),
     /// BSS says the order was cancelled: it will never change the server.
-    Cancelled(CustomerOrder),
+    Cancelled(OrderInfo),
     /// BSS does not know the order.
     Unknown(String),
     /// The order completed, but the server does not show the target flavors.
     CompletedWithoutFlavor { order_id: String, server: Server },
     /// `auto_pay` is set but paying the pending order failed.
-    PayFailed {
-        order: CustomerOrder,
-        error: cph::Error,
-    },
+    PayFailed { order: OrderInfo, error: cph::Error },
 }
 
 impl FollowError {
@@ -100,7 +117,7 @@ impl FollowError {
             FollowError::Cancelled(_)
             | FollowError::Unknown(_)
             | FollowError::CompletedWithoutFlavor { .. } => true,
-            FollowError::PayFailed { error, .. } => error.is_payment_lapsed(),
+            FollowError::PayFailed { error, .. } => is_payment_lapsed(error),
             FollowError::Wait(_) => false,
         }
     }
@@ -128,7 +145,7 @@ impl FollowError {
                  the next apply places a new order.",
                 server.server_id, server.server_model_name, server.phone_model_name, server.status
             ),
-            FollowError::PayFailed { order, error } if error.is_payment_lapsed() => format!(
+            FollowError::PayFailed { order, error } if is_payment_lapsed(error) => format!(
                 "Order {} could not be paid: its payment deadline{} has passed and BSS cancelled it ({error}). \
                  The next apply places a new order.",
                 order.order_id,
@@ -189,10 +206,10 @@ impl OrderTracker {
         }
         Ok(match client.show_order(order_id).await {
             Ok(o) => OrderFate::Known(o),
-            Err(e) if e.is_unknown_order() => OrderFate::Unknown,
+            Err(e) if e.is_order_not_found() => OrderFate::Unknown,
             Err(cph::Error::Cancelled) => return Err(cph::Error::Cancelled),
             Err(e) => {
-                if e.is_forbidden() {
+                if is_forbidden(&e) {
                     *self.forbidden.lock().unwrap_or_else(|p| p.into_inner()) = Some(e.to_string());
                 }
                 OrderFate::Unreadable(e.to_string())
@@ -218,7 +235,7 @@ impl OrderTracker {
             .with_cancellation(cancel.clone());
         let mut interval = PollInterval::default();
         let mut last_server: Option<Server> = None;
-        let mut last_order: Option<CustomerOrder> = None;
+        let mut last_order: Option<OrderInfo> = None;
         let mut bss = f.order_id.filter(|id| !id.is_empty());
         let mut paid = false;
         let mut reported_pending = false;
@@ -259,8 +276,8 @@ impl OrderTracker {
                     OrderFate::Unknown => return Err(FollowError::Unknown(order_id.to_string())),
                     OrderFate::Known(o) => {
                         match o.status {
-                            status::CANCELLED => return Err(FollowError::Cancelled(o)),
-                            status::COMPLETED if !shows_target => {
+                            OrderStatus::Cancelled => return Err(FollowError::Cancelled(o)),
+                            OrderStatus::Completed if !shows_target => {
                                 let (since, polls) =
                                     completed_since.get_or_insert((Instant::now(), 0));
                                 *polls += 1;
@@ -271,14 +288,14 @@ impl OrderTracker {
                                     });
                                 }
                             }
-                            status::PENDING_PAYMENT if f.auto_pay && !paid => {
+                            OrderStatus::PendingPayment if f.auto_pay && !paid => {
                                 match client.pay_order(order_id).await {
                                     Ok(()) => {
                                         tracing::info!(order_id, "paid the order (auto_pay)");
                                         paid = true;
                                     }
                                     // Paid meanwhile (in the console).
-                                    Err(e) if e.is_not_pending_payment() => paid = true,
+                                    Err(e) if is_not_pending_payment(&e) => paid = true,
                                     Err(cph::Error::Cancelled) => {
                                         return Err(FollowError::Wait(cph::Error::Cancelled));
                                     }
@@ -287,7 +304,7 @@ impl OrderTracker {
                                     }
                                 }
                             }
-                            status::PENDING_PAYMENT if !reported_pending => {
+                            OrderStatus::PendingPayment if !reported_pending => {
                                 tracing::warn!(
                                     order_id,
                                     pending_payment_end_time =
@@ -309,7 +326,7 @@ impl OrderTracker {
                 server_model_name = %server.server_model_name,
                 phone_model_name = %server.phone_model_name,
                 status = server.status,
-                order_status = last_order.as_ref().map(|o| o.status),
+                order_status = last_order.as_ref().map(|o| i64::from(o.status)),
                 "polled server flavor and order"
             );
             last_server = Some(server);
@@ -343,7 +360,7 @@ fn timeout_text(
     f: &Follow<'_>,
     started: Instant,
     server: &Option<Server>,
-    order: &Option<CustomerOrder>,
+    order: &Option<OrderInfo>,
 ) -> String {
     let shown = match server {
         Some(s) => format!(
@@ -353,7 +370,9 @@ fn timeout_text(
         None => "the server could not be read".to_string(),
     };
     let order_text = match order {
-        Some(o) if o.status == status::PENDING_PAYMENT => format!("; {}", pending_payment_note(o)),
+        Some(o) if o.status == OrderStatus::PendingPayment => {
+            format!("; {}", pending_payment_note(o))
+        }
         Some(o) => format!("; BSS says the order is {}", status_name(o.status)),
         None => String::new(),
     };
@@ -369,21 +388,35 @@ fn timeout_text(
 mod tests {
     use super::*;
 
-    fn order(status: i32) -> CustomerOrder {
-        CustomerOrder {
+    fn order(status: i64) -> OrderInfo {
+        OrderInfo {
             order_id: "CS1".into(),
-            status,
+            status: status.into(),
             pending_payment_end_time: Some("2024-08-16T10:00:00Z".into()),
             ..Default::default()
         }
     }
 
     #[test]
+    fn bss_codes_are_recognised() {
+        let api = |status: u16, code: &str| cph::Error::Api {
+            status,
+            code: code.into(),
+            message: "m".into(),
+            request_id: None,
+        };
+        assert!(is_payment_lapsed(&api(400, "CBC.99003110")));
+        assert!(is_not_pending_payment(&api(400, "CBC.99003106")));
+        assert!(is_forbidden(&api(403, "CBC.0150")));
+        assert!(!is_forbidden(&api(400, "CBC.0100")));
+    }
+
+    #[test]
     fn cancelled_and_unknown_orders_are_gone() {
         assert!(OrderFate::Unknown.is_gone());
-        assert!(OrderFate::Known(order(status::CANCELLED)).is_gone());
-        assert!(!OrderFate::Known(order(status::PENDING_PAYMENT)).is_gone());
-        assert!(!OrderFate::Known(order(status::PROCESSING)).is_gone());
+        assert!(OrderFate::Known(order(4)).is_gone());
+        assert!(!OrderFate::Known(order(6)).is_gone());
+        assert!(!OrderFate::Known(order(3)).is_gone());
         assert!(!OrderFate::Unreadable("403".into()).is_gone());
     }
 
@@ -419,12 +452,7 @@ mod tests {
             auto_pay: false,
             deadline: Instant::now(),
         };
-        let t = timeout_text(
-            &f,
-            Instant::now(),
-            &None,
-            &Some(order(status::PENDING_PAYMENT)),
-        );
+        let t = timeout_text(&f, Instant::now(), &None, &Some(order(6)));
         assert!(t.contains("CS1"), "{t}");
         assert!(
             t.contains("pending payment until 2024-08-16T10:00:00Z"),

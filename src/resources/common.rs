@@ -9,6 +9,24 @@ use tf_framework::{AttributePath, Diagnostic, Tf};
 /// The longest id or flavor name CPH takes.
 pub const MAX_NAME_BYTES: usize = 64;
 
+/// The characters of a CPH id: the API's ids are 32 lower-case hex digits
+/// (`a176d8625981453bbafbc0a321d8d6a1`); this accepts lower-case letters,
+/// digits, `-` and `_`, so that a pasted id with a space, an upper-case
+/// letter or a separator is refused at plan rather than by the API.
+fn id_char(c: char) -> bool {
+    c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_'
+}
+
+/// A server or phone id as CPH issues them (see [`id_char`]).
+pub fn cph_id() -> tf_framework::declare::IdFormat {
+    tf_framework::declare::id_format(
+        1,
+        MAX_NAME_BYTES,
+        id_char,
+        "lower-case letters, digits, `-` and `_`",
+    )
+}
+
 /// The deadline of an operation: its `timeouts` entry, or `default` when
 /// unset (or, defensively, unparsable).
 pub fn deadline(limit: &Tf<String>, default: Duration) -> (Instant, Duration) {
@@ -33,6 +51,15 @@ pub fn api_error_at(doing: &str, err: &cph::Error, path: AttributePath) -> Diagn
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ids_are_checked_like_cph_issues_them() {
+        let f = cph_id();
+        assert!(f.problem("a176d8625981453bbafbc0a321d8d6a1").is_none());
+        for bad in ["", "A176", "a b", "a,b", " a", &"a".repeat(65)] {
+            assert!(f.problem(bad).is_some(), "{bad:?}");
+        }
+    }
 
     #[test]
     fn deadlines_fall_back_to_the_default() {

@@ -6,7 +6,8 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 use super::Shared;
-use super::common::{MAX_NAME_BYTES, api_error_at};
+use super::common::{api_error_at, cph_id};
+use super::data_server::server_gone;
 use super::phone_route::TRAFFIC_TYPES;
 use crate::cph::models::Phone;
 use tf_framework::typed::DataSourceType;
@@ -28,9 +29,7 @@ tf_framework::model! {
     /// The configuration and result of `data.cph_phones`.
     pub struct PhonesDataModel {
         id: String = computed("Identifier of this query."),
-        server_id: String = required("Id of the cloud phone server.")
-            .validate(not_blank())
-            .validate(max_bytes(MAX_NAME_BYTES)),
+        server_id: String = required("Id of the cloud phone server. A server that does not exist has no phones (the read warns).").validate(cph_id()),
         phone_id: String = optional("Only the phone with this id."),
         phone_name: String = optional("Only phones with this name."),
         status: i64 = optional("Only phones with this status code (2 = running)."),
@@ -101,12 +100,22 @@ impl DataSourceType for PhonesData {
         let server_id = config.server_id.as_str().unwrap_or_default().to_string();
         let phones = match self.shared.server_phones(&client, &server_id).await {
             Ok(p) => p,
+            Err(e) if e.is_not_found() => {
+                diags.push(server_gone(&server_id, &e));
+                Arc::new(Vec::new())
+            }
             Err(e) => {
                 let doing = format!("list the phones of server {server_id:?}");
                 diags.push(api_error_at(&doing, &e, AttributePath::root("server_id")));
                 return config;
             }
         };
+        if phones.is_empty()
+            && let Err(e) = client.show_server(&server_id).await
+            && e.is_not_found()
+        {
+            diags.push(server_gone(&server_id, &e));
+        }
         let mut selected: Vec<&Phone> = phones.iter().filter(|p| config.selects(p)).collect();
         selected.sort_by(|a, b| a.phone_id.cmp(&b.phone_id));
         PhonesDataModel {

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 use super::Shared;
-use super::common::{MAX_NAME_BYTES, api_error_at};
+use super::common::{api_error_at, cph_id};
 use tf_framework::typed::DataSourceType;
 use tf_framework::*;
 
@@ -14,9 +14,8 @@ tf_framework::model! {
     /// The configuration and result of `data.cph_server`.
     pub struct ServerDataModel {
         id: String = computed("Same as `server_id`."),
-        server_id: String = required("Id of the cloud phone server.")
-            .validate(not_blank())
-            .validate(max_bytes(MAX_NAME_BYTES)),
+        server_id: String = required("Id of the cloud phone server.").validate(cph_id()),
+        exists: bool = computed("False when the server does not exist (then the other attributes are null, and the read warns)."),
         server_name: String = computed("Name of the server."),
         server_model_name: String = computed("Server flavor."),
         phone_model_name: String = computed("Phone flavor."),
@@ -25,6 +24,18 @@ tf_framework::model! {
         create_time: String = computed("Creation time."),
         update_time: String = computed("Last update time."),
     }
+}
+
+/// The warning a read of a server that does not exist gives.
+pub fn server_gone(server_id: &str, e: &crate::cph::Error) -> Diagnostic {
+    Diagnostic::warning(
+        "Cloud phone server not found",
+        format!(
+            "Server {server_id:?} does not exist in this project ({e}). The data source answers as \
+             for a server with no phones, so that what was built on it can still be planned and destroyed."
+        ),
+    )
+    .at(AttributePath::root("server_id"))
 }
 
 pub struct ServerData {
@@ -59,6 +70,17 @@ impl DataSourceType for ServerData {
         let server_id = config.server_id.as_str().unwrap_or_default().to_string();
         let server = match client.show_server(&server_id).await {
             Ok(s) => s,
+            // A server deleted outside Terraform must not block a plan or a
+            // destroy of what was built on it: say so, and answer "none".
+            Err(e) if e.is_not_found() => {
+                diags.push(server_gone(&server_id, &e));
+                return ServerDataModel {
+                    id: config.server_id.clone(),
+                    server_id: config.server_id,
+                    exists: Tf::Known(false),
+                    ..Default::default()
+                };
+            }
             Err(e) => {
                 let doing = format!("read cloud phone server {server_id:?}");
                 diags.push(api_error_at(&doing, &e, AttributePath::root("server_id")));
@@ -68,6 +90,7 @@ impl DataSourceType for ServerData {
         ServerDataModel {
             id: server.server_id.as_str().into(),
             server_id: config.server_id,
+            exists: Tf::Known(true),
             server_name: server.server_name.into(),
             server_model_name: server.server_model_name.into(),
             phone_model_name: server.phone_model_name.into(),

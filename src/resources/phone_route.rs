@@ -5,6 +5,17 @@
 //! or that drifted to another route, are left out so the next plan puts them
 //! back. The servers the phones live on are kept in private state so reads
 //! list phones per server instead of calling once per phone.
+//!
+//! Route changes go through the provider's fleet engine (`crate::fleet`):
+//! merged with the other resources' changes, handed over between resources,
+//! and checked at plan for phones claimed twice. Each instance is an owner
+//! there, named by a token kept in private state. A create where some phones
+//! fail returns a warning, not an error (an error would taint the instance,
+//! and its replacement would send every healthy phone to `direct` and back):
+//! its `jobs` record the failures, and the next plan retries only those
+//! phones. Jobs still running when an apply ends (timeout, Ctrl-C) are
+//! recorded in private state; the next apply waits for them instead of
+//! sending again.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -15,10 +26,11 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::Shared;
-use super::common::{MAX_NAME_BYTES, api_error, deadline};
-use super::routing::{self, JobRecord, JobStatus, RouteOutcome};
+use super::common::{api_error, cph_id, deadline};
+use super::routing::{JobRecord, JobStatus, RouteOutcome};
 use crate::cph::Client;
-use tf_framework::typed::{Applied, Change, ResourceType};
+use crate::fleet::{self, RunningJob};
+use tf_framework::typed::{Applied, Change, Plan, ResourceType};
 use tf_framework::*;
 
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10 * 60);
@@ -29,11 +41,6 @@ pub const TRAFFIC_TYPES: &[(&str, &str)] = &[
     ("direct", "the default route"),
     ("routing", "routed to the encoding container"),
 ];
-
-/// A phone id as `phone_ids` takes it.
-pub fn phone_id_format() -> declare::IdFormat {
-    declare::id_format(1, MAX_NAME_BYTES, |c| c != ',', "characters other than `,`")
-}
 
 tf_framework::model! {
     /// How long each change waits for the phones' jobs.
@@ -59,9 +66,9 @@ tf_framework::model! {
     /// The configuration and state of `cph_phone_route`.
     pub struct PhoneRouteModel {
         id: String = computed("Identifier of this set of phones.").keep_state(),
-        phone_ids: BTreeSet<String> = required("Ids of the cloud phones to route (at least one).")
-            .validate(size_at_least(1))
-            .validate(each(phone_id_format())),
+        phone_ids: BTreeSet<String> = required("Ids of the cloud phones to route. An empty set manages no phones: what a route of a server that no longer exists comes to, so that it can still be planned and destroyed.")
+            .validate(warn(size_at_least(1)))
+            .validate(each(cph_id())),
         traffic_type: String = required("`direct` (the default route) or `routing` (routed to the encoding container).")
             .validate(one_of(TRAFFIC_TYPES)),
         jobs: Vec<RouteJob> = computed("Per phone, the job of the last route change: `phone_id`, `job_id`, `status` (`succeeded`, `failed`, `running`), `error_code`, `error_msg`.")
@@ -124,11 +131,110 @@ impl PhoneRouteModel {
     }
 }
 
+tf_framework::model! {
+    /// The identity of a `cph_phone_route`: its `id`, which it keeps for
+    /// life whatever phones join or leave and whichever route they take.
+    pub struct PhoneRouteIdentity {
+        id: String = required("The route's `id`: `<server_id>/<traffic_type>` for a route adopted with `terraform query` (the phones of one server on one route when it was adopted), `route-<digest>` for one Terraform created."),
+    }
+}
+
+/// The id, and identity, of an adopted group: the phones of one server on
+/// one route, as the list resource finds them.
+pub fn group_id(server_id: &str, route: &str) -> String {
+    format!("{server_id}/{route}")
+}
+
+/// The server and route of an adopted group's id.
+fn parse_group_id(id: &str) -> Option<(&str, &str)> {
+    let (server_id, route) = id.rsplit_once('/')?;
+    let known_route = TRAFFIC_TYPES.iter().any(|(r, _)| *r == route);
+    (known_route && !server_id.is_empty() && !server_id.contains(char::is_whitespace))
+        .then_some((server_id, route))
+}
+
+impl PhoneRouteModel {
+    /// The state of an adopted group: `phone_ids` on `route` on one server.
+    pub fn adopted(server_id: &str, route: &str, phone_ids: BTreeSet<String>) -> PhoneRouteModel {
+        PhoneRouteModel {
+            id: group_id(server_id, route).into(),
+            phone_ids: Tf::Known(phone_ids),
+            traffic_type: route.into(),
+            jobs: Tf::Known(Vec::new()),
+            timeouts: Tf::Null,
+        }
+    }
+}
+
 #[derive(Debug, Default, Serialize, Deserialize)]
 pub struct Private {
     /// Servers the phones were last seen on.
     #[serde(default)]
     servers: BTreeSet<String>,
+    /// This instance's owner token in the fleet engine's claims.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    owner: String,
+    /// Jobs still running when the last apply ended, by phone.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    running: BTreeMap<String, RecordedJob>,
+}
+
+/// A job recorded as running: its request id (list-jobs reads by request id).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct RecordedJob {
+    request_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    job_id: Option<String>,
+    route: String,
+}
+
+/// The owner of an instance in the fleet engine: its token, else (state
+/// written before tokens) its id, else a fresh token.
+fn owner_of(private: &Private, prior: Option<&PhoneRouteModel>) -> String {
+    if !private.owner.is_empty() {
+        return private.owner.clone();
+    }
+    match prior.and_then(|p| p.id.as_str()) {
+        Some(id) if !id.is_empty() => format!("id-{id}"),
+        _ => format!("owner-{:016x}", rand::random::<u64>()),
+    }
+}
+
+/// Phones of `planned` whose last job in `prior` did not succeed.
+fn unfinished_phones(prior: &PhoneRouteModel, planned: &BTreeSet<String>) -> BTreeSet<String> {
+    prior
+        .job_records()
+        .into_values()
+        .filter(|j| j.status != JobStatus::Succeeded && planned.contains(&j.phone_id))
+        .map(|j| j.phone_id)
+        .collect()
+}
+
+fn overlap_diagnostic(overlap: &fleet::Overlap, route: Option<&str>) -> Diagnostic {
+    let other = match &overlap.other_id {
+        Some(id) => format!("the cph_phone_route with id {id:?}"),
+        None => "another cph_phone_route being created in this run".to_string(),
+    };
+    let routes = match (route, overlap.other_route.as_deref()) {
+        (Some(a), Some(b)) if a != b => format!(" (this one wants {a:?}, that one {b:?})"),
+        _ => String::new(),
+    };
+    Diagnostic::error(
+        "Phones claimed by two cph_phone_route resources",
+        format!(
+            "{} {} in the planned phone_ids of this resource and of {other}{routes}: {}. \
+             A phone belongs to one cph_phone_route at a time, or every apply would flip its route. \
+             Remove it from one of them (moving a phone from one resource to another in one apply is fine).",
+            overlap.phones.len(),
+            if overlap.phones.len() == 1 {
+                "phone is"
+            } else {
+                "phones are"
+            },
+            join_ids(overlap.phones.iter().map(String::as_str)),
+        ),
+    )
+    .at(AttributePath::root("phone_ids"))
 }
 
 pub struct PhoneRoute {
@@ -149,6 +255,56 @@ fn route_id(phone_ids: &BTreeSet<String>) -> String {
         h.update(b",");
     }
     format!("route-{}", &hex::encode(h.finalize())[..16])
+}
+
+/// What becomes of phones that did not get the resource's route: they are
+/// left out of state, so the next plan shows them to add again.
+const NOT_ROUTED_YET: &str = "The phones that did are recorded in state; the others are not, \
+     so the next plan shows them to add and the next apply sends them again.";
+
+/// What becomes of phones a destroy could not return: they stay in state.
+const STILL_ROUTED_ON_DESTROY: &str = "The phones not yet back stay in state, so running the \
+     destroy again retries them.";
+
+/// What becomes of phones removed from the set that could not be returned:
+/// the resource no longer holds them, so nothing retries them.
+fn left_behind(prior_route: &str) -> String {
+    format!(
+        "These phones are no longer managed by this resource and keep route {prior_route:?}; \
+         no later apply retries them. Add them back to `phone_ids`, or set their route in the console."
+    )
+}
+
+/// What becomes of phones a create could not route: they stay recorded with
+/// their jobs, and the next plan retries only them.
+const RETRIED_NEXT: &str = "This is a warning, not an error, so that Terraform does not taint \
+     the new resource (its replacement would send the healthy phones to direct and back). \
+     The next plan shows an update that sends only these phones again; jobs still running are \
+     waited for, not sent again.";
+
+/// Sends phones back to the default route through the fleet engine, except
+/// phones another resource claims in this run; a phone that no longer
+/// exists counts as returned.
+async fn release(
+    fleet: &fleet::Fleet,
+    client: &Client,
+    owner: &str,
+    phone_ids: &[String],
+    deadline: std::time::Instant,
+    stop: &tokio_util::sync::CancellationToken,
+) -> RouteOutcome {
+    let change = fleet::Change {
+        owner: owner.to_string(),
+        route: DEFAULT_ROUTE.to_string(),
+        phones: phone_ids.to_vec(),
+        release: true,
+        running: Vec::new(),
+    };
+    fleet
+        .change(client, change, deadline, stop)
+        .await
+        .outcome
+        .gone_counts_as_released()
 }
 
 /// Which phones a create or update sends where.
@@ -209,20 +365,72 @@ impl PhoneRoute {
         let planned = change.planned;
         let prior = change.prior;
         let creating = prior.is_none();
-        let m = moves(prior.as_ref(), &planned);
+        let owner = owner_of(&private, prior.as_ref());
+        private.owner = owner.clone();
+        let fleet = self.shared.fleet();
+        let mut m = moves(prior.as_ref(), &planned);
+        let new_ids = planned.phones();
         let limit = planned.timeout(if creating {
             |t| &t.create
         } else {
             |t| &t.update
         });
         let (deadline, _) = deadline(&limit, DEFAULT_TIMEOUT);
-        let (routed, released) = tokio::join!(
-            routing::route_phones(&client, &m.route, &m.to_route, deadline, &ctx.stop),
-            routing::route_phones(&client, DEFAULT_ROUTE, &m.to_direct, deadline, &ctx.stop),
-        );
-        self.shared.note_routed();
 
-        let new_ids = planned.phones();
+        // Jobs an earlier apply left running towards this route are waited
+        // for, not sent again; phones whose last job failed are sent again.
+        let recorded: Vec<RunningJob> = private
+            .running
+            .iter()
+            .filter(|(p, j)| j.route == m.route && new_ids.contains(*p))
+            .map(|(p, j)| RunningJob {
+                phone_id: p.clone(),
+                request_id: j.request_id.clone(),
+                job_id: j.job_id.clone(),
+            })
+            .collect();
+        let adopted: BTreeSet<String> = recorded.iter().map(|r| r.phone_id.clone()).collect();
+        if let Some(p) = prior.as_ref().filter(|p| p.route() == m.route) {
+            let retry = unfinished_phones(p, &new_ids);
+            m.kept.retain(|id| !retry.contains(id));
+            let mut to_route: BTreeSet<String> = m.to_route.drain(..).collect();
+            to_route.extend(retry);
+            m.to_route = to_route.into_iter().collect();
+        }
+        m.kept.retain(|id| !adopted.contains(id));
+        m.to_route.retain(|id| !adopted.contains(id));
+
+        // Claim the phones before anything is sent, so that a release of one
+        // of them by another resource in this run sends nothing.
+        let own_id = match &prior {
+            Some(p) => p.id.as_str().unwrap_or_default().to_string(),
+            None => route_id(&new_ids),
+        };
+        fleet.hold(&owner, Some(&own_id), &new_ids, &m.route);
+        let claim = fleet::Change {
+            owner: owner.clone(),
+            route: m.route.clone(),
+            phones: std::mem::take(&mut m.to_route),
+            release: false,
+            running: recorded,
+        };
+        let (routed, released) = tokio::join!(
+            fleet.change(&client, claim, deadline, &ctx.stop),
+            release(fleet, &client, &owner, &m.to_direct, deadline, &ctx.stop),
+        );
+        let (running, routed) = (routed.running, routed.outcome);
+        private.running = running
+            .into_iter()
+            .map(|r| {
+                let job = RecordedJob {
+                    request_id: r.request_id,
+                    job_id: r.job_id,
+                    route: m.route.clone(),
+                };
+                (r.phone_id, job)
+            })
+            .collect();
+
         let mut jobs = prior
             .as_ref()
             .map(PhoneRouteModel::job_records)
@@ -240,8 +448,29 @@ impl PhoneRoute {
         };
         let mut on_route = m.kept;
         on_route.extend(routed.succeeded());
-        state.phone_ids = Tf::Known(on_route);
         state.set_jobs(&jobs);
+        if creating && routed.failure_report(&m.route, "").is_some() {
+            if routed.succeeded().is_empty() && private.running.is_empty() {
+                // Nothing reached the route: nothing to record, and nothing
+                // for a tainted replacement to undo.
+                fleet.forget(&owner);
+                report_failures(&routed, &released, &m.route, None, diags);
+                return Applied::new(None, Private::default());
+            }
+            // A warning, not an error: see RETRIED_NEXT.
+            if let Some(report) = routed.failure_report(&m.route, RETRIED_NEXT) {
+                diags.push(
+                    Diagnostic::warning(
+                        format!("Some phones could not be routed to {:?}", m.route),
+                        report,
+                    )
+                    .at(AttributePath::root("phone_ids")),
+                );
+            }
+            state.phone_ids = Tf::Known(new_ids);
+            return Applied::new(Some(state), private);
+        }
+        state.phone_ids = Tf::Known(on_route);
         report_failures(&routed, &released, &m.route, prior.as_ref(), diags);
         Applied::new(Some(state), private)
     }
@@ -254,7 +483,7 @@ fn report_failures(
     prior: Option<&PhoneRouteModel>,
     diags: &mut Diagnostics,
 ) {
-    if let Some(report) = routed.failure_report(route) {
+    if let Some(report) = routed.failure_report(route, NOT_ROUTED_YET) {
         diags.push(
             Diagnostic::error(
                 format!("Some phones could not be routed to {route:?}"),
@@ -263,11 +492,11 @@ fn report_failures(
             .at(AttributePath::root("phone_ids")),
         );
     }
-    if let Some(report) = released.failure_report(DEFAULT_ROUTE) {
-        let prior_route = prior.map(PhoneRouteModel::route).unwrap_or_default();
+    let prior_route = prior.map(PhoneRouteModel::route).unwrap_or_default();
+    if let Some(report) = released.failure_report(DEFAULT_ROUTE, &left_behind(&prior_route)) {
         diags.push(Diagnostic::error(
             "Some removed phones could not be returned to the direct route",
-            format!("{report}\nThese phones are no longer managed by this resource and keep route {prior_route:?}."),
+            report,
         ));
     }
 }
@@ -318,10 +547,7 @@ fn import_problem(
 /// The phone ids of an import id, or why it is malformed.
 fn import_ids(id: &str) -> Result<BTreeSet<String>, Diagnostic> {
     let ids: Vec<&str> = id.split(',').map(str::trim).collect();
-    if ids
-        .iter()
-        .any(|s| s.is_empty() || s.len() > MAX_NAME_BYTES || s.contains(char::is_whitespace))
-    {
+    if ids.iter().any(|s| cph_id().problem(s).is_some()) {
         return Err(Diagnostic::error(
             "Invalid import id",
             format!(
@@ -338,6 +564,47 @@ impl ResourceType for PhoneRoute {
     type Private = Private;
     const TYPE_NAME: &'static str = "cph_phone_route";
     const DESCRIPTION: &'static str = "The route (`direct` or `routing`) of a set of cloud phones.";
+
+    /// Registers the planned phones with the fleet engine and refuses
+    /// phones that another resource planned in this run claims too; retries
+    /// phones whose last job failed or still ran.
+    async fn plan(&self, _ctx: &CallContext, plan: &mut Plan<PhoneRouteModel, Private>) {
+        plan.private.owner = owner_of(&plan.private, plan.prior.as_ref());
+        let Some(ids) = plan.planned.phone_ids.known().cloned() else {
+            return;
+        };
+        let mut changed = plan.creates();
+        if let Some(prior) = plan.prior.as_ref().filter(|_| !changed) {
+            let retry =
+                !unfinished_phones(prior, &ids).is_empty() || !plan.private.running.is_empty();
+            if retry {
+                plan.planned.jobs = Tf::Unknown;
+            }
+            changed =
+                retry || ids != prior.phones() || plan.planned.traffic_type != prior.traffic_type;
+        }
+        let route = plan.planned.traffic_type.as_str().map(str::to_string);
+        let id = plan
+            .prior
+            .as_ref()
+            .and_then(|p| p.id.as_str())
+            .map(str::to_string);
+        let overlaps = self
+            .shared
+            .fleet()
+            .plan_claim(
+                &plan.private.owner,
+                id.as_deref(),
+                &ids,
+                route.as_deref(),
+                changed,
+            )
+            .await;
+        for o in &overlaps {
+            plan.diagnostics
+                .push(overlap_diagnostic(o, route.as_deref()));
+        }
+    }
 
     async fn create(
         &self,
@@ -366,7 +633,10 @@ impl ResourceType for PhoneRoute {
         diags: &mut Diagnostics,
     ) -> Applied<PhoneRouteModel, Private> {
         let ids = state.phones();
+        let owner = owner_of(&private, Some(&state));
+        let fleet = self.shared.fleet();
         if state.route() == DEFAULT_ROUTE || ids.is_empty() {
+            fleet.forget(&owner);
             return Applied::new(None, Private::default());
         }
         let client = match self.shared.client(ctx) {
@@ -378,10 +648,9 @@ impl ResourceType for PhoneRoute {
         };
         let (deadline, _) = deadline(&state.timeout(|t| &t.delete), DEFAULT_TIMEOUT);
         let ids: Vec<String> = ids.into_iter().collect();
-        let outcome =
-            routing::route_phones(&client, DEFAULT_ROUTE, &ids, deadline, &ctx.stop).await;
-        self.shared.note_routed();
-        let Some(report) = outcome.failure_report(DEFAULT_ROUTE) else {
+        let outcome = release(fleet, &client, &owner, &ids, deadline, &ctx.stop).await;
+        fleet.forget(&owner);
+        let Some(report) = outcome.failure_report(DEFAULT_ROUTE, STILL_ROUTED_ON_DESTROY) else {
             return Applied::new(None, Private::default());
         };
         // Keep the phones still routed, so a second destroy finishes the job.
@@ -411,6 +680,12 @@ impl ResourceType for PhoneRoute {
         };
         let ids = state.phones();
         let route = state.route();
+        // Just imported, nothing seen yet: an adopted group's id names its server.
+        if private.servers.is_empty()
+            && let Some((server_id, _)) = state.id.as_str().and_then(parse_group_id)
+        {
+            private.servers.insert(server_id.to_string());
+        }
         let found = match self
             .shared
             .read_phones(&client, &ids, &private.servers)
@@ -488,6 +763,68 @@ impl ResourceType for PhoneRoute {
             }
         }
     }
+
+    fn identity_schema(&self) -> Option<IdentitySchema> {
+        Some(IdentitySchema::of(0, &PhoneRouteIdentity::block()))
+    }
+
+    fn identity(&self, state: &PhoneRouteModel) -> Value {
+        PhoneRouteIdentity {
+            id: state.id.clone(),
+        }
+        .to_value()
+    }
+
+    /// Finds an adopted group again: the phones of its server on its route.
+    async fn import_by_identity(
+        &self,
+        ctx: &CallContext,
+        identity: &Value,
+        diags: &mut Diagnostics,
+    ) -> Vec<PhoneRouteModel> {
+        let id = identity.get_str("id").unwrap_or_default();
+        let Some((server_id, route)) = parse_group_id(id) else {
+            diags.push(Diagnostic::error(
+                "Invalid import identity",
+                format!(
+                    "Import cph_phone_route by identity with the id of a group `terraform query` listed, `<server_id>/<traffic_type>` (e.g. `a176d862/routing`); got {id:?}. A route Terraform created (`route-…`) is imported by its phone ids: `import {{ id = \"phone1,phone2\" }}`."
+                ),
+            ));
+            return Vec::new();
+        };
+        let client: Client = match self.shared.client(ctx) {
+            Ok(c) => c,
+            Err(d) => {
+                diags.extend(d);
+                return Vec::new();
+            }
+        };
+        let phones = match self.shared.server_phones(&client, server_id).await {
+            Ok(p) => p,
+            Err(e) => {
+                diags.push(api_error(
+                    &format!("list the cloud phones of server {server_id}"),
+                    &e,
+                ));
+                return Vec::new();
+            }
+        };
+        let ids: BTreeSet<String> = phones
+            .iter()
+            .filter(|p| p.traffic_type == route)
+            .map(|p| p.phone_id.clone())
+            .collect();
+        if ids.is_empty() {
+            diags.push(Diagnostic::error(
+                "No phones to import",
+                format!(
+                    "Server {server_id} has no cloud phone on route {route:?} (or does not exist)."
+                ),
+            ));
+            return Vec::new();
+        }
+        vec![PhoneRouteModel::adopted(server_id, route, ids)]
+    }
 }
 
 fn join_ids<'a>(ids: impl Iterator<Item = &'a str>) -> String {
@@ -559,6 +896,7 @@ mod tests {
             proposed_new_state: prior.clone(),
             config: config(&["p1"], "routing"),
             prior_private: vec![],
+            ..Default::default()
         };
         assert_eq!(
             r.plan(&CallContext::default(), same).await.planned_state,
@@ -572,10 +910,42 @@ mod tests {
             proposed_new_state: proposed,
             config: config(&["p1", "p2"], "routing"),
             prior_private: vec![],
+            ..Default::default()
         };
         let planned = r.plan(&CallContext::default(), grown).await.planned_state;
         assert_eq!(planned.get("jobs"), Some(&Value::Unknown));
         assert_eq!(planned.get("id"), Some(&Value::string("route-x")));
+    }
+
+    #[test]
+    fn adopted_group_ids_name_a_server_and_a_route() {
+        assert_eq!(parse_group_id("s1/routing"), Some(("s1", "routing")));
+        assert_eq!(
+            parse_group_id(&group_id("a176d862", "direct")),
+            Some(("a176d862", "direct"))
+        );
+        for bad in [
+            "route-0123456789abcdef",
+            "s1/fast",
+            "/direct",
+            "s 1/direct",
+            "",
+        ] {
+            assert_eq!(parse_group_id(bad), None, "{bad}");
+        }
+    }
+
+    #[tokio::test]
+    async fn import_by_identity_refuses_a_digest_before_any_call() {
+        let r = resource();
+        let out = r
+            .import_by_identity(
+                &CallContext::default(),
+                Value::object([("id", Value::string("route-0123456789abcdef"))]),
+            )
+            .await;
+        assert!(out.states.is_empty());
+        assert_eq!(out.diagnostics.0[0].summary, "Invalid import identity");
     }
 
     #[tokio::test]
@@ -605,7 +975,7 @@ mod tests {
             JobRecord {
                 phone_id: "p1".into(),
                 job_id: Some("j1".into()),
-                status: routing::JobStatus::Failed,
+                status: JobStatus::Failed,
                 error_code: Some("CPS.1".into()),
                 error_msg: Some("x".into()),
             },

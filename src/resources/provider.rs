@@ -7,12 +7,10 @@ use async_trait::async_trait;
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::phone_cache::PhoneListingCache;
 use super::{provider_config, routing, schemas};
 use crate::cph::models::Phone;
 use crate::cph::{self, Client};
-use crate::fleet::catalogue::CatalogueCache;
-use crate::fleet::orders::OrderTracker;
+use crate::fleet::Fleet;
 use tf_framework::{
     CallContext, DataSource, Diagnostic, Diagnostics, Provider, Resource, Schema, Value,
 };
@@ -35,17 +33,17 @@ tf_framework::model! {
         password: String = optional("IAM user password. Env: `HW_USER_PASSWORD`.").sensitive(),
         insecure: bool = optional("Skip TLS certificate verification (test endpoints only). Env: `HW_INSECURE`."),
         max_retries: i64 = optional("Retries of a failed API call (429, 5xx, network errors). Default 5. Env: `HW_MAX_RETRIES`."),
+        max_requests_per_second: f64 = optional("Most API calls per second this provider process sends (all resources together). Default 20. On a 429 the provider slows down (honouring `Retry-After`) and recovers after. Env: `HW_MAX_REQUESTS_PER_SECOND`.")
+            .validate(positive()),
     }
 }
 
 /// What the resources share: the client, set by `ConfigureProvider`, and
-/// the fleet engine.
+/// the fleet engine of this provider process.
 #[derive(Default)]
 pub struct Shared {
     client: RwLock<Option<Client>>,
-    phones: PhoneListingCache,
-    catalogue: CatalogueCache,
-    orders: OrderTracker,
+    fleet: Fleet,
 }
 
 impl Shared {
@@ -74,7 +72,7 @@ impl Shared {
         phone_ids: &BTreeSet<String>,
         servers: &BTreeSet<String>,
     ) -> cph::Result<BTreeMap<String, Phone>> {
-        routing::read_phones(client, &self.phones, phone_ids, servers).await
+        routing::read_phones(client, self.fleet.phone_listings(), phone_ids, servers).await
     }
 
     /// Listings of every phone of a server, shared within this command.
@@ -83,23 +81,21 @@ impl Shared {
         client: &Client,
         server_id: &str,
     ) -> cph::Result<Arc<Vec<Phone>>> {
-        self.phones.phones(client, Some(server_id)).await
+        self.fleet
+            .phone_listings()
+            .phones(client, Some(server_id))
+            .await
     }
 
     /// Drops cached phone listings after this provider changed routes, so
     /// that nothing later in the command reads its own writes stale.
     pub fn note_routed(&self) {
-        self.phones.clear();
+        self.fleet.phone_listings().clear();
     }
 
-    /// The flavor catalogue, read once per process.
-    pub fn catalogue(&self) -> &CatalogueCache {
-        &self.catalogue
-    }
-
-    /// The order tracker (BSS).
-    pub fn orders(&self) -> &OrderTracker {
-        &self.orders
+    /// The fleet engine (route coordinator, job poller, claims).
+    pub fn fleet(&self) -> &Fleet {
+        &self.fleet
     }
 
     fn set_client(&self, client: Client) {
@@ -156,5 +152,9 @@ impl Provider for CphProvider {
 
     fn data_sources(&self) -> Vec<Arc<dyn DataSource>> {
         super::all_data_sources(&self.shared)
+    }
+
+    fn list_resources(&self) -> Vec<Arc<dyn tf_framework::ListResource>> {
+        super::all_list_resources(&self.shared)
     }
 }

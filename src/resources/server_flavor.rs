@@ -14,7 +14,7 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
 use super::Shared;
-use super::common::{MAX_NAME_BYTES, api_error, api_error_at, deadline};
+use super::common::{MAX_NAME_BYTES, api_error, api_error_at, cph_id, deadline};
 use crate::cph::models::{ChangeServerModelRequest, ExtendParam, Server};
 use crate::cph::{self, Client, waiters};
 use crate::fleet::catalogue::{Catalogue, Pair, Refusal};
@@ -38,8 +38,7 @@ tf_framework::model! {
         id: String = computed("Same as `server_id`.").keep_state(),
         server_id: String = required("Id of the cloud phone server. Changing it forces a new resource.")
             .requires_replace()
-            .validate(not_blank())
-            .validate(max_bytes(MAX_NAME_BYTES)),
+            .validate(cph_id()),
         server_model_name: String = required("Target server flavor, e.g. `physical.rx1.xlarge.special` (same generation).")
             .validate(not_blank())
             .validate(max_bytes(MAX_NAME_BYTES)),
@@ -59,7 +58,24 @@ tf_framework::model! {
     }
 }
 
+tf_framework::model! {
+    /// The identity of a `cph_server_flavor`: its server, which it keeps for
+    /// life (a different server is a new resource).
+    pub struct ServerFlavorIdentity {
+        server_id: String = required("Id of the cloud phone server."),
+    }
+}
+
 impl ServerFlavorModel {
+    /// The state of a server's flavor as listed or imported: what the server
+    /// shows now, nothing ordered yet.
+    pub fn of_server(server: &Server) -> ServerFlavorModel {
+        let mut m = ServerFlavorModel::default();
+        m.refresh_from(server);
+        m.timeouts = Tf::Null;
+        m
+    }
+
     /// Writes what the server detail says; the originals only once.
     fn refresh_from(&mut self, server: &Server) {
         self.id = server.server_id.as_str().into();
@@ -284,6 +300,7 @@ impl ServerFlavor {
         };
         let followed = self
             .shared
+            .fleet()
             .orders()
             .follow(&client, &follow, &ctx.stop, &mut warnings)
             .await;
@@ -365,7 +382,7 @@ impl ServerFlavor {
         if server.server_model_name == server_model && server.phone_model_name == phone_model {
             return;
         }
-        let catalogue = match self.shared.catalogue().get(&client).await {
+        let catalogue = match self.shared.fleet().catalogue().get(&client).await {
             Ok(c) => c,
             Err(why) => {
                 plan.diagnostics.push(Diagnostic::warning(
@@ -430,7 +447,13 @@ impl ServerFlavor {
         let Some(pending) = &private.pending_order else {
             return;
         };
-        match self.shared.orders().fate(client, &pending.order_id).await {
+        match self
+            .shared
+            .fleet()
+            .orders()
+            .fate(client, &pending.order_id)
+            .await
+        {
             Ok(fate) if fate.is_gone() => {
                 tracing::info!(
                     order_id = pending.order_id,
@@ -589,6 +612,19 @@ fn server_error(server_id: &str, e: &cph::Error) -> Diagnostic {
     }
 }
 
+/// A change whose order was placed by an earlier apply only waits for it:
+/// the plan shows that order and its product, not values to be learned.
+fn keep_order_ids_when_only_waiting(plan: &mut Plan<ServerFlavorModel, Private>) {
+    let (Some(prior), Some(pending)) = (&plan.prior, &plan.private.pending_order) else {
+        return;
+    };
+    if pending.target == plan.planned.target() && prior.order_id.as_str() == Some(&pending.order_id)
+    {
+        plan.planned.order_id = prior.order_id.clone();
+        plan.planned.product_id = prior.product_id.clone();
+    }
+}
+
 #[async_trait]
 impl ResourceType for ServerFlavor {
     type Model = ServerFlavorModel;
@@ -600,6 +636,7 @@ impl ResourceType for ServerFlavor {
     async fn plan(&self, ctx: &CallContext, plan: &mut Plan<ServerFlavorModel, Private>) {
         self.check_target(ctx, plan).await;
         if !plan.creates() {
+            keep_order_ids_when_only_waiting(plan);
             return;
         }
         plan.planned.id = plan.planned.server_id.clone();
@@ -707,10 +744,7 @@ impl ResourceType for ServerFlavor {
         diags: &mut Diagnostics,
     ) -> Vec<ServerFlavorModel> {
         let id = id.trim();
-        if id.is_empty()
-            || id.len() > MAX_NAME_BYTES
-            || id.contains(|c: char| c == ',' || c.is_whitespace())
-        {
+        if cph_id().problem(id).is_some() {
             diags.push(Diagnostic::error(
                 "Invalid import id",
                 format!("Import cph_server_flavor by the id of one cloud phone server, e.g. `terraform import cph_server_flavor.this a176d8625981453bbafbc0a321d8d6a1`; got {id:?}."),
@@ -722,6 +756,27 @@ impl ResourceType for ServerFlavor {
             server_id: id.into(),
             ..Default::default()
         }]
+    }
+
+    fn identity_schema(&self) -> Option<IdentitySchema> {
+        Some(IdentitySchema::of(0, &ServerFlavorIdentity::block()))
+    }
+
+    fn identity(&self, state: &ServerFlavorModel) -> Value {
+        ServerFlavorIdentity {
+            server_id: state.server_id.clone(),
+        }
+        .to_value()
+    }
+
+    async fn import_by_identity(
+        &self,
+        ctx: &CallContext,
+        identity: &Value,
+        diags: &mut Diagnostics,
+    ) -> Vec<ServerFlavorModel> {
+        let server_id = identity.get_str("server_id").unwrap_or_default();
+        self.import(ctx, server_id, diags).await
     }
 }
 
@@ -764,6 +819,7 @@ mod tests {
                     proposed_new_state: cfg.clone(),
                     config: cfg,
                     prior_private: vec![],
+                    ..Default::default()
                 },
             )
             .await;
@@ -787,6 +843,7 @@ mod tests {
                     proposed_new_state: proposed,
                     config: cfg,
                     prior_private: vec![],
+                    ..Default::default()
                 },
             )
             .await;
@@ -802,6 +859,7 @@ mod tests {
                     proposed_new_state: cfg.clone(),
                     config: cfg,
                     prior_private: vec![],
+                    ..Default::default()
                 },
             )
             .await;
@@ -823,6 +881,7 @@ mod tests {
                     proposed_new_state: prior.clone(),
                     config: prior.clone(),
                     prior_private: vec![],
+                    ..Default::default()
                 },
             )
             .await;
@@ -861,6 +920,7 @@ mod tests {
                     planned_state: Value::Null,
                     config: Value::Null,
                     planned_private: private,
+                    ..Default::default()
                 },
             )
             .await;
@@ -876,6 +936,7 @@ mod tests {
                     proposed_new_state: cfg.clone(),
                     config: cfg,
                     prior_private: vec![],
+                    ..Default::default()
                 },
             )
             .await;
@@ -892,10 +953,51 @@ mod tests {
                     proposed_new_state: other.clone(),
                     config: other,
                     prior_private: vec![],
+                    ..Default::default()
                 },
             )
             .await;
         assert!(plan.planned_private.is_empty(), "only for the same server");
+    }
+
+    #[tokio::test]
+    async fn a_plan_that_only_waits_for_the_recorded_order_keeps_its_ids() {
+        let mut prior = config("s1", "a", "b");
+        prior.set_attr("order_id", Value::string("CS1"));
+        prior.set_attr("product_id", Value::string("P1"));
+        let cfg = config("s1", "a2", "b2");
+        let mut proposed = cfg.clone();
+        proposed.set_attr("order_id", Value::string("CS1"));
+        proposed.set_attr("product_id", Value::string("P1"));
+        let pending = |order: &str, sm: &str| {
+            encode_private(&Private {
+                pending_order: Some(PendingOrder {
+                    order_id: order.into(),
+                    target: Target {
+                        server_model_name: sm.into(),
+                        phone_model_name: "b2".into(),
+                    },
+                }),
+            })
+        };
+        let plan = |private: Vec<u8>| PlanRequest {
+            prior_state: prior.clone(),
+            proposed_new_state: proposed.clone(),
+            config: cfg.clone(),
+            prior_private: private,
+            ..Default::default()
+        };
+        let r = resource();
+        let waits = r
+            .plan(&CallContext::default(), plan(pending("CS1", "a2")))
+            .await;
+        assert_eq!(waits.planned_state.get_str("order_id"), Some("CS1"));
+        assert_eq!(waits.planned_state.get_str("product_id"), Some("P1"));
+        // Another target means a new order: its ids are not known yet.
+        let orders = r
+            .plan(&CallContext::default(), plan(pending("CS1", "a3")))
+            .await;
+        assert_eq!(orders.planned_state.get("order_id"), Some(&Value::Unknown));
     }
 
     #[test]

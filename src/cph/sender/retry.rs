@@ -1,4 +1,5 @@
-//! When a failed request may be sent again, and after how long.
+//! The retry policy of the sender: when a failed request may be sent again,
+//! and after how long.
 //!
 //! A request is repeated only when repeating it cannot do harm:
 //! - the connection could not be made (nothing reached the server): always;
@@ -16,7 +17,7 @@ use std::time::{Duration, SystemTime};
 
 /// What repeating a request could do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Safety {
+pub(crate) enum Safety {
     /// A read (GET): always safe to repeat.
     Read,
     /// A write whose repetition has the same effect as one call
@@ -28,14 +29,14 @@ pub enum Safety {
 }
 
 /// First backoff step.
-pub const BASE_DELAY: Duration = Duration::from_millis(250);
+pub(crate) const BASE_DELAY: Duration = Duration::from_millis(250);
 /// Longest backoff step.
-pub const MAX_DELAY: Duration = Duration::from_secs(10);
+pub(crate) const MAX_DELAY: Duration = Duration::from_secs(10);
 /// A `Retry-After` longer than this is not waited for; the error is returned.
-pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(120);
+pub(crate) const MAX_RETRY_AFTER: Duration = Duration::from_secs(120);
 
 /// Whether an HTTP error status may be retried for a request of `safety`.
-pub fn status_is_retryable(status: u16, safety: Safety) -> bool {
+pub(crate) fn status_is_retryable(status: u16, safety: Safety) -> bool {
     match status {
         429 | 503 => true,
         502 | 504 => safety != Safety::NonIdempotent,
@@ -47,12 +48,12 @@ pub fn status_is_retryable(status: u16, safety: Safety) -> bool {
 /// Whether a failure without an HTTP answer may be retried. `connect` is true
 /// when the connection itself failed (DNS, TCP connect, TLS handshake), so the
 /// request was never sent.
-pub fn transport_error_is_retryable(connect: bool, safety: Safety) -> bool {
+pub(crate) fn transport_error_is_retryable(connect: bool, safety: Safety) -> bool {
     connect || safety != Safety::NonIdempotent
 }
 
 /// The full-jitter backoff before retry number `retry` (0 for the first).
-pub fn backoff(retry: u32) -> Duration {
+pub(crate) fn backoff(retry: u32) -> Duration {
     let ceiling = BASE_DELAY
         .checked_mul(1u32 << retry.min(16))
         .unwrap_or(MAX_DELAY)
@@ -62,7 +63,7 @@ pub fn backoff(retry: u32) -> Duration {
 }
 
 /// Parses a `Retry-After` value: delay seconds or an HTTP date.
-pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
+pub(crate) fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
     let value = value.trim();
     if let Ok(secs) = value.parse::<u64>() {
         return Some(Duration::from_secs(secs));

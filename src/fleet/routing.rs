@@ -1,22 +1,20 @@
-//! Routing a set of phones and reading their routes back, shared by the
-//! `cph_phone_route` resource and its import: `phones-traffic` in batches of
-//! at most 100 ids, one wait for all their jobs, and route reads that list
-//! phones per server instead of one detail call per phone.
+//! What a route change comes to (one record per phone, and a report naming
+//! the phones that did not get the route), and route reads that list phones
+//! per server instead of one detail call per phone. The changes themselves
+//! go through the [coordinator](super::coordinator).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
 use futures::stream::{self, StreamExt};
-use tokio_util::sync::CancellationToken;
 
 use super::phone_cache::PhoneListingCache;
-use crate::cph::models::{JOB_STATUS_FAILED, JOB_STATUS_SUCCEEDED, Job, Phone};
-use crate::cph::{self, Client, waiters};
+use crate::cph::models::Phone;
+use crate::cph::{self, Client};
 
 /// The API's limit of phone ids per `phones-traffic` call.
 pub const BATCH_SIZE: usize = 100;
-/// `phones-traffic` calls in flight at once (the client's rate limiter still applies).
+/// Listings or detail calls in flight at once (the client's rate limiter still applies).
 const CONCURRENT_BATCHES: usize = 4;
 /// Above this many phones of unknown server, one paged listing of the whole
 /// project is cheaper than one detail call per phone.
@@ -76,18 +74,32 @@ impl RouteOutcome {
             .collect()
     }
 
-    /// A paragraph naming the phones that did not get the route.
-    pub fn failure_report(&self, traffic_type: &str) -> Option<String> {
+    /// A release to the default route is done for a phone that no longer
+    /// exists: it has no route to return from.
+    pub fn gone_counts_as_released(mut self) -> RouteOutcome {
+        for j in &mut self.jobs {
+            if j.status == JobStatus::Failed
+                && j.error_code
+                    .as_deref()
+                    .is_some_and(cph::error::is_not_found_code)
+            {
+                j.status = JobStatus::Succeeded;
+            }
+        }
+        self
+    }
+
+    /// A paragraph naming the phones that did not get the route; `then`
+    /// says what becomes of them, and must be true where it is used.
+    pub fn failure_report(&self, traffic_type: &str, then: &str) -> Option<String> {
         let bad = self.unsuccessful();
         if bad.is_empty() && self.wait_error.is_none() {
             return None;
         }
         let mut text = format!(
-            "{} of {} phones did not get route {traffic_type:?}; the {} that did are recorded in state, \
-             and the next apply retries the rest.",
+            "{} of {} phones did not get route {traffic_type:?}. {then}",
             bad.len(),
             self.jobs.len(),
-            self.jobs.len() - bad.len()
         );
         if let Some(e) = &self.wait_error {
             text.push_str(&format!("\nWaiting for the jobs ended early: {e}"));
@@ -114,136 +126,6 @@ impl RouteOutcome {
             text.push_str(&format!("\n  ... and {} more", bad.len() - SHOWN));
         }
         Some(text)
-    }
-}
-
-/// Sets `traffic_type` on every phone in `phone_ids` and waits for the jobs.
-/// Never fails as a whole: every phone ends up in the outcome as succeeded,
-/// failed (with the API's code) or still running.
-pub async fn route_phones(
-    client: &Client,
-    traffic_type: &str,
-    phone_ids: &[String],
-    deadline: Instant,
-    cancel: &CancellationToken,
-) -> RouteOutcome {
-    let mut records: BTreeMap<String, JobRecord> = BTreeMap::new();
-    let mut request_ids = Vec::new();
-    if phone_ids.is_empty() {
-        return RouteOutcome::default();
-    }
-    let batches: Vec<Vec<String>> = phone_ids
-        .chunks(BATCH_SIZE)
-        .map(<[String]>::to_vec)
-        .collect();
-    let answers: Vec<(Vec<String>, cph::Result<cph::models::PhonesTrafficResponse>)> =
-        stream::iter(batches)
-            .map(|batch| async move {
-                let answer = client.set_phones_traffic(traffic_type, &batch).await;
-                (batch, answer)
-            })
-            .buffer_unordered(CONCURRENT_BATCHES)
-            .collect()
-            .await;
-
-    for (batch, answer) in answers {
-        match answer {
-            Ok(resp) => {
-                for id in &batch {
-                    records.insert(
-                        id.clone(),
-                        failed_record(id, None, Some("no job was reported for this phone".into())),
-                    );
-                }
-                for pj in resp.jobs {
-                    let record = match pj.job_id.filter(|j| !j.is_empty()) {
-                        Some(job_id) => JobRecord {
-                            phone_id: pj.phone_id.clone(),
-                            job_id: Some(job_id),
-                            status: JobStatus::Running,
-                            error_code: None,
-                            error_msg: None,
-                        },
-                        None => JobRecord {
-                            phone_id: pj.phone_id.clone(),
-                            job_id: None,
-                            status: JobStatus::Failed,
-                            error_code: pj.error_code,
-                            error_msg: pj.error_msg,
-                        },
-                    };
-                    records.insert(pj.phone_id, record);
-                }
-                if !resp.request_id.is_empty() {
-                    request_ids.push(resp.request_id);
-                }
-            }
-            Err(e) => {
-                for id in &batch {
-                    records.insert(
-                        id.clone(),
-                        failed_record(id, e.code().map(str::to_string), Some(e.to_string())),
-                    );
-                }
-            }
-        }
-    }
-
-    let mut outcome = RouteOutcome::default();
-    let waiting = records.values().any(|r| r.status == JobStatus::Running);
-    if waiting {
-        let jobs = match waiters::wait_for_jobs(client, &request_ids, deadline, cancel).await {
-            Ok(jobs) => jobs,
-            Err(e) => {
-                // Learn what finished before the wait ended; a short, best-effort read.
-                let latest =
-                    tokio::time::timeout(Duration::from_secs(5), client.list_jobs(&request_ids))
-                        .await;
-                outcome.wait_error = Some(e);
-                match latest {
-                    Ok(Ok(jobs)) => jobs,
-                    _ => Vec::new(),
-                }
-            }
-        };
-        apply_jobs(&mut records, &jobs, &mut outcome.servers);
-    }
-    outcome.jobs = records.into_values().collect();
-    outcome
-}
-
-fn failed_record(phone_id: &str, code: Option<String>, msg: Option<String>) -> JobRecord {
-    JobRecord {
-        phone_id: phone_id.to_string(),
-        job_id: None,
-        status: JobStatus::Failed,
-        error_code: code,
-        error_msg: msg,
-    }
-}
-
-fn apply_jobs(
-    records: &mut BTreeMap<String, JobRecord>,
-    jobs: &[Job],
-    servers: &mut BTreeMap<String, String>,
-) {
-    let by_job: BTreeMap<&str, &Job> = jobs.iter().map(|j| (j.job_id.as_str(), j)).collect();
-    for record in records.values_mut() {
-        let Some(job) = record.job_id.as_deref().and_then(|id| by_job.get(id)) else {
-            continue;
-        };
-        if !job.server_id.is_empty() {
-            servers.insert(record.phone_id.clone(), job.server_id.clone());
-        }
-        record.status = match job.status {
-            JOB_STATUS_SUCCEEDED => JobStatus::Succeeded,
-            JOB_STATUS_FAILED => JobStatus::Failed,
-            _ => JobStatus::Running,
-        };
-        if record.status == JobStatus::Failed {
-            record.error_code = job.error_code.clone().filter(|c| !c.is_empty());
-            record.error_msg = job.error_msg.clone().filter(|m| !m.is_empty());
-        }
     }
 }
 
@@ -329,7 +211,7 @@ mod tests {
             ],
             ..Default::default()
         };
-        let text = outcome.failure_report("routing").unwrap();
+        let text = outcome.failure_report("routing", "Then.").unwrap();
         assert!(text.starts_with("2 of 3 phones"), "{text}");
         assert!(
             text.contains("phone p2 (job job-p2): CPS.0233: boom"),
@@ -353,7 +235,7 @@ mod tests {
             jobs: vec![r],
             ..Default::default()
         };
-        let text = outcome.failure_report("routing").unwrap();
+        let text = outcome.failure_report("routing", "Then.").unwrap();
         assert!(
             text.contains("): CPS.9999: Internal server error (HTTP 500, request ab12)"),
             "{text}"
@@ -362,42 +244,32 @@ mod tests {
     }
 
     #[test]
+    fn a_phone_that_no_longer_exists_counts_as_released() {
+        let outcome = RouteOutcome {
+            jobs: vec![
+                record("p1", JobStatus::Failed, Some("CPS.0006")),
+                record("p2", JobStatus::Failed, Some("CPS.0233")),
+            ],
+            ..Default::default()
+        }
+        .gone_counts_as_released();
+        assert_eq!(
+            outcome.succeeded().into_iter().collect::<Vec<_>>(),
+            vec!["p1".to_string()]
+        );
+        let text = outcome.failure_report("direct", "Then.").unwrap();
+        assert!(
+            text.starts_with("1 of 2 phones") && text.contains("Then."),
+            "{text}"
+        );
+    }
+
+    #[test]
     fn all_succeeded_reports_nothing() {
         let outcome = RouteOutcome {
             jobs: vec![record("p1", JobStatus::Succeeded, None)],
             ..Default::default()
         };
-        assert!(outcome.failure_report("direct").is_none());
-    }
-
-    #[test]
-    fn jobs_update_records_and_servers() {
-        let mut records = BTreeMap::new();
-        records.insert("p1".to_string(), record("p1", JobStatus::Running, None));
-        records.insert("p2".to_string(), record("p2", JobStatus::Running, None));
-        let jobs = vec![
-            Job {
-                job_id: "job-p1".into(),
-                phone_id: "p1".into(),
-                server_id: "s1".into(),
-                status: 2,
-                ..Default::default()
-            },
-            Job {
-                job_id: "job-p2".into(),
-                phone_id: "p2".into(),
-                server_id: "s1".into(),
-                status: -1,
-                error_code: Some("CPS.9".into()),
-                error_msg: Some("no".into()),
-                ..Default::default()
-            },
-        ];
-        let mut servers = BTreeMap::new();
-        apply_jobs(&mut records, &jobs, &mut servers);
-        assert_eq!(records["p1"].status, JobStatus::Succeeded);
-        assert_eq!(records["p2"].status, JobStatus::Failed);
-        assert_eq!(records["p2"].error_code.as_deref(), Some("CPS.9"));
-        assert_eq!(servers.len(), 2);
+        assert!(outcome.failure_report("direct", "Then.").is_none());
     }
 }

@@ -1,8 +1,9 @@
-//! How requests prove who sends them: AK/SK signatures, a ready IAM token, or
-//! an IAM user's password exchanged for a token that is cached, shared by all
-//! callers and renewed before it expires.
+//! The password token cache: an IAM user's name and password exchanged at
+//! `{auth_url}/v3/auth/tokens` for a project-scoped token that is cached,
+//! shared by all callers and renewed before it expires.
 //!
-//! Secrets live in [`Secret`], whose `Debug` and `Display` never show them.
+//! It owns its own [`Sender`] for the IAM call, so the authenticator never
+//! calls back into the client that uses it.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -10,56 +11,22 @@ use std::time::{Duration, Instant};
 use reqwest::Method;
 use serde::Deserialize;
 
-use super::error::{Error, Result};
-use super::retry::Safety;
-use super::signer::Signer;
-use super::transport::{CallScope, HttpCall, Transport};
+use crate::cph::config::{ClientConfig, Credentials};
+use crate::cph::error::{Error, Result};
+use crate::cph::secret::Secret;
+use crate::cph::sender::retry::Safety;
+use crate::cph::sender::{Anonymous, CallScope, Request, Response, Sender};
 
-/// A string that must never be printed.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
-
-impl Secret {
-    pub fn new(s: String) -> Secret {
-        Secret(s)
-    }
-    /// The secret itself, for putting it on the wire.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl std::fmt::Debug for Secret {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("<redacted>")
-    }
-}
-
-impl std::fmt::Display for Secret {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("<redacted>")
-    }
-}
-
-/// The header carrying an IAM token.
-pub const HEADER_AUTH_TOKEN: &str = "X-Auth-Token";
 /// The IAM answer header carrying a new token.
-pub const HEADER_SUBJECT_TOKEN: &str = "X-Subject-Token";
+const HEADER_SUBJECT_TOKEN: &str = "X-Subject-Token";
 /// Renew a password token this long before IAM says it expires.
-pub const TOKEN_RENEW_BEFORE: Duration = Duration::from_secs(10 * 60);
+const TOKEN_RENEW_BEFORE: Duration = Duration::from_secs(10 * 60);
 /// Lifetime assumed when IAM does not say (its tokens last 24 hours).
 const TOKEN_DEFAULT_LIFETIME: Duration = Duration::from_secs(60 * 60);
 
-/// The credentials of a client, ready for use.
-#[derive(Debug)]
-pub enum Auth {
-    AkSk(Signer),
-    Token(Secret),
-    Password(TokenCache),
-}
-
 /// A password-derived token, fetched once for all concurrent callers.
-pub struct TokenCache {
+pub(crate) struct TokenCache {
+    sender: Sender,
     tokens_url: String,
     domain_name: String,
     user_name: String,
@@ -91,9 +58,9 @@ impl std::fmt::Debug for TokenCache {
 
 /// A token to send and the cache generation it came from (to invalidate
 /// exactly that token when the API rejects it).
-pub struct IssuedToken {
-    pub token: Secret,
-    pub generation: u64,
+pub(crate) struct IssuedToken {
+    pub(crate) token: Secret,
+    pub(crate) generation: u64,
 }
 
 #[derive(Deserialize, Default)]
@@ -110,71 +77,123 @@ struct TokenInfo {
 
 /// `{auth_url}/v3/auth/tokens`; an `auth_url` that already ends in `/v3` is
 /// accepted too.
-pub fn tokens_url(auth_url: &str) -> String {
+fn tokens_url(auth_url: &str) -> String {
     let base = auth_url.trim_end_matches('/');
     let base = base.strip_suffix("/v3").unwrap_or(base);
     format!("{base}/v3/auth/tokens")
 }
 
+/// Every password setting must be there, and `auth_url` must be an HTTP(S) URL.
+fn check_settings(settings: [(&str, &str); 4]) -> Result<()> {
+    for (name, value) in settings {
+        if value.is_empty() {
+            return Err(Error::Config(format!(
+                "{name} is required for password authentication"
+            )));
+        }
+    }
+    let auth_url = settings[0].1;
+    let iam = reqwest::Url::parse(auth_url)
+        .map_err(|e| Error::Config(format!("auth_url {auth_url:?} is not a URL: {e}")))?;
+    if iam.scheme() != "https" && iam.scheme() != "http" {
+        return Err(Error::Config(format!(
+            "auth_url {auth_url:?} must start with https://"
+        )));
+    }
+    Ok(())
+}
+
 impl TokenCache {
-    pub fn new(
-        auth_url: &str,
-        domain_name: &str,
-        user_name: &str,
-        password: &str,
-        project_id: &str,
-    ) -> TokenCache {
-        TokenCache {
+    /// A cache for the password credentials of `config` (an error for
+    /// other credentials or missing settings). Sends nothing.
+    pub(crate) fn new(config: &ClientConfig) -> Result<TokenCache> {
+        let Credentials::Password {
+            auth_url,
+            domain_name,
+            user_name,
+            password,
+        } = &config.credentials
+        else {
+            return Err(Error::Config("not password credentials".into()));
+        };
+        check_settings([
+            ("auth_url", auth_url),
+            ("domain_name", domain_name),
+            ("user_name", user_name),
+            ("password", password),
+        ])?;
+        Ok(TokenCache {
+            sender: Sender::new(config)?,
             tokens_url: tokens_url(auth_url),
-            domain_name: domain_name.to_string(),
-            user_name: user_name.to_string(),
-            password: Secret::new(password.to_string()),
-            project_id: project_id.to_string(),
+            domain_name: domain_name.clone(),
+            user_name: user_name.clone(),
+            password: Secret::new(password.clone()),
+            project_id: config.project_id.clone(),
             state: tokio::sync::Mutex::new(None),
             generation: AtomicU64::new(0),
             fetches: AtomicU64::new(0),
-        }
+        })
     }
 
     /// How many tokens were fetched from IAM so far.
-    pub fn fetch_count(&self) -> u64 {
+    pub(crate) fn fetch_count(&self) -> u64 {
         self.fetches.load(Ordering::Relaxed)
     }
 
     /// A valid token: the cached one, or a new one from IAM. Concurrent
     /// callers wait for the one fetch in progress instead of starting their
     /// own.
-    pub async fn get(&self, transport: &Transport, scope: &CallScope) -> Result<IssuedToken> {
+    pub(crate) async fn get(&self, scope: &CallScope) -> Result<IssuedToken> {
         let mut state = self.state.lock().await;
         if let Some(cached) = state.as_ref()
             && Instant::now() < cached.renew_at
         {
-            return Ok(IssuedToken {
-                token: cached.token.clone(),
-                generation: cached.generation,
-            });
+            return Ok(cached.issue());
         }
-        // Boxed: fetching goes through the transport, which calls back here
-        // for API requests (never for this one).
-        let fresh = Box::pin(self.fetch(transport, scope)).await?;
-        let issued = IssuedToken {
-            token: fresh.token.clone(),
-            generation: fresh.generation,
-        };
+        let fresh = self.fetch(scope).await?;
+        let issued = fresh.issue();
         *state = Some(fresh);
         Ok(issued)
     }
 
     /// Forgets the token of `generation` (the API refused it), unless a newer
     /// one has replaced it already.
-    pub async fn invalidate(&self, generation: u64) {
+    pub(crate) async fn invalidate(&self, generation: u64) {
         let mut state = self.state.lock().await;
         if state.as_ref().is_some_and(|c| c.generation == generation) {
             *state = None;
         }
     }
 
-    async fn fetch(&self, transport: &Transport, scope: &CallScope) -> Result<CachedToken> {
+    /// Asks IAM for a new token.
+    async fn fetch(&self, scope: &CallScope) -> Result<CachedToken> {
+        let request = self.token_request()?;
+        let started = Instant::now();
+        let response = self
+            .sender
+            .send(&request, scope, &Anonymous)
+            .await
+            .map_err(|e| self.auth_error(e))?;
+        self.fetches.fetch_add(1, Ordering::Relaxed);
+        let token = self.subject_token(&response)?;
+        let lifetime = token_lifetime(&response.body);
+        let renew_before = TOKEN_RENEW_BEFORE.min(lifetime / 2);
+        let generation = self.generation.fetch_add(1, Ordering::Relaxed) + 1;
+        tracing::debug!(
+            target: "cph",
+            lifetime_s = lifetime.as_secs(),
+            "obtained an IAM token for user {} in domain {}",
+            self.user_name,
+            self.domain_name
+        );
+        Ok(CachedToken {
+            token,
+            renew_at: started + lifetime.saturating_sub(renew_before),
+            generation,
+        })
+    }
+
+    fn token_request(&self) -> Result<Request> {
         let body = serde_json::json!({
             "auth": {
                 "identity": {
@@ -191,55 +210,57 @@ impl TokenCache {
             }
         });
         let body = serde_json::to_vec(&body).map_err(|e| Error::Auth(e.to_string()))?;
-        let call = HttpCall {
-            op: "iam_create_token",
-            method: Method::POST,
-            url: self.tokens_url.clone(),
-            log_path: self.tokens_url.clone(),
-            body: Some(body),
-            // Issuing a token twice does no harm.
-            safety: Safety::IdempotentWrite,
-            authenticate: false,
-        };
-        let started = Instant::now();
-        let response = transport.execute(&call, scope).await.map_err(|e| match e {
+        // Issuing a token twice does no harm.
+        Request::new(
+            "iam_create_token",
+            Method::POST,
+            &self.tokens_url,
+            Some(body),
+            Safety::IdempotentWrite,
+        )
+    }
+
+    /// What IAM answered, as an authentication error naming IAM.
+    fn auth_error(&self, e: Error) -> Error {
+        match e {
             Error::Api { .. } | Error::Transport { .. } | Error::Decode { .. } => {
                 Error::Auth(format!("IAM at {}: {e}", self.tokens_url))
             }
             other => other,
-        })?;
-        self.fetches.fetch_add(1, Ordering::Relaxed);
-        let token = response
+        }
+    }
+
+    fn subject_token(&self, response: &Response) -> Result<Secret> {
+        response
             .headers
             .get(HEADER_SUBJECT_TOKEN)
             .and_then(|v| v.to_str().ok())
             .filter(|v| !v.is_empty())
+            .map(|v| Secret::new(v.to_string()))
             .ok_or_else(|| {
                 Error::Auth(format!(
                     "IAM at {} answered without an {HEADER_SUBJECT_TOKEN} header",
                     self.tokens_url
                 ))
-            })?
-            .to_string();
-        let lifetime = serde_json::from_slice::<TokenBody>(&response.body)
-            .ok()
-            .and_then(|b| lifetime_until(&b.token.expires_at))
-            .unwrap_or(TOKEN_DEFAULT_LIFETIME);
-        let renew_before = TOKEN_RENEW_BEFORE.min(lifetime / 2);
-        let generation = self.generation.fetch_add(1, Ordering::Relaxed) + 1;
-        tracing::debug!(
-            target: "cph",
-            lifetime_s = lifetime.as_secs(),
-            "obtained an IAM token for user {} in domain {}",
-            self.user_name,
-            self.domain_name
-        );
-        Ok(CachedToken {
-            token: Secret::new(token),
-            renew_at: started + lifetime.saturating_sub(renew_before),
-            generation,
-        })
+            })
     }
+}
+
+impl CachedToken {
+    fn issue(&self) -> IssuedToken {
+        IssuedToken {
+            token: self.token.clone(),
+            generation: self.generation,
+        }
+    }
+}
+
+/// How long a token in this IAM answer body lives.
+fn token_lifetime(body: &[u8]) -> Duration {
+    serde_json::from_slice::<TokenBody>(body)
+        .ok()
+        .and_then(|b| lifetime_until(&b.token.expires_at))
+        .unwrap_or(TOKEN_DEFAULT_LIFETIME)
 }
 
 /// Time left until an IAM `expires_at` (RFC 3339).
@@ -256,6 +277,20 @@ fn lifetime_until(expires_at: &str) -> Option<Duration> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn password_config(password: &str) -> ClientConfig {
+        ClientConfig::new(
+            "https://cph",
+            "r",
+            "p",
+            Credentials::Password {
+                auth_url: "https://iam".into(),
+                domain_name: "d".into(),
+                user_name: "u".into(),
+                password: password.into(),
+            },
+        )
+    }
 
     #[test]
     fn builds_tokens_url() {
@@ -279,19 +314,26 @@ mod tests {
         assert!(left > Duration::from_secs(7000) && left <= Duration::from_secs(7200));
         assert!(lifetime_until("2000-01-01T00:00:00.000000Z").is_none());
         assert!(lifetime_until("garbage").is_none());
+        assert_eq!(token_lifetime(b"{}"), TOKEN_DEFAULT_LIFETIME);
     }
 
     #[test]
     fn secret_never_prints() {
-        let s = Secret::new("hunter2".into());
-        assert_eq!(format!("{s:?} {s}"), "<redacted> <redacted>");
-        let cache = TokenCache::new("https://iam", "d", "u", "hunter2", "p");
+        let cache = TokenCache::new(&password_config("hunter2")).expect("valid");
         assert!(!format!("{cache:?}").contains("hunter2"));
     }
 
     #[test]
+    fn refuses_bad_auth_url() {
+        let mut cfg = password_config("pw");
+        if let Credentials::Password { auth_url, .. } = &mut cfg.credentials {
+            *auth_url = "ftp://iam".into();
+        }
+        assert!(matches!(TokenCache::new(&cfg), Err(Error::Config(_))));
+    }
+
+    #[test]
     fn credentials_and_config_debug_hide_secrets() {
-        use super::super::config::{ClientConfig, Credentials};
         let all = [
             Credentials::AkSk {
                 access_key: "AK".into(),
@@ -310,7 +352,7 @@ mod tests {
             let cfg = ClientConfig::new("https://cph", "r", "p", creds.clone());
             assert!(!format!("{creds:?}").contains("hunter2"));
             assert!(!format!("{cfg:?}").contains("hunter2"));
-            let client = super::super::Client::new(cfg).expect("valid config");
+            let client = crate::cph::Client::new(cfg).expect("valid config");
             assert!(!format!("{client:?}").contains("hunter2"));
         }
     }

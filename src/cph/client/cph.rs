@@ -1,44 +1,27 @@
-//! The CPH HTTP client: one method per endpoint the provider uses.
-//!
-//! Transport, authentication, retries and rate limiting live in
-//! [`transport`](super::transport); this file maps endpoints to calls and
-//! answers to [models](super::models).
+//! The CPH endpoints: servers, phones, jobs, routes, flavor changes and the
+//! flavor catalogue, under `/v1/{project_id}/cloud-phone`.
 
-use std::sync::Arc;
-use std::time::Instant;
-
-use reqwest::Method;
 use serde::Deserialize;
-use serde::de::DeserializeOwned;
-use tokio_util::sync::CancellationToken;
 
-use super::config::ClientConfig;
-use super::error::{Error, Result};
-use super::models::*;
-use super::retry::Safety;
-use super::signer::encode_component;
-use super::transport::{CallScope, HttpCall, Transport};
+use super::{Client, Service, require_id};
+use crate::cph::error::{Error, Result};
+use crate::cph::models::*;
+use crate::cph::sender::retry::Safety;
+use crate::cph::signer::encode_component;
 
 /// Page size of list-phones (the API allows 1..200).
-pub const PHONES_PAGE_SIZE: u64 = 200;
+pub(crate) const PHONES_PAGE_SIZE: u64 = 200;
 /// Page size of list-jobs (the API allows 1..100).
-pub const JOBS_PAGE_SIZE: u64 = 100;
+pub(crate) const JOBS_PAGE_SIZE: u64 = 100;
 /// Most request ids one list-jobs call takes.
-pub const MAX_REQUEST_IDS_PER_CALL: usize = 20;
+pub(crate) const MAX_REQUEST_IDS_PER_CALL: usize = 20;
 /// Most phones one phones-traffic call takes.
-pub const MAX_PHONES_PER_TRAFFIC_CALL: usize = 100;
+pub(crate) const MAX_PHONES_PER_TRAFFIC_CALL: usize = 100;
+/// Page size of list-server-models.
+const SERVER_MODELS_PAGE_SIZE: u64 = 100;
 /// Upper bound on pages read by one listing, against a server that never
 /// says it is done.
 const MAX_PAGES: u64 = 10_000;
-
-/// A cheap-to-clone handle; clones share the connection pool, token cache and
-/// rate limiter.
-#[derive(Clone, Debug)]
-pub struct Client {
-    config: Arc<ClientConfig>,
-    transport: Arc<Transport>,
-    scope: CallScope,
-}
 
 #[derive(Deserialize, Default)]
 #[serde(default)]
@@ -59,115 +42,47 @@ struct PhoneModelList {
     phone_models: Vec<PhoneModel>,
 }
 
+/// Whether an offset-paged listing is done after a page of `n` items,
+/// `offset` items in all, when the API said `count` (0: did not say).
+fn last_page(n: u64, page_size: u64, offset: u64, count: u64) -> bool {
+    n < page_size || (count > 0 && offset >= count)
+}
+
+/// The marker of the next server-models page, if there is one: the page
+/// was not empty and the marker moves on.
+fn next_marker(page_info: Option<PageInfo>, empty: bool, current: Option<&str>) -> Option<String> {
+    let next = page_info?.next_marker.filter(|m| !m.is_empty())?;
+    (!empty && current != Some(next.as_str())).then_some(next)
+}
+
 impl Client {
-    /// Builds a client. Fails on an unusable configuration (bad endpoint URL,
-    /// empty credentials); sends nothing.
-    pub fn new(config: ClientConfig) -> Result<Client> {
-        let transport = Transport::new(&config)?;
-        Ok(Client {
-            config: Arc::new(config),
-            transport: Arc::new(transport),
-            scope: CallScope::default(),
-        })
-    }
-
-    pub fn config(&self) -> &ClientConfig {
-        &self.config
-    }
-
-    /// A clone whose calls (retries included) stop at `deadline`: no retry
-    /// starts that could not finish before it.
-    pub fn with_deadline(&self, deadline: Instant) -> Client {
-        let mut c = self.clone();
-        c.scope.deadline = Some(deadline);
-        c
-    }
-
-    /// A clone whose calls end with [`Error::Cancelled`] as soon as `cancel`
-    /// fires (reads and idempotent writes at once; a `change-server-model`
-    /// in flight is allowed to finish so that its outcome is known).
-    pub fn with_cancellation(&self, cancel: CancellationToken) -> Client {
-        let mut c = self.clone();
-        c.scope.cancel = Some(cancel);
-        c
-    }
-
-    /// How many tokens were fetched from IAM (password auth), for tests and
-    /// diagnostics; 0 for other credentials.
-    pub fn iam_token_fetches(&self) -> u64 {
-        self.transport
-            .token_cache()
-            .map(|c| c.fetch_count())
-            .unwrap_or(0)
-    }
-
-    async fn call<T: DeserializeOwned>(&self, call: HttpCall) -> Result<T> {
-        let response = self.transport.execute(&call, &self.scope).await?;
-        decode(&call, &response.body)
-    }
-
-    /// Sends a call built elsewhere in `cph` (BSS calls, [`super::bss`]).
-    pub(super) async fn send<T: DeserializeOwned>(&self, call: HttpCall) -> Result<T> {
-        self.call(call).await
-    }
-
-    async fn get<T: DeserializeOwned>(
+    async fn cph_get<T: serde::de::DeserializeOwned>(
         &self,
         op: &'static str,
         path: &str,
         query: &[(&str, String)],
     ) -> Result<T> {
-        let call = self
-            .transport
-            .api_call(op, Method::GET, path, query, None, Safety::Read);
-        self.call(call).await
-    }
-
-    async fn post<B: serde::Serialize, T: DeserializeOwned>(
-        &self,
-        op: &'static str,
-        path: &str,
-        body: &B,
-        safety: Safety,
-    ) -> Result<T> {
-        let body = serde_json::to_vec(body)
-            .map_err(|e| Error::Config(format!("cannot encode the {op} request: {e}")))?;
-        let call = self
-            .transport
-            .api_call(op, Method::POST, path, &[], Some(body), safety);
-        self.call(call).await
+        self.get(Service::Cph, op, path, query).await
     }
 
     /// `GET /v1/{project_id}/cloud-phone/servers/{server_id}`.
     pub async fn show_server(&self, server_id: &str) -> Result<Server> {
         require_id("server_id", server_id)?;
-        self.get(
-            "show_server",
-            &format!("/servers/{}", encode_component(server_id)),
-            &[],
-        )
-        .await
+        let path = format!("/servers/{}", encode_component(server_id));
+        self.cph_get("show_server", &path, &[]).await
     }
 
     /// One page of `GET /v1/{project_id}/cloud-phone/servers`.
     pub async fn list_servers(&self, offset: u64, limit: u64) -> Result<ServerList> {
-        self.get(
-            "list_servers",
-            "/servers",
-            &[("offset", offset.to_string()), ("limit", limit.to_string())],
-        )
-        .await
+        let query = [("offset", offset.to_string()), ("limit", limit.to_string())];
+        self.cph_get("list_servers", "/servers", &query).await
     }
 
     /// `GET /v1/{project_id}/cloud-phone/phones/{phone_id}`.
     pub async fn show_phone(&self, phone_id: &str) -> Result<Phone> {
         require_id("phone_id", phone_id)?;
-        self.get(
-            "show_phone",
-            &format!("/phones/{}", encode_component(phone_id)),
-            &[],
-        )
-        .await
+        let path = format!("/phones/{}", encode_component(phone_id));
+        self.cph_get("show_phone", &path, &[]).await
     }
 
     /// One page (limit 1..200) of `GET /v1/{project_id}/cloud-phone/phones`.
@@ -190,7 +105,7 @@ impl Client {
         if let Some(status) = query.status {
             q.push(("status", status.to_string()));
         }
-        self.get("list_phones", "/phones", &q).await
+        self.cph_get("list_phones", "/phones", &q).await
     }
 
     /// Every phone matching `query`, all pages (200 a page).
@@ -202,7 +117,7 @@ impl Client {
             let n = page.phones.len() as u64;
             phones.extend(page.phones);
             offset += n;
-            if n < PHONES_PAGE_SIZE || (page.count > 0 && offset >= page.count) {
+            if last_page(n, PHONES_PAGE_SIZE, offset, page.count) {
                 break;
             }
         }
@@ -219,6 +134,7 @@ impl Client {
     ) -> Result<ChangeServerModelResponse> {
         require_id("server_id", &req.server_id)?;
         self.post(
+            Service::Cph,
             "change_server_model",
             "/servers/change-server-model",
             req,
@@ -245,6 +161,7 @@ impl Client {
             phone_ids: phone_ids.to_vec(),
         };
         self.post(
+            Service::Cph,
             "set_phones_traffic",
             "/phones-traffic",
             &body,
@@ -256,12 +173,8 @@ impl Client {
     /// `GET /v1/{project_id}/cloud-phone/jobs/{job_id}`.
     pub async fn show_job(&self, job_id: &str) -> Result<Job> {
         require_id("job_id", job_id)?;
-        self.get(
-            "show_job",
-            &format!("/jobs/{}", encode_component(job_id)),
-            &[],
-        )
-        .await
+        let path = format!("/jobs/{}", encode_component(job_id));
+        self.cph_get("show_job", &path, &[]).await
     }
 
     /// Every job of up to 20 request ids, all pages (`request_ids=a,b,c`).
@@ -279,21 +192,16 @@ impl Client {
         let mut jobs = Vec::new();
         let mut offset = 0;
         for _ in 0..MAX_PAGES {
-            let page: JobList = self
-                .get(
-                    "list_jobs",
-                    "/jobs",
-                    &[
-                        ("request_ids", ids.clone()),
-                        ("offset", offset.to_string()),
-                        ("limit", JOBS_PAGE_SIZE.to_string()),
-                    ],
-                )
-                .await?;
+            let query = [
+                ("request_ids", ids.clone()),
+                ("offset", offset.to_string()),
+                ("limit", JOBS_PAGE_SIZE.to_string()),
+            ];
+            let page: JobList = self.cph_get("list_jobs", "/jobs", &query).await?;
             let n = page.jobs.len() as u64;
             jobs.extend(page.jobs);
             offset += n;
-            if n < JOBS_PAGE_SIZE || (page.count > 0 && offset >= page.count) {
+            if last_page(n, JOBS_PAGE_SIZE, offset, page.count) {
                 break;
             }
         }
@@ -305,23 +213,18 @@ impl Client {
         let mut models = Vec::new();
         let mut marker: Option<String> = None;
         for _ in 0..MAX_PAGES {
-            let mut q = vec![("limit", "100".to_string())];
+            let mut q = vec![("limit", SERVER_MODELS_PAGE_SIZE.to_string())];
             if let Some(m) = &marker {
                 q.push(("marker", m.clone()));
             }
-            let page: ServerModelList =
-                self.get("list_server_models", "/server-models", &q).await?;
+            let page: ServerModelList = self
+                .cph_get("list_server_models", "/server-models", &q)
+                .await?;
             let empty = page.server_models.is_empty();
             models.extend(page.server_models);
-            match page
-                .page_info
-                .and_then(|p| p.next_marker)
-                .filter(|m| !m.is_empty())
-            {
-                Some(next) if !empty && marker.as_deref() != Some(next.as_str()) => {
-                    marker = Some(next)
-                }
-                _ => break,
+            match next_marker(page.page_info, empty, marker.as_deref()) {
+                Some(next) => marker = Some(next),
+                None => break,
             }
         }
         Ok(models)
@@ -337,7 +240,9 @@ impl Client {
         if let Some(name) = server_model_name {
             q.push(("server_model_name", name.to_string()));
         }
-        let list: PhoneModelList = self.get("list_phone_models", "/phone-models", &q).await?;
+        let list: PhoneModelList = self
+            .cph_get("list_phone_models", "/phone-models", &q)
+            .await?;
         // Filter here too: not every API version filters by server flavor.
         Ok(list
             .phone_models
@@ -347,22 +252,24 @@ impl Client {
     }
 }
 
-fn require_id(name: &str, value: &str) -> Result<()> {
-    if value.trim().is_empty() {
-        return Err(Error::Config(format!("{name} is empty")));
-    }
-    Ok(())
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-fn decode<T: DeserializeOwned>(call: &HttpCall, body: &[u8]) -> Result<T> {
-    // An empty 2xx body decodes as an empty object.
-    let body: &[u8] = if body.iter().all(u8::is_ascii_whitespace) {
-        b"{}"
-    } else {
-        body
-    };
-    serde_json::from_slice(body).map_err(|e| Error::Decode {
-        url: call.log_path.clone(),
-        message: format!("{} answer is not the expected JSON: {e}", call.op),
-    })
+    #[test]
+    fn paging_decisions() {
+        assert!(last_page(3, 200, 3, 0));
+        assert!(!last_page(200, 200, 200, 0));
+        assert!(last_page(200, 200, 400, 400));
+        let info = |m: &str| {
+            Some(PageInfo {
+                next_marker: Some(m.to_string()),
+            })
+        };
+        assert_eq!(next_marker(info("b"), false, Some("a")), Some("b".into()));
+        assert_eq!(next_marker(info("a"), false, Some("a")), None);
+        assert_eq!(next_marker(info("b"), true, None), None);
+        assert_eq!(next_marker(info(""), false, None), None);
+        assert_eq!(next_marker(None, false, None), None);
+    }
 }

@@ -1,0 +1,649 @@
+//! The sender: one HTTP call done right, knowing nothing of credentials.
+//!
+//! It owns everything between "send this request" and "here is the 2xx
+//! answer, or the error a person can act on": the pace of calls
+//! ([`ratelimit`]), a timeout per attempt, retries only when they are safe
+//! ([`retry`]), the caller's deadline and cancellation, debug logs without
+//! secrets, and error answers turned into [`Error::Api`] ([`answer`]).
+//!
+//! Who sends the request is asked once per attempt through [`Authorize`]
+//! (a signature must be fresh; a rejected token may be renewed once); the
+//! authenticator above implements it, so nothing here depends on it.
+
+pub(crate) mod answer;
+pub(crate) mod ratelimit;
+pub(crate) mod retry;
+
+use std::time::{Duration, Instant, SystemTime};
+
+use reqwest::header::{CONTENT_TYPE, HOST, HeaderMap, HeaderName, HeaderValue, RETRY_AFTER};
+use reqwest::{Method, StatusCode, Url};
+use tokio_util::sync::CancellationToken;
+
+use super::config::ClientConfig;
+use super::error::{Error, Result};
+use ratelimit::RateLimiter;
+use retry::Safety;
+
+/// An attempt gets at least this long even when the caller's deadline is
+/// nearer, so that a last poll at the deadline can still be answered.
+const MIN_ATTEMPT_TIMEOUT: Duration = Duration::from_secs(5);
+/// Longest wait for a TCP + TLS connection.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// The content type of every body sent.
+const JSON: &str = "application/json";
+
+/// Where a call must end: a deadline and/or a cancellation token. The
+/// default has neither.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct CallScope {
+    pub(crate) deadline: Option<Instant>,
+    pub(crate) cancel: Option<CancellationToken>,
+}
+
+impl CallScope {
+    fn is_cancelled(&self) -> bool {
+        self.cancel.as_ref().is_some_and(|c| c.is_cancelled())
+    }
+
+    /// Sleeps `delay`, or returns `Cancelled` as soon as the scope is.
+    async fn sleep(&self, delay: Duration) -> Result<()> {
+        if delay.is_zero() {
+            return Ok(());
+        }
+        match &self.cancel {
+            Some(cancel) => tokio::select! {
+                _ = cancel.cancelled() => Err(Error::Cancelled),
+                _ = tokio::time::sleep(delay) => Ok(()),
+            },
+            None => {
+                tokio::time::sleep(delay).await;
+                Ok(())
+            }
+        }
+    }
+}
+
+/// One logical request (retried as a whole). Its `Debug` leaves the body
+/// out (the IAM request carries a password).
+pub(crate) struct Request {
+    /// Name of the operation, for logs.
+    pub(crate) op: &'static str,
+    pub(crate) method: Method,
+    /// Full URL; its query string must be the canonical one (it is signed).
+    pub(crate) url: Url,
+    /// JSON body.
+    pub(crate) body: Option<Vec<u8>>,
+    pub(crate) safety: Safety,
+}
+
+impl std::fmt::Debug for Request {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Request")
+            .field("op", &self.op)
+            .field("method", &self.method)
+            .field("path", &self.path())
+            .field("body_len", &self.body.as_ref().map(Vec::len))
+            .field("safety", &self.safety)
+            .finish()
+    }
+}
+
+impl Request {
+    /// A request to `url` (which must carry a host).
+    pub(crate) fn new(
+        op: &'static str,
+        method: Method,
+        url: &str,
+        body: Option<Vec<u8>>,
+        safety: Safety,
+    ) -> Result<Request> {
+        let url = Url::parse(url)
+            .map_err(|e| Error::Config(format!("cannot build a URL for {op}: {e}")))?;
+        if url.host_str().is_none() {
+            return Err(Error::Config(format!("the URL for {op} has no host")));
+        }
+        Ok(Request {
+            op,
+            method,
+            url,
+            body,
+            safety,
+        })
+    }
+
+    /// The percent-encoded path, without the query: what logs and errors show.
+    pub(crate) fn path(&self) -> &str {
+        self.url.path()
+    }
+
+    /// The canonical query string as sent (empty for none).
+    pub(crate) fn query(&self) -> &str {
+        self.url.query().unwrap_or("")
+    }
+
+    /// `host[:port]` as sent in `Host` (and signed).
+    pub(crate) fn host(&self) -> String {
+        let host = self.url.host_str().unwrap_or_default();
+        match self.url.port() {
+            Some(port) => format!("{host}:{port}"),
+            None => host.to_string(),
+        }
+    }
+
+    /// `Content-Type` of the body, if there is one.
+    pub(crate) fn content_type(&self) -> Option<&'static str> {
+        self.body.as_ref().map(|_| JSON)
+    }
+
+    /// `host:port` connected to, the port spelled out.
+    fn authority(&self) -> String {
+        let host = self.url.host_str().unwrap_or_default();
+        match self.url.port_or_known_default() {
+            Some(port) => format!("{host}:{port}"),
+            None => host.to_string(),
+        }
+    }
+
+    /// `METHOD /path`, for errors.
+    fn describe(&self) -> String {
+        format!("{} {}", self.method, self.path())
+    }
+}
+
+/// A successful answer. Its `Debug` leaves headers and body out (an IAM
+/// answer carries a token).
+pub(crate) struct Response {
+    pub(crate) status: StatusCode,
+    pub(crate) headers: HeaderMap,
+    pub(crate) body: Vec<u8>,
+    pub(crate) request_id: Option<String>,
+}
+
+impl std::fmt::Debug for Response {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Response")
+            .field("status", &self.status)
+            .field("request_id", &self.request_id)
+            .field("body_len", &self.body.len())
+            .finish()
+    }
+}
+
+/// The headers that prove who sends one attempt.
+#[derive(Default)]
+pub(crate) struct Authorization {
+    /// Headers to set; secret values are marked sensitive.
+    pub(crate) headers: Vec<(HeaderName, HeaderValue)>,
+    /// Set when the credential can be renewed: a 401 then leads to one more
+    /// attempt after [`Authorize::refused`]. The value is the authorizer's
+    /// own (a token generation).
+    pub(crate) renewable: Option<u64>,
+}
+
+/// What the sender asks of whoever proves who sends a request.
+pub(crate) trait Authorize {
+    /// The headers for one attempt of `request`.
+    async fn authorize(&self, request: &Request, scope: &CallScope) -> Result<Authorization>;
+    /// The API answered 401 to a renewable `authorization`: forget it.
+    async fn refused(&self, authorization: &Authorization);
+}
+
+/// No credentials (the IAM token request carries its own in the body).
+pub(crate) struct Anonymous;
+
+impl Authorize for Anonymous {
+    async fn authorize(&self, _: &Request, _: &CallScope) -> Result<Authorization> {
+        Ok(Authorization::default())
+    }
+    async fn refused(&self, _: &Authorization) {}
+}
+
+/// What one attempt gave.
+enum Outcome {
+    /// An answer, whatever its status.
+    Answer(Response),
+    /// The server answered but the body broke off: it did process the request.
+    Broken {
+        status: StatusCode,
+        error: reqwest::Error,
+    },
+    /// No answer: the connection failed, timed out or was reset.
+    NoAnswer(reqwest::Error),
+}
+
+/// A failed attempt and what may follow it.
+struct Failure {
+    error: Error,
+    retryable: bool,
+    retry_after: Option<Duration>,
+}
+
+/// What the sender does after an attempt.
+enum Step {
+    Done(Response),
+    Fail(Error),
+    /// Forget the refused credential and try once more at once.
+    Reauthorize,
+    Retry(Duration),
+}
+
+/// Attempts made so far for one request.
+#[derive(Default)]
+struct Tries {
+    attempt: u32,
+    retries: u32,
+    reauthorized: bool,
+}
+
+/// Sends requests; shared by all clones of a client.
+#[derive(Debug)]
+pub(crate) struct Sender {
+    http: reqwest::Client,
+    limiter: RateLimiter,
+    max_retries: u32,
+    request_timeout: Duration,
+}
+
+impl Sender {
+    /// A sender with the HTTP behaviour of `config` (TLS, timeouts, retries,
+    /// rate limit); its endpoints and credentials are not its business.
+    pub(crate) fn new(config: &ClientConfig) -> Result<Sender> {
+        let http = reqwest::Client::builder()
+            .user_agent(concat!(
+                "terraform-provider-cph/",
+                env!("CARGO_PKG_VERSION")
+            ))
+            .connect_timeout(CONNECT_TIMEOUT.min(config.request_timeout))
+            .pool_idle_timeout(Duration::from_secs(60))
+            .pool_max_idle_per_host(16)
+            // The SDKs (and API gateway signature checks) speak HTTP/1.1.
+            .http1_only()
+            .tls_danger_accept_invalid_certs(config.insecure)
+            .build()
+            .map_err(|e| Error::Config(format!("cannot build the HTTP client: {e}")))?;
+        Ok(Sender {
+            http,
+            limiter: RateLimiter::new(config.max_requests_per_second),
+            max_retries: config.max_retries,
+            request_timeout: config.request_timeout,
+        })
+    }
+
+    /// Sends `request`, retrying as [`retry`] allows, and returns the first
+    /// 2xx answer or the last error.
+    pub(crate) async fn send<A: Authorize>(
+        &self,
+        request: &Request,
+        scope: &CallScope,
+        auth: &A,
+    ) -> Result<Response> {
+        let mut tries = Tries::default();
+        loop {
+            tries.attempt += 1;
+            self.wait_for_turn(scope).await?;
+            let authorization = auth.authorize(request, scope).await?;
+            let outcome = self
+                .attempt(request, &authorization, scope, tries.attempt)
+                .await?;
+            self.pace(&outcome);
+            match self.decide(request, outcome, &authorization, &tries, scope) {
+                Step::Done(response) => return Ok(response),
+                Step::Fail(error) => return Err(error),
+                Step::Reauthorize => {
+                    // The token may have been revoked or expired early: get
+                    // a new one once. A 401 was not processed.
+                    auth.refused(&authorization).await;
+                    tries.reauthorized = true;
+                }
+                Step::Retry(delay) => {
+                    log_retry(request, delay, tries.attempt + 1);
+                    scope.sleep(delay).await?;
+                    tries.retries += 1;
+                }
+            }
+        }
+    }
+
+    /// Waits until the rate limiter lets a call start.
+    async fn wait_for_turn(&self, scope: &CallScope) -> Result<()> {
+        if scope.is_cancelled() {
+            return Err(Error::Cancelled);
+        }
+        scope.sleep(self.limiter.reserve()).await?;
+        while let Some(left) = self.limiter.pause_left() {
+            scope.sleep(left).await?;
+        }
+        Ok(())
+    }
+
+    /// One attempt: build, transmit, log.
+    async fn attempt(
+        &self,
+        request: &Request,
+        authorization: &Authorization,
+        scope: &CallScope,
+        attempt: u32,
+    ) -> Result<Outcome> {
+        let http_request = self.build(request, authorization, self.attempt_timeout(scope));
+        let started = Instant::now();
+        let outcome = transmit(http_request, request.safety, scope).await?;
+        log_outcome(request, &outcome, started.elapsed(), attempt);
+        Ok(outcome)
+    }
+
+    /// The timeout of one attempt: the configured one, shortened to the
+    /// caller's deadline (but not below [`MIN_ATTEMPT_TIMEOUT`]).
+    fn attempt_timeout(&self, scope: &CallScope) -> Duration {
+        match scope.deadline {
+            Some(deadline) => self.request_timeout.min(
+                deadline
+                    .saturating_duration_since(Instant::now())
+                    .max(MIN_ATTEMPT_TIMEOUT),
+            ),
+            None => self.request_timeout,
+        }
+    }
+
+    fn build(
+        &self,
+        request: &Request,
+        authorization: &Authorization,
+        timeout: Duration,
+    ) -> reqwest::RequestBuilder {
+        let mut headers = HeaderMap::new();
+        if request.body.is_some() {
+            headers.insert(CONTENT_TYPE, HeaderValue::from_static(JSON));
+        }
+        for (name, value) in &authorization.headers {
+            headers.insert(name.clone(), value.clone());
+        }
+        if !headers.contains_key(HOST)
+            && let Ok(host) = HeaderValue::from_str(&request.host())
+        {
+            headers.insert(HOST, host);
+        }
+        let builder = self
+            .http
+            .request(request.method.clone(), request.url.clone())
+            .headers(headers)
+            .timeout(timeout);
+        match &request.body {
+            Some(body) => builder.body(body.clone()),
+            None => builder,
+        }
+    }
+
+    /// Tells the rate limiter how the API took the attempt.
+    fn pace(&self, outcome: &Outcome) {
+        let Outcome::Answer(response) = outcome else {
+            return;
+        };
+        if response.status == StatusCode::TOO_MANY_REQUESTS {
+            self.limiter.throttled(retry_after(response));
+        } else if response.status.is_success() {
+            self.limiter.succeeded();
+        }
+    }
+
+    /// What follows an attempt.
+    fn decide(
+        &self,
+        request: &Request,
+        outcome: Outcome,
+        authorization: &Authorization,
+        tries: &Tries,
+        scope: &CallScope,
+    ) -> Step {
+        let failure = match outcome {
+            Outcome::Answer(response) if response.status.is_success() => {
+                return Step::Done(response);
+            }
+            Outcome::Answer(response)
+                if response.status == StatusCode::UNAUTHORIZED
+                    && authorization.renewable.is_some()
+                    && !tries.reauthorized =>
+            {
+                return Step::Reauthorize;
+            }
+            Outcome::Answer(response) => failed_answer(request, response),
+            Outcome::Broken { status, error } => broken_answer(request, status, &error),
+            Outcome::NoAnswer(error) => no_answer(request, &error),
+        };
+        match retry_delay(&failure, tries.retries, self.max_retries, scope.deadline) {
+            Some(delay) => Step::Retry(delay),
+            None => Step::Fail(failure.error),
+        }
+    }
+}
+
+/// Sends one attempt and reads its answer. A write that must not happen
+/// twice is never abandoned midway (its outcome must be known); everything
+/// else stops as soon as the scope is cancelled.
+async fn transmit(
+    request: reqwest::RequestBuilder,
+    safety: Safety,
+    scope: &CallScope,
+) -> Result<Outcome> {
+    let exchange = async {
+        let response = match request.send().await {
+            Ok(response) => response,
+            Err(error) => return Outcome::NoAnswer(error),
+        };
+        let status = response.status();
+        let headers = response.headers().clone();
+        match response.bytes().await {
+            Ok(body) => {
+                let request_id = answer::request_id(&headers, &body);
+                Outcome::Answer(Response {
+                    status,
+                    headers,
+                    body: body.to_vec(),
+                    request_id,
+                })
+            }
+            Err(error) => Outcome::Broken { status, error },
+        }
+    };
+    match (&scope.cancel, safety) {
+        (Some(cancel), Safety::Read | Safety::IdempotentWrite) => tokio::select! {
+            _ = cancel.cancelled() => Err(Error::Cancelled),
+            outcome = exchange => Ok(outcome),
+        },
+        _ => Ok(exchange.await),
+    }
+}
+
+/// A non-2xx answer.
+fn failed_answer(request: &Request, response: Response) -> Failure {
+    let retry_after = matches!(response.status.as_u16(), 429 | 503)
+        .then(|| retry_after(&response))
+        .flatten();
+    Failure {
+        retryable: retry::status_is_retryable(response.status.as_u16(), request.safety),
+        retry_after,
+        error: answer::api_error(response.status, response.request_id, &response.body),
+    }
+}
+
+/// An answer whose body broke off: the request was processed.
+fn broken_answer(request: &Request, status: StatusCode, error: &reqwest::Error) -> Failure {
+    Failure {
+        error: Error::Transport {
+            url: request.describe(),
+            message: format!(
+                "reading the answer (HTTP {}) failed: {}",
+                status.as_u16(),
+                answer::describe(error)
+            ),
+            connect_to: None,
+        },
+        retryable: request.safety != Safety::NonIdempotent,
+        retry_after: None,
+    }
+}
+
+/// No answer at all. A connection that could not be made names the host
+/// and port it was made to.
+fn no_answer(request: &Request, error: &reqwest::Error) -> Failure {
+    let connect = error.is_connect();
+    let error = if connect {
+        Error::Transport {
+            url: request.describe(),
+            message: answer::connect_cause(error),
+            connect_to: Some(request.authority()),
+        }
+    } else {
+        Error::Transport {
+            url: request.describe(),
+            message: answer::describe(error),
+            connect_to: None,
+        }
+    };
+    Failure {
+        error,
+        retryable: retry::transport_error_is_retryable(connect, request.safety),
+        retry_after: None,
+    }
+}
+
+/// The `Retry-After` of an answer, if it has a readable one.
+fn retry_after(response: &Response) -> Option<Duration> {
+    response
+        .headers
+        .get(RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| retry::parse_retry_after(v, SystemTime::now()))
+}
+
+/// How long to wait before the next attempt; `None`: give up. No retry
+/// starts that the caller's deadline would cut short.
+fn retry_delay(
+    failure: &Failure,
+    retries: u32,
+    max_retries: u32,
+    deadline: Option<Instant>,
+) -> Option<Duration> {
+    if !failure.retryable || retries >= max_retries {
+        return None;
+    }
+    let delay = match failure.retry_after {
+        Some(d) if d > retry::MAX_RETRY_AFTER => return None,
+        Some(d) => d,
+        None => retry::backoff(retries),
+    };
+    if deadline.is_some_and(|deadline| Instant::now() + delay >= deadline) {
+        return None;
+    }
+    Some(delay)
+}
+
+fn millis(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}
+
+fn log_outcome(request: &Request, outcome: &Outcome, elapsed: Duration, attempt: u32) {
+    match outcome {
+        Outcome::Answer(response) => tracing::debug!(
+            target: "cph",
+            op = request.op,
+            method = %request.method,
+            path = %request.path(),
+            status = response.status.as_u16(),
+            request_id = response.request_id.as_deref().unwrap_or(""),
+            duration_ms = millis(elapsed),
+            attempt,
+            "CPH call"
+        ),
+        Outcome::Broken { status, error } => tracing::debug!(
+            target: "cph",
+            op = request.op,
+            method = %request.method,
+            path = %request.path(),
+            status = status.as_u16(),
+            attempt,
+            error = %answer::describe(error),
+            "CPH call: reading the answer failed"
+        ),
+        Outcome::NoAnswer(error) => tracing::debug!(
+            target: "cph",
+            op = request.op,
+            method = %request.method,
+            path = %request.path(),
+            host = %request.authority(),
+            duration_ms = millis(elapsed),
+            attempt,
+            connect = error.is_connect(),
+            error = %answer::describe(error),
+            "CPH call failed"
+        ),
+    }
+}
+
+fn log_retry(request: &Request, delay: Duration, next_attempt: u32) {
+    tracing::debug!(
+        target: "cph",
+        op = request.op,
+        path = %request.path(),
+        delay_ms = millis(delay),
+        next_attempt,
+        "retrying CPH call"
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn failure(retryable: bool, retry_after: Option<Duration>) -> Failure {
+        Failure {
+            error: Error::Cancelled,
+            retryable,
+            retry_after,
+        }
+    }
+
+    #[test]
+    fn retry_delay_decides() {
+        let secs = Duration::from_secs;
+        assert_eq!(retry_delay(&failure(false, None), 0, 5, None), None);
+        assert_eq!(retry_delay(&failure(true, None), 5, 5, None), None);
+        assert_eq!(
+            retry_delay(&failure(true, Some(secs(3))), 0, 5, None),
+            Some(secs(3))
+        );
+        assert_eq!(
+            retry_delay(&failure(true, Some(secs(3600))), 0, 5, None),
+            None
+        );
+        let soon = Instant::now() + secs(1);
+        assert_eq!(
+            retry_delay(&failure(true, Some(secs(3))), 0, 5, Some(soon)),
+            None
+        );
+        assert!(retry_delay(&failure(true, None), 0, 5, None).is_some());
+    }
+
+    #[test]
+    fn request_names_host_and_port() {
+        let r = Request::new("op", Method::GET, "https://h/a%20b?x=1", None, Safety::Read)
+            .expect("valid");
+        assert_eq!(r.host(), "h");
+        assert_eq!(r.authority(), "h:443");
+        assert_eq!(r.path(), "/a%20b");
+        assert_eq!(r.query(), "x=1");
+        assert_eq!(r.describe(), "GET /a%20b");
+        let r = Request::new(
+            "op",
+            Method::POST,
+            "http://127.0.0.1:8080/p",
+            Some(vec![]),
+            Safety::Read,
+        )
+        .expect("valid");
+        assert_eq!(r.host(), "127.0.0.1:8080");
+        assert_eq!(r.authority(), "127.0.0.1:8080");
+        assert_eq!(r.content_type(), Some(JSON));
+        assert!(Request::new("op", Method::GET, "not a url", None, Safety::Read).is_err());
+    }
+}

@@ -1,0 +1,729 @@
+//! The route coordinator: every route change of the provider process goes
+//! through it.
+//!
+//! - **Gather and merge.** Changes that arrive together are held for a short
+//!   window and sent per target route in batches of 100 phones, so ten
+//!   resources of ten phones cost one `phones-traffic` call. A batch of 100
+//!   for one route goes at once. The window closes early once every resource
+//!   that planned a change in this process has asked (a resource alone never
+//!   waits), or after [`QUIET`] without a new change that no plan announced
+//!   (destroys are not planned again in the apply walk), and at the latest
+//!   [`MAX_WINDOW`] after the first change.
+//! - **One phone, one job at a time.** A phone with a job in flight is not
+//!   sent again: a change to the same route waits for that job, a change to
+//!   another route is sent when it has ended.
+//! - **Handover.** A release (a phone leaving a resource, or its delete)
+//!   sends `direct` only for phones no other owner claims; a claim in the same
+//!   window wins over a release.
+//! - **Jobs** are followed by the [poller](super::poller); each waiting
+//!   resource is woken when its own phones are done.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::{Arc, Mutex, Weak};
+use std::time::{Duration, Instant};
+
+use futures::stream::{self, StreamExt};
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+
+use super::claims::Claims;
+use super::poller::Poller;
+use super::routing::{BATCH_SIZE, JobRecord, JobStatus, RouteOutcome};
+use crate::cph::models::{JOB_STATUS_FAILED, JOB_STATUS_SUCCEEDED, Job};
+use crate::cph::{self, Client};
+
+/// The longest a change waits for others to join its batch.
+pub const MAX_WINDOW: Duration = Duration::from_millis(100);
+/// After a change no plan announced, how long the window stays open without
+/// a new one.
+pub const QUIET: Duration = Duration::from_millis(20);
+/// A plan's announcement of a change is forgotten after this long without
+/// the change arriving (it was a plan walk, or the apply failed before).
+const ANNOUNCEMENT_LIFETIME: Duration = Duration::from_secs(2);
+/// `phones-traffic` calls in flight at once (the client's limiter applies too).
+const CONCURRENT_CALLS: usize = 16;
+
+/// The default route, where released phones go.
+pub const DIRECT: &str = "direct";
+
+/// A job an earlier apply recorded as running.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunningJob {
+    pub phone_id: String,
+    pub request_id: String,
+    pub job_id: Option<String>,
+}
+
+/// One resource's change.
+#[derive(Debug, Clone, Default)]
+pub struct Change {
+    /// The owner token of the resource (see [`super::claims`]).
+    pub owner: String,
+    /// Target route of `phones`.
+    pub route: String,
+    pub phones: Vec<String>,
+    /// `phones` are released: they go to `direct` unless another owner
+    /// claims them (then nothing is sent for them).
+    pub release: bool,
+    /// Jobs already running towards `route` for some phones: waited for,
+    /// not sent again.
+    pub running: Vec<RunningJob>,
+}
+
+/// The shared outcome of one change.
+struct Ticket {
+    inner: Mutex<TicketInner>,
+    done: Notify,
+}
+
+struct TicketInner {
+    records: BTreeMap<String, JobRecord>,
+    /// Request id of each phone's job, once sent.
+    requests: BTreeMap<String, String>,
+    servers: BTreeMap<String, String>,
+    unresolved: BTreeSet<String>,
+}
+
+impl Ticket {
+    fn new(phones: impl Iterator<Item = String>) -> Arc<Ticket> {
+        let mut records = BTreeMap::new();
+        let mut unresolved = BTreeSet::new();
+        for p in phones {
+            records.insert(
+                p.clone(),
+                JobRecord {
+                    phone_id: p.clone(),
+                    job_id: None,
+                    status: JobStatus::Running,
+                    error_code: None,
+                    error_msg: None,
+                },
+            );
+            unresolved.insert(p);
+        }
+        Arc::new(Ticket {
+            inner: Mutex::new(TicketInner {
+                records,
+                requests: BTreeMap::new(),
+                servers: BTreeMap::new(),
+                unresolved,
+            }),
+            done: Notify::new(),
+        })
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, TicketInner> {
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn sent(&self, phone: &str, request_id: &str, job_id: &str) {
+        let mut t = self.lock();
+        if let Some(r) = t.records.get_mut(phone)
+            && !job_id.is_empty()
+        {
+            r.job_id = Some(job_id.to_string());
+        }
+        t.requests.insert(phone.to_string(), request_id.to_string());
+    }
+
+    fn resolve(&self, record: JobRecord, server: Option<&str>) {
+        let mut t = self.lock();
+        if !t.unresolved.remove(&record.phone_id) {
+            return;
+        }
+        if let Some(s) = server.filter(|s| !s.is_empty()) {
+            t.servers.insert(record.phone_id.clone(), s.to_string());
+        }
+        t.records.insert(record.phone_id.clone(), record);
+        let empty = t.unresolved.is_empty();
+        drop(t);
+        if empty {
+            self.done.notify_waiters();
+        }
+    }
+
+    fn is_done(&self) -> bool {
+        self.lock().unresolved.is_empty()
+    }
+}
+
+/// What a resource gets back: the outcome, plus the request id of every job
+/// still running when the wait ended (to record in private state).
+#[derive(Debug, Default)]
+pub struct ChangeOutcome {
+    pub outcome: RouteOutcome,
+    pub running: Vec<RunningJob>,
+}
+
+struct Pending {
+    route: String,
+    /// `Some(owner)` while only releases by that owner ask for this phone.
+    release_by: Option<String>,
+    tickets: Vec<Arc<Ticket>>,
+}
+
+struct InFlight {
+    route: String,
+    job_id: Option<String>,
+    request_id: Option<String>,
+    tickets: Vec<Arc<Ticket>>,
+}
+
+#[derive(Default)]
+struct State {
+    client: Option<Client>,
+    pending: BTreeMap<String, Pending>,
+    first_pending: Option<Instant>,
+    last_arrival: Option<Instant>,
+    /// Whether the newest change was announced by a plan.
+    last_announced: bool,
+    /// Owners whose plan announced a change not yet asked for.
+    expected: HashMap<String, Instant>,
+    /// Owners whose announced change has arrived (a resource may send a
+    /// claim and a release: both count as announced).
+    arrived: HashMap<String, Instant>,
+    in_flight: HashMap<String, InFlight>,
+    /// Changes waiting for a phone's job in flight to end.
+    blocked: HashMap<String, Vec<Pending>>,
+    flusher_started: bool,
+}
+
+/// See the module documentation.
+pub struct Coordinator {
+    state: Mutex<State>,
+    wake: Notify,
+    claims: Arc<Claims>,
+    poller: Arc<Poller>,
+    me: Weak<Coordinator>,
+}
+
+impl Coordinator {
+    pub fn new(claims: Arc<Claims>) -> Arc<Coordinator> {
+        Arc::new_cyclic(|me: &Weak<Coordinator>| {
+            let for_poller = me.clone();
+            let poller = Poller::new(Box::new(move |jobs, gone| {
+                if let Some(c) = for_poller.upgrade() {
+                    c.jobs_ended(jobs, gone);
+                }
+            }));
+            Coordinator {
+                state: Mutex::new(State::default()),
+                wake: Notify::new(),
+                claims,
+                poller,
+                me: me.clone(),
+            }
+        })
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// A plan announced that `owner` will ask for a change in this process.
+    pub fn expect(&self, owner: &str) {
+        let mut st = self.lock();
+        st.arrived.remove(owner);
+        st.expected.insert(owner.to_string(), Instant::now());
+    }
+
+    /// `owner`'s apply has come (with or without phones to change): the
+    /// window need not wait for it any longer.
+    pub fn arrived(&self, owner: &str) -> bool {
+        let now = Instant::now();
+        let mut st = self.lock();
+        st.expected
+            .retain(|_, at| now.duration_since(*at) < ANNOUNCEMENT_LIFETIME);
+        st.arrived
+            .retain(|_, at| now.duration_since(*at) < ANNOUNCEMENT_LIFETIME);
+        let announced = st.expected.remove(owner).is_some() || st.arrived.contains_key(owner);
+        if announced {
+            st.arrived.insert(owner.to_string(), now);
+        }
+        drop(st);
+        self.wake.notify_one();
+        announced
+    }
+
+    /// Sets the route of a change's phones and waits (until `deadline` or
+    /// `cancel`) for their jobs. Never fails as a whole: every phone ends up
+    /// succeeded, failed (with the API's code) or still running.
+    pub async fn change(
+        &self,
+        client: &Client,
+        change: Change,
+        deadline: Instant,
+        cancel: &CancellationToken,
+    ) -> ChangeOutcome {
+        let all = change
+            .phones
+            .iter()
+            .cloned()
+            .chain(change.running.iter().map(|r| r.phone_id.clone()));
+        let ticket = Ticket::new(all);
+        if ticket.is_done() {
+            return ChangeOutcome::default();
+        }
+        self.submit(client, &change, &ticket);
+        let wait_error = wait(&ticket, deadline, cancel).await;
+        let t = ticket.lock();
+        let running = t
+            .unresolved
+            .iter()
+            .filter_map(|p| {
+                let request_id = t.requests.get(p)?;
+                Some(RunningJob {
+                    phone_id: p.clone(),
+                    request_id: request_id.clone(),
+                    job_id: t.records.get(p).and_then(|r| r.job_id.clone()),
+                })
+            })
+            .collect();
+        ChangeOutcome {
+            outcome: RouteOutcome {
+                jobs: t.records.values().cloned().collect(),
+                servers: t.servers.clone(),
+                wait_error,
+            },
+            running,
+        }
+    }
+
+    fn submit(&self, client: &Client, change: &Change, ticket: &Arc<Ticket>) {
+        let now = Instant::now();
+        let announced = self.arrived(&change.owner);
+        let mut adopt: Vec<(String, usize)> = Vec::new();
+        {
+            let mut st = self.lock();
+            st.client = Some(client.clone());
+
+            // Jobs an earlier apply left running: follow them, send nothing.
+            let mut adopted: BTreeMap<String, usize> = BTreeMap::new();
+            for r in &change.running {
+                ticket.sent(
+                    &r.phone_id,
+                    &r.request_id,
+                    r.job_id.as_deref().unwrap_or(""),
+                );
+                match st.in_flight.get_mut(&r.phone_id) {
+                    Some(f) => f.tickets.push(ticket.clone()),
+                    None => {
+                        st.in_flight.insert(
+                            r.phone_id.clone(),
+                            InFlight {
+                                route: change.route.clone(),
+                                job_id: r.job_id.clone(),
+                                request_id: Some(r.request_id.clone()),
+                                tickets: vec![ticket.clone()],
+                            },
+                        );
+                        *adopted.entry(r.request_id.clone()).or_default() += 1;
+                    }
+                }
+            }
+            adopt.extend(adopted);
+
+            let mut added = false;
+            for phone in &change.phones {
+                if change.release && self.claims.claimed_by_other(&change.owner, phone) {
+                    ticket.resolve(handed_over(phone), None);
+                    continue;
+                }
+                let st = &mut *st;
+                if let Some(f) = st.in_flight.get_mut(phone) {
+                    let same = f.route == change.route;
+                    if same {
+                        if let (Some(j), Some(r)) = (&f.job_id, &f.request_id) {
+                            ticket.sent(phone, r, j);
+                        }
+                        f.tickets.push(ticket.clone());
+                    } else {
+                        st.blocked
+                            .entry(phone.clone())
+                            .or_default()
+                            .push(pending_of(change, ticket));
+                    }
+                    continue;
+                }
+                match st.pending.get_mut(phone) {
+                    Some(p) if p.route == change.route => {
+                        if !change.release {
+                            p.release_by = None;
+                        }
+                        p.tickets.push(ticket.clone());
+                    }
+                    Some(p) if p.release_by.is_some() && !change.release => {
+                        // A claim wins over a release in the same window.
+                        for t in p.tickets.drain(..) {
+                            t.resolve(handed_over(phone), None);
+                        }
+                        *p = pending_of(change, ticket);
+                    }
+                    Some(_) if change.release => {
+                        ticket.resolve(handed_over(phone), None);
+                    }
+                    Some(_) => {
+                        // Two claims to different routes (refused at plan):
+                        // the later one is sent after the earlier one's job.
+                        st.blocked
+                            .entry(phone.clone())
+                            .or_default()
+                            .push(pending_of(change, ticket));
+                    }
+                    None => {
+                        st.pending.insert(phone.clone(), pending_of(change, ticket));
+                        added = true;
+                    }
+                }
+            }
+            if added {
+                st.first_pending.get_or_insert(now);
+                st.last_arrival = Some(now);
+                st.last_announced = announced;
+            }
+            self.start_flusher(&mut st);
+        }
+        for (request_id, jobs) in adopt {
+            self.poller.follow(client, &request_id, jobs, true);
+        }
+        self.wake.notify_one();
+    }
+
+    fn start_flusher(&self, st: &mut State) {
+        if st.flusher_started {
+            return;
+        }
+        st.flusher_started = true;
+        if let Some(me) = self.me.upgrade() {
+            tokio::spawn(async move { me.run_flusher().await });
+        }
+    }
+
+    async fn run_flusher(self: Arc<Self>) {
+        loop {
+            let notified = self.wake.notified();
+            let (batch, next) = self.take_ready(Instant::now());
+            if !batch.is_empty() {
+                let me = self.clone();
+                tokio::spawn(async move { me.send(batch).await });
+                continue;
+            }
+            match next {
+                Some(at) => {
+                    tokio::select! {
+                        _ = notified => {}
+                        _ = tokio::time::sleep_until(at.into()) => {}
+                    }
+                }
+                None => notified.await,
+            }
+        }
+    }
+
+    /// The phones to send now, and when to look again otherwise.
+    fn take_ready(&self, now: Instant) -> (Vec<(String, Pending)>, Option<Instant>) {
+        let mut st = self.lock();
+        let Some(first) = st.first_pending else {
+            return (Vec::new(), None);
+        };
+        st.expected
+            .retain(|_, at| now.duration_since(*at) < ANNOUNCEMENT_LIFETIME);
+        let last = st.last_arrival.unwrap_or(first);
+        let close_at = if !st.expected.is_empty() {
+            first + MAX_WINDOW
+        } else if st.last_announced {
+            now
+        } else {
+            (last + QUIET).min(first + MAX_WINDOW)
+        };
+        if now >= close_at {
+            let all = std::mem::take(&mut st.pending);
+            st.first_pending = None;
+            st.last_arrival = None;
+            return (all.into_iter().collect(), None);
+        }
+        // Full batches of one route go at once.
+        let mut per_route: BTreeMap<&str, Vec<&String>> = BTreeMap::new();
+        for (phone, p) in &st.pending {
+            per_route.entry(p.route.as_str()).or_default().push(phone);
+        }
+        let mut full: Vec<String> = Vec::new();
+        for phones in per_route.values() {
+            let whole = phones.len() / BATCH_SIZE * BATCH_SIZE;
+            full.extend(phones[..whole].iter().map(|s| (*s).clone()));
+        }
+        let batch: Vec<(String, Pending)> = full
+            .into_iter()
+            .filter_map(|p| st.pending.remove(&p).map(|x| (p, x)))
+            .collect();
+        if st.pending.is_empty() {
+            st.first_pending = None;
+            st.last_arrival = None;
+        }
+        (batch, Some(close_at))
+    }
+
+    /// Sends one gathered batch: releases of claimed phones are dropped, the
+    /// rest is sent per route, 100 phones a call.
+    async fn send(self: Arc<Self>, batch: Vec<(String, Pending)>) {
+        let mut per_route: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        let client = {
+            let mut st = self.lock();
+            for (phone, p) in batch {
+                if let Some(owner) = &p.release_by
+                    && self.claims.claimed_by_other(owner, &phone)
+                {
+                    for t in &p.tickets {
+                        t.resolve(handed_over(&phone), None);
+                    }
+                    continue;
+                }
+                per_route
+                    .entry(p.route.clone())
+                    .or_default()
+                    .push(phone.clone());
+                st.in_flight.insert(
+                    phone,
+                    InFlight {
+                        route: p.route,
+                        job_id: None,
+                        request_id: None,
+                        tickets: p.tickets,
+                    },
+                );
+            }
+            st.client.clone()
+        };
+        let Some(client) = client else { return };
+        let calls: Vec<(String, Vec<String>)> = per_route
+            .into_iter()
+            .flat_map(|(route, phones)| {
+                phones
+                    .chunks(BATCH_SIZE)
+                    .map(|c| (route.clone(), c.to_vec()))
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        stream::iter(calls)
+            .map(|(route, phones)| {
+                let client = client.clone();
+                let me = self.clone();
+                async move {
+                    let answer = client.set_phones_traffic(&route, &phones).await;
+                    me.answered(&client, &phones, answer);
+                }
+            })
+            .buffer_unordered(CONCURRENT_CALLS)
+            .collect::<Vec<()>>()
+            .await;
+    }
+
+    fn answered(
+        &self,
+        client: &Client,
+        phones: &[String],
+        answer: cph::Result<cph::models::PhonesTrafficResponse>,
+    ) {
+        let mut ended: Vec<(JobRecord, Option<String>)> = Vec::new();
+        let mut started = 0usize;
+        let mut request_id = String::new();
+        match answer {
+            Ok(resp) => {
+                request_id = resp.request_id.clone();
+                let mut seen: BTreeSet<&str> = BTreeSet::new();
+                let mut st = self.lock();
+                for pj in &resp.jobs {
+                    seen.insert(pj.phone_id.as_str());
+                    match pj.job_id.as_deref().filter(|j| !j.is_empty()) {
+                        Some(job_id) if !request_id.is_empty() => {
+                            if let Some(f) = st.in_flight.get_mut(&pj.phone_id) {
+                                f.job_id = Some(job_id.to_string());
+                                f.request_id = Some(request_id.clone());
+                                for t in &f.tickets {
+                                    t.sent(&pj.phone_id, &request_id, job_id);
+                                }
+                                started += 1;
+                            }
+                        }
+                        job_id => ended.push((
+                            JobRecord {
+                                phone_id: pj.phone_id.clone(),
+                                job_id: job_id.map(str::to_string),
+                                status: JobStatus::Failed,
+                                error_code: pj.error_code.clone(),
+                                error_msg: pj.error_msg.clone().or_else(|| {
+                                    Some("the answer named no request id to follow".into())
+                                }),
+                            },
+                            None,
+                        )),
+                    }
+                }
+                for p in phones.iter().filter(|p| !seen.contains(p.as_str())) {
+                    ended.push((
+                        failed(p, None, "no job was reported for this phone".into()),
+                        None,
+                    ));
+                }
+            }
+            Err(e) => {
+                for p in phones {
+                    ended.push((failed(p, e.code().map(str::to_string), e.to_string()), None));
+                }
+            }
+        }
+        self.finish(ended);
+        if started > 0 {
+            self.poller.follow(client, &request_id, started, false);
+        }
+    }
+
+    /// The poller's report: jobs that ended, request ids that listed no jobs.
+    fn jobs_ended(&self, jobs: Vec<Job>, gone: Vec<String>) {
+        let mut ended = Vec::new();
+        {
+            let st = self.lock();
+            for job in jobs {
+                let Some(f) = st.in_flight.get(&job.phone_id) else {
+                    continue;
+                };
+                let matches = match (&f.job_id, &f.request_id) {
+                    (Some(j), _) if !j.is_empty() && !job.job_id.is_empty() => *j == job.job_id,
+                    (_, Some(r)) => job.request_id.is_empty() || *r == job.request_id,
+                    _ => false,
+                };
+                if !matches {
+                    continue;
+                }
+                let status = match job.status {
+                    JOB_STATUS_SUCCEEDED => JobStatus::Succeeded,
+                    JOB_STATUS_FAILED => JobStatus::Failed,
+                    _ => continue,
+                };
+                let failed = status == JobStatus::Failed;
+                ended.push((
+                    JobRecord {
+                        phone_id: job.phone_id.clone(),
+                        job_id: Some(job.job_id.clone()).filter(|j| !j.is_empty()),
+                        status,
+                        error_code: job.error_code.clone().filter(|c| failed && !c.is_empty()),
+                        error_msg: job.error_msg.clone().filter(|m| failed && !m.is_empty()),
+                    },
+                    Some(job.server_id.clone()),
+                ));
+            }
+            let gone: BTreeSet<String> = gone.into_iter().collect();
+            for (phone, f) in st.in_flight.iter() {
+                if f.request_id.as_ref().is_some_and(|r| gone.contains(r)) {
+                    ended.push((
+                        failed(
+                            phone,
+                            None,
+                            "its job is no longer listed by the API; the next apply sends the route again"
+                                .into(),
+                        ),
+                        None,
+                    ));
+                }
+            }
+        }
+        self.finish(ended);
+    }
+
+    /// Resolves the phones whose job ended and lets changes blocked behind
+    /// them go.
+    fn finish(&self, ended: Vec<(JobRecord, Option<String>)>) {
+        if ended.is_empty() {
+            return;
+        }
+        let mut requeued = false;
+        {
+            let mut st = self.lock();
+            for (record, server) in ended {
+                let phone = record.phone_id.clone();
+                if let Some(f) = st.in_flight.remove(&phone) {
+                    for t in &f.tickets {
+                        t.resolve(record.clone(), server.as_deref());
+                    }
+                }
+                let Some(mut queue) = st.blocked.remove(&phone) else {
+                    continue;
+                };
+                if queue.is_empty() {
+                    continue;
+                }
+                let next = queue.remove(0);
+                if !queue.is_empty() {
+                    st.blocked.insert(phone.clone(), queue);
+                }
+                st.pending.insert(phone, next);
+                requeued = true;
+            }
+            if requeued {
+                let now = Instant::now();
+                st.first_pending.get_or_insert(now);
+                st.last_arrival = Some(now);
+                st.last_announced = true;
+            }
+        }
+        if requeued {
+            self.wake.notify_one();
+        }
+    }
+}
+
+fn pending_of(change: &Change, ticket: &Arc<Ticket>) -> Pending {
+    Pending {
+        route: change.route.clone(),
+        release_by: change.release.then(|| change.owner.clone()),
+        tickets: vec![ticket.clone()],
+    }
+}
+
+fn handed_over(phone: &str) -> JobRecord {
+    JobRecord {
+        phone_id: phone.to_string(),
+        job_id: None,
+        status: JobStatus::Succeeded,
+        error_code: None,
+        error_msg: None,
+    }
+}
+
+fn failed(phone: &str, code: Option<String>, msg: String) -> JobRecord {
+    JobRecord {
+        phone_id: phone.to_string(),
+        job_id: None,
+        status: JobStatus::Failed,
+        error_code: code,
+        error_msg: Some(msg),
+    }
+}
+
+/// Waits for a ticket; the reason the wait ended early, if it did.
+async fn wait(
+    ticket: &Ticket,
+    deadline: Instant,
+    cancel: &CancellationToken,
+) -> Option<cph::Error> {
+    let started = Instant::now();
+    loop {
+        let notified = ticket.done.notified();
+        if ticket.is_done() {
+            return None;
+        }
+        tokio::select! {
+            _ = notified => {}
+            _ = cancel.cancelled() => return Some(cph::Error::Cancelled),
+            _ = tokio::time::sleep_until(deadline.into()) => {
+                let t = ticket.lock();
+                return Some(cph::Error::Timeout(format!(
+                    "jobs did not finish within {}: {} of {} phones still running",
+                    crate::cph::waiters::go_duration(deadline.saturating_duration_since(started)),
+                    t.unresolved.len(),
+                    t.records.len()
+                )));
+            }
+        }
+    }
+}

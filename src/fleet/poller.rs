@@ -1,0 +1,340 @@
+//! One job poller for every `phones-traffic` request id in flight in the
+//! provider process.
+//!
+//! Request ids sent close together (within [`COHORT_SPAN`]) form a cohort:
+//! their jobs started together and end together, so a round looks at the
+//! newest member only (the probe) until its jobs are over, then reads the
+//! other members at once, grouped so that one list-jobs call reads about one
+//! page (at most 20 ids and about 100 jobs a call), calls in parallel. The
+//! first look comes [`FIRST_LOOK`] after the cohort's last send, later ones a
+//! quarter of the time waited (0.5 s to 10 s) apart. Finished jobs go to the
+//! coordinator through a callback; the poller knows nothing of resources.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use futures::future::join_all;
+use tokio::sync::Notify;
+
+use crate::cph::models::Job;
+use crate::cph::{Client, waiters::job_finished};
+
+/// The API's limits of list-jobs: request ids per call, jobs per page.
+const MAX_REQUEST_IDS_PER_CALL: usize = 20;
+const JOBS_PAGE_SIZE: u64 = 100;
+
+/// Request ids sent within this span of a cohort's first one join it.
+pub const COHORT_SPAN: Duration = Duration::from_millis(300);
+/// The first look after a cohort's last send: route jobs take seconds, so an
+/// earlier look only costs a read.
+pub const FIRST_LOOK: Duration = Duration::from_millis(1000);
+const MIN_INTERVAL: Duration = Duration::from_millis(500);
+const MAX_INTERVAL: Duration = Duration::from_secs(10);
+/// Looks a request id may list no job at all before it is given up.
+const EMPTY_LOOKS_BEFORE_GONE: u32 = 3;
+
+/// What a round learned: every job listed, and request ids that listed no
+/// job for [`EMPTY_LOOKS_BEFORE_GONE`] looks (their phones' fate is unknown).
+pub type Report = Box<dyn Fn(Vec<Job>, Vec<String>) + Send + Sync>;
+
+struct Member {
+    request_id: String,
+    /// Jobs the `phones-traffic` answer started for this request id.
+    jobs: usize,
+    empty_looks: u32,
+}
+
+struct Cohort {
+    id: u64,
+    first_sent: Instant,
+    last_sent: Instant,
+    next_look: Instant,
+    looks: u32,
+    members: Vec<Member>,
+    busy: bool,
+}
+
+#[derive(Default)]
+struct Inner {
+    client: Option<Client>,
+    cohorts: Vec<Cohort>,
+    next_id: u64,
+    task_started: bool,
+}
+
+/// See the module documentation.
+pub struct Poller {
+    inner: Mutex<Inner>,
+    wake: Notify,
+    report: Report,
+}
+
+impl Poller {
+    pub fn new(report: Report) -> Arc<Poller> {
+        Arc::new(Poller {
+            inner: Mutex::new(Inner::default()),
+            wake: Notify::new(),
+            report,
+        })
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Follows `request_id` (which started `jobs` jobs) until its jobs end.
+    /// `sent` is when it was sent; `look_now` asks for a look at once (jobs
+    /// recorded as running by an earlier apply).
+    pub fn follow(
+        self: &Arc<Self>,
+        client: &Client,
+        request_id: &str,
+        jobs: usize,
+        look_now: bool,
+    ) {
+        let now = Instant::now();
+        let member = Member {
+            request_id: request_id.to_string(),
+            jobs,
+            empty_looks: 0,
+        };
+        let mut inner = self.lock();
+        inner.client = Some(client.clone());
+        let joinable =
+            inner.cohorts.iter_mut().rev().find(|c| {
+                !c.busy && c.looks == 0 && now.duration_since(c.first_sent) < COHORT_SPAN
+            });
+        match joinable {
+            Some(c) if !look_now => {
+                c.members.push(member);
+                c.last_sent = now;
+                c.next_look = now + FIRST_LOOK;
+            }
+            _ => {
+                let id = inner.next_id;
+                inner.next_id += 1;
+                inner.cohorts.push(Cohort {
+                    id,
+                    first_sent: now,
+                    last_sent: now,
+                    next_look: if look_now { now } else { now + FIRST_LOOK },
+                    looks: 0,
+                    members: vec![member],
+                    busy: false,
+                });
+            }
+        }
+        let start = !inner.task_started;
+        inner.task_started = true;
+        drop(inner);
+        if start {
+            let me = self.clone();
+            tokio::spawn(async move { me.run().await });
+        }
+        self.wake.notify_one();
+    }
+
+    async fn run(self: Arc<Self>) {
+        loop {
+            let notified = self.wake.notified();
+            let (due, next) = {
+                let mut inner = self.lock();
+                let now = Instant::now();
+                let mut due = Vec::new();
+                let mut next: Option<Instant> = None;
+                for c in inner.cohorts.iter_mut().filter(|c| !c.busy) {
+                    if c.next_look <= now {
+                        c.busy = true;
+                        due.push(c.id);
+                    } else {
+                        next = Some(next.map_or(c.next_look, |n: Instant| n.min(c.next_look)));
+                    }
+                }
+                (due, next)
+            };
+            for id in due {
+                let me = self.clone();
+                tokio::spawn(async move { me.look(id).await });
+            }
+            match next {
+                Some(at) => {
+                    tokio::select! {
+                        _ = notified => {}
+                        _ = tokio::time::sleep_until(at.into()) => {}
+                    }
+                }
+                None => notified.await,
+            }
+        }
+    }
+
+    /// One round of one cohort.
+    async fn look(self: Arc<Self>, cohort_id: u64) {
+        let (client, probe, rest) = {
+            let inner = self.lock();
+            let Some(c) = inner.cohorts.iter().find(|c| c.id == cohort_id) else {
+                return;
+            };
+            let Some(client) = inner.client.clone() else {
+                return;
+            };
+            let ids: Vec<(String, usize)> = c
+                .members
+                .iter()
+                .map(|m| (m.request_id.clone(), m.jobs))
+                .collect();
+            // The newest member is the probe; the others are read once its
+            // jobs are over (or at once when there is nothing to spare).
+            let mut rest = ids;
+            let probe = rest.pop();
+            (client, probe, rest)
+        };
+        let mut listed: HashMap<String, Vec<Job>> = HashMap::new();
+        if let Some(probe) = probe {
+            let probe_done = match self.read(&client, std::slice::from_ref(&probe)).await {
+                Some(jobs) => {
+                    let over = jobs
+                        .get(&probe.0)
+                        .is_some_and(|j| !j.is_empty() && j.iter().all(job_finished));
+                    listed.extend(jobs);
+                    over
+                }
+                None => false,
+            };
+            if probe_done && !rest.is_empty() {
+                let groups = read_groups(&rest);
+                let reads = join_all(groups.iter().map(|g| self.read(&client, g))).await;
+                for jobs in reads.into_iter().flatten() {
+                    listed.extend(jobs);
+                }
+            }
+        }
+        self.settle(cohort_id, listed);
+    }
+
+    /// One list-jobs call (all its pages) for a group of request ids; jobs by
+    /// request id (every id of the group present). `None` when the read failed.
+    async fn read(
+        &self,
+        client: &Client,
+        group: &[(String, usize)],
+    ) -> Option<HashMap<String, Vec<Job>>> {
+        let ids: Vec<String> = group.iter().map(|(id, _)| id.clone()).collect();
+        match client.list_jobs(&ids).await {
+            Ok(jobs) => {
+                let mut out: HashMap<String, Vec<Job>> =
+                    ids.iter().map(|id| (id.clone(), Vec::new())).collect();
+                let attributed = jobs.iter().all(|j| !j.request_id.is_empty());
+                for job in jobs {
+                    let key = if attributed || ids.len() == 1 {
+                        if job.request_id.is_empty() {
+                            ids[0].clone()
+                        } else {
+                            job.request_id.clone()
+                        }
+                    } else {
+                        // Without attribution the group counts as one.
+                        ids[0].clone()
+                    };
+                    out.entry(key).or_default().push(job);
+                }
+                Some(out)
+            }
+            Err(e) => {
+                tracing::warn!(target: "cph", error = %e, "reading route jobs failed; retrying at the next round");
+                None
+            }
+        }
+    }
+
+    /// Records a round's findings: members whose jobs are all over leave,
+    /// the rest wait for the next look.
+    fn settle(&self, cohort_id: u64, listed: HashMap<String, Vec<Job>>) {
+        let mut finished_jobs = Vec::new();
+        let mut gone = Vec::new();
+        let (round, pending) = {
+            let mut inner = self.lock();
+            let Some(pos) = inner.cohorts.iter().position(|c| c.id == cohort_id) else {
+                return;
+            };
+            let c = &mut inner.cohorts[pos];
+            c.looks += 1;
+            c.busy = false;
+            c.members.retain_mut(|m| {
+                let Some(jobs) = listed.get(&m.request_id) else {
+                    return true;
+                };
+                if jobs.is_empty() {
+                    m.empty_looks += 1;
+                    if m.empty_looks >= EMPTY_LOOKS_BEFORE_GONE {
+                        gone.push(m.request_id.clone());
+                        return false;
+                    }
+                    return true;
+                }
+                let over = jobs.iter().all(job_finished);
+                finished_jobs.extend(jobs.iter().filter(|j| job_finished(j)).cloned());
+                !over
+            });
+            let now = Instant::now();
+            let waited = now.saturating_duration_since(c.last_sent);
+            c.next_look = now + (waited / 4).clamp(MIN_INTERVAL, MAX_INTERVAL);
+            let round = c.looks;
+            let pending = c.members.len();
+            if pending == 0 {
+                inner.cohorts.remove(pos);
+            }
+            (round, pending)
+        };
+        tracing::debug!(
+            target: "cph",
+            round,
+            jobs = finished_jobs.len(),
+            pending_request_ids = pending,
+            "polled jobs"
+        );
+        if !finished_jobs.is_empty() || !gone.is_empty() {
+            (self.report)(finished_jobs, gone);
+        }
+        self.wake.notify_one();
+    }
+}
+
+/// Groups request ids for reading: at most 20 a call and about one page of
+/// jobs a call (an id with more jobs than a page is read alone).
+fn read_groups(ids: &[(String, usize)]) -> Vec<Vec<(String, usize)>> {
+    let mut groups: Vec<Vec<(String, usize)>> = Vec::new();
+    let mut jobs_in_last = 0usize;
+    for (id, n) in ids {
+        let fits = groups.last().is_some_and(|g| {
+            g.len() < MAX_REQUEST_IDS_PER_CALL && jobs_in_last + n <= JOBS_PAGE_SIZE as usize
+        });
+        if fits {
+            if let Some(g) = groups.last_mut() {
+                g.push((id.clone(), *n));
+            }
+            jobs_in_last += n;
+        } else {
+            groups.push(vec![(id.clone(), *n)]);
+            jobs_in_last = *n;
+        }
+    }
+    groups
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn groups_hold_about_a_page_and_at_most_twenty_ids() {
+        let ids: Vec<(String, usize)> = (0..10).map(|i| (format!("r{i}"), 100)).collect();
+        assert_eq!(read_groups(&ids).len(), 10);
+        let small: Vec<(String, usize)> = (0..45).map(|i| (format!("r{i}"), 1)).collect();
+        let g = read_groups(&small);
+        assert_eq!(g.iter().map(Vec::len).collect::<Vec<_>>(), vec![20, 20, 5]);
+        let mixed = vec![("a".to_string(), 60), ("b".into(), 40), ("c".into(), 1)];
+        assert_eq!(read_groups(&mixed).len(), 2);
+    }
+}
