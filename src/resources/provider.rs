@@ -22,6 +22,7 @@ tf_framework::model! {
         region: String = optional("Region of the CPH endpoint, e.g. `cn-east-3`. Env: `HW_REGION_NAME`."),
         project_id: String = optional("Project id the cloud phones belong to. Env: `HW_PROJECT_ID`."),
         endpoint: String = optional("CPH endpoint URL. Default `https://cph.{region}.myhuaweicloud.com`. Env: `HW_CPH_ENDPOINT`."),
+        bss_endpoint: String = optional("BSS (billing) endpoint URL, where flavor-change orders are followed and paid. Default `https://bss.myhuaweicloud.com` (`https://bss-intl.myhuaweicloud.com` for international accounts). Env: `HW_BSS_ENDPOINT`."),
         access_key: String = optional("Access key (AK) for request signing. Env: `HW_ACCESS_KEY`."),
         secret_key: String = optional("Secret key (SK) for request signing. Env: `HW_SECRET_KEY`.").sensitive(),
         security_token: String = optional("Security token of temporary AK/SK credentials. Env: `HW_SECURITY_TOKEN`.").sensitive(),

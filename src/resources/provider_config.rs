@@ -10,6 +10,7 @@ pub const ENV_VARS: &[(&str, &str)] = &[
     ("region", "HW_REGION_NAME"),
     ("project_id", "HW_PROJECT_ID"),
     ("endpoint", "HW_CPH_ENDPOINT"),
+    ("bss_endpoint", "HW_BSS_ENDPOINT"),
     ("access_key", "HW_ACCESS_KEY"),
     ("secret_key", "HW_SECRET_KEY"),
     ("security_token", "HW_SECURITY_TOKEN"),
@@ -103,6 +104,18 @@ pub fn validate(config: &Value) -> Diagnostics {
             .at(AttributePath::root("endpoint")),
         );
     }
+    if let Some(Value::String(e)) = config.get("bss_endpoint")
+        && !e.trim().is_empty()
+        && !(e.starts_with("https://") || e.starts_with("http://"))
+    {
+        diags.push(
+            Diagnostic::error(
+                "Invalid bss_endpoint",
+                format!("`bss_endpoint` must be an http:// or https:// URL, got {e:?}."),
+            )
+            .at(AttributePath::root("bss_endpoint")),
+        );
+    }
     if let Some(v @ Value::Number(_)) = config.get("max_retries")
         && !matches!(v.as_i64(), Some(0..=100))
     {
@@ -176,6 +189,19 @@ pub fn resolve(
         );
     }
 
+    let bss_endpoint = s.get("bss_endpoint");
+    if let Some(e) = &bss_endpoint
+        && !(e.starts_with("https://") || e.starts_with("http://"))
+    {
+        diags.push(
+            Diagnostic::error(
+                "Invalid bss_endpoint",
+                format!("The BSS endpoint must be an http:// or https:// URL, got {e:?}."),
+            )
+            .at(AttributePath::root("bss_endpoint")),
+        );
+    }
+
     let credentials = resolve_credentials(&s, region.as_deref(), &mut diags);
 
     let insecure = match config.get("insecure") {
@@ -238,6 +264,9 @@ pub fn resolve(
     cfg.insecure = insecure;
     cfg.max_retries = max_retries;
     cfg.max_requests_per_second = max_requests_per_second;
+    if let Some(bss) = bss_endpoint {
+        cfg.bss_endpoint = bss.trim_end_matches('/').to_string();
+    }
     Ok(cfg)
 }
 
@@ -451,6 +480,23 @@ mod tests {
         assert_eq!(cfg.endpoint, "https://cph.cn-east-3.myhuaweicloud.com");
         assert!(matches!(cfg.credentials, Credentials::Token(ref t) if t == "t"));
         assert_eq!(cfg.max_retries, ClientConfig::DEFAULT_MAX_RETRIES);
+        assert_eq!(cfg.bss_endpoint, "https://bss.myhuaweicloud.com");
+    }
+
+    #[test]
+    fn bss_endpoint_from_block_or_environment() {
+        let base = [("region", "r"), ("project_id", "p"), ("auth_token", "t")];
+        let env = env_of(&[("HW_BSS_ENDPOINT", "https://bss-intl.myhuaweicloud.com/")]);
+        let cfg = resolve(&block(&base), &env).unwrap();
+        assert_eq!(cfg.bss_endpoint, "https://bss-intl.myhuaweicloud.com");
+        let mut attrs = base.to_vec();
+        attrs.push(("bss_endpoint", "http://127.0.0.1:2"));
+        let cfg = resolve(&block(&attrs), &env).unwrap();
+        assert_eq!(cfg.bss_endpoint, "http://127.0.0.1:2");
+        attrs.pop();
+        attrs.push(("bss_endpoint", "bss.example"));
+        let d = resolve(&block(&attrs), &env_of(&[])).unwrap_err();
+        assert!(paths(&d).contains(&"bss_endpoint".to_string()));
     }
 
     #[test]
