@@ -238,11 +238,20 @@ struct Renderer<'a> {
 }
 
 impl Renderer<'_> {
-    fn bullet(&mut self, path: &str, name: &str, label: &[String], parts: Vec<String>) -> String {
-        let mut text: Vec<String> = parts.into_iter().filter(|p| !p.is_empty()).collect();
-        if let Some(n) = self.notes.take(path) {
-            text.push(n);
-        }
+    /// An entry: its description, then the template's note on it, then
+    /// what the schema declares besides (`rest`).
+    fn bullet(
+        &mut self,
+        path: &str,
+        name: &str,
+        label: &[String],
+        description: &str,
+        rest: Vec<String>,
+    ) -> String {
+        let mut text = vec![sentence(description)];
+        text.extend(self.notes.take(path));
+        text.extend(rest);
+        text.retain(|t| !t.is_empty());
         let head = format!("* `{name}` - ({}) ", label.join(", "));
         wrap(&head, &text.join(" "), 2, WIDTH)
             .trim_end()
@@ -275,7 +284,7 @@ impl Renderer<'_> {
         if a.sensitive {
             label.push("Sensitive".into());
         }
-        let mut parts = vec![sentence(&a.description)];
+        let mut parts = vec![];
         let b = &a.behaviour;
         if b.requires_replace
             && !a
@@ -307,7 +316,7 @@ impl Renderer<'_> {
                 in_object: true,
             });
         }
-        self.bullet(&path, &a.name, &label, parts)
+        self.bullet(&path, &a.name, &label, &a.description, parts)
     }
 
     fn nested_block(&mut self, prefix: &str, nb: &NestedBlock, subs: &mut Vec<Sub>) -> String {
@@ -330,14 +339,14 @@ impl Renderer<'_> {
         if nb.max_items > 0 && nb.nesting != Nesting::Single {
             label.push(format!("Max: {}", nb.max_items));
         }
-        let parts = vec![sentence(&nb.block.description), Self::see_below(&path)];
+        let parts = vec![Self::see_below(&path)];
         subs.push(Sub {
             path: path.clone(),
             block: nb.block.clone(),
             lead,
             in_object: false,
         });
-        self.bullet(&path, &nb.type_name, &label, parts)
+        self.bullet(&path, &nb.type_name, &label, &nb.block.description, parts)
     }
 
     /// The subsections queued, each followed by its own.
@@ -433,7 +442,7 @@ impl Renderer<'_> {
                 type_label(&a.ty),
             ];
             let path = format!("identity.{}", a.name);
-            out.push_str(&self.bullet(&path, &a.name, &label, vec![sentence(&a.description)]));
+            out.push_str(&self.bullet(&path, &a.name, &label, &a.description, vec![]));
         }
         out
     }
