@@ -100,7 +100,7 @@ impl Decl {
             Decl::Attribute(d) => block.attributes.push(Attribute {
                 name: name.to_string(),
                 ty,
-                nested,
+                nested: nested.map(Box::new),
                 ..d.attr
             }),
             Decl::Block(d) => block.blocks.push(NestedBlock {

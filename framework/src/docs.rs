@@ -204,7 +204,7 @@ fn object_fields(ty: &Type) -> Option<&BTreeMap<String, Type>> {
 /// or one made from the type (without descriptions).
 fn object_block(a: &Attribute) -> Option<Block> {
     let fields = object_fields(&a.ty)?;
-    Some(a.nested.clone().unwrap_or_else(|| {
+    Some(a.nested.as_deref().cloned().unwrap_or_else(|| {
         Block {
             attributes: fields
                 .iter()
@@ -787,10 +787,10 @@ fn existing_pages(docs: &Path) -> BTreeSet<String> {
             let p = e.path();
             if p.is_dir() {
                 walk(base, &p, out);
-            } else if p.extension().is_some_and(|x| x == "md") {
-                if let Ok(rel) = p.strip_prefix(base) {
-                    out.insert(rel.to_string_lossy().replace('\\', "/"));
-                }
+            } else if p.extension().is_some_and(|x| x == "md")
+                && let Ok(rel) = p.strip_prefix(base)
+            {
+                out.insert(rel.to_string_lossy().replace('\\', "/"));
             }
         }
     }
@@ -874,7 +874,7 @@ mod tests {
             ..Block::default()
         };
         let jobs = Attribute {
-            nested: Some(job.clone()),
+            nested: Some(Box::new(job.clone())),
             ..Attribute::computed("jobs", Type::list(job.value_type()), "The jobs.")
         };
         Schema {

@@ -31,7 +31,7 @@ pub struct Attribute {
     /// For an attribute of object type, or a collection of objects: the
     /// object's attributes with their descriptions, for docs. Terraform sees
     /// only `ty` (protocol 5 has no nested attributes).
-    pub nested: Option<Block>,
+    pub nested: Option<Box<Block>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
