@@ -23,7 +23,7 @@ export TF_ACC_TERRAFORM_0_13_PATH ?= $(TOOLS)/bin/terraform-0.13
 export TF_ACC_TERRAFORM_1_15_PATH ?= $(TOOLS)/bin/terraform-1.15
 export TF_ACC_EXTRA_TERRAFORM ?= $(shell command -v terraform 2>/dev/null)
 
-.PHONY: all build tools test test-rust test-contract demo release bench fuzz fmt lint clean
+.PHONY: all build docs tools test test-rust test-contract demo release bench fuzz fmt lint clean
 
 all: build
 
@@ -58,6 +58,12 @@ bench: tools
 
 fuzz:
 	@scripts/fuzz.sh
+
+## make docs: docs/ from templates/ (the prose, one template per page) and the
+## provider's live schema; examples come from examples/. Edit the templates,
+## then run it; CI fails when docs/ differs from what it writes.
+docs:
+	$(CARGO) run --quiet --bin gen-docs
 
 fmt:
 	$(CARGO) fmt --all

@@ -13,3 +13,13 @@
 pub mod cph;
 pub mod fleet;
 pub mod resources;
+
+/// The registry docs of this provider, page by page (relative to `docs/`):
+/// the templates under `root/templates` with the live schema of every type
+/// the provider serves rendered in. `make docs` writes them; the docs test
+/// checks that `docs/` holds exactly them.
+pub fn docs(
+    root: &std::path::Path,
+) -> Result<std::collections::BTreeMap<String, String>, tf_framework::docs::DocsErrors> {
+    tf_framework::docs::generate(&*resources::provider(), "cph", root)
+}

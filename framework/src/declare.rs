@@ -96,12 +96,14 @@ impl From<BlockDecl> for Decl {
 }
 
 impl Decl {
-    /// Adds the field `name` of type `ty` to `block` (used by `model!`).
+    /// Adds the field `name` of type `ty` to `block` (used by `model!`);
+    /// `nested` is the block of the objects `ty` holds, if any.
     pub fn add_to(self, block: &mut Block, name: &str, ty: Type, nested: Option<Block>) {
         match self {
             Decl::Attribute(d) => block.attributes.push(Attribute {
                 name: name.to_string(),
                 ty,
+                nested: nested.map(Box::new),
                 ..d.attr
             }),
             Decl::Block(d) => block.blocks.push(NestedBlock {

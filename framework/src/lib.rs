@@ -15,12 +15,14 @@
 //!   generated protocol types ([`proto`]) and the plain ones;
 //! - [`msgpack`], [`json`], [`type_json`] and [`codec`]: cty values and types
 //!   on the wire;
-//! - [`logging`]: hclog-style JSON lines on stderr.
+//! - [`logging`]: hclog-style JSON lines on stderr;
+//! - [`docs`]: registry docs from the schemas and per-page templates.
 
 pub mod automtls;
 pub mod codec;
 pub mod declare;
 pub mod diag;
+pub mod docs;
 pub mod duration;
 pub(crate) mod fromproto;
 pub mod go_plugin;

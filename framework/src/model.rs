@@ -86,6 +86,11 @@ pub trait FieldType: Sized {
     fn nested_block() -> Option<Block> {
         None
     }
+    /// The block of the objects this type holds (a model, or a list, set or
+    /// map of models), whose descriptions the docs show.
+    fn object_block() -> Option<Block> {
+        Self::nested_block()
+    }
 }
 
 impl FieldType for String {
@@ -163,6 +168,9 @@ impl<T: FieldType> FieldType for Vec<T> {
     fn encode(&self) -> Value {
         Value::List(self.iter().map(T::encode).collect())
     }
+    fn object_block() -> Option<Block> {
+        T::object_block()
+    }
 }
 
 impl<T: FieldType> FieldType for BTreeMap<String, T> {
@@ -180,6 +188,9 @@ impl<T: FieldType> FieldType for BTreeMap<String, T> {
     }
     fn encode(&self) -> Value {
         Value::Map(self.iter().map(|(k, v)| (k.clone(), v.encode())).collect())
+    }
+    fn object_block() -> Option<Block> {
+        T::object_block()
     }
 }
 
@@ -266,7 +277,7 @@ macro_rules! model {
                         &mut block,
                         stringify!($field),
                         <$ty as $crate::FieldType>::cty(),
-                        <$ty as $crate::FieldType>::nested_block(),
+                        <$ty as $crate::FieldType>::object_block(),
                     );
                 )*
                 block

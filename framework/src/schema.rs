@@ -28,6 +28,10 @@ pub struct Attribute {
     pub sensitive: bool,
     /// What the framework does with it besides sending its schema.
     pub behaviour: Behaviour,
+    /// For an attribute of object type, or a collection of objects: the
+    /// object's attributes with their descriptions, for docs. Terraform sees
+    /// only `ty` (protocol 5 has no nested attributes).
+    pub nested: Option<Box<Block>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -59,6 +63,7 @@ impl Attribute {
             computed: false,
             sensitive: false,
             behaviour: Behaviour::default(),
+            nested: None,
         }
     }
     pub fn required(name: &str, ty: Type, description: &str) -> Attribute {

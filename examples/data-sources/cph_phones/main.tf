@@ -1,4 +1,5 @@
 # Lists the phones of a cloud phone server, optionally filtered.
+# data_source.tf and route_all.tf are the snippets of docs/data-sources/cph_phones.md.
 
 terraform {
   required_version = ">= 0.13"
@@ -13,24 +14,8 @@ terraform {
 # Settings come from HW_* variables (see docs/index.md).
 provider "cph" {}
 
-# Every phone of the server.
-data "cph_phones" "all" {
-  server_id = "a176d8625981453bbafbc0a321d8d6a1"
-}
-
-# Only the running phones that are still on the default route.
-data "cph_phones" "running_direct" {
-  server_id    = "a176d8625981453bbafbc0a321d8d6a1"
-  status       = 2
-  traffic_type = "direct"
-}
-
 output "phone_ids" {
   value = data.cph_phones.all.phone_ids
-}
-
-output "phone_names" {
-  value = { for p in data.cph_phones.all.phones : p.phone_id => p.phone_name }
 }
 
 output "running_direct_count" {

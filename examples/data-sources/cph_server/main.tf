@@ -1,4 +1,5 @@
 # Reads a cloud phone server: its flavors, status, name and zone.
+# data_source.tf is the snippet of docs/data-sources/cph_server.md.
 
 terraform {
   required_version = ">= 0.13"
@@ -12,15 +13,3 @@ terraform {
 
 # Settings come from HW_* variables (see docs/index.md).
 provider "cph" {}
-
-data "cph_server" "example" {
-  server_id = "a176d8625981453bbafbc0a321d8d6a1"
-}
-
-output "flavor" {
-  value = "${data.cph_server.example.server_model_name} / ${data.cph_server.example.phone_model_name}"
-}
-
-output "status" {
-  value = data.cph_server.example.status
-}

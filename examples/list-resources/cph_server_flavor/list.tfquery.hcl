@@ -1,0 +1,3 @@
+list "cph_server_flavor" "servers" {
+  provider = cph
+}

@@ -1,0 +1,1 @@
+terraform import cph_phone_route.example 631056bfb66b4f4ea02ba25f04830cb4,id2,id3

@@ -1,0 +1,1 @@
+terraform import cph_server_flavor.example a176d8625981453bbafbc0a321d8d6a1

@@ -1,0 +1,1013 @@
+//! Registry docs generated from the live schema.
+//!
+//! A provider keeps one template per page (`templates/index.md.tmpl`,
+//! `templates/resources/<type>.md.tmpl`, `templates/data-sources/<type>.md.tmpl`,
+//! `templates/list-resources/<type>.md.tmpl`, and any `templates/guides/*.md.tmpl`)
+//! holding the prose; [`generate`] renders the schema of every type the
+//! [`Provider`] serves into its template and returns the pages of `docs/`.
+//! A type without a template, a template without a type and a note about an
+//! attribute the schema does not have are errors, so nothing ships
+//! undocumented and no page documents what is gone.
+//!
+//! Placeholders, each `{{...}}` (anything else in `{{ }}` is an error):
+//!
+//! - `{{name}}`: the type's name (the provider's name on the index and guides);
+//! - `{{arguments}}`: `## Argument Reference`, each argument with its type,
+//!   Required/Optional, Sensitive, default, whether it forces a new resource,
+//!   what its validators check, and a subsection per nested block or object;
+//! - `{{attributes}}`: `## Attribute Reference`, the computed attributes;
+//! - `{{schema}}`: both;
+//! - `{{identity}}`: the identity attributes (a resource with an identity);
+//! - `{{example "examples/.../file.tf"}}`: the file (relative to the
+//!   repository), fenced;
+//! - `{{note path}}` text `{{end}}`: prose added to the entry of `path`
+//!   (`phone_ids`, `timeouts.create`, `jobs.job_id`) wherever it is rendered;
+//!   the note itself is not output where it is written.
+//!
+//! The output is deterministic: the schema's declaration order, no clock.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use crate::resource::Provider;
+use crate::schema::{Attribute, Block, IdentitySchema, NestedBlock, Nesting, Schema};
+use crate::value::{Number, Type, Value};
+
+/// Where a page sits and what it documents.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PageKind {
+    Provider,
+    Resource,
+    DataSource,
+    ListResource,
+    /// Prose only (`templates/guides/`).
+    Guide,
+}
+
+impl PageKind {
+    /// The folder under `docs/` (and `templates/`).
+    pub fn dir(self) -> &'static str {
+        match self {
+            PageKind::Provider => "",
+            PageKind::Resource => "resources",
+            PageKind::DataSource => "data-sources",
+            PageKind::ListResource => "list-resources",
+            PageKind::Guide => "guides",
+        }
+    }
+
+    fn what(self) -> &'static str {
+        match self {
+            PageKind::Provider => "provider",
+            PageKind::Resource => "resource",
+            PageKind::DataSource => "data source",
+            PageKind::ListResource => "list resource",
+            PageKind::Guide => "guide",
+        }
+    }
+}
+
+/// How a type is written in the docs: `String`, `Set of String`,
+/// `List of Object`, ...
+pub fn type_label(ty: &Type) -> String {
+    match ty {
+        Type::Bool => "Bool".into(),
+        Type::Number => "Number".into(),
+        Type::String => "String".into(),
+        Type::List(t) => format!("List of {}", type_label(t)),
+        Type::Set(t) => format!("Set of {}", type_label(t)),
+        Type::Map(t) => format!("Map of {}", type_label(t)),
+        Type::Object(_) => "Object".into(),
+        Type::Tuple(_) => "Tuple".into(),
+        Type::Dynamic => "Dynamic".into(),
+    }
+}
+
+/// A value as HCL writes it, for defaults.
+pub fn hcl_literal(v: &Value) -> String {
+    let join = |items: &mut dyn Iterator<Item = String>| items.collect::<Vec<_>>().join(", ");
+    match v {
+        Value::Null => "null".into(),
+        Value::Unknown => "(known after apply)".into(),
+        Value::Bool(b) => b.to_string(),
+        Value::Number(Number::Int(i)) => i.to_string(),
+        Value::Number(Number::Float(f)) => f.to_string(),
+        Value::Number(Number::Big(s)) => s.clone(),
+        Value::String(s) => format!("{s:?}"),
+        Value::List(xs) | Value::Set(xs) | Value::Tuple(xs) => {
+            format!("[{}]", join(&mut xs.iter().map(hcl_literal)))
+        }
+        Value::Map(m) | Value::Object(m) => format!(
+            "{{ {} }}",
+            join(&mut m.iter().map(|(k, v)| format!("{k} = {}", hcl_literal(v))))
+        ),
+    }
+}
+
+/// The GitHub / registry anchor of a heading's text.
+pub fn anchor(heading: &str) -> String {
+    heading
+        .trim()
+        .to_lowercase()
+        .chars()
+        .filter_map(|c| match c {
+            ' ' => Some('-'),
+            c if c.is_alphanumeric() || c == '-' || c == '_' => Some(c),
+            _ => None,
+        })
+        .collect()
+}
+
+/// A sentence: trimmed, ending in a full stop unless it ends in one already.
+fn sentence(s: &str) -> String {
+    let s = s.trim();
+    if s.is_empty() || s.ends_with(['.', '!', '?', ':']) {
+        s.to_string()
+    } else {
+        format!("{s}.")
+    }
+}
+
+/// Words that would start a list, a heading or a quote at the start of a
+/// continuation line.
+fn starts_block(word: &str) -> bool {
+    matches!(word, "*" | "-" | "+" | ">")
+        || word.starts_with('#')
+        || word
+            .strip_suffix(['.', ')'])
+            .is_some_and(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()))
+}
+
+/// Wraps `text` at `width` columns: the first line after `first`, the
+/// others indented by `indent` spaces.
+fn wrap(first: &str, text: &str, indent: usize, width: usize) -> String {
+    let mut out = first.to_string();
+    let mut col = out.chars().count();
+    let mut line_has_word = !first.trim().is_empty() && !first.ends_with(' ');
+    for word in text.split_whitespace() {
+        let len = word.chars().count();
+        let fits = col + 1 + len <= width;
+        if line_has_word && !fits && !starts_block(word) && col > indent {
+            out.push('\n');
+            out.push_str(&" ".repeat(indent));
+            col = indent;
+        } else if line_has_word {
+            out.push(' ');
+            col += 1;
+        }
+        out.push_str(word);
+        col += len;
+        line_has_word = true;
+    }
+    out
+}
+
+const WIDTH: usize = 88;
+
+/// Prose for entries, keyed by dotted path; records which were used.
+#[derive(Debug, Default)]
+struct Notes {
+    text: BTreeMap<String, String>,
+    used: BTreeSet<String>,
+}
+
+impl Notes {
+    fn take(&mut self, path: &str) -> Option<String> {
+        let t = self.text.get(path)?.clone();
+        self.used.insert(path.to_string());
+        Some(t)
+    }
+}
+
+/// The validators' descriptions as one sentence.
+fn checks(a: &Attribute) -> Option<String> {
+    let all: Vec<String> = a
+        .behaviour
+        .validators
+        .0
+        .iter()
+        .map(|v| v.description())
+        .collect();
+    (!all.is_empty()).then(|| format!("Checked at plan: {}.", all.join("; ")))
+}
+
+/// Whether an attribute's type holds objects (it gets its own subsection).
+fn object_fields(ty: &Type) -> Option<&BTreeMap<String, Type>> {
+    match ty {
+        Type::Object(f) => Some(f),
+        Type::List(t) | Type::Set(t) | Type::Map(t) => object_fields(t),
+        _ => None,
+    }
+}
+
+/// The block an object attribute's subsection documents: its declared one,
+/// or one made from the type (without descriptions).
+fn object_block(a: &Attribute) -> Option<Block> {
+    let fields = object_fields(&a.ty)?;
+    Some(a.nested.as_deref().cloned().unwrap_or_else(|| {
+        Block {
+            attributes: fields
+                .iter()
+                .map(|(n, t)| Attribute::computed(n, t.clone(), ""))
+                .collect(),
+            ..Block::default()
+        }
+    }))
+}
+
+fn join_path(prefix: &str, name: &str) -> String {
+    if prefix.is_empty() {
+        name.to_string()
+    } else {
+        format!("{prefix}.{name}")
+    }
+}
+
+/// A subsection still to render: its path, its block and how its elements nest.
+struct Sub {
+    path: String,
+    block: Block,
+    lead: String,
+    /// Inside an object attribute: only types, no Required/Optional.
+    in_object: bool,
+}
+
+struct Renderer<'a> {
+    kind: PageKind,
+    notes: &'a mut Notes,
+}
+
+impl Renderer<'_> {
+    /// An entry: its description, then the template's note on it, then
+    /// what the schema declares besides (`rest`).
+    fn bullet(
+        &mut self,
+        path: &str,
+        name: &str,
+        label: &[String],
+        description: &str,
+        rest: Vec<String>,
+    ) -> String {
+        let mut text = vec![sentence(description)];
+        text.extend(self.notes.take(path));
+        text.extend(rest);
+        text.retain(|t| !t.is_empty());
+        let head = format!("* `{name}` - ({}) ", label.join(", "));
+        wrap(&head, &text.join(" "), 2, WIDTH)
+            .trim_end()
+            .to_string()
+            + "\n"
+    }
+
+    fn see_below(path: &str) -> String {
+        format!("See [`{path}`](#{}) below.", anchor(path))
+    }
+
+    /// One attribute's entry; queues its object subsection.
+    fn attribute(
+        &mut self,
+        prefix: &str,
+        a: &Attribute,
+        in_object: bool,
+        subs: &mut Vec<Sub>,
+    ) -> String {
+        let path = join_path(prefix, &a.name);
+        let mut label = vec![];
+        if !in_object {
+            if a.required {
+                label.push("Required".to_string());
+            } else if a.optional {
+                label.push("Optional".to_string());
+            }
+        }
+        label.push(type_label(&a.ty));
+        if a.sensitive {
+            label.push("Sensitive".into());
+        }
+        let mut parts = vec![];
+        let b = &a.behaviour;
+        if b.requires_replace
+            && !a
+                .description
+                .to_lowercase()
+                .contains("forces a new resource")
+        {
+            parts.push("Changing it forces a new resource.".into());
+        }
+        match &b.default {
+            Some(d) => parts.push(format!("Default: `{}`.", hcl_literal(d))),
+            None if a.optional && a.computed && !in_object => {
+                parts.push("When not set, the provider computes it.".into())
+            }
+            None => {}
+        }
+        parts.extend(checks(a));
+        if let Some(block) = object_block(a) {
+            parts.push(Self::see_below(&path));
+            let lead = match &a.ty {
+                Type::List(_) | Type::Set(_) => format!("Each element of `{path}` has:"),
+                Type::Map(_) => format!("Each value of `{path}` has:"),
+                _ => format!("`{path}` has:"),
+            };
+            subs.push(Sub {
+                path: path.clone(),
+                block,
+                lead,
+                in_object: true,
+            });
+        }
+        self.bullet(&path, &a.name, &label, &a.description, parts)
+    }
+
+    fn nested_block(&mut self, prefix: &str, nb: &NestedBlock, subs: &mut Vec<Sub>) -> String {
+        let path = join_path(prefix, &nb.type_name);
+        let (label, lead) = match nb.nesting {
+            Nesting::Single | Nesting::Group => ("Block", format!("The `{path}` block takes:")),
+            Nesting::List => ("Block List", format!("Each `{path}` block takes:")),
+            Nesting::Set => ("Block Set", format!("Each `{path}` block takes:")),
+            Nesting::Map => ("Block Map", format!("Each `{path}` block takes:")),
+        };
+        let mut label = vec![
+            if nb.min_items > 0 {
+                "Required"
+            } else {
+                "Optional"
+            }
+            .to_string(),
+            label.to_string(),
+        ];
+        if nb.max_items > 0 && nb.nesting != Nesting::Single {
+            label.push(format!("Max: {}", nb.max_items));
+        }
+        let parts = vec![Self::see_below(&path)];
+        subs.push(Sub {
+            path: path.clone(),
+            block: nb.block.clone(),
+            lead,
+            in_object: false,
+        });
+        self.bullet(&path, &nb.type_name, &label, &nb.block.description, parts)
+    }
+
+    /// The subsections queued, each followed by its own.
+    fn subsections(&mut self, mut subs: Vec<Sub>) -> String {
+        let mut out = String::new();
+        let mut i = 0;
+        while i < subs.len() {
+            let mut more = vec![];
+            let sub = &subs[i];
+            out.push_str(&format!("\n### `{}`\n\n", sub.path));
+            out.push_str(&sub.lead);
+            out.push_str("\n\n");
+            let (path, block, in_object) = (sub.path.clone(), sub.block.clone(), sub.in_object);
+            for a in &block.attributes {
+                out.push_str(&self.attribute(&path, a, in_object, &mut more));
+            }
+            for nb in &block.blocks {
+                out.push_str(&self.nested_block(&path, nb, &mut more));
+            }
+            // Depth first: a subsection's own subsections follow it.
+            subs.splice(i + 1..i + 1, more);
+            i += 1;
+        }
+        out
+    }
+
+    fn arguments(&mut self, block: &Block) -> String {
+        let mut out = String::from("## Argument Reference\n\n");
+        match self.kind {
+            PageKind::Provider => {
+                out.push_str("The `provider` block takes:\n\n");
+            }
+            PageKind::ListResource => {
+                out.push_str("The `config` block of a `list` block is optional and takes:\n\n");
+            }
+            _ => {}
+        }
+        let args: Vec<&Attribute> = block
+            .attributes
+            .iter()
+            .filter(|a| a.required || a.optional)
+            .collect();
+        if args.is_empty() && block.blocks.is_empty() {
+            out.push_str(&format!("This {} takes no arguments.\n", self.kind.what()));
+            return out;
+        }
+        let mut subs = vec![];
+        for a in args {
+            out.push_str(&self.attribute("", a, false, &mut subs));
+        }
+        for nb in &block.blocks {
+            out.push_str(&self.nested_block("", nb, &mut subs));
+        }
+        out.push_str(&self.subsections(subs));
+        out
+    }
+
+    fn attributes(&mut self, block: &Block) -> String {
+        let mut out = String::from("## Attribute Reference\n\n");
+        let computed: Vec<&Attribute> = block
+            .attributes
+            .iter()
+            .filter(|a| !(a.required || a.optional))
+            .collect();
+        let has_args = block.attributes.len() > computed.len() || !block.blocks.is_empty();
+        if computed.is_empty() {
+            out.push_str("No attributes besides the arguments above.\n");
+            return out;
+        }
+        out.push_str(if has_args {
+            "In addition to the arguments above, these attributes are exported:\n\n"
+        } else {
+            "These attributes are exported:\n\n"
+        });
+        let mut subs = vec![];
+        for a in computed {
+            out.push_str(&self.attribute("", a, false, &mut subs));
+        }
+        out.push_str(&self.subsections(subs));
+        out
+    }
+
+    fn identity(&mut self, identity: &IdentitySchema) -> String {
+        let mut out = String::new();
+        for a in &identity.attributes {
+            let label = vec![
+                if a.required_for_import {
+                    "Required for import"
+                } else {
+                    "Optional for import"
+                }
+                .to_string(),
+                type_label(&a.ty),
+            ];
+            let path = format!("identity.{}", a.name);
+            out.push_str(&self.bullet(&path, &a.name, &label, &a.description, vec![]));
+        }
+        out
+    }
+}
+
+/// What a page documents.
+pub struct PageSchema<'a> {
+    pub kind: PageKind,
+    /// The type's name, or the provider's on the index and guides.
+    pub name: &'a str,
+    pub schema: Option<&'a Schema>,
+    pub identity: Option<&'a IdentitySchema>,
+}
+
+/// Why docs could not be generated; each names the template or type at fault.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DocsErrors(pub Vec<String>);
+
+impl std::fmt::Display for DocsErrors {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for e in &self.0 {
+            writeln!(f, "{e}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for DocsErrors {}
+
+/// Splits the `{{note path}} ... {{end}}` blocks out of a template.
+fn take_notes(template: &str, errors: &mut Vec<String>, at: &str) -> (String, Notes) {
+    let mut notes = Notes::default();
+    let mut rest = template;
+    let mut out = String::new();
+    while let Some(start) = rest.find("{{note ") {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + "{{note ".len()..];
+        let Some(close) = after.find("}}") else {
+            errors.push(format!("{at}: `{{{{note` without `}}}}`"));
+            return (out, notes);
+        };
+        let path = after[..close].trim().trim_matches('"').to_string();
+        let body_start = &after[close + 2..];
+        let Some(end) = body_start.find("{{end}}") else {
+            errors.push(format!("{at}: `{{{{note {path}}}}}` without `{{{{end}}}}`"));
+            return (out, notes);
+        };
+        let text = body_start[..end]
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
+        if notes.text.insert(path.clone(), text).is_some() {
+            errors.push(format!("{at}: two notes for `{path}`"));
+        }
+        rest = &body_start[end + "{{end}}".len()..];
+        // A note on lines of its own leaves no blank lines behind.
+        if out.ends_with('\n') || out.is_empty() {
+            rest = rest.strip_prefix('\n').unwrap_or(rest);
+        }
+    }
+    out.push_str(rest);
+    (out, notes)
+}
+
+/// The fenced code block of an example file.
+fn example_block(root: &Path, rel: &str) -> Result<String, String> {
+    let text =
+        std::fs::read_to_string(root.join(rel)).map_err(|e| format!("cannot read {rel}: {e}"))?;
+    let lang = match Path::new(rel).extension().and_then(|e| e.to_str()) {
+        Some("tf" | "hcl") => "terraform",
+        Some("sh") => "shell",
+        Some("json") => "json",
+        _ => "text",
+    };
+    Ok(format!("```{lang}\n{}\n```", text.trim_end()))
+}
+
+/// Renders one template. `at` names it in errors.
+pub fn render(
+    template: &str,
+    page: &PageSchema<'_>,
+    root: &Path,
+    at: &str,
+) -> Result<String, DocsErrors> {
+    let mut errors = vec![];
+    let (template, mut notes) = take_notes(template, &mut errors, at);
+    let mut out = String::new();
+    let mut rest = template.as_str();
+    let mut rendered_args = false;
+    let mut rendered_attrs = false;
+    while let Some(start) = rest.find("{{") {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 2..];
+        let Some(close) = after.find("}}") else {
+            errors.push(format!("{at}: `{{{{` without `}}}}`"));
+            rest = "";
+            break;
+        };
+        let inner = after[..close].trim();
+        rest = &after[close + 2..];
+        let (word, arg) = inner.split_once(' ').unwrap_or((inner, ""));
+        let arg = arg.trim().trim_matches('"');
+        let mut r = Renderer {
+            kind: page.kind,
+            notes: &mut notes,
+        };
+        match (word, page.schema) {
+            ("name", _) => out.push_str(page.name),
+            ("arguments", Some(s)) => {
+                rendered_args = true;
+                out.push_str(r.arguments(&s.block).trim_end());
+            }
+            ("attributes", Some(s)) => {
+                rendered_attrs = true;
+                out.push_str(r.attributes(&s.block).trim_end());
+            }
+            ("schema", Some(s)) => {
+                rendered_args = true;
+                rendered_attrs = true;
+                let args = r.arguments(&s.block);
+                let attrs = r.attributes(&s.block);
+                out.push_str(args.trim_end());
+                out.push_str("\n\n");
+                out.push_str(attrs.trim_end());
+            }
+            ("identity", _) => match page.identity {
+                Some(id) => out.push_str(r.identity(id).trim_end()),
+                None => errors.push(format!(
+                    "{at}: `{{{{identity}}}}` but {} has no identity",
+                    page.name
+                )),
+            },
+            ("example", _) if !arg.is_empty() => match example_block(root, arg) {
+                Ok(b) => out.push_str(&b),
+                Err(e) => errors.push(format!("{at}: {e}")),
+            },
+            _ => errors.push(format!(
+                "{at}: unknown placeholder `{{{{{inner}}}}}` (known: name, arguments, attributes, schema, identity, example \"path\", note path ... end)"
+            )),
+        }
+    }
+    out.push_str(rest);
+    if let Some(s) = page.schema {
+        if !rendered_args {
+            errors.push(format!(
+                "{at}: the page of {} must render its schema: add `{{{{schema}}}}` (or `{{{{arguments}}}}`)",
+                page.name
+            ));
+        }
+        let has_computed = s
+            .block
+            .attributes
+            .iter()
+            .any(|a| !(a.required || a.optional));
+        if has_computed && !rendered_attrs {
+            errors.push(format!(
+                "{at}: {} has computed attributes: add `{{{{attributes}}}}` (or `{{{{schema}}}}`)",
+                page.name
+            ));
+        }
+    }
+    for path in notes.text.keys().filter(|p| !notes.used.contains(*p)) {
+        errors.push(format!(
+            "{at}: `{{{{note {path}}}}}` documents nothing in the schema of {}",
+            page.name
+        ));
+    }
+    if !errors.is_empty() {
+        return Err(DocsErrors(errors));
+    }
+    Ok(with_generated_mark(&out, at))
+}
+
+/// Says, after the front matter, where the page comes from.
+fn with_generated_mark(page: &str, template: &str) -> String {
+    let mark = format!(
+        "<!-- Generated by `make docs` from {template} and the provider's schema: edit those, not this file. -->\n"
+    );
+    let page = page.trim_end().to_string() + "\n";
+    match page
+        .strip_prefix("---\n")
+        .and_then(|rest| rest.find("\n---\n").map(|i| i + 4 + "\n---\n".len()))
+    {
+        Some(end) => format!("{}\n{mark}{}", &page[..end], &page[end..]),
+        None => format!("{mark}\n{page}"),
+    }
+}
+
+fn template_path(kind: PageKind, name: &str) -> String {
+    match kind {
+        PageKind::Provider => "templates/index.md.tmpl".into(),
+        _ => format!("templates/{}/{name}.md.tmpl", kind.dir()),
+    }
+}
+
+fn page_path(kind: PageKind, name: &str) -> String {
+    match kind {
+        PageKind::Provider => "index.md".into(),
+        _ => format!("{}/{name}.md", kind.dir()),
+    }
+}
+
+/// The names `templates/<dir>/*.md.tmpl` hold templates for.
+fn template_names(root: &Path, dir: &str) -> BTreeSet<String> {
+    let Ok(entries) = std::fs::read_dir(root.join("templates").join(dir)) else {
+        return BTreeSet::new();
+    };
+    entries
+        .flatten()
+        .filter_map(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            name.strip_suffix(".md.tmpl").map(str::to_string)
+        })
+        .collect()
+}
+
+/// Every page of `docs/` (path relative to `docs/` to its text), from the
+/// templates under `root/templates` and the schemas `provider` serves.
+pub fn generate(
+    provider: &dyn Provider,
+    provider_name: &str,
+    root: &Path,
+) -> Result<BTreeMap<String, String>, DocsErrors> {
+    let provider_schema = provider.schema();
+    let resources = provider.resources();
+    let data_sources = provider.data_sources();
+    let lists = provider.list_resources();
+    let mut wanted: Vec<(PageKind, String, Schema, Option<IdentitySchema>)> = vec![(
+        PageKind::Provider,
+        provider_name.to_string(),
+        provider_schema,
+        None,
+    )];
+    wanted.extend(resources.iter().map(|r| {
+        (
+            PageKind::Resource,
+            r.type_name().to_string(),
+            r.schema(),
+            r.identity_schema(),
+        )
+    }));
+    wanted.extend(data_sources.iter().map(|d| {
+        (
+            PageKind::DataSource,
+            d.type_name().to_string(),
+            d.schema(),
+            None,
+        )
+    }));
+    wanted.extend(lists.iter().map(|l| {
+        (
+            PageKind::ListResource,
+            l.type_name().to_string(),
+            l.schema(),
+            None,
+        )
+    }));
+
+    let mut errors = vec![];
+    let mut pages = BTreeMap::new();
+    for (kind, name, schema, identity) in &wanted {
+        let tmpl = template_path(*kind, name);
+        let text = match std::fs::read_to_string(root.join(&tmpl)) {
+            Ok(t) => t,
+            Err(_) => {
+                errors.push(format!(
+                    "{tmpl}: missing: the {} {name} needs a page template (its prose and `{{{{schema}}}}`)",
+                    kind.what()
+                ));
+                continue;
+            }
+        };
+        let page = PageSchema {
+            kind: *kind,
+            name: if *kind == PageKind::Provider {
+                provider_name
+            } else {
+                name
+            },
+            schema: Some(schema),
+            identity: identity.as_ref(),
+        };
+        match render(&text, &page, root, &tmpl) {
+            Ok(p) => {
+                pages.insert(page_path(*kind, name), p);
+            }
+            Err(e) => errors.extend(e.0),
+        }
+    }
+    for kind in [
+        PageKind::Resource,
+        PageKind::DataSource,
+        PageKind::ListResource,
+    ] {
+        let served: BTreeSet<&str> = wanted
+            .iter()
+            .filter(|w| w.0 == kind)
+            .map(|w| w.1.as_str())
+            .collect();
+        for name in template_names(root, kind.dir()) {
+            if !served.contains(name.as_str()) {
+                errors.push(format!(
+                    "{}: the provider serves no {} {name}",
+                    template_path(kind, &name),
+                    kind.what()
+                ));
+            }
+        }
+    }
+    for name in template_names(root, PageKind::Guide.dir()) {
+        let tmpl = template_path(PageKind::Guide, &name);
+        let page = PageSchema {
+            kind: PageKind::Guide,
+            name: provider_name,
+            schema: None,
+            identity: None,
+        };
+        match std::fs::read_to_string(root.join(&tmpl))
+            .map_err(|e| DocsErrors(vec![format!("{tmpl}: {e}")]))
+            .and_then(|t| render(&t, &page, root, &tmpl))
+        {
+            Ok(p) => {
+                pages.insert(page_path(PageKind::Guide, &name), p);
+            }
+            Err(e) => errors.extend(e.0),
+        }
+    }
+    if errors.is_empty() {
+        Ok(pages)
+    } else {
+        Err(DocsErrors(errors))
+    }
+}
+
+/// The `.md` files under `docs`, relative to it.
+fn existing_pages(docs: &Path) -> BTreeSet<String> {
+    fn walk(base: &Path, dir: &Path, out: &mut BTreeSet<String>) {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                walk(base, &p, out);
+            } else if p.extension().is_some_and(|x| x == "md")
+                && let Ok(rel) = p.strip_prefix(base)
+            {
+                out.insert(rel.to_string_lossy().replace('\\', "/"));
+            }
+        }
+    }
+    let mut out = BTreeSet::new();
+    walk(docs, docs, &mut out);
+    out
+}
+
+/// How `docs` differs from `pages`: one line per page that is missing,
+/// different (with its first differing line) or not generated.
+pub fn differences(docs: &Path, pages: &BTreeMap<String, String>) -> Vec<String> {
+    let mut out = vec![];
+    for (rel, want) in pages {
+        match std::fs::read_to_string(docs.join(rel)) {
+            Err(_) => out.push(format!("docs/{rel}: missing")),
+            Ok(have) if &have != want => {
+                let line = have
+                    .lines()
+                    .zip(want.lines())
+                    .position(|(a, b)| a != b)
+                    .unwrap_or_else(|| have.lines().count().min(want.lines().count()));
+                out.push(format!(
+                    "docs/{rel}: differs from the generated page from line {}:\n      on disk:   {:?}\n      generated: {:?}",
+                    line + 1,
+                    have.lines().nth(line).unwrap_or("<end of file>"),
+                    want.lines().nth(line).unwrap_or("<end of file>")
+                ));
+            }
+            Ok(_) => {}
+        }
+    }
+    for rel in existing_pages(docs) {
+        if !pages.contains_key(&rel) {
+            out.push(format!("docs/{rel}: not generated by any template"));
+        }
+    }
+    out
+}
+
+/// Writes `pages` into `docs` and removes the `.md` files no template
+/// generates. Returns the paths changed.
+pub fn write(docs: &Path, pages: &BTreeMap<String, String>) -> std::io::Result<Vec<PathBuf>> {
+    let mut changed = vec![];
+    for (rel, text) in pages {
+        let path = docs.join(rel);
+        if std::fs::read_to_string(&path).is_ok_and(|t| &t == text) {
+            continue;
+        }
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        std::fs::write(&path, text)?;
+        changed.push(path);
+    }
+    for rel in existing_pages(docs) {
+        if !pages.contains_key(&rel) {
+            let path = docs.join(&rel);
+            std::fs::remove_file(&path)?;
+            changed.push(path);
+        }
+    }
+    Ok(changed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::declare::{self, Behaviour, Validators};
+    use std::sync::Arc;
+
+    fn attr(a: Attribute, b: Behaviour) -> Attribute {
+        Attribute { behaviour: b, ..a }
+    }
+
+    fn schema() -> Schema {
+        let job = Block {
+            attributes: vec![
+                Attribute::computed("job_id", Type::String, "Its job."),
+                Attribute::computed("status", Type::String, "How it ended."),
+            ],
+            ..Block::default()
+        };
+        let jobs = Attribute {
+            nested: Some(Box::new(job.clone())),
+            ..Attribute::computed("jobs", Type::list(job.value_type()), "The jobs.")
+        };
+        Schema {
+            version: 0,
+            block: Block {
+                description: String::new(),
+                attributes: vec![
+                    Attribute::computed("id", Type::String, "The id."),
+                    attr(
+                        Attribute::required("server_id", Type::String, "The server"),
+                        Behaviour {
+                            requires_replace: true,
+                            validators: Validators(vec![Arc::new(declare::not_blank())]),
+                            ..Behaviour::default()
+                        },
+                    ),
+                    attr(
+                        Attribute::optional_computed("mode", Type::String, "The mode."),
+                        Behaviour {
+                            default: Some(Value::string("fast")),
+                            validators: Validators(vec![Arc::new(declare::one_of(&[
+                                ("fast", ""),
+                                ("slow", "careful"),
+                            ]))]),
+                            ..Behaviour::default()
+                        },
+                    ),
+                    Attribute::optional("secret", Type::set(Type::String), "A secret.").sensitive(),
+                    jobs,
+                ],
+                blocks: vec![crate::schema::timeouts_block(&["create"])],
+            },
+        }
+    }
+
+    fn page(s: &Schema) -> PageSchema<'_> {
+        PageSchema {
+            kind: PageKind::Resource,
+            name: "x_thing",
+            schema: Some(s),
+            identity: None,
+        }
+    }
+
+    #[test]
+    fn the_schema_renders_with_its_declared_behaviour() {
+        let s = schema();
+        let out = render(
+            "---\npage_title: x\n---\n\n# {{name}}\n\n{{note jobs.status}}\n`ok` or `failed`.\n{{end}}\n{{schema}}\n",
+            &page(&s),
+            Path::new("."),
+            "t.md.tmpl",
+        )
+        .unwrap();
+        let want = "---
+page_title: x
+---
+
+<!-- Generated by `make docs` from t.md.tmpl and the provider's schema: edit those, not this file. -->
+
+# x_thing
+
+## Argument Reference
+
+* `server_id` - (Required, String) The server. Changing it forces a new resource.
+  Checked at plan: must not be empty.
+* `mode` - (Optional, String) The mode. Default: `\"fast\"`. Checked at plan: one of
+  `fast` or `slow` (careful).
+* `secret` - (Optional, Set of String, Sensitive) A secret.
+* `timeouts` - (Optional, Block) See [`timeouts`](#timeouts) below.
+
+### `timeouts`
+
+The `timeouts` block takes:
+
+* `create` - (Optional, String) How long to wait for create, e.g. \"30m\". Checked at
+  plan: a duration such as `\"30s\"`, `\"10m\"` or `\"1h30m\"`.
+
+## Attribute Reference
+
+In addition to the arguments above, these attributes are exported:
+
+* `id` - (String) The id.
+* `jobs` - (List of Object) The jobs. See [`jobs`](#jobs) below.
+
+### `jobs`
+
+Each element of `jobs` has:
+
+* `job_id` - (String) Its job.
+* `status` - (String) How it ended. `ok` or `failed`.
+";
+        assert_eq!(out, want, "\n{out}");
+    }
+
+    #[test]
+    fn mistakes_in_a_template_are_named() {
+        let s = schema();
+        let err = render(
+            "{{note nope}}x{{end}}{{arguments}} {{bogus}} {{example \"no/such.tf\"}} {{identity}}",
+            &page(&s),
+            Path::new("."),
+            "t.md.tmpl",
+        )
+        .unwrap_err()
+        .0;
+        let all = err.join("\n");
+        for want in [
+            "unknown placeholder `{{bogus}}`",
+            "cannot read no/such.tf",
+            "x_thing has no identity",
+            "add `{{attributes}}`",
+            "`{{note nope}}` documents nothing",
+        ] {
+            assert!(all.contains(want), "{want:?} not in:\n{all}");
+        }
+    }
+
+    #[test]
+    fn long_entries_wrap_without_starting_a_list() {
+        let w = wrap("* `a` - ", &"word ".repeat(30), 2, 40);
+        assert!(
+            w.lines()
+                .skip(1)
+                .all(|l| l.starts_with("  ") && l.len() <= 40),
+            "{w}"
+        );
+        let w = wrap("x", "aaaa - bbbb", 2, 6);
+        assert!(!w.lines().any(|l| l.trim_start().starts_with("- ")), "{w}");
+        assert_eq!(anchor("`jobs.phone_id`"), "jobsphone_id");
+        assert_eq!(
+            type_label(&Type::list(Type::set(Type::String))),
+            "List of Set of String"
+        );
+    }
+}
