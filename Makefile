@@ -1,19 +1,26 @@
 # terraform-provider-cph: the two commands of the quick start are `make demo`
-# and `make test`. Test tools (Terraform 1.0.3, the Huawei Cloud Python SDK)
-# are installed into .tools/ (git-ignored) by scripts/install-tools.sh.
+# and `make test`. Test tools (Terraform 1.0.3, 0.13.5 and 1.15.5, the Huawei
+# Cloud Python SDK) are installed into .tools/ (git-ignored) by
+# scripts/install-tools.sh.
 
 SHELL := /bin/bash
 TOOLS := $(CURDIR)/.tools
 PYTHON := $(TOOLS)/venv/bin/python
 CARGO ?= cargo
+# Where cargo puts binaries: `cargo metadata`'s target_directory, so that
+# CARGO_TARGET_DIR (or build.target-dir) is honoured; ./target if cargo
+# cannot say.
+TARGET_DIR := $(or $(shell CARGO=$(CARGO) python3 $(CURDIR)/scripts/cargo_target.py 2>/dev/null),$(CURDIR)/target)
 
 # Acceptance tests find terraform, the provider and the emulator through these.
 export TF_ACC_TERRAFORM_PATH ?= $(TOOLS)/bin/terraform
-export CPH_EMULATOR_BIN ?= $(CURDIR)/target/debug/cph-emulator
+export CPH_EMULATOR_BIN ?= $(TARGET_DIR)/debug/cph-emulator
 export CPH_TEST_PYTHON ?= $(PYTHON)
-# Cross-version acceptance tests: Terraform 0.13.5 from .tools/, plus a
-# terraform found on PATH (if any), e.g. a newer 1.x.
+# Cross-version acceptance tests: Terraform 0.13.5 and 1.15.5 from .tools/,
+# plus a terraform found on PATH (if any; skipped when its version is one of
+# these).
 export TF_ACC_TERRAFORM_0_13_PATH ?= $(TOOLS)/bin/terraform-0.13
+export TF_ACC_TERRAFORM_1_15_PATH ?= $(TOOLS)/bin/terraform-1.15
 export TF_ACC_EXTRA_TERRAFORM ?= $(shell command -v terraform 2>/dev/null)
 
 .PHONY: all build tools test test-rust test-contract demo release bench fuzz fmt lint clean

@@ -38,6 +38,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from cargo_target import target_dir
+
 ROOT = Path(__file__).resolve().parent.parent
 TOOLS = ROOT / ".tools"
 VENV_PY = TOOLS / "venv" / "bin" / "python"
@@ -135,7 +137,8 @@ def our_binary(path: str | None) -> Path:
     if path:
         p = Path(path)
     else:
-        p = ROOT / "target" / "release" / "terraform-provider-cph"
+        # Cargo's target directory as `cargo metadata` reports it.
+        p = target_dir() / "release" / "terraform-provider-cph"
         if not p.exists():
             print("bench_startup: building the release provider", file=sys.stderr)
             subprocess.run(
@@ -234,7 +237,8 @@ def pct(xs: list[float], q: float) -> float:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--rounds", type=int, default=30)
-    ap.add_argument("--provider", help="our binary (default target/release/terraform-provider-cph)")
+    ap.add_argument("--provider", help="our binary (default: release/terraform-provider-cph "
+                    "in cargo's target directory)")
     ap.add_argument("--idle-ms", type=int, default=200, help="idle time before reading VmHWM")
     args = ap.parse_args()
     if args.rounds < 1:

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # make demo: the quick start on a local CPH emulator, start to finish.
 #
-#   1. builds the provider and cph-emulator in release mode
+#   1. builds the provider and cph-emulator in release mode (in cargo's target
+#      directory, as `cargo metadata` reports it: CARGO_TARGET_DIR works)
 #   2. installs Terraform 1.0.3 into .tools/ (git-ignored) if missing
 #   3. starts cph-emulator on a free loopback port
 #   4. runs examples/quickstart in a temporary folder: init, apply, a plan that
@@ -14,8 +15,9 @@ cd "$(dirname "$0")/.."
 ROOT="$PWD"
 
 TF="$ROOT/.tools/bin/terraform"
-EMULATOR="$ROOT/target/release/cph-emulator"
-PROVIDER_DIR="$ROOT/target/release"
+TARGET_DIR="$(python3 scripts/cargo_target.py)"
+EMULATOR="$TARGET_DIR/release/cph-emulator"
+PROVIDER_DIR="$TARGET_DIR/release"
 VERSION="$(awk -F'"' '/^\[package\]/{p=1; next} /^\[/{p=0} p && $1 ~ /^version *= */{print $2; exit}' Cargo.toml)"
 
 # The emulator's account (its defaults, passed explicitly so the demo says

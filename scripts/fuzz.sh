@@ -12,7 +12,9 @@
 # enables them. cargo-fuzz itself is installed into .tools/cargo (git-ignored)
 # when missing. The corpus lives in fuzz/corpus/<target>/ and is minimized
 # (cargo fuzz cmin) after each run so that it stays small; crashes land in
-# fuzz/artifacts/<target>/ and fail the script.
+# fuzz/artifacts/<target>/ and fail the script. The fuzz binaries are built in
+# the fuzz workspace's target directory as `cargo metadata` reports it
+# (fuzz/target, or CARGO_TARGET_DIR when set).
 set -euo pipefail
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -31,6 +33,8 @@ if ! cargo fuzz --version >/dev/null 2>&1; then
 fi
 
 targets="${FUZZ_TARGETS:-$(cargo fuzz list --fuzz-dir fuzz)}"
+fuzz_target_dir="$(python3 scripts/cargo_target.py fuzz/Cargo.toml)"
+triple="$(rustc -vV | sed -n 's/^host: //p')"
 status=0
 for t in $targets; do
   corpus="fuzz/corpus/$t"
@@ -43,7 +47,7 @@ for t in $targets; do
   fi
   if ! cargo fuzz run --fuzz-dir fuzz --sanitizer "$sanitizer" "$t" "$corpus" -- \
       -max_total_time="$seconds" -max_len=1024 -print_final_stats=1 "${parallel[@]}"; then
-    echo "fuzz: $t FAILED; see fuzz/artifacts/$t/" >&2
+    echo "fuzz: $t FAILED; see fuzz/artifacts/$t/ (reproduce: $fuzz_target_dir/$triple/release/$t fuzz/artifacts/$t/<file>)" >&2
     status=1
     continue
   fi

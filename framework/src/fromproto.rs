@@ -18,6 +18,14 @@ pub(crate) fn dynamic_value(dv: Option<&pb::DynamicValue>, ty: &Type) -> Result<
     }
 }
 
+/// A `ResourceIdentityData` of type `ty`; null when absent.
+pub(crate) fn identity(
+    id: Option<&pb::ResourceIdentityData>,
+    ty: &Type,
+) -> Result<Value, CodecError> {
+    dynamic_value(id.and_then(|i| i.identity_data.as_ref()), ty)
+}
+
 /// Stored state in JSON, decoded against the current schema's type:
 /// attributes the schema dropped are ignored, new ones are null.
 pub(crate) fn raw_state(rs: Option<&pb::RawState>, ty: &Type) -> Result<Value, CodecError> {

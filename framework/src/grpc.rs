@@ -6,8 +6,12 @@
 //! whatever goes wrong (an unknown type name, a malformed value, a value the
 //! resource returned that does not fit its own schema, even a panic) comes
 //! back as an error diagnostic, never as a broken connection. RPCs this
-//! provider has no use for (functions, ephemeral and list resources, moves,
-//! identities) answer the way Terraform expects of a provider without them.
+//! provider has no use for (functions, ephemeral resources, moves) answer
+//! the way Terraform expects of a provider without them.
+//!
+//! Identity and list resources are answered only for the types that declare
+//! them: a type without an identity schema gets no identity fields, exactly
+//! as before protocol 5.9, and Terraform older than 1.12 never asks.
 
 use std::collections::BTreeMap;
 use std::panic::AssertUnwindSafe;
@@ -24,10 +28,10 @@ use super::fromproto;
 use super::proto::tfplugin5 as pb;
 use super::proto::tfplugin5::provider_server::Provider as ProviderRpc;
 use super::resource::{
-    ApplyRequest, CallContext, DataSource, PlanRequest, PlanResponse, Provider, ReadRequest,
-    Resource,
+    ApplyRequest, CallContext, DataSource, ListRequest, ListResource, ListResult, ListSink,
+    PlanRequest, PlanResponse, Provider, ReadRequest, Resource,
 };
-use super::schema::Schema;
+use super::schema::{IdentitySchema, Schema};
 use super::toproto;
 use super::value::{Type, Value};
 
@@ -39,6 +43,11 @@ pub struct ProviderService {
     provider_schema: Schema,
     resources: BTreeMap<String, Typed<dyn Resource>>,
     data_sources: BTreeMap<String, Typed<dyn DataSource>>,
+    list_resources: BTreeMap<String, Typed<dyn ListResource>>,
+    /// What is wrong with the types the provider declared (a list resource
+    /// without a managed type that has an identity): reported by
+    /// GetProviderSchema, so that Terraform stops with the reason.
+    declaration_errors: Diagnostics,
     /// Cancelled by `StopProvider`; replaced by a fresh token afterwards so
     /// that later calls are not born stopped.
     stop: Mutex<CancellationToken>,
@@ -47,6 +56,13 @@ pub struct ProviderService {
 struct Typed<T: ?Sized> {
     imp: Arc<T>,
     schema: Schema,
+    ty: Type,
+    /// Managed types with an identity schema only.
+    identity: Option<Identity>,
+}
+
+struct Identity {
+    schema: IdentitySchema,
     ty: Type,
 }
 
@@ -58,16 +74,64 @@ impl ProviderService {
             .map(|r| {
                 let schema = r.schema();
                 let ty = schema.block.value_type();
-                (r.type_name().to_string(), Typed { imp: r, schema, ty })
+                let identity = r.identity_schema().map(|schema| Identity {
+                    ty: schema.value_type(),
+                    schema,
+                });
+                let name = r.type_name().to_string();
+                let typed = Typed {
+                    imp: r,
+                    schema,
+                    ty,
+                    identity,
+                };
+                (name, typed)
             })
-            .collect();
+            .collect::<BTreeMap<_, _>>();
         let data_sources = provider
             .data_sources()
             .into_iter()
             .map(|d| {
                 let schema = d.schema();
                 let ty = schema.block.value_type();
-                (d.type_name().to_string(), Typed { imp: d, schema, ty })
+                let name = d.type_name().to_string();
+                let typed = Typed {
+                    imp: d,
+                    schema,
+                    ty,
+                    identity: None,
+                };
+                (name, typed)
+            })
+            .collect();
+        let mut declaration_errors = Diagnostics::new();
+        let list_resources = provider
+            .list_resources()
+            .into_iter()
+            .filter_map(|l| {
+                let type_name = l.type_name().to_string();
+                let has_identity = resources
+                    .get(&type_name)
+                    .is_some_and(|r: &Typed<dyn Resource>| r.identity.is_some());
+                if !has_identity {
+                    tracing::error!(list_resource = %type_name, "list resource without an identity");
+                    declaration_errors.push(Diagnostic::error(
+                        "List resource without identity",
+                        format!(
+                            "The {type_name} list resource lists objects of the managed resource type {type_name}, which the {name} provider does not declare with an identity schema. This is a bug in the provider; please report it."
+                        ),
+                    ));
+                    return None;
+                }
+                let schema = l.schema();
+                let ty = schema.block.value_type();
+                let typed = Typed {
+                    imp: l,
+                    schema,
+                    ty,
+                    identity: None,
+                };
+                Some((type_name, typed))
             })
             .collect();
         ProviderService {
@@ -76,6 +140,8 @@ impl ProviderService {
             provider,
             resources,
             data_sources,
+            list_resources,
+            declaration_errors,
             stop: Mutex::new(CancellationToken::new()),
         }
     }
@@ -100,6 +166,19 @@ impl ProviderService {
             Diagnostic::error(
                 "Unknown data source",
                 format!("The {} provider has no data source {name:?}.", self.name),
+            )
+            .into()
+        })
+    }
+
+    fn list_type(&self, name: &str) -> Result<&Typed<dyn ListResource>, Diagnostics> {
+        self.list_resources.get(name).ok_or_else(|| {
+            Diagnostic::error(
+                "Unknown list resource type",
+                format!(
+                    "The {} provider has no list resource type {name:?}.",
+                    self.name
+                ),
             )
             .into()
         })
@@ -136,6 +215,109 @@ fn bad_output(what: &str, e: CodecError) -> Diagnostics {
         ),
     )
     .into()
+}
+
+/// An identity Terraform sent, decoded against the type's identity schema;
+/// null for a type without one (whatever Terraform sent is then ignored).
+fn identity_in(
+    r: &Typed<dyn Resource>,
+    data: Option<&pb::ResourceIdentityData>,
+    what: &str,
+) -> Result<Value, Diagnostics> {
+    match &r.identity {
+        None => Ok(Value::Null),
+        Some(id) => fromproto::identity(data, &id.ty).map_err(|e| bad_input(what, e)),
+    }
+}
+
+/// The identity that goes to Terraform with `state`: [`Resource::identity_of`]
+/// it. Nothing for a type without identity or for a null state (the object is
+/// gone).
+fn identity_out(
+    r: &Typed<dyn Resource>,
+    state: &Value,
+    unknown_allowed: bool,
+) -> Result<(Value, Option<pb::ResourceIdentityData>), Diagnostics> {
+    let Some(id) = &r.identity else {
+        return Ok((Value::Null, None));
+    };
+    if state.is_null() {
+        return Ok((Value::Null, None));
+    }
+    let v = r.imp.identity_of(state);
+    if v.is_null() {
+        return Ok((Value::Null, None));
+    }
+    if unknown_allowed && !v.is_wholly_known() {
+        // Core accepts an unknown planned identity for a new object, but its
+        // JSON plan cannot render one ("Failed to marshal plan to json:
+        // value is not known", Terraform 1.15): plan none; apply sends it.
+        return Ok((v, None));
+    }
+    if !v.is_wholly_known() {
+        return Err(Diagnostic::error(
+            "Provider produced an invalid identity",
+            format!(
+                "The identity of this {} has unknown values. This is a bug in the provider; please report it.",
+                r.imp.type_name()
+            ),
+        )
+        .into());
+    }
+    let data = toproto::identity(&v, &id.ty).map_err(|e| bad_output("identity", e))?;
+    Ok((v, data))
+}
+
+/// An identity changed where it must not: an object keeps its identity for
+/// its whole life (Terraform finds it again by it).
+fn identity_change(type_name: &str, before: &Value, after: &Value) -> Option<Diagnostic> {
+    /// Whether `after` is what `before` said, where `before` knew it.
+    fn agrees(before: &Value, after: &Value) -> bool {
+        match (before, after) {
+            (Value::Unknown, _) => true,
+            (Value::Object(b), Value::Object(a)) => {
+                b.len() == a.len()
+                    && b.iter()
+                        .all(|(k, bv)| a.get(k).is_some_and(|av| agrees(bv, av)))
+            }
+            _ => before == after,
+        }
+    }
+    if before.is_null() || after.is_null() || !after.is_wholly_known() || agrees(before, after) {
+        return None;
+    }
+    Some(Diagnostic::error(
+        "Unexpected identity change",
+        format!(
+            "The provider changed the identity of this {type_name} from {} to {}. An object keeps its identity for its whole life. This is a bug in the provider; please report it.",
+            identity_text(before),
+            identity_text(after)
+        ),
+    ))
+}
+
+/// `{ server_id = "s-1" }`, for messages.
+fn identity_text(v: &Value) -> String {
+    fn one(v: &Value) -> String {
+        match v {
+            Value::Null => "null".into(),
+            Value::Unknown => "(known after apply)".into(),
+            Value::Bool(b) => b.to_string(),
+            Value::Number(n) => format!("{n:?}"),
+            Value::String(s) => format!("{s:?}"),
+            Value::List(xs) | Value::Set(xs) | Value::Tuple(xs) => {
+                format!("[{}]", xs.iter().map(one).collect::<Vec<_>>().join(", "))
+            }
+            Value::Map(m) | Value::Object(m) => format!(
+                "{{ {} }}",
+                m.iter()
+                    .map(|(k, v)| format!("{k} = {}", one(v)))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        }
+    }
+    one(v)
 }
 
 fn panic_message(p: &(dyn std::any::Any + Send)) -> String {
@@ -187,6 +369,58 @@ fn not_supported(provider: &str, what: &str) -> Diagnostics {
     .into()
 }
 
+/// Turns the results of a lister into `ListResource` events.
+#[derive(Clone)]
+struct ListEncoder {
+    type_name: String,
+    identity_ty: Type,
+    resource_ty: Type,
+    include_resource_object: bool,
+}
+
+impl ListEncoder {
+    /// The event, whether it ends the list (an error), and whether it is an
+    /// object (counted against the limit) rather than diagnostics alone.
+    fn event(&self, r: ListResult) -> (pb::list_resource::Event, bool, bool) {
+        let mut diagnostics = r.diagnostics;
+        let mut identity = None;
+        if !r.identity.is_null() {
+            if r.identity.is_wholly_known() {
+                match toproto::identity(&r.identity, &self.identity_ty) {
+                    Ok(data) => identity = data,
+                    Err(e) => diagnostics.extend(bad_output("listed identity", e)),
+                }
+            } else {
+                diagnostics.push(Diagnostic::error(
+                    "Provider produced an invalid identity",
+                    format!(
+                        "A listed {} has an identity with unknown values. This is a bug in the provider; please report it.",
+                        self.type_name
+                    ),
+                ));
+            }
+        }
+        let mut resource_object = None;
+        if self.include_resource_object
+            && let Some(obj) = &r.resource_object
+        {
+            match toproto::dynamic_value(obj, &self.resource_ty) {
+                Ok(v) => resource_object = Some(v),
+                Err(e) => diagnostics.extend(bad_output("listed object", e)),
+            }
+        }
+        let is_error = diagnostics.has_errors();
+        let is_object = identity.is_some() && !is_error;
+        let event = pb::list_resource::Event {
+            identity,
+            display_name: r.display_name,
+            resource_object,
+            diagnostic: toproto::diagnostics(&diagnostics),
+        };
+        (event, is_error, is_object)
+    }
+}
+
 type ListStream =
     Pin<Box<dyn futures::Stream<Item = Result<pb::list_resource::Event, Status>> + Send>>;
 
@@ -216,7 +450,13 @@ impl ProviderRpc for ProviderService {
                 .collect(),
             functions: vec![],
             ephemeral_resources: vec![],
-            list_resources: vec![],
+            list_resources: self
+                .list_resources
+                .keys()
+                .map(|k| pb::get_metadata::ListResourceMetadata {
+                    type_name: k.clone(),
+                })
+                .collect(),
         }))
     }
 
@@ -239,8 +479,12 @@ impl ProviderRpc for ProviderService {
                 .collect(),
             functions: Default::default(),
             ephemeral_resource_schemas: Default::default(),
-            list_resource_schemas: Default::default(),
-            diagnostics: vec![],
+            list_resource_schemas: self
+                .list_resources
+                .iter()
+                .map(|(k, l)| (k.clone(), toproto::schema(&l.schema)))
+                .collect(),
+            diagnostics: toproto::diagnostics(&self.declaration_errors),
             provider_meta: None,
             server_capabilities: Some(Self::capabilities()),
         }))
@@ -362,19 +606,76 @@ impl ProviderRpc for ProviderService {
         &self,
         _req: Request<pb::get_resource_identity_schemas::Request>,
     ) -> Result<Response<pb::get_resource_identity_schemas::Response>, Status> {
-        Ok(Response::new(
-            pb::get_resource_identity_schemas::Response::default(),
-        ))
+        tracing::debug!(rpc = "GetResourceIdentitySchemas", "call");
+        Ok(Response::new(pb::get_resource_identity_schemas::Response {
+            identity_schemas: self
+                .resources
+                .iter()
+                .filter_map(|(k, r)| {
+                    let id = r.identity.as_ref()?;
+                    Some((k.clone(), toproto::identity_schema(&id.schema)))
+                })
+                .collect(),
+            diagnostics: vec![],
+        }))
     }
 
     async fn upgrade_resource_identity(
         &self,
-        _req: Request<pb::upgrade_resource_identity::Request>,
+        req: Request<pb::upgrade_resource_identity::Request>,
     ) -> Result<Response<pb::upgrade_resource_identity::Response>, Status> {
-        Ok(Response::new(pb::upgrade_resource_identity::Response {
-            upgraded_identity: None,
-            diagnostics: toproto::diagnostics(&not_supported(&self.name, "Resource identity")),
-        }))
+        let req = req.into_inner();
+        let resp = guarded(
+            "UpgradeResourceIdentity",
+            async {
+                let r = self.resource(&req.type_name)?;
+                let Some(id) = &r.identity else {
+                    return Err(not_supported(
+                        &self.name,
+                        &format!("Resource identity for {}", req.type_name),
+                    ));
+                };
+                if req.version > id.schema.version {
+                    return Err(Diagnostic::error(
+                        "Identity from a newer provider",
+                        format!(
+                            "The identity of this {} was stored by a newer version of the provider (identity version {}, this provider knows up to {}). Upgrade the provider.",
+                            req.type_name, req.version, id.schema.version
+                        ),
+                    )
+                    .into());
+                }
+                let raw = req.raw_identity.map(|r| r.json).unwrap_or_default();
+                let out = r.imp.upgrade_identity(req.version, &raw);
+                let upgraded_identity = if out.diagnostics.has_errors() {
+                    None
+                } else {
+                    if !out.identity.is_wholly_known() {
+                        return Err(Diagnostic::error(
+                            "Provider produced an invalid identity",
+                            "The upgraded identity has unknown values. This is a bug in the provider; please report it.",
+                        )
+                        .into());
+                    }
+                    Some(pb::ResourceIdentityData {
+                        identity_data: Some(
+                            toproto::dynamic_value(&out.identity, &id.ty)
+                                .map_err(|e| bad_output("upgraded identity", e))?,
+                        ),
+                    })
+                };
+                Ok(pb::upgrade_resource_identity::Response {
+                    upgraded_identity,
+                    diagnostics: toproto::diagnostics(&out.diagnostics),
+                })
+            },
+            |d| pb::upgrade_resource_identity::Response {
+                upgraded_identity: None,
+                diagnostics: toproto::diagnostics(&d),
+            },
+        )
+        .await;
+        Ok(Response::new(resp))
     }
 
     async fn configure(
@@ -414,6 +715,8 @@ impl ProviderRpc for ProviderService {
                 let r = self.resource(&req.type_name)?;
                 let current_state = fromproto::dynamic_value(req.current_state.as_ref(), &r.ty)
                     .map_err(|e| bad_input("current state", e))?;
+                let current_identity =
+                    identity_in(r, req.current_identity.as_ref(), "current identity")?;
                 let out = r
                     .imp
                     .read(
@@ -421,17 +724,32 @@ impl ProviderRpc for ProviderService {
                         ReadRequest {
                             current_state,
                             private: req.private,
+                            current_identity: current_identity.clone(),
                         },
                     )
                     .await;
                 let new_state = toproto::dynamic_value(&out.new_state, &r.ty)
                     .map_err(|e| bad_output("refreshed state", e))?;
+                let mut diagnostics = out.diagnostics;
+                // The state is kept whatever is wrong with the identity.
+                let new_identity = match identity_out(r, &out.new_state, false) {
+                    Ok((v, data)) => {
+                        if let Some(d) = identity_change(&req.type_name, &current_identity, &v) {
+                            diagnostics.push(d);
+                        }
+                        data
+                    }
+                    Err(d) => {
+                        diagnostics.extend(d);
+                        None
+                    }
+                };
                 Ok(pb::read_resource::Response {
                     new_state: Some(new_state),
-                    diagnostics: toproto::diagnostics(&out.diagnostics),
+                    diagnostics: toproto::diagnostics(&diagnostics),
                     private: out.private,
                     deferred: None,
-                    new_identity: None,
+                    new_identity,
                 })
             },
             |d| pb::read_resource::Response {
@@ -456,13 +774,17 @@ impl ProviderRpc for ProviderService {
                 let dec = |dv: Option<&pb::DynamicValue>, what: &str| {
                     fromproto::dynamic_value(dv, &r.ty).map_err(|e| bad_input(what, e))
                 };
+                let prior_identity = identity_in(r, req.prior_identity.as_ref(), "prior identity")?;
                 let plan_req = PlanRequest {
                     prior_state: dec(req.prior_state.as_ref(), "prior state")?,
                     proposed_new_state: dec(req.proposed_new_state.as_ref(), "proposed state")?,
                     config: dec(req.config.as_ref(), "resource configuration")?,
                     prior_private: req.prior_private,
+                    prior_identity: prior_identity.clone(),
                 };
-                let out = if plan_req.proposed_new_state.is_null() {
+                let creating = plan_req.prior_state.is_null();
+                let destroying = plan_req.proposed_new_state.is_null();
+                let out = if destroying {
                     // A destroy: nothing to plan but the end of the object.
                     PlanResponse {
                         planned_state: Value::Null,
@@ -479,6 +801,31 @@ impl ProviderRpc for ProviderService {
                 };
                 let planned_state = toproto::dynamic_value(&out.planned_state, &r.ty)
                     .map_err(|e| bad_output("planned state", e))?;
+                let mut diagnostics = out.diagnostics;
+                let planned_identity = if destroying {
+                    // The object ends with the identity it had.
+                    r.identity
+                        .as_ref()
+                        .and_then(|id| toproto::identity(&prior_identity, &id.ty).ok().flatten())
+                } else {
+                    // A new object (create or replace) may learn its identity at apply.
+                    let replacing = creating || !out.requires_replace.is_empty();
+                    match identity_out(r, &out.planned_state, replacing) {
+                        Ok((v, data)) => {
+                            if !replacing
+                                && let Some(d) =
+                                    identity_change(&req.type_name, &prior_identity, &v)
+                            {
+                                diagnostics.push(d);
+                            }
+                            data
+                        }
+                        Err(d) => {
+                            diagnostics.extend(d);
+                            None
+                        }
+                    }
+                };
                 Ok(pb::plan_resource_change::Response {
                     planned_state: Some(planned_state),
                     requires_replace: out
@@ -487,10 +834,10 @@ impl ProviderRpc for ProviderService {
                         .map(toproto::attribute_path)
                         .collect(),
                     planned_private: out.planned_private,
-                    diagnostics: toproto::diagnostics(&out.diagnostics),
+                    diagnostics: toproto::diagnostics(&diagnostics),
                     legacy_type_system: false,
                     deferred: None,
-                    planned_identity: None,
+                    planned_identity,
                 })
             },
             |d| pb::plan_resource_change::Response {
@@ -519,19 +866,40 @@ impl ProviderRpc for ProviderService {
                 let dec = |dv: Option<&pb::DynamicValue>, what: &str| {
                     fromproto::dynamic_value(dv, &r.ty).map_err(|e| bad_input(what, e))
                 };
+                let planned_identity =
+                    identity_in(r, req.planned_identity.as_ref(), "planned identity")?;
                 let apply_req = ApplyRequest {
                     prior_state: dec(req.prior_state.as_ref(), "prior state")?,
                     planned_state: dec(req.planned_state.as_ref(), "planned state")?,
                     config: dec(req.config.as_ref(), "resource configuration")?,
                     planned_private: req.planned_private,
+                    planned_identity: planned_identity.clone(),
                 };
                 let out = r.imp.apply(&ctx, apply_req).await;
                 let mut diagnostics = out.diagnostics;
-                let new_state = match toproto::dynamic_value(&out.new_state, &r.ty) {
-                    Ok(v) => Some(v),
+                let (new_state, state_sent) = match toproto::dynamic_value(&out.new_state, &r.ty) {
+                    Ok(v) => (Some(v), true),
                     Err(e) => {
                         diagnostics.extend(bad_output("new state", e));
-                        prior_raw
+                        (prior_raw, false)
+                    }
+                };
+                let new_identity = if !state_sent {
+                    // The prior state went back: so does the identity it had.
+                    req.planned_identity.filter(|_| r.identity.is_some())
+                } else {
+                    match identity_out(r, &out.new_state, false) {
+                        Ok((v, data)) => {
+                            if let Some(d) = identity_change(&req.type_name, &planned_identity, &v)
+                            {
+                                diagnostics.push(d);
+                            }
+                            data
+                        }
+                        Err(d) => {
+                            diagnostics.extend(d);
+                            None
+                        }
                     }
                 };
                 Ok(pb::apply_resource_change::Response {
@@ -539,7 +907,7 @@ impl ProviderRpc for ProviderService {
                     private: out.private,
                     diagnostics: toproto::diagnostics(&diagnostics),
                     legacy_type_system: false,
-                    new_identity: None,
+                    new_identity,
                 })
             },
             |d| pb::apply_resource_change::Response {
@@ -562,9 +930,26 @@ impl ProviderRpc for ProviderService {
             "ImportResourceState",
             async {
                 let r = self.resource(&req.type_name)?;
-                let out = r.imp.import(&ctx, &req.id).await;
+                let by_identity = req
+                    .identity
+                    .as_ref()
+                    .is_some_and(|i| i.identity_data.is_some());
+                let out = if by_identity {
+                    let Some(id) = &r.identity else {
+                        return Err(not_supported(
+                            &self.name,
+                            &format!("Import by identity for {}", req.type_name),
+                        ));
+                    };
+                    let identity = fromproto::identity(req.identity.as_ref(), &id.ty)
+                        .map_err(|e| bad_input("import identity", e))?;
+                    r.imp.import_by_identity(&ctx, identity).await
+                } else {
+                    r.imp.import(&ctx, &req.id).await
+                };
                 let mut imported = Vec::with_capacity(out.states.len());
                 for s in &out.states {
+                    let (_, identity) = identity_out(r, s, false)?;
                     imported.push(pb::import_resource_state::ImportedResource {
                         type_name: req.type_name.clone(),
                         state: Some(
@@ -572,7 +957,7 @@ impl ProviderRpc for ProviderService {
                                 .map_err(|e| bad_output("imported state", e))?,
                         ),
                         private: vec![],
-                        identity: None,
+                        identity,
                     });
                 }
                 Ok(pb::import_resource_state::Response {
@@ -692,21 +1077,84 @@ impl ProviderRpc for ProviderService {
         &self,
         req: Request<pb::list_resource::Request>,
     ) -> Result<Response<Self::ListResourceStream>, Status> {
-        let name = req.into_inner().type_name;
-        let event = pb::list_resource::Event {
-            diagnostic: toproto::diagnostics(
-                &Diagnostic::error(
-                    "Unknown list resource type",
-                    format!(
-                        "The {} provider has no list resource type {name:?}.",
-                        self.name
-                    ),
-                )
-                .into(),
-            ),
-            ..Default::default()
+        let req = req.into_inner();
+        tracing::debug!(rpc = "ListResource", type_name = %req.type_name, "call");
+        let started = (|| {
+            let l = self.list_type(&req.type_name)?;
+            let r = self.resource(&req.type_name)?;
+            let config = fromproto::dynamic_value(req.config.as_ref(), &l.ty)
+                .map_err(|e| bad_input("list configuration", e))?;
+            // Terraform sends an object of nulls for an absent config block;
+            // be as kind to a client that sends nothing.
+            let config = if config.is_null() {
+                l.schema.block.null_object()
+            } else {
+                config
+            };
+            let list_req = ListRequest {
+                config,
+                include_resource_object: req.include_resource_object,
+                limit: u64::try_from(req.limit).ok().filter(|n| *n > 0),
+            };
+            Ok::<_, Diagnostics>((l.imp.clone(), r, list_req))
+        })();
+        let (lister, r, list_req) = match started {
+            Ok(x) => x,
+            Err(d) => {
+                let event = pb::list_resource::Event {
+                    diagnostic: toproto::diagnostics(&d),
+                    ..Default::default()
+                };
+                let stream: ListStream = Box::pin(futures::stream::iter([Ok(event)]));
+                return Ok(Response::new(stream));
+            }
         };
-        let stream: ListStream = Box::pin(futures::stream::iter([Ok(event)]));
+        let encoder = ListEncoder {
+            type_name: req.type_name.clone(),
+            identity_ty: r
+                .identity
+                .as_ref()
+                .map(|i| i.ty.clone())
+                .unwrap_or(Type::Dynamic),
+            resource_ty: r.ty.clone(),
+            include_resource_object: list_req.include_resource_object,
+        };
+        let limit = list_req.limit;
+        let (tx, rx) = tokio::sync::mpsc::channel::<ListResult>(16);
+        let ctx = self.ctx();
+        tokio::spawn(async move {
+            let mut sink = ListSink::new(tx);
+            let run = AssertUnwindSafe(lister.list(&ctx, list_req, &mut sink)).catch_unwind();
+            if let Err(p) = run.await {
+                let msg = panic_message(p.as_ref());
+                tracing::error!(rpc = "ListResource", panic = %msg, "provider panicked");
+                sink.fail(
+                    Diagnostic::error(
+                        "Provider internal error",
+                        format!(
+                            "The provider panicked in ListResource: {msg}. This is a bug in the provider; please report it."
+                        ),
+                    )
+                    .into(),
+                )
+                .await;
+            }
+        });
+        // Results go out as they come; the stream ends at the first error, at
+        // the limit, or when the lister is done. Dropping the receiver tells
+        // the lister to stop.
+        let stream = futures::stream::unfold((rx, 0u64, false), move |(mut rx, sent, done)| {
+            let encoder = encoder.clone();
+            async move {
+                if done || limit.is_some_and(|l| sent >= l) {
+                    return None;
+                }
+                let result = rx.recv().await?;
+                let (event, is_error, is_object) = encoder.event(result);
+                Some((Ok(event), (rx, sent + u64::from(is_object), is_error)))
+            }
+        });
+        let stream: ListStream = Box::pin(stream);
         Ok(Response::new(stream))
     }
 
@@ -714,18 +1162,25 @@ impl ProviderRpc for ProviderService {
         &self,
         req: Request<pb::validate_list_resource_config::Request>,
     ) -> Result<Response<pb::validate_list_resource_config::Response>, Status> {
-        let name = req.into_inner().type_name;
+        let req = req.into_inner();
+        let diagnostics = guarded(
+            "ValidateListResourceConfig",
+            async {
+                let l = self.list_type(&req.type_name)?;
+                let config = fromproto::dynamic_value(req.config.as_ref(), &l.ty)
+                    .map_err(|e| bad_input("list configuration", e))?;
+                let config = if config.is_null() {
+                    l.schema.block.null_object()
+                } else {
+                    config
+                };
+                Ok(toproto::diagnostics(&l.imp.validate(&config)))
+            },
+            |d| toproto::diagnostics(&d),
+        )
+        .await;
         Ok(Response::new(pb::validate_list_resource_config::Response {
-            diagnostics: toproto::diagnostics(
-                &Diagnostic::error(
-                    "Unknown list resource type",
-                    format!(
-                        "The {} provider has no list resource type {name:?}.",
-                        self.name
-                    ),
-                )
-                .into(),
-            ),
+            diagnostics,
         }))
     }
 
@@ -890,3 +1345,7 @@ mod tests {
         assert!(!svc.ctx().stop.is_cancelled());
     }
 }
+
+#[cfg(test)]
+#[path = "grpc_identity_tests.rs"]
+mod identity_tests;

@@ -42,9 +42,12 @@ pub mod value;
 pub use diag::{AttributePath, Diagnostic, Diagnostics, Severity};
 pub use resource::{
     ApplyRequest, ApplyResponse, CallContext, DataReadResponse, DataSource, ImportResponse,
-    PlanRequest, PlanResponse, Provider, ReadRequest, ReadResponse, Resource,
+    ListRequest, ListResource, ListResult, ListSink, PlanRequest, PlanResponse, Provider,
+    ReadRequest, ReadResponse, Resource, UpgradeIdentityResponse,
 };
-pub use schema::{Attribute, Block, NestedBlock, Nesting, Schema};
+pub use schema::{
+    Attribute, Block, IdentityAttribute, IdentitySchema, NestedBlock, Nesting, Schema,
+};
 pub use serve::{ProviderInfo, serve, serve_debug};
 
 /// The generated gRPC clients and messages, for protocol tests of a

@@ -126,6 +126,21 @@ impl FieldType for i64 {
     }
 }
 
+impl FieldType for f64 {
+    fn cty() -> Type {
+        Type::Number
+    }
+    fn decode(v: &Value) -> Result<Self, String> {
+        match v {
+            Value::Number(n) => n.as_f64().ok_or_else(|| "a number".into()),
+            _ => Err("a number".into()),
+        }
+    }
+    fn encode(&self) -> Value {
+        Value::Number(Number::Float(*self))
+    }
+}
+
 impl FieldType for BTreeSet<String> {
     fn cty() -> Type {
         Type::set(Type::String)

@@ -168,3 +168,80 @@ pub fn timeouts_block(names: &[&str]) -> NestedBlock {
         max_items: 0,
     }
 }
+
+/// The identity of a managed resource type (protocol 5.9, Terraform 1.12+):
+/// a small flat object that names one remote object independently of its
+/// state, so that `import { identity = { ... } }` and `terraform query` can
+/// find it. Attributes are primitives or lists of primitives.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IdentitySchema {
+    /// Bumped when the attributes change; older stored identities then go
+    /// through [`crate::Resource::upgrade_identity`].
+    pub version: i64,
+    pub attributes: Vec<IdentityAttribute>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct IdentityAttribute {
+    pub name: String,
+    pub ty: Type,
+    pub description: String,
+    /// The user must give it in an `import { identity = { ... } }` block.
+    pub required_for_import: bool,
+    /// The user may give it there.
+    pub optional_for_import: bool,
+}
+
+impl IdentityAttribute {
+    /// An attribute an import by identity must name.
+    pub fn required(name: &str, ty: Type, description: &str) -> IdentityAttribute {
+        IdentityAttribute {
+            name: name.to_string(),
+            ty,
+            description: description.to_string(),
+            required_for_import: true,
+            optional_for_import: false,
+        }
+    }
+    /// An attribute an import by identity may leave out.
+    pub fn optional(name: &str, ty: Type, description: &str) -> IdentityAttribute {
+        IdentityAttribute {
+            required_for_import: false,
+            optional_for_import: true,
+            ..IdentityAttribute::required(name, ty, description)
+        }
+    }
+}
+
+impl IdentitySchema {
+    /// The identity schema of a block of attributes (e.g. an identity
+    /// model's `block()`): required attributes are required for import,
+    /// the others optional.
+    pub fn of(version: i64, block: &Block) -> IdentitySchema {
+        IdentitySchema {
+            version,
+            attributes: block
+                .attributes
+                .iter()
+                .map(|a| {
+                    let mut ia = IdentityAttribute::required(&a.name, a.ty.clone(), &a.description);
+                    if !a.required {
+                        ia.required_for_import = false;
+                        ia.optional_for_import = true;
+                    }
+                    ia
+                })
+                .collect(),
+        }
+    }
+
+    /// The cty object type of identity values.
+    pub fn value_type(&self) -> Type {
+        Type::Object(
+            self.attributes
+                .iter()
+                .map(|a| (a.name.clone(), a.ty.clone()))
+                .collect(),
+        )
+    }
+}

@@ -6,7 +6,7 @@ use super::codec::CodecError;
 use super::diag::{AttributePath, Diagnostic, Diagnostics, PathStep, Severity};
 use super::msgpack;
 use super::proto::tfplugin5 as pb;
-use super::schema::{Attribute, Block, NestedBlock, Nesting, Schema};
+use super::schema::{Attribute, Block, IdentitySchema, NestedBlock, Nesting, Schema};
 use super::type_json;
 use super::value::{Type, Value};
 
@@ -14,6 +14,23 @@ pub(crate) fn schema(s: &Schema) -> pb::Schema {
     pb::Schema {
         version: s.version,
         block: Some(block(&s.block, s.version)),
+    }
+}
+
+pub(crate) fn identity_schema(s: &IdentitySchema) -> pb::ResourceIdentitySchema {
+    pb::ResourceIdentitySchema {
+        version: s.version,
+        identity_attributes: s
+            .attributes
+            .iter()
+            .map(|a| pb::resource_identity_schema::IdentityAttribute {
+                name: a.name.clone(),
+                r#type: type_json::to_bytes(&a.ty),
+                required_for_import: a.required_for_import,
+                optional_for_import: a.optional_for_import,
+                description: a.description.clone(),
+            })
+            .collect(),
     }
 }
 
@@ -105,4 +122,18 @@ pub(crate) fn dynamic_value(v: &Value, ty: &Type) -> Result<pb::DynamicValue, Co
         msgpack: msgpack::encode(v, ty)?,
         json: Vec::new(),
     })
+}
+
+/// An identity as `ResourceIdentityData`; `None` for a null one (a type
+/// without identity, or an object that no longer exists).
+pub(crate) fn identity(
+    v: &Value,
+    ty: &Type,
+) -> Result<Option<pb::ResourceIdentityData>, CodecError> {
+    if v.is_null() {
+        return Ok(None);
+    }
+    Ok(Some(pb::ResourceIdentityData {
+        identity_data: Some(dynamic_value(v, ty)?),
+    }))
 }

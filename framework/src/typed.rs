@@ -17,13 +17,13 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::declare::{KeepState, validate_block};
-use crate::diag::{AttributePath, Diagnostics};
+use crate::diag::{AttributePath, Diagnostic, Diagnostics};
 use crate::model::Model;
 use crate::resource::{
     ApplyRequest, ApplyResponse, CallContext, DataReadResponse, DataSource, ImportResponse,
     PlanRequest, PlanResponse, ReadRequest, ReadResponse, Resource,
 };
-use crate::schema::{Block, Schema};
+use crate::schema::{Block, IdentitySchema, Schema};
 use crate::value::Value;
 
 /// What a resource keeps between calls besides its state: serde JSON,
@@ -119,6 +119,36 @@ pub trait ResourceType: Send + Sync + 'static {
         id: &str,
         diags: &mut Diagnostics,
     ) -> Vec<Self::Model>;
+
+    /// The identity schema of a type that has one (see
+    /// [`Resource::identity_schema`]); [`IdentitySchema::of`] derives it
+    /// from an identity model.
+    fn identity_schema(&self) -> Option<IdentitySchema> {
+        None
+    }
+    /// The identity of an object: a value of the identity schema's type,
+    /// from its state (planned values may be unknown). Must stay the same
+    /// for the life of the object.
+    fn identity(&self, _state: &Self::Model) -> Value {
+        Value::Null
+    }
+    /// Import by identity (`import { identity = { ... } }`): `identity` is
+    /// of the identity schema's type.
+    async fn import_by_identity(
+        &self,
+        _ctx: &CallContext,
+        _identity: &Value,
+        diags: &mut Diagnostics,
+    ) -> Vec<Self::Model> {
+        diags.push(Diagnostic::error(
+            "Import by identity not supported",
+            format!(
+                "{} can be imported by id only: use `import {{ id = ... }}`.",
+                Self::TYPE_NAME
+            ),
+        ));
+        Vec::new()
+    }
 }
 
 /// A data source type.
@@ -184,6 +214,16 @@ fn decode<M: Model>(v: &Value) -> Result<Option<M>, Diagnostics> {
 
 fn encode<M: Model>(m: Option<&M>) -> Value {
     m.map_or(Value::Null, M::to_value)
+}
+
+/// The declared validators, then the type's own checks on the model.
+fn validate_model<M: Model>(config: &Value, own: impl FnOnce(&M, &mut Diagnostics)) -> Diagnostics {
+    let mut diags = validate_block(&M::block(), config, &AttributePath::default());
+    match M::from_value(config) {
+        Ok(m) => own(&m, &mut diags),
+        Err(d) => diags.push(d),
+    }
+    diags
 }
 
 /// Values an apply did not learn become null: Terraform refuses unknown
@@ -325,12 +365,7 @@ impl<R: ResourceType> Resource for Typed<R> {
     }
 
     fn validate(&self, config: &Value) -> Diagnostics {
-        let mut diags = validate_block(&Self::block(), config, &AttributePath::default());
-        match R::Model::from_value(config) {
-            Ok(m) => self.0.validate(&m, &mut diags),
-            Err(d) => diags.push(d),
-        }
-        diags
+        validate_model::<R::Model>(config, |m, d| self.0.validate(m, d))
     }
 
     async fn plan(&self, ctx: &CallContext, req: PlanRequest) -> PlanResponse {
@@ -390,6 +425,29 @@ impl<R: ResourceType> Resource for Typed<R> {
             diagnostics,
         }
     }
+
+    fn identity_schema(&self) -> Option<IdentitySchema> {
+        self.0.identity_schema()
+    }
+
+    fn identity_of(&self, state: &Value) -> Value {
+        match decode::<R::Model>(state) {
+            Ok(Some(m)) => self.0.identity(&m),
+            _ => Value::Null,
+        }
+    }
+
+    async fn import_by_identity(&self, ctx: &CallContext, identity: Value) -> ImportResponse {
+        let mut diagnostics = Diagnostics::new();
+        let found = self
+            .0
+            .import_by_identity(ctx, &identity, &mut diagnostics)
+            .await;
+        ImportResponse {
+            states: found.iter().map(Model::to_value).collect(),
+            diagnostics,
+        }
+    }
 }
 
 #[async_trait]
@@ -403,12 +461,7 @@ impl<D: DataSourceType> DataSource for TypedData<D> {
     }
 
     fn validate(&self, config: &Value) -> Diagnostics {
-        let mut diags = validate_block(&D::Model::block(), config, &AttributePath::default());
-        match D::Model::from_value(config) {
-            Ok(m) => self.0.validate(&m, &mut diags),
-            Err(d) => diags.push(d),
-        }
-        diags
+        validate_model::<D::Model>(config, |m, d| self.0.validate(m, d))
     }
 
     async fn read(&self, ctx: &CallContext, config: Value) -> DataReadResponse {

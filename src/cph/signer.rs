@@ -23,13 +23,13 @@ use sha2::{Digest, Sha256};
 use super::secret::Secret;
 
 /// The algorithm name in `Authorization`.
-pub const ALGORITHM: &str = "SDK-HMAC-SHA256";
+pub(crate) const ALGORITHM: &str = "SDK-HMAC-SHA256";
 /// Header carrying the signing time, `YYYYMMDDTHHMMSSZ` in UTC.
-pub const HEADER_SDK_DATE: &str = "X-Sdk-Date";
+pub(crate) const HEADER_SDK_DATE: &str = "X-Sdk-Date";
 /// Header carrying the project id (the SDK's `BasicCredentials` sends it).
-pub const HEADER_PROJECT_ID: &str = "X-Project-Id";
+pub(crate) const HEADER_PROJECT_ID: &str = "X-Project-Id";
 /// Header carrying the security token of temporary credentials.
-pub const HEADER_SECURITY_TOKEN: &str = "X-Security-Token";
+pub(crate) const HEADER_SECURITY_TOKEN: &str = "X-Security-Token";
 
 /// Python's `urllib.parse.quote(s, safe='~')`: everything but unreserved
 /// characters is encoded, `/` included.
@@ -60,7 +60,7 @@ pub fn canonical_query<K: AsRef<str>, V: AsRef<str>>(pairs: &[(K, V)]) -> String
 }
 
 /// The canonical URI of an (already percent-encoded) request path.
-pub fn canonical_uri(path: &str) -> String {
+pub(crate) fn canonical_uri(path: &str) -> String {
     let decoded = percent_decode_str(path).decode_utf8_lossy();
     let mut uri = decoded
         .split('/')

@@ -20,9 +20,9 @@ use super::error::{Error, Result};
 use super::models::{JOB_STATUS_FAILED, JOB_STATUS_SUCCEEDED, Job, SERVER_STATUS_NORMAL, Server};
 
 /// First (and shortest) polling interval.
-pub const FIRST_INTERVAL: Duration = Duration::from_millis(500);
+pub(crate) const FIRST_INTERVAL: Duration = Duration::from_millis(500);
 /// Longest polling interval.
-pub const MAX_INTERVAL: Duration = Duration::from_secs(10);
+pub(crate) const MAX_INTERVAL: Duration = Duration::from_secs(10);
 /// Rounds a request id may show no jobs at all before it counts as done
 /// (its jobs may take a moment to become visible).
 const EMPTY_ROUNDS_BEFORE_DONE: u32 = 3;
@@ -30,7 +30,7 @@ const EMPTY_ROUNDS_BEFORE_DONE: u32 = 3;
 /// The growing interval between polls: a quarter of the time waited so far,
 /// within [`FIRST_INTERVAL`]..=[`MAX_INTERVAL`].
 #[derive(Debug, Clone)]
-pub struct PollInterval {
+pub(crate) struct PollInterval {
     started: Instant,
 }
 

@@ -4,11 +4,13 @@
 use std::sync::Arc;
 
 use tf_framework::typed::{data_source, resource};
-use tf_framework::{DataSource, Provider, Resource};
+use tf_framework::{DataSource, ListResource, Provider, Resource};
 
 pub mod common;
 pub mod data_phones;
 pub mod data_server;
+pub mod list_phone_route;
+pub mod list_server_flavor;
 pub mod phone_route;
 pub mod provider;
 pub mod provider_config;
@@ -37,5 +39,13 @@ fn all_data_sources(shared: &Arc<Shared>) -> Vec<Arc<dyn DataSource>> {
     vec![
         data_source(data_server::ServerData::new(shared.clone())),
         data_source(data_phones::PhonesData::new(shared.clone())),
+    ]
+}
+
+/// Every list resource type (`terraform query`), one line each.
+fn all_list_resources(shared: &Arc<Shared>) -> Vec<Arc<dyn ListResource>> {
+    vec![
+        Arc::new(list_server_flavor::ServerFlavorList::new(shared.clone())),
+        Arc::new(list_phone_route::PhoneRouteList::new(shared.clone())),
     ]
 }

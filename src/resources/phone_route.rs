@@ -67,7 +67,7 @@ tf_framework::model! {
     pub struct PhoneRouteModel {
         id: String = computed("Identifier of this set of phones.").keep_state(),
         phone_ids: BTreeSet<String> = required("Ids of the cloud phones to route. An empty set manages no phones: what a route of a server that no longer exists comes to, so that it can still be planned and destroyed.")
-            .validate(warn(size_at_least(1)))
+            .validate(warn(size_at_least(1), "With none, this resource manages no phones: what a route of a server deleted outside Terraform comes to. It can still be planned and destroyed."))
             .validate(each(cph_id())),
         traffic_type: String = required("`direct` (the default route) or `routing` (routed to the encoding container).")
             .validate(one_of(TRAFFIC_TYPES)),
@@ -128,6 +128,41 @@ impl PhoneRouteModel {
             })
             .collect();
         self.jobs = Tf::Known(jobs);
+    }
+}
+
+tf_framework::model! {
+    /// The identity of a `cph_phone_route`: its `id`, which it keeps for
+    /// life whatever phones join or leave and whichever route they take.
+    pub struct PhoneRouteIdentity {
+        id: String = required("The route's `id`: `<server_id>/<traffic_type>` for a route adopted with `terraform query` (the phones of one server on one route when it was adopted), `route-<digest>` for one Terraform created."),
+    }
+}
+
+/// The id, and identity, of an adopted group: the phones of one server on
+/// one route, as the list resource finds them.
+pub fn group_id(server_id: &str, route: &str) -> String {
+    format!("{server_id}/{route}")
+}
+
+/// The server and route of an adopted group's id.
+fn parse_group_id(id: &str) -> Option<(&str, &str)> {
+    let (server_id, route) = id.rsplit_once('/')?;
+    let known_route = TRAFFIC_TYPES.iter().any(|(r, _)| *r == route);
+    (known_route && !server_id.is_empty() && !server_id.contains(char::is_whitespace))
+        .then_some((server_id, route))
+}
+
+impl PhoneRouteModel {
+    /// The state of an adopted group: `phone_ids` on `route` on one server.
+    pub fn adopted(server_id: &str, route: &str, phone_ids: BTreeSet<String>) -> PhoneRouteModel {
+        PhoneRouteModel {
+            id: group_id(server_id, route).into(),
+            phone_ids: Tf::Known(phone_ids),
+            traffic_type: route.into(),
+            jobs: Tf::Known(Vec::new()),
+            timeouts: Tf::Null,
+        }
     }
 }
 
@@ -645,6 +680,12 @@ impl ResourceType for PhoneRoute {
         };
         let ids = state.phones();
         let route = state.route();
+        // Just imported, nothing seen yet: an adopted group's id names its server.
+        if private.servers.is_empty()
+            && let Some((server_id, _)) = state.id.as_str().and_then(parse_group_id)
+        {
+            private.servers.insert(server_id.to_string());
+        }
         let found = match self
             .shared
             .read_phones(&client, &ids, &private.servers)
@@ -722,6 +763,68 @@ impl ResourceType for PhoneRoute {
             }
         }
     }
+
+    fn identity_schema(&self) -> Option<IdentitySchema> {
+        Some(IdentitySchema::of(0, &PhoneRouteIdentity::block()))
+    }
+
+    fn identity(&self, state: &PhoneRouteModel) -> Value {
+        PhoneRouteIdentity {
+            id: state.id.clone(),
+        }
+        .to_value()
+    }
+
+    /// Finds an adopted group again: the phones of its server on its route.
+    async fn import_by_identity(
+        &self,
+        ctx: &CallContext,
+        identity: &Value,
+        diags: &mut Diagnostics,
+    ) -> Vec<PhoneRouteModel> {
+        let id = identity.get_str("id").unwrap_or_default();
+        let Some((server_id, route)) = parse_group_id(id) else {
+            diags.push(Diagnostic::error(
+                "Invalid import identity",
+                format!(
+                    "Import cph_phone_route by identity with the id of a group `terraform query` listed, `<server_id>/<traffic_type>` (e.g. `a176d862/routing`); got {id:?}. A route Terraform created (`route-…`) is imported by its phone ids: `import {{ id = \"phone1,phone2\" }}`."
+                ),
+            ));
+            return Vec::new();
+        };
+        let client: Client = match self.shared.client(ctx) {
+            Ok(c) => c,
+            Err(d) => {
+                diags.extend(d);
+                return Vec::new();
+            }
+        };
+        let phones = match self.shared.server_phones(&client, server_id).await {
+            Ok(p) => p,
+            Err(e) => {
+                diags.push(api_error(
+                    &format!("list the cloud phones of server {server_id}"),
+                    &e,
+                ));
+                return Vec::new();
+            }
+        };
+        let ids: BTreeSet<String> = phones
+            .iter()
+            .filter(|p| p.traffic_type == route)
+            .map(|p| p.phone_id.clone())
+            .collect();
+        if ids.is_empty() {
+            diags.push(Diagnostic::error(
+                "No phones to import",
+                format!(
+                    "Server {server_id} has no cloud phone on route {route:?} (or does not exist)."
+                ),
+            ));
+            return Vec::new();
+        }
+        vec![PhoneRouteModel::adopted(server_id, route, ids)]
+    }
 }
 
 fn join_ids<'a>(ids: impl Iterator<Item = &'a str>) -> String {
@@ -788,6 +891,7 @@ mod tests {
             proposed_new_state: config(ids, route),
             config: config(ids, route),
             prior_private: vec![],
+            ..Default::default()
         }
     }
 
@@ -837,6 +941,7 @@ mod tests {
             proposed_new_state: config(&["p1"], "routing"),
             config: config(&["p1"], "routing"),
             prior_private: vec![],
+            ..Default::default()
         };
         let (pa, pb) = tokio::join!(
             a.plan(&ctx, shrink),
@@ -872,6 +977,7 @@ mod tests {
             proposed_new_state: prior.clone(),
             config: config(&["p1", "p2"], "routing"),
             prior_private: vec![],
+            ..Default::default()
         };
         let planned = r.plan(&CallContext::default(), req).await.planned_state;
         assert_eq!(planned.get("jobs"), Some(&Value::Unknown));
@@ -888,6 +994,7 @@ mod tests {
             proposed_new_state: prior.clone(),
             config: config(&["p1"], "routing"),
             prior_private: vec![],
+            ..Default::default()
         };
         assert_eq!(
             r.plan(&CallContext::default(), same).await.planned_state,
@@ -901,10 +1008,42 @@ mod tests {
             proposed_new_state: proposed,
             config: config(&["p1", "p2"], "routing"),
             prior_private: vec![],
+            ..Default::default()
         };
         let planned = r.plan(&CallContext::default(), grown).await.planned_state;
         assert_eq!(planned.get("jobs"), Some(&Value::Unknown));
         assert_eq!(planned.get("id"), Some(&Value::string("route-x")));
+    }
+
+    #[test]
+    fn adopted_group_ids_name_a_server_and_a_route() {
+        assert_eq!(parse_group_id("s1/routing"), Some(("s1", "routing")));
+        assert_eq!(
+            parse_group_id(&group_id("a176d862", "direct")),
+            Some(("a176d862", "direct"))
+        );
+        for bad in [
+            "route-0123456789abcdef",
+            "s1/fast",
+            "/direct",
+            "s 1/direct",
+            "",
+        ] {
+            assert_eq!(parse_group_id(bad), None, "{bad}");
+        }
+    }
+
+    #[tokio::test]
+    async fn import_by_identity_refuses_a_digest_before_any_call() {
+        let r = resource();
+        let out = r
+            .import_by_identity(
+                &CallContext::default(),
+                Value::object([("id", Value::string("route-0123456789abcdef"))]),
+            )
+            .await;
+        assert!(out.states.is_empty());
+        assert_eq!(out.diagnostics.0[0].summary, "Invalid import identity");
     }
 
     #[tokio::test]

@@ -32,6 +32,8 @@ tf_framework::model! {
         password: String = optional("IAM user password. Env: `HW_USER_PASSWORD`.").sensitive(),
         insecure: bool = optional("Skip TLS certificate verification (test endpoints only). Env: `HW_INSECURE`."),
         max_retries: i64 = optional("Retries of a failed API call (429, 5xx, network errors). Default 5. Env: `HW_MAX_RETRIES`."),
+        max_requests_per_second: f64 = optional("Most API calls per second this provider process sends (all resources together). Default 20. On a 429 the provider slows down (honouring `Retry-After`) and recovers after. Env: `HW_MAX_REQUESTS_PER_SECOND`.")
+            .validate(positive()),
     }
 }
 
@@ -149,5 +151,9 @@ impl Provider for CphProvider {
 
     fn data_sources(&self) -> Vec<Arc<dyn DataSource>> {
         super::all_data_sources(&self.shared)
+    }
+
+    fn list_resources(&self) -> Vec<Arc<dyn tf_framework::ListResource>> {
+        super::all_list_resources(&self.shared)
     }
 }

@@ -20,6 +20,7 @@ pub const ENV_VARS: &[(&str, &str)] = &[
     ("password", "HW_USER_PASSWORD"),
     ("insecure", "HW_INSECURE"),
     ("max_retries", "HW_MAX_RETRIES"),
+    ("max_requests_per_second", "HW_MAX_REQUESTS_PER_SECOND"),
 ];
 
 const CREDENTIAL_ATTRS: &[&str] = &[
@@ -219,6 +220,8 @@ pub fn resolve(
         }
     };
 
+    let max_requests_per_second = rate_limit(&s, &mut diags);
+
     if diags.has_errors() {
         return Err(diags);
     }
@@ -234,7 +237,37 @@ pub fn resolve(
     );
     cfg.insecure = insecure;
     cfg.max_retries = max_retries;
+    cfg.max_requests_per_second = max_requests_per_second;
     Ok(cfg)
+}
+
+/// `max_requests_per_second` from the block, else `HW_MAX_REQUESTS_PER_SECOND`,
+/// else the default. The block's value was checked by its validator.
+fn rate_limit(s: &Settings, diags: &mut Diagnostics) -> f64 {
+    const ATTR: &str = "max_requests_per_second";
+    if let Some(Value::Number(n)) = s.config.get(ATTR) {
+        return n
+            .as_f64()
+            .unwrap_or(ClientConfig::DEFAULT_MAX_REQUESTS_PER_SECOND);
+    }
+    let Some(text) = (s.env)(env_var_of(ATTR)).filter(|v| !v.trim().is_empty()) else {
+        return ClientConfig::DEFAULT_MAX_REQUESTS_PER_SECOND;
+    };
+    match text.trim().parse::<f64>() {
+        Ok(n) if n > 0.0 && n.is_finite() => n,
+        _ => {
+            diags.push(
+                Diagnostic::error(
+                    "Invalid HW_MAX_REQUESTS_PER_SECOND",
+                    format!(
+                        "HW_MAX_REQUESTS_PER_SECOND must be a number greater than 0, got {text:?}."
+                    ),
+                )
+                .at(AttributePath::root(ATTR)),
+            );
+            ClientConfig::DEFAULT_MAX_REQUESTS_PER_SECOND
+        }
+    }
 }
 
 fn resolve_credentials(
@@ -539,5 +572,27 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(paths(&err), vec!["max_retries"]);
+    }
+
+    #[test]
+    fn rate_limit_from_the_environment_or_the_default() {
+        let base = [("region", "r"), ("project_id", "p"), ("auth_token", "t")];
+        let cfg = resolve(&block(&base), &env_of(&[])).unwrap();
+        assert_eq!(
+            cfg.max_requests_per_second,
+            ClientConfig::DEFAULT_MAX_REQUESTS_PER_SECOND
+        );
+        let cfg = resolve(
+            &block(&base),
+            &env_of(&[("HW_MAX_REQUESTS_PER_SECOND", "7.5")]),
+        )
+        .unwrap();
+        assert_eq!(cfg.max_requests_per_second, 7.5);
+        let err = resolve(
+            &block(&base),
+            &env_of(&[("HW_MAX_REQUESTS_PER_SECOND", "0")]),
+        )
+        .unwrap_err();
+        assert_eq!(paths(&err), vec!["max_requests_per_second"]);
     }
 }

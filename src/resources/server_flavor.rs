@@ -56,7 +56,24 @@ tf_framework::model! {
     }
 }
 
+tf_framework::model! {
+    /// The identity of a `cph_server_flavor`: its server, which it keeps for
+    /// life (a different server is a new resource).
+    pub struct ServerFlavorIdentity {
+        server_id: String = required("Id of the cloud phone server."),
+    }
+}
+
 impl ServerFlavorModel {
+    /// The state of a server's flavor as listed or imported: what the server
+    /// shows now, nothing ordered yet.
+    pub fn of_server(server: &Server) -> ServerFlavorModel {
+        let mut m = ServerFlavorModel::default();
+        m.refresh_from(server);
+        m.timeouts = Tf::Null;
+        m
+    }
+
     /// Writes what the server detail says; the originals only once.
     fn refresh_from(&mut self, server: &Server) {
         self.id = server.server_id.as_str().into();
@@ -521,6 +538,27 @@ impl ResourceType for ServerFlavor {
             ..Default::default()
         }]
     }
+
+    fn identity_schema(&self) -> Option<IdentitySchema> {
+        Some(IdentitySchema::of(0, &ServerFlavorIdentity::block()))
+    }
+
+    fn identity(&self, state: &ServerFlavorModel) -> Value {
+        ServerFlavorIdentity {
+            server_id: state.server_id.clone(),
+        }
+        .to_value()
+    }
+
+    async fn import_by_identity(
+        &self,
+        ctx: &CallContext,
+        identity: &Value,
+        diags: &mut Diagnostics,
+    ) -> Vec<ServerFlavorModel> {
+        let server_id = identity.get_str("server_id").unwrap_or_default();
+        self.import(ctx, server_id, diags).await
+    }
 }
 
 #[cfg(test)]
@@ -562,6 +600,7 @@ mod tests {
                     proposed_new_state: cfg.clone(),
                     config: cfg,
                     prior_private: vec![],
+                    ..Default::default()
                 },
             )
             .await;
@@ -585,6 +624,7 @@ mod tests {
                     proposed_new_state: proposed,
                     config: cfg,
                     prior_private: vec![],
+                    ..Default::default()
                 },
             )
             .await;
@@ -600,6 +640,7 @@ mod tests {
                     proposed_new_state: cfg.clone(),
                     config: cfg,
                     prior_private: vec![],
+                    ..Default::default()
                 },
             )
             .await;
@@ -621,6 +662,7 @@ mod tests {
                     proposed_new_state: prior.clone(),
                     config: prior.clone(),
                     prior_private: vec![],
+                    ..Default::default()
                 },
             )
             .await;
@@ -659,6 +701,7 @@ mod tests {
                     planned_state: Value::Null,
                     config: Value::Null,
                     planned_private: private,
+                    ..Default::default()
                 },
             )
             .await;
@@ -674,6 +717,7 @@ mod tests {
                     proposed_new_state: cfg.clone(),
                     config: cfg,
                     prior_private: vec![],
+                    ..Default::default()
                 },
             )
             .await;
@@ -690,6 +734,7 @@ mod tests {
                     proposed_new_state: other.clone(),
                     config: other,
                     prior_private: vec![],
+                    ..Default::default()
                 },
             )
             .await;
@@ -721,6 +766,7 @@ mod tests {
             proposed_new_state: proposed.clone(),
             config: cfg.clone(),
             prior_private: private,
+            ..Default::default()
         };
         let r = resource();
         let waits = r

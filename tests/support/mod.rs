@@ -71,6 +71,19 @@ pub fn terraform_path() -> PathBuf {
     }
 }
 
+/// A tool's path from the environment variable `var` (when set and not
+/// empty), else `.tools/bin/<file>` in the project, e.g.
+/// `tool_path("TF_ACC_TERRAFORM_1_15_PATH", "terraform-1.15")` for the
+/// cross-version tests.
+pub fn tool_path(var: &str, file: &str) -> PathBuf {
+    match std::env::var_os(var).filter(|p| !p.is_empty()) {
+        Some(p) => PathBuf::from(p),
+        None => Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join(".tools/bin")
+            .join(file),
+    }
+}
+
 /// The terraform to use when acceptance tests are on (`TF_ACC=1`); `None`
 /// with a printed note when they are off. Panics when they are on and
 /// terraform cannot be found.
