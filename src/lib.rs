@@ -6,7 +6,8 @@
 //!
 //! - [`cph`]: the CPH API's side (HTTP client, auth, retries, waiters).
 //! - [`fleet`]: the engine every resource of one provider process shares
-//!   (route coordinator, job poller, phone claims, phone listings).
+//!   (route coordinator, job poller, phone claims, phone listings, flavor
+//!   catalogue, order tracker).
 //! - [`resources`]: the provider block, resources and data sources joining them.
 
 pub mod cph;

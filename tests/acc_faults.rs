@@ -1039,15 +1039,17 @@ fn api_errors_show_their_code_and_request_id() {
     );
     assert!(out.stderr.contains("server_id"), "{}", out.stderr);
 
-    // A flavor the catalogue refuses: CPS.0033 from change-server-model.
+    // A flavor of another generation, which only the API judges (the
+    // catalogue checks at plan let it through): CPS.0032 from
+    // change-server-model.
     let out = w.run(&apply_args(&[
         format!("-var=server_id={SERVER_ID}"),
-        format!("-var=server_model={}", SPECIAL_FLAVOR.0),
-        "-var=phone_model=rx1.cp.sp.c52.d4.e5v5".to_string(),
+        "-var=server_model=physical.kg1.4xlarge.cp".to_string(),
+        "-var=phone_model=kg1.cp.c15.d46.e1v1".to_string(),
     ]));
     assert!(!out.success());
     assert!(
-        out.stderr.contains("CPS.0033") && has_request_id(&out.stderr),
+        out.stderr.contains("CPS.0032") && has_request_id(&out.stderr),
         "code and request id:\n{}",
         out.stderr
     );

@@ -338,6 +338,13 @@ fn rust_schemas() -> BTreeMap<&'static str, (&'static str, Schema)> {
             "data-sources/cph_phones.md",
             ("cph_phones", schemas::phones_data()),
         ),
+        (
+            "data-sources/cph_server_flavor_options.md",
+            (
+                "cph_server_flavor_options",
+                schemas::server_flavor_options_data(),
+            ),
+        ),
     ])
 }
 
@@ -794,6 +801,7 @@ fn examples_are_formatted_and_valid() {
         "resources/cph_phone_route",
         "data-sources/cph_server",
         "data-sources/cph_phones",
+        "data-sources/cph_server_flavor_options",
     ] {
         assert!(
             names.iter().any(|n| n == want),

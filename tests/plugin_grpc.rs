@@ -141,7 +141,10 @@ async fn get_provider_schema_lists_everything_with_sensitive_flags() {
     assert_eq!(resources, ["cph_phone_route", "cph_server_flavor"]);
     let mut data: Vec<_> = resp.data_source_schemas.keys().cloned().collect();
     data.sort();
-    assert_eq!(data, ["cph_phones", "cph_server"]);
+    assert_eq!(
+        data,
+        ["cph_phones", "cph_server", "cph_server_flavor_options"]
+    );
     let route = resp.resource_schemas["cph_phone_route"]
         .block
         .as_ref()
@@ -171,7 +174,8 @@ async fn get_metadata_names_resources_and_data_sources() {
             "cph_phone_route",
             "cph_phones",
             "cph_server",
-            "cph_server_flavor"
+            "cph_server_flavor",
+            "cph_server_flavor_options"
         ]
     );
     assert!(resp.server_capabilities.unwrap().plan_destroy);

@@ -30,6 +30,9 @@ pub struct Behaviour {
     /// The value planned when the configuration leaves the attribute null.
     pub default: Option<Value>,
     pub validators: Validators,
+    /// The environment variable the attribute falls back to when unset
+    /// (provider blocks; see [`fill_from_env`]).
+    pub env: Option<&'static str>,
 }
 
 /// A check of an attribute's known value whose description documents it.
@@ -190,6 +193,13 @@ impl AttrDecl {
         self.attr.behaviour.default = Some(value);
         self
     }
+    /// Falls back to the environment variable `name` when unset; the
+    /// description says so.
+    pub fn env(mut self, name: &'static str) -> Self {
+        self.attr.behaviour.env = Some(name);
+        self.attr.description = format!("{} Env: `{name}`.", self.attr.description);
+        self
+    }
     pub fn validate(mut self, v: impl Validator + 'static) -> Self {
         self.attr.behaviour.validators.0.push(Arc::new(v));
         self
@@ -221,6 +231,82 @@ pub fn validate_block(block: &Block, config: &Value, base: &AttributePath) -> Di
         }
     }
     diags
+}
+
+/// The configuration with each attribute that declares an environment
+/// variable, and is null (or empty) in `config`, read from it, typed by the
+/// attribute: strings as they are, bools as `true`/`false`/`1`/`0`/`yes`/`no`,
+/// numbers in decimal. `skip` names attributes not to read. What a variable
+/// holds is checked like the attribute's own value; problems name the
+/// variable and point at the attribute.
+pub fn fill_from_env(
+    block: &Block,
+    config: &Value,
+    env: &dyn Fn(&str) -> Option<String>,
+    skip: &dyn Fn(&str) -> bool,
+) -> (Value, Diagnostics) {
+    let mut merged = config.clone();
+    let mut diags = Diagnostics::new();
+    for a in &block.attributes {
+        let Some(var) = a.behaviour.env else { continue };
+        let unset = match config.get(&a.name) {
+            None | Some(Value::Null) => true,
+            Some(Value::String(s)) => s.is_empty(),
+            _ => false,
+        };
+        let Some(raw) = env(var).filter(|v| unset && !skip(&a.name) && !v.is_empty()) else {
+            continue;
+        };
+        let path = AttributePath::root(&a.name);
+        let value = match env_value(&a.ty, &raw) {
+            Ok(v) => v,
+            Err(expected) => {
+                diags.push(error(
+                    &path,
+                    format!("Invalid {var}"),
+                    format!("{var} must be {expected}, got {raw:?}."),
+                ));
+                continue;
+            }
+        };
+        let mut found = Diagnostics::new();
+        for validator in &a.behaviour.validators.0 {
+            validator.check(&value, &path, &mut found);
+        }
+        if found.is_empty() {
+            merged.set_attr(&a.name, value);
+        }
+        for mut d in found.0 {
+            d.summary = format!("Invalid {var}");
+            d.detail = format!("{var}: {}", d.detail);
+            diags.push(d);
+        }
+    }
+    (merged, diags)
+}
+
+/// An environment variable's text as a value of type `ty`, or what it
+/// should have been.
+fn env_value(ty: &Type, raw: &str) -> Result<Value, &'static str> {
+    match ty {
+        Type::Bool => match raw.trim().to_ascii_lowercase().as_str() {
+            "1" | "true" | "yes" => Ok(Value::Bool(true)),
+            "0" | "false" | "no" => Ok(Value::Bool(false)),
+            _ => Err("true or false"),
+        },
+        Type::Number => {
+            let t = raw.trim();
+            if let Ok(i) = t.parse::<i64>() {
+                return Ok(Value::Number(crate::Number::Int(i)));
+            }
+            t.parse::<f64>()
+                .ok()
+                .filter(|f| f.is_finite())
+                .map(|f| Value::Number(crate::Number::Float(f)))
+                .ok_or("a number")
+        }
+        _ => Ok(Value::string(raw)),
+    }
 }
 
 /// The attribute name a path ends in, for messages.
@@ -335,6 +421,33 @@ impl Validator for OneOf {
                 path,
                 format!("Invalid {name}"),
                 format!("`{name}` must be {}; got {s:?}.", self.choices(true)),
+            ));
+        }
+    }
+}
+
+/// An `http://` or `https://` URL.
+pub fn http_url() -> HttpUrl {
+    HttpUrl
+}
+
+pub struct HttpUrl;
+
+impl Validator for HttpUrl {
+    fn description(&self) -> String {
+        "an `http://` or `https://` URL".into()
+    }
+    fn check(&self, value: &Value, path: &AttributePath, diags: &mut Diagnostics) {
+        if let Some(s) = value
+            .as_str()
+            .filter(|s| !s.trim().is_empty())
+            .filter(|s| !(s.starts_with("https://") || s.starts_with("http://")))
+        {
+            let name = leaf(path);
+            diags.push(error(
+                path,
+                format!("Invalid {name}"),
+                format!("`{name}` must be an http:// or https:// URL, got {s:?}."),
             ));
         }
     }
@@ -570,6 +683,45 @@ mod tests {
     }
 
     #[test]
+    fn unset_attributes_fall_back_to_their_variables() {
+        let mut block = Block::default();
+        for (name, ty, var) in [
+            ("name", Type::String, "T_NAME"),
+            ("flag", Type::Bool, "T_FLAG"),
+            ("count", Type::Number, "T_COUNT"),
+            ("secret", Type::String, "T_SECRET"),
+        ] {
+            let mut d = optional("x").env(var);
+            if ty == Type::Number {
+                d = d.validate(int_between(0, 5));
+            }
+            let mut a = match Decl::from(d) {
+                Decl::Attribute(d) => d.attr,
+                Decl::Block(_) => unreachable!(),
+            };
+            a.name = name.into();
+            a.ty = ty;
+            block.attributes.push(a);
+        }
+        let env = |k: &str| match k {
+            "T_NAME" => Some("from-env".to_string()),
+            "T_FLAG" => Some("yes".to_string()),
+            "T_COUNT" => Some("9".to_string()),
+            "T_SECRET" => Some("s".to_string()),
+            _ => None,
+        };
+        let config = Value::object([("name", Value::string("set")), ("flag", Value::Null)]);
+        let (v, d) = fill_from_env(&block, &config, &env, &|a| a == "secret");
+        assert_eq!(v.get_str("name"), Some("set"), "the block wins");
+        assert_eq!(v.get_bool("flag"), Some(true));
+        assert_eq!(v.get("secret"), None, "skipped");
+        assert_eq!(d.0.len(), 1, "9 is out of range: {d:?}");
+        assert_eq!(d.0[0].summary, "Invalid T_COUNT");
+        assert_eq!(d.0[0].attribute.as_ref().unwrap().to_string(), "count");
+        assert!(block.attributes[0].description.ends_with("Env: `T_NAME`."));
+    }
+
+    #[test]
     fn validators_explain_themselves() {
         assert_eq!(run(&not_blank(), Value::string(" ")).len(), 1);
         assert!(run(&not_blank(), Value::string("a")).is_empty());
@@ -595,6 +747,8 @@ mod tests {
             "`x` should hold at least 1 element. Then nothing."
         );
         assert_eq!(run(&duration(), Value::string("soon")).len(), 1);
+        assert_eq!(run(&http_url(), Value::string("ftp://x")).len(), 1);
+        assert!(run(&http_url(), Value::string("https://x")).is_empty());
         assert!(run(&duration(), Value::string("5m")).is_empty());
         assert_eq!(
             run(&positive(), Value::Number(crate::Number::Int(0))).len(),

@@ -9,11 +9,16 @@
 //! follows every request id with as few list-jobs reads as the jobs allow,
 //! the [claims](claims) that say which resource holds which phone (handover
 //! and overlap checks), the [phone listings](phone_cache) shared by reads, and
-//! the [routing](routing) outcome types and route reads. It knows CPH through
+//! the [routing](routing) outcome types and route reads, the flavor
+//! [catalogue](catalogue) read once for every plan check, and the
+//! [order tracker](orders) that follows flavor-change orders through BSS.
+//! It knows CPH through
 //! the client's public methods only, and Terraform not at all.
 
+pub mod catalogue;
 pub mod claims;
 pub mod coordinator;
+pub mod orders;
 pub mod phone_cache;
 pub mod poller;
 pub mod routing;
@@ -24,8 +29,10 @@ use std::time::Instant;
 
 use tokio_util::sync::CancellationToken;
 
+use catalogue::CatalogueCache;
 pub use claims::{Claims, Overlap};
 pub use coordinator::{Change, ChangeOutcome, Coordinator, DIRECT, RunningJob};
+use orders::OrderTracker;
 use phone_cache::PhoneListingCache;
 
 use crate::cph::Client;
@@ -35,6 +42,8 @@ pub struct Fleet {
     claims: Arc<Claims>,
     coordinator: Arc<Coordinator>,
     phones: PhoneListingCache,
+    catalogue: CatalogueCache,
+    orders: OrderTracker,
 }
 
 impl Default for Fleet {
@@ -44,6 +53,8 @@ impl Default for Fleet {
             coordinator: Coordinator::new(claims.clone()),
             claims,
             phones: PhoneListingCache::default(),
+            catalogue: CatalogueCache::default(),
+            orders: OrderTracker::default(),
         }
     }
 }
@@ -55,6 +66,16 @@ impl Fleet {
 
     pub fn phone_listings(&self) -> &PhoneListingCache {
         &self.phones
+    }
+
+    /// The flavor catalogue, read once per process.
+    pub fn catalogue(&self) -> &CatalogueCache {
+        &self.catalogue
+    }
+
+    /// The order tracker (BSS).
+    pub fn orders(&self) -> &OrderTracker {
+        &self.orders
     }
 
     /// A plan of `owner`: registers the phones it will hold on `route`,

@@ -16,24 +16,40 @@ use tf_framework::{
 };
 
 tf_framework::model! {
-    /// The provider block. Each attribute falls back to its `HW_*` variable
-    /// ([`provider_config::ENV_VARS`]).
+    /// The provider block. Every attribute falls back to its `HW_*` variable,
+    /// declared beside it; [`provider_config`] resolves the block into a
+    /// client configuration.
     pub struct ProviderModel {
-        region: String = optional("Region of the CPH endpoint, e.g. `cn-east-3`. Env: `HW_REGION_NAME`."),
-        project_id: String = optional("Project id the cloud phones belong to. Env: `HW_PROJECT_ID`."),
-        endpoint: String = optional("CPH endpoint URL. Default `https://cph.{region}.myhuaweicloud.com`. Env: `HW_CPH_ENDPOINT`."),
-        access_key: String = optional("Access key (AK) for request signing. Env: `HW_ACCESS_KEY`."),
-        secret_key: String = optional("Secret key (SK) for request signing. Env: `HW_SECRET_KEY`.").sensitive(),
-        security_token: String = optional("Security token of temporary AK/SK credentials. Env: `HW_SECURITY_TOKEN`.").sensitive(),
-        auth_token: String = optional("A ready IAM token (`X-Auth-Token`). Env: `HW_AUTH_TOKEN`.").sensitive(),
-        auth_url: String = optional("IAM endpoint for password authentication, e.g. `https://iam.myhuaweicloud.com/v3`. Env: `HW_AUTH_URL`."),
-        domain_name: String = optional("Account (domain) name for password authentication. Env: `HW_DOMAIN_NAME`."),
-        user_name: String = optional("IAM user name for password authentication. Env: `HW_USER_NAME`."),
-        password: String = optional("IAM user password. Env: `HW_USER_PASSWORD`.").sensitive(),
-        insecure: bool = optional("Skip TLS certificate verification (test endpoints only). Env: `HW_INSECURE`."),
-        max_retries: i64 = optional("Retries of a failed API call (429, 5xx, network errors). Default 5. Env: `HW_MAX_RETRIES`."),
-        max_requests_per_second: f64 = optional("Most API calls per second this provider process sends (all resources together). Default 20. On a 429 the provider slows down (honouring `Retry-After`) and recovers after. Env: `HW_MAX_REQUESTS_PER_SECOND`.")
-            .validate(positive()),
+        region: String = optional("Region of the CPH endpoint, e.g. `cn-east-3`.")
+            .env("HW_REGION_NAME").validate(not_blank()),
+        project_id: String = optional("Project id the cloud phones belong to.")
+            .env("HW_PROJECT_ID").validate(not_blank()),
+        endpoint: String = optional("CPH endpoint URL. Default `https://cph.{region}.myhuaweicloud.com`.")
+            .env("HW_CPH_ENDPOINT").validate(not_blank()).validate(http_url()),
+        bss_endpoint: String = optional("BSS (billing) endpoint URL, where flavor-change orders are followed and paid. Default `https://bss.myhuaweicloud.com` (`https://bss-intl.myhuaweicloud.com` for international accounts).")
+            .env("HW_BSS_ENDPOINT").validate(not_blank()).validate(http_url()),
+        access_key: String = optional("Access key (AK) for request signing.")
+            .env("HW_ACCESS_KEY").validate(not_blank()),
+        secret_key: String = optional("Secret key (SK) for request signing.")
+            .env("HW_SECRET_KEY").validate(not_blank()).sensitive(),
+        security_token: String = optional("Security token of temporary AK/SK credentials.")
+            .env("HW_SECURITY_TOKEN").validate(not_blank()).sensitive(),
+        auth_token: String = optional("A ready IAM token (`X-Auth-Token`).")
+            .env("HW_AUTH_TOKEN").validate(not_blank()).sensitive(),
+        auth_url: String = optional("IAM endpoint for password authentication, e.g. `https://iam.myhuaweicloud.com/v3`.")
+            .env("HW_AUTH_URL").validate(not_blank()),
+        domain_name: String = optional("Account (domain) name for password authentication.")
+            .env("HW_DOMAIN_NAME").validate(not_blank()),
+        user_name: String = optional("IAM user name for password authentication.")
+            .env("HW_USER_NAME").validate(not_blank()),
+        password: String = optional("IAM user password.")
+            .env("HW_USER_PASSWORD").validate(not_blank()).sensitive(),
+        insecure: bool = optional("Skip TLS certificate verification (test endpoints only).")
+            .env("HW_INSECURE"),
+        max_retries: i64 = optional("Retries of a failed API call (429, 5xx, network errors). Default 5.")
+            .env("HW_MAX_RETRIES").validate(int_between(0, 100)),
+        max_requests_per_second: f64 = optional("Most API calls per second this provider process sends (all resources together). Default 20. On a 429 the provider slows down (honouring `Retry-After`) and recovers after.")
+            .env("HW_MAX_REQUESTS_PER_SECOND").validate(positive()),
     }
 }
 

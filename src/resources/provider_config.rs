@@ -1,28 +1,17 @@
 //! The provider block turned into a CPH client configuration: each attribute
-//! falls back to its `HW_*` variable, credentials are checked for a complete,
-//! unambiguous set before any request is sent.
+//! falls back to the `HW_*` variable declared beside it in
+//! [`ProviderModel`], and credentials are checked for a complete, unambiguous
+//! set before any request is sent.
 
+use tf_framework::declare::{fill_from_env, validate_block};
+use tf_framework::{AttributePath, Diagnostic, Diagnostics, Model, Tf, Value};
+
+use super::provider::ProviderModel;
 use crate::cph::{ClientConfig, Credentials};
-use tf_framework::{AttributePath, Diagnostic, Diagnostics, Value};
 
-/// Environment variable of each provider attribute.
-pub const ENV_VARS: &[(&str, &str)] = &[
-    ("region", "HW_REGION_NAME"),
-    ("project_id", "HW_PROJECT_ID"),
-    ("endpoint", "HW_CPH_ENDPOINT"),
-    ("access_key", "HW_ACCESS_KEY"),
-    ("secret_key", "HW_SECRET_KEY"),
-    ("security_token", "HW_SECURITY_TOKEN"),
-    ("auth_token", "HW_AUTH_TOKEN"),
-    ("auth_url", "HW_AUTH_URL"),
-    ("domain_name", "HW_DOMAIN_NAME"),
-    ("user_name", "HW_USER_NAME"),
-    ("password", "HW_USER_PASSWORD"),
-    ("insecure", "HW_INSECURE"),
-    ("max_retries", "HW_MAX_RETRIES"),
-    ("max_requests_per_second", "HW_MAX_REQUESTS_PER_SECOND"),
-];
-
+/// The credential attributes. When the block sets any of them, credentials
+/// come from the block only, so that a stray `HW_AUTH_TOKEN` cannot conflict
+/// with a configured AK/SK.
 const CREDENTIAL_ATTRS: &[&str] = &[
     "access_key",
     "secret_key",
@@ -33,88 +22,46 @@ const CREDENTIAL_ATTRS: &[&str] = &[
     "password",
 ];
 
-fn env_var_of(attr: &str) -> &'static str {
-    ENV_VARS
-        .iter()
-        .find(|(a, _)| *a == attr)
-        .map(|(_, e)| *e)
-        .unwrap_or("")
+/// A string setting, unless unset or empty.
+fn set(v: &Tf<String>) -> Option<String> {
+    v.as_str().filter(|s| !s.is_empty()).map(str::to_string)
 }
 
-/// Where each setting is read from: the block first, then the environment.
-struct Settings<'a> {
-    config: &'a Value,
-    env: &'a dyn Fn(&str) -> Option<String>,
-    /// When the block sets any credential, credentials come from the block only,
-    /// so that a stray `HW_AUTH_TOKEN` cannot conflict with a configured AK/SK.
-    credentials_from_config: bool,
-}
-
-impl Settings<'_> {
-    fn configured(&self, attr: &str) -> Option<String> {
-        self.config
-            .get_str(attr)
-            .filter(|s| !s.is_empty())
-            .map(str::to_string)
-    }
-
-    fn get(&self, attr: &str) -> Option<String> {
-        if let Some(v) = self.configured(attr) {
-            return Some(v);
-        }
-        if CREDENTIAL_ATTRS.contains(&attr) && self.credentials_from_config {
-            return None;
-        }
-        (self.env)(env_var_of(attr)).filter(|s| !s.is_empty())
-    }
-
-    /// "the `x` argument (or HW_X)" for messages.
-    fn name(&self, attr: &str) -> String {
-        format!("`{attr}` (or {})", env_var_of(attr))
+/// "`x` (or HW_X)", for messages.
+fn named(attr: &str) -> String {
+    let block = ProviderModel::block();
+    match block.attribute(attr).and_then(|a| a.behaviour.env) {
+        Some(var) => format!("`{attr}` (or {var})"),
+        None => format!("`{attr}`"),
     }
 }
 
-/// Static checks that need no environment: values present in the block that
-/// can never work. Unknown values are skipped.
+/// Static checks of the block that need no environment: its declared
+/// validators. Unknown values are skipped.
 pub fn validate(config: &Value) -> Diagnostics {
-    let mut diags = Diagnostics::new();
-    for (attr, _) in ENV_VARS {
-        if let Some(Value::String(s)) = config.get(attr)
-            && s.trim().is_empty()
-        {
-            diags.push(
-                Diagnostic::error(
-                    format!("Empty `{attr}`"),
-                    format!("`{attr}` is set to an empty string; remove it or give it a value."),
-                )
-                .at(AttributePath::root(attr)),
-            );
-        }
-    }
-    if let Some(Value::String(e)) = config.get("endpoint")
-        && !e.trim().is_empty()
-        && !(e.starts_with("https://") || e.starts_with("http://"))
-    {
-        diags.push(
-            Diagnostic::error(
-                "Invalid endpoint",
-                format!("`endpoint` must be an http:// or https:// URL, got {e:?}."),
-            )
-            .at(AttributePath::root("endpoint")),
-        );
-    }
-    if let Some(v @ Value::Number(_)) = config.get("max_retries")
-        && !matches!(v.as_i64(), Some(0..=100))
-    {
-        diags.push(
-            Diagnostic::error(
-                "Invalid max_retries",
-                "`max_retries` must be a whole number from 0 to 100.",
-            )
-            .at(AttributePath::root("max_retries")),
-        );
-    }
-    diags
+    validate_block(&ProviderModel::block(), config, &AttributePath::default())
+}
+
+/// The block with unset attributes read from their variables.
+fn settings(
+    config: &Value,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<(ProviderModel, Diagnostics), Diagnostics> {
+    let in_block = ProviderModel::from_value(config)?;
+    let credentials_in_block = [
+        &in_block.access_key,
+        &in_block.secret_key,
+        &in_block.security_token,
+        &in_block.auth_token,
+        &in_block.domain_name,
+        &in_block.user_name,
+        &in_block.password,
+    ]
+    .into_iter()
+    .any(|v| set(v).is_some());
+    let skip = |attr: &str| credentials_in_block && CREDENTIAL_ATTRS.contains(&attr);
+    let (merged, diags) = fill_from_env(&ProviderModel::block(), config, env, &skip);
+    Ok((ProviderModel::from_value(&merged)?, diags))
 }
 
 /// Resolves the block (with `env` as the fallback) into a client configuration.
@@ -122,106 +69,26 @@ pub fn resolve(
     config: &Value,
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<ClientConfig, Diagnostics> {
-    let credentials_from_config = CREDENTIAL_ATTRS
-        .iter()
-        .any(|a| config.get_str(a).is_some_and(|s| !s.is_empty()));
-    let s = Settings {
-        config,
-        env,
-        credentials_from_config,
-    };
     let mut diags = validate(config);
+    let (m, env_diags) = settings(config, env)?;
+    diags.extend(env_diags);
 
-    let region = s.get("region");
-    let project_id = s.get("project_id");
+    let region = set(&m.region);
+    let project_id = set(&m.project_id);
     if project_id.is_none() {
         diags.push(
             Diagnostic::error(
                 "Missing project_id",
                 format!(
                     "Set {} to the project id of your cloud phones.",
-                    s.name("project_id")
+                    named("project_id")
                 ),
             )
             .at(AttributePath::root("project_id")),
         );
     }
-    let endpoint = match (s.get("endpoint"), &region) {
-        (Some(e), _) => Some(e),
-        (None, Some(r)) => Some(format!("https://cph.{r}.myhuaweicloud.com")),
-        (None, None) => {
-            diags.push(
-                Diagnostic::error(
-                    "Missing region",
-                    format!(
-                        "Set {} (the CPH endpoint is derived from it), or {}.",
-                        s.name("region"),
-                        s.name("endpoint")
-                    ),
-                )
-                .at(AttributePath::root("region")),
-            );
-            None
-        }
-    };
-    if let Some(e) = &endpoint
-        && !(e.starts_with("https://") || e.starts_with("http://"))
-    {
-        diags.push(
-            Diagnostic::error(
-                "Invalid endpoint",
-                format!("The endpoint must be an http:// or https:// URL, got {e:?}."),
-            )
-            .at(AttributePath::root("endpoint")),
-        );
-    }
-
-    let credentials = resolve_credentials(&s, region.as_deref(), &mut diags);
-
-    let insecure = match config.get("insecure") {
-        Some(Value::Bool(b)) => *b,
-        _ => match (s.env)("HW_INSECURE") {
-            Some(v) => match v.to_ascii_lowercase().as_str() {
-                "1" | "true" | "yes" => true,
-                "" | "0" | "false" | "no" => false,
-                other => {
-                    diags.push(
-                        Diagnostic::error(
-                            "Invalid HW_INSECURE",
-                            format!("HW_INSECURE must be true or false, got {other:?}."),
-                        )
-                        .at(AttributePath::root("insecure")),
-                    );
-                    false
-                }
-            },
-            None => false,
-        },
-    };
-    let max_retries = match config.get("max_retries") {
-        Some(v @ Value::Number(_)) => v.as_i64().and_then(|n| u32::try_from(n).ok()).unwrap_or(0),
-        _ => {
-            match (s.env)("HW_MAX_RETRIES") {
-                Some(v) => match v.trim().parse::<u32>() {
-                    Ok(n) if n <= 100 => n,
-                    _ => {
-                        diags.push(
-                        Diagnostic::error(
-                            "Invalid HW_MAX_RETRIES",
-                            format!("HW_MAX_RETRIES must be a whole number from 0 to 100, got {v:?}."),
-                        )
-                        .at(AttributePath::root("max_retries")),
-                    );
-                        0
-                    }
-                },
-                None => ClientConfig::DEFAULT_MAX_RETRIES,
-            }
-        }
-    };
-
-    let max_requests_per_second = rate_limit(&s, &mut diags);
-
+    let endpoint = endpoint(set(&m.endpoint), region.as_deref(), &mut diags);
+    let credentials = resolve_credentials(&m, region.as_deref(), &mut diags);
     if diags.has_errors() {
         return Err(diags);
     }
@@ -235,53 +102,57 @@ pub fn resolve(
         project_id,
         credentials,
     );
-    cfg.insecure = insecure;
-    cfg.max_retries = max_retries;
-    cfg.max_requests_per_second = max_requests_per_second;
+    cfg.insecure = m.insecure.known().copied().unwrap_or(false);
+    cfg.max_retries = m
+        .max_retries
+        .known()
+        .and_then(|n| u32::try_from(*n).ok())
+        .unwrap_or(ClientConfig::DEFAULT_MAX_RETRIES);
+    cfg.max_requests_per_second = m
+        .max_requests_per_second
+        .known()
+        .copied()
+        .unwrap_or(ClientConfig::DEFAULT_MAX_REQUESTS_PER_SECOND);
+    if let Some(bss) = set(&m.bss_endpoint) {
+        cfg.bss_endpoint = bss.trim_end_matches('/').to_string();
+    }
     Ok(cfg)
 }
 
-/// `max_requests_per_second` from the block, else `HW_MAX_REQUESTS_PER_SECOND`,
-/// else the default. The block's value was checked by its validator.
-fn rate_limit(s: &Settings, diags: &mut Diagnostics) -> f64 {
-    const ATTR: &str = "max_requests_per_second";
-    if let Some(Value::Number(n)) = s.config.get(ATTR) {
-        return n
-            .as_f64()
-            .unwrap_or(ClientConfig::DEFAULT_MAX_REQUESTS_PER_SECOND);
-    }
-    let Some(text) = (s.env)(env_var_of(ATTR)).filter(|v| !v.trim().is_empty()) else {
-        return ClientConfig::DEFAULT_MAX_REQUESTS_PER_SECOND;
-    };
-    match text.trim().parse::<f64>() {
-        Ok(n) if n > 0.0 && n.is_finite() => n,
-        _ => {
+/// The CPH endpoint: as set, or derived from the region.
+fn endpoint(set: Option<String>, region: Option<&str>, diags: &mut Diagnostics) -> Option<String> {
+    match (set, region) {
+        (Some(e), _) => Some(e),
+        (None, Some(r)) => Some(format!("https://cph.{r}.myhuaweicloud.com")),
+        (None, None) => {
             diags.push(
                 Diagnostic::error(
-                    "Invalid HW_MAX_REQUESTS_PER_SECOND",
+                    "Missing region",
                     format!(
-                        "HW_MAX_REQUESTS_PER_SECOND must be a number greater than 0, got {text:?}."
+                        "Set {} (the CPH endpoint is derived from it), or {}.",
+                        named("region"),
+                        named("endpoint")
                     ),
                 )
-                .at(AttributePath::root(ATTR)),
+                .at(AttributePath::root("region")),
             );
-            ClientConfig::DEFAULT_MAX_REQUESTS_PER_SECOND
+            None
         }
     }
 }
 
 fn resolve_credentials(
-    s: &Settings<'_>,
+    m: &ProviderModel,
     region: Option<&str>,
     diags: &mut Diagnostics,
 ) -> Option<Credentials> {
-    let ak = s.get("access_key");
-    let sk = s.get("secret_key");
-    let st = s.get("security_token");
-    let token = s.get("auth_token");
-    let user = s.get("user_name");
-    let password = s.get("password");
-    let domain = s.get("domain_name");
+    let ak = set(&m.access_key);
+    let sk = set(&m.secret_key);
+    let st = set(&m.security_token);
+    let token = set(&m.auth_token);
+    let user = set(&m.user_name);
+    let password = set(&m.password);
+    let domain = set(&m.domain_name);
 
     let mut kinds = Vec::new();
     if ak.is_some() || sk.is_some() {
@@ -348,7 +219,7 @@ fn resolve_credentials(
                 diags.push(
                     Diagnostic::error(
                         "Missing secret_key",
-                        format!("`access_key` is set; set {} too.", s.name("secret_key")),
+                        format!("`access_key` is set; set {} too.", named("secret_key")),
                     )
                     .at(at("secret_key")),
                 );
@@ -358,7 +229,7 @@ fn resolve_credentials(
                 diags.push(
                     Diagnostic::error(
                         "Missing access_key",
-                        format!("`secret_key` is set; set {} too.", s.name("access_key")),
+                        format!("`secret_key` is set; set {} too.", named("access_key")),
                     )
                     .at(at("access_key")),
                 );
@@ -376,15 +247,14 @@ fn resolve_credentials(
             diags.push(
                 Diagnostic::error(
                     format!("Missing {attr}"),
-                    format!("Password authentication needs {}.", s.name(attr)),
+                    format!("Password authentication needs {}.", named(attr)),
                 )
                 .at(at(attr)),
             );
             missing = true;
         }
     }
-    let auth_url = s
-        .get("auth_url")
+    let auth_url = set(&m.auth_url)
         .or_else(|| region.map(|r| format!("https://iam.{r}.myhuaweicloud.com/v3")));
     if auth_url.is_none() {
         diags.push(
@@ -392,7 +262,7 @@ fn resolve_credentials(
                 "Missing auth_url",
                 format!(
                     "Password authentication needs {} or `region`.",
-                    s.name("auth_url")
+                    named("auth_url")
                 ),
             )
             .at(at("auth_url")),
@@ -451,6 +321,23 @@ mod tests {
         assert_eq!(cfg.endpoint, "https://cph.cn-east-3.myhuaweicloud.com");
         assert!(matches!(cfg.credentials, Credentials::Token(ref t) if t == "t"));
         assert_eq!(cfg.max_retries, ClientConfig::DEFAULT_MAX_RETRIES);
+        assert_eq!(cfg.bss_endpoint, "https://bss.myhuaweicloud.com");
+    }
+
+    #[test]
+    fn bss_endpoint_from_block_or_environment() {
+        let base = [("region", "r"), ("project_id", "p"), ("auth_token", "t")];
+        let env = env_of(&[("HW_BSS_ENDPOINT", "https://bss-intl.myhuaweicloud.com/")]);
+        let cfg = resolve(&block(&base), &env).unwrap();
+        assert_eq!(cfg.bss_endpoint, "https://bss-intl.myhuaweicloud.com");
+        let mut attrs = base.to_vec();
+        attrs.push(("bss_endpoint", "http://127.0.0.1:2"));
+        let cfg = resolve(&block(&attrs), &env).unwrap();
+        assert_eq!(cfg.bss_endpoint, "http://127.0.0.1:2");
+        attrs.pop();
+        attrs.push(("bss_endpoint", "bss.example"));
+        let d = resolve(&block(&attrs), &env_of(&[])).unwrap_err();
+        assert!(paths(&d).contains(&"bss_endpoint".to_string()));
     }
 
     #[test]

@@ -17,6 +17,8 @@ use super::Shared;
 use super::common::{MAX_NAME_BYTES, api_error, api_error_at, cph_id, deadline};
 use crate::cph::models::{ChangeServerModelRequest, ExtendParam, Server};
 use crate::cph::{self, Client, waiters};
+use crate::fleet::catalogue::{Catalogue, Pair, Refusal};
+use crate::fleet::orders::{Follow, FollowError, OrderFate, bss_unreadable_warning};
 use tf_framework::typed::{Applied, Change, Plan, ResourceType};
 use tf_framework::*;
 
@@ -241,6 +243,9 @@ impl ServerFlavor {
         state.refresh_from(&server);
         let mut outcome = Outcome { state, private };
         let target = planned.target();
+        let mut warnings = Vec::new();
+        self.forget_gone_order(&client, &mut outcome.private, &mut warnings)
+            .await;
         let step = decide(&server, &target, outcome.private.pending_order.as_ref());
         let order_id = match step {
             Step::Nothing => {
@@ -280,31 +285,244 @@ impl ServerFlavor {
             &timeouts.update
         };
         let (deadline, timeout) = deadline(limit, DEFAULT_TIMEOUT);
-        let waited = waiters::wait_for_flavor(
-            &client,
-            &server_id,
-            &target.server_model_name,
-            &target.phone_model_name,
-            &order_id,
+        let follow = Follow {
+            server_id: &server_id,
+            server_model_name: &target.server_model_name,
+            phone_model_name: &target.phone_model_name,
+            order_id: outcome
+                .private
+                .pending_order
+                .as_ref()
+                .map(|p| p.order_id.as_str())
+                .filter(|id| *id == order_id),
+            auto_pay: planned.auto_pay.known() == Some(&true),
             deadline,
-            &ctx.stop,
-        )
-        .await;
-        match waited {
+        };
+        let followed = self
+            .shared
+            .fleet()
+            .orders()
+            .follow(&client, &follow, &ctx.stop, &mut warnings)
+            .await;
+        for w in warnings {
+            diags.push(Diagnostic::warning("Order not followed through BSS", w));
+        }
+        match followed {
             Ok(server) => {
                 outcome.state.refresh_from(&server);
                 outcome.private.pending_order = None;
             }
             // The server still shows its old flavors: the state says so, with
             // the order, so the next plan shows the change still to come and
-            // the next apply waits for this order rather than placing another.
-            Err(e) => diags.push(Diagnostic::error(
+            // the next apply waits for this order rather than placing another
+            // (unless BSS says the order is over: then it is forgotten).
+            Err(FollowError::Wait(e)) => diags.push(Diagnostic::error(
                 "Flavor change not completed",
                 wait_failure(&e, &order_id, which, timeout),
             )),
+            Err(e) => {
+                if e.order_is_over() {
+                    outcome.private.pending_order = None;
+                }
+                diags.push(Diagnostic::error(
+                    "Flavor change not completed",
+                    e.message(),
+                ));
+            }
         }
         outcome.applied()
     }
+}
+
+/// Plan checks and order following (issue [I]): the target checked against
+/// the catalogue at plan, an order BSS says is gone forgotten at apply.
+impl ServerFlavor {
+    /// Checks a flavor change against the catalogue and the server's
+    /// current flavors when everything is known: an unknown server flavor, a
+    /// phone flavor not sold on it or withdrawn, or another phone capacity
+    /// is an error naming the attribute; an upgrade without `auto_pay` is a
+    /// warning. What cannot be read (server, catalogue) is a warning and the
+    /// plan goes on; the API judges at apply.
+    async fn check_target(&self, ctx: &CallContext, plan: &mut Plan<ServerFlavorModel, Private>) {
+        let planned = &plan.planned;
+        let (Some(server_id), Some(server_model), Some(phone_model)) = (
+            planned.server_id.as_str(),
+            planned.server_model_name.as_str(),
+            planned.phone_model_name.as_str(),
+        ) else {
+            return;
+        };
+        let changes_flavor = plan.creates()
+            || plan.prior.as_ref().is_none_or(|p| {
+                p.server_model_name.as_str() != Some(server_model)
+                    || p.phone_model_name.as_str() != Some(phone_model)
+            });
+        if !changes_flavor {
+            return;
+        }
+        // Not configured (e.g. provider settings unknown until apply): no checks.
+        let Ok(client) = self.shared.client(ctx) else {
+            return;
+        };
+        let server = match client.show_server(server_id).await {
+            Ok(s) => s,
+            // A missing server is judged where the server is read.
+            Err(e) if e.is_not_found() => return,
+            Err(e) => {
+                plan.diagnostics.push(
+                    Diagnostic::warning(
+                        "Flavor change not checked",
+                        format!("Server {server_id} could not be read, so the target flavors are not checked at plan: {e}"),
+                    )
+                    .at(AttributePath::root("server_id")),
+                );
+                return;
+            }
+        };
+        if server.server_model_name == server_model && server.phone_model_name == phone_model {
+            return;
+        }
+        let catalogue = match self.shared.fleet().catalogue().get(&client).await {
+            Ok(c) => c,
+            Err(why) => {
+                plan.diagnostics.push(Diagnostic::warning(
+                    "Flavor catalogue not readable",
+                    format!(
+                        "The flavor catalogue (server-models, phone-models) could not be read, so \
+                         {server_model} / {phone_model} is not checked at plan; CPH judges it when \
+                         the order is placed. {why}"
+                    ),
+                ));
+                return;
+            }
+        };
+        let current = catalogue.pair(&server.server_model_name, &server.phone_model_name);
+        match catalogue.check(current.as_ref(), server_model, phone_model) {
+            Err(refusal) => plan.diagnostics.push(
+                Diagnostic::error(
+                    refusal_summary(&refusal),
+                    format!(
+                        "{} {}",
+                        refusal_detail(&refusal, &server, server_model, phone_model),
+                        valid_targets(&catalogue, current.as_ref(), &server)
+                    ),
+                )
+                .at(AttributePath::root(refusal.attribute())),
+            ),
+            Ok(()) => {
+                let upgrade = current
+                    .as_ref()
+                    .zip(catalogue.pair(server_model, phone_model));
+                if upgrade.is_some_and(|(from, to)| to.is_upgrade_from(from))
+                    && planned.auto_pay.known() != Some(&true)
+                {
+                    plan.diagnostics.push(
+                        Diagnostic::warning(
+                            "Upgrade waits for payment",
+                            format!(
+                                "{server_model} / {phone_model} is an upgrade of server {server_id} \
+                                 (now {} / {}). Without auto_pay = true the order waits, pending \
+                                 payment, until it is paid in the Huawei Cloud console; the apply \
+                                 waits for it until its timeout.",
+                                server.server_model_name, server.phone_model_name
+                            ),
+                        )
+                        .at(AttributePath::root("auto_pay")),
+                    );
+                }
+            }
+        }
+    }
+
+    /// Forgets the recorded order when BSS says it was cancelled or does
+    /// not exist, so that this apply orders again instead of waiting for an
+    /// order that will never come. Why BSS could not be asked goes to
+    /// `warnings`.
+    async fn forget_gone_order(
+        &self,
+        client: &Client,
+        private: &mut Private,
+        warnings: &mut Vec<String>,
+    ) {
+        let Some(pending) = &private.pending_order else {
+            return;
+        };
+        match self
+            .shared
+            .fleet()
+            .orders()
+            .fate(client, &pending.order_id)
+            .await
+        {
+            Ok(fate) if fate.is_gone() => {
+                tracing::info!(
+                    order_id = pending.order_id,
+                    "the recorded order was cancelled or is unknown to BSS; ordering again"
+                );
+                private.pending_order = None;
+            }
+            Ok(OrderFate::Unreadable(why)) => {
+                warnings.push(bss_unreadable_warning(&pending.order_id, &why));
+            }
+            _ => {}
+        }
+    }
+}
+
+fn refusal_summary(r: &Refusal) -> &'static str {
+    match r {
+        Refusal::UnknownServerFlavor => "Unknown server flavor",
+        Refusal::NotSold => "Phone flavor not sold on this server flavor",
+        Refusal::Withdrawn => "Phone flavor withdrawn",
+        Refusal::Capacity { .. } => "Phone flavor of another phone capacity",
+    }
+}
+
+fn refusal_detail(r: &Refusal, server: &Server, server_model: &str, phone_model: &str) -> String {
+    match r {
+        Refusal::UnknownServerFlavor => format!(
+            "server_model_name {server_model:?} is not a server flavor of the CPH catalogue."
+        ),
+        Refusal::NotSold => format!(
+            "phone_model_name {phone_model:?} is not sold on server flavor {server_model:?}."
+        ),
+        Refusal::Withdrawn => format!(
+            "phone_model_name {phone_model:?} is withdrawn (status 0) on server flavor {server_model:?}."
+        ),
+        Refusal::Capacity { target, current } => format!(
+            "phone_model_name {phone_model:?} holds {target} phones per server, but server {} \
+             now holds {current} ({} / {}): a flavor change keeps the phone capacity.",
+            server.server_id, server.server_model_name, server.phone_model_name
+        ),
+    }
+}
+
+/// The valid targets of a server, for error messages.
+fn valid_targets(catalogue: &Catalogue, current: Option<&Pair<'_>>, server: &Server) -> String {
+    let Some(current) = current else {
+        return format!(
+            "The catalogue does not list the server's current flavors {} / {}, so no valid targets can be named.",
+            server.server_model_name, server.phone_model_name
+        );
+    };
+    let targets = catalogue.targets_from(current);
+    if targets.is_empty() {
+        return format!(
+            "Server {} ({} / {}) has no other flavors to change to.",
+            server.server_id, server.server_model_name, server.phone_model_name
+        );
+    }
+    let list: Vec<String> = targets
+        .iter()
+        .map(|t| format!("  - {}", t.describe()))
+        .collect();
+    format!(
+        "Valid targets for server {} (now {} / {}):\n{}\n(data source cph_server_flavor_options lists them).",
+        server.server_id,
+        server.server_model_name,
+        server.phone_model_name,
+        list.join("\n")
+    )
 }
 
 /// Places the order; the order id to wait for, or why it failed.
@@ -415,7 +633,8 @@ impl ResourceType for ServerFlavor {
     const DESCRIPTION: &'static str =
         "The flavor of an existing cloud phone server, changed in place.";
 
-    async fn plan(&self, _ctx: &CallContext, plan: &mut Plan<ServerFlavorModel, Private>) {
+    async fn plan(&self, ctx: &CallContext, plan: &mut Plan<ServerFlavorModel, Private>) {
+        self.check_target(ctx, plan).await;
         if !plan.creates() {
             keep_order_ids_when_only_waiting(plan);
             return;

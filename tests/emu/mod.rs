@@ -111,6 +111,8 @@ impl Emulator {
             ("HW_REGION_NAME".into(), REGION.into()),
             ("HW_PROJECT_ID".into(), PROJECT_ID.into()),
             ("HW_CPH_ENDPOINT".into(), self.url.clone()),
+            // BSS is served on the same port.
+            ("HW_BSS_ENDPOINT".into(), self.url.clone()),
         ]
     }
 
@@ -197,6 +199,23 @@ impl Emulator {
             Value::Array(a) => a,
             other => other["orders"].as_array().cloned().unwrap_or_default(),
         }
+    }
+
+    /// An admin call on an order: `pay`, `cancel`, `lapse`, `complete`,
+    /// `status`; the order as it is afterwards.
+    pub fn order_admin(&self, order_id: &str, action: &str, body: Option<Value>) -> Value {
+        let v = self.admin(
+            reqwest::Method::POST,
+            &format!("orders/{order_id}/{action}"),
+            Some(body.unwrap_or_else(|| json!({}))),
+        );
+        v["order"].clone()
+    }
+
+    /// Calls per HTTP method since start (or the last reset).
+    pub fn calls_by_method(&self) -> BTreeMap<String, u64> {
+        let v = self.admin(reqwest::Method::GET, "calls", None);
+        serde_json::from_value(v["methods"].clone()).expect("methods map")
     }
 
     fn api_get(&self, path: &str) -> Value {

@@ -1,0 +1,463 @@
+//! The order tracker: what became of the flavor-change orders this process
+//! follows, as BSS (the billing service) tells it, and the wait for an order
+//! to show on its server.
+//!
+//! BSS says whether an order is pending payment (then, with `auto_pay`, it
+//! is paid), processing, completed or cancelled, and whether it exists at
+//! all. Without BSS (no billing permission, an outage) the wait is what it
+//! always was, watching the server detail, and the caller is told why with a
+//! warning. An account whose BSS answers 401/403 once is not asked again by
+//! this process.
+
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use tokio_util::sync::CancellationToken;
+
+use crate::cph::models::{OrderInfo, OrderStatus, SERVER_STATUS_NORMAL, Server};
+use crate::cph::waiters::{PollInterval, go_duration};
+use crate::cph::{self, Client};
+
+/// How long a completed order may go without its server showing the target
+/// flavors before that is an error (the server detail may lag a little).
+pub const COMPLETED_GRACE: Duration = Duration::from_secs(10);
+
+/// What BSS says of an order.
+#[derive(Debug, Clone, PartialEq)]
+pub enum OrderFate {
+    /// BSS knows the order.
+    Known(OrderInfo),
+    /// BSS says it does not exist.
+    Unknown,
+    /// BSS could not be asked: why.
+    Unreadable(String),
+}
+
+impl OrderFate {
+    /// True when the order will never change the server: cancelled, or
+    /// unknown to BSS. Another order may be placed.
+    pub fn is_gone(&self) -> bool {
+        match self {
+            OrderFate::Unknown => true,
+            OrderFate::Known(o) => o.status == OrderStatus::Cancelled,
+            OrderFate::Unreadable(_) => false,
+        }
+    }
+}
+
+/// A status in words.
+pub fn status_name(status: OrderStatus) -> String {
+    match status {
+        OrderStatus::Processing => "processing".into(),
+        OrderStatus::Cancelled => "cancelled".into(),
+        OrderStatus::Completed => "completed".into(),
+        OrderStatus::PendingPayment => "pending payment".into(),
+        OrderStatus::Other(1) => "pending approval".into(),
+        OrderStatus::Other(2) => "pending refund".into(),
+        OrderStatus::Other(9) => "pending confirmation".into(),
+        OrderStatus::Other(code) => format!("in state {code}"),
+    }
+}
+
+/// `error_code` of BSS pay when the payment deadline has lapsed.
+const PAYMENT_LAPSED_CODE: &str = "CBC.99003110";
+/// `error_code` of BSS pay when the order is not pending payment.
+const NOT_PENDING_PAYMENT_CODE: &str = "CBC.99003106";
+
+/// BSS refused a payment because the deadline lapsed (the order is cancelled).
+pub fn is_payment_lapsed(e: &cph::Error) -> bool {
+    e.code() == Some(PAYMENT_LAPSED_CODE)
+}
+
+/// BSS refused a payment because the order is not (or no longer) pending
+/// payment: paid meanwhile.
+pub fn is_not_pending_payment(e: &cph::Error) -> bool {
+    e.code() == Some(NOT_PENDING_PAYMENT_CODE)
+}
+
+/// The caller may not use BSS (401/403): no billing permissions.
+pub fn is_forbidden(e: &cph::Error) -> bool {
+    matches!(e.status(), Some(401 | 403))
+}
+
+fn pending_payment_note(o: &OrderInfo) -> String {
+    let until = o
+        .pending_payment_end_time
+        .as_deref()
+        .map(|t| format!(" until {t}"))
+        .unwrap_or_default();
+    format!(
+        "order {} is pending payment{until} (BSS status 6): pay it in the Huawei Cloud console, \
+         or set auto_pay = true and apply again to pay it",
+        o.order_id
+    )
+}
+
+/// Why following an order ended without the target flavors.
+#[derive(Debug)]
+pub enum FollowError {
+    /// The wait itself ended: timeout, stop, or a failure to read the
+    /// server. The order (if any) may still complete: keep it.
+    Wait(cph::Error),
+    /// BSS says the order was cancelled: it will never change the server.
+    Cancelled(OrderInfo),
+    /// BSS does not know the order.
+    Unknown(String),
+    /// The order completed, but the server does not show the target flavors.
+    CompletedWithoutFlavor { order_id: String, server: Server },
+    /// `auto_pay` is set but paying the pending order failed.
+    PayFailed { order: OrderInfo, error: cph::Error },
+}
+
+impl FollowError {
+    /// True when the order will never be seen through: the caller forgets
+    /// it, so that the next apply places a new one.
+    pub fn order_is_over(&self) -> bool {
+        match self {
+            FollowError::Cancelled(_)
+            | FollowError::Unknown(_)
+            | FollowError::CompletedWithoutFlavor { .. } => true,
+            FollowError::PayFailed { error, .. } => is_payment_lapsed(error),
+            FollowError::Wait(_) => false,
+        }
+    }
+
+    /// For people: what happened and what the next apply does.
+    pub fn message(&self) -> String {
+        match self {
+            FollowError::Wait(e) => e.to_string(),
+            FollowError::Cancelled(o) => format!(
+                "Order {} was cancelled (BSS status 4{}); the server keeps its flavors. \
+                 The next apply places a new order.",
+                o.order_id,
+                o.pending_payment_end_time
+                    .as_deref()
+                    .map(|t| format!(", payment deadline {t}"))
+                    .unwrap_or_default()
+            ),
+            FollowError::Unknown(id) => format!(
+                "Order {id} does not exist in BSS (billing); the server keeps its flavors. \
+                 The next apply places a new order."
+            ),
+            FollowError::CompletedWithoutFlavor { order_id, server } => format!(
+                "Order {order_id} is completed in BSS, but server {} shows {} / {} (status {}), \
+                 not the flavors ordered. Check the order in the Huawei Cloud console; \
+                 the next apply places a new order.",
+                server.server_id, server.server_model_name, server.phone_model_name, server.status
+            ),
+            FollowError::PayFailed { order, error } if is_payment_lapsed(error) => format!(
+                "Order {} could not be paid: its payment deadline{} has passed and BSS cancelled it ({error}). \
+                 The next apply places a new order.",
+                order.order_id,
+                order
+                    .pending_payment_end_time
+                    .as_deref()
+                    .map(|t| format!(" ({t})"))
+                    .unwrap_or_default()
+            ),
+            FollowError::PayFailed { order, error } => format!(
+                "auto_pay is set, but order {} (pending payment{}) could not be paid: {error}. \
+                 Pay it in the Huawei Cloud console (the account may lack balance or the user \
+                 BSS permissions); the next apply waits for it.",
+                order.order_id,
+                order
+                    .pending_payment_end_time
+                    .as_deref()
+                    .map(|t| format!(" until {t}"))
+                    .unwrap_or_default()
+            ),
+        }
+    }
+}
+
+/// What to follow: the server, the flavors ordered, the order.
+pub struct Follow<'a> {
+    pub server_id: &'a str,
+    pub server_model_name: &'a str,
+    pub phone_model_name: &'a str,
+    /// None when the order's id is not known (the server shows an order in
+    /// progress): then only the server detail is watched.
+    pub order_id: Option<&'a str>,
+    /// Pay the order if it is pending payment.
+    pub auto_pay: bool,
+    pub deadline: Instant,
+}
+
+/// The fleet's order tracker.
+#[derive(Default)]
+pub struct OrderTracker {
+    /// Set once BSS refused this process (401/403): why.
+    forbidden: Mutex<Option<String>>,
+}
+
+impl OrderTracker {
+    fn forbidden(&self) -> Option<String> {
+        self.forbidden
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// What BSS says of `order_id` now; an error only when Terraform
+    /// stopped the provider.
+    pub async fn fate(&self, client: &Client, order_id: &str) -> cph::Result<OrderFate> {
+        if let Some(why) = self.forbidden() {
+            return Ok(OrderFate::Unreadable(why));
+        }
+        Ok(match client.show_order(order_id).await {
+            Ok(o) => OrderFate::Known(o),
+            Err(e) if e.is_order_not_found() => OrderFate::Unknown,
+            Err(cph::Error::Cancelled) => return Err(cph::Error::Cancelled),
+            Err(e) => {
+                if is_forbidden(&e) {
+                    *self.forbidden.lock().unwrap_or_else(|p| p.into_inner()) = Some(e.to_string());
+                }
+                OrderFate::Unreadable(e.to_string())
+            }
+        })
+    }
+
+    /// Waits until the server shows the target flavors with a normal
+    /// status, following the order through BSS: pays it when it is pending
+    /// payment and `auto_pay` is set, ends when BSS says it was cancelled,
+    /// does not exist, or completed without the server showing the target.
+    /// Why BSS could not be asked goes to `warnings` (once).
+    pub async fn follow(
+        &self,
+        client: &Client,
+        f: &Follow<'_>,
+        cancel: &CancellationToken,
+        warnings: &mut Vec<String>,
+    ) -> Result<Server, FollowError> {
+        let started = Instant::now();
+        let client = client
+            .with_deadline(f.deadline)
+            .with_cancellation(cancel.clone());
+        let mut interval = PollInterval::default();
+        let mut last_server: Option<Server> = None;
+        let mut last_order: Option<OrderInfo> = None;
+        let mut bss = f.order_id.filter(|id| !id.is_empty());
+        let mut paid = false;
+        let mut reported_pending = false;
+        let mut completed_since: Option<(Instant, u32)> = None;
+        loop {
+            if cancel.is_cancelled() {
+                return Err(FollowError::Wait(cph::Error::Cancelled));
+            }
+            let server = match client.show_server(f.server_id).await {
+                Ok(s) => s,
+                Err(e) => {
+                    let transient = matches!(e, cph::Error::Transport { .. })
+                        || e.status().is_some_and(|s| s == 429 || s >= 500);
+                    if transient && Instant::now() >= f.deadline {
+                        return Err(FollowError::Wait(cph::Error::Timeout(format!(
+                            "{}; last error: {e}",
+                            timeout_text(f, started, &last_server, &last_order)
+                        ))));
+                    }
+                    return Err(FollowError::Wait(e));
+                }
+            };
+            let shows_target = server.server_model_name == f.server_model_name
+                && server.phone_model_name == f.phone_model_name;
+            if shows_target && server.status == SERVER_STATUS_NORMAL {
+                return Ok(server);
+            }
+            if let Some(order_id) = bss {
+                let fate = match self.fate(&client, order_id).await {
+                    Ok(fate) => fate,
+                    Err(e) => return Err(FollowError::Wait(e)),
+                };
+                match fate {
+                    OrderFate::Unreadable(why) => {
+                        warnings.push(bss_unreadable_warning(order_id, &why));
+                        bss = None;
+                    }
+                    OrderFate::Unknown => return Err(FollowError::Unknown(order_id.to_string())),
+                    OrderFate::Known(o) => {
+                        match o.status {
+                            OrderStatus::Cancelled => return Err(FollowError::Cancelled(o)),
+                            OrderStatus::Completed if !shows_target => {
+                                let (since, polls) =
+                                    completed_since.get_or_insert((Instant::now(), 0));
+                                *polls += 1;
+                                if *polls >= 3 && since.elapsed() >= COMPLETED_GRACE {
+                                    return Err(FollowError::CompletedWithoutFlavor {
+                                        order_id: order_id.to_string(),
+                                        server,
+                                    });
+                                }
+                            }
+                            OrderStatus::PendingPayment if f.auto_pay && !paid => {
+                                match client.pay_order(order_id).await {
+                                    Ok(()) => {
+                                        tracing::info!(order_id, "paid the order (auto_pay)");
+                                        paid = true;
+                                    }
+                                    // Paid meanwhile (in the console).
+                                    Err(e) if is_not_pending_payment(&e) => paid = true,
+                                    Err(cph::Error::Cancelled) => {
+                                        return Err(FollowError::Wait(cph::Error::Cancelled));
+                                    }
+                                    Err(error) => {
+                                        return Err(FollowError::PayFailed { order: o, error });
+                                    }
+                                }
+                            }
+                            OrderStatus::PendingPayment if !reported_pending => {
+                                tracing::warn!(
+                                    order_id,
+                                    pending_payment_end_time =
+                                        o.pending_payment_end_time.as_deref().unwrap_or(""),
+                                    "{}",
+                                    pending_payment_note(&o)
+                                );
+                                reported_pending = true;
+                            }
+                            _ => completed_since = None,
+                        }
+                        last_order = Some(o);
+                    }
+                }
+            }
+            tracing::debug!(
+                target: "cph",
+                server_id = f.server_id,
+                server_model_name = %server.server_model_name,
+                phone_model_name = %server.phone_model_name,
+                status = server.status,
+                order_status = last_order.as_ref().map(|o| i64::from(o.status)),
+                "polled server flavor and order"
+            );
+            last_server = Some(server);
+            if Instant::now() >= f.deadline {
+                return Err(FollowError::Wait(cph::Error::Timeout(timeout_text(
+                    f,
+                    started,
+                    &last_server,
+                    &last_order,
+                ))));
+            }
+            let pause = interval.next(f.deadline);
+            tokio::select! {
+                _ = cancel.cancelled() => return Err(FollowError::Wait(cph::Error::Cancelled)),
+                _ = tokio::time::sleep(pause) => {}
+            }
+        }
+    }
+}
+
+pub fn bss_unreadable_warning(order_id: &str, why: &str) -> String {
+    format!(
+        "Order {order_id} could not be followed through BSS (billing): {why}. \
+         The wait watches only the server, so a cancelled order or one pending payment \
+         shows only as a timeout, and auto_pay cannot pay an order left pending. \
+         Grant the user BSS read (and pay) permissions, or set bss_endpoint."
+    )
+}
+
+fn timeout_text(
+    f: &Follow<'_>,
+    started: Instant,
+    server: &Option<Server>,
+    order: &Option<OrderInfo>,
+) -> String {
+    let shown = match server {
+        Some(s) => format!(
+            "server still shows {} / {} (status {})",
+            s.server_model_name, s.phone_model_name, s.status
+        ),
+        None => "the server could not be read".to_string(),
+    };
+    let order_text = match order {
+        Some(o) if o.status == OrderStatus::PendingPayment => {
+            format!("; {}", pending_payment_note(o))
+        }
+        Some(o) => format!("; BSS says the order is {}", status_name(o.status)),
+        None => String::new(),
+    };
+    format!(
+        "flavor change order {} for server {} did not complete within {}: {shown}{order_text}",
+        f.order_id.unwrap_or("(unknown)"),
+        f.server_id,
+        go_duration(f.deadline.saturating_duration_since(started)),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn order(status: i64) -> OrderInfo {
+        OrderInfo {
+            order_id: "CS1".into(),
+            status: status.into(),
+            pending_payment_end_time: Some("2024-08-16T10:00:00Z".into()),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn bss_codes_are_recognised() {
+        let api = |status: u16, code: &str| cph::Error::Api {
+            status,
+            code: code.into(),
+            message: "m".into(),
+            request_id: None,
+        };
+        assert!(is_payment_lapsed(&api(400, "CBC.99003110")));
+        assert!(is_not_pending_payment(&api(400, "CBC.99003106")));
+        assert!(is_forbidden(&api(403, "CBC.0150")));
+        assert!(!is_forbidden(&api(400, "CBC.0100")));
+    }
+
+    #[test]
+    fn cancelled_and_unknown_orders_are_gone() {
+        assert!(OrderFate::Unknown.is_gone());
+        assert!(OrderFate::Known(order(4)).is_gone());
+        assert!(!OrderFate::Known(order(6)).is_gone());
+        assert!(!OrderFate::Known(order(3)).is_gone());
+        assert!(!OrderFate::Unreadable("403".into()).is_gone());
+    }
+
+    #[test]
+    fn errors_say_whether_the_order_is_over() {
+        assert!(FollowError::Cancelled(order(4)).order_is_over());
+        assert!(FollowError::Unknown("CS1".into()).order_is_over());
+        assert!(!FollowError::Wait(cph::Error::Cancelled).order_is_over());
+        let denied = FollowError::PayFailed {
+            order: order(6),
+            error: cph::Error::Api {
+                status: 403,
+                code: "CBC.0150".into(),
+                message: "no permission".into(),
+                request_id: None,
+            },
+        };
+        assert!(!denied.order_is_over());
+        let m = denied.message();
+        assert!(
+            m.contains("CS1") && m.contains("2024-08-16T10:00:00Z"),
+            "{m}"
+        );
+    }
+
+    #[test]
+    fn a_timeout_pending_payment_names_the_order_and_deadline() {
+        let f = Follow {
+            server_id: "s1",
+            server_model_name: "a",
+            phone_model_name: "b",
+            order_id: Some("CS1"),
+            auto_pay: false,
+            deadline: Instant::now(),
+        };
+        let t = timeout_text(&f, Instant::now(), &None, &Some(order(6)));
+        assert!(t.contains("CS1"), "{t}");
+        assert!(
+            t.contains("pending payment until 2024-08-16T10:00:00Z"),
+            "{t}"
+        );
+        assert!(t.contains("auto_pay = true"), "{t}");
+    }
+}
