@@ -36,7 +36,7 @@ the apply against the floor.
 
 Usage: scripts/scale.py [N ...] [--resources 10] [--parallelism 10]
        [--for-each RxP ...] [--job-seconds 2] [--latency-ms 20]
-       [--timeout 900] [--json FILE] [--keep] [--provider-dir DIR]
+       [--timeout 900] [--json FILE] [--keep] [--provider-dir DIR] [--max-rps R]
 Only the standard library is needed. Exit 1 when a run fails (a goal that
 is missed is reported, not an error).
 """
@@ -393,7 +393,7 @@ class Run:
 class Workdir:
     def __init__(self, base: Path, emu: Emulator, routes: list[list[str]], parallelism: int,
                  timeout: float, tf_log: str | None = None, provider_dir: Path = RELEASE,
-                 for_each: bool = False):
+                 for_each: bool = False, max_rps: float | None = None):
         self.dir = base
         self.emu = emu
         self.parallelism = parallelism
@@ -430,6 +430,8 @@ class Workdir:
             "HW_CPH_ENDPOINT": emu.url,
             "HW_AUTH_TOKEN": TOKEN,
         })
+        if max_rps is not None:
+            env["HW_MAX_REQUESTS_PER_SECOND"] = f"{max_rps:g}"
         if tf_log:
             env["TF_LOG"] = tf_log
         self.env = env
@@ -718,7 +720,8 @@ def run_one(n: int, args: argparse.Namespace, resources: int | None = None,
                        args.emulator_log)
         routes = split(emu.phone_ids(n), resources)
         wd = Workdir(base, emu, routes, parallelism, args.timeout, args.tf_log,
-                     Path(args.provider_dir).resolve(), for_each=for_each)
+                     Path(args.provider_dir).resolve(), for_each=for_each,
+                     max_rps=args.max_rps)
         par = f"-parallelism={parallelism}"
         log(f"N={n}: terraform apply ({len(routes)} resources)")
         apply = wd.run("apply", ["apply", "-auto-approve", par], sample_rss=True)
@@ -852,6 +855,9 @@ def main() -> int:
                     help="also run R for_each resources of P phones (repeatable); "
                          "without N arguments only these run")
     ap.add_argument("--job-seconds", type=float, default=2.0, help="emulator job time")
+    ap.add_argument("--max-rps", type=float, default=None,
+                    help="the provider's max_requests_per_second (HW_MAX_REQUESTS_PER_SECOND); "
+                         "default: the provider's own (20)")
     ap.add_argument("--latency-ms", type=int, default=20,
                     help="emulator latency per API call")
     ap.add_argument("--timeout", type=float, default=900.0,

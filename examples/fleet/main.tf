@@ -1,6 +1,13 @@
 # Routes every phone of every listed server, each server's phones found
 # through cph_phones, so that no phone id is written by hand. A phone added to
 # a server shows up in the next plan as an in-place change.
+#
+# One cph_phone_route per server: the provider merges the routes Terraform
+# applies at the same time into calls of 100 phones and polls their jobs
+# together. Terraform applies at most -parallelism resources at once
+# (default 10); with more servers, `terraform apply -parallelism=50` lets
+# them share one batch. A phone moved from one server's route to another's
+# in one apply ends on its new route.
 
 terraform {
   required_version = ">= 0.13"

@@ -41,7 +41,7 @@ pub const QUIET: Duration = Duration::from_millis(20);
 /// the change arriving (it was a plan walk, or the apply failed before).
 const ANNOUNCEMENT_LIFETIME: Duration = Duration::from_secs(2);
 /// `phones-traffic` calls in flight at once (the client's limiter applies too).
-const CONCURRENT_CALLS: usize = 16;
+const CONCURRENT_CALLS: usize = 8;
 
 /// The default route, where released phones go.
 pub const DIRECT: &str = "direct";

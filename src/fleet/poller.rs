@@ -14,7 +14,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use futures::future::join_all;
+use futures::stream::{self, StreamExt};
 use tokio::sync::Notify;
 
 use crate::cph::models::Job;
@@ -33,6 +33,9 @@ const MIN_INTERVAL: Duration = Duration::from_millis(500);
 const MAX_INTERVAL: Duration = Duration::from_secs(10);
 /// Looks a request id may list no job at all before it is given up.
 const EMPTY_LOOKS_BEFORE_GONE: u32 = 3;
+/// list-jobs calls of one round in flight at once (the client's limiter
+/// paces them anyway; more would only hold more answers in memory).
+const CONCURRENT_READS: usize = 8;
 
 /// What a round learned: every job listed, and request ids that listed no
 /// job for [`EMPTY_LOOKS_BEFORE_GONE`] looks (their phones' fate is unknown).
@@ -190,27 +193,36 @@ impl Poller {
             let probe = rest.pop();
             (client, probe, rest)
         };
-        let mut listed: HashMap<String, Vec<Job>> = HashMap::new();
+        let mut finished = 0usize;
         if let Some(probe) = probe {
             let probe_done = match self.read(&client, std::slice::from_ref(&probe)).await {
                 Some(jobs) => {
                     let over = jobs
                         .get(&probe.0)
                         .is_some_and(|j| !j.is_empty() && j.iter().all(job_finished));
-                    listed.extend(jobs);
+                    finished += self.absorb(cohort_id, jobs);
                     over
                 }
                 None => false,
             };
             if probe_done && !rest.is_empty() {
+                // Each read is taken in as it comes, so that a large fleet's
+                // jobs are never all in memory at once.
                 let groups = read_groups(&rest);
-                let reads = join_all(groups.iter().map(|g| self.read(&client, g))).await;
-                for jobs in reads.into_iter().flatten() {
-                    listed.extend(jobs);
+                let mut reads = stream::iter(groups)
+                    .map(|g| {
+                        let (me, client) = (self.clone(), client.clone());
+                        async move { me.read(&client, &g).await }
+                    })
+                    .buffer_unordered(CONCURRENT_READS);
+                while let Some(jobs) = reads.next().await {
+                    if let Some(jobs) = jobs {
+                        finished += self.absorb(cohort_id, jobs);
+                    }
                 }
             }
         }
-        self.settle(cohort_id, listed);
+        self.end_round(cohort_id, finished);
     }
 
     /// One list-jobs call (all its pages) for a group of request ids; jobs by
@@ -248,21 +260,19 @@ impl Poller {
         }
     }
 
-    /// Records a round's findings: members whose jobs are all over leave,
-    /// the rest wait for the next look.
-    fn settle(&self, cohort_id: u64, listed: HashMap<String, Vec<Job>>) {
+    /// Takes in one read: members whose jobs are all over leave the
+    /// cohort, finished jobs go to the coordinator. Returns how many ended.
+    fn absorb(&self, cohort_id: u64, listed: HashMap<String, Vec<Job>>) -> usize {
         let mut finished_jobs = Vec::new();
         let mut gone = Vec::new();
-        let (round, pending) = {
+        {
             let mut inner = self.lock();
-            let Some(pos) = inner.cohorts.iter().position(|c| c.id == cohort_id) else {
-                return;
+            let Some(c) = inner.cohorts.iter_mut().find(|c| c.id == cohort_id) else {
+                return 0;
             };
-            let c = &mut inner.cohorts[pos];
-            c.looks += 1;
-            c.busy = false;
+            let mut listed = listed;
             c.members.retain_mut(|m| {
-                let Some(jobs) = listed.get(&m.request_id) else {
+                let Some(jobs) = listed.remove(&m.request_id) else {
                     return true;
                 };
                 if jobs.is_empty() {
@@ -274,9 +284,27 @@ impl Poller {
                     return true;
                 }
                 let over = jobs.iter().all(job_finished);
-                finished_jobs.extend(jobs.iter().filter(|j| job_finished(j)).cloned());
+                finished_jobs.extend(jobs.into_iter().filter(job_finished));
                 !over
             });
+        }
+        let n = finished_jobs.len();
+        if n > 0 || !gone.is_empty() {
+            (self.report)(finished_jobs, gone);
+        }
+        n
+    }
+
+    /// Ends a round of a cohort: the next look, or the cohort's end.
+    fn end_round(&self, cohort_id: u64, finished: usize) {
+        let (round, pending) = {
+            let mut inner = self.lock();
+            let Some(pos) = inner.cohorts.iter().position(|c| c.id == cohort_id) else {
+                return;
+            };
+            let c = &mut inner.cohorts[pos];
+            c.looks += 1;
+            c.busy = false;
             let now = Instant::now();
             let waited = now.saturating_duration_since(c.last_sent);
             c.next_look = now + (waited / 4).clamp(MIN_INTERVAL, MAX_INTERVAL);
@@ -290,13 +318,10 @@ impl Poller {
         tracing::debug!(
             target: "cph",
             round,
-            jobs = finished_jobs.len(),
+            jobs = finished,
             pending_request_ids = pending,
             "polled jobs"
         );
-        if !finished_jobs.is_empty() || !gone.is_empty() {
-            (self.report)(finished_jobs, gone);
-        }
         self.wake.notify_one();
     }
 }
