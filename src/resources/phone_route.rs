@@ -69,7 +69,7 @@ tf_framework::model! {
         phone_ids: BTreeSet<String> = required("Ids of the cloud phones to route. An empty set manages no phones: what a route of a server that no longer exists comes to, so that it can still be planned and destroyed.")
             .validate(warn(size_at_least(1), "With none, this resource manages no phones: what a route of a server deleted outside Terraform comes to. It can still be planned and destroyed."))
             .validate(each(cph_id())),
-        traffic_type: String = required("`direct` (the default route) or `routing` (routed to the encoding container).")
+        traffic_type: String = required("The route of every phone in the set.")
             .validate(one_of(TRAFFIC_TYPES)),
         jobs: Vec<RouteJob> = computed("Per phone, the job of the last route change: `phone_id`, `job_id`, `status` (`succeeded`, `failed`, `running`), `error_code`, `error_msg`.")
             .keep_state_unless(&["phone_ids", "traffic_type"]),
@@ -782,8 +782,11 @@ impl ResourceType for PhoneRoute {
         identity: &Value,
         diags: &mut Diagnostics,
     ) -> Vec<PhoneRouteModel> {
-        let id = identity.get_str("id").unwrap_or_default();
-        let Some((server_id, route)) = parse_group_id(id) else {
+        let id = PhoneRouteIdentity::from_value(identity)
+            .ok()
+            .and_then(|i| i.id.into_known())
+            .unwrap_or_default();
+        let Some((server_id, route)) = parse_group_id(&id) else {
             diags.push(Diagnostic::error(
                 "Invalid import identity",
                 format!(

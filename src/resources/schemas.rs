@@ -7,7 +7,6 @@ use tf_framework::typed::{DataSourceType, ResourceType};
 
 use super::data_phones::PhonesData;
 use super::data_server::ServerData;
-use super::data_server_flavor_options::ServerFlavorOptionsData;
 use super::phone_route::PhoneRoute;
 use super::provider::ProviderModel;
 use super::server_flavor::ServerFlavor;
@@ -30,10 +29,4 @@ pub fn server_data() -> Schema {
 
 pub fn phones_data() -> Schema {
     schema_of::<<PhonesData as DataSourceType>::Model>(PhonesData::DESCRIPTION)
-}
-
-pub fn server_flavor_options_data() -> Schema {
-    schema_of::<<ServerFlavorOptionsData as DataSourceType>::Model>(
-        ServerFlavorOptionsData::DESCRIPTION,
-    )
 }

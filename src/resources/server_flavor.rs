@@ -775,8 +775,11 @@ impl ResourceType for ServerFlavor {
         identity: &Value,
         diags: &mut Diagnostics,
     ) -> Vec<ServerFlavorModel> {
-        let server_id = identity.get_str("server_id").unwrap_or_default();
-        self.import(ctx, server_id, diags).await
+        let server_id = ServerFlavorIdentity::from_value(identity)
+            .ok()
+            .and_then(|i| i.server_id.into_known())
+            .unwrap_or_default();
+        self.import(ctx, &server_id, diags).await
     }
 }
 
