@@ -6,7 +6,7 @@
 //! decodes config, plan and state into the model, runs the declared
 //! validators, plans the declared behaviour (defaults, requires-replace,
 //! unknown computed values, kept state) before the resource's own plan
-//! decisions, splits apply into create, update and delete, turns values an
+//! decisions, splits apply into a change (create or update) and a delete, turns values an
 //! apply did not learn into null, and keeps private state as JSON.
 
 use std::marker::PhantomData;
@@ -85,13 +85,10 @@ pub trait ResourceType: Send + Sync + 'static {
     fn validate(&self, _config: &Self::Model, _diags: &mut Diagnostics) {}
     /// The resource's own plan decisions (the declared ones have been made).
     async fn plan(&self, _ctx: &CallContext, _plan: &mut Plan<Self::Model, Self::Private>) {}
-    async fn create(
-        &self,
-        ctx: &CallContext,
-        change: Change<Self::Model, Self::Private>,
-        diags: &mut Diagnostics,
-    ) -> Applied<Self::Model, Self::Private>;
-    async fn update(
+    /// Creates the object (`change.prior` is None) or updates it in place:
+    /// one method, because a cloud object's create and update are most often
+    /// the same walk from what is there to what is planned.
+    async fn apply(
         &self,
         ctx: &CallContext,
         change: Change<Self::Model, Self::Private>,
@@ -346,11 +343,7 @@ impl<R: ResourceType> Typed<R> {
             planned,
             private,
         };
-        Ok(if change.prior.is_none() {
-            self.0.create(ctx, change, diags).await
-        } else {
-            self.0.update(ctx, change, diags).await
-        })
+        Ok(self.0.apply(ctx, change, diags).await)
     }
 }
 

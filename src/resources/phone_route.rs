@@ -606,16 +606,7 @@ impl ResourceType for PhoneRoute {
         }
     }
 
-    async fn create(
-        &self,
-        ctx: &CallContext,
-        change: Change<PhoneRouteModel, Private>,
-        diags: &mut Diagnostics,
-    ) -> Applied<PhoneRouteModel, Private> {
-        self.change(ctx, change, diags).await
-    }
-
-    async fn update(
+    async fn apply(
         &self,
         ctx: &CallContext,
         change: Change<PhoneRouteModel, Private>,

@@ -648,16 +648,7 @@ impl ResourceType for ServerFlavor {
         }
     }
 
-    async fn create(
-        &self,
-        ctx: &CallContext,
-        change: Change<ServerFlavorModel, Private>,
-        diags: &mut Diagnostics,
-    ) -> Applied<ServerFlavorModel, Private> {
-        self.change(ctx, change, diags).await
-    }
-
-    async fn update(
+    async fn apply(
         &self,
         ctx: &CallContext,
         change: Change<ServerFlavorModel, Private>,
