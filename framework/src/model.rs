@@ -271,6 +271,7 @@ macro_rules! model {
             fn block() -> $crate::Block {
                 #[allow(unused_imports)]
                 use $crate::declare::*;
+                #[allow(unused_mut)]
                 let mut block = $crate::Block::default();
                 $(
                     $crate::declare::Decl::from($decl).add_to(
@@ -282,6 +283,7 @@ macro_rules! model {
                 )*
                 block
             }
+            #[allow(unused_variables)]
             fn from_value(v: &$crate::Value) -> Result<Self, $crate::Diagnostic> {
                 Ok($name {
                     $( $field: $crate::model::decode_field(v, stringify!($field))?, )*

@@ -78,8 +78,12 @@ impl<M, P> Applied<M, P> {
 pub trait ResourceType: Send + Sync + 'static {
     type Model: Model;
     type Private: PrivateState;
+    /// The identity model (Terraform 1.12+), or [`NoIdentity`].
+    type Identity: Model;
     const TYPE_NAME: &'static str;
     const DESCRIPTION: &'static str;
+    /// The version of the identity schema.
+    const IDENTITY_VERSION: i64 = 0;
 
     /// Checks of a configuration beyond the declared validators. No calls.
     fn validate(&self, _config: &Self::Model, _diags: &mut Diagnostics) {}
@@ -117,24 +121,18 @@ pub trait ResourceType: Send + Sync + 'static {
         diags: &mut Diagnostics,
     ) -> Vec<Self::Model>;
 
-    /// The identity schema of a type that has one (see
-    /// [`Resource::identity_schema`]); [`IdentitySchema::of`] derives it
-    /// from an identity model.
-    fn identity_schema(&self) -> Option<IdentitySchema> {
+    /// The identity of an object, from its state (planned values may be
+    /// unknown); None for a type without identity ([`NoIdentity`]). It must
+    /// stay the same for the life of the object. The identity schema is
+    /// `Self::Identity`'s block.
+    fn identity(&self, _state: &Self::Model) -> Option<Self::Identity> {
         None
     }
-    /// The identity of an object: a value of the identity schema's type,
-    /// from its state (planned values may be unknown). Must stay the same
-    /// for the life of the object.
-    fn identity(&self, _state: &Self::Model) -> Value {
-        Value::Null
-    }
-    /// Import by identity (`import { identity = { ... } }`): `identity` is
-    /// of the identity schema's type.
+    /// Import by identity (`import { identity = { ... } }`).
     async fn import_by_identity(
         &self,
         _ctx: &CallContext,
-        _identity: &Value,
+        _identity: Self::Identity,
         diags: &mut Diagnostics,
     ) -> Vec<Self::Model> {
         diags.push(Diagnostic::error(
@@ -146,6 +144,12 @@ pub trait ResourceType: Send + Sync + 'static {
         ));
         Vec::new()
     }
+}
+
+crate::model! {
+    /// The identity of a type that has none: no attributes, so no identity
+    /// schema is served.
+    pub struct NoIdentity {}
 }
 
 /// A data source type.
@@ -420,21 +424,31 @@ impl<R: ResourceType> Resource for Typed<R> {
     }
 
     fn identity_schema(&self) -> Option<IdentitySchema> {
-        self.0.identity_schema()
+        let block = R::Identity::block();
+        (!block.attributes.is_empty()).then(|| IdentitySchema::of(R::IDENTITY_VERSION, &block))
     }
 
     fn identity_of(&self, state: &Value) -> Value {
         match decode::<R::Model>(state) {
-            Ok(Some(m)) => self.0.identity(&m),
+            Ok(Some(m)) => self.0.identity(&m).map_or(Value::Null, |i| i.to_value()),
             _ => Value::Null,
         }
     }
 
     async fn import_by_identity(&self, ctx: &CallContext, identity: Value) -> ImportResponse {
+        let identity = match R::Identity::from_value(&identity) {
+            Ok(i) => i,
+            Err(d) => {
+                return ImportResponse {
+                    diagnostics: d.into(),
+                    ..Default::default()
+                };
+            }
+        };
         let mut diagnostics = Diagnostics::new();
         let found = self
             .0
-            .import_by_identity(ctx, &identity, &mut diagnostics)
+            .import_by_identity(ctx, identity, &mut diagnostics)
             .await;
         ImportResponse {
             states: found.iter().map(Model::to_value).collect(),
@@ -568,6 +582,63 @@ mod tests {
         assert_eq!(r, vec![AttributePath::root("server")]);
         assert_eq!(p.id, Tf::Unknown);
         assert_eq!(p.order, Tf::Unknown);
+    }
+
+    crate::model! {
+        struct ThingIdentity {
+            id: String = required("Id."),
+        }
+    }
+
+    /// A resource type whose calls are never made: for what the framework
+    /// derives from its types.
+    struct Bare<I>(std::marker::PhantomData<I>);
+
+    #[async_trait]
+    impl<I: Model> ResourceType for Bare<I> {
+        type Model = Thing;
+        type Private = ();
+        type Identity = I;
+        const TYPE_NAME: &'static str = "bare";
+        const DESCRIPTION: &'static str = "";
+        async fn apply(
+            &self,
+            _: &CallContext,
+            _: Change<Thing, ()>,
+            _: &mut Diagnostics,
+        ) -> Applied<Thing, ()> {
+            Applied::new(None, ())
+        }
+        async fn delete(
+            &self,
+            _: &CallContext,
+            _: Thing,
+            _: (),
+            _: &mut Diagnostics,
+        ) -> Applied<Thing, ()> {
+            Applied::new(None, ())
+        }
+        async fn read(
+            &self,
+            _: &CallContext,
+            s: Thing,
+            _: (),
+            _: &mut Diagnostics,
+        ) -> Applied<Thing, ()> {
+            Applied::new(Some(s), ())
+        }
+        async fn import(&self, _: &CallContext, _: &str, _: &mut Diagnostics) -> Vec<Thing> {
+            Vec::new()
+        }
+    }
+
+    #[test]
+    fn an_identity_model_gives_the_identity_schema_and_no_identity_none() {
+        let none = resource(Bare::<NoIdentity>(std::marker::PhantomData));
+        assert!(none.identity_schema().is_none());
+        let some = resource(Bare::<ThingIdentity>(std::marker::PhantomData));
+        let schema = some.identity_schema().expect("an identity schema");
+        assert_eq!(schema.version, 0);
     }
 
     #[test]

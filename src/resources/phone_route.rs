@@ -562,6 +562,7 @@ fn import_ids(id: &str) -> Result<BTreeSet<String>, Diagnostic> {
 impl ResourceType for PhoneRoute {
     type Model = PhoneRouteModel;
     type Private = Private;
+    type Identity = PhoneRouteIdentity;
     const TYPE_NAME: &'static str = "cph_phone_route";
     const DESCRIPTION: &'static str = "The route (`direct` or `routing`) of a set of cloud phones.";
 
@@ -755,28 +756,20 @@ impl ResourceType for PhoneRoute {
         }
     }
 
-    fn identity_schema(&self) -> Option<IdentitySchema> {
-        Some(IdentitySchema::of(0, &PhoneRouteIdentity::block()))
-    }
-
-    fn identity(&self, state: &PhoneRouteModel) -> Value {
-        PhoneRouteIdentity {
+    fn identity(&self, state: &PhoneRouteModel) -> Option<PhoneRouteIdentity> {
+        Some(PhoneRouteIdentity {
             id: state.id.clone(),
-        }
-        .to_value()
+        })
     }
 
     /// Finds an adopted group again: the phones of its server on its route.
     async fn import_by_identity(
         &self,
         ctx: &CallContext,
-        identity: &Value,
+        identity: PhoneRouteIdentity,
         diags: &mut Diagnostics,
     ) -> Vec<PhoneRouteModel> {
-        let id = PhoneRouteIdentity::from_value(identity)
-            .ok()
-            .and_then(|i| i.id.into_known())
-            .unwrap_or_default();
+        let id = identity.id.into_known().unwrap_or_default();
         let Some((server_id, route)) = parse_group_id(&id) else {
             diags.push(Diagnostic::error(
                 "Invalid import identity",

@@ -629,6 +629,7 @@ fn keep_order_ids_when_only_waiting(plan: &mut Plan<ServerFlavorModel, Private>)
 impl ResourceType for ServerFlavor {
     type Model = ServerFlavorModel;
     type Private = Private;
+    type Identity = ServerFlavorIdentity;
     const TYPE_NAME: &'static str = "cph_server_flavor";
     const DESCRIPTION: &'static str =
         "The flavor of an existing cloud phone server, changed in place.";
@@ -749,27 +750,19 @@ impl ResourceType for ServerFlavor {
         }]
     }
 
-    fn identity_schema(&self) -> Option<IdentitySchema> {
-        Some(IdentitySchema::of(0, &ServerFlavorIdentity::block()))
-    }
-
-    fn identity(&self, state: &ServerFlavorModel) -> Value {
-        ServerFlavorIdentity {
+    fn identity(&self, state: &ServerFlavorModel) -> Option<ServerFlavorIdentity> {
+        Some(ServerFlavorIdentity {
             server_id: state.server_id.clone(),
-        }
-        .to_value()
+        })
     }
 
     async fn import_by_identity(
         &self,
         ctx: &CallContext,
-        identity: &Value,
+        identity: ServerFlavorIdentity,
         diags: &mut Diagnostics,
     ) -> Vec<ServerFlavorModel> {
-        let server_id = ServerFlavorIdentity::from_value(identity)
-            .ok()
-            .and_then(|i| i.server_id.into_known())
-            .unwrap_or_default();
+        let server_id = identity.server_id.into_known().unwrap_or_default();
         self.import(ctx, &server_id, diags).await
     }
 }
