@@ -37,6 +37,8 @@ the apply against the floor.
 Usage: scripts/scale.py [N ...] [--resources 10] [--parallelism 10]
        [--for-each RxP ...] [--job-seconds 2] [--latency-ms 20]
        [--timeout 900] [--json FILE] [--keep] [--provider-dir DIR] [--max-rps R]
+SCALE_TERRAFORM=PATH runs another terraform (e.g. .tools/bin/terraform-1.15)
+instead of .tools/bin/terraform (1.0.3).
 Only the standard library is needed. Exit 1 when a run fails (a goal that
 is missed is reported, not an error).
 """
@@ -66,7 +68,9 @@ from pathlib import Path
 from cargo_target import target_dir
 
 ROOT = Path(__file__).resolve().parent.parent
-TERRAFORM = ROOT / ".tools" / "bin" / "terraform"
+# Terraform 1.0.3 from .tools/, or another release named by SCALE_TERRAFORM
+# (e.g. .tools/bin/terraform-1.15).
+TERRAFORM = Path(os.environ.get("SCALE_TERRAFORM") or ROOT / ".tools" / "bin" / "terraform")
 # Cargo's target directory as `cargo metadata` reports it (CARGO_TARGET_DIR).
 RELEASE = target_dir() / "release"
 EMULATOR = RELEASE / "cph-emulator"

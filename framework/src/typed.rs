@@ -304,20 +304,26 @@ impl<R: ResourceType> Typed<R> {
         ctx: &CallContext,
         req: PlanRequest,
     ) -> Result<PlanResponse, Diagnostics> {
-        let (planned, requires_replace) = plan_declared(
-            &Self::block(),
-            &req.prior_state,
-            req.proposed_new_state,
-            &req.config,
-        );
+        let PlanRequest {
+            prior_state,
+            proposed_new_state,
+            config,
+            prior_private,
+            ..
+        } = req;
+        let (planned, requires_replace) =
+            plan_declared(&Self::block(), &prior_state, proposed_new_state, &config);
         let mut plan = Plan {
-            prior: decode::<R::Model>(&req.prior_state)?,
-            config: decode::<R::Model>(&req.config)?.unwrap_or_default(),
+            prior: decode::<R::Model>(&prior_state)?,
+            config: decode::<R::Model>(&config)?.unwrap_or_default(),
             planned: decode::<R::Model>(&planned)?.unwrap_or_default(),
-            private: decode_private(&req.prior_private),
+            private: decode_private(&prior_private),
             requires_replace,
             diagnostics: Diagnostics::new(),
         };
+        // Plans may wait (for other resources' claims): the values now live
+        // in the models only, not twice, however many plans wait at once.
+        drop((prior_state, config, planned));
         self.0.plan(ctx, &mut plan).await;
         Ok(PlanResponse {
             planned_state: plan.planned.to_value(),
@@ -327,27 +333,39 @@ impl<R: ResourceType> Typed<R> {
         })
     }
 
-    async fn apply_typed(
+    /// Decodes an apply's values into models: prior, planned (None on a
+    /// destroy) and config.
+    #[allow(clippy::type_complexity)]
+    fn decode_apply(
+        req: &ApplyRequest,
+    ) -> Result<(Option<R::Model>, Option<R::Model>, R::Model), Diagnostics> {
+        Ok((
+            decode::<R::Model>(&req.prior_state)?,
+            decode::<R::Model>(&req.planned_state)?,
+            decode::<R::Model>(&req.config)?.unwrap_or_default(),
+        ))
+    }
+
+    async fn apply_models(
         &self,
         ctx: &CallContext,
-        req: &ApplyRequest,
+        (prior, planned, config): (Option<R::Model>, Option<R::Model>, R::Model),
+        private: R::Private,
         diags: &mut Diagnostics,
-    ) -> Result<Applied<R::Model, R::Private>, Diagnostics> {
-        let prior = decode::<R::Model>(&req.prior_state)?;
-        let private = decode_private(&req.planned_private);
-        let Some(planned) = decode::<R::Model>(&req.planned_state)? else {
-            let Some(state) = prior else {
-                return Ok(Applied::new(None, private));
-            };
-            return Ok(self.0.delete(ctx, state, private, diags).await);
-        };
-        let change = Change {
-            config: decode::<R::Model>(&req.config)?.unwrap_or_default(),
-            prior,
-            planned,
-            private,
-        };
-        Ok(self.0.apply(ctx, change, diags).await)
+    ) -> Applied<R::Model, R::Private> {
+        match (prior, planned) {
+            (None, None) => Applied::new(None, private),
+            (Some(state), None) => self.0.delete(ctx, state, private, diags).await,
+            (prior, Some(planned)) => {
+                let change = Change {
+                    prior,
+                    planned,
+                    config,
+                    private,
+                };
+                self.0.apply(ctx, change, diags).await
+            }
+        }
     }
 }
 
@@ -377,18 +395,28 @@ impl<R: ResourceType> Resource for Typed<R> {
     }
 
     async fn apply(&self, ctx: &CallContext, req: ApplyRequest) -> ApplyResponse {
+        let models = match Self::decode_apply(&req) {
+            Ok(models) => models,
+            // On any failure the prior state is what is still true.
+            Err(diagnostics) => {
+                return ApplyResponse {
+                    new_state: req.prior_state,
+                    private: req.planned_private,
+                    diagnostics,
+                };
+            }
+        };
+        let private = decode_private(&req.planned_private);
+        // Applies wait for the cloud: the values live in the models only.
+        drop(req);
         let mut diagnostics = Diagnostics::new();
-        match self.apply_typed(ctx, &req, &mut diagnostics).await {
-            Ok(applied) => ApplyResponse {
-                new_state: without_unknowns(encode(applied.state.as_ref())),
-                private: encode_private(&applied.private),
-                diagnostics,
-            },
-            Err(d) => ApplyResponse {
-                new_state: req.prior_state,
-                private: req.planned_private,
-                diagnostics: d,
-            },
+        let applied = self
+            .apply_models(ctx, models, private, &mut diagnostics)
+            .await;
+        ApplyResponse {
+            new_state: without_unknowns(encode(applied.state.as_ref())),
+            private: encode_private(&applied.private),
+            diagnostics,
         }
     }
 
@@ -404,6 +432,7 @@ impl<R: ResourceType> Resource for Typed<R> {
                 };
             }
         };
+        drop(req.current_state);
         let mut diagnostics = Diagnostics::new();
         let private = decode_private(&req.private);
         let read = self.0.read(ctx, state, private, &mut diagnostics).await;
