@@ -347,6 +347,80 @@ fn moves(prior: Option<&PhoneRouteModel>, planned: &PhoneRouteModel) -> Moves {
     }
 }
 
+/// What a create or update does: the moves, and the jobs an earlier apply
+/// left running towards this route (waited for, not sent again). Phones
+/// whose last job failed are sent again.
+fn decide(
+    prior: Option<&PhoneRouteModel>,
+    planned: &PhoneRouteModel,
+    private: &Private,
+) -> (Moves, Vec<RunningJob>) {
+    let mut m = moves(prior, planned);
+    let new_ids = planned.phones();
+    let recorded: Vec<RunningJob> = private
+        .running
+        .iter()
+        .filter(|(p, j)| j.route == m.route && new_ids.contains(*p))
+        .map(|(p, j)| RunningJob {
+            phone_id: p.clone(),
+            request_id: j.request_id.clone(),
+            job_id: j.job_id.clone(),
+        })
+        .collect();
+    let adopted: BTreeSet<String> = recorded.iter().map(|r| r.phone_id.clone()).collect();
+    if let Some(p) = prior.filter(|p| p.route() == m.route) {
+        let retry = unfinished_phones(p, &new_ids);
+        m.kept.retain(|id| !retry.contains(id));
+        let mut to_route: BTreeSet<String> = m.to_route.drain(..).collect();
+        to_route.extend(retry);
+        m.to_route = to_route.into_iter().collect();
+    }
+    m.kept.retain(|id| !adopted.contains(id));
+    m.to_route.retain(|id| !adopted.contains(id));
+    (m, recorded)
+}
+
+/// The jobs still running after a change, kept for the next apply.
+fn recorded_jobs(running: Vec<RunningJob>, route: &str) -> BTreeMap<String, RecordedJob> {
+    running
+        .into_iter()
+        .map(|r| {
+            let job = RecordedJob {
+                request_id: r.request_id,
+                job_id: r.job_id,
+                route: route.to_string(),
+            };
+            (r.phone_id, job)
+        })
+        .collect()
+}
+
+/// The state a change leaves: the planned values with the id, the jobs of
+/// this change over those kept from before, and the phones on the route.
+fn settled_state(
+    prior: Option<&PhoneRouteModel>,
+    planned: PhoneRouteModel,
+    kept: BTreeSet<String>,
+    routed: &RouteOutcome,
+) -> PhoneRouteModel {
+    let new_ids = planned.phones();
+    let mut jobs = prior.map(PhoneRouteModel::job_records).unwrap_or_default();
+    jobs.retain(|id, _| new_ids.contains(id));
+    for r in &routed.jobs {
+        jobs.insert(r.phone_id.clone(), r.clone());
+    }
+    let mut state = planned;
+    state.id = match prior {
+        Some(p) => p.id.clone(),
+        None => route_id(&new_ids).into(),
+    };
+    let mut on_route = kept;
+    on_route.extend(routed.succeeded());
+    state.phone_ids = Tf::Known(on_route);
+    state.set_jobs(&jobs);
+    state
+}
+
 impl PhoneRoute {
     async fn change(
         &self,
@@ -361,47 +435,26 @@ impl PhoneRoute {
                 return Applied::new(change.prior, change.private);
             }
         };
-        let mut private = change.private;
-        let planned = change.planned;
-        let prior = change.prior;
-        let creating = prior.is_none();
+        let Change {
+            prior,
+            planned,
+            mut private,
+            ..
+        } = change;
         let owner = owner_of(&private, prior.as_ref());
         private.owner = owner.clone();
-        let fleet = self.shared.fleet();
-        let mut m = moves(prior.as_ref(), &planned);
-        let new_ids = planned.phones();
-        let limit = planned.timeout(if creating {
+        let (mut m, recorded) = decide(prior.as_ref(), &planned, &private);
+        let limit = planned.timeout(if prior.is_none() {
             |t| &t.create
         } else {
             |t| &t.update
         });
         let (deadline, _) = deadline(&limit, DEFAULT_TIMEOUT);
 
-        // Jobs an earlier apply left running towards this route are waited
-        // for, not sent again; phones whose last job failed are sent again.
-        let recorded: Vec<RunningJob> = private
-            .running
-            .iter()
-            .filter(|(p, j)| j.route == m.route && new_ids.contains(*p))
-            .map(|(p, j)| RunningJob {
-                phone_id: p.clone(),
-                request_id: j.request_id.clone(),
-                job_id: j.job_id.clone(),
-            })
-            .collect();
-        let adopted: BTreeSet<String> = recorded.iter().map(|r| r.phone_id.clone()).collect();
-        if let Some(p) = prior.as_ref().filter(|p| p.route() == m.route) {
-            let retry = unfinished_phones(p, &new_ids);
-            m.kept.retain(|id| !retry.contains(id));
-            let mut to_route: BTreeSet<String> = m.to_route.drain(..).collect();
-            to_route.extend(retry);
-            m.to_route = to_route.into_iter().collect();
-        }
-        m.kept.retain(|id| !adopted.contains(id));
-        m.to_route.retain(|id| !adopted.contains(id));
-
         // Claim the phones before anything is sent, so that a release of one
         // of them by another resource in this run sends nothing.
+        let fleet = self.shared.fleet();
+        let new_ids = planned.phones();
         let own_id = match &prior {
             Some(p) => p.id.as_str().unwrap_or_default().to_string(),
             None => route_id(&new_ids),
@@ -418,60 +471,48 @@ impl PhoneRoute {
             fleet.change(&client, claim, deadline, &ctx.stop),
             release(fleet, &client, &owner, &m.to_direct, deadline, &ctx.stop),
         );
-        let (running, routed) = (routed.running, routed.outcome);
-        private.running = running
-            .into_iter()
-            .map(|r| {
-                let job = RecordedJob {
-                    request_id: r.request_id,
-                    job_id: r.job_id,
-                    route: m.route.clone(),
-                };
-                (r.phone_id, job)
-            })
-            .collect();
-
-        let mut jobs = prior
-            .as_ref()
-            .map(PhoneRouteModel::job_records)
-            .unwrap_or_default();
-        jobs.retain(|id, _| new_ids.contains(id));
-        for r in &routed.jobs {
-            jobs.insert(r.phone_id.clone(), r.clone());
-        }
+        private.running = recorded_jobs(routed.running, &m.route);
+        let routed = routed.outcome;
         private.servers.extend(routed.servers.values().cloned());
-
-        let mut state = planned;
-        state.id = match &prior {
-            Some(p) => p.id.clone(),
-            None => route_id(&new_ids).into(),
-        };
-        let mut on_route = m.kept;
-        on_route.extend(routed.succeeded());
-        state.set_jobs(&jobs);
-        if creating && routed.failure_report(&m.route, "").is_some() {
-            if routed.succeeded().is_empty() && private.running.is_empty() {
-                // Nothing reached the route: nothing to record, and nothing
-                // for a tainted replacement to undo.
-                fleet.forget(&owner);
-                report_failures(&routed, &released, &m.route, None, diags);
-                return Applied::new(None, Private::default());
-            }
-            // A warning, not an error: see RETRIED_NEXT.
-            if let Some(report) = routed.failure_report(&m.route, RETRIED_NEXT) {
-                diags.push(
-                    Diagnostic::warning(
-                        format!("Some phones could not be routed to {:?}", m.route),
-                        report,
-                    )
-                    .at(AttributePath::root("phone_ids")),
-                );
-            }
-            state.phone_ids = Tf::Known(new_ids);
-            return Applied::new(Some(state), private);
+        let state = settled_state(prior.as_ref(), planned, m.kept, &routed);
+        if prior.is_none() && routed.failure_report(&m.route, "").is_some() {
+            return self
+                .partly_created(state, private, new_ids, &routed, &released, &m.route, diags);
         }
-        state.phone_ids = Tf::Known(on_route);
         report_failures(&routed, &released, &m.route, prior.as_ref(), diags);
+        Applied::new(Some(state), private)
+    }
+
+    /// A create where some phones failed. Nothing on the route: no state
+    /// (nothing for a tainted replacement to undo). Otherwise a warning, not
+    /// an error (see [`RETRIED_NEXT`]), and the planned phones in state, the
+    /// failed ones marked in `jobs` for the next apply to send again.
+    #[allow(clippy::too_many_arguments)]
+    fn partly_created(
+        &self,
+        mut state: PhoneRouteModel,
+        private: Private,
+        planned_ids: BTreeSet<String>,
+        routed: &RouteOutcome,
+        released: &RouteOutcome,
+        route: &str,
+        diags: &mut Diagnostics,
+    ) -> Applied<PhoneRouteModel, Private> {
+        if routed.succeeded().is_empty() && private.running.is_empty() {
+            self.shared.fleet().forget(&private.owner);
+            report_failures(routed, released, route, None, diags);
+            return Applied::new(None, Private::default());
+        }
+        if let Some(report) = routed.failure_report(route, RETRIED_NEXT) {
+            diags.push(
+                Diagnostic::warning(
+                    format!("Some phones could not be routed to {route:?}"),
+                    report,
+                )
+                .at(AttributePath::root("phone_ids")),
+            );
+        }
+        state.phone_ids = Tf::Known(planned_ids);
         Applied::new(Some(state), private)
     }
 }

@@ -204,89 +204,100 @@ impl ServerFlavor {
         diags: &mut Diagnostics,
     ) -> Applied<ServerFlavorModel, Private> {
         let creating = change.prior.is_none();
-        let keep = |private| Applied::new(change.prior.clone(), private);
-        let client = match self.shared.client(ctx) {
-            Ok(c) => c,
+        let (client, server, mut outcome) = match self.prepare(ctx, &change).await {
+            Ok(ready) => ready,
             Err(d) => {
-                diags.extend(d);
-                return keep(change.private);
+                diags.push(d);
+                return Applied::new(change.prior, change.private);
             }
         };
         let planned = change.planned;
-        let server_id = planned.server_id.as_str().unwrap_or_default().to_string();
-        let mut private = change.private;
-        if let Some(pending) = self.handed_over().remove(&server_id)
-            && creating
-            && private.pending_order.is_none()
-        {
-            private.pending_order = Some(pending);
-        }
-        let server = match client.show_server(&server_id).await {
-            Ok(s) => s,
-            Err(e) => {
-                diags.push(server_error(&server_id, &e));
-                return keep(private);
-            }
-        };
-        // The state from here on: on create, nothing is recorded until the
-        // server is known to exist.
-        let mut state = match change.prior {
-            Some(prior) => prior,
-            None => ServerFlavorModel {
-                id: planned.id.clone(),
-                server_id: planned.server_id.clone(),
-                ..Default::default()
-            },
-        };
-        state.auto_pay = planned.auto_pay.clone();
-        state.timeouts = planned.timeouts.clone();
-        state.refresh_from(&server);
-        let mut outcome = Outcome { state, private };
         let target = planned.target();
         let mut warnings = Vec::new();
         self.forget_gone_order(&client, &mut outcome.private, &mut warnings)
             .await;
-        let step = decide(&server, &target, outcome.private.pending_order.as_ref());
-        let order_id = match step {
-            Step::Nothing => {
-                tracing::info!(
-                    server_id,
-                    "server already has the target flavors; nothing ordered"
-                );
-                outcome.private.pending_order = None;
+        let order_id = match start_order(&client, &server, &target, &planned, &mut outcome).await {
+            Ok(Some(order_id)) => order_id,
+            Ok(None) => return outcome.applied(),
+            Err(d) => {
+                diags.push(d);
                 return outcome.applied();
-            }
-            Step::Wait(order_id) => {
-                tracing::info!(
-                    server_id,
-                    order_id,
-                    "waiting for the order placed by an earlier apply"
-                );
-                if !order_id.is_empty() {
-                    outcome.state.order_id = order_id.as_str().into();
-                }
-                order_id
-            }
-            Step::Order => {
-                match place_order(&client, &server_id, &target, &planned, &mut outcome).await {
-                    Ok(order_id) => order_id,
-                    Err(d) => {
-                        diags.push(d);
-                        return outcome.applied();
-                    }
-                }
             }
         };
         let which = if creating { "create" } else { "update" };
+        self.follow(
+            ctx,
+            &client,
+            &planned,
+            &order_id,
+            which,
+            &mut outcome,
+            &mut warnings,
+            diags,
+        )
+        .await;
+        outcome.applied()
+    }
+
+    /// The client, the server's detail and the state to build on: on
+    /// create, nothing is recorded until the server is known to exist; a
+    /// pending order handed over by a replaced instance is taken over.
+    async fn prepare(
+        &self,
+        ctx: &CallContext,
+        change: &Change<ServerFlavorModel, Private>,
+    ) -> Result<(Client, Server, Outcome), Diagnostic> {
+        let client = self.shared.client(ctx).map_err(first_error)?;
+        let planned = &change.planned;
+        let server_id = planned.server_id.as_str().unwrap_or_default();
+        let server = client
+            .show_server(server_id)
+            .await
+            .map_err(|e| server_error(server_id, &e))?;
+        let mut private = Private {
+            pending_order: change.private.pending_order.clone(),
+        };
+        if let Some(pending) = self.handed_over().remove(server_id)
+            && change.prior.is_none()
+            && private.pending_order.is_none()
+        {
+            private.pending_order = Some(pending);
+        }
+        let mut state = change.prior.clone().unwrap_or_else(|| ServerFlavorModel {
+            id: planned.id.clone(),
+            server_id: planned.server_id.clone(),
+            ..Default::default()
+        });
+        state.auto_pay = planned.auto_pay.clone();
+        state.timeouts = planned.timeouts.clone();
+        state.refresh_from(&server);
+        Ok((client, server, Outcome { state, private }))
+    }
+
+    /// Follows the order until the server shows the target flavors, and
+    /// records what became of it.
+    #[allow(clippy::too_many_arguments)]
+    async fn follow(
+        &self,
+        ctx: &CallContext,
+        client: &Client,
+        planned: &ServerFlavorModel,
+        order_id: &str,
+        which: &str,
+        outcome: &mut Outcome,
+        warnings: &mut Vec<String>,
+        diags: &mut Diagnostics,
+    ) {
+        let target = planned.target();
         let timeouts = planned.timeouts.known().cloned().unwrap_or_default();
-        let limit = if creating {
+        let limit = if which == "create" {
             &timeouts.create
         } else {
             &timeouts.update
         };
         let (deadline, timeout) = deadline(limit, DEFAULT_TIMEOUT);
         let follow = Follow {
-            server_id: &server_id,
+            server_id: planned.server_id.as_str().unwrap_or_default(),
             server_model_name: &target.server_model_name,
             phone_model_name: &target.phone_model_name,
             order_id: outcome
@@ -302,9 +313,9 @@ impl ServerFlavor {
             .shared
             .fleet()
             .orders()
-            .follow(&client, &follow, &ctx.stop, &mut warnings)
+            .follow(client, &follow, &ctx.stop, warnings)
             .await;
-        for w in warnings {
+        for w in warnings.drain(..) {
             diags.push(Diagnostic::warning("Order not followed through BSS", w));
         }
         match followed {
@@ -318,7 +329,7 @@ impl ServerFlavor {
             // (unless BSS says the order is over: then it is forgotten).
             Err(FollowError::Wait(e)) => diags.push(Diagnostic::error(
                 "Flavor change not completed",
-                wait_failure(&e, &order_id, which, timeout),
+                wait_failure(&e, order_id, which, timeout),
             )),
             Err(e) => {
                 if e.order_is_over() {
@@ -330,7 +341,49 @@ impl ServerFlavor {
                 ));
             }
         }
-        outcome.applied()
+    }
+}
+
+/// The first error of a set of diagnostics (they hold one).
+fn first_error(d: Diagnostics) -> Diagnostic {
+    d.0.into_iter()
+        .next()
+        .unwrap_or_else(|| Diagnostic::error("Provider not configured", ""))
+}
+
+/// Decides what the apply does about the flavor and starts it: the order id
+/// to follow, None when nothing is left to do, or why the order failed.
+async fn start_order(
+    client: &Client,
+    server: &Server,
+    target: &Target,
+    planned: &ServerFlavorModel,
+    outcome: &mut Outcome,
+) -> Result<Option<String>, Diagnostic> {
+    let server_id = server.server_id.as_str();
+    match decide(server, target, outcome.private.pending_order.as_ref()) {
+        Step::Nothing => {
+            tracing::info!(
+                server_id,
+                "server already has the target flavors; nothing ordered"
+            );
+            outcome.private.pending_order = None;
+            Ok(None)
+        }
+        Step::Wait(order_id) => {
+            tracing::info!(
+                server_id,
+                order_id,
+                "waiting for the order placed by an earlier apply"
+            );
+            if !order_id.is_empty() {
+                outcome.state.order_id = order_id.as_str().into();
+            }
+            Ok(Some(order_id))
+        }
+        Step::Order => place_order(client, server_id, target, planned, outcome)
+            .await
+            .map(Some),
     }
 }
 
