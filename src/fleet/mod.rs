@@ -12,8 +12,8 @@
 //! the [routing](routing) outcome types and route reads, the flavor
 //! [catalogue](catalogue) read once for every plan check, and the
 //! [order tracker](orders) that follows flavor-change orders through BSS.
-//! It knows CPH through
-//! the client's public methods only, and Terraform not at all.
+//! It knows CPH through the client's public methods only, and Terraform not
+//! at all.
 
 pub mod catalogue;
 pub mod claims;
