@@ -318,4 +318,24 @@ list "cph_phone_route" "routed" {{
     let bad = wd.run(&["query", "-no-color"]);
     assert!(!bad.success());
     assert!(bad.stderr.contains("traffic_type"), "{}", bad.stderr);
+
+    // A server id CPH would never issue is refused before any call.
+    for list in ["cph_server_flavor", "cph_phone_route"] {
+        wd.write(
+            "narrow.tfquery.hcl",
+            &format!(
+                "list \"{list}\" \"bad\" {{\n  provider = cph\n  config {{\n    server_ids = [\"A176 D862\"]\n  }}\n}}\n"
+            ),
+        );
+        emu.reset_calls();
+        let bad = wd.run(&["query", "-no-color"]);
+        assert!(!bad.success(), "{list}");
+        assert!(
+            bad.stderr.contains("server_ids") && bad.stderr.contains("'A'"),
+            "{list}: {}",
+            bad.stderr
+        );
+        let calls: u64 = emu.calls().values().sum();
+        assert_eq!(calls, 0, "{list}: {:?}", emu.calls());
+    }
 }

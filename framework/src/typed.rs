@@ -217,6 +217,12 @@ fn encode<M: Model>(m: Option<&M>) -> Value {
     m.map_or(Value::Null, M::to_value)
 }
 
+/// The declared validators of a model's block on a configuration (for
+/// types with no checks of their own, such as list resources' filters).
+pub fn validate_config<M: Model>(config: &Value) -> Diagnostics {
+    validate_model::<M>(config, |_, _| {})
+}
+
 /// The declared validators, then the type's own checks on the model.
 fn validate_model<M: Model>(config: &Value, own: impl FnOnce(&M, &mut Diagnostics)) -> Diagnostics {
     let mut diags = validate_block(&M::block(), config, &AttributePath::default());

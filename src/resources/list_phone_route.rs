@@ -22,6 +22,7 @@ use async_trait::async_trait;
 
 use super::Shared;
 use super::common::api_error;
+use super::common::cph_id;
 use super::list_server_flavor::missing_servers;
 use super::phone_route::{
     PhoneRoute, PhoneRouteIdentity, PhoneRouteModel, TRAFFIC_TYPES, group_id,
@@ -33,7 +34,8 @@ use tf_framework::*;
 tf_framework::model! {
     /// The `config` block of `list "cph_phone_route"`.
     pub struct PhoneRouteListConfig {
-        server_ids: BTreeSet<String> = optional("Only the phones of these servers. Unset: every phone of the project."),
+        server_ids: BTreeSet<String> = optional("Only the phones of these servers. Unset: every phone of the project.")
+            .validate(each(cph_id())),
         traffic_type: String = optional("Only the phones on this route: `direct` or `routing`. Unset: both.")
             .validate(one_of(TRAFFIC_TYPES)),
     }
@@ -80,11 +82,7 @@ impl ListResource for PhoneRouteList {
     }
 
     fn validate(&self, config: &Value) -> Diagnostics {
-        tf_framework::declare::validate_block(
-            &<PhoneRouteListConfig as Model>::block(),
-            config,
-            &AttributePath::default(),
-        )
+        tf_framework::typed::validate_config::<PhoneRouteListConfig>(config)
     }
 
     async fn list(&self, ctx: &CallContext, req: ListRequest, sink: &mut ListSink) {

@@ -12,6 +12,7 @@ use async_trait::async_trait;
 
 use super::Shared;
 use super::common::api_error;
+use super::common::cph_id;
 use super::server_flavor::{ServerFlavor, ServerFlavorIdentity, ServerFlavorModel};
 use crate::cph::models::Server;
 use crate::cph::{self, Client};
@@ -24,7 +25,8 @@ const SERVERS_PAGE_SIZE: u64 = 100;
 tf_framework::model! {
     /// The `config` block of `list "cph_server_flavor"`.
     pub struct ServerFlavorListConfig {
-        server_ids: BTreeSet<String> = optional("Only these servers. Unset: every server of the project."),
+        server_ids: BTreeSet<String> = optional("Only these servers. Unset: every server of the project.")
+            .validate(each(cph_id())),
     }
 }
 
@@ -82,6 +84,10 @@ impl ListResource for ServerFlavorList {
         schema_of::<ServerFlavorListConfig>(
             "Lists the flavors of the project's cloud phone servers, one `cph_server_flavor` per server, by identity `{ server_id }`.",
         )
+    }
+
+    fn validate(&self, config: &Value) -> Diagnostics {
+        tf_framework::typed::validate_config::<ServerFlavorListConfig>(config)
     }
 
     async fn list(&self, ctx: &CallContext, req: ListRequest, sink: &mut ListSink) {
