@@ -54,11 +54,11 @@ tf_framework::model! {
 tf_framework::model! {
     /// One phone's job of the last route change.
     pub struct RouteJob {
-        phone_id: String = computed("The phone."),
-        job_id: String = computed("Its job."),
+        phone_id: String = computed("Id of the phone."),
+        job_id: String = computed("Id of the phone's job in the last route change."),
         status: String = computed("`succeeded`, `failed` or `running`."),
-        error_code: String = computed("Why it failed."),
-        error_msg: String = computed("Why it failed, in words."),
+        error_code: String = computed("Error code of a failed job."),
+        error_msg: String = computed("Error message of a failed job."),
     }
 }
 
