@@ -60,12 +60,8 @@ impl DataSourceType for ServerData {
         config: ServerDataModel,
         diags: &mut Diagnostics,
     ) -> ServerDataModel {
-        let client = match self.shared.client(ctx) {
-            Ok(c) => c,
-            Err(d) => {
-                diags.extend(d);
-                return config;
-            }
+        let Some(client) = self.shared.client_or_report(ctx, diags) else {
+            return config;
         };
         let server_id = config.server_id.as_str().unwrap_or_default().to_string();
         let server = match client.show_server(&server_id).await {

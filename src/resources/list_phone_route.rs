@@ -92,7 +92,7 @@ impl ListResource for PhoneRouteList {
         };
         let client = match self.shared.client(ctx) {
             Ok(c) => c,
-            Err(d) => return sink.fail(d).await,
+            Err(d) => return sink.fail(d.into()).await,
         };
         let wanted = config.server_ids.known().cloned();
         let phones: Vec<Phone> = match &wanted {

@@ -97,7 +97,7 @@ impl ListResource for ServerFlavorList {
         };
         let client = match self.shared.client(ctx) {
             Ok(c) => c,
-            Err(d) => return sink.fail(d).await,
+            Err(d) => return sink.fail(d.into()).await,
         };
         let servers = match all_servers(&client).await {
             Ok(s) => s,

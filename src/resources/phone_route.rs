@@ -428,12 +428,8 @@ impl PhoneRoute {
         change: Change<PhoneRouteModel, Private>,
         diags: &mut Diagnostics,
     ) -> Applied<PhoneRouteModel, Private> {
-        let client = match self.shared.client(ctx) {
-            Ok(c) => c,
-            Err(d) => {
-                diags.extend(d);
-                return Applied::new(change.prior, change.private);
-            }
+        let Some(client) = self.shared.client_or_report(ctx, diags) else {
+            return Applied::new(change.prior, change.private);
         };
         let Change {
             prior,
@@ -672,12 +668,8 @@ impl ResourceType for PhoneRoute {
             fleet.forget(&owner);
             return Applied::new(None, Private::default());
         }
-        let client = match self.shared.client(ctx) {
-            Ok(c) => c,
-            Err(d) => {
-                diags.extend(d);
-                return Applied::new(Some(state), private);
-            }
+        let Some(client) = self.shared.client_or_report(ctx, diags) else {
+            return Applied::new(Some(state), private);
         };
         let (deadline, _) = deadline(&state.timeout(|t| &t.delete), DEFAULT_TIMEOUT);
         let ids: Vec<String> = ids.into_iter().collect();
@@ -704,12 +696,8 @@ impl ResourceType for PhoneRoute {
         mut private: Private,
         diags: &mut Diagnostics,
     ) -> Applied<PhoneRouteModel, Private> {
-        let client = match self.shared.client(ctx) {
-            Ok(c) => c,
-            Err(d) => {
-                diags.extend(d);
-                return Applied::new(Some(state), private);
-            }
+        let Some(client) = self.shared.client_or_report(ctx, diags) else {
+            return Applied::new(Some(state), private);
         };
         let ids = state.phones();
         let route = state.route();
@@ -764,12 +752,8 @@ impl ResourceType for PhoneRoute {
                 return Vec::new();
             }
         };
-        let client: Client = match self.shared.client(ctx) {
-            Ok(c) => c,
-            Err(d) => {
-                diags.extend(d);
-                return Vec::new();
-            }
+        let Some(client) = self.shared.client_or_report(ctx, diags) else {
+            return Vec::new();
         };
         let found = match self
             .shared
@@ -820,12 +804,8 @@ impl ResourceType for PhoneRoute {
             ));
             return Vec::new();
         };
-        let client: Client = match self.shared.client(ctx) {
-            Ok(c) => c,
-            Err(d) => {
-                diags.extend(d);
-                return Vec::new();
-            }
+        let Some(client) = self.shared.client_or_report(ctx, diags) else {
+            return Vec::new();
         };
         let phones = match self.shared.server_phones(&client, server_id).await {
             Ok(p) => p,

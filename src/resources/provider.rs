@@ -65,7 +65,7 @@ impl Shared {
     /// The configured client, or an error diagnostic if Terraform has not
     /// configured the provider (which it always does before resource calls).
     /// Its calls end as soon as Terraform stops the provider.
-    pub fn client(&self, ctx: &CallContext) -> Result<Client, Diagnostics> {
+    pub fn client(&self, ctx: &CallContext) -> Result<Client, Diagnostic> {
         let guard = self.client.read().unwrap_or_else(|p| p.into_inner());
         let client = guard
             .as_ref()
@@ -75,8 +75,12 @@ impl Shared {
                 "Provider not configured",
                 "The cph provider was used before it was configured.",
             )
-            .into()
         })
+    }
+
+    /// [`Shared::client`], with its error added to `diags`.
+    pub fn client_or_report(&self, ctx: &CallContext, diags: &mut Diagnostics) -> Option<Client> {
+        self.client(ctx).map_err(|d| diags.push(d)).ok()
     }
 
     /// The phones among `phone_ids` that exist, with their routes; see

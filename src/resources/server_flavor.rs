@@ -247,7 +247,7 @@ impl ServerFlavor {
         ctx: &CallContext,
         change: &Change<ServerFlavorModel, Private>,
     ) -> Result<(Client, Server, Outcome), Diagnostic> {
-        let client = self.shared.client(ctx).map_err(first_error)?;
+        let client = self.shared.client(ctx)?;
         let planned = &change.planned;
         let server_id = planned.server_id.as_str().unwrap_or_default();
         let server = client
@@ -342,13 +342,6 @@ impl ServerFlavor {
             }
         }
     }
-}
-
-/// The first error of a set of diagnostics (they hold one).
-fn first_error(d: Diagnostics) -> Diagnostic {
-    d.0.into_iter()
-        .next()
-        .unwrap_or_else(|| Diagnostic::error("Provider not configured", ""))
 }
 
 /// Decides what the apply does about the flavor and starts it: the order id
@@ -739,12 +732,8 @@ impl ResourceType for ServerFlavor {
         mut private: Private,
         diags: &mut Diagnostics,
     ) -> Applied<ServerFlavorModel, Private> {
-        let client = match self.shared.client(ctx) {
-            Ok(c) => c,
-            Err(d) => {
-                diags.extend(d);
-                return Applied::new(Some(state), private);
-            }
+        let Some(client) = self.shared.client_or_report(ctx, diags) else {
+            return Applied::new(Some(state), private);
         };
         let server_id = state
             .server_id
