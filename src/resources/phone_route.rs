@@ -500,17 +500,22 @@ impl PhoneRoute {
             return Applied::new(None, Private::default());
         }
         if let Some(report) = routed.failure_report(route, RETRIED_NEXT) {
-            diags.push(
-                Diagnostic::warning(
-                    format!("Some phones could not be routed to {route:?}"),
-                    report,
-                )
-                .at(AttributePath::root("phone_ids")),
-            );
+            let mut warning = not_routed(route, report);
+            warning.severity = Severity::Warning;
+            diags.push(warning);
         }
         state.phone_ids = Tf::Known(planned_ids);
         Applied::new(Some(state), private)
     }
+}
+
+/// The error naming the phones that did not get `route`.
+fn not_routed(route: &str, report: String) -> Diagnostic {
+    Diagnostic::error(
+        format!("Some phones could not be routed to {route:?}"),
+        report,
+    )
+    .at(AttributePath::root("phone_ids"))
 }
 
 fn report_failures(
@@ -521,13 +526,7 @@ fn report_failures(
     diags: &mut Diagnostics,
 ) {
     if let Some(report) = routed.failure_report(route, NOT_ROUTED_YET) {
-        diags.push(
-            Diagnostic::error(
-                format!("Some phones could not be routed to {route:?}"),
-                report,
-            )
-            .at(AttributePath::root("phone_ids")),
-        );
+        diags.push(not_routed(route, report));
     }
     let prior_route = prior.map(PhoneRouteModel::route).unwrap_or_default();
     if let Some(report) = released.failure_report(DEFAULT_ROUTE, &left_behind(&prior_route)) {
