@@ -905,8 +905,21 @@ mod tests {
                     Attribute::optional("secret", Type::set(Type::String), "A secret.").sensitive(),
                     jobs,
                 ],
-                blocks: vec![crate::schema::timeouts_block(&["create"])],
+                blocks: <WithTimeouts as crate::Model>::block().blocks,
             },
+        }
+    }
+
+    crate::model! {
+        struct Timeouts {
+            create: String = optional("How long to wait for create, e.g. \"30m\".")
+                .validate(duration()),
+        }
+    }
+
+    crate::model! {
+        struct WithTimeouts {
+            timeouts: Timeouts = block(),
         }
     }
 

@@ -143,37 +143,6 @@ impl Block {
     }
 }
 
-/// The `timeouts` block every waiting resource carries: a single nested block
-/// of optional duration strings (`"30s"`, `"10m"`, `"1h"`).
-pub fn timeouts_block(names: &[&str]) -> NestedBlock {
-    NestedBlock {
-        type_name: "timeouts".to_string(),
-        block: Block {
-            description: String::new(),
-            attributes: names
-                .iter()
-                .map(|n| Attribute {
-                    behaviour: Behaviour {
-                        validators: super::declare::Validators(vec![std::sync::Arc::new(
-                            super::declare::duration(),
-                        )]),
-                        ..Behaviour::default()
-                    },
-                    ..Attribute::optional(
-                        n,
-                        Type::String,
-                        &format!("How long to wait for {n}, e.g. \"30m\"."),
-                    )
-                })
-                .collect(),
-            blocks: vec![],
-        },
-        nesting: Nesting::Single,
-        min_items: 0,
-        max_items: 0,
-    }
-}
-
 /// The identity of a managed resource type (protocol 5.9, Terraform 1.12+):
 /// a small flat object that names one remote object independently of its
 /// state, so that `import { identity = { ... } }` and `terraform query` can
