@@ -131,6 +131,56 @@ async fn retries_429_after_retry_after() {
     assert!(elapsed >= Duration::from_millis(900), "{elapsed:?}");
 }
 
+/// A 429 is retried more often than other failures (`max_retries` times
+/// four): the API did not take the call and the provider has slowed down, so
+/// waiting it out is what works. Other failures keep `max_retries`.
+#[tokio::test]
+async fn throttling_is_waited_out_beyond_max_retries() {
+    fn throttled() -> Response {
+        let mut r = api_error(
+            StatusCode::TOO_MANY_REQUESTS,
+            "APIGW.0308",
+            "The throttling threshold has been reached",
+            "rq-429",
+        );
+        r.headers_mut()
+            .insert("Retry-After", axum::http::HeaderValue::from_static("0"));
+        r
+    }
+    fn unavailable() -> Response {
+        (StatusCode::SERVICE_UNAVAILABLE, "busy").into_response()
+    }
+    let client_with_one_retry = |addr| {
+        let mut cfg = config(addr, Credentials::Token(TOKEN.into()));
+        cfg.max_retries = 1;
+        Client::new(cfg).expect("client")
+    };
+
+    let (addr, s) =
+        scripted_server(vec![throttled, throttled, throttled, throttled, ok_server]).await;
+    let server = client_with_one_retry(addr)
+        .show_server("srv1")
+        .await
+        .expect("four throttled answers are waited out with max_retries = 1");
+    assert_eq!(server.server_id, "srv1");
+    assert_eq!(s.calls(), 5);
+
+    let (addr, s) = scripted_server(vec![throttled as fn() -> Response; 6]).await;
+    let err = client_with_one_retry(addr)
+        .show_server("srv1")
+        .await
+        .expect_err("at most four retries of a throttled call");
+    assert_eq!(err.code(), Some("APIGW.0308"));
+    assert_eq!(s.calls(), 5);
+
+    let (addr, s) = scripted_server(vec![unavailable, unavailable, ok_server]).await;
+    client_with_one_retry(addr)
+        .show_server("srv1")
+        .await
+        .expect_err("a 503 keeps max_retries");
+    assert_eq!(s.calls(), 2);
+}
+
 #[tokio::test]
 async fn retries_503() {
     fn unavailable() -> Response {

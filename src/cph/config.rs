@@ -83,7 +83,7 @@ pub struct ClientConfig {
 impl ClientConfig {
     pub const DEFAULT_MAX_RETRIES: u32 = 5;
     pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
-    pub const DEFAULT_MAX_REQUESTS_PER_SECOND: f64 = 20.0;
+    pub const DEFAULT_MAX_REQUESTS_PER_SECOND: f64 = 30.0;
     pub const DEFAULT_BSS_ENDPOINT: &str = "https://bss.myhuaweicloud.com";
 
     pub fn new(

@@ -7,8 +7,9 @@
 //! other members at once, grouped so that one list-jobs call reads about one
 //! page (at most 20 ids and about 100 jobs a call), calls in parallel. The
 //! first look comes [`FIRST_LOOK`] after the cohort's last send, later ones a
-//! quarter of the time waited (0.5 s to 10 s) apart. Finished jobs go to the
-//! coordinator through a callback; the poller knows nothing of resources.
+//! quarter of the time waited (0.5 s to 10 s) after the previous one started.
+//! Finished jobs go to the coordinator through a callback; the poller knows
+//! nothing of resources.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -33,9 +34,10 @@ const MIN_INTERVAL: Duration = Duration::from_millis(500);
 const MAX_INTERVAL: Duration = Duration::from_secs(10);
 /// Looks a request id may list no job at all before it is given up.
 const EMPTY_LOOKS_BEFORE_GONE: u32 = 3;
-/// list-jobs calls of one round in flight at once (the client's limiter
-/// paces them anyway; more would only hold more answers in memory).
-const CONCURRENT_READS: usize = 8;
+/// list-jobs calls of one round in flight at once: a call's worth of request
+/// ids, so that a cohort of up to 20 is read in one round trip (the client's
+/// limiter paces them anyway; more would only hold more answers in memory).
+const CONCURRENT_READS: usize = MAX_REQUEST_IDS_PER_CALL;
 
 /// What a round learned: every job listed, and request ids that listed no
 /// job for [`EMPTY_LOOKS_BEFORE_GONE`] looks (their phones' fate is unknown).
@@ -174,6 +176,7 @@ impl Poller {
 
     /// One round of one cohort.
     async fn look(self: Arc<Self>, cohort_id: u64) {
+        let started = Instant::now();
         let (client, probe, rest) = {
             let inner = self.lock();
             let Some(c) = inner.cohorts.iter().find(|c| c.id == cohort_id) else {
@@ -222,7 +225,7 @@ impl Poller {
                 }
             }
         }
-        self.end_round(cohort_id, finished);
+        self.end_round(cohort_id, started, finished);
     }
 
     /// One list-jobs call (all its pages) for a group of request ids; jobs by
@@ -295,8 +298,10 @@ impl Poller {
         n
     }
 
-    /// Ends a round of a cohort: the next look, or the cohort's end.
-    fn end_round(&self, cohort_id: u64, finished: usize) {
+    /// Ends a round of a cohort that started at `started`: the next look, or
+    /// the cohort's end. Looks are spaced from when each round started, so
+    /// that the time a round's reads take does not push every later look back.
+    fn end_round(&self, cohort_id: u64, started: Instant, finished: usize) {
         let (round, pending) = {
             let mut inner = self.lock();
             let Some(pos) = inner.cohorts.iter().position(|c| c.id == cohort_id) else {
@@ -305,9 +310,11 @@ impl Poller {
             let c = &mut inner.cohorts[pos];
             c.looks += 1;
             c.busy = false;
-            let now = Instant::now();
-            let waited = now.saturating_duration_since(c.last_sent);
-            c.next_look = now + (waited / 4).clamp(MIN_INTERVAL, MAX_INTERVAL);
+            let waited = started.saturating_duration_since(c.last_sent);
+            let interval = (waited / 4).clamp(MIN_INTERVAL, MAX_INTERVAL);
+            // A round slower than half the interval (reads queued behind the
+            // rate limit) still leaves half an interval before the next.
+            c.next_look = (started + interval).max(Instant::now() + interval / 2);
             let round = c.looks;
             let pending = c.members.len();
             if pending == 0 {

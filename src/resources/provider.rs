@@ -46,9 +46,9 @@ tf_framework::model! {
             .env("HW_USER_PASSWORD").validate(not_blank()).sensitive(),
         insecure: bool = optional("Skip TLS certificate verification (test endpoints only).")
             .env("HW_INSECURE"),
-        max_retries: i64 = optional("Retries of a failed API call (429, 5xx, network errors). Default 5.")
+        max_retries: i64 = optional("Retries of a failed API call (5xx, network errors; only when repeating it can do no harm). Default 5. A throttled call (429) may be retried four times as often, within the operation's timeout.")
             .env("HW_MAX_RETRIES").validate(int_between(0, 100)),
-        max_requests_per_second: f64 = optional("Most API calls per second this provider process sends (all resources together). Default 20. On a 429 the provider slows down (honouring `Retry-After`) and recovers after.")
+        max_requests_per_second: f64 = optional("Most API calls per second this provider process sends (all resources together). Default 30: CPH does not publish its quota, and Huawei Cloud's API gateway counts each API on its own, so an apply's two busy APIs (routes and jobs) see about 15 a second each. On a 429 the provider halves its pace (honouring `Retry-After`) and recovers after.")
             .env("HW_MAX_REQUESTS_PER_SECOND").validate(positive()),
     }
 }

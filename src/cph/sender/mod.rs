@@ -14,6 +14,7 @@ pub(crate) mod answer;
 pub(crate) mod ratelimit;
 pub(crate) mod retry;
 
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant, SystemTime};
 
 use reqwest::header::{CONTENT_TYPE, HOST, HeaderMap, HeaderName, HeaderValue, RETRY_AFTER};
@@ -30,6 +31,11 @@ use retry::Safety;
 const MIN_ATTEMPT_TIMEOUT: Duration = Duration::from_secs(5);
 /// Longest wait for a TCP + TLS connection.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// A throttled call (429) may be retried this many times for every retry
+/// `max_retries` allows other failures: the API did not take it, and the
+/// limiter has already slowed down, so waiting it out is what works (still
+/// within the caller's deadline).
+const THROTTLED_RETRIES_PER_RETRY: u32 = 4;
 /// The content type of every body sent.
 const JSON: &str = "application/json";
 
@@ -217,6 +223,8 @@ struct Failure {
     error: Error,
     retryable: bool,
     retry_after: Option<Duration>,
+    /// A 429: the API did not take the call and the limiter has slowed down.
+    throttled: bool,
 }
 
 /// What the sender does after an attempt.
@@ -225,7 +233,10 @@ enum Step {
     Fail(Error),
     /// Forget the refused credential and try once more at once.
     Reauthorize,
-    Retry(Duration),
+    Retry {
+        delay: Duration,
+        throttled: bool,
+    },
 }
 
 /// Attempts made so far for one request.
@@ -233,37 +244,95 @@ enum Step {
 struct Tries {
     attempt: u32,
     retries: u32,
+    /// Retries after a 429, counted apart (see [`THROTTLED_RETRIES_PER_RETRY`]).
+    throttled: u32,
     reauthorized: bool,
+}
+
+impl Tries {
+    /// Retries made so far of the kind `failure` calls for, and how many
+    /// are allowed.
+    fn budget(&self, failure: &Failure, max_retries: u32) -> (u32, u32) {
+        if failure.throttled {
+            (
+                self.throttled,
+                max_retries.saturating_mul(THROTTLED_RETRIES_PER_RETRY),
+            )
+        } else {
+            (self.retries, max_retries)
+        }
+    }
 }
 
 /// Sends requests; shared by all clones of a client.
 #[derive(Debug)]
 pub(crate) struct Sender {
-    http: reqwest::Client,
+    http: HttpClient,
     limiter: RateLimiter,
     max_retries: u32,
     request_timeout: Duration,
+}
+
+/// The HTTP client, built on a thread of its own from the moment the sender
+/// is made. Building it loads the system's trusted certificates (about 10 ms);
+/// a plan that sends nothing must not wait for that, and an apply's first
+/// call rarely has to.
+#[derive(Debug, Clone)]
+struct HttpClient {
+    built: Arc<OnceLock<std::result::Result<reqwest::Client, String>>>,
+    insecure: bool,
+    connect_timeout: Duration,
+}
+
+impl HttpClient {
+    fn start(config: &ClientConfig) -> HttpClient {
+        let http = HttpClient {
+            built: Arc::new(OnceLock::new()),
+            insecure: config.insecure,
+            connect_timeout: CONNECT_TIMEOUT.min(config.request_timeout),
+        };
+        let warm = http.clone();
+        let spawned = std::thread::Builder::new()
+            .name("http-client".into())
+            .spawn(move || {
+                let _ = warm.get();
+            });
+        if let Err(e) = spawned {
+            tracing::debug!(target: "cph", error = %e, "building the HTTP client at first use");
+        }
+        http
+    }
+
+    /// The client, built now if the thread has not finished yet.
+    fn get(&self) -> Result<&reqwest::Client> {
+        self.built
+            .get_or_init(|| self.build().map_err(|e| e.to_string()))
+            .as_ref()
+            .map_err(|e| Error::Config(format!("cannot build the HTTP client: {e}")))
+    }
+
+    fn build(&self) -> reqwest::Result<reqwest::Client> {
+        reqwest::Client::builder()
+            .user_agent(concat!(
+                "terraform-provider-cph/",
+                env!("CARGO_PKG_VERSION")
+            ))
+            .connect_timeout(self.connect_timeout)
+            .pool_idle_timeout(Duration::from_secs(60))
+            .pool_max_idle_per_host(16)
+            // The SDKs (and API gateway signature checks) speak HTTP/1.1.
+            .http1_only()
+            .tls_danger_accept_invalid_certs(self.insecure)
+            .build()
+    }
 }
 
 impl Sender {
     /// A sender with the HTTP behaviour of `config` (TLS, timeouts, retries,
     /// rate limit); its endpoints and credentials are not its business.
     pub(crate) fn new(config: &ClientConfig) -> Result<Sender> {
-        let http = reqwest::Client::builder()
-            .user_agent(concat!(
-                "terraform-provider-cph/",
-                env!("CARGO_PKG_VERSION")
-            ))
-            .connect_timeout(CONNECT_TIMEOUT.min(config.request_timeout))
-            .pool_idle_timeout(Duration::from_secs(60))
-            .pool_max_idle_per_host(16)
-            // The SDKs (and API gateway signature checks) speak HTTP/1.1.
-            .http1_only()
-            .tls_danger_accept_invalid_certs(config.insecure)
-            .build()
-            .map_err(|e| Error::Config(format!("cannot build the HTTP client: {e}")))?;
         Ok(Sender {
-            http,
+            http: HttpClient::start(config),
             limiter: RateLimiter::new(config.max_requests_per_second),
             max_retries: config.max_retries,
             request_timeout: config.request_timeout,
@@ -296,10 +365,14 @@ impl Sender {
                     auth.refused(&authorization).await;
                     tries.reauthorized = true;
                 }
-                Step::Retry(delay) => {
+                Step::Retry { delay, throttled } => {
                     log_retry(request, delay, tries.attempt + 1);
                     scope.sleep(delay).await?;
-                    tries.retries += 1;
+                    if throttled {
+                        tries.throttled += 1;
+                    } else {
+                        tries.retries += 1;
+                    }
                 }
             }
         }
@@ -325,7 +398,7 @@ impl Sender {
         scope: &CallScope,
         attempt: u32,
     ) -> Result<Outcome> {
-        let http_request = self.build(request, authorization, self.attempt_timeout(scope));
+        let http_request = self.build(request, authorization, self.attempt_timeout(scope))?;
         let started = Instant::now();
         let outcome = transmit(http_request, request.safety, scope).await?;
         log_outcome(request, &outcome, started.elapsed(), attempt);
@@ -350,7 +423,7 @@ impl Sender {
         request: &Request,
         authorization: &Authorization,
         timeout: Duration,
-    ) -> reqwest::RequestBuilder {
+    ) -> Result<reqwest::RequestBuilder> {
         let mut headers = HeaderMap::new();
         if request.body.is_some() {
             headers.insert(CONTENT_TYPE, HeaderValue::from_static(JSON));
@@ -365,13 +438,14 @@ impl Sender {
         }
         let builder = self
             .http
+            .get()?
             .request(request.method.clone(), request.url.clone())
             .headers(headers)
             .timeout(timeout);
-        match &request.body {
+        Ok(match &request.body {
             Some(body) => builder.body(body.clone()),
             None => builder,
-        }
+        })
     }
 
     /// Tells the rate limiter how the API took the attempt.
@@ -410,8 +484,12 @@ impl Sender {
             Outcome::Broken { status, error } => broken_answer(request, status, &error),
             Outcome::NoAnswer(error) => no_answer(request, &error),
         };
-        match retry_delay(&failure, tries.retries, self.max_retries, scope.deadline) {
-            Some(delay) => Step::Retry(delay),
+        let (retries, allowed) = tries.budget(&failure, self.max_retries);
+        match retry_delay(&failure, retries, allowed, scope.deadline) {
+            Some(delay) => Step::Retry {
+                delay,
+                throttled: failure.throttled,
+            },
             None => Step::Fail(failure.error),
         }
     }
@@ -462,6 +540,7 @@ fn failed_answer(request: &Request, response: Response) -> Failure {
     Failure {
         retryable: retry::status_is_retryable(response.status.as_u16(), request.safety),
         retry_after,
+        throttled: response.status == StatusCode::TOO_MANY_REQUESTS,
         error: answer::api_error(response.status, response.request_id, &response.body),
     }
 }
@@ -480,6 +559,7 @@ fn broken_answer(request: &Request, status: StatusCode, error: &reqwest::Error) 
         },
         retryable: request.safety != Safety::NonIdempotent,
         retry_after: None,
+        throttled: false,
     }
 }
 
@@ -504,6 +584,7 @@ fn no_answer(request: &Request, error: &reqwest::Error) -> Failure {
         error,
         retryable: retry::transport_error_is_retryable(connect, request.safety),
         retry_after: None,
+        throttled: false,
     }
 }
 
@@ -600,6 +681,7 @@ mod tests {
             error: Error::Cancelled,
             retryable,
             retry_after,
+            throttled: false,
         }
     }
 
