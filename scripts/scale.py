@@ -37,6 +37,7 @@ the apply against the floor.
 Usage: scripts/scale.py [N ...] [--resources 10] [--parallelism 10]
        [--for-each RxP ...] [--job-seconds 2] [--latency-ms 20]
        [--timeout 900] [--json FILE] [--keep] [--provider-dir DIR] [--max-rps R]
+       [--quota Q]
 SCALE_TERRAFORM=PATH runs another terraform (e.g. .tools/bin/terraform-1.15)
 instead of .tools/bin/terraform (1.0.3).
 Only the standard library is needed. Exit 1 when a run fails (a goal that
@@ -153,7 +154,7 @@ class Emulator:
     """A cph-emulator process on a free loopback port; stop() always kills it."""
 
     def __init__(self, servers: int, job_seconds: float, latency_ms: int, logfile: Path,
-                 log_level: str = "warn"):
+                 log_level: str = "warn", quota: int = 0):
         self.logfile = logfile
         self.log = open(logfile, "wb")
         env = dict(os.environ, CPH_EMULATOR_LOG=log_level)
@@ -164,6 +165,7 @@ class Emulator:
                 "--phones-per-server", str(PHONES_PER_SERVER),
                 "--job-seconds", str(job_seconds),
                 "--latency-ms", str(latency_ms),
+                "--quota-per-second", str(quota),
             ],
             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=self.log,
             env=env, start_new_session=True,
@@ -187,10 +189,11 @@ class Emulator:
             self.proc.stdout.close()
         self.log.close()
 
-    def _call(self, method: str, path: str, headers: dict | None = None) -> dict:
+    def _call(self, method: str, path: str, headers: dict | None = None,
+              body: bytes | None = None) -> dict:
         req = urllib.request.Request(
             self.url + path, method=method, headers=headers or {},
-            data=b"" if method == "POST" else None,
+            data=body if body is not None else (b"" if method == "POST" else None),
         )
         with urllib.request.urlopen(req, timeout=30) as resp:
             return json.loads(resp.read() or b"{}")
@@ -215,7 +218,14 @@ class Emulator:
         return None if first is None else (first, last)
 
     def calls(self) -> dict[str, int]:
-        return self._call("GET", "/_emulator/calls")["calls"]
+        """Calls per endpoint, and "throttled": those answered 429 for the quota."""
+        answer = self._call("GET", "/_emulator/calls")
+        return {**answer["calls"], "throttled": answer.get("throttled", 0)}
+
+    def set_quota(self, per_second: int) -> None:
+        """Calls each API takes per second before answering 429 (0: none)."""
+        self._call("PUT", "/_emulator/settings", {"Content-Type": "application/json"},
+                   json.dumps({"quota_per_second": per_second}).encode())
 
     def reset_calls(self) -> None:
         self._call("POST", "/_emulator/calls/reset")
@@ -723,6 +733,8 @@ def run_one(n: int, args: argparse.Namespace, resources: int | None = None,
         emu = Emulator(servers, args.job_seconds, args.latency_ms, base / "emulator.log",
                        args.emulator_log)
         routes = split(emu.phone_ids(n), resources)
+        if args.quota:
+            emu.set_quota(args.quota)
         wd = Workdir(base, emu, routes, parallelism, args.timeout, args.tf_log,
                      Path(args.provider_dir).resolve(), for_each=for_each,
                      max_rps=args.max_rps)
@@ -861,7 +873,10 @@ def main() -> int:
     ap.add_argument("--job-seconds", type=float, default=2.0, help="emulator job time")
     ap.add_argument("--max-rps", type=float, default=None,
                     help="the provider's max_requests_per_second (HW_MAX_REQUESTS_PER_SECOND); "
-                         "default: the provider's own (20)")
+                         "default: the provider's own (30)")
+    ap.add_argument("--quota", type=int, default=0,
+                    help="the emulator's API quota, calls per second to each API before it "
+                         "answers 429 without Retry-After (default: none)")
     ap.add_argument("--latency-ms", type=int, default=20,
                     help="emulator latency per API call")
     ap.add_argument("--timeout", type=float, default=900.0,

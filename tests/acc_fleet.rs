@@ -1,8 +1,9 @@
 //! Acceptance tests of route changes across resources (the fleet engine),
 //! with the real terraform against a `cph-emulator`: a phone moved between
 //! two resources, a phone claimed by two, chunklist re-chunking, a
-//! create_before_destroy replacement, a partly failed create and an
-//! interrupted route change. They run when `TF_ACC=1`.
+//! create_before_destroy replacement, a partly failed create, an
+//! interrupted route change and a fleet under an API quota. They run when
+//! `TF_ACC=1`.
 
 mod emu;
 mod support;
@@ -235,6 +236,47 @@ fn chunklist_rechunking_after_a_phone_leaves_converges_in_one_apply() {
     );
     assert_eq!(emu.route_of(&left), "direct");
     assert_no_changes(&w, &[list_var("phones", &rest)]);
+}
+
+/// The API's quota is per API and may be far below the provider's default
+/// rate: a fleet apply and destroy then meet 429s (without `Retry-After`),
+/// slow down and wait them out, and still converge with no error.
+#[test]
+fn a_fleet_under_an_api_quota_below_the_provider_rate_converges() {
+    let Some(tf) = support::acc() else { return };
+    let emu = Emulator::start(&[
+        "--servers",
+        "10",
+        "--phones-per-server",
+        "100",
+        "--job-seconds",
+        "0.3",
+    ]);
+    let fleet = phones(&emu);
+    let vars = [list_var("phones", &fleet)];
+    let w = workdir(&tf, &emu, CHUNKS_TF);
+    let under_quota = |args: &[&str]| {
+        emu.settings(serde_json::json!({"quota_per_second": 4}));
+        w.run_ok(args);
+        emu.settings(serde_json::json!({"quota_per_second": 0}));
+    };
+
+    under_quota(&args(&["apply", "-auto-approve"], &vars));
+    let throttled = emu.throttled();
+    assert!(throttled > 0, "the quota was never reached");
+    assert_eq!(off_route(&emu, "routing"), 0, "after {throttled} 429s");
+    assert_no_changes(&w, &vars);
+    under_quota(&args(&["destroy", "-auto-approve"], &vars));
+    assert_eq!(off_route(&emu, "direct"), 0);
+}
+
+/// Phones of the emulator not on `route` (one list-phones call per server).
+fn off_route(emu: &Emulator, route: &str) -> usize {
+    emu.server_ids()
+        .iter()
+        .flat_map(|s| emu.phones_of(s))
+        .filter(|p| p["traffic_type"] != route)
+        .count()
 }
 
 #[test]

@@ -57,13 +57,15 @@ fn missing(what: &str, id: &str) -> ApiError {
 
 async fn calls(State(app): State<App>) -> ApiResult {
     let world = app.world.lock();
-    ok(json!({"calls": world.calls, "methods": world.calls_by_method}))
+    ok(
+        json!({"calls": world.calls, "methods": world.calls_by_method, "throttled": world.quota.throttled}),
+    )
 }
 
 async fn reset_calls(State(app): State<App>) -> ApiResult {
     let mut world = app.world.lock();
     world.reset_calls();
-    ok(json!({"calls": world.calls, "methods": world.calls_by_method}))
+    ok(json!({"calls": world.calls, "methods": world.calls_by_method, "throttled": 0}))
 }
 
 async fn list_faults(State(app): State<App>) -> ApiResult {
@@ -283,6 +285,7 @@ struct SettingsBody {
     job_seconds: Option<f64>,
     latency_ms: Option<u64>,
     payment_seconds: Option<f64>,
+    quota_per_second: Option<u64>,
 }
 
 async fn put_settings(State(app): State<App>, body: Bytes) -> ApiResult {
@@ -307,6 +310,9 @@ async fn put_settings(State(app): State<App>, body: Bytes) -> ApiResult {
     }
     if let Some(v) = body.payment_seconds {
         world.settings.payment_seconds = v;
+    }
+    if let Some(v) = body.quota_per_second {
+        world.settings.quota_per_second = v;
     }
     ok(json!({"settings": world.settings}))
 }

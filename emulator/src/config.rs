@@ -44,6 +44,8 @@ pub struct Config {
     pub phones_per_server: usize,
     pub seed: Option<PathBuf>,
     pub latency_ms: u64,
+    /// Calls each API takes per second before answering 429 (0: none).
+    pub quota_per_second: u64,
     pub fail_jobs_for: Vec<String>,
 }
 
@@ -67,6 +69,7 @@ impl Default for Config {
             phones_per_server: 3,
             seed: None,
             latency_ms: 0,
+            quota_per_second: 0,
             fail_jobs_for: Vec::new(),
         }
     }
@@ -120,6 +123,7 @@ impl Config {
             job_seconds: self.job_seconds,
             latency_ms: self.latency_ms,
             payment_seconds: self.payment_seconds,
+            quota_per_second: self.quota_per_second,
         };
         let fail: HashSet<String> = self.fail_jobs_for.iter().cloned().collect();
         Ok(World::new(fleet, settings, fail))

@@ -71,7 +71,7 @@ async fn handle(app: App, endpoint: Option<Endpoint>, req: Request, next: Next) 
     let Some(endpoint) = endpoint else {
         return Outcome::Answer(next.run(req).await);
     };
-    let (fault, latency_ms) = {
+    let (fault, latency_ms, admitted) = {
         let mut world = app.world.lock();
         if let Some(n) = world.calls.get_mut(endpoint.name) {
             *n += 1;
@@ -81,10 +81,22 @@ async fn handle(app: App, endpoint: Option<Endpoint>, req: Request, next: Next) 
             .entry(req.method().as_str().to_string())
             .or_insert(0) += 1;
         let fault = faults::take(&mut world.faults, endpoint.name);
-        (fault, world.settings.latency_ms)
+        let quota = world.settings.quota_per_second;
+        let admitted = world.quota.admit(endpoint.name, quota, Instant::now());
+        (fault, world.settings.latency_ms, admitted)
     };
     if latency_ms > 0 {
         tokio::time::sleep(Duration::from_millis(latency_ms)).await;
+    }
+    if !admitted {
+        return Outcome::Answer(
+            ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                code::THROTTLED,
+                "The throttling threshold has been reached",
+            )
+            .into_response(),
+        );
     }
     let mut drop_after = false;
     if let Some(fault) = fault {

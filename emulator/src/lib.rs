@@ -26,6 +26,7 @@ pub mod iam;
 pub mod ids;
 pub mod jobs;
 pub mod orders;
+pub mod quota;
 pub mod server;
 pub mod state;
 

@@ -65,6 +65,10 @@ struct Cli {
     /// Latency added to every API call, in milliseconds.
     #[arg(long, default_value_t = 0)]
     latency_ms: u64,
+    /// Calls each API takes per second before answering 429 `APIGW.0308`,
+    /// as the API gateway throttles (0: no quota).
+    #[arg(long, default_value_t = 0)]
+    quota_per_second: u64,
     /// Phone ids whose route jobs fail (comma-separated).
     #[arg(long, value_delimiter = ',')]
     fail_jobs_for: Vec<String>,
@@ -90,6 +94,7 @@ impl From<Cli> for Config {
             phones_per_server: c.phones_per_server,
             seed: c.seed,
             latency_ms: c.latency_ms,
+            quota_per_second: c.quota_per_second,
             fail_jobs_for: c
                 .fail_jobs_for
                 .into_iter()

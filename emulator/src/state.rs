@@ -15,6 +15,7 @@ use crate::faults::Fault;
 use crate::fleet::Fleet;
 use crate::jobs::Job;
 use crate::orders::Order;
+use crate::quota::Quota;
 
 /// Settings that the admin API can change at run time.
 #[derive(Debug, Clone, Copy, serde::Serialize)]
@@ -25,6 +26,8 @@ pub struct Settings {
     /// Time an upgrade ordered without auto pay may wait for its payment
     /// before it is cancelled.
     pub payment_seconds: f64,
+    /// Calls each API takes per second before answering 429 (0: no quota).
+    pub quota_per_second: u64,
 }
 
 /// Something that finishes at a point in time.
@@ -58,6 +61,7 @@ pub struct World {
     /// Counted calls per HTTP method (`GET`, `POST`, `PUT`, ...).
     pub calls_by_method: BTreeMap<String, u64>,
     pub faults: VecDeque<Fault>,
+    pub quota: Quota,
 }
 
 impl World {
@@ -78,6 +82,7 @@ impl World {
             calls: BTreeMap::new(),
             calls_by_method: BTreeMap::new(),
             faults: VecDeque::new(),
+            quota: Quota::default(),
         };
         w.reset_calls();
         w
@@ -89,6 +94,7 @@ impl World {
             .iter()
             .map(|m| (m.to_string(), 0))
             .collect();
+        self.quota.throttled = 0;
     }
 
     /// Schedule `due` to finish `after` from now; returns the wall-clock time.

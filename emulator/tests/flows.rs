@@ -349,6 +349,46 @@ async fn large_fleet_pages_fast_and_counts() {
     }
 }
 
+/// The quota throttles each API on its own, in one-second windows, with the
+/// gateway's 429 and no `Retry-After`; admin calls are never throttled.
+#[tokio::test]
+async fn quota_throttles_each_api_on_its_own() {
+    let emu = start(fast_config()).await;
+    let (status, _) = emu
+        .admin(
+            Method::PUT,
+            "settings",
+            Some(json!({"quota_per_second": 2})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    // Five calls in well under a second touch at most two windows, so at
+    // most four are taken.
+    let mut throttled = 0;
+    for _ in 0..5 {
+        let (status, body) = emu.get("servers").await;
+        if status == StatusCode::TOO_MANY_REQUESTS {
+            assert_eq!(body["error_code"], "APIGW.0308");
+            throttled += 1;
+        } else {
+            assert_eq!(status, StatusCode::OK, "{body}");
+        }
+    }
+    assert!(throttled >= 1);
+    let (status, body) = emu.get("server-models").await;
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "another API has its own quota: {body}"
+    );
+    let (_, calls) = emu.admin(Method::GET, "calls", None).await;
+    assert_eq!(calls["throttled"], throttled);
+    assert_eq!(
+        calls["calls"]["list_servers"], 5,
+        "throttled calls count too"
+    );
+}
+
 #[tokio::test]
 async fn admin_drift_calls_and_settings() {
     let emu = start(fast_config()).await;

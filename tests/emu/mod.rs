@@ -135,6 +135,13 @@ impl Emulator {
         serde_json::from_value(v["calls"].clone()).expect("calls map")
     }
 
+    /// Calls answered 429 for being over `--quota-per-second` since start
+    /// (or the last reset).
+    pub fn throttled(&self) -> u64 {
+        let v = self.admin(reqwest::Method::GET, "calls", None);
+        v["throttled"].as_u64().expect("throttled count")
+    }
+
     pub fn reset_calls(&self) {
         self.admin(reqwest::Method::POST, "calls/reset", None);
     }
