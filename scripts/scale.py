@@ -71,7 +71,7 @@ from cargo_target import target_dir
 ROOT = Path(__file__).resolve().parent.parent
 # Terraform 1.0.3 from .tools/, or another release named by SCALE_TERRAFORM
 # (e.g. .tools/bin/terraform-1.15).
-TERRAFORM = Path(os.environ.get("SCALE_TERRAFORM") or ROOT / ".tools" / "bin" / "terraform")
+TERRAFORM = Path(os.environ.get("SCALE_TERRAFORM") or ROOT / ".tools" / "bin" / "terraform").absolute()
 # Cargo's target directory as `cargo metadata` reports it (CARGO_TARGET_DIR).
 RELEASE = target_dir() / "release"
 EMULATOR = RELEASE / "cph-emulator"
@@ -701,6 +701,7 @@ class Result:
 
     def as_dict(self) -> dict:
         return {
+            "terraform": str(TERRAFORM),
             "n": self.n, "servers": self.servers, "resources": self.resources,
             "for_each": self.for_each, "parallelism": self.parallelism,
             "sizes": self.sizes, "job_seconds": self.job_seconds,
@@ -902,7 +903,7 @@ def main() -> int:
     failed = False
     print(f"scale: N = {', '.join(map(str, args.n))}; {args.resources} resources, parallelism "
           f"{args.parallelism}, jobs {args.job_seconds:g} s, latency {args.latency_ms} ms; "
-          f"load average {loadavg()}")
+          f"load average {loadavg()}; terraform {TERRAFORM}")
     for n in args.n:
         try:
             r = run_one(n, args)

@@ -8,7 +8,8 @@
 # phones over 50 resources on 10 servers, whose refresh must list each server
 # once, and the for_each cases of issue [H]: 10 x 10, 50 x 20 and 50 x 100
 # phones (one cph_phone_route per map key, all applied at once), whose
-# route changes the provider merges across resources. The work is done by scripts/scale.py and scripts/bench_startup.py;
+# route changes the provider merges across resources, with Terraform 1.0.3 and
+# again with 1.15.5 when it is installed. The work is done by scripts/scale.py and scripts/bench_startup.py;
 # arguments go to scale.py instead (e.g. `scale.sh 1000 --latency-ms 50`).
 # SKIP_STARTUP=1 skips the start-up comparison.
 set -euo pipefail
@@ -30,6 +31,12 @@ if [[ $# -eq 0 ]]; then
   "$PYTHON" scripts/scale.py 1000 --resources 50 || status=$?
   echo
   "$PYTHON" scripts/scale.py --for-each 10x10 --for-each 50x20 --for-each 50x100 || status=$?
+  if [[ -x .tools/bin/terraform-1.15 ]]; then
+    echo
+    echo "The for_each cases again with the newest Terraform (1.15.5):"
+    SCALE_TERRAFORM=.tools/bin/terraform-1.15 \
+      "$PYTHON" scripts/scale.py --for-each 10x10 --for-each 50x20 --for-each 50x100 || status=$?
+  fi
 fi
 if [[ "${SKIP_STARTUP:-0}" != 1 ]]; then
   echo
