@@ -90,6 +90,19 @@ async fn scripted(State(s): State<Scripted>) -> Response {
     f()
 }
 
+/// The gateway's 429 with a `Retry-After` of `seconds`.
+fn throttled_for(seconds: &'static str) -> Response {
+    let mut r = api_error(
+        StatusCode::TOO_MANY_REQUESTS,
+        "APIGW.0308",
+        "The throttling threshold has been reached",
+        "rq-429",
+    );
+    r.headers_mut()
+        .insert("Retry-After", axum::http::HeaderValue::from_static(seconds));
+    r
+}
+
 fn ok_server() -> Response {
     axum::Json(server_json("srv1")).into_response()
 }
@@ -109,15 +122,7 @@ async fn scripted_server(script: Vec<fn() -> Response>) -> (SocketAddr, Scripted
 #[tokio::test]
 async fn retries_429_after_retry_after() {
     fn throttled() -> Response {
-        let mut r = api_error(
-            StatusCode::TOO_MANY_REQUESTS,
-            "APIGW.0308",
-            "The throttling threshold has been reached",
-            "rq-429",
-        );
-        r.headers_mut()
-            .insert("Retry-After", axum::http::HeaderValue::from_static("1"));
-        r
+        throttled_for("1")
     }
     let (addr, s) = scripted_server(vec![throttled, ok_server]).await;
     let started = Instant::now();
@@ -137,15 +142,7 @@ async fn retries_429_after_retry_after() {
 #[tokio::test]
 async fn throttling_is_waited_out_beyond_max_retries() {
     fn throttled() -> Response {
-        let mut r = api_error(
-            StatusCode::TOO_MANY_REQUESTS,
-            "APIGW.0308",
-            "The throttling threshold has been reached",
-            "rq-429",
-        );
-        r.headers_mut()
-            .insert("Retry-After", axum::http::HeaderValue::from_static("0"));
-        r
+        throttled_for("0")
     }
     fn unavailable() -> Response {
         (StatusCode::SERVICE_UNAVAILABLE, "busy").into_response()
@@ -770,15 +767,7 @@ async fn password_auth_failure_is_an_auth_error_without_the_password() {
 #[tokio::test]
 async fn retries_stop_at_the_callers_deadline() {
     fn throttled_long() -> Response {
-        let mut r = api_error(
-            StatusCode::TOO_MANY_REQUESTS,
-            "APIGW.0308",
-            "throttled",
-            "rq-429",
-        );
-        r.headers_mut()
-            .insert("Retry-After", axum::http::HeaderValue::from_static("5"));
-        r
+        throttled_for("5")
     }
     let (addr, s) = scripted_server(vec![throttled_long, ok_server]).await;
     let started = Instant::now();
@@ -799,15 +788,7 @@ async fn retries_stop_at_the_callers_deadline() {
 #[tokio::test]
 async fn cancellation_stops_a_retry_wait() {
     fn throttled_long() -> Response {
-        let mut r = api_error(
-            StatusCode::TOO_MANY_REQUESTS,
-            "APIGW.0308",
-            "throttled",
-            "rq-429",
-        );
-        r.headers_mut()
-            .insert("Retry-After", axum::http::HeaderValue::from_static("30"));
-        r
+        throttled_for("30")
     }
     let (addr, _s) = scripted_server(vec![throttled_long]).await;
     let cancel = CancellationToken::new();
