@@ -123,7 +123,7 @@ impl TokenCache {
             ("password", password),
         ])?;
         Ok(TokenCache {
-            sender: Sender::new(config)?,
+            sender: Sender::new(config),
             tokens_url: tokens_url(auth_url),
             domain_name: domain_name.clone(),
             user_name: user_name.clone(),

@@ -72,7 +72,7 @@ impl Client {
             cph: Endpoint::parse("endpoint", &config.endpoint, &cph_prefix)?,
             bss: Endpoint::parse("bss_endpoint", &config.bss_endpoint, "")?,
             auth: Authenticator::new(&config)?,
-            sender: Sender::new(&config)?,
+            sender: Sender::new(&config),
             config,
         };
         Ok(Client {

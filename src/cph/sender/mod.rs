@@ -330,13 +330,13 @@ impl HttpClient {
 impl Sender {
     /// A sender with the HTTP behaviour of `config` (TLS, timeouts, retries,
     /// rate limit); its endpoints and credentials are not its business.
-    pub(crate) fn new(config: &ClientConfig) -> Result<Sender> {
-        Ok(Sender {
+    pub(crate) fn new(config: &ClientConfig) -> Sender {
+        Sender {
             http: HttpClient::start(config),
             limiter: RateLimiter::new(config.max_requests_per_second),
             max_retries: config.max_retries,
             request_timeout: config.request_timeout,
-        })
+        }
     }
 
     /// Sends `request`, retrying as [`retry`] allows, and returns the first
