@@ -57,9 +57,8 @@ fn missing(what: &str, id: &str) -> ApiError {
 
 async fn calls(State(app): State<App>) -> ApiResult {
     let world = app.world.lock();
-    ok(
-        json!({"calls": world.calls, "methods": world.calls_by_method, "throttled": world.quota.throttled}),
-    )
+    let throttled = world.quota.throttled;
+    ok(json!({"calls": world.calls, "methods": world.calls_by_method, "throttled": throttled}))
 }
 
 async fn reset_calls(State(app): State<App>) -> ApiResult {

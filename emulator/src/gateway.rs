@@ -80,9 +80,13 @@ async fn handle(app: App, endpoint: Option<Endpoint>, req: Request, next: Next) 
             .calls_by_method
             .entry(req.method().as_str().to_string())
             .or_insert(0) += 1;
-        let fault = faults::take(&mut world.faults, endpoint.name);
+        // The gateway throttles before anything reaches the service, so a
+        // throttled call does not use up a queued fault.
         let quota = world.settings.quota_per_second;
         let admitted = world.quota.admit(endpoint.name, quota, Instant::now());
+        let fault = admitted
+            .then(|| faults::take(&mut world.faults, endpoint.name))
+            .flatten();
         (fault, world.settings.latency_ms, admitted)
     };
     if latency_ms > 0 {
