@@ -139,3 +139,35 @@ fn a_removed_phone_that_could_not_be_returned_is_not_retried() {
     let sent = emu.calls().get("phones_traffic").copied().unwrap_or(0);
     assert_eq!(sent, 0, "no later apply sent it: {:?}", emu.calls());
 }
+
+#[test]
+fn phones_that_no_longer_exist_are_named_and_leaving_them_out_converges() {
+    let Some(tf) = support::acc() else { return };
+    let emu = Emulator::start(&[]);
+    let other = emu
+        .server_ids()
+        .into_iter()
+        .find(|s| s != SERVER_ID)
+        .expect("a second server");
+    let kept = emu.phone_ids_of(SERVER_ID)[..2].to_vec();
+    let all = [kept.clone(), emu.phone_ids_of(&other)[..1].to_vec()].concat();
+    let w = workdir(&tf, &emu);
+    assert!(run(&w, "apply", &all).success());
+
+    // The server (and its phones) is deleted outside Terraform, but the
+    // phone stays written in the config by hand.
+    emu.delete_server(&other);
+    let out = run(&w, "apply", &all);
+    assert!(!out.success());
+    let text = flat(&out);
+    assert!(
+        text.contains(
+            "Phones among them that no longer exist: 1. Sending them again cannot succeed: \
+             remove them from `phone_ids`"
+        ),
+        "the error says what to do:\n{text}"
+    );
+    assert!(text.contains("CPS.0006"), "{text}");
+    assert!(run(&w, "apply", &kept).success(), "doing it converges");
+    assert_eq!(plan_code(&w, &kept), 0);
+}

@@ -78,11 +78,7 @@ impl RouteOutcome {
     /// exists: it has no route to return from.
     pub fn gone_counts_as_released(mut self) -> RouteOutcome {
         for j in &mut self.jobs {
-            if j.status == JobStatus::Failed
-                && j.error_code
-                    .as_deref()
-                    .is_some_and(cph::error::is_not_found_code)
-            {
+            if is_gone(j) {
                 j.status = JobStatus::Succeeded;
             }
         }
@@ -101,6 +97,14 @@ impl RouteOutcome {
             bad.len(),
             self.jobs.len(),
         );
+        let gone = bad.iter().filter(|j| is_gone(j)).count();
+        if gone > 0 {
+            text.push_str(&format!(
+                "\nPhones among them that no longer exist: {gone}. Sending them again cannot \
+                 succeed: remove them from `phone_ids` (a list from the `cph_phones` data source \
+                 drops them by itself)."
+            ));
+        }
         if let Some(e) = &self.wait_error {
             text.push_str(&format!("\nWaiting for the jobs ended early: {e}"));
         }
@@ -187,6 +191,15 @@ fn keep_wanted(found: &mut BTreeMap<String, Phone>, wanted: &BTreeSet<String>, p
     }
 }
 
+/// Whether a job failed because its phone no longer exists.
+fn is_gone(job: &JobRecord) -> bool {
+    job.status == JobStatus::Failed
+        && job
+            .error_code
+            .as_deref()
+            .is_some_and(cph::error::is_not_found_code)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -225,6 +238,28 @@ mod tests {
             outcome.succeeded().into_iter().collect::<Vec<_>>(),
             vec!["p1".to_string()]
         );
+    }
+
+    #[test]
+    fn report_says_that_phones_which_no_longer_exist_must_leave_the_config() {
+        let outcome = RouteOutcome {
+            jobs: vec![
+                record("p1", JobStatus::Failed, Some("CPS.0006")),
+                record("p2", JobStatus::Failed, Some("CPS.0233")),
+            ],
+            ..Default::default()
+        };
+        let text = outcome.failure_report("routing", "Then.").unwrap();
+        assert!(
+            text.contains("\nPhones among them that no longer exist: 1. Sending them again"),
+            "{text}"
+        );
+        let none_gone = RouteOutcome {
+            jobs: vec![record("p2", JobStatus::Failed, Some("CPS.0233"))],
+            ..Default::default()
+        };
+        let text = none_gone.failure_report("routing", "Then.").unwrap();
+        assert!(!text.contains("no longer exist"), "{text}");
     }
 
     #[test]
