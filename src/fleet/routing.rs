@@ -214,6 +214,17 @@ mod tests {
         }
     }
 
+    /// A phone that no longer exists and one whose job failed otherwise.
+    fn gone_and_failed() -> RouteOutcome {
+        RouteOutcome {
+            jobs: vec![
+                record("p1", JobStatus::Failed, Some("CPS.0006")),
+                record("p2", JobStatus::Failed, Some("CPS.0233")),
+            ],
+            ..Default::default()
+        }
+    }
+
     #[test]
     fn report_names_failed_phones_with_codes() {
         let outcome = RouteOutcome {
@@ -242,14 +253,9 @@ mod tests {
 
     #[test]
     fn report_says_that_phones_which_no_longer_exist_must_leave_the_config() {
-        let outcome = RouteOutcome {
-            jobs: vec![
-                record("p1", JobStatus::Failed, Some("CPS.0006")),
-                record("p2", JobStatus::Failed, Some("CPS.0233")),
-            ],
-            ..Default::default()
-        };
-        let text = outcome.failure_report("routing", "Then.").unwrap();
+        let text = gone_and_failed()
+            .failure_report("routing", "Then.")
+            .unwrap();
         assert!(
             text.contains("\nPhones among them that no longer exist: 1. Sending them again"),
             "{text}"
@@ -280,14 +286,7 @@ mod tests {
 
     #[test]
     fn a_phone_that_no_longer_exists_counts_as_released() {
-        let outcome = RouteOutcome {
-            jobs: vec![
-                record("p1", JobStatus::Failed, Some("CPS.0006")),
-                record("p2", JobStatus::Failed, Some("CPS.0233")),
-            ],
-            ..Default::default()
-        }
-        .gone_counts_as_released();
+        let outcome = gone_and_failed().gone_counts_as_released();
         assert_eq!(
             outcome.succeeded().into_iter().collect::<Vec<_>>(),
             vec!["p1".to_string()]
