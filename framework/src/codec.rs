@@ -85,7 +85,7 @@ impl Inferred {
 
 fn infer(v: &Value) -> Inferred {
     match v {
-        Value::Null | Value::Unknown => Inferred::Hole,
+        Value::Null | Value::Unknown | Value::Refined(_) => Inferred::Hole,
         Value::Bool(_) => Inferred::Bool,
         Value::Number(_) => Inferred::Number,
         Value::String(_) => Inferred::String,

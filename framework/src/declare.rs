@@ -593,8 +593,11 @@ impl Validator for IdFormat {
     }
 }
 
-/// Applies `inner` to each known element of a set or list (paths name the
-/// element: by value in a set, by index in a list).
+/// Applies `inner` to each known element of a set or list; elements not
+/// known yet (at plan) are skipped. A list element's diagnostic points at
+/// its index. A set element has no path in the protocol (`ElementKeyString`
+/// is for map keys): its diagnostic points at the set, and its text names
+/// the element.
 pub fn each<V: Validator>(inner: V) -> Each<V> {
     Each(inner)
 }
@@ -611,12 +614,35 @@ impl<V: Validator> Validator for Each<V> {
             if e.is_null() || e.is_unknown() {
                 continue;
             }
-            let at = match (is_set, e.as_str()) {
-                (true, Some(s)) => path.clone().key(s),
-                _ => path.clone().index(i as i64),
-            };
-            self.0.check(e, &at, diags);
+            if !is_set {
+                self.0.check(e, &path.clone().index(i as i64), diags);
+                continue;
+            }
+            let mut found = Diagnostics::new();
+            self.0.check(e, path, &mut found);
+            let element = element_text(e);
+            for mut d in found.0 {
+                if !d.detail.contains(&element) {
+                    d.detail = format!("Element {element} of `{}`: {}", leaf(path), d.detail);
+                }
+                diags.push(d);
+            }
         }
+    }
+}
+
+/// A set element as messages name it: `"text"`, `12`, `true`, else a
+/// description of its kind.
+fn element_text(v: &Value) -> String {
+    match v {
+        Value::String(s) => format!("{s:?}"),
+        Value::Bool(b) => b.to_string(),
+        Value::Number(n) => n
+            .as_i64()
+            .map(|i| i.to_string())
+            .or_else(|| n.as_f64().map(|f| f.to_string()))
+            .unwrap_or_else(|| "a number".into()),
+        _ => "(a collection or object)".into(),
     }
 }
 
@@ -735,7 +761,27 @@ mod tests {
         let id = id_format(1, 4, |c| c.is_ascii_lowercase(), "lower-case letters");
         let errs = run(&each(id), Value::string_set(["ok", "Bad", "a b"]));
         assert_eq!(errs.len(), 2, "{errs:?}");
-        assert!(errs.iter().any(|e| e.starts_with("x[\"Bad\"]")), "{errs:?}");
+        // A set element's diagnostic points at the set and names the element.
+        assert!(
+            errs.iter()
+                .any(|e| e.starts_with("x|") && e.contains("\"Bad\"")),
+            "{errs:?}"
+        );
+        let blank = run(&each(not_blank()), Value::string_set([" "]));
+        assert_eq!(
+            blank,
+            vec!["x|Element \" \" of `x`: `x` must not be empty.".to_string()]
+        );
+        let list = run(
+            &each(not_blank()),
+            Value::List(vec![Value::string("a"), Value::string("")]),
+        );
+        assert_eq!(list.len(), 1);
+        assert!(list[0].starts_with("x[1]|"), "{list:?}");
+        // Elements not known yet are skipped, the known ones checked.
+        let partly = Value::set(vec![Value::string("Bad"), Value::Unknown]);
+        let id = id_format(1, 4, |c| c.is_ascii_lowercase(), "lower-case letters");
+        assert_eq!(run(&each(id), partly).len(), 1);
         assert_eq!(run(&size_at_least(1), Value::Set(vec![])).len(), 1);
         let mut d = Diagnostics::new();
         warn(size_at_least(1), "Then nothing.").check(

@@ -4,6 +4,8 @@
 use std::fmt;
 
 /// One step of an attribute path, as Terraform's `AttributePath.Step`.
+/// `ElementKeyString` is a map key and `ElementKeyInt` a list or tuple
+/// index; a set element has no step (a path into a set stops at the set).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PathStep {
     Attribute(String),
@@ -11,7 +13,7 @@ pub enum PathStep {
     ElementKeyInt(i64),
 }
 
-/// A path to an attribute, e.g. `timeouts.create` or `phone_ids["abc"]`.
+/// A path to an attribute, e.g. `timeouts.create`, `tags["env"]` or `jobs[0]`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct AttributePath(pub Vec<PathStep>);
 
@@ -24,10 +26,12 @@ impl AttributePath {
         self.0.push(PathStep::Attribute(name.to_string()));
         self
     }
+    /// Into the element `key` of a map.
     pub fn key(mut self, key: &str) -> AttributePath {
         self.0.push(PathStep::ElementKeyString(key.to_string()));
         self
     }
+    /// Into the element `i` of a list or tuple.
     pub fn index(mut self, i: i64) -> AttributePath {
         self.0.push(PathStep::ElementKeyInt(i));
         self

@@ -88,7 +88,7 @@ pub fn hcl_literal(v: &Value) -> String {
     let join = |items: &mut dyn Iterator<Item = String>| items.collect::<Vec<_>>().join(", ");
     match v {
         Value::Null => "null".into(),
-        Value::Unknown => "(known after apply)".into(),
+        Value::Unknown | Value::Refined(_) => "(known after apply)".into(),
         Value::Bool(b) => b.to_string(),
         Value::Number(Number::Int(i)) => i.to_string(),
         Value::Number(Number::Float(f)) => f.to_string(),

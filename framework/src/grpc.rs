@@ -274,7 +274,7 @@ fn identity_change(type_name: &str, before: &Value, after: &Value) -> Option<Dia
     /// Whether `after` is what `before` said, where `before` knew it.
     fn agrees(before: &Value, after: &Value) -> bool {
         match (before, after) {
-            (Value::Unknown, _) => true,
+            (Value::Unknown | Value::Refined(_), _) => true,
             (Value::Object(b), Value::Object(a)) => {
                 b.len() == a.len()
                     && b.iter()
@@ -301,7 +301,7 @@ fn identity_text(v: &Value) -> String {
     fn one(v: &Value) -> String {
         match v {
             Value::Null => "null".into(),
-            Value::Unknown => "(known after apply)".into(),
+            Value::Unknown | Value::Refined(_) => "(known after apply)".into(),
             Value::Bool(b) => b.to_string(),
             Value::Number(n) => format!("{n:?}"),
             Value::String(s) => format!("{s:?}"),

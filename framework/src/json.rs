@@ -12,7 +12,7 @@ use serde_json::Value as Json;
 
 use super::codec::{CodecError, MAX_DEPTH, infer_type};
 use super::diag::PathStep;
-use super::msgpack::parse_number;
+use super::msgpack::{parse_number, pop_element, push_element};
 use super::type_json;
 use super::value::{Number, Type, Value};
 
@@ -90,10 +90,11 @@ fn dec(
         (Type::String, Json::Bool(b)) => Ok(Value::String(b.to_string())),
         (Type::List(et) | Type::Set(et), Json::Array(a)) => {
             let mut elems = Vec::with_capacity(a.len());
+            let set = matches!(ty, Type::Set(_));
             for (i, e) in a.iter().enumerate() {
-                path.push(PathStep::ElementKeyInt(i as i64));
+                push_element(path, set, i);
                 elems.push(dec(e, et, extra, path, depth + 1)?);
-                path.pop();
+                pop_element(path, set);
             }
             Ok(if matches!(ty, Type::Set(_)) {
                 Value::set(elems)
@@ -165,7 +166,9 @@ fn enc(v: &Value, ty: &Type, path: &mut Vec<PathStep>) -> Result<Json, CodecErro
     };
     match (ty, v) {
         (_, Value::Null) => Ok(Json::Null),
-        (_, Value::Unknown) => Err(CodecError::new(path, "unknown values cannot be stored")),
+        (_, Value::Unknown | Value::Refined(_)) => {
+            Err(CodecError::new(path, "unknown values cannot be stored"))
+        }
         (Type::Dynamic, v) => {
             let actual = infer_type(v);
             let value = enc(v, &actual, path)?;
@@ -182,10 +185,11 @@ fn enc(v: &Value, ty: &Type, path: &mut Vec<PathStep>) -> Result<Json, CodecErro
         (Type::String, Value::String(s)) => Ok(Json::String(s.clone())),
         (Type::List(et) | Type::Set(et), Value::List(e) | Value::Set(e) | Value::Tuple(e)) => {
             let mut out = Vec::with_capacity(e.len());
+            let set = matches!(ty, Type::Set(_));
             for (i, x) in e.iter().enumerate() {
-                path.push(PathStep::ElementKeyInt(i as i64));
+                push_element(path, set, i);
                 out.push(enc(x, et, path)?);
-                path.pop();
+                pop_element(path, set);
             }
             Ok(Json::Array(out))
         }

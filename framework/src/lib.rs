@@ -58,6 +58,6 @@ pub use serve::{ProviderInfo, serve, serve_debug};
 pub mod testing {
     pub use crate::proto::{plugin, tfplugin5};
 }
-pub use model::{FieldType, Model, Tf};
+pub use model::{FieldType, Model, Partial, Tf};
 pub use typed::{Applied, Change, DataSourceType, Plan, ResourceType};
 pub use value::{Number, Type, Value};

@@ -4,8 +4,15 @@
 //! A model is declared once with [`model!`](crate::model): each field's name
 //! is the attribute's name, its Rust type gives the cty type, and the
 //! declaration beside it ([`crate::declare`]) gives the schema and the
-//! behaviour the framework runs. Every field is a [`Tf`], so null and unknown
-//! are explicit.
+//! behaviour the framework runs. Every field is a [`Tf`], so null, unknown
+//! and partly known are explicit.
+//!
+//! Partly known: at plan time a collection may hold unknown elements
+//! (`phone_ids = [aws_thing.x.id, "literal"]`). Such a value is a
+//! [`Tf::Partial`]: the elements known now, how many are not, and the value
+//! as Terraform sent it, which is what the plan hands back unless the
+//! resource replaces it. An object (a model) with unknown attributes is
+//! known: its fields say which are unknown.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -13,13 +20,44 @@ use crate::diag::{AttributePath, Diagnostic};
 use crate::schema::Block;
 use crate::value::{Number, Type, Value};
 
-/// An attribute's value: null, not known until apply, or known.
+/// An attribute's value: null, not known until apply, known in part (a
+/// collection some of whose elements are not known until apply), or known.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub enum Tf<T> {
     #[default]
     Null,
     Unknown,
+    Partial(Partial<T>),
     Known(T),
+}
+
+/// A collection known in part at plan time.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Partial<T> {
+    known: T,
+    unknown: usize,
+    value: Value,
+}
+
+// Values never hold NaN (the codecs refuse it), so their equality is total.
+impl<T: Eq> Eq for Partial<T> {}
+
+impl<T> Partial<T> {
+    /// The elements known now (a list's in their order, without their
+    /// indices; a map's with their keys).
+    pub fn known(&self) -> &T {
+        &self.known
+    }
+    /// How many elements are not known yet. In a set, an unknown element
+    /// may turn out equal to a known one or to another unknown one, so the
+    /// set may end up smaller than it looks.
+    pub fn unknown_count(&self) -> usize {
+        self.unknown
+    }
+    /// The value as Terraform sent it: what a plan hands back.
+    pub fn value(&self) -> &Value {
+        &self.value
+    }
 }
 
 impl<T> Tf<T> {
@@ -44,14 +82,22 @@ impl<T> Tf<T> {
     pub fn is_known(&self) -> bool {
         matches!(self, Tf::Known(_))
     }
+    /// The known part of a partly-known collection.
+    pub fn partial(&self) -> Option<&Partial<T>> {
+        match self {
+            Tf::Partial(p) => Some(p),
+            _ => None,
+        }
+    }
     /// Null for `None`.
     pub fn from_option(v: Option<T>) -> Tf<T> {
         v.map_or(Tf::Null, Tf::Known)
     }
-    /// Unknown becomes null: what apply must do with values it did not learn.
+    /// Unknown (or partly known) becomes null: what apply must do with
+    /// values it did not learn.
     pub fn or_null(self) -> Tf<T> {
         match self {
-            Tf::Unknown => Tf::Null,
+            Tf::Unknown | Tf::Partial(_) => Tf::Null,
             other => other,
         }
     }
@@ -77,11 +123,19 @@ impl From<&str> for Tf<String> {
 }
 
 /// A Rust type standing for a cty type: how its values cross to and from
-/// [`Value`]. Decoding sees only known, non-null values.
+/// [`Value`]. [`FieldType::decode`] sees only wholly known, non-null values;
+/// [`FieldType::decode_partly_known`] the others that are not unknown as a
+/// whole.
 pub trait FieldType: Sized {
     fn cty() -> Type;
     fn decode(v: &Value) -> Result<Self, String>;
     fn encode(&self) -> Value;
+    /// A value with unknowns inside. By default the type decodes it as it
+    /// is (a model's fields say which are unknown); collections give
+    /// [`Tf::Partial`] when some elements are unknown.
+    fn decode_partly_known(v: &Value) -> Result<Tf<Self>, String> {
+        Self::decode(v).map(Tf::Known)
+    }
     /// The nested block's schema, for models used as blocks.
     fn nested_block() -> Option<Block> {
         None
@@ -156,6 +210,14 @@ impl FieldType for BTreeSet<String> {
     fn encode(&self) -> Value {
         Value::string_set(self.iter().cloned())
     }
+    fn decode_partly_known(v: &Value) -> Result<Tf<Self>, String> {
+        let (known, unknown) = known_elements::<String, _>(elements(v)?.iter().map(|e| ((), e)))?;
+        Ok(partly(
+            known.into_iter().map(|(_, e)| e).collect(),
+            unknown,
+            v,
+        ))
+    }
 }
 
 impl<T: FieldType> FieldType for Vec<T> {
@@ -167,6 +229,14 @@ impl<T: FieldType> FieldType for Vec<T> {
     }
     fn encode(&self) -> Value {
         Value::List(self.iter().map(T::encode).collect())
+    }
+    fn decode_partly_known(v: &Value) -> Result<Tf<Self>, String> {
+        let (known, unknown) = known_elements::<T, _>(elements(v)?.iter().map(|e| ((), e)))?;
+        Ok(partly(
+            known.into_iter().map(|(_, e)| e).collect(),
+            unknown,
+            v,
+        ))
     }
     fn object_block() -> Option<Block> {
         T::object_block()
@@ -189,6 +259,13 @@ impl<T: FieldType> FieldType for BTreeMap<String, T> {
     fn encode(&self) -> Value {
         Value::Map(self.iter().map(|(k, v)| (k.clone(), v.encode())).collect())
     }
+    fn decode_partly_known(v: &Value) -> Result<Tf<Self>, String> {
+        let Value::Map(m) = v else {
+            return Err("a map".into());
+        };
+        let (known, unknown) = known_elements::<T, _>(m.iter().map(|(k, e)| (k.clone(), e)))?;
+        Ok(partly(known.into_iter().collect(), unknown, v))
+    }
     fn object_block() -> Option<Block> {
         T::object_block()
     }
@@ -198,20 +275,51 @@ fn elements(v: &Value) -> Result<&[Value], String> {
     v.as_elements().ok_or_else(|| "a collection".into())
 }
 
+/// The elements of a collection that decode as known (each with its key),
+/// and how many do not.
+fn known_elements<'a, T: FieldType, K>(
+    elems: impl Iterator<Item = (K, &'a Value)>,
+) -> Result<(Vec<(K, T)>, usize), String> {
+    let mut known = Vec::new();
+    let mut unknown = 0;
+    for (k, e) in elems {
+        match Tf::<T>::decode_value(Some(e))? {
+            Tf::Known(t) => known.push((k, t)),
+            Tf::Unknown | Tf::Partial(_) => unknown += 1,
+            Tf::Null => return Err("a collection without null elements".into()),
+        }
+    }
+    Ok((known, unknown))
+}
+
+/// A collection with `unknown` elements not known: partly known, or known
+/// when every element is (a list of models with unknown attributes).
+fn partly<T>(known: T, unknown: usize, value: &Value) -> Tf<T> {
+    if unknown == 0 {
+        return Tf::Known(known);
+    }
+    Tf::Partial(Partial {
+        known,
+        unknown,
+        value: value.clone(),
+    })
+}
+
 impl<T: FieldType> Tf<T> {
-    /// Decodes an attribute as found in an object (absent is null). A value
-    /// that is not wholly known is unknown here.
+    /// Decodes an attribute as found in an object (absent is null).
     pub fn decode_value(v: Option<&Value>) -> Result<Tf<T>, String> {
         match v {
             None | Some(Value::Null) => Ok(Tf::Null),
-            Some(v) if !v.is_wholly_known() => Ok(Tf::Unknown),
-            Some(v) => T::decode(v).map(Tf::Known),
+            Some(v) if v.is_unknown() => Ok(Tf::Unknown),
+            Some(v) if v.is_wholly_known() => T::decode(v).map(Tf::Known),
+            Some(v) => T::decode_partly_known(v),
         }
     }
     pub fn encode_value(&self) -> Value {
         match self {
             Tf::Null => Value::Null,
             Tf::Unknown => Value::Unknown,
+            Tf::Partial(p) => p.value.clone(),
             Tf::Known(v) => v.encode(),
         }
     }
@@ -365,11 +473,71 @@ mod tests {
     }
 
     #[test]
-    fn a_partly_unknown_collection_is_unknown_and_a_wrong_type_is_named() {
-        let v = Value::object([("names", Value::Set(vec![Value::Unknown]))]);
-        assert_eq!(Thing::from_value(&v).unwrap().names, Tf::Unknown);
+    fn a_partly_unknown_collection_keeps_its_known_elements_and_a_wrong_type_is_named() {
+        let names = Value::set(vec![Value::string("a"), Value::Unknown, Value::Unknown]);
+        let v = Value::object([("names", names.clone())]);
+        let thing = Thing::from_value(&v).unwrap();
+        let partial = thing.names.partial().expect("partly known");
+        assert_eq!(partial.known(), &BTreeSet::from(["a".to_string()]));
+        assert_eq!(partial.unknown_count(), 2);
+        assert_eq!(thing.to_value().get("names"), Some(&names));
+        let only_unknown = Value::object([("names", Value::Set(vec![Value::Unknown]))]);
+        let p = Thing::from_value(&only_unknown).unwrap().names;
+        assert_eq!(p.partial().map(|p| p.known().len()), Some(0));
         let bad = Value::object([("count", Value::string("x"))]);
         let d = Thing::from_value(&bad).unwrap_err();
         assert_eq!(d.attribute.unwrap().to_string(), "count");
+    }
+
+    crate::model! {
+        struct Nested {
+            things: Vec<Thing> = optional("Things."),
+            tags: BTreeMap<String, String> = optional("Tags."),
+            lists: Vec<Vec<String>> = optional("Lists."),
+        }
+    }
+
+    #[test]
+    fn unknowns_inside_models_and_nested_collections_stay_where_they_are() {
+        let refined = Value::Refined(crate::value::Refinements {
+            ext_type: 12,
+            payload: vec![0x80],
+        });
+        let thing = Value::object([
+            ("id", Value::Unknown),
+            (
+                "names",
+                Value::set(vec![Value::string("x"), refined.clone()]),
+            ),
+        ]);
+        let v = Value::object([
+            ("things", Value::List(vec![thing, Value::Unknown])),
+            (
+                "tags",
+                Value::Map([("a".into(), Value::string("1")), ("b".into(), refined)].into()),
+            ),
+            (
+                "lists",
+                Value::List(vec![
+                    Value::List(vec![Value::string("k")]),
+                    Value::List(vec![Value::Unknown]),
+                ]),
+            ),
+        ]);
+        let n = Nested::from_value(&v).unwrap();
+        let things = n.things.partial().expect("one thing unknown");
+        assert_eq!(things.unknown_count(), 1);
+        let first = &things.known()[0];
+        assert_eq!(first.id, Tf::Unknown);
+        assert_eq!(first.names.partial().map(Partial::unknown_count), Some(1));
+        assert_eq!(n.tags.partial().map(|p| p.known().len()), Some(1));
+        let lists = n.lists.partial().expect("one list partly known");
+        assert_eq!(lists.known(), &vec![vec!["k".to_string()]]);
+        let mut back = n.to_value();
+        for (k, want) in [("things", "a"), ("tags", "b"), ("lists", "c")] {
+            assert_eq!(back.get(k), v.get(k), "{want}");
+        }
+        back.set_attr("tags", Value::Null);
+        assert_eq!(Nested::from_value(&back).unwrap().tags, Tf::Null);
     }
 }

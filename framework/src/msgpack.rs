@@ -2,8 +2,9 @@
 //! between Terraform and the provider.
 //!
 //! Against a known [`Type`]: null is msgpack nil; an unknown value is an
-//! extension (type 0; any extension is read as unknown, since newer Terraform
-//! attaches refinements to unknowns); numbers are ints, floats, or decimal
+//! extension (type 0; any other extension is read as an unknown too, kept
+//! with its payload as [`Refinements`] and written back unchanged:
+//! Terraform 1.5+ sends refined unknowns as type 12); numbers are ints, floats, or decimal
 //! strings when too big; lists, sets and tuples are arrays; maps and objects
 //! are maps (objects carry every attribute of their type). A
 //! `DynamicPseudoType` value is a two-element array: its type JSON (bytes) and
@@ -19,7 +20,7 @@ use rmp::Marker;
 use super::codec::{CodecError, MAX_DEPTH, infer_type};
 use super::diag::PathStep;
 use super::type_json;
-use super::value::{Number, Type, Value};
+use super::value::{Number, Refinements, Type, Value};
 
 /// Encodes `value` as msgpack in the shape of `ty`.
 pub fn encode(value: &Value, ty: &Type) -> Result<Vec<u8>, CodecError> {
@@ -57,7 +58,7 @@ fn len_u32(n: usize, path: &[PathStep]) -> Result<u32, CodecError> {
 fn mismatch(path: &[PathStep], value: &Value, ty: &Type) -> CodecError {
     let kind = match value {
         Value::Null => "null",
-        Value::Unknown => "unknown",
+        Value::Unknown | Value::Refined(_) => "unknown",
         Value::Bool(_) => "bool",
         Value::Number(_) => "number",
         Value::String(_) => "string",
@@ -87,6 +88,12 @@ fn encode_into(
         Value::Unknown => {
             // fixext1, extension type 0, one zero byte: what cty writes.
             out.extend_from_slice(&[0xd4, 0, 0]);
+            return Ok(());
+        }
+        Value::Refined(r) => {
+            let len = len_u32(r.payload.len(), path)?;
+            wr(rmp::encode::write_ext_meta(out, len, r.ext_type), path)?;
+            out.extend_from_slice(&r.payload);
             return Ok(());
         }
         _ => {}
@@ -120,10 +127,11 @@ fn encode_into(
                 rmp::encode::write_array_len(out, len_u32(e.len(), path)?),
                 path,
             )?;
+            let set = matches!(ty, Type::Set(_));
             for (i, v) in e.iter().enumerate() {
-                path.push(PathStep::ElementKeyInt(i as i64));
+                push_element(path, set, i);
                 encode_into(out, v, et, path)?;
-                path.pop();
+                pop_element(path, set);
             }
             Ok(())
         }
@@ -185,6 +193,22 @@ fn encode_into(
     }
 }
 
+/// Steps into element `i` of a list; a set element has no step (the
+/// protocol's paths stop at the set: its elements have no index, and
+/// `ElementKeyString` is for map keys), so errors inside one point at the set.
+pub(crate) fn push_element(path: &mut Vec<PathStep>, set: bool, i: usize) {
+    if !set {
+        path.push(PathStep::ElementKeyInt(i as i64));
+    }
+}
+
+/// Undoes [`push_element`].
+pub(crate) fn pop_element(path: &mut Vec<PathStep>, set: bool) {
+    if !set {
+        path.pop();
+    }
+}
+
 /// True for the decimal number syntax cty writes: `-12`, `3.5`, `1e400`.
 pub(crate) fn is_decimal(s: &str) -> bool {
     let s = s.strip_prefix('-').unwrap_or(s);
@@ -215,7 +239,8 @@ enum Item<'a> {
     Bin(&'a [u8]),
     Array(usize),
     Map(usize),
-    Ext,
+    /// An extension: its type and payload.
+    Ext(i8, &'a [u8]),
 }
 
 struct Reader<'a> {
@@ -327,9 +352,8 @@ impl<'a> Reader<'a> {
     }
 
     fn ext(&mut self, len: usize, path: &[PathStep]) -> Result<Item<'a>, CodecError> {
-        self.take(1, path)?; // extension type: every extension is an unknown
-        self.take(len, path)?;
-        Ok(Item::Ext)
+        let ext_type = self.take(1, path)?[0] as i8;
+        Ok(Item::Ext(ext_type, self.take(len, path)?))
     }
 }
 
@@ -351,7 +375,11 @@ fn decode_value(
     };
     match (ty, item) {
         (_, Item::Nil) => Ok(Value::Null),
-        (_, Item::Ext) => Ok(Value::Unknown),
+        (_, Item::Ext(0, _)) => Ok(Value::Unknown),
+        (_, Item::Ext(ext_type, payload)) => Ok(Value::Refined(Refinements {
+            ext_type,
+            payload: payload.to_vec(),
+        })),
         (Type::Dynamic, Item::Array(2)) => {
             let tj = match r.next(path)? {
                 Item::Bin(b) | Item::Str(b) => b,
@@ -375,10 +403,11 @@ fn decode_value(
             .map_err(|_| wrong("invalid UTF-8", path)),
         (Type::List(et) | Type::Set(et), Item::Array(n)) => {
             let mut elems = Vec::with_capacity(n.min(r.remaining()));
+            let set = matches!(ty, Type::Set(_));
             for i in 0..n {
-                path.push(PathStep::ElementKeyInt(i as i64));
+                push_element(path, set, i);
                 elems.push(decode_value(r, et, path, depth + 1)?);
-                path.pop();
+                pop_element(path, set);
             }
             Ok(if matches!(ty, Type::Set(_)) {
                 Value::set(elems)
@@ -435,7 +464,7 @@ fn decode_value(
                 Item::Bin(_) => "bytes",
                 Item::Array(_) => "an array",
                 Item::Map(_) => "a map",
-                Item::Nil | Item::Ext => "a null",
+                Item::Nil | Item::Ext(..) => "a null",
             };
             Err(wrong(what, path))
         }
@@ -530,10 +559,16 @@ mod tests {
             Some(vec![0xd4, 0, 0])
         );
         assert_eq!(encode(&Value::Null, &Type::String).ok(), Some(vec![0xc0]));
-        // Any extension reads as unknown (refined unknowns use type 12).
+        // Any extension reads as unknown; refined unknowns (type 12) keep
+        // their refinements and are written back unchanged.
+        let refined = [0xc7, 3, 12, 0x81, 0x01, 0xc2];
+        let v = decode(&refined, &Type::String).unwrap();
+        assert!(v.is_unknown());
+        assert_eq!(encode(&v, &Type::String).unwrap(), refined);
+        let fixed = [0xd5, 12, 0x80, 0xc0];
         assert_eq!(
-            decode(&[0xc7, 1, 12, 0x80], &Type::String),
-            Ok(Value::Unknown)
+            encode(&decode(&fixed, &Type::String).unwrap(), &Type::String).unwrap(),
+            fixed
         );
     }
 
@@ -597,7 +632,10 @@ mod tests {
         let ty = Type::object([("ids", Type::set(Type::String))]);
         let v = Value::object([("ids", Value::Set(vec![Value::Bool(true)]))]);
         let e = encode(&v, &ty).unwrap_err();
-        assert_eq!(e.path.to_string(), "ids[0]");
+        assert_eq!(e.path.to_string(), "ids", "paths stop at a set");
+        let lty = Type::object([("ids", Type::list(Type::String))]);
+        let lv = Value::object([("ids", Value::List(vec![Value::Bool(true)]))]);
+        assert_eq!(encode(&lv, &lty).unwrap_err().path.to_string(), "ids[0]");
         let extra = Value::object([("nope", Value::Null)]);
         assert!(encode(&extra, &ty).is_err());
     }

@@ -233,17 +233,60 @@ fn validate_model<M: Model>(config: &Value, own: impl FnOnce(&M, &mut Diagnostic
     diags
 }
 
-/// Values an apply did not learn become null: Terraform refuses unknown
-/// values after apply.
+/// Values an apply did not learn become null, at any depth: Terraform
+/// refuses unknown values after apply. (An unknown set element is dropped:
+/// a set holds no nulls.)
 fn without_unknowns(mut v: Value) -> Value {
-    if let Value::Object(m) = &mut v {
-        for x in m.values_mut() {
-            if x.is_unknown() {
-                *x = Value::Null;
+    fn clear(v: &mut Value) {
+        match v {
+            _ if v.is_unknown() => *v = Value::Null,
+            Value::Set(elems) => {
+                elems.retain(|e| !e.is_unknown());
+                elems.iter_mut().for_each(clear);
             }
+            Value::List(elems) | Value::Tuple(elems) => elems.iter_mut().for_each(clear),
+            Value::Map(m) | Value::Object(m) => m.values_mut().for_each(clear),
+            _ => {}
         }
     }
+    clear(&mut v);
     v
+}
+
+/// True when `v` holds a refined unknown anywhere.
+fn has_refinements(v: &Value) -> bool {
+    match v {
+        Value::Refined(_) => true,
+        Value::List(e) | Value::Set(e) | Value::Tuple(e) => e.iter().any(has_refinements),
+        Value::Map(m) | Value::Object(m) => m.values().any(has_refinements),
+        _ => false,
+    }
+}
+
+/// Puts back the refinements of `from` where `to` has a plain unknown at the
+/// same place (by attribute, key or list index; set elements are not
+/// addressable, but a partly-known set is planned back as it came): a
+/// [`Tf::Unknown`](crate::Tf) field knows no refinements, and a plan must
+/// not say less than the configuration it came from.
+pub fn keep_refinements(to: &mut Value, from: &Value) {
+    match (to, from) {
+        (to @ Value::Unknown, Value::Refined(r)) => *to = Value::Refined(r.clone()),
+        (Value::Object(t), Value::Object(f)) | (Value::Map(t), Value::Map(f)) => {
+            for (k, tv) in t.iter_mut() {
+                if let Some(fv) = f.get(k) {
+                    keep_refinements(tv, fv);
+                }
+            }
+        }
+        (Value::List(t), Value::List(f)) | (Value::Tuple(t), Value::Tuple(f))
+            if t.len() == f.len() =>
+        {
+            t.iter_mut()
+                .zip(f)
+                .for_each(|(tv, fv)| keep_refinements(tv, fv));
+        }
+        _ => {}
+    }
 }
 
 /// The declared plan: defaults, replacement, and which computed values
@@ -328,11 +371,17 @@ impl<R: ResourceType> Typed<R> {
             diagnostics: Diagnostics::new(),
         };
         // Plans may wait (for other resources' claims): the values now live
-        // in the models only, not twice, however many plans wait at once.
-        drop((prior_state, config, planned));
+        // in the models only, not twice, however many plans wait at once
+        // (but for the rare value with refinements, which the models lose).
+        let refined = has_refinements(&planned).then_some(planned);
+        drop((prior_state, config));
         self.0.plan(ctx, &mut plan).await;
+        let mut planned_state = plan.planned.to_value();
+        if let Some(from) = &refined {
+            keep_refinements(&mut planned_state, from);
+        }
         Ok(PlanResponse {
-            planned_state: plan.planned.to_value(),
+            planned_state,
             requires_replace: plan.requires_replace,
             planned_private: encode_private(&plan.private),
             diagnostics: plan.diagnostics,

@@ -67,14 +67,31 @@ impl Number {
     }
 }
 
-/// A cty value. `Null` and `Unknown` may stand for a value of any type.
-/// Set elements are kept in a canonical order (sorted, duplicates removed) by
+/// What Terraform knows of an unknown value besides its type (Terraform
+/// 1.5+ "refinements": not null, a string prefix, number or length bounds),
+/// as the msgpack extension that carried it. The provider never reads
+/// them; it hands them back unchanged where it plans the value unchanged, so
+/// that a plan never says less than the configuration (Terraform before 1.6
+/// compares refinements too).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refinements {
+    /// The msgpack extension type (12 for cty's refined unknowns).
+    pub ext_type: i8,
+    /// The extension's payload, as received.
+    pub payload: Vec<u8>,
+}
+
+/// A cty value. `Null`, `Unknown` and `Refined` may stand for a value of
+/// any type; `Refined` is an unknown that carries refinements ([`Value::is_unknown`]
+/// is true of both). Set elements are kept in a canonical order (sorted, duplicates removed) by
 /// [`Value::set`]; lists keep their order.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub enum Value {
     #[default]
     Null,
     Unknown,
+    /// An unknown value with refinements.
+    Refined(Refinements),
     Bool(bool),
     Number(Number),
     String(String),
@@ -90,10 +107,12 @@ impl Value {
         Value::String(s.into())
     }
 
-    /// A set value with its elements in canonical order and without duplicates.
+    /// A set value with its elements in canonical order and without
+    /// duplicates. Elements holding unknowns are never duplicates (as in
+    /// cty: two unknowns may turn out different), so each is kept.
     pub fn set(mut elems: Vec<Value>) -> Value {
         elems.sort_by(canonical_cmp);
-        elems.dedup();
+        elems.dedup_by(|a, b| a == b && a.is_wholly_known());
         Value::Set(elems)
     }
 
@@ -119,14 +138,16 @@ impl Value {
         matches!(self, Value::Null)
     }
 
+    /// True for an unknown value, refined or not (not for a collection
+    /// that holds unknowns: see [`Value::is_wholly_known`]).
     pub fn is_unknown(&self) -> bool {
-        matches!(self, Value::Unknown)
+        matches!(self, Value::Unknown | Value::Refined(_))
     }
 
-    /// True when this value or anything inside it is unknown.
+    /// False when this value or anything inside it is unknown.
     pub fn is_wholly_known(&self) -> bool {
         match self {
-            Value::Unknown => false,
+            Value::Unknown | Value::Refined(_) => false,
             Value::List(v) | Value::Set(v) | Value::Tuple(v) => {
                 v.iter().all(Value::is_wholly_known)
             }
@@ -220,7 +241,7 @@ pub fn canonical_cmp(a: &Value, b: &Value) -> std::cmp::Ordering {
             Value::String(_) => 3,
             Value::List(_) | Value::Set(_) | Value::Tuple(_) => 4,
             Value::Map(_) | Value::Object(_) => 5,
-            Value::Unknown => 6,
+            Value::Unknown | Value::Refined(_) => 6,
         }
     }
     use std::cmp::Ordering;

@@ -607,8 +607,17 @@ impl ResourceType for PhoneRoute {
     /// phones whose last job failed or still ran.
     async fn plan(&self, _ctx: &CallContext, plan: &mut Plan<PhoneRouteModel, Private>) {
         plan.private.owner = owner_of(&plan.private, plan.prior.as_ref());
-        let Some(ids) = plan.planned.phone_ids.known().cloned() else {
-            return;
+        let ids = match &plan.planned.phone_ids {
+            Tf::Known(ids) => ids.clone(),
+            // Some ids are known only at apply (another resource's output):
+            // no phone is claimed yet (the apply's own plan, with every id
+            // known, claims them); the plan keeps the configuration's
+            // shape, and what apply learns is unknown.
+            Tf::Partial(_) | Tf::Unknown => {
+                plan.planned.jobs = Tf::Unknown;
+                return;
+            }
+            Tf::Null => return,
         };
         let mut changed = plan.creates();
         if let Some(prior) = plan.prior.as_ref().filter(|_| !changed) {
@@ -883,7 +892,7 @@ mod tests {
         );
         assert_eq!(
             paths(&r.validate(&config(&[""], "direct"))),
-            vec!["phone_ids[\"\"]"]
+            vec!["phone_ids"]
         );
         assert!(r.validate(&config(&["p1", "p2"], "routing")).is_empty());
         let mut unknown = config(&["p1"], "routing");
