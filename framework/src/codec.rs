@@ -243,7 +243,17 @@ mod proptests {
             }
         };
         if unknowns {
-            prop_oneof![1 => Just(Value::Null), 1 => Just(Value::Unknown), 6 => known].boxed()
+            let refined = Value::Refined(super::super::value::Refinements {
+                ext_type: 12,
+                payload: vec![0x81, 0x01, 0xc2],
+            });
+            prop_oneof![
+                1 => Just(Value::Null),
+                1 => Just(Value::Unknown),
+                1 => Just(refined),
+                6 => known
+            ]
+            .boxed()
         } else {
             prop_oneof![1 => Just(Value::Null), 6 => known].boxed()
         }
