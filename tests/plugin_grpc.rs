@@ -277,6 +277,78 @@ async fn validate_resource_type_config_accepts_unknowns_and_rejects_unknown_type
     assert_eq!(errors(&resp.diagnostics).len(), 1);
 }
 
+/// `phone_ids` with a bad known id, a good one and a refined unknown (as
+/// Terraform 1.5+ sends `"${x}${late}"`): the bad id is reported at
+/// `phone_ids` itself (the protocol has no path into a set) naming the id,
+/// and the plan hands `phone_ids` back exactly as configured.
+#[tokio::test]
+async fn a_partly_unknown_set_is_validated_by_its_known_elements_and_planned_as_configured() {
+    let mut s = start_cph().await;
+    let ty = terraform_provider_cph::resources::schemas::phone_route()
+        .block
+        .value_type();
+    let refined = tf_framework::msgpack::decode(&[0xc7, 3, 12, 0x81, 0x01, 0xc2], &Type::String)
+        .expect("a refined unknown");
+    let ids = |bad: bool| {
+        let mut e = vec![Value::string("good-id"), refined.clone()];
+        if bad {
+            e.push(Value::string("Bad Id"));
+        }
+        Value::set(e)
+    };
+    let config = |bad: bool| {
+        Value::object([
+            ("phone_ids", ids(bad)),
+            ("traffic_type", Value::string("routing")),
+        ])
+    };
+    let resp = s
+        .provider
+        .validate_resource_type_config(pb::validate_resource_type_config::Request {
+            type_name: "cph_phone_route".into(),
+            config: dv(&config(true), &ty),
+            client_capabilities: None,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let errs = errors(&resp.diagnostics);
+    assert_eq!(errs.len(), 1, "{:?}", resp.diagnostics);
+    assert!(errs[0].detail.contains("\"Bad Id\""), "{}", errs[0].detail);
+    let steps = &errs[0].attribute.as_ref().expect("a path").steps;
+    assert_eq!(
+        steps.iter().map(|s| s.selector.clone()).collect::<Vec<_>>(),
+        vec![Some(pb::attribute_path::step::Selector::AttributeName(
+            "phone_ids".into()
+        ))]
+    );
+
+    let mut proposed = config(false);
+    for computed in ["id", "jobs"] {
+        proposed.set_attr(computed, Value::Unknown);
+    }
+    let resp = s
+        .provider
+        .plan_resource_change(pb::plan_resource_change::Request {
+            type_name: "cph_phone_route".into(),
+            prior_state: dv(&Value::Null, &ty),
+            proposed_new_state: dv(&proposed, &ty),
+            config: dv(&config(false), &ty),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(
+        errors(&resp.diagnostics).is_empty(),
+        "{:?}",
+        resp.diagnostics
+    );
+    let planned = tf_framework::msgpack::decode(&resp.planned_state.unwrap().msgpack, &ty).unwrap();
+    assert_eq!(planned.get("phone_ids"), Some(&ids(false)));
+    assert!(planned.get("jobs").is_some_and(Value::is_unknown));
+}
+
 #[tokio::test]
 async fn upgrade_resource_state_reads_json_and_answers_msgpack() {
     let mut s = start_cph().await;
