@@ -73,46 +73,23 @@ fn dec(
         (Type::Bool, Json::String(s)) if s == "true" || s == "false" => {
             Ok(Value::Bool(s == "true"))
         }
-        (Type::Number, Json::Number(n)) => Ok(Value::Number(if let Some(i) = n.as_i64() {
-            Number::Int(i)
-        } else if let Some(u) = n.as_u64() {
-            // The same form as the number in text (msgpack strings, JSON strings).
-            match parse_number(&u.to_string()) {
-                Some(Value::Number(n)) => n,
-                _ => Number::Big(u.to_string()),
-            }
-        } else {
-            Number::Float(n.as_f64().ok_or_else(|| wrong(path))?)
-        })),
+        (Type::Number, Json::Number(n)) => {
+            json_number(n).map(Value::Number).ok_or_else(|| wrong(path))
+        }
         (Type::Number, Json::String(s)) => parse_number(s).ok_or_else(|| wrong(path)),
         (Type::String, Json::String(s)) => Ok(Value::String(s.clone())),
         (Type::String, Json::Number(n)) => Ok(Value::String(n.to_string())),
         (Type::String, Json::Bool(b)) => Ok(Value::String(b.to_string())),
-        (Type::List(et) | Type::Set(et), Json::Array(a)) => {
-            let mut elems = Vec::with_capacity(a.len());
-            let set = matches!(ty, Type::Set(_));
-            for (i, e) in a.iter().enumerate() {
-                push_element(path, set, i);
-                elems.push(dec(e, et, extra, path, depth + 1)?);
-                pop_element(path, set);
-            }
-            Ok(if matches!(ty, Type::Set(_)) {
-                Value::set(elems)
-            } else {
-                Value::List(elems)
-            })
+        (Type::List(et), Json::Array(a)) => {
+            let typed = a.iter().map(|e| (e, &**et));
+            dec_elements(typed, false, extra, path, depth).map(Value::List)
         }
-        (Type::Tuple(ets), Json::Array(a)) => {
-            if a.len() != ets.len() {
-                return Err(wrong(path));
-            }
-            let mut elems = Vec::with_capacity(a.len());
-            for (i, (e, et)) in a.iter().zip(ets).enumerate() {
-                path.push(PathStep::ElementKeyInt(i as i64));
-                elems.push(dec(e, et, extra, path, depth + 1)?);
-                path.pop();
-            }
-            Ok(Value::Tuple(elems))
+        (Type::Set(et), Json::Array(a)) => {
+            let typed = a.iter().map(|e| (e, &**et));
+            dec_elements(typed, true, extra, path, depth).map(Value::set)
+        }
+        (Type::Tuple(ets), Json::Array(a)) if a.len() == ets.len() => {
+            dec_elements(a.iter().zip(ets), false, extra, path, depth).map(Value::Tuple)
         }
         (Type::Map(et), Json::Object(m)) => {
             let mut out = BTreeMap::new();
@@ -144,6 +121,39 @@ fn dec(
         }
         _ => Err(wrong(path)),
     }
+}
+
+/// A JSON number as cty reads it: an int when it is one, a number above
+/// i64 in the same form as its text would give, else a float.
+fn json_number(n: &serde_json::Number) -> Option<Number> {
+    if let Some(i) = n.as_i64() {
+        return Some(Number::Int(i));
+    }
+    if let Some(u) = n.as_u64() {
+        // The same form as the number in text (msgpack strings, JSON strings).
+        return Some(match parse_number(&u.to_string()) {
+            Some(Value::Number(n)) => n,
+            _ => Number::Big(u.to_string()),
+        });
+    }
+    n.as_f64().map(Number::Float)
+}
+
+/// The elements of an array, each with its type.
+fn dec_elements<'a>(
+    elems: impl ExactSizeIterator<Item = (&'a Json, &'a Type)>,
+    set: bool,
+    extra: ExtraAttributes,
+    path: &mut Vec<PathStep>,
+    depth: usize,
+) -> Result<Vec<Value>, CodecError> {
+    let mut out = Vec::with_capacity(elems.len());
+    for (i, (e, et)) in elems.enumerate() {
+        push_element(path, set, i);
+        out.push(dec(e, et, extra, path, depth + 1)?);
+        pop_element(path, set);
+    }
+    Ok(out)
 }
 
 fn kind(j: &Json) -> &'static str {

@@ -83,114 +83,109 @@ fn encode_into(
     ty: &Type,
     path: &mut Vec<PathStep>,
 ) -> Result<(), CodecError> {
-    match value {
-        Value::Null => return wr(rmp::encode::write_nil(out), path),
-        Value::Unknown => {
-            // fixext1, extension type 0, one zero byte: what cty writes.
+    match (ty, value) {
+        (_, Value::Null) => wr(rmp::encode::write_nil(out), path),
+        // fixext1, extension type 0, one zero byte: what cty writes.
+        (_, Value::Unknown) => {
             out.extend_from_slice(&[0xd4, 0, 0]);
-            return Ok(());
+            Ok(())
         }
-        Value::Refined(r) => {
+        (_, Value::Refined(r)) => {
             let len = len_u32(r.payload.len(), path)?;
             wr(rmp::encode::write_ext_meta(out, len, r.ext_type), path)?;
             out.extend_from_slice(&r.payload);
-            return Ok(());
+            Ok(())
         }
-        _ => {}
-    }
-    match (ty, value) {
         (Type::Dynamic, v) => {
             let actual = infer_type(v);
             wr(rmp::encode::write_array_len(out, 2), path)?;
-            wr(
-                rmp::encode::write_bin(out, &type_json::to_bytes(&actual)),
-                path,
-            )?;
+            let type_bytes = type_json::to_bytes(&actual);
+            wr(rmp::encode::write_bin(out, &type_bytes), path)?;
             encode_into(out, v, &actual, path)
         }
         (Type::Bool, Value::Bool(b)) => wr(rmp::encode::write_bool(out, *b), path),
-        (Type::Number, Value::Number(n)) => match n {
-            Number::Int(i) => wr(rmp::encode::write_sint(out, *i), path),
-            Number::Float(f) if f.is_nan() => Err(CodecError::new(path, "NaN is not a number")),
-            Number::Float(f) => wr(rmp::encode::write_f64(out, *f), path),
-            Number::Big(s) => {
-                if !is_decimal(s) {
-                    return Err(CodecError::new(path, format!("{s:?} is not a number")));
-                }
-                wr(rmp::encode::write_str(out, s), path)
-            }
-        },
+        (Type::Number, Value::Number(n)) => encode_number(out, n, path),
         (Type::String, Value::String(s)) => wr(rmp::encode::write_str(out, s), path),
         (Type::List(et), Value::List(e) | Value::Tuple(e) | Value::Set(e))
         | (Type::Set(et), Value::Set(e) | Value::List(e) | Value::Tuple(e)) => {
-            wr(
-                rmp::encode::write_array_len(out, len_u32(e.len(), path)?),
-                path,
-            )?;
             let set = matches!(ty, Type::Set(_));
-            for (i, v) in e.iter().enumerate() {
-                push_element(path, set, i);
-                encode_into(out, v, et, path)?;
-                pop_element(path, set);
-            }
-            Ok(())
+            encode_elements(out, e.iter().map(|v| (v, &**et)), e.len(), set, path)
         }
         (Type::Tuple(ets), Value::Tuple(e) | Value::List(e)) => {
             if ets.len() != e.len() {
-                return Err(CodecError::new(
-                    path,
-                    format!(
-                        "tuple of {} elements where {} are expected",
-                        e.len(),
-                        ets.len()
-                    ),
-                ));
+                let msg = format!(
+                    "tuple of {} elements where {} are expected",
+                    e.len(),
+                    ets.len()
+                );
+                return Err(CodecError::new(path, msg));
             }
-            wr(
-                rmp::encode::write_array_len(out, len_u32(e.len(), path)?),
-                path,
-            )?;
-            for (i, (v, et)) in e.iter().zip(ets).enumerate() {
-                path.push(PathStep::ElementKeyInt(i as i64));
-                encode_into(out, v, et, path)?;
-                path.pop();
-            }
-            Ok(())
+            encode_elements(out, e.iter().zip(ets), e.len(), false, path)
         }
         (Type::Map(et), Value::Map(m) | Value::Object(m)) => {
-            wr(
-                rmp::encode::write_map_len(out, len_u32(m.len(), path)?),
-                path,
-            )?;
-            for (k, v) in m {
-                wr(rmp::encode::write_str(out, k), path)?;
-                path.push(PathStep::ElementKeyString(k.clone()));
-                encode_into(out, v, et, path)?;
-                path.pop();
-            }
-            Ok(())
+            let entries = m.iter().map(|(k, v)| (k, v, &**et));
+            encode_entries(out, entries, m.len(), PathStep::ElementKeyString, path)
         }
         (Type::Object(attrs), Value::Object(m) | Value::Map(m)) => {
             if let Some(extra) = m.keys().find(|k| !attrs.contains_key(*k)) {
-                return Err(CodecError::new(
-                    path,
-                    format!("attribute {extra:?} is not part of the schema"),
-                ));
+                let msg = format!("attribute {extra:?} is not part of the schema");
+                return Err(CodecError::new(path, msg));
             }
-            wr(
-                rmp::encode::write_map_len(out, len_u32(attrs.len(), path)?),
-                path,
-            )?;
-            for (k, at) in attrs {
-                wr(rmp::encode::write_str(out, k), path)?;
-                path.push(PathStep::Attribute(k.clone()));
-                encode_into(out, m.get(k).unwrap_or(&Value::Null), at, path)?;
-                path.pop();
-            }
-            Ok(())
+            let entries = attrs
+                .iter()
+                .map(|(k, at)| (k, m.get(k).unwrap_or(&Value::Null), at));
+            encode_entries(out, entries, attrs.len(), PathStep::Attribute, path)
         }
         (ty, v) => Err(mismatch(path, v, ty)),
     }
+}
+
+fn encode_number(out: &mut Vec<u8>, n: &Number, path: &[PathStep]) -> Result<(), CodecError> {
+    match n {
+        Number::Int(i) => wr(rmp::encode::write_sint(out, *i), path),
+        Number::Float(f) if f.is_nan() => Err(CodecError::new(path, "NaN is not a number")),
+        Number::Float(f) => wr(rmp::encode::write_f64(out, *f), path),
+        Number::Big(s) if !is_decimal(s) => {
+            Err(CodecError::new(path, format!("{s:?} is not a number")))
+        }
+        Number::Big(s) => wr(rmp::encode::write_str(out, s), path),
+    }
+}
+
+/// An array of `len` elements, each with its type.
+fn encode_elements<'a>(
+    out: &mut Vec<u8>,
+    elems: impl Iterator<Item = (&'a Value, &'a Type)>,
+    len: usize,
+    set: bool,
+    path: &mut Vec<PathStep>,
+) -> Result<(), CodecError> {
+    wr(rmp::encode::write_array_len(out, len_u32(len, path)?), path)?;
+    for (i, (v, et)) in elems.enumerate() {
+        push_element(path, set, i);
+        encode_into(out, v, et, path)?;
+        pop_element(path, set);
+    }
+    Ok(())
+}
+
+/// A map of `len` entries (a map's or an object's), each with its type;
+/// `step` names an entry in paths.
+fn encode_entries<'a>(
+    out: &mut Vec<u8>,
+    entries: impl Iterator<Item = (&'a String, &'a Value, &'a Type)>,
+    len: usize,
+    step: fn(String) -> PathStep,
+    path: &mut Vec<PathStep>,
+) -> Result<(), CodecError> {
+    wr(rmp::encode::write_map_len(out, len_u32(len, path)?), path)?;
+    for (k, v, t) in entries {
+        wr(rmp::encode::write_str(out, k), path)?;
+        path.push(step(k.clone()));
+        encode_into(out, v, t, path)?;
+        path.pop();
+    }
+    Ok(())
 }
 
 /// Steps into element `i` of a list; a set element has no step (the
@@ -367,12 +362,7 @@ fn decode_value(
         return Err(CodecError::new(path, "value nested too deeply"));
     }
     let item = r.next(path)?;
-    let wrong = |what: &str, path: &[PathStep]| {
-        CodecError::new(
-            path,
-            format!("expected {}, found {what}", type_json::to_json(ty)),
-        )
-    };
+    let wrong = |what: &str, path: &[PathStep]| expected(ty, what, path);
     match (ty, item) {
         (_, Item::Nil) => Ok(Value::Null),
         (_, Item::Ext(0, _)) => Ok(Value::Unknown),
@@ -401,74 +391,94 @@ fn decode_value(
         (Type::String, Item::Str(s) | Item::Bin(s)) => std::str::from_utf8(s)
             .map(|s| Value::String(s.to_string()))
             .map_err(|_| wrong("invalid UTF-8", path)),
-        (Type::List(et) | Type::Set(et), Item::Array(n)) => {
-            let mut elems = Vec::with_capacity(n.min(r.remaining()));
-            let set = matches!(ty, Type::Set(_));
-            for i in 0..n {
-                push_element(path, set, i);
-                elems.push(decode_value(r, et, path, depth + 1)?);
-                pop_element(path, set);
-            }
-            Ok(if matches!(ty, Type::Set(_)) {
-                Value::set(elems)
-            } else {
-                Value::List(elems)
-            })
+        (Type::List(et), Item::Array(n)) => {
+            let types = std::iter::repeat_n(&**et, n);
+            decode_elements(r, types, false, path, depth).map(Value::List)
         }
-        (Type::Tuple(ets), Item::Array(n)) => {
-            if n != ets.len() {
-                return Err(wrong(&format!("{n} elements"), path));
-            }
-            let mut elems = Vec::with_capacity(n);
-            for (i, et) in ets.iter().enumerate() {
-                path.push(PathStep::ElementKeyInt(i as i64));
-                elems.push(decode_value(r, et, path, depth + 1)?);
-                path.pop();
-            }
-            Ok(Value::Tuple(elems))
+        (Type::Set(et), Item::Array(n)) => {
+            let types = std::iter::repeat_n(&**et, n);
+            decode_elements(r, types, true, path, depth).map(Value::set)
         }
+        (Type::Tuple(ets), Item::Array(n)) if n == ets.len() => {
+            decode_elements(r, ets.iter(), false, path, depth).map(Value::Tuple)
+        }
+        (Type::Tuple(_), Item::Array(n)) => Err(wrong(&format!("{n} elements"), path)),
         (Type::Map(et), Item::Map(n)) => {
-            let mut m = BTreeMap::new();
-            for _ in 0..n {
-                let k = read_key(r, path)?;
-                path.push(PathStep::ElementKeyString(k.clone()));
-                let v = decode_value(r, et, path, depth + 1)?;
-                path.pop();
-                m.insert(k, v);
-            }
+            let attr_type = |_: &str| Some(&**et);
+            let m = decode_entries(r, n, attr_type, PathStep::ElementKeyString, path, depth)?;
             Ok(Value::Map(m))
         }
         (Type::Object(attrs), Item::Map(n)) => {
-            let mut m: BTreeMap<String, Value> =
-                attrs.keys().map(|k| (k.clone(), Value::Null)).collect();
-            for _ in 0..n {
-                let k = read_key(r, path)?;
-                let Some(at) = attrs.get(&k) else {
-                    return Err(CodecError::new(
-                        path,
-                        format!("unsupported attribute {k:?}"),
-                    ));
-                };
-                path.push(PathStep::Attribute(k.clone()));
-                let v = decode_value(r, at, path, depth + 1)?;
-                path.pop();
-                m.insert(k, v);
+            let attr_type = |k: &str| attrs.get(k);
+            let mut m = decode_entries(r, n, attr_type, PathStep::Attribute, path, depth)?;
+            for k in attrs.keys() {
+                m.entry(k.clone()).or_insert(Value::Null);
             }
             Ok(Value::Object(m))
         }
-        (_, other) => {
-            let what = match other {
-                Item::Bool(_) => "a bool",
-                Item::Int(_) | Item::BigUint(_) | Item::Float(_) => "a number",
-                Item::Str(_) => "a string",
-                Item::Bin(_) => "bytes",
-                Item::Array(_) => "an array",
-                Item::Map(_) => "a map",
-                Item::Nil | Item::Ext(..) => "a null",
-            };
-            Err(wrong(what, path))
-        }
+        (_, other) => Err(wrong(item_kind(&other), path)),
     }
+}
+
+fn expected(ty: &Type, what: &str, path: &[PathStep]) -> CodecError {
+    let msg = format!("expected {}, found {what}", type_json::to_json(ty));
+    CodecError::new(path, msg)
+}
+
+fn item_kind(item: &Item<'_>) -> &'static str {
+    match item {
+        Item::Bool(_) => "a bool",
+        Item::Int(_) | Item::BigUint(_) | Item::Float(_) => "a number",
+        Item::Str(_) => "a string",
+        Item::Bin(_) => "bytes",
+        Item::Array(_) => "an array",
+        Item::Map(_) => "a map",
+        Item::Nil | Item::Ext(..) => "a null",
+    }
+}
+
+/// The elements of an array, one per type of `types`.
+fn decode_elements<'t>(
+    r: &mut Reader<'_>,
+    types: impl ExactSizeIterator<Item = &'t Type>,
+    set: bool,
+    path: &mut Vec<PathStep>,
+    depth: usize,
+) -> Result<Vec<Value>, CodecError> {
+    let mut elems = Vec::with_capacity(types.len().min(r.remaining()));
+    for (i, et) in types.enumerate() {
+        push_element(path, set, i);
+        elems.push(decode_value(r, et, path, depth + 1)?);
+        pop_element(path, set);
+    }
+    Ok(elems)
+}
+
+/// The `n` entries of a map (a map's or an object's): `attr_type` gives the
+/// type of an entry by key (None: not allowed), `step` names it in paths.
+fn decode_entries<'t>(
+    r: &mut Reader<'_>,
+    n: usize,
+    attr_type: impl Fn(&str) -> Option<&'t Type>,
+    step: fn(String) -> PathStep,
+    path: &mut Vec<PathStep>,
+    depth: usize,
+) -> Result<BTreeMap<String, Value>, CodecError> {
+    let mut m = BTreeMap::new();
+    for _ in 0..n {
+        let k = read_key(r, path)?;
+        let Some(t) = attr_type(&k) else {
+            return Err(CodecError::new(
+                path,
+                format!("unsupported attribute {k:?}"),
+            ));
+        };
+        path.push(step(k.clone()));
+        let v = decode_value(r, t, path, depth + 1)?;
+        path.pop();
+        m.insert(k, v);
+    }
+    Ok(m)
 }
 
 fn read_key(r: &mut Reader<'_>, path: &[PathStep]) -> Result<String, CodecError> {

@@ -669,6 +669,64 @@ mod tests {
     }
 
     crate::model! {
+        struct Group {
+            id: String = computed("Id.").keep_state(),
+            members: std::collections::BTreeSet<String> = required("Members."),
+            zone: std::collections::BTreeSet<String> = optional("Zone.").requires_replace(),
+            summary: String = computed("Summary.").keep_state_unless(&["members"]),
+        }
+    }
+
+    #[test]
+    fn a_partly_known_set_plans_as_a_change_and_comes_back_as_configured() {
+        let refined = Value::Refined(crate::value::Refinements {
+            ext_type: 12,
+            payload: vec![0x81, 0x01, 0xc2],
+        });
+        let partly = Value::set(vec![Value::string("a"), refined.clone()]);
+        let prior = Value::object([
+            ("id", Value::string("g")),
+            ("members", Value::string_set(["a"])),
+            ("zone", Value::string_set(["z"])),
+            ("summary", Value::string("one")),
+        ]);
+        let mut config = prior.clone();
+        config.set_attr("id", Value::Null);
+        config.set_attr("summary", Value::Null);
+        config.set_attr("members", partly.clone());
+        let mut proposed = prior.clone();
+        proposed.set_attr("members", partly.clone());
+        let (planned, replace) = plan_declared(&Group::block(), &prior, proposed, &config);
+        assert!(replace.is_empty());
+        assert_eq!(planned.get("members"), Some(&partly));
+        assert_eq!(planned.get("summary"), Some(&Value::Unknown));
+        assert_eq!(planned.get_str("id"), Some("g"));
+        let group = Group::from_value(&planned).unwrap();
+        assert_eq!(group.members.partial().map(|p| p.unknown_count()), Some(1));
+        assert_eq!(group.to_value(), planned);
+
+        // A partly-known value of an attribute that replaces: a replacement.
+        let mut zone_config = config.clone();
+        zone_config.set_attr("zone", partly.clone());
+        let mut proposed = prior.clone();
+        proposed.set_attr("zone", partly.clone());
+        let (_, replace) = plan_declared(&Group::block(), &prior, proposed, &zone_config);
+        assert_eq!(replace, vec![AttributePath::root("zone")]);
+
+        // A field decoded as plain unknown gets its refinements back.
+        let mut out = Value::object([("x", Value::List(vec![Value::Unknown]))]);
+        keep_refinements(
+            &mut out,
+            &Value::object([("x", Value::List(vec![refined.clone()]))]),
+        );
+        assert_eq!(out.get("x"), Some(&Value::List(vec![refined.clone()])));
+        // After apply nothing unknown is left, at any depth.
+        let left = without_unknowns(Value::object([("members", partly), ("id", refined)]));
+        assert_eq!(left.get("members"), Some(&Value::string_set(["a"])));
+        assert_eq!(left.get("id"), Some(&Value::Null));
+    }
+
+    crate::model! {
         struct ThingIdentity {
             id: String = required("Id."),
         }
