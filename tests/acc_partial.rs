@@ -3,7 +3,8 @@
 //! resource's apply plans, applies and converges on Terraform 0.13.5, the
 //! default terraform (1.0.3) and 1.15.5 (whose unknowns carry refinements);
 //! and a bad id in `phone_ids` gives a diagnostic pointing at `phone_ids`.
-//! They run when `TF_ACC=1`.
+//! A replaced resource whose id feeds them plans them as updates with
+//! partly-known `phone_ids`, and converges too. They run when `TF_ACC=1`.
 //!
 //! Only this provider is available offline, so the late id is made from a
 //! computed attribute of one of its resources: `"<id>${substr(
@@ -160,6 +161,30 @@ fn late_ids_plan_and_apply(tf: &TfBin) {
         again.stdout,
         again.stderr
     );
+
+    // A replaced `a` makes the late ids unknown again: `b` and `c` plan an
+    // update with partly-known `phone_ids`, and converge.
+    w.run_ok(&["taint", "-no-color", "cph_phone_route.a"]);
+    let plan = run(&["plan"]);
+    assert!(
+        plan.success() && plan.stdout.contains("1 to add, 2 to change, 1 to destroy"),
+        "{version}: the plan after a taint:\n{}\n{}",
+        plan.stdout,
+        plan.stderr
+    );
+    let apply = run(&["apply", "-auto-approve"]);
+    assert!(
+        apply.success(),
+        "{version}: the apply after a taint fails:\n{}\n{}",
+        apply.stdout,
+        apply.stderr
+    );
+    for phone in &p[..5] {
+        assert_eq!(emu.route_of(phone), "routing", "{version}: {phone}");
+    }
+    let again = run(&["plan", "-detailed-exitcode"]);
+    assert_eq!(again.status.code(), Some(0), "{version}:\n{}", again.stdout);
+
     let destroy = run(&["destroy", "-auto-approve"]);
     assert!(destroy.success(), "{version}:\n{}", destroy.stderr);
     for phone in &p[..5] {
