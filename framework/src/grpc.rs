@@ -583,14 +583,33 @@ impl ProviderRpc for ProviderService {
                     )
                     .into());
                 }
-                let state = fromproto::raw_state(req.raw_state.as_ref(), &r.ty)
-                    .map_err(|e| bad_input("stored state", e))?;
+                let (state, diagnostics) = match req.raw_state.as_ref() {
+                    Some(raw) if req.version < r.schema.version && !raw.json.is_empty() => {
+                        let out = r.imp.upgrade_state(req.version, &raw.json);
+                        (out.state, out.diagnostics)
+                    }
+                    raw => (
+                        fromproto::raw_state(raw, &r.ty)
+                            .map_err(|e| bad_input("stored state", e))?,
+                        Diagnostics::new(),
+                    ),
+                };
+                if diagnostics.has_errors() {
+                    return Err(diagnostics);
+                }
+                if !state.is_wholly_known() {
+                    return Err(Diagnostic::error(
+                        "Provider produced an invalid state",
+                        "The upgraded state has unknown values. This is a bug in the provider; please report it.",
+                    )
+                    .into());
+                }
                 Ok(pb::upgrade_resource_state::Response {
                     upgraded_state: Some(
                         toproto::dynamic_value(&state, &r.ty)
                             .map_err(|e| bad_output("upgraded state", e))?,
                     ),
-                    diagnostics: vec![],
+                    diagnostics: toproto::diagnostics(&diagnostics),
                 })
             },
             |d| pb::upgrade_resource_state::Response {
