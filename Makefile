@@ -23,7 +23,7 @@ export TF_ACC_TERRAFORM_0_13_PATH ?= $(TOOLS)/bin/terraform-0.13
 export TF_ACC_TERRAFORM_1_15_PATH ?= $(TOOLS)/bin/terraform-1.15
 export TF_ACC_EXTRA_TERRAFORM ?= $(shell command -v terraform 2>/dev/null)
 
-.PHONY: all build docs tools test test-rust test-contract demo release bench fuzz fmt lint clean
+.PHONY: all build docs tools test test-rust test-contract test-long test-compat demo release bench fuzz fmt lint clean
 
 all: build
 
@@ -42,6 +42,18 @@ test-rust:
 
 test-contract:
 	$(PYTHON) -m pytest emulator/contract -q
+
+## make test-long: the tests too slow for CI (not run by `make test`).
+test-long: test-compat
+
+## make test-compat: the provider as of COMPAT_COMMIT (built from git history
+## into target/compat/, reused by later runs) applies routes, flavors and a
+## pending order; this build then takes the state over (tests/acc_compat.rs).
+COMPAT_COMMIT ?= 3f6085f
+test-compat: tools
+	$(CARGO) build --bin terraform-provider-cph -p cph-emulator
+	CPH_COMPAT_PROVIDER="$$(scripts/compat_build.sh $(COMPAT_COMMIT))" TF_ACC=1 \
+	  $(CARGO) test --test acc_compat -- --nocapture
 
 ## make demo: release build, a local emulator, terraform through the quick start.
 demo: tools

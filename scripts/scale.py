@@ -22,7 +22,10 @@ For each N (default 100, 1000, 5000):
 Every command is also split at its first and last API call (from the
 emulator's request log, CPH_EMULATOR_LOG=info), its CPU time is split between
 terraform and the provider, and the provider's debug log (TF_LOG_PROVIDER)
-gives the polling rounds of every job wait. Then a table per N, a summary,
+gives the polling rounds of every job wait. The size of the state after the
+apply is reported in bytes per phone, with the apply's time after its last
+API call and Terraform's own CPU time (what the state costs Terraform);
+the `plan -refresh=false` line is the no-op plan. Then a table per N, a summary,
 and the goal checks of issue [E]; BENCHMARKS.md explains the floor. Every
 wait is bounded and the emulator is always stopped.
 
@@ -37,7 +40,9 @@ the apply against the floor.
 Usage: scripts/scale.py [N ...] [--resources 10] [--parallelism 10]
        [--for-each RxP ...] [--job-seconds 2] [--latency-ms 20]
        [--timeout 900] [--json FILE] [--keep] [--provider-dir DIR] [--max-rps R]
-       [--quota Q]
+       [--quota Q] [--skip-destroy]
+--provider-dir target/compat/target/release measures the old build of
+scripts/compat_build.sh (before/after tables in BENCHMARKS.md).
 SCALE_TERRAFORM=PATH runs another terraform (e.g. .tools/bin/terraform-1.15)
 instead of .tools/bin/terraform (1.0.3).
 Only the standard library is needed. Exit 1 when a run fails (a goal that
@@ -579,6 +584,12 @@ class Result:
     load: str = ""
     for_each: bool = False
     parallelism: int = 10
+    # Size of terraform.tfstate after the apply.
+    state_bytes: int = 0
+
+    @property
+    def state_bytes_per_phone(self) -> float:
+        return self.state_bytes / max(1, self.n)
 
     @property
     def floor_s(self) -> float:
@@ -716,6 +727,8 @@ class Result:
                            "before_api_s": r.before_api_s, "api_s": r.api_s,
                            "after_api_s": r.after_api_s}
                for r in (self.apply, self.overhead, self.plan, self.destroy)},
+            "state_bytes": self.state_bytes,
+            "state_bytes_per_phone": self.state_bytes_per_phone,
             "load_average": self.load,
             "checks": [{"goal": g, "met": ok, "detail": d} for g, ok, d in self.checks],
         }
@@ -742,16 +755,22 @@ def run_one(n: int, args: argparse.Namespace, resources: int | None = None,
         par = f"-parallelism={parallelism}"
         log(f"N={n}: terraform apply ({len(routes)} resources)")
         apply = wd.run("apply", ["apply", "-auto-approve", par], sample_rss=True)
-        log(f"N={n}: apply {apply.seconds:.2f} s; plan -refresh=false")
+        state_bytes = (base / "terraform.tfstate").stat().st_size
+        log(f"N={n}: apply {apply.seconds:.2f} s, state {state_bytes} bytes; "
+            f"plan -refresh=false")
         overhead = wd.run("plan-no-refresh", ["plan", "-refresh=false", par], sample_rss=True)
         log(f"N={n}: plan -refresh=true")
         plan = wd.run("plan", ["plan", "-refresh=true", "-detailed-exitcode", par],
                       sample_rss=True, ok_codes=(0, 2))
-        log(f"N={n}: destroy")
-        destroy = wd.run("destroy", ["destroy", "-auto-approve", par], sample_rss=True)
+        if args.skip_destroy:
+            destroy = Run("destroy", 0.0, 0, {})
+        else:
+            log(f"N={n}: destroy")
+            destroy = wd.run("destroy", ["destroy", "-auto-approve", par], sample_rss=True)
         result = Result(n, servers, len(routes), [len(r) for r in routes],
                         args.job_seconds, args.latency_ms, apply, overhead, plan, destroy,
                         for_each=for_each, parallelism=parallelism)
+        result.state_bytes = state_bytes
         result.evaluate()
         result.load = loadavg()
         return result
@@ -798,6 +817,9 @@ def print_result(r: Result) -> None:
         print(f"| {name} | {run.seconds:.2f} | {phases} | "
               + " | ".join(str(run.calls.get(e, 0)) for e in ENDPOINTS)
               + f" | {other_s} | {rss} | {cpu} |")
+    print(f"\nstate after apply: {r.state_bytes} bytes, {r.state_bytes_per_phone:.1f} bytes "
+          f"per phone; apply: terraform CPU {r.apply.cpu_total_s - r.apply.cpu_provider_s:.2f} s, "
+          f"{r.apply.after_api_s:.2f} s after the last API call")
     print(f"\nload average at the end: {r.load}")
     print(f"floor {r.floor_s:.2f} s (job {r.job_seconds:g} s + 2 x {r.latency_ms} ms), "
           f"apply/floor {r.apply.seconds / r.floor_s:.2f}x (first to last API call: "
@@ -814,7 +836,8 @@ def print_summary(results: list[Result]) -> None:
     head = ["N", "servers", "apply s", "floor s", "ratio", "API span s", "span ratio",
             "phones_traffic", "list_jobs",
             "show_job", "list_phones", "show_phone", "rounds", "plan s", "refresh reads",
-            "destroy s", "tf fixed s", "peak RSS MiB"]
+            "destroy s", "tf fixed s", "peak RSS MiB", "after last call s",
+            "state B/phone", "tf CPU s"]
     print("| " + " | ".join(head) + " |")
     print("|" + "|".join([" ---: "] * len(head)) + "|")
     for r in results:
@@ -825,7 +848,9 @@ def print_summary(results: list[Result]) -> None:
               + " | ".join(str(c.get(e, 0)) for e in ENDPOINTS)
               + f" | {r.rounds:.1f} | {r.plan.seconds:.2f} | {r.refresh_reads()} | "
               f"{r.destroy.seconds:.2f} | {r.overhead.seconds:.2f} | "
-              f"{max(r.apply.peak_rss_mib, r.plan.peak_rss_mib, r.destroy.peak_rss_mib):.1f} |")
+              f"{max(r.apply.peak_rss_mib, r.plan.peak_rss_mib, r.destroy.peak_rss_mib):.1f} | "
+              f"{r.apply.after_api_s:.2f} | {r.state_bytes_per_phone:.1f} | "
+              f"{r.apply.cpu_total_s - r.apply.cpu_provider_s:.2f} |")
     missed = [(r.n, g, d) for r in results for g, ok, d in r.checks if not ok]
     print()
     if missed:
@@ -840,7 +865,8 @@ def print_for_each_summary(results: list[Result]) -> None:
     print("\n### for_each summary\n")
     head = ["R x P", "N", "parallelism", "apply s", "floor s", "ratio", "API span s",
             "apply phones_traffic", "ceil(N/100)", "apply job reads", "destroy s",
-            "destroy phones_traffic", "destroy job reads", "peak RSS MiB"]
+            "destroy phones_traffic", "destroy job reads", "peak RSS MiB",
+            "after last call s", "state B/phone", "tf CPU s", "no-op plan s"]
     print("| " + " | ".join(head) + " |")
     print("|" + "|".join([" ---: "] * len(head)) + "|")
     for r in results:
@@ -850,7 +876,10 @@ def print_for_each_summary(results: list[Result]) -> None:
               f"{math.ceil(r.n / TRAFFIC_BATCH)} | {r.job_reads(r.apply)} | "
               f"{r.destroy.seconds:.2f} | {r.destroy.calls.get('phones_traffic', 0)} | "
               f"{r.job_reads(r.destroy)} | "
-              f"{max(r.apply.peak_rss_mib, r.destroy.peak_rss_mib):.1f} |")
+              f"{max(r.apply.peak_rss_mib, r.destroy.peak_rss_mib):.1f} | "
+              f"{r.apply.after_api_s:.2f} | {r.state_bytes_per_phone:.1f} | "
+              f"{r.apply.cpu_total_s - r.apply.cpu_provider_s:.2f} | "
+              f"{r.overhead.seconds:.2f} |")
 
 
 def parse_shape(text: str) -> tuple[int, int]:
@@ -888,6 +917,8 @@ def main() -> int:
                     help="CPH_EMULATOR_LOG for the emulator's log (info: one line per request)")
     ap.add_argument("--provider-dir", default=str(RELEASE),
                     help="directory of the terraform-provider-cph binary (dev_overrides)")
+    ap.add_argument("--skip-destroy", action="store_true",
+                    help="do not run (nor time) terraform destroy")
     ap.add_argument("--tf-log", help="TF_LOG level; logs go to the work directory (use --keep)")
     args = ap.parse_args()
     for p in (TERRAFORM, EMULATOR, Path(args.provider_dir) / PROVIDER.name):

@@ -140,7 +140,7 @@ fn route_lifecycle_create_update_grow_shrink_destroy() {
     let (_, created) = plan(&w, &route_vars(&two, "routing"));
     assert!(created.contains("1 to add"), "{created}");
     assert!(
-        created.contains("jobs") && created.contains("(known after apply)"),
+        created.contains("failed") && created.contains("(known after apply)"),
         "{created}"
     );
     apply(&w, &route_vars(&two, "routing"));
@@ -148,15 +148,11 @@ fn route_lifecycle_create_update_grow_shrink_destroy() {
         assert_eq!(emu.route_of(p), "routing");
     }
     assert_eq!(emu.route_of(&phones[2]), "direct");
-    let jobs = resource_values(&w, "cph_phone_route.r")["jobs"].clone();
-    assert_eq!(jobs.as_array().map(Vec::len), Some(2), "{jobs}");
-    assert!(
-        jobs.as_array()
-            .unwrap()
-            .iter()
-            .all(|j| j["status"] == "succeeded" && j["job_id"].is_string()),
-        "{jobs}"
-    );
+    let values = resource_values(&w, "cph_phone_route.r");
+    assert_eq!(values["failed"], serde_json::json!({}), "{values}");
+    assert_eq!(values["running"], serde_json::json!({}), "{values}");
+    assert_eq!(values["summary"]["succeeded"], 2, "{values}");
+    assert_eq!(values["summary"]["failed"], 0, "{values}");
     assert_empty_plan(&w, &route_vars(&two, "routing"));
 
     // Route change: in place, every phone re-routed.
@@ -343,28 +339,79 @@ fn route_failed_job_is_named_and_reapply_converges() {
         !w.state_json().to_string().contains("tainted"),
         "a partly failed create is not tainted"
     );
-    let jobs = resource_values(&w, "cph_phone_route.r")["jobs"].clone();
-    let failed: Vec<&Value> = jobs
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|j| j["status"] == "failed")
-        .collect();
-    assert_eq!(failed.len(), 1, "{jobs}");
+    let values = resource_values(&w, "cph_phone_route.r");
+    let failed = values["failed"].as_object().cloned().unwrap_or_default();
+    assert_eq!(failed.len(), 1, "{values}");
     assert!(
-        failed[0]["error_code"]
+        failed[&phones[1]]["error_code"]
             .as_str()
             .unwrap_or_default()
             .starts_with("CPS."),
-        "{jobs}"
+        "{values}"
     );
+    assert!(failed[&phones[1]]["job_id"].is_string(), "{values}");
+    assert_eq!(values["summary"]["failed"], 1, "{values}");
+    assert_eq!(values["summary"]["succeeded"], 2, "{values}");
 
     emu.clear_failing_jobs();
     let (code, out) = plan(&w, &route_vars(&phones, "routing"));
     assert_eq!(code, 2, "{out}");
     apply(&w, &route_vars(&phones, "routing"));
     assert_eq!(emu.route_of(&phones[1]), "routing");
+    let values = resource_values(&w, "cph_phone_route.r");
+    assert_eq!(values["failed"], serde_json::json!({}), "{values}");
+    assert_eq!(values["summary"]["succeeded"], 3, "{values}");
     assert_empty_plan(&w, &route_vars(&phones, "routing"));
+}
+
+/// The lines of `plan -no-color` output about one resource: each section
+/// from a `# address ...` comment (the change, and on Terraform 1.x the
+/// refresh's "has been changed" notice) to its closing brace.
+fn plan_lines_of(plan: &str, address: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut inside = false;
+    for l in plan.lines() {
+        inside = inside || l.trim_start().starts_with(&format!("# {address} "));
+        if inside {
+            out.push(l.to_string());
+            inside = !l.starts_with("    }");
+        }
+    }
+    out
+}
+
+#[test]
+fn adding_back_one_failed_phone_of_300_shows_that_phone_not_every_phone() {
+    let Some(tf) = support::acc() else { return };
+    let emu = Emulator::start(&["--servers", "1", "--phones-per-server", "300"]);
+    let phones = emu.phone_ids_of(&emu.server_ids()[0]);
+    assert_eq!(phones.len(), 300);
+    let w = workdir(&tf, &emu, ROUTE_TF);
+    emu.fail_jobs_for(&[phones[7].as_str()]);
+    let out = try_apply(&w, &route_vars(&phones, "routing"));
+    assert!(out.status.success(), "{}\n{}", out.stdout, out.stderr);
+    let values = resource_values(&w, "cph_phone_route.r");
+    assert_eq!(values["summary"]["failed"], 1, "{}", values["summary"]);
+    emu.clear_failing_jobs();
+
+    let (code, out) = plan(&w, &route_vars(&phones, "routing"));
+    assert_eq!(code, 2, "{out}");
+    let lines = plan_lines_of(&out, "cph_phone_route.r");
+    let shown = lines.join("\n");
+    assert!(
+        shown.contains(&phones[7]),
+        "the failed phone is shown:\n{shown}"
+    );
+    assert!(
+        !shown.contains(&phones[8]),
+        "phones that do not change are not:\n{shown}"
+    );
+    assert!(
+        lines.len() <= 40,
+        "{} lines for one phone added back:\n{shown}",
+        lines.len()
+    );
+    eprintln!("plan of the route ({} lines):\n{shown}", lines.len());
 }
 
 fn flavor_vars(server: &str, flavor: (&str, &str), timeout: &str) -> Vec<String> {

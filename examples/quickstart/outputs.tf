@@ -29,7 +29,7 @@ output "phone_count" {
   value       = length(cph_phone_route.this.phone_ids)
 }
 
-output "route_jobs" {
-  description = "Per phone, the status of the job of the last route change."
-  value       = { for job in cph_phone_route.this.jobs : job.phone_id => job.status }
+output "route_failed" {
+  description = "The phones whose last route job did not succeed, with its error code."
+  value       = { for id, job in cph_phone_route.this.failed : id => job.error_code }
 }

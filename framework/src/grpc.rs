@@ -583,14 +583,33 @@ impl ProviderRpc for ProviderService {
                     )
                     .into());
                 }
-                let state = fromproto::raw_state(req.raw_state.as_ref(), &r.ty)
-                    .map_err(|e| bad_input("stored state", e))?;
+                let (state, diagnostics) = match req.raw_state.as_ref() {
+                    Some(raw) if req.version < r.schema.version && !raw.json.is_empty() => {
+                        let out = r.imp.upgrade_state(req.version, &raw.json);
+                        (out.state, out.diagnostics)
+                    }
+                    raw => (
+                        fromproto::raw_state(raw, &r.ty)
+                            .map_err(|e| bad_input("stored state", e))?,
+                        Diagnostics::new(),
+                    ),
+                };
+                if diagnostics.has_errors() {
+                    return Err(diagnostics);
+                }
+                if !state.is_wholly_known() {
+                    return Err(Diagnostic::error(
+                        "Provider produced an invalid state",
+                        "The upgraded state has unknown values. This is a bug in the provider; please report it.",
+                    )
+                    .into());
+                }
                 Ok(pb::upgrade_resource_state::Response {
                     upgraded_state: Some(
                         toproto::dynamic_value(&state, &r.ty)
                             .map_err(|e| bad_output("upgraded state", e))?,
                     ),
-                    diagnostics: vec![],
+                    diagnostics: toproto::diagnostics(&diagnostics),
                 })
             },
             |d| pb::upgrade_resource_state::Response {
@@ -1258,6 +1277,72 @@ mod tests {
             Default::default()
         }
     }
+    /// A type at schema version 2 whose upgrades say where they came from.
+    struct Versioned;
+    #[async_trait]
+    impl Resource for Versioned {
+        fn type_name(&self) -> &'static str {
+            "versioned"
+        }
+        fn schema(&self) -> Schema {
+            Schema {
+                version: 2,
+                ..Boom.schema()
+            }
+        }
+        fn upgrade_state(&self, version: i64, raw: &[u8]) -> crate::UpgradeStateResponse {
+            let text = String::from_utf8_lossy(raw);
+            crate::UpgradeStateResponse {
+                state: Value::object([("a", Value::string(format!("v{version} {text}")))]),
+                diagnostics: Diagnostics::new(),
+            }
+        }
+        async fn plan(&self, _: &CallContext, _: PlanRequest) -> PlanResponse {
+            Default::default()
+        }
+        async fn apply(&self, _: &CallContext, _: ApplyRequest) -> crate::ApplyResponse {
+            Default::default()
+        }
+        async fn read(&self, _: &CallContext, _: ReadRequest) -> crate::ReadResponse {
+            Default::default()
+        }
+        async fn import(&self, _: &CallContext, _: &str) -> ImportResponse {
+            Default::default()
+        }
+    }
+
+    async fn upgrade(version: i64, json: &str) -> pb::upgrade_resource_state::Response {
+        let svc = ProviderService::new("test", Arc::new(P));
+        svc.upgrade_resource_state(Request::new(pb::upgrade_resource_state::Request {
+            type_name: "versioned".into(),
+            version,
+            raw_state: Some(pb::RawState {
+                json: json.as_bytes().to_vec(),
+                ..Default::default()
+            }),
+        }))
+        .await
+        .unwrap()
+        .into_inner()
+    }
+
+    #[tokio::test]
+    async fn older_states_go_through_the_upgrade_and_current_ones_do_not() {
+        let ty = Versioned.schema().block.value_type();
+        let a = |resp: &pb::upgrade_resource_state::Response| {
+            let v = fromproto::dynamic_value(resp.upgraded_state.as_ref(), &ty).unwrap();
+            v.get("a").cloned()
+        };
+        let old = upgrade(1, r#"{"b":1}"#).await;
+        assert!(old.diagnostics.is_empty(), "{:?}", old.diagnostics);
+        assert_eq!(a(&old), Some(Value::string(r#"v1 {"b":1}"#)));
+        let current = upgrade(2, r#"{"a":"x","gone":1}"#).await;
+        assert_eq!(a(&current), Some(Value::string("x")));
+        let newer = upgrade(3, r#"{"a":"x"}"#).await;
+        assert!(newer.upgraded_state.is_none());
+        assert!(newer.diagnostics[0].detail.contains("newer version"));
+    }
+
     struct P;
     #[async_trait]
     impl Provider for P {
@@ -1271,7 +1356,7 @@ mod tests {
             Diagnostics::new()
         }
         fn resources(&self) -> Vec<Arc<dyn Resource>> {
-            vec![Arc::new(Boom)]
+            vec![Arc::new(Boom), Arc::new(Versioned)]
         }
         fn data_sources(&self) -> Vec<Arc<dyn DataSource>> {
             vec![]

@@ -45,7 +45,7 @@ pub use diag::{AttributePath, Diagnostic, Diagnostics, Severity};
 pub use resource::{
     ApplyRequest, ApplyResponse, CallContext, DataReadResponse, DataSource, ImportResponse,
     ListRequest, ListResource, ListResult, ListSink, PlanRequest, PlanResponse, Provider,
-    ReadRequest, ReadResponse, Resource, UpgradeIdentityResponse,
+    ReadRequest, ReadResponse, Resource, UpgradeIdentityResponse, UpgradeStateResponse,
 };
 pub use schema::{
     Attribute, Block, IdentityAttribute, IdentitySchema, NestedBlock, Nesting, Schema,

@@ -99,6 +99,14 @@ pub struct ImportResponse {
     pub diagnostics: Diagnostics,
 }
 
+/// What a stored state of an older schema version became.
+#[derive(Debug, Clone, Default)]
+pub struct UpgradeStateResponse {
+    /// Of the current schema's type.
+    pub state: Value,
+    pub diagnostics: Diagnostics,
+}
+
 /// What a stored identity of an older identity schema version became.
 #[derive(Debug, Clone, Default)]
 pub struct UpgradeIdentityResponse {
@@ -223,38 +231,76 @@ pub trait Resource: Send + Sync {
             .into(),
         }
     }
-    /// An identity stored at an older identity schema `version` (the JSON
-    /// Terraform keeps), in today's shape. The default reads it with today's
-    /// attributes: ones no longer declared are dropped, new ones are null.
-    /// Override when a version changes an attribute's type or meaning.
-    fn upgrade_identity(&self, _version: i64, raw_json: &[u8]) -> UpgradeIdentityResponse {
-        let Some(schema) = self.identity_schema() else {
-            return UpgradeIdentityResponse {
-                identity: Value::Null,
-                diagnostics: Diagnostic::error(
-                    "Resource identity not supported",
-                    format!("{} has no identity.", self.type_name()),
-                )
-                .into(),
-            };
-        };
-        match json::decode(raw_json, &schema.value_type(), ExtraAttributes::Drop) {
-            Ok(identity) => UpgradeIdentityResponse {
-                identity,
+    /// A state stored at an older schema `version` (below
+    /// [`Resource::schema`]'s; the JSON Terraform keeps), in today's shape.
+    /// The default reads it with today's attributes: ones no longer declared
+    /// are dropped, new ones are null. Override when a version changes an
+    /// attribute's type or meaning.
+    fn upgrade_state(&self, _version: i64, raw_json: &[u8]) -> UpgradeStateResponse {
+        match json::decode(
+            raw_json,
+            &self.schema().block.value_type(),
+            ExtraAttributes::Drop,
+        ) {
+            Ok(state) => UpgradeStateResponse {
+                state,
                 diagnostics: Diagnostics::new(),
             },
-            Err(e) => UpgradeIdentityResponse {
-                identity: Value::Null,
+            Err(e) => UpgradeStateResponse {
+                state: Value::Null,
                 diagnostics: Diagnostic::error(
-                    "Invalid stored identity",
+                    "Invalid stored state",
                     format!(
-                        "The stored identity of this {} cannot be read: {e}.",
+                        "The stored state of this {} cannot be read: {e}.",
                         self.type_name()
                     ),
                 )
                 .into(),
             },
         }
+    }
+    /// An identity stored at an older identity schema `version` (the JSON
+    /// Terraform keeps), in today's shape. The default reads it with today's
+    /// attributes: ones no longer declared are dropped, new ones are null.
+    /// Override when a version changes an attribute's type or meaning.
+    fn upgrade_identity(&self, version: i64, raw_json: &[u8]) -> UpgradeIdentityResponse {
+        default_upgrade_identity(self, version, raw_json)
+    }
+}
+
+/// [`Resource::upgrade_identity`]'s default: the stored identity read with
+/// today's attributes.
+pub fn default_upgrade_identity<R: Resource + ?Sized>(
+    r: &R,
+    _version: i64,
+    raw_json: &[u8],
+) -> UpgradeIdentityResponse {
+    let Some(schema) = r.identity_schema() else {
+        return UpgradeIdentityResponse {
+            identity: Value::Null,
+            diagnostics: Diagnostic::error(
+                "Resource identity not supported",
+                format!("{} has no identity.", r.type_name()),
+            )
+            .into(),
+        };
+    };
+    match json::decode(raw_json, &schema.value_type(), ExtraAttributes::Drop) {
+        Ok(identity) => UpgradeIdentityResponse {
+            identity,
+            diagnostics: Diagnostics::new(),
+        },
+        Err(e) => UpgradeIdentityResponse {
+            identity: Value::Null,
+            diagnostics: Diagnostic::error(
+                "Invalid stored identity",
+                format!(
+                    "The stored identity of this {} cannot be read: {e}.",
+                    r.type_name()
+                ),
+            )
+            .into(),
+        },
     }
 }
 

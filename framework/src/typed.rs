@@ -21,7 +21,8 @@ use crate::diag::{AttributePath, Diagnostic, Diagnostics};
 use crate::model::Model;
 use crate::resource::{
     ApplyRequest, ApplyResponse, CallContext, DataReadResponse, DataSource, ImportResponse,
-    PlanRequest, PlanResponse, ReadRequest, ReadResponse, Resource,
+    PlanRequest, PlanResponse, ReadRequest, ReadResponse, Resource, UpgradeIdentityResponse,
+    UpgradeStateResponse, default_upgrade_identity,
 };
 use crate::schema::{Block, IdentitySchema, Schema};
 use crate::value::Value;
@@ -84,6 +85,37 @@ pub trait ResourceType: Send + Sync + 'static {
     const DESCRIPTION: &'static str;
     /// The version of the identity schema.
     const IDENTITY_VERSION: i64 = 0;
+    /// The version of the schema, reported to Terraform, which stores it
+    /// with each state and asks for an upgrade of states stored at an
+    /// earlier one. Raise it when the model changes the type or meaning of
+    /// an attribute, and add a [`StateUpgrade`] from each earlier version.
+    const SCHEMA_VERSION: i64 = 0;
+    /// The version of the private state's shape, stored with it. Raise it
+    /// when `Private` changes in a way the old JSON does not deserialize
+    /// into, and read the old JSON in [`ResourceType::upgrade_private`].
+    const PRIVATE_VERSION: i64 = 0;
+
+    /// How a state stored at each earlier [`ResourceType::SCHEMA_VERSION`]
+    /// becomes today's model: one [`StateUpgrade`] per earlier version.
+    fn state_upgrades(&self) -> Vec<StateUpgrade<Self::Model>> {
+        Vec::new()
+    }
+    /// How an identity stored at each earlier
+    /// [`ResourceType::IDENTITY_VERSION`] becomes today's identity. Without
+    /// one for a version, the identity is read with today's attributes.
+    fn identity_upgrades(&self) -> Vec<StateUpgrade<Self::Identity>> {
+        Vec::new()
+    }
+    /// Private state stored at an earlier [`ResourceType::PRIVATE_VERSION`]
+    /// (its JSON, without the version), in today's shape. The default
+    /// refuses: a resource that raises the version must say how.
+    fn upgrade_private(
+        &self,
+        version: i64,
+        _stored: serde_json::Value,
+    ) -> Result<Self::Private, String> {
+        Err(format!("no upgrade from private state version {version}"))
+    }
 
     /// Checks of a configuration beyond the declared validators. No calls.
     fn validate(&self, _config: &Self::Model, _diags: &mut Diagnostics) {}
@@ -152,6 +184,40 @@ crate::model! {
     pub struct NoIdentity {}
 }
 
+/// How a state (or identity) stored at an earlier schema version becomes
+/// today's model: its stored JSON in, today's model out.
+pub struct StateUpgrade<M> {
+    /// The schema version of the states it reads.
+    pub from_version: i64,
+    /// Reads a stored state of that version: Terraform's JSON, parsed
+    /// (attributes by name; nested objects and collections as JSON).
+    pub upgrade: fn(&serde_json::Value) -> Result<M, String>,
+}
+
+/// Runs the upgrade declared for `version` on stored JSON; an error when
+/// there is none or it fails. `what` names the object for messages.
+fn run_upgrade<M: Model>(
+    upgrades: Vec<StateUpgrade<M>>,
+    version: i64,
+    raw_json: &[u8],
+    what: &str,
+) -> Result<Value, Diagnostic> {
+    let invalid = |e: String| {
+        Diagnostic::error(
+            "Invalid stored state",
+            format!("The stored {what} (schema version {version}) cannot be upgraded: {e}."),
+        )
+    };
+    let Some(up) = upgrades.into_iter().find(|u| u.from_version == version) else {
+        return Err(invalid(format!(
+            "this provider has no upgrade from version {version}; this is a bug in the provider, please report it"
+        )));
+    };
+    let stored: serde_json::Value =
+        serde_json::from_slice(raw_json).map_err(|e| invalid(format!("invalid JSON: {e}")))?;
+    (up.upgrade)(&stored).map(|m| m.to_value()).map_err(invalid)
+}
+
 /// A data source type.
 #[async_trait]
 pub trait DataSourceType: Send + Sync + 'static {
@@ -189,17 +255,81 @@ pub fn schema_of<M: Model>(description: &str) -> Schema {
     }
 }
 
-/// Decodes private state; what does not decode is the default.
-pub fn decode_private<P: PrivateState>(bytes: &[u8]) -> P {
-    serde_json::from_slice(bytes).unwrap_or_default()
+/// The key of the private state's version in its JSON object; absent
+/// means version 0 (private state written before versions).
+pub const PRIVATE_VERSION_KEY: &str = "$version";
+
+/// Decodes private state of version 0 (no upgrades); no bytes is the
+/// default, bytes that do not decode are an error.
+pub fn decode_private<P: PrivateState>(bytes: &[u8]) -> Result<P, String> {
+    decode_private_versioned(bytes, 0, |v, _| {
+        Err(format!("no upgrade from private state version {v}"))
+    })
 }
 
-/// Encodes private state; the default, or an empty object, is no bytes.
-pub fn encode_private<P: PrivateState>(p: &P) -> Vec<u8> {
-    match serde_json::to_vec(p) {
-        Ok(b) if b != b"{}" && b != b"null" => b,
-        _ => Vec::new(),
+/// Decodes private state written at any version up to `current`: no bytes
+/// is the default; the version is read from [`PRIVATE_VERSION_KEY`] (none:
+/// 0) and an older one goes through `upgrade` (its JSON without the key).
+/// What cannot be read is an error, never a silent default: a lost field of
+/// private state can be a lost pending order.
+pub fn decode_private_versioned<P: PrivateState>(
+    bytes: &[u8],
+    current: i64,
+    upgrade: impl FnOnce(i64, serde_json::Value) -> Result<P, String>,
+) -> Result<P, String> {
+    if bytes.is_empty() {
+        return Ok(P::default());
     }
+    let mut stored: serde_json::Value =
+        serde_json::from_slice(bytes).map_err(|e| format!("it is not JSON ({e})"))?;
+    let version = match stored.as_object_mut() {
+        Some(o) => match o.remove(PRIVATE_VERSION_KEY) {
+            None => 0,
+            Some(v) => v
+                .as_i64()
+                .ok_or_else(|| format!("its version is not a number: {v}"))?,
+        },
+        None => 0,
+    };
+    if version > current {
+        return Err(format!(
+            "it was written by a newer provider (private state version {version}, this provider knows up to {current}); upgrade the provider"
+        ));
+    }
+    if version < current {
+        return upgrade(version, stored);
+    }
+    serde_json::from_value(stored).map_err(|e| format!("{e} (private state version {version})"))
+}
+
+/// Encodes private state of version 0; the default, or an empty object, is
+/// no bytes.
+pub fn encode_private<P: PrivateState>(p: &P) -> Vec<u8> {
+    encode_private_versioned(p, 0)
+}
+
+/// Encodes private state with its `version` (kept out of the bytes at
+/// version 0, so that they read the same as before versions); the
+/// default, or an empty object, is no bytes.
+pub fn encode_private_versioned<P: PrivateState>(p: &P, version: i64) -> Vec<u8> {
+    if version == 0 {
+        return match serde_json::to_vec(p) {
+            Ok(b) if b != b"{}" && b != b"null" => b,
+            _ => Vec::new(),
+        };
+    }
+    let mut json = match serde_json::to_value(p) {
+        Ok(j) => j,
+        Err(_) => return Vec::new(),
+    };
+    let empty = json.is_null() || json.as_object().is_some_and(|o| o.is_empty());
+    if empty {
+        return Vec::new();
+    }
+    if let Some(o) = json.as_object_mut() {
+        o.insert(PRIVATE_VERSION_KEY.to_string(), version.into());
+    }
+    serde_json::to_vec(&json).unwrap_or_default()
 }
 
 struct Typed<R>(R);
@@ -348,6 +478,31 @@ impl<R: ResourceType> Typed<R> {
         R::Model::block()
     }
 
+    /// The private state Terraform kept, at this type's private version;
+    /// an error naming the type when it cannot be read.
+    fn private(&self, bytes: &[u8]) -> Result<R::Private, Diagnostics> {
+        decode_private_versioned(bytes, R::PRIVATE_VERSION, |v, j| {
+            self.0.upgrade_private(v, j)
+        })
+        .map_err(|e| {
+            Diagnostic::error(
+                "Unreadable private state",
+                format!(
+                    "The private state Terraform keeps for this {} cannot be read: {e}. \
+                     It holds what the provider must remember between runs (such as pending orders), \
+                     so the provider stops rather than forget it. Use the provider version that wrote it, \
+                     or report this as a bug.",
+                    R::TYPE_NAME
+                ),
+            )
+            .into()
+        })
+    }
+
+    fn encode_private(p: &R::Private) -> Vec<u8> {
+        encode_private_versioned(p, R::PRIVATE_VERSION)
+    }
+
     async fn plan_typed(
         &self,
         ctx: &CallContext,
@@ -366,7 +521,7 @@ impl<R: ResourceType> Typed<R> {
             prior: decode::<R::Model>(&prior_state)?,
             config: decode::<R::Model>(&config)?.unwrap_or_default(),
             planned: decode::<R::Model>(&planned)?.unwrap_or_default(),
-            private: decode_private(&prior_private),
+            private: self.private(&prior_private)?,
             requires_replace,
             diagnostics: Diagnostics::new(),
         };
@@ -383,7 +538,7 @@ impl<R: ResourceType> Typed<R> {
         Ok(PlanResponse {
             planned_state,
             requires_replace: plan.requires_replace,
-            planned_private: encode_private(&plan.private),
+            planned_private: Self::encode_private(&plan.private),
             diagnostics: plan.diagnostics,
         })
     }
@@ -431,11 +586,46 @@ impl<R: ResourceType> Resource for Typed<R> {
     }
 
     fn schema(&self) -> Schema {
-        schema_of::<R::Model>(R::DESCRIPTION)
+        Schema {
+            version: R::SCHEMA_VERSION,
+            ..schema_of::<R::Model>(R::DESCRIPTION)
+        }
     }
 
     fn validate(&self, config: &Value) -> Diagnostics {
         validate_model::<R::Model>(config, |m, d| self.0.validate(m, d))
+    }
+
+    fn upgrade_state(&self, version: i64, raw_json: &[u8]) -> UpgradeStateResponse {
+        let what = format!("state of this {}", R::TYPE_NAME);
+        match run_upgrade(self.0.state_upgrades(), version, raw_json, &what) {
+            Ok(state) => UpgradeStateResponse {
+                state,
+                diagnostics: Diagnostics::new(),
+            },
+            Err(d) => UpgradeStateResponse {
+                state: Value::Null,
+                diagnostics: d.into(),
+            },
+        }
+    }
+
+    fn upgrade_identity(&self, version: i64, raw_json: &[u8]) -> UpgradeIdentityResponse {
+        let upgrades = self.0.identity_upgrades();
+        if !upgrades.iter().any(|u| u.from_version == version) {
+            return default_upgrade_identity(self, version, raw_json);
+        }
+        let what = format!("identity of this {}", R::TYPE_NAME);
+        match run_upgrade(upgrades, version, raw_json, &what) {
+            Ok(identity) => UpgradeIdentityResponse {
+                identity,
+                diagnostics: Diagnostics::new(),
+            },
+            Err(d) => UpgradeIdentityResponse {
+                identity: Value::Null,
+                diagnostics: d.into(),
+            },
+        }
     }
 
     async fn plan(&self, ctx: &CallContext, req: PlanRequest) -> PlanResponse {
@@ -450,8 +640,10 @@ impl<R: ResourceType> Resource for Typed<R> {
     }
 
     async fn apply(&self, ctx: &CallContext, req: ApplyRequest) -> ApplyResponse {
-        let models = match Self::decode_apply(&req) {
-            Ok(models) => models,
+        let decoded = Self::decode_apply(&req)
+            .and_then(|models| Ok((models, self.private(&req.planned_private)?)));
+        let (models, private) = match decoded {
+            Ok(decoded) => decoded,
             // On any failure the prior state is what is still true.
             Err(diagnostics) => {
                 return ApplyResponse {
@@ -461,7 +653,6 @@ impl<R: ResourceType> Resource for Typed<R> {
                 };
             }
         };
-        let private = decode_private(&req.planned_private);
         // Applies wait for the cloud: the values live in the models only.
         drop(req);
         let mut diagnostics = Diagnostics::new();
@@ -470,15 +661,17 @@ impl<R: ResourceType> Resource for Typed<R> {
             .await;
         ApplyResponse {
             new_state: without_unknowns(encode(applied.state.as_ref())),
-            private: encode_private(&applied.private),
+            private: Self::encode_private(&applied.private),
             diagnostics,
         }
     }
 
     async fn read(&self, ctx: &CallContext, req: ReadRequest) -> ReadResponse {
-        let state = match decode::<R::Model>(&req.current_state) {
-            Ok(Some(s)) => s,
-            Ok(None) => return ReadResponse::default(),
+        let decoded = decode::<R::Model>(&req.current_state)
+            .and_then(|state| Ok((state, self.private(&req.private)?)));
+        let (state, private) = match decoded {
+            Ok((Some(s), private)) => (s, private),
+            Ok((None, _)) => return ReadResponse::default(),
             Err(diagnostics) => {
                 return ReadResponse {
                     new_state: req.current_state,
@@ -489,11 +682,10 @@ impl<R: ResourceType> Resource for Typed<R> {
         };
         drop(req.current_state);
         let mut diagnostics = Diagnostics::new();
-        let private = decode_private(&req.private);
         let read = self.0.read(ctx, state, private, &mut diagnostics).await;
         ReadResponse {
             new_state: encode(read.state.as_ref()),
-            private: encode_private(&read.private),
+            private: Self::encode_private(&read.private),
             diagnostics,
         }
     }
@@ -783,18 +975,288 @@ mod tests {
         assert_eq!(schema.version, 0);
     }
 
+    #[derive(Default, serde::Serialize, serde::Deserialize, PartialEq, Debug)]
+    struct P {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        order: Option<String>,
+    }
+
     #[test]
     fn private_state_round_trips_and_default_is_empty() {
-        #[derive(Default, serde::Serialize, serde::Deserialize, PartialEq, Debug)]
-        struct P {
-            #[serde(default, skip_serializing_if = "Option::is_none")]
-            order: Option<String>,
-        }
         assert!(encode_private(&P::default()).is_empty());
         let p = P {
             order: Some("o".into()),
         };
-        assert_eq!(decode_private::<P>(&encode_private(&p)), p);
-        assert_eq!(decode_private::<P>(b"garbage"), P::default());
+        assert_eq!(encode_private(&p), br#"{"order":"o"}"#.to_vec());
+        assert_eq!(decode_private::<P>(&encode_private(&p)), Ok(p));
+        assert_eq!(decode_private::<P>(b""), Ok(P::default()));
+    }
+
+    #[test]
+    fn private_state_that_cannot_be_read_is_an_error_not_the_default() {
+        assert!(decode_private::<P>(b"garbage").is_err());
+        #[derive(Default, serde::Serialize, serde::Deserialize, Debug)]
+        #[serde(deny_unknown_fields)]
+        struct Strict {
+            #[serde(default)]
+            order_id: Option<String>,
+        }
+        let renamed = decode_private::<Strict>(br#"{"order":"o"}"#).unwrap_err();
+        assert!(renamed.contains("unknown field"), "{renamed}");
+    }
+
+    #[test]
+    fn private_state_carries_its_version_and_older_ones_are_upgraded() {
+        let p = P {
+            order: Some("o".into()),
+        };
+        let bytes = encode_private_versioned(&p, 2);
+        let stored: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+        assert_eq!(stored[PRIVATE_VERSION_KEY], 2);
+        let refuse = |v: i64, _| Err::<P, _>(format!("asked to upgrade {v}"));
+        assert_eq!(decode_private_versioned(&bytes, 2, refuse), Ok(p));
+        let newer = decode_private_versioned::<P>(&bytes, 1, refuse).unwrap_err();
+        assert!(newer.contains("newer provider"), "{newer}");
+        // Bytes without a version are version 0, upgraded from their JSON.
+        let old = br#"{"legacy_order":"x"}"#;
+        let up = decode_private_versioned(old, 2, |v, j: serde_json::Value| {
+            assert_eq!(v, 0);
+            Ok(P {
+                order: j["legacy_order"].as_str().map(str::to_string),
+            })
+        });
+        assert_eq!(up.unwrap().order.as_deref(), Some("x"));
+        assert_eq!(
+            decode_private_versioned::<P>(old, 2, refuse),
+            Err("asked to upgrade 0".to_string())
+        );
+    }
+
+    crate::model! {
+        /// Version 0 of [`Thing`] called `size` `flavor` and had no `order`.
+        struct Versioned {
+            id: String = computed("Id.").keep_state(),
+            size: String = required("Size."),
+            order: String = computed("Order."),
+        }
+    }
+
+    /// A type at schema version 2 with upgrades from 0 and 1, and private
+    /// state at version 1.
+    struct Upgrading;
+
+    fn upgrade_v0(j: &serde_json::Value) -> Result<Versioned, String> {
+        let flavor = j["flavor"].as_str().ok_or("no flavor")?;
+        Ok(Versioned {
+            id: Tf::from_option(j["id"].as_str().map(str::to_string)),
+            size: flavor.into(),
+            order: Tf::Null,
+        })
+    }
+
+    fn upgrade_v1(j: &serde_json::Value) -> Result<Versioned, String> {
+        Ok(Versioned {
+            id: Tf::from_option(j["id"].as_str().map(str::to_string)),
+            size: Tf::from_option(j["size"].as_str().map(str::to_string)),
+            order: Tf::from_option(j["order_id"].as_str().map(str::to_string)),
+        })
+    }
+
+    #[async_trait]
+    impl ResourceType for Upgrading {
+        type Model = Versioned;
+        type Private = P;
+        type Identity = ThingIdentity;
+        const TYPE_NAME: &'static str = "upgrading";
+        const DESCRIPTION: &'static str = "";
+        const SCHEMA_VERSION: i64 = 2;
+        const PRIVATE_VERSION: i64 = 1;
+        const IDENTITY_VERSION: i64 = 1;
+        fn state_upgrades(&self) -> Vec<StateUpgrade<Versioned>> {
+            vec![
+                StateUpgrade {
+                    from_version: 0,
+                    upgrade: upgrade_v0,
+                },
+                StateUpgrade {
+                    from_version: 1,
+                    upgrade: upgrade_v1,
+                },
+            ]
+        }
+        fn identity_upgrades(&self) -> Vec<StateUpgrade<ThingIdentity>> {
+            vec![StateUpgrade {
+                from_version: 0,
+                upgrade: |j| {
+                    Ok(ThingIdentity {
+                        id: Tf::from_option(j["name"].as_str().map(str::to_string)),
+                    })
+                },
+            }]
+        }
+        fn upgrade_private(&self, version: i64, stored: serde_json::Value) -> Result<P, String> {
+            match version {
+                0 => Ok(P {
+                    order: stored["pending"].as_str().map(str::to_string),
+                }),
+                v => Err(format!("no upgrade from {v}")),
+            }
+        }
+        async fn apply(
+            &self,
+            _: &CallContext,
+            c: Change<Versioned, P>,
+            _: &mut Diagnostics,
+        ) -> Applied<Versioned, P> {
+            Applied::new(Some(c.planned), c.private)
+        }
+        async fn delete(
+            &self,
+            _: &CallContext,
+            _: Versioned,
+            _: P,
+            _: &mut Diagnostics,
+        ) -> Applied<Versioned, P> {
+            Applied::new(None, P::default())
+        }
+        async fn read(
+            &self,
+            _: &CallContext,
+            s: Versioned,
+            p: P,
+            _: &mut Diagnostics,
+        ) -> Applied<Versioned, P> {
+            Applied::new(Some(s), p)
+        }
+        async fn import(&self, _: &CallContext, _: &str, _: &mut Diagnostics) -> Vec<Versioned> {
+            Vec::new()
+        }
+    }
+
+    #[test]
+    fn the_schema_reports_the_declared_version() {
+        assert_eq!(resource(Upgrading).schema().version, 2);
+        let bare = resource(Bare::<NoIdentity>(std::marker::PhantomData));
+        assert_eq!(bare.schema().version, 0);
+    }
+
+    #[test]
+    fn each_earlier_version_is_upgraded_by_its_own_function() {
+        let r = resource(Upgrading);
+        let v0 = r.upgrade_state(0, br#"{"id":"i","flavor":"m"}"#);
+        assert!(!v0.diagnostics.has_errors(), "{:?}", v0.diagnostics);
+        assert_eq!(v0.state.get("size"), Some(&Value::string("m")));
+        assert_eq!(v0.state.get("order"), Some(&Value::Null));
+        let v1 = r.upgrade_state(1, br#"{"id":"i","size":"l","order_id":"o"}"#);
+        assert_eq!(v1.state.get("size"), Some(&Value::string("l")));
+        assert_eq!(v1.state.get("order"), Some(&Value::string("o")));
+    }
+
+    #[test]
+    fn a_failed_or_missing_upgrade_is_an_error_naming_the_type() {
+        let r = resource(Upgrading);
+        let bad = r.upgrade_state(0, br#"{"id":"i"}"#);
+        assert!(bad.diagnostics.has_errors());
+        let d = &bad.diagnostics.0[0];
+        assert!(
+            d.detail.contains("upgrading") && d.detail.contains("no flavor"),
+            "{d:?}"
+        );
+        let bare = resource(Bare::<NoIdentity>(std::marker::PhantomData));
+        let none = bare.upgrade_state(-1, b"{}");
+        assert!(
+            none.diagnostics.0[0]
+                .detail
+                .contains("no upgrade from version -1")
+        );
+    }
+
+    #[test]
+    fn identities_have_versions_and_upgrades_too() {
+        let r = resource(Upgrading);
+        assert_eq!(r.identity_schema().unwrap().version, 1);
+        let up = r.upgrade_identity(0, br#"{"name":"n"}"#);
+        assert_eq!(up.identity.get("id"), Some(&Value::string("n")));
+        // Without a declared upgrade: read with today's attributes.
+        let up = r.upgrade_identity(1, br#"{"id":"x","gone":1}"#);
+        assert_eq!(up.identity.get("id"), Some(&Value::string("x")));
+    }
+
+    fn versioned_state() -> Value {
+        Versioned {
+            id: "i".into(),
+            size: "m".into(),
+            order: "o".into(),
+        }
+        .to_value()
+    }
+
+    #[tokio::test]
+    async fn unreadable_private_state_stops_plan_apply_and_read_naming_the_type() {
+        let r = resource(Upgrading);
+        let ctx = CallContext::default();
+        let private = br#"{"order":{"not":"a string"},"$version":1}"#.to_vec();
+        let plan = r
+            .plan(
+                &ctx,
+                PlanRequest {
+                    prior_state: versioned_state(),
+                    proposed_new_state: versioned_state(),
+                    config: versioned_state(),
+                    prior_private: private.clone(),
+                    ..Default::default()
+                },
+            )
+            .await;
+        let apply = r
+            .apply(
+                &ctx,
+                ApplyRequest {
+                    prior_state: versioned_state(),
+                    planned_state: versioned_state(),
+                    config: versioned_state(),
+                    planned_private: private.clone(),
+                    ..Default::default()
+                },
+            )
+            .await;
+        let read = r
+            .read(
+                &ctx,
+                ReadRequest {
+                    current_state: versioned_state(),
+                    private: private.clone(),
+                    ..Default::default()
+                },
+            )
+            .await;
+        for d in [&plan.diagnostics, &apply.diagnostics, &read.diagnostics] {
+            assert!(d.has_errors(), "{d:?}");
+            assert_eq!(d.0[0].summary, "Unreadable private state");
+            assert!(d.0[0].detail.contains("upgrading"), "{:?}", d.0[0]);
+        }
+        // Nothing is lost: the stored private state is handed back as it was.
+        assert_eq!(plan.planned_private, private);
+        assert_eq!(apply.private, private);
+        assert_eq!(apply.new_state, versioned_state());
+        assert_eq!(read.private, private);
+    }
+
+    #[tokio::test]
+    async fn private_state_of_an_older_version_is_upgraded_and_written_at_the_new_one() {
+        let r = resource(Upgrading);
+        let read = r
+            .read(
+                &CallContext::default(),
+                ReadRequest {
+                    current_state: versioned_state(),
+                    private: br#"{"pending":"CS1"}"#.to_vec(),
+                    ..Default::default()
+                },
+            )
+            .await;
+        assert!(read.diagnostics.is_empty(), "{:?}", read.diagnostics);
+        let stored: serde_json::Value = serde_json::from_slice(&read.private).unwrap();
+        assert_eq!(stored, serde_json::json!({"order": "CS1", "$version": 1}));
     }
 }

@@ -30,7 +30,7 @@ use super::common::{api_error, cph_id, deadline};
 use super::routing::{JobRecord, JobStatus, RouteOutcome};
 use crate::cph::Client;
 use crate::fleet::{self, RunningJob};
-use tf_framework::typed::{Applied, Change, Plan, ResourceType};
+use tf_framework::typed::{Applied, Change, Plan, ResourceType, StateUpgrade};
 use tf_framework::*;
 
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10 * 60);
@@ -52,13 +52,29 @@ tf_framework::model! {
 }
 
 tf_framework::model! {
-    /// One phone's job of the last route change.
-    pub struct RouteJob {
-        phone_id: String = computed("Id of the phone."),
-        job_id: String = computed("Id of the phone's job in the last route change."),
-        status: String = computed("`succeeded`, `failed` or `running`."),
-        error_code: String = computed("Error code of a failed job."),
-        error_msg: String = computed("Error message of a failed job."),
+    /// A phone whose last job did not succeed: what to tell support.
+    pub struct FailedJob {
+        job_id: String = computed("Id of the job (null when the route call itself failed)."),
+        error_code: String = computed("Error code of the job or call, e.g. `CPS.0006`."),
+        error_msg: String = computed("Error message of the job or call."),
+    }
+}
+
+tf_framework::model! {
+    /// A phone whose job still ran when the last apply ended.
+    pub struct StillRunningJob {
+        job_id: String = computed("Id of the job, when the API had said it."),
+        request_id: String = computed("Id of the request that started the job (null in state upgraded from schema version 0)."),
+    }
+}
+
+tf_framework::model! {
+    /// Counts of the last change's outcome.
+    pub struct RouteSummary {
+        succeeded: i64 = computed("Phones on the route whose last job succeeded (or that needed no job), as of the last change."),
+        failed: i64 = computed("Phones whose last job failed: the entries of `failed`."),
+        running: i64 = computed("Phones whose job still ran when the last apply ended: the entries of `running`."),
+        request_ids: BTreeSet<String> = computed("Request ids of the jobs still running, for support."),
     }
 }
 
@@ -71,7 +87,11 @@ tf_framework::model! {
             .validate(each(cph_id())),
         traffic_type: String = required("The route of every phone in the set.")
             .validate(one_of(TRAFFIC_TYPES)),
-        jobs: Vec<RouteJob> = computed("Per phone, the job of the last route change: `phone_id`, `job_id`, `status` (`succeeded`, `failed`, `running`), `error_code`, `error_msg`.")
+        failed: BTreeMap<String, FailedJob> = computed("The phones whose last job did not succeed, by phone id: `job_id`, `error_code`, `error_msg`. The next apply sends them again. Empty when every phone is on the route.")
+            .keep_state_unless(&["phone_ids", "traffic_type"]),
+        running: BTreeMap<String, StillRunningJob> = computed("The phones whose job still ran when the last apply ended (timeout, Ctrl-C), by phone id: `job_id`, `request_id`. The next apply waits for these jobs instead of sending again.")
+            .keep_state_unless(&["phone_ids", "traffic_type"]),
+        summary: RouteSummary = computed("Counts of the last change's outcome: `succeeded`, `failed`, `running`, and the `request_ids` of jobs still running.")
             .keep_state_unless(&["phone_ids", "traffic_type"]),
         timeouts: RouteTimeouts = block(),
     }
@@ -93,41 +113,89 @@ impl PhoneRouteModel {
         self.timeouts.known().map(pick).cloned().unwrap_or_default()
     }
 
-    /// The job records kept in `jobs`, by phone id.
+    /// The job records of phones whose last job did not succeed (`failed`
+    /// and `running`), by phone id. Phones whose job succeeded have none:
+    /// the state does not spend bytes on them.
     fn job_records(&self) -> BTreeMap<String, JobRecord> {
-        let jobs = self.jobs.known().map(Vec::as_slice).unwrap_or_default();
-        jobs.iter()
-            .filter_map(|j| {
-                let phone_id = j.phone_id.as_str()?.to_string();
-                let status = match j.status.as_str() {
-                    Some("succeeded") => JobStatus::Succeeded,
-                    Some("running") => JobStatus::Running,
-                    _ => JobStatus::Failed,
-                };
-                let record = JobRecord {
-                    phone_id: phone_id.clone(),
-                    job_id: j.job_id.known().cloned(),
-                    status,
-                    error_code: j.error_code.known().cloned(),
-                    error_msg: j.error_msg.known().cloned(),
-                };
-                Some((phone_id, record))
-            })
-            .collect()
+        let mut records = BTreeMap::new();
+        for (phone_id, j) in self.failed.known().into_iter().flatten() {
+            let record = JobRecord {
+                phone_id: phone_id.clone(),
+                job_id: j.job_id.known().cloned(),
+                status: JobStatus::Failed,
+                error_code: j.error_code.known().cloned(),
+                error_msg: j.error_msg.known().cloned(),
+            };
+            records.insert(phone_id.clone(), record);
+        }
+        for (phone_id, j) in self.running.known().into_iter().flatten() {
+            let record = JobRecord {
+                phone_id: phone_id.clone(),
+                job_id: j.job_id.known().cloned(),
+                status: JobStatus::Running,
+                error_code: None,
+                error_msg: None,
+            };
+            records.insert(phone_id.clone(), record);
+        }
+        records
     }
 
-    fn set_jobs(&mut self, records: &BTreeMap<String, JobRecord>) {
-        let jobs = records
+    /// Records the jobs of the phones that did not succeed, with the
+    /// request ids of those still running (`requests`, by phone), and the
+    /// summary; call it once `phone_ids` holds the phones on the route.
+    fn set_jobs(
+        &mut self,
+        records: &BTreeMap<String, JobRecord>,
+        requests: &BTreeMap<String, String>,
+    ) {
+        let mut failed = BTreeMap::new();
+        let mut running = BTreeMap::new();
+        for r in records.values() {
+            match r.status {
+                JobStatus::Succeeded => {}
+                JobStatus::Failed => {
+                    let job = FailedJob {
+                        job_id: Tf::from_option(r.job_id.clone()),
+                        error_code: Tf::from_option(r.error_code.clone()),
+                        error_msg: Tf::from_option(r.error_msg.clone()),
+                    };
+                    failed.insert(r.phone_id.clone(), job);
+                }
+                JobStatus::Running => {
+                    let job = StillRunningJob {
+                        job_id: Tf::from_option(r.job_id.clone()),
+                        request_id: Tf::from_option(requests.get(&r.phone_id).cloned()),
+                    };
+                    running.insert(r.phone_id.clone(), job);
+                }
+            }
+        }
+        let on_route = self
+            .phones()
+            .iter()
+            .filter(|p| !failed.contains_key(*p) && !running.contains_key(*p))
+            .count();
+        let request_ids = running
             .values()
-            .map(|r| RouteJob {
-                phone_id: r.phone_id.as_str().into(),
-                job_id: Tf::from_option(r.job_id.clone()),
-                status: r.status.as_str().into(),
-                error_code: Tf::from_option(r.error_code.clone()),
-                error_msg: Tf::from_option(r.error_msg.clone()),
-            })
+            .filter_map(|j| j.request_id.known().cloned())
             .collect();
-        self.jobs = Tf::Known(jobs);
+        self.summary = Tf::Known(RouteSummary {
+            succeeded: Tf::Known(on_route as i64),
+            failed: Tf::Known(failed.len() as i64),
+            running: Tf::Known(running.len() as i64),
+            request_ids: Tf::Known(request_ids),
+        });
+        self.failed = Tf::Known(failed);
+        self.running = Tf::Known(running);
+    }
+
+    /// Marks what a change can alter unknown in a plan: the jobs and the
+    /// summary. `id`, `phone_ids` and `traffic_type` stay as planned.
+    fn plan_jobs_unknown(&mut self) {
+        self.failed = Tf::Unknown;
+        self.running = Tf::Unknown;
+        self.summary = Tf::Unknown;
     }
 }
 
@@ -156,13 +224,14 @@ fn parse_group_id(id: &str) -> Option<(&str, &str)> {
 impl PhoneRouteModel {
     /// The state of an adopted group: `phone_ids` on `route` on one server.
     pub fn adopted(server_id: &str, route: &str, phone_ids: BTreeSet<String>) -> PhoneRouteModel {
-        PhoneRouteModel {
+        let mut state = PhoneRouteModel {
             id: group_id(server_id, route).into(),
             phone_ids: Tf::Known(phone_ids),
             traffic_type: route.into(),
-            jobs: Tf::Known(Vec::new()),
-            timeouts: Tf::Null,
-        }
+            ..Default::default()
+        };
+        state.set_jobs(&BTreeMap::new(), &BTreeMap::new());
+        state
     }
 }
 
@@ -186,6 +255,69 @@ pub struct RecordedJob {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     job_id: Option<String>,
     route: String,
+}
+
+/// Up to how many phones one `cph_phone_route` keeps Terraform's plans fast
+/// (see the route page's measurements); above, plans warn.
+pub const LARGE_ROUTE_PHONES: usize = 2_000;
+
+/// The warning of a plan of a resource over [`LARGE_ROUTE_PHONES`].
+fn large_route_warning(phones: usize) -> Diagnostic {
+    let mut d = Diagnostic::error(
+        "Many phones in one cph_phone_route",
+        format!(
+            "This cph_phone_route holds {phones} phones. Terraform reads, compares and rewrites \
+             each resource's whole state at every plan and apply, and that work grows faster \
+             than the number of phones: above about {LARGE_ROUTE_PHONES} phones per resource, \
+             Terraform itself, not the API, makes plans slow. Split the phones into one \
+             cph_phone_route per server with for_each (see the fleet example on the \
+             cph_phone_route page): the provider still merges their changes into shared calls. \
+             This is a warning only; the plan goes on."
+        ),
+    )
+    .at(AttributePath::root("phone_ids"));
+    d.severity = Severity::Warning;
+    d
+}
+
+/// Schema version 0 kept a `jobs` list with every phone's last job;
+/// version 1 keeps the phones whose job did not succeed (`failed`,
+/// `running`) and a `summary`. Every other attribute is read as it was.
+fn upgrade_from_v0(stored: &serde_json::Value) -> Result<PhoneRouteModel, String> {
+    use tf_framework::json::{ExtraAttributes, decode_json};
+    let ty = PhoneRouteModel::block().value_type();
+    let value = decode_json(stored, &ty, ExtraAttributes::Drop).map_err(|e| e.to_string())?;
+    let mut state = PhoneRouteModel::from_value(&value).map_err(|d| d.detail)?;
+    let records = v0_job_records(stored.get("jobs"))?;
+    state.set_jobs(&records, &BTreeMap::new());
+    Ok(state)
+}
+
+/// The job records of a version 0 `jobs` list, read as version 0 read them.
+fn v0_job_records(jobs: Option<&serde_json::Value>) -> Result<BTreeMap<String, JobRecord>, String> {
+    let Some(jobs) = jobs.filter(|j| !j.is_null()) else {
+        return Ok(BTreeMap::new());
+    };
+    let jobs = jobs.as_array().ok_or("`jobs` is not a list")?;
+    let text =
+        |j: &serde_json::Value, k: &str| j.get(k).and_then(|v| v.as_str()).map(str::to_string);
+    let records = jobs.iter().filter_map(|j| {
+        let phone_id = text(j, "phone_id")?;
+        let status = match j.get("status").and_then(|v| v.as_str()) {
+            Some("succeeded") => JobStatus::Succeeded,
+            Some("running") => JobStatus::Running,
+            _ => JobStatus::Failed,
+        };
+        let record = JobRecord {
+            phone_id: phone_id.clone(),
+            job_id: text(j, "job_id"),
+            status,
+            error_code: text(j, "error_code"),
+            error_msg: text(j, "error_msg"),
+        };
+        Some((phone_id, record))
+    });
+    Ok(records.collect())
 }
 
 /// The owner of an instance in the fleet engine: its token, else (state
@@ -402,6 +534,7 @@ fn settled_state(
     planned: PhoneRouteModel,
     kept: BTreeSet<String>,
     routed: &RouteOutcome,
+    running: &BTreeMap<String, RecordedJob>,
 ) -> PhoneRouteModel {
     let new_ids = planned.phones();
     let mut jobs = prior.map(PhoneRouteModel::job_records).unwrap_or_default();
@@ -417,7 +550,11 @@ fn settled_state(
     let mut on_route = kept;
     on_route.extend(routed.succeeded());
     state.phone_ids = Tf::Known(on_route);
-    state.set_jobs(&jobs);
+    let requests = running
+        .iter()
+        .map(|(p, j)| (p.clone(), j.request_id.clone()))
+        .collect();
+    state.set_jobs(&jobs, &requests);
     state
 }
 
@@ -470,7 +607,7 @@ impl PhoneRoute {
         private.running = recorded_jobs(routed.running, &m.route);
         let routed = routed.outcome;
         private.servers.extend(routed.servers.values().cloned());
-        let state = settled_state(prior.as_ref(), planned, m.kept, &routed);
+        let state = settled_state(prior.as_ref(), planned, m.kept, &routed, &private.running);
         if prior.is_none() && routed.failure_report(&m.route, "").is_some() {
             return self
                 .partly_created(state, private, new_ids, &routed, &released, &m.route, diags);
@@ -601,6 +738,15 @@ impl ResourceType for PhoneRoute {
     type Identity = PhoneRouteIdentity;
     const TYPE_NAME: &'static str = "cph_phone_route";
     const DESCRIPTION: &'static str = "The route (`direct` or `routing`) of a set of cloud phones.";
+    /// 1: `failed`, `running` and `summary` instead of version 0's `jobs`.
+    const SCHEMA_VERSION: i64 = 1;
+
+    fn state_upgrades(&self) -> Vec<StateUpgrade<PhoneRouteModel>> {
+        vec![StateUpgrade {
+            from_version: 0,
+            upgrade: upgrade_from_v0,
+        }]
+    }
 
     /// Registers the planned phones with the fleet engine and refuses
     /// phones that another resource planned in this run claims too; retries
@@ -619,12 +765,15 @@ impl ResourceType for PhoneRoute {
             }
             Tf::Null => return,
         };
+        if ids.len() > LARGE_ROUTE_PHONES {
+            plan.diagnostics.push(large_route_warning(ids.len()));
+        }
         let mut changed = plan.creates();
         if let Some(prior) = plan.prior.as_ref().filter(|_| !changed) {
             let retry =
                 !unfinished_phones(prior, &ids).is_empty() || !plan.private.running.is_empty();
             if retry {
-                plan.planned.jobs = Tf::Unknown;
+                plan.planned.plan_jobs_unknown();
             }
             changed =
                 retry || ids != prior.phones() || plan.planned.traffic_type != prior.traffic_type;
@@ -775,13 +924,16 @@ impl ResourceType for PhoneRoute {
             }
         };
         match import_problem(&ids, &found) {
-            Ok(route) => vec![PhoneRouteModel {
-                id: route_id(&ids).into(),
-                phone_ids: Tf::Known(ids),
-                traffic_type: route.into(),
-                jobs: Tf::Known(Vec::new()),
-                timeouts: Tf::Null,
-            }],
+            Ok(route) => {
+                let mut state = PhoneRouteModel {
+                    id: route_id(&ids).into(),
+                    phone_ids: Tf::Known(ids),
+                    traffic_type: route.into(),
+                    ..Default::default()
+                };
+                state.set_jobs(&BTreeMap::new(), &BTreeMap::new());
+                vec![state]
+            }
             Err(d) => {
                 diags.push(d);
                 Vec::new()
@@ -951,7 +1103,7 @@ mod tests {
         let ctx = CallContext::default();
         let mut prior = config(&["p1", "p2"], "routing");
         prior.set_attr("id", Value::string("route-a"));
-        prior.set_attr("jobs", Value::List(vec![]));
+        let prior = settled(prior);
         let shrink = PlanRequest {
             prior_state: prior,
             proposed_new_state: config(&["p1"], "routing"),
@@ -986,7 +1138,7 @@ mod tests {
             );
         }
         let mut model = PhoneRouteModel::from_value(&prior).unwrap();
-        model.set_jobs(&m);
+        model.set_jobs(&m, &BTreeMap::new());
         let prior = model.to_value();
         let req = PlanRequest {
             prior_state: prior.clone(),
@@ -996,7 +1148,11 @@ mod tests {
             ..Default::default()
         };
         let planned = r.plan(&CallContext::default(), req).await.planned_state;
-        assert_eq!(planned.get("jobs"), Some(&Value::Unknown));
+        for attr in ["failed", "running", "summary"] {
+            assert_eq!(planned.get(attr), Some(&Value::Unknown), "{attr}");
+        }
+        assert_eq!(planned.get("id"), prior.get("id"));
+        assert_eq!(planned.get("phone_ids"), prior.get("phone_ids"));
     }
 
     #[tokio::test]
@@ -1004,7 +1160,7 @@ mod tests {
         let r = resource();
         let mut prior = config(&["p1"], "routing");
         prior.set_attr("id", Value::string("route-x"));
-        prior.set_attr("jobs", Value::List(vec![]));
+        let prior = settled(prior);
         let same = PlanRequest {
             prior_state: prior.clone(),
             proposed_new_state: prior.clone(),
@@ -1027,7 +1183,9 @@ mod tests {
             ..Default::default()
         };
         let planned = r.plan(&CallContext::default(), grown).await.planned_state;
-        assert_eq!(planned.get("jobs"), Some(&Value::Unknown));
+        for attr in ["failed", "running", "summary"] {
+            assert_eq!(planned.get(attr), Some(&Value::Unknown), "{attr}");
+        }
         assert_eq!(planned.get("id"), Some(&Value::string("route-x")));
     }
 
@@ -1081,22 +1239,153 @@ mod tests {
         assert!(route_id(&a).starts_with("route-"));
     }
 
+    /// A state as an apply leaves it: jobs and summary recorded.
+    fn settled(state: Value) -> Value {
+        let mut model = PhoneRouteModel::from_value(&state).unwrap();
+        model.set_jobs(&BTreeMap::new(), &BTreeMap::new());
+        model.to_value()
+    }
+
+    fn record(id: &str, status: JobStatus, code: Option<&str>) -> (String, JobRecord) {
+        let record = JobRecord {
+            phone_id: id.into(),
+            job_id: Some(format!("j-{id}")),
+            status,
+            error_code: code.map(str::to_string),
+            error_msg: code.map(|c| format!("{c} happened")),
+        };
+        (id.to_string(), record)
+    }
+
     #[test]
-    fn jobs_survive_a_state_round_trip() {
-        let mut m = BTreeMap::new();
-        m.insert(
-            "p1".to_string(),
-            JobRecord {
-                phone_id: "p1".into(),
-                job_id: Some("j1".into()),
-                status: JobStatus::Failed,
-                error_code: Some("CPS.1".into()),
-                error_msg: Some("x".into()),
-            },
-        );
-        let mut state = PhoneRouteModel::default();
-        state.set_jobs(&m);
+    fn jobs_that_did_not_succeed_survive_a_state_round_trip_and_others_cost_nothing() {
+        let m: BTreeMap<String, JobRecord> = [
+            record("p1", JobStatus::Failed, Some("CPS.1")),
+            record("p2", JobStatus::Succeeded, None),
+            record("p3", JobStatus::Running, None),
+        ]
+        .into();
+        let mut state = PhoneRouteModel {
+            phone_ids: Tf::Known(["p2".to_string(), "p4".to_string()].into()),
+            ..Default::default()
+        };
+        let requests = [("p3".to_string(), "req-3".to_string())].into();
+        state.set_jobs(&m, &requests);
         let back = PhoneRouteModel::from_value(&state.to_value()).unwrap();
-        assert_eq!(back.job_records(), m);
+        let mut unfinished = m.clone();
+        unfinished.remove("p2");
+        assert_eq!(back.job_records(), unfinished);
+        let running = back.running.known().unwrap();
+        assert_eq!(running["p3"].request_id, Tf::Known("req-3".into()));
+        let summary = back.summary.known().unwrap();
+        assert_eq!(summary.succeeded, Tf::Known(2));
+        assert_eq!(summary.failed, Tf::Known(1));
+        assert_eq!(summary.running, Tf::Known(1));
+        assert_eq!(summary.request_ids, Tf::Known(["req-3".to_string()].into()));
+    }
+
+    /// A version 0 state as Terraform stored it (3f6085f).
+    fn v0_state() -> serde_json::Value {
+        serde_json::json!({
+            "id": "route-0123456789abcdef",
+            "phone_ids": ["p1", "p2"],
+            "traffic_type": "routing",
+            "jobs": [
+                {"phone_id": "p1", "job_id": "j1", "status": "succeeded", "error_code": null, "error_msg": null},
+                {"phone_id": "p2", "job_id": "j2", "status": "failed", "error_code": "CPS.0205", "error_msg": "busy"},
+                {"phone_id": "p3", "job_id": "j3", "status": "running", "error_code": null, "error_msg": null},
+            ],
+            "timeouts": {"create": "5m", "update": null, "delete": null},
+        })
+    }
+
+    #[test]
+    fn the_schema_is_at_version_1_and_upgrades_version_0() {
+        let r = resource();
+        assert_eq!(r.schema().version, 1);
+        assert_eq!(schemas::phone_route().version, 1);
+        let raw = serde_json::to_vec(&v0_state()).unwrap();
+        let up = r.upgrade_state(0, &raw);
+        assert!(up.diagnostics.is_empty(), "{:?}", up.diagnostics);
+        let state = PhoneRouteModel::from_value(&up.state).unwrap();
+        assert_eq!(state.id, Tf::Known("route-0123456789abcdef".into()));
+        assert_eq!(state.phones(), ["p1".to_string(), "p2".to_string()].into());
+        assert_eq!(state.traffic_type, Tf::Known("routing".into()));
+        assert_eq!(state.timeout(|t| &t.create), Tf::Known("5m".into()));
+        // Every fact version 1 records is kept: the failed job with its
+        // code and message, the running job with its id.
+        let failed = state.failed.known().unwrap();
+        assert_eq!(failed.len(), 1);
+        assert_eq!(failed["p2"].job_id, Tf::Known("j2".into()));
+        assert_eq!(failed["p2"].error_code, Tf::Known("CPS.0205".into()));
+        assert_eq!(failed["p2"].error_msg, Tf::Known("busy".into()));
+        let running = state.running.known().unwrap();
+        assert_eq!(running["p3"].job_id, Tf::Known("j3".into()));
+        assert_eq!(running["p3"].request_id, Tf::Null);
+        let summary = state.summary.known().unwrap();
+        assert_eq!(
+            (summary.succeeded.known(), summary.failed.known()),
+            (Some(&1), Some(&1))
+        );
+        // The upgraded state plans the retry of p2 as the old one did.
+        assert_eq!(
+            unfinished_phones(&state, &state.phones()),
+            ["p2".to_string()].into()
+        );
+    }
+
+    #[test]
+    fn a_version_0_state_without_jobs_upgrades_and_a_broken_one_is_refused() {
+        let mut v0 = v0_state();
+        v0["jobs"] = serde_json::Value::Null;
+        let state = upgrade_from_v0(&v0).unwrap();
+        assert_eq!(state.failed, Tf::Known(BTreeMap::new()));
+        assert_eq!(state.summary.known().unwrap().succeeded, Tf::Known(2));
+        v0["jobs"] = serde_json::json!("not a list");
+        assert!(upgrade_from_v0(&v0).is_err());
+        let out = resource().upgrade_state(0, br#"{"phone_ids": 3}"#);
+        assert!(out.diagnostics.has_errors());
+        assert!(out.diagnostics.0[0].detail.contains("cph_phone_route"));
+    }
+
+    #[test]
+    fn a_route_where_every_job_succeeded_costs_under_60_bytes_per_phone() {
+        // Terraform writes state indented, one set element per line.
+        let ids: BTreeSet<String> = (0..1000).map(|i| format!("{i:032x}")).collect();
+        let jobs: BTreeMap<String, JobRecord> = ids
+            .iter()
+            .map(|id| record(id, JobStatus::Succeeded, None))
+            .collect();
+        let mut state = PhoneRouteModel {
+            id: route_id(&ids).into(),
+            phone_ids: Tf::Known(ids),
+            traffic_type: "routing".into(),
+            ..Default::default()
+        };
+        state.set_jobs(&jobs, &BTreeMap::new());
+        let ty = schemas::phone_route().block.value_type();
+        let json = tf_framework::json::encode(&state.to_value(), &ty).unwrap();
+        let bytes = serde_json::to_string_pretty(&json).unwrap().len();
+        assert!(bytes / 1000 < 60, "{bytes} bytes for 1000 phones");
+    }
+
+    #[tokio::test]
+    async fn a_plan_over_the_large_route_size_warns_and_does_not_fail() {
+        let ids: Vec<String> = (0..=LARGE_ROUTE_PHONES).map(|i| format!("p{i}")).collect();
+        let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+        let resp = resource()
+            .plan(&CallContext::default(), create_plan(&ids, "routing"))
+            .await;
+        let d = &resp.diagnostics.0;
+        assert_eq!(d.len(), 1, "{d:?}");
+        assert_eq!(d[0].severity, Severity::Warning);
+        assert!(d[0].detail.contains("for_each"), "{d:?}");
+        let small = resource()
+            .plan(
+                &CallContext::default(),
+                create_plan(&ids[..LARGE_ROUTE_PHONES], "routing"),
+            )
+            .await;
+        assert!(small.diagnostics.is_empty(), "{:?}", small.diagnostics);
     }
 }

@@ -20,7 +20,10 @@ pub fn server_flavor() -> Schema {
 }
 
 pub fn phone_route() -> Schema {
-    schema_of::<<PhoneRoute as ResourceType>::Model>(PhoneRoute::DESCRIPTION)
+    Schema {
+        version: PhoneRoute::SCHEMA_VERSION,
+        ..schema_of::<<PhoneRoute as ResourceType>::Model>(PhoneRoute::DESCRIPTION)
+    }
 }
 
 pub fn server_data() -> Schema {

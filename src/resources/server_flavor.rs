@@ -970,7 +970,9 @@ mod tests {
             )
             .await;
         assert_eq!(
-            decode_private::<Private>(&plan.planned_private).pending_order,
+            decode_private::<Private>(&plan.planned_private)
+                .unwrap()
+                .pending_order,
             Some(pending)
         );
         let other = config("s2", "a2", "b2");
@@ -1041,14 +1043,12 @@ mod tests {
             }),
         };
         assert_eq!(
-            decode_private::<Private>(&encode_private(&p)).pending_order,
+            decode_private::<Private>(&encode_private(&p))
+                .unwrap()
+                .pending_order,
             p.pending_order
         );
         assert!(encode_private(&Private::default()).is_empty());
-        assert!(
-            decode_private::<Private>(b"garbage")
-                .pending_order
-                .is_none()
-        );
+        assert!(decode_private::<Private>(b"garbage").is_err());
     }
 }

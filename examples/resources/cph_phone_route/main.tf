@@ -15,6 +15,10 @@ terraform {
 # Settings come from HW_* variables (see docs/index.md).
 provider "cph" {}
 
-output "jobs" {
-  value = cph_phone_route.example.jobs
+output "failed" {
+  value = cph_phone_route.example.failed
+}
+
+output "summary" {
+  value = cph_phone_route.example.summary
 }
