@@ -760,7 +760,7 @@ impl ResourceType for PhoneRoute {
             // known, claims them); the plan keeps the configuration's
             // shape, and what apply learns is unknown.
             Tf::Partial(_) | Tf::Unknown => {
-                plan.planned.jobs = Tf::Unknown;
+                plan.planned.plan_jobs_unknown();
                 return;
             }
             Tf::Null => return,
