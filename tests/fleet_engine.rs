@@ -45,7 +45,7 @@ fn change(owner: &str, route: &str, phones: &[String], release: bool) -> Change 
         route: route.into(),
         phones: phones.to_vec(),
         release,
-        running: Vec::new(),
+        ..Default::default()
     }
 }
 
