@@ -23,7 +23,7 @@ export TF_ACC_TERRAFORM_0_13_PATH ?= $(TOOLS)/bin/terraform-0.13
 export TF_ACC_TERRAFORM_1_15_PATH ?= $(TOOLS)/bin/terraform-1.15
 export TF_ACC_EXTRA_TERRAFORM ?= $(shell command -v terraform 2>/dev/null)
 
-.PHONY: all build docs tools test test-rust test-contract demo release bench fuzz fmt lint clean
+.PHONY: all build docs tools test test-long test-rust test-contract demo release bench fuzz fmt lint clean
 
 all: build
 
@@ -42,6 +42,12 @@ test-rust:
 
 test-contract:
 	$(PYTHON) -m pytest emulator/contract -q
+
+## make test-long: long acceptance runs kept out of `make test` and CI: Ctrl-C
+## at random moments of route changes, 30 runs, printing "N of 30".
+test-long: tools build
+	TF_ACC=1 CPH_LONG_TESTS=1 $(CARGO) test --test acc_interrupt -- \
+		--nocapture ctrl_c_at_random_moments_of_route_changes_30_runs
 
 ## make demo: release build, a local emulator, terraform through the quick start.
 demo: tools
