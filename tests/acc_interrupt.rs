@@ -381,8 +381,10 @@ fn holding(emu: &Emulator) -> u64 {
         .unwrap_or(0)
 }
 
-/// SIGINT to terraform's process group; waits for it to exit.
-fn interrupt(child: &mut Child, w: &TfWorkdir, what: &str) -> String {
+/// SIGINT to terraform's process group; waits for it to exit and returns
+/// its stderr. A terraform that does not exit in time is killed; its debug
+/// log is kept in the temporary directory for a look.
+fn interrupt(child: &mut Child, w: &TfWorkdir, what: &str) -> Result<String, String> {
     let pid = child.id();
     let ok = Command::new("kill")
         .args(["-s", "INT", "--", &format!("-{pid}")])
@@ -395,19 +397,23 @@ fn interrupt(child: &mut Child, w: &TfWorkdir, what: &str) -> String {
     let within = PROMPTLY + Duration::from_secs(10);
     loop {
         if child.try_wait().expect("try_wait").is_some() {
-            break;
+            return Ok(read(&w.path().join("apply.stderr")));
         }
         if interrupted.elapsed() > within {
-            let _ = child.kill();
+            let _ = Command::new("kill")
+                .args(["-s", "KILL", "--", &format!("-{pid}")])
+                .status();
             let _ = child.wait();
-            panic!(
-                "terraform {what} did not exit within {within:?} of Ctrl-C:\n{}",
+            let kept = std::env::temp_dir().join(format!("cph-interrupt-hang-{pid}.log"));
+            let _ = std::fs::copy(w.path().join("apply.log"), &kept);
+            return Err(format!(
+                "terraform {what} did not exit within {within:?} of Ctrl-C (log: {}):\n{}",
+                kept.display(),
                 read(&w.path().join("apply.stderr"))
-            );
+            ));
         }
         std::thread::sleep(Duration::from_millis(50));
     }
-    read(&w.path().join("apply.stderr"))
 }
 
 fn tf_args(verb: &str) -> Vec<String> {
@@ -539,7 +545,7 @@ fn held_answer_interrupt(phase: Phase) {
     );
     // Let any other batch of the window go out too.
     std::thread::sleep(Duration::from_millis(300));
-    let stderr = interrupt(&mut child, &w, &format!("{phase:?}"));
+    let stderr = interrupt(&mut child, &w, &format!("{phase:?}")).unwrap_or_else(|e| panic!("{e}"));
     emu.clear_faults();
     let sent = traffic_by_phone(&emu);
     assert!(!sent.is_empty(), "the held call named phones");
@@ -583,12 +589,20 @@ fn random_interrupt(tf: &support::TfBin, run: usize) -> Result<(), String> {
     emu.add_fault(serde_json::json!({
         "endpoint": "phones_traffic", "kind": "hold_answer", "latency_ms": hold_ms, "count": 100
     }));
-    let delay = Duration::from_millis(rand_below(4000));
+    // A random moment once terraform runs the provider (refresh, plan or
+    // apply; before that, Ctrl-C only stops terraform itself).
+    let pid = child.id();
+    wait_until("the provider", Duration::from_secs(60), || {
+        provider_under(pid).is_some() || child.try_wait().ok().flatten().is_some()
+    });
+    let delay = Duration::from_millis(rand_below(3000));
     std::thread::sleep(delay);
-    let stderr = interrupt(&mut child, &w, &format!("{phase:?}"));
+    let stderr = interrupt(&mut child, &w, &format!("{phase:?}")).map_err(|why| {
+        format!("run {run} ({phase:?}, hold {hold_ms} ms, SIGINT {delay:?}): {why}")
+    })?;
     emu.clear_faults();
     eprintln!(
-        "run {run}: {phase:?}, answers held {hold_ms} ms, SIGINT after {delay:?}, {} phones sent",
+        "run {run}: {phase:?}, answers held {hold_ms} ms, SIGINT {delay:?} after the provider started, {} phones sent",
         traffic_by_phone(&emu).len()
     );
     converges_after(&emu, &w, &fleet, matches!(phase, Phase::Destroy), &stderr).map_err(|why| {

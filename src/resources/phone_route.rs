@@ -563,7 +563,22 @@ impl PhoneRoute {
             fleet.change(&client, claim, deadline, &ctx.stop),
             release(fleet, &client, &owner, &m.to_direct, deadline, &ctx.stop),
         );
-        private.running = recorded_jobs(routed.running, &m.route);
+        // Jobs towards another route that this change did not get past
+        // stay recorded, for the next apply to wait for.
+        let moved: BTreeSet<String> = routed
+            .outcome
+            .jobs
+            .iter()
+            .filter(|j| j.status != JobStatus::Failed)
+            .map(|j| j.phone_id.clone())
+            .collect();
+        let mut running = recorded_jobs(routed.running, &m.route);
+        for (p, j) in std::mem::take(&mut private.running) {
+            if j.route != m.route && new_ids.contains(&p) && !moved.contains(&p) {
+                running.entry(p).or_insert(j);
+            }
+        }
+        private.running = running;
         let routed = routed.outcome;
         private.servers.extend(routed.servers.values().cloned());
         let state = settled_state(prior.as_ref(), planned, m.kept, &routed);
@@ -643,7 +658,11 @@ fn report_failures(
     diags: &mut Diagnostics,
 ) {
     if let Some(report) = routed.failure_report(route, NOT_ROUTED_YET) {
-        diags.push(not_routed(route, report));
+        let mut error = not_routed(route, report);
+        if matches!(routed.wait_error, Some(crate::cph::Error::Cancelled)) {
+            error.summary = format!("Stopped before every phone was confirmed on route {route:?}");
+        }
+        diags.push(error);
     }
     let prior_route = prior.map(PhoneRouteModel::route).unwrap_or_default();
     if let Some(report) = released.failure_report(DEFAULT_ROUTE, &left_behind(&prior_route)) {
