@@ -43,8 +43,12 @@ test-rust:
 test-contract:
 	$(PYTHON) -m pytest emulator/contract -q
 
-## make test-long: the tests too slow for CI (not run by `make test`).
-test-long: test-compat
+## make test-long: the tests too slow for CI (not run by `make test`): the
+## compatibility test below, then Ctrl-C at random moments of route changes,
+## 30 runs, printing "N of 30".
+test-long: tools build test-compat
+	TF_ACC=1 CPH_LONG_TESTS=1 $(CARGO) test --test acc_interrupt -- \
+		--nocapture ctrl_c_at_random_moments_of_route_changes_30_runs
 
 ## make test-compat: the provider as of COMPAT_COMMIT (built from git history
 ## into target/compat/, reused by later runs) applies routes, flavors and a

@@ -1,9 +1,16 @@
 //! Ctrl-C during a long wait: SIGINT to terraform's process group (as a
-//! terminal sends it, so the provider gets it too) while a flavor change
-//! order is being waited for. Terraform must stop the provider through
-//! `StopProvider` and exit promptly, the provider must be gone, the state must
-//! record the order, and the next apply must pick the order up without
-//! placing another one.
+//! terminal sends it, so the provider gets it too).
+//!
+//! - While a flavor change order is being waited for: Terraform must stop the
+//!   provider through `StopProvider` and exit promptly, the provider must be
+//!   gone, the state must record the order, and the next apply must pick the
+//!   order up without placing another one.
+//! - While the emulator holds the answer of a `phones-traffic` call it has
+//!   already applied (create, update and destroy of routes): every phone the
+//!   call carried must be in the state Terraform saved, the next apply must
+//!   send nothing for them, and apply then destroy must leave every phone on
+//!   `direct`. A randomized version (SIGINT at random moments, 30 runs) runs
+//!   with `CPH_LONG_TESTS=1` (`make test-long`).
 //!
 //! Runs when `TF_ACC=1`.
 
@@ -49,9 +56,17 @@ fn vars() -> Vec<String> {
 /// `terraform apply` started in its own process group, as a shell starts a
 /// foreground job; output to files in the work directory.
 fn spawn_apply(w: &TfWorkdir, env: &[(String, String)]) -> Child {
+    let mut args: Vec<String> = ["apply", "-auto-approve", "-input=false", "-no-color"]
+        .map(String::from)
+        .to_vec();
+    args.extend(vars());
+    spawn_tf(w, &args, env)
+}
+
+/// `terraform ARGS` started in its own process group (see [`spawn_apply`]).
+fn spawn_tf(w: &TfWorkdir, args: &[String], env: &[(String, String)]) -> Child {
     let mut cmd = Command::new(support::terraform_path());
-    cmd.args(["apply", "-auto-approve", "-input=false", "-no-color"])
-        .args(vars())
+    cmd.args(args)
         .current_dir(w.path())
         .stdin(Stdio::null())
         .stdout(std::fs::File::create(w.path().join("apply.stdout")).expect("stdout file"))
@@ -258,4 +273,375 @@ fn ctrl_c_while_waiting_for_an_order_keeps_it_and_the_next_apply_does_not_order_
         plan.stdout,
         plan.stderr
     );
+}
+
+// ---------------------------------------------------------------------------
+// Routes: Ctrl-C while a phones-traffic answer is held.
+
+const ROUTES_TF: &str = r#"
+provider "cph" {}
+variable "groups" {
+  type = map(list(string))
+}
+variable "route" {
+  type    = string
+  default = "routing"
+}
+resource "cph_phone_route" "r" {
+  for_each     = var.groups
+  phone_ids    = each.value
+  traffic_type = var.route
+}
+"#;
+
+/// Servers and phones per server of the route tests: ten resources of ten
+/// phones, merged into one `phones-traffic` call of 100.
+const SERVERS: usize = 10;
+const PHONES_PER_SERVER: usize = 10;
+
+/// An emulator with the route fleet, and a work directory for it.
+fn route_fixture(
+    tf: &support::TfBin,
+    job_seconds: &str,
+) -> (Emulator, TfWorkdir, Vec<(String, String)>) {
+    let emu = Emulator::start(&[
+        "--servers",
+        &SERVERS.to_string(),
+        "--phones-per-server",
+        &PHONES_PER_SERVER.to_string(),
+        "--job-seconds",
+        job_seconds,
+    ]);
+    let env = emu.token_env();
+    let mut w = TfWorkdir::new(tf, ROUTES_TF);
+    for (k, v) in &env {
+        w.set_env(k, v);
+    }
+    (emu, w, env)
+}
+
+/// The phones of every server, by server id.
+fn fleet_phones(emu: &Emulator) -> std::collections::BTreeMap<String, Vec<String>> {
+    emu.server_ids()
+        .into_iter()
+        .map(|s| {
+            let phones = emu.phone_ids_of(&s);
+            (s, phones)
+        })
+        .collect()
+}
+
+/// Writes the resources' groups (the first `take` phones of each server)
+/// and route into `terraform.tfvars.json`.
+fn write_groups(
+    w: &TfWorkdir,
+    fleet: &std::collections::BTreeMap<String, Vec<String>>,
+    take: usize,
+    route: &str,
+) {
+    let groups: serde_json::Map<String, Value> = fleet
+        .iter()
+        .map(|(s, phones)| {
+            (
+                s.clone(),
+                serde_json::json!(phones[..take.min(phones.len())]),
+            )
+        })
+        .collect();
+    let vars = serde_json::json!({"groups": groups, "route": route});
+    w.write("terraform.tfvars.json", &vars.to_string());
+}
+
+/// Every phone id in the state's routes.
+fn phones_in_state(w: &TfWorkdir) -> std::collections::BTreeSet<String> {
+    let state = w.state_json();
+    let mut out = std::collections::BTreeSet::new();
+    let resources = state["values"]["root_module"]["resources"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    for r in resources {
+        for p in r["values"]["phone_ids"].as_array().into_iter().flatten() {
+            if let Some(p) = p.as_str() {
+                out.insert(p.to_string());
+            }
+        }
+    }
+    out
+}
+
+/// `phones-traffic` requests per phone since the last reset.
+fn traffic_by_phone(emu: &Emulator) -> std::collections::BTreeMap<String, u64> {
+    serde_json::from_value(emu.admin_calls()["traffic_by_phone"].clone()).unwrap_or_default()
+}
+
+fn holding(emu: &Emulator) -> u64 {
+    emu.admin_calls()["held_answers"]["holding"]
+        .as_u64()
+        .unwrap_or(0)
+}
+
+/// SIGINT to terraform's process group; waits for it to exit and returns
+/// its stderr. A terraform that does not exit in time is killed; its debug
+/// log is kept in the temporary directory for a look.
+fn interrupt(child: &mut Child, w: &TfWorkdir, what: &str) -> Result<String, String> {
+    let pid = child.id();
+    let ok = Command::new("kill")
+        .args(["-s", "INT", "--", &format!("-{pid}")])
+        .status()
+        .expect("run kill")
+        .success();
+    assert!(ok, "kill -INT the process group");
+    let interrupted = Instant::now();
+    // The provider may wait for a held answer (10 s at most) first.
+    let within = PROMPTLY + Duration::from_secs(10);
+    loop {
+        if child.try_wait().expect("try_wait").is_some() {
+            return Ok(read(&w.path().join("apply.stderr")));
+        }
+        if interrupted.elapsed() > within {
+            let _ = Command::new("kill")
+                .args(["-s", "KILL", "--", &format!("-{pid}")])
+                .status();
+            let _ = child.wait();
+            let kept = std::env::temp_dir().join(format!("cph-interrupt-hang-{pid}.log"));
+            let _ = std::fs::copy(w.path().join("apply.log"), &kept);
+            return Err(format!(
+                "terraform {what} did not exit within {within:?} of Ctrl-C (log: {}):\n{}",
+                kept.display(),
+                read(&w.path().join("apply.stderr"))
+            ));
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn tf_args(verb: &str) -> Vec<String> {
+    [verb, "-auto-approve", "-input=false", "-no-color"]
+        .map(String::from)
+        .to_vec()
+}
+
+/// After an interruption: every phone the interrupted run sent is in the
+/// state; `terraform apply` sends nothing again for phones sent to the
+/// route it wants; then `terraform destroy` leaves every phone on `direct`.
+/// `resent_ok`: the interrupted run sent phones to another route than the
+/// config's (an interrupted destroy): the apply sends them once, and those
+/// that left the state are on their way to `direct`.
+fn converges_after(
+    emu: &Emulator,
+    w: &TfWorkdir,
+    fleet: &std::collections::BTreeMap<String, Vec<String>>,
+    resent_ok: bool,
+    stderr: &str,
+) -> Result<(), String> {
+    let sent = traffic_by_phone(emu);
+    let in_state = phones_in_state(w);
+    // A destroy sends `direct`: a phone it sent may leave the state (its
+    // job takes it to `direct` whatever happens next).
+    let lost: Vec<&String> = sent
+        .keys()
+        .filter(|p| !resent_ok && !in_state.contains(*p))
+        .collect();
+    if !lost.is_empty() {
+        return Err(format!(
+            "{} phones sent by the interrupted run are not in state (e.g. {}):\n{stderr}",
+            lost.len(),
+            lost[0]
+        ));
+    }
+    emu.reset_calls();
+    let again = w.run(&["apply", "-auto-approve", "-input=false", "-no-color"]);
+    if !again.success() {
+        return Err(format!(
+            "apply after the interruption failed:\n{}",
+            again.stderr
+        ));
+    }
+    let resent = traffic_by_phone(emu);
+    let twice: Vec<(&String, &u64)> = resent
+        .iter()
+        .filter(|(p, n)| **n > 1 || (!resent_ok && sent.contains_key(*p)))
+        .collect();
+    if !twice.is_empty() {
+        return Err(format!(
+            "the apply after the interruption sent {} phones it should not have (e.g. {:?}); \
+             {} sent by the interrupted run",
+            twice.len(),
+            twice[0],
+            sent.len()
+        ));
+    }
+    for p in fleet.values().flatten() {
+        let route = emu.route_of(p);
+        if route != "routing" {
+            return Err(format!("phone {p} is on {route:?} after the apply"));
+        }
+    }
+    let destroy = w.run(&["destroy", "-auto-approve", "-input=false", "-no-color"]);
+    if !destroy.success() {
+        return Err(format!("destroy failed:\n{}", destroy.stderr));
+    }
+    for p in fleet.values().flatten() {
+        let route = emu.route_of(p);
+        if route != "direct" {
+            return Err(format!("phone {p} is on {route:?} after destroy"));
+        }
+    }
+    Ok(())
+}
+
+/// Which change of the routes is interrupted.
+#[derive(Debug, Clone, Copy)]
+enum Phase {
+    /// Creating ten routes of ten phones.
+    Create,
+    /// Growing ten routes of five phones to ten.
+    Update,
+    /// Destroying ten routes of ten phones.
+    Destroy,
+}
+
+/// Sets up the routes before `phase` and starts the command to interrupt.
+fn start_phase(
+    emu: &Emulator,
+    w: &TfWorkdir,
+    env: &[(String, String)],
+    fleet: &std::collections::BTreeMap<String, Vec<String>>,
+    phase: Phase,
+) -> Child {
+    let (before, verb) = match phase {
+        Phase::Create => (None, "apply"),
+        Phase::Update => (Some(PHONES_PER_SERVER / 2), "apply"),
+        Phase::Destroy => (Some(PHONES_PER_SERVER), "destroy"),
+    };
+    if let Some(take) = before {
+        write_groups(w, fleet, take, "routing");
+        w.run_ok(&["apply", "-auto-approve", "-input=false", "-no-color"]);
+    }
+    write_groups(w, fleet, PHONES_PER_SERVER, "routing");
+    emu.reset_calls();
+    spawn_tf(w, &tf_args(verb), env)
+}
+
+fn held_answer_interrupt(phase: Phase) {
+    let Some(tf) = support::acc() else { return };
+    let (emu, w, env) = route_fixture(&tf, "3");
+    let fleet = fleet_phones(&emu);
+    assert_eq!(fleet.len(), SERVERS);
+    let mut child = start_phase(&emu, &w, &env, &fleet, phase);
+    emu.add_fault(serde_json::json!({
+        "endpoint": "phones_traffic", "kind": "hold_answer", "latency_ms": 3000, "count": 100
+    }));
+    wait_until(
+        "a held phones-traffic answer",
+        Duration::from_secs(60),
+        || holding(&emu) > 0 || child.try_wait().ok().flatten().is_some(),
+    );
+    assert!(
+        child.try_wait().expect("try_wait").is_none(),
+        "terraform ended before an answer was held:\n{}",
+        read(&w.path().join("apply.stderr"))
+    );
+    // Let any other batch of the window go out too.
+    std::thread::sleep(Duration::from_millis(300));
+    let stderr = interrupt(&mut child, &w, &format!("{phase:?}")).unwrap_or_else(|e| panic!("{e}"));
+    emu.clear_faults();
+    let sent = traffic_by_phone(&emu);
+    assert!(!sent.is_empty(), "the held call named phones");
+    eprintln!(
+        "{phase:?}: {} phones sent before Ctrl-C\n{stderr}",
+        sent.len()
+    );
+    if let Err(why) = converges_after(&emu, &w, &fleet, matches!(phase, Phase::Destroy), &stderr) {
+        panic!("{phase:?}: {why}");
+    }
+}
+
+#[test]
+fn ctrl_c_while_a_route_answer_is_held_on_create_keeps_every_phone_sent() {
+    held_answer_interrupt(Phase::Create);
+}
+
+#[test]
+fn ctrl_c_while_a_route_answer_is_held_on_update_keeps_every_phone_sent() {
+    held_answer_interrupt(Phase::Update);
+}
+
+#[test]
+fn ctrl_c_while_a_route_answer_is_held_on_destroy_leaves_every_phone_direct_after_apply_and_destroy()
+ {
+    held_answer_interrupt(Phase::Destroy);
+}
+
+/// One randomized run: a random phase, answers held a random time, SIGINT
+/// at a random moment after the command starts.
+fn random_interrupt(tf: &support::TfBin, run: usize) -> Result<(), String> {
+    let (emu, w, env) = route_fixture(tf, "1");
+    let fleet = fleet_phones(&emu);
+    let phase = match rand_below(3) {
+        0 => Phase::Create,
+        1 => Phase::Update,
+        _ => Phase::Destroy,
+    };
+    let hold_ms = 200 + rand_below(1500);
+    let mut child = start_phase(&emu, &w, &env, &fleet, phase);
+    emu.add_fault(serde_json::json!({
+        "endpoint": "phones_traffic", "kind": "hold_answer", "latency_ms": hold_ms, "count": 100
+    }));
+    // A random moment once terraform runs the provider (refresh, plan or
+    // apply; before that, Ctrl-C only stops terraform itself).
+    let pid = child.id();
+    wait_until("the provider", Duration::from_secs(60), || {
+        provider_under(pid).is_some() || child.try_wait().ok().flatten().is_some()
+    });
+    let delay = Duration::from_millis(rand_below(3000));
+    std::thread::sleep(delay);
+    let stderr = interrupt(&mut child, &w, &format!("{phase:?}")).map_err(|why| {
+        format!("run {run} ({phase:?}, hold {hold_ms} ms, SIGINT {delay:?}): {why}")
+    })?;
+    emu.clear_faults();
+    eprintln!(
+        "run {run}: {phase:?}, answers held {hold_ms} ms, SIGINT {delay:?} after the provider started, {} phones sent",
+        traffic_by_phone(&emu).len()
+    );
+    converges_after(&emu, &w, &fleet, matches!(phase, Phase::Destroy), &stderr).map_err(|why| {
+        format!("run {run} ({phase:?}, hold {hold_ms} ms, SIGINT after {delay:?}): {why}")
+    })
+}
+
+/// A number in `0..n` from the clock and a counter (no test depends on it
+/// being uniform).
+fn rand_below(n: u64) -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0),
+    );
+    h.finish() % n.max(1)
+}
+
+/// 30 runs of [`random_interrupt`]; prints "N of 30". Long: only with
+/// `CPH_LONG_TESTS=1` (`make test-long`).
+#[test]
+fn ctrl_c_at_random_moments_of_route_changes_30_runs() {
+    if std::env::var("CPH_LONG_TESTS").as_deref() != Ok("1") {
+        return;
+    }
+    let Some(tf) = support::acc() else { return };
+    const RUNS: usize = 30;
+    let mut failures = Vec::new();
+    for run in 1..=RUNS {
+        if let Err(why) = random_interrupt(&tf, run) {
+            eprintln!("FAILED {why}");
+            failures.push(why);
+        }
+    }
+    let passed = RUNS - failures.len();
+    println!("randomized Ctrl-C: {passed} of {RUNS} runs converged");
+    eprintln!("randomized Ctrl-C: {passed} of {RUNS} runs converged");
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
 }

@@ -45,7 +45,7 @@ fn change(owner: &str, route: &str, phones: &[String], release: bool) -> Change 
         route: route.into(),
         phones: phones.to_vec(),
         release,
-        running: Vec::new(),
+        ..Default::default()
     }
 }
 
@@ -316,4 +316,122 @@ fn failed_phones_are_named_and_the_rest_succeed() {
     let report = o.outcome.failure_report("routing", "").expect("a failure");
     assert!(report.contains(&phones[0]), "{report}");
     assert_eq!(o.outcome.succeeded().len(), phones.len() - 1);
+}
+
+fn traffic_by_phone(emu: &Emulator) -> std::collections::BTreeMap<String, u64> {
+    serde_json::from_value(emu.admin_calls()["traffic_by_phone"].clone()).unwrap_or_default()
+}
+
+#[test]
+fn a_stop_while_an_answer_is_held_waits_for_it_and_reports_every_phone_sent_as_running() {
+    let emu = Emulator::start(&[
+        "--servers",
+        "1",
+        "--phones-per-server",
+        "10",
+        "--job-seconds",
+        "5",
+    ]);
+    let phones = all_phones(&emu);
+    let stop = CancellationToken::new();
+    let c = client(&emu).with_cancellation(stop.clone());
+    emu.add_fault(serde_json::json!({
+        "endpoint": "phones_traffic", "kind": "hold_answer", "latency_ms": 1000
+    }));
+    let fleet = Arc::new(Fleet::default());
+    let outcome = run(async {
+        let task = {
+            let (fleet, c, stop) = (fleet.clone(), c.clone(), stop.clone());
+            let ch = change("o", "routing", &phones, false);
+            tokio::spawn(async move { fleet.change(&c, ch, far(), &stop).await })
+        };
+        while tokio::task::block_in_place(|| emu_holding(&emu)) == 0 {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        stop.cancel();
+        task.await.expect("task")
+    });
+    assert_eq!(traffic_by_phone(&emu).len(), 10);
+    assert!(
+        matches!(
+            outcome.outcome.wait_error,
+            Some(terraform_provider_cph::cph::Error::Cancelled)
+        ),
+        "{:?}",
+        outcome.outcome.wait_error
+    );
+    let running: BTreeSet<&str> = outcome
+        .running
+        .iter()
+        .map(|r| r.phone_id.as_str())
+        .collect();
+    assert_eq!(running.len(), 10, "{outcome:?}");
+    assert!(outcome.running.iter().all(|r| !r.request_id.is_empty()));
+}
+
+fn emu_holding(emu: &Emulator) -> u64 {
+    emu.admin_calls()["held_answers"]["holding"]
+        .as_u64()
+        .unwrap_or(0)
+}
+
+#[test]
+fn a_stop_before_the_batch_is_sent_sends_nothing() {
+    let emu = Emulator::start(&["--servers", "1", "--phones-per-server", "10"]);
+    let phones = all_phones(&emu);
+    let stop = CancellationToken::new();
+    stop.cancel();
+    let c = client(&emu).with_cancellation(stop.clone());
+    let fleet = Fleet::default();
+    let outcome = run(async {
+        let o = fleet
+            .change(&c, change("o", "routing", &phones, false), far(), &stop)
+            .await;
+        // Past the longest window: a withdrawn batch is never flushed.
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        o
+    });
+    assert_eq!(calls(&emu, "phones_traffic"), 0, "{:?}", emu.calls());
+    assert!(outcome.running.is_empty(), "{outcome:?}");
+    assert_eq!(outcome.outcome.succeeded().len(), 0);
+    assert_eq!(outcome.outcome.jobs.len(), 10);
+}
+
+#[test]
+fn refused_credentials_cost_one_call_and_stop_the_engine() {
+    let emu = Emulator::start(&["--servers", "3", "--phones-per-server", "100"]);
+    let phones = all_phones(&emu);
+    let c = Client::new(ClientConfig::new(
+        emu.url.clone(),
+        REGION,
+        PROJECT_ID,
+        Credentials::Token("not-the-token".into()),
+    ))
+    .expect("client");
+    emu.reset_calls();
+    let fleet = Fleet::default();
+    let (first, second) = run(async {
+        let first = fleet
+            .change(
+                &c,
+                change("a", "routing", &phones, false),
+                far(),
+                &CancellationToken::new(),
+            )
+            .await;
+        let second = fleet
+            .change(
+                &c,
+                change("b", "direct", &phones[..5], false),
+                far(),
+                &CancellationToken::new(),
+            )
+            .await;
+        (first, second)
+    });
+    assert_eq!(calls(&emu, "phones_traffic"), 1, "{:?}", emu.calls());
+    let why = first.outcome.refused.expect("refused");
+    assert!(why.contains("refused the credentials"), "{why}");
+    assert!(second.outcome.refused.is_some());
+    assert_eq!(first.outcome.jobs.len(), 300);
 }

@@ -56,15 +56,23 @@ fn missing(what: &str, id: &str) -> ApiError {
 }
 
 async fn calls(State(app): State<App>) -> ApiResult {
-    let world = app.world.lock();
-    let throttled = world.quota.throttled;
-    ok(json!({"calls": world.calls, "methods": world.calls_by_method, "throttled": throttled}))
+    ok(calls_json(&app.world.lock()))
 }
 
 async fn reset_calls(State(app): State<App>) -> ApiResult {
     let mut world = app.world.lock();
     world.reset_calls();
-    ok(json!({"calls": world.calls, "methods": world.calls_by_method, "throttled": 0}))
+    ok(calls_json(&world))
+}
+
+fn calls_json(world: &crate::state::World) -> serde_json::Value {
+    json!({
+        "calls": world.calls,
+        "methods": world.calls_by_method,
+        "throttled": world.quota.throttled,
+        "held_answers": world.held,
+        "traffic_by_phone": world.traffic_by_phone,
+    })
 }
 
 async fn list_faults(State(app): State<App>) -> ApiResult {

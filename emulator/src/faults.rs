@@ -16,6 +16,10 @@ pub enum FaultKind {
     DropBefore,
     /// Process the request (state changes), then close without answering.
     DropAfter,
+    /// Process the request (state changes), then hold the answer
+    /// `latency_ms` before sending it: a client stopped meanwhile has a
+    /// call in flight that has already taken effect.
+    HoldAnswer,
 }
 
 /// A fault as the admin API receives it.
@@ -58,6 +62,9 @@ impl FaultSpec {
             FaultKind::Latency if self.latency_ms.is_none() => {
                 return Err("kind latency needs latency_ms".into());
             }
+            FaultKind::HoldAnswer if self.latency_ms.is_none() => {
+                return Err("kind hold_answer needs latency_ms".into());
+            }
             _ => {}
         }
         let remaining = self.count.unwrap_or(1);
@@ -69,6 +76,14 @@ impl FaultSpec {
             remaining,
         })
     }
+}
+
+/// Answers held by `hold_answer` faults: being held now, and in all since
+/// the counters were reset.
+#[derive(Debug, Default, Clone, Copy, serde::Serialize)]
+pub struct HeldAnswers {
+    pub holding: u64,
+    pub held: u64,
 }
 
 /// Take the first queued fault that applies to `endpoint`, if any.

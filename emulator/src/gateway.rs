@@ -103,6 +103,7 @@ async fn handle(app: App, endpoint: Option<Endpoint>, req: Request, next: Next) 
         );
     }
     let mut drop_after = false;
+    let mut hold = None;
     if let Some(fault) = fault {
         match fault.kind {
             FaultKind::Status => return Outcome::Answer(fault_response(&fault)),
@@ -111,17 +112,41 @@ async fn handle(app: App, endpoint: Option<Endpoint>, req: Request, next: Next) 
             }
             FaultKind::DropBefore => return Outcome::Drop,
             FaultKind::DropAfter => drop_after = true,
+            FaultKind::HoldAnswer => hold = fault.latency_ms,
         }
     }
     let resp = match admit(&app, &endpoint, req).await {
         Ok(req) => next.run(req).await,
         Err(e) => e.into_response(),
     };
+    if let Some(ms) = hold {
+        hold_answer(&app, ms).await;
+    }
     if drop_after {
         Outcome::Drop
     } else {
         Outcome::Answer(resp)
     }
+}
+
+/// Holds a processed call's answer `ms` milliseconds, counted in
+/// [`crate::faults::HeldAnswers`] meanwhile.
+/// (A client that goes away meanwhile ends the hold early.)
+async fn hold_answer(app: &App, ms: u64) {
+    struct Holding<'a>(&'a App);
+    impl Drop for Holding<'_> {
+        fn drop(&mut self) {
+            let mut world = self.0.world.lock();
+            world.held.holding = world.held.holding.saturating_sub(1);
+        }
+    }
+    {
+        let mut world = app.world.lock();
+        world.held.holding += 1;
+        world.held.held += 1;
+    }
+    let _holding = Holding(app);
+    tokio::time::sleep(Duration::from_millis(ms)).await;
 }
 
 /// Read the body, authenticate and check the project; hand back the request.

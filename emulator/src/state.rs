@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use time::OffsetDateTime;
 
 use crate::endpoints::ENDPOINT_NAMES;
-use crate::faults::Fault;
+use crate::faults::{Fault, HeldAnswers};
 use crate::fleet::Fleet;
 use crate::jobs::Job;
 use crate::orders::Order;
@@ -61,6 +61,10 @@ pub struct World {
     /// Counted calls per HTTP method (`GET`, `POST`, `PUT`, ...).
     pub calls_by_method: BTreeMap<String, u64>,
     pub faults: VecDeque<Fault>,
+    /// Answers held by `hold_answer` faults.
+    pub held: HeldAnswers,
+    /// `phones-traffic` requests the service took, per phone they named.
+    pub traffic_by_phone: BTreeMap<String, u64>,
     pub quota: Quota,
 }
 
@@ -82,6 +86,8 @@ impl World {
             calls: BTreeMap::new(),
             calls_by_method: BTreeMap::new(),
             faults: VecDeque::new(),
+            held: HeldAnswers::default(),
+            traffic_by_phone: BTreeMap::new(),
             quota: Quota::default(),
         };
         w.reset_calls();
@@ -95,6 +101,8 @@ impl World {
             .map(|m| (m.to_string(), 0))
             .collect();
         self.quota.throttled = 0;
+        self.held.held = 0;
+        self.traffic_by_phone.clear();
     }
 
     /// Schedule `due` to finish `after` from now; returns the wall-clock time.

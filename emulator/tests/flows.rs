@@ -570,3 +570,57 @@ async fn faults_status_latency_and_drops() {
     emu.admin(Method::DELETE, "faults", None).await;
     assert_eq!(emu.get("servers").await.0, StatusCode::OK);
 }
+
+#[tokio::test]
+async fn hold_answer_applies_the_call_then_holds_its_answer() {
+    let emu = start(fast_config()).await;
+    let (status, _) = emu
+        .admin(
+            Method::POST,
+            "faults",
+            Some(json!({"endpoint": "phones_traffic", "kind": "hold_answer"})),
+        )
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::BAD_REQUEST,
+        "hold_answer needs latency_ms"
+    );
+    emu.admin(
+        Method::POST,
+        "faults",
+        Some(json!({"endpoint": "phones_traffic", "kind": "hold_answer", "latency_ms": 400})),
+    )
+    .await;
+    let started = Instant::now();
+    let call = emu.post(
+        "phones-traffic",
+        json!({"traffic_type": "routing", "phone_ids": [PHONE0]}),
+    );
+    let watch = async {
+        // While the answer is held, the job already exists and the hold is counted.
+        until("the answer to be held", async || {
+            let (_, calls) = emu.admin(Method::GET, "calls", None).await;
+            calls["held_answers"]["holding"] == 1
+        })
+        .await;
+        let (_, calls) = emu.admin(Method::GET, "calls", None).await;
+        assert_eq!(calls["traffic_by_phone"][PHONE0], 1, "{calls}");
+    };
+    let ((status, body), ()) = tokio::join!(call, watch);
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(started.elapsed() >= Duration::from_millis(400));
+    assert!(body["jobs"][0]["job_id"].is_string(), "{body}");
+    let (_, calls) = emu.admin(Method::GET, "calls", None).await;
+    assert_eq!(calls["held_answers"], json!({"holding": 0, "held": 1}));
+    // The next call is not held.
+    let started = Instant::now();
+    emu.post(
+        "phones-traffic",
+        json!({"traffic_type": "direct", "phone_ids": [PHONE0]}),
+    )
+    .await;
+    assert!(started.elapsed() < Duration::from_millis(400));
+    let (_, calls) = emu.admin(Method::POST, "calls/reset", None).await;
+    assert_eq!(calls["traffic_by_phone"], json!({}));
+}

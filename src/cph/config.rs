@@ -78,6 +78,10 @@ pub struct ClientConfig {
     /// Base URL of BSS, the billing service (orders), without a trailing
     /// slash; `https://bss-intl.myhuaweicloud.com` for international accounts.
     pub bss_endpoint: String,
+    /// Where the credentials come from, in words for error messages, e.g.
+    /// "access_key/secret_key from the provider block" or
+    /// "HW_ACCESS_KEY/HW_SECRET_KEY environment variables".
+    pub credential_source: String,
 }
 
 impl ClientConfig {
@@ -102,6 +106,7 @@ impl ClientConfig {
             request_timeout: Self::DEFAULT_REQUEST_TIMEOUT,
             max_requests_per_second: Self::DEFAULT_MAX_REQUESTS_PER_SECOND,
             bss_endpoint: Self::DEFAULT_BSS_ENDPOINT.to_string(),
+            credential_source: "the configured credentials".to_string(),
         }
     }
 }

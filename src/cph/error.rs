@@ -35,10 +35,39 @@ pub enum Error {
     /// A wait ran past its deadline.
     #[error("{0}")]
     Timeout(String),
-    /// Terraform asked the provider to stop.
+    /// Terraform asked the provider to stop before the call was sent.
     #[error("cancelled: Terraform asked the provider to stop")]
     Cancelled,
+    /// Terraform asked the provider to stop while a write was out, and how
+    /// it ended is not known (its answer did not come in time, or it failed
+    /// in a way that may still have taken effect): count it as done.
+    #[error("stopped with a call that may have taken effect: {0}")]
+    Unsettled(Box<Error>),
+    /// The API refused the credentials in use (HTTP 401 or 403, or an API
+    /// gateway authentication code): every other call would be refused too.
+    /// Its status, code and request id are the API error's (`cause`).
+    #[error(
+        "{endpoint} refused the credentials in use ({credential_source}): {cause}. \
+         Check these credentials and their permissions on this project; the refused call changed nothing."
+    )]
+    Refused {
+        endpoint: String,
+        credential_source: String,
+        cause: Box<Error>,
+    },
 }
+
+/// API gateway `error_code`s about who calls (authentication and
+/// authorization; `APIGW.0301` is "incorrect IAM authentication information").
+const AUTH_CODE_PREFIXES: &[&str] = &[
+    "APIGW.0301",
+    "APIGW.0302",
+    "APIGW.0303",
+    "APIGW.0304",
+    "APIGW.0305",
+    "APIGW.0306",
+    "APIGW.0307",
+];
 
 /// `error_code`s meaning "no such object".
 const NOT_FOUND_CODES: &[&str] = &["CPS.0005", "CPS.0006"];
@@ -103,10 +132,40 @@ impl Error {
         self.code() == Some(ORDER_IN_PROGRESS_CODE)
     }
 
+    /// True when the API refused who calls rather than what was asked:
+    /// HTTP 401 or 403, or an API gateway authentication code.
+    pub fn is_auth_refusal(&self) -> bool {
+        match self {
+            Error::Api { status, code, .. } => {
+                matches!(status, 401 | 403) || AUTH_CODE_PREFIXES.contains(&code.as_str())
+            }
+            Error::Refused { .. } => true,
+            _ => false,
+        }
+    }
+
+    /// True when the credentials cannot work: refused by the API, or no
+    /// token could be had from IAM.
+    pub fn is_credential_failure(&self) -> bool {
+        matches!(self, Error::Refused { .. } | Error::Auth(_)) || self.is_auth_refusal()
+    }
+
+    /// True when a failed write may still have taken effect: its request
+    /// went out and the answer (if any) does not say it was not processed.
+    pub fn may_have_landed(&self) -> bool {
+        match self {
+            Error::Transport { connect_to, .. } => connect_to.is_none(),
+            Error::Api { status, .. } => matches!(status, 500 | 502 | 504),
+            Error::Decode { .. } => true,
+            _ => false,
+        }
+    }
+
     /// The API's `error_code` (may be empty when the answer had none).
     pub fn code(&self) -> Option<&str> {
         match self {
             Error::Api { code, .. } => Some(code),
+            Error::Refused { cause, .. } => cause.code(),
             _ => None,
         }
     }
@@ -115,6 +174,7 @@ impl Error {
     pub fn status(&self) -> Option<u16> {
         match self {
             Error::Api { status, .. } => Some(*status),
+            Error::Refused { cause, .. } => cause.status(),
             _ => None,
         }
     }
@@ -123,6 +183,7 @@ impl Error {
     pub fn request_id(&self) -> Option<&str> {
         match self {
             Error::Api { request_id, .. } => request_id.as_deref(),
+            Error::Refused { cause, .. } => cause.request_id(),
             _ => None,
         }
     }
@@ -150,6 +211,26 @@ mod tests {
         assert!(api(400, "CPS.0006").is_not_found());
         assert!(!api(400, "CPS.0001").is_not_found());
         assert!(!Error::Cancelled.is_not_found());
+    }
+
+    #[test]
+    fn auth_refusals_and_writes_that_may_have_landed() {
+        assert!(api(401, "").is_auth_refusal());
+        assert!(api(403, "CPS.0001").is_auth_refusal());
+        assert!(api(400, "APIGW.0301").is_auth_refusal());
+        assert!(!api(429, "APIGW.0308").is_auth_refusal());
+        assert!(!api(404, "CPS.0005").is_credential_failure());
+        assert!(Error::Auth("x".into()).is_credential_failure());
+        assert!(api(502, "").may_have_landed() && api(504, "").may_have_landed());
+        assert!(!api(503, "").may_have_landed() && !api(400, "").may_have_landed());
+        let sent = |connect_to: Option<&str>| Error::Transport {
+            url: "POST /x".into(),
+            message: "m".into(),
+            connect_to: connect_to.map(str::to_string),
+        };
+        assert!(sent(None).may_have_landed());
+        assert!(!sent(Some("h:1")).may_have_landed());
+        assert!(!Error::Cancelled.may_have_landed());
     }
 
     #[test]

@@ -17,6 +17,15 @@
 //!   window wins over a release.
 //! - **Jobs** are followed by the [poller](super::poller); each waiting
 //!   resource is woken when its own phones are done.
+//! - **A wait cut short** (Terraform's stop, or the timeout) withdraws the
+//!   change's phones not sent yet, then waits for the calls in flight that
+//!   carry its phones to be answered (the client waits for a route change
+//!   already sent, bounded), so that every phone a call may have changed is
+//!   reported running, with its request id when the answer came.
+//! - **Refused credentials** (401, 403, API gateway authentication codes)
+//!   stop the engine: nothing more is sent in this process, and every phone
+//!   waiting fails with that one error. Until a call has been answered, one
+//!   call goes at a time, so wrong credentials cost one refused call.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, Mutex, Weak};
@@ -42,11 +51,17 @@ pub const QUIET: Duration = Duration::from_millis(20);
 const ANNOUNCEMENT_LIFETIME: Duration = Duration::from_secs(2);
 /// `phones-traffic` calls in flight at once (the client's limiter applies too).
 const CONCURRENT_CALLS: usize = 8;
+/// After a wait is cut short, the longest it waits for the calls in flight
+/// that carry its phones (the client gives a route change already sent 10 s
+/// after a stop); past it, their phones count as changed.
+const IN_FLIGHT_WAIT: Duration = Duration::from_secs(15);
 
 /// The default route, where released phones go.
 pub const DIRECT: &str = "direct";
 
-/// A job an earlier apply recorded as running.
+/// A job an earlier apply recorded as running. An empty `request_id`: a
+/// call that may have changed the phone, whose answer never came (nothing
+/// to follow; the change is sent again).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RunningJob {
     pub phone_id: String,
@@ -68,12 +83,18 @@ pub struct Change {
     /// Jobs already running towards `route` for some phones: waited for,
     /// not sent again.
     pub running: Vec<RunningJob>,
+    /// Jobs an earlier apply left running towards another route (the
+    /// route named with each) for some of `phones`: those phones are sent
+    /// once these jobs have ended.
+    pub elsewhere: Vec<(String, RunningJob)>,
 }
 
 /// The shared outcome of one change.
 struct Ticket {
     inner: Mutex<TicketInner>,
     done: Notify,
+    /// Notified whenever a phone is sent or resolved.
+    progress: Notify,
 }
 
 struct TicketInner {
@@ -109,6 +130,7 @@ impl Ticket {
                 unresolved,
             }),
             done: Notify::new(),
+            progress: Notify::new(),
         })
     }
 
@@ -124,6 +146,8 @@ impl Ticket {
             r.job_id = Some(job_id.to_string());
         }
         t.requests.insert(phone.to_string(), request_id.to_string());
+        drop(t);
+        self.progress.notify_waiters();
     }
 
     fn resolve(&self, record: JobRecord, server: Option<&str>) {
@@ -137,6 +161,7 @@ impl Ticket {
         t.records.insert(record.phone_id.clone(), record);
         let empty = t.unresolved.is_empty();
         drop(t);
+        self.progress.notify_waiters();
         if empty {
             self.done.notify_waiters();
         }
@@ -144,6 +169,52 @@ impl Ticket {
 
     fn is_done(&self) -> bool {
         self.lock().unresolved.is_empty()
+    }
+
+    /// Phones neither resolved nor answered for: in a call in flight (or
+    /// about to be), once the pending ones are withdrawn.
+    fn unanswered(&self) -> usize {
+        let t = self.lock();
+        t.unresolved
+            .iter()
+            .filter(|p| !t.requests.contains_key(*p))
+            .count()
+    }
+
+    /// Waits (at most `within`) until every phone is answered for.
+    async fn settle(&self, within: Duration) {
+        let until = Instant::now() + within;
+        loop {
+            let progress = self.progress.notified();
+            if self.unanswered() == 0 {
+                return;
+            }
+            tokio::select! {
+                _ = progress => {}
+                _ = tokio::time::sleep_until(until.into()) => return,
+            }
+        }
+    }
+
+    /// The records, with every phone still unresolved marked running (and
+    /// the request id of those whose call was answered).
+    fn outcome(&self) -> (Vec<JobRecord>, Vec<RunningJob>, BTreeMap<String, String>) {
+        let t = self.lock();
+        let mut running = Vec::new();
+        for r in t.records.values() {
+            if r.status == JobStatus::Running {
+                running.push(RunningJob {
+                    phone_id: r.phone_id.clone(),
+                    request_id: t.requests.get(&r.phone_id).cloned().unwrap_or_default(),
+                    job_id: r.job_id.clone(),
+                });
+            }
+        }
+        (
+            t.records.values().cloned().collect(),
+            running,
+            t.servers.clone(),
+        )
     }
 }
 
@@ -186,6 +257,11 @@ struct State {
     /// Changes waiting for a phone's job in flight to end.
     blocked: HashMap<String, Vec<Pending>>,
     flusher_started: bool,
+    /// Set when the API refused the credentials: nothing more is sent.
+    refused: Option<String>,
+    /// Whether a call was answered (the credentials work): until then, one
+    /// call at a time.
+    proven: bool,
 }
 
 /// See the module documentation.
@@ -266,26 +342,66 @@ impl Coordinator {
         }
         self.submit(client, &change, &ticket);
         let wait_error = wait(&ticket, deadline, cancel).await;
-        let t = ticket.lock();
-        let running = t
-            .unresolved
-            .iter()
-            .filter_map(|p| {
-                let request_id = t.requests.get(p)?;
-                Some(RunningJob {
-                    phone_id: p.clone(),
-                    request_id: request_id.clone(),
-                    job_id: t.records.get(p).and_then(|r| r.job_id.clone()),
-                })
-            })
-            .collect();
+        if let Some(e) = &wait_error {
+            self.withdraw(&ticket, e);
+            ticket.settle(IN_FLIGHT_WAIT).await;
+        }
+        let (jobs, running, servers) = ticket.outcome();
+        let refused = self.lock().refused.clone().filter(|_| {
+            jobs.iter()
+                .any(|j| j.status == JobStatus::Failed && j.job_id.is_none())
+        });
         ChangeOutcome {
             outcome: RouteOutcome {
-                jobs: t.records.values().cloned().collect(),
-                servers: t.servers.clone(),
+                jobs,
+                servers,
                 wait_error,
+                refused,
             },
             running,
+        }
+    }
+
+    /// A wait was cut short: the ticket's phones not sent yet are not sent
+    /// (they resolve as failed, with `why`).
+    fn withdraw(&self, ticket: &Arc<Ticket>, why: &cph::Error) {
+        let mut withdrawn: Vec<String> = Vec::new();
+        {
+            let mut st = self.lock();
+            let st = &mut *st;
+            st.pending.retain(|phone, p| {
+                let before = p.tickets.len();
+                p.tickets.retain(|t| !Arc::ptr_eq(t, ticket));
+                if p.tickets.len() != before {
+                    withdrawn.push(phone.clone());
+                }
+                !p.tickets.is_empty()
+            });
+            for (phone, queue) in st.blocked.iter_mut() {
+                for p in queue.iter_mut() {
+                    let before = p.tickets.len();
+                    p.tickets.retain(|t| !Arc::ptr_eq(t, ticket));
+                    if p.tickets.len() != before {
+                        withdrawn.push(phone.clone());
+                    }
+                }
+                queue.retain(|p| !p.tickets.is_empty());
+            }
+            st.blocked.retain(|_, q| !q.is_empty());
+            if st.pending.is_empty() {
+                st.first_pending = None;
+                st.last_arrival = None;
+            }
+        }
+        for phone in withdrawn {
+            ticket.resolve(
+                failed(
+                    &phone,
+                    None,
+                    format!("not sent ({why}); the next apply sends it"),
+                ),
+                None,
+            );
         }
     }
 
@@ -296,10 +412,26 @@ impl Coordinator {
         {
             let mut st = self.lock();
             st.client = Some(client.clone());
+            if let Some(why) = st.refused.clone() {
+                drop(st);
+                let t = ticket.lock();
+                let phones: Vec<String> = t.unresolved.iter().cloned().collect();
+                drop(t);
+                for p in phones {
+                    ticket.resolve(failed(&p, None, why.clone()), None);
+                }
+                return;
+            }
 
             // Jobs an earlier apply left running: follow them, send nothing.
+            // A call whose answer never came has nothing to follow: its
+            // phones are sent again.
+            let (running, resend): (Vec<&RunningJob>, Vec<&RunningJob>) = change
+                .running
+                .iter()
+                .partition(|r| !r.request_id.is_empty());
             let mut adopted: BTreeMap<String, usize> = BTreeMap::new();
-            for r in &change.running {
+            for r in running {
                 ticket.sent(
                     &r.phone_id,
                     &r.request_id,
@@ -321,10 +453,32 @@ impl Coordinator {
                     }
                 }
             }
+            // Jobs towards another route: followed with nobody waiting on
+            // them, so that the change's phones are sent after they end.
+            for (route, r) in change
+                .elsewhere
+                .iter()
+                .filter(|(_, r)| !r.request_id.is_empty())
+            {
+                if st.in_flight.contains_key(&r.phone_id) {
+                    continue;
+                }
+                st.in_flight.insert(
+                    r.phone_id.clone(),
+                    InFlight {
+                        route: route.clone(),
+                        job_id: r.job_id.clone(),
+                        request_id: Some(r.request_id.clone()),
+                        tickets: Vec::new(),
+                    },
+                );
+                *adopted.entry(r.request_id.clone()).or_default() += 1;
+            }
             adopt.extend(adopted);
 
             let mut added = false;
-            for phone in &change.phones {
+            let resend = resend.into_iter().map(|r| &r.phone_id);
+            for phone in change.phones.iter().chain(resend) {
                 if change.release && self.claims.claimed_by_other(&change.owner, phone) {
                     ticket.resolve(handed_over(phone), None);
                     continue;
@@ -504,18 +658,29 @@ impl Coordinator {
                     .collect::<Vec<_>>()
             })
             .collect();
+        let mut calls = calls.into_iter();
+        // Until a call has been answered, the first goes alone: wrong
+        // credentials then cost one refused call, not one per batch.
+        if !self.lock().proven
+            && let Some((route, phones)) = calls.next()
+        {
+            self.clone().call(&client, route, phones).await;
+        }
         stream::iter(calls)
-            .map(|(route, phones)| {
-                let client = client.clone();
-                let me = self.clone();
-                async move {
-                    let answer = client.set_phones_traffic(&route, &phones).await;
-                    me.answered(&client, &phones, answer);
-                }
-            })
+            .map(|(route, phones)| self.clone().call(&client, route, phones))
             .buffer_unordered(CONCURRENT_CALLS)
             .collect::<Vec<()>>()
             .await;
+    }
+
+    /// One `phones-traffic` call, unless the credentials were refused.
+    async fn call(self: Arc<Self>, client: &Client, route: String, phones: Vec<String>) {
+        let refused = self.lock().refused.clone();
+        let answer = match refused {
+            Some(why) => Err(cph::Error::Config(why)),
+            None => client.set_phones_traffic(&route, &phones).await,
+        };
+        self.answered(client, &phones, answer);
     }
 
     fn answered(
@@ -566,16 +731,49 @@ impl Coordinator {
                     ));
                 }
             }
-            Err(e) => {
-                for p in phones {
-                    ended.push((failed(p, e.code().map(str::to_string), e.to_string()), None));
-                }
-            }
+            Err(e) => ended = self.call_failed(phones, e),
+        }
+        if started > 0 || !ended.is_empty() {
+            self.lock().proven |= started > 0;
         }
         self.finish(ended);
         if started > 0 {
             self.poller.follow(client, &request_id, started, false);
         }
+    }
+
+    /// The records of a call that failed. Refused credentials stop the
+    /// engine; a call cut short by a stop that may have taken effect leaves
+    /// its phones running (with no request id to follow).
+    fn call_failed(&self, phones: &[String], e: cph::Error) -> Vec<(JobRecord, Option<String>)> {
+        if e.is_credential_failure() {
+            let why = e.to_string();
+            self.lock().refused.get_or_insert(why.clone());
+            return phones
+                .iter()
+                .map(|p| (failed(p, None, why.clone()), None))
+                .collect();
+        }
+        if let cph::Error::Unsettled(_) = &e {
+            let why = format!("{e}; counted as changed");
+            return phones
+                .iter()
+                .map(|p| {
+                    let record = JobRecord {
+                        phone_id: p.clone(),
+                        job_id: None,
+                        status: JobStatus::Running,
+                        error_code: None,
+                        error_msg: Some(why.clone()),
+                    };
+                    (record, None)
+                })
+                .collect();
+        }
+        phones
+            .iter()
+            .map(|p| (failed(p, e.code().map(str::to_string), e.to_string()), None))
+            .collect()
     }
 
     /// The poller's report: jobs that ended, request ids that listed no jobs.

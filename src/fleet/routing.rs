@@ -56,6 +56,9 @@ pub struct RouteOutcome {
     pub servers: BTreeMap<String, String>,
     /// Why the wait ended early (timeout, stop, API failure), if it did.
     pub wait_error: Option<cph::Error>,
+    /// The API refused the credentials: this one error says everything
+    /// about the phones that failed without a job.
+    pub refused: Option<String>,
 }
 
 impl RouteOutcome {
@@ -111,6 +114,7 @@ impl RouteOutcome {
         const SHOWN: usize = 20;
         for j in bad.iter().take(SHOWN) {
             let what = match (j.status, &j.error_code, &j.error_msg) {
+                (JobStatus::Running, _, Some(m)) if j.job_id.is_none() => m.clone(),
                 (JobStatus::Running, _, _) => "still running".to_string(),
                 // A refused call's message already starts with its code.
                 (_, Some(c), Some(m)) if m.starts_with(c.as_str()) => m.clone(),

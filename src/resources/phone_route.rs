@@ -391,7 +391,8 @@ fn route_id(phone_ids: &BTreeSet<String>) -> String {
 
 /// What becomes of phones that did not get the resource's route: they are
 /// left out of state, so the next plan shows them to add again.
-const NOT_ROUTED_YET: &str = "The phones that did are recorded in state; the others are not, \
+const NOT_ROUTED_YET: &str = "The phones that did are recorded in state, and so are phones whose \
+     job still runs (the next apply waits for those); the others are not, \
      so the next plan shows them to add and the next apply sends them again.";
 
 /// What becomes of phones a destroy could not return: they stay in state.
@@ -425,18 +426,81 @@ async fn release(
     deadline: std::time::Instant,
     stop: &tokio_util::sync::CancellationToken,
 ) -> RouteOutcome {
+    release_following(fleet, client, owner, phone_ids, deadline, stop)
+        .await
+        .outcome
+}
+
+/// [`release`], with the jobs it leaves running.
+async fn release_following(
+    fleet: &fleet::Fleet,
+    client: &Client,
+    owner: &str,
+    phone_ids: &[String],
+    deadline: std::time::Instant,
+    stop: &tokio_util::sync::CancellationToken,
+) -> fleet::ChangeOutcome {
     let change = fleet::Change {
         owner: owner.to_string(),
         route: DEFAULT_ROUTE.to_string(),
         phones: phone_ids.to_vec(),
         release: true,
-        running: Vec::new(),
+        ..Default::default()
     };
-    fleet
-        .change(client, change, deadline, stop)
-        .await
-        .outcome
-        .gone_counts_as_released()
+    let mut done = fleet.change(client, change, deadline, stop).await;
+    done.outcome = done.outcome.gone_counts_as_released();
+    done
+}
+
+/// Waits for the jobs an earlier apply left running (a phone has one job at
+/// a time, so a destroy sends `direct` after them); drops those that ended
+/// from `private`. Returns the phones whose job took them to `direct`.
+async fn await_recorded(
+    fleet: &fleet::Fleet,
+    client: &Client,
+    owner: &str,
+    private: &mut Private,
+    deadline: std::time::Instant,
+    stop: &tokio_util::sync::CancellationToken,
+) -> BTreeSet<String> {
+    let mut direct = BTreeSet::new();
+    let mut by_route: BTreeMap<String, Vec<RunningJob>> = BTreeMap::new();
+    for (p, j) in private
+        .running
+        .iter()
+        .filter(|(_, j)| !j.request_id.is_empty())
+    {
+        by_route
+            .entry(j.route.clone())
+            .or_default()
+            .push(RunningJob {
+                phone_id: p.clone(),
+                request_id: j.request_id.clone(),
+                job_id: j.job_id.clone(),
+            });
+    }
+    for (route, running) in by_route {
+        let change = fleet::Change {
+            owner: owner.to_string(),
+            route,
+            running,
+            ..Default::default()
+        };
+        let to_direct = change.route == DEFAULT_ROUTE;
+        let done = fleet.change(client, change, deadline, stop).await;
+        for j in done
+            .outcome
+            .jobs
+            .iter()
+            .filter(|j| j.status != JobStatus::Running)
+        {
+            private.running.remove(&j.phone_id);
+            if to_direct && j.status == JobStatus::Succeeded {
+                direct.insert(j.phone_id.clone());
+            }
+        }
+    }
+    direct
 }
 
 /// Which phones a create or update sends where.
@@ -479,26 +543,24 @@ fn moves(prior: Option<&PhoneRouteModel>, planned: &PhoneRouteModel) -> Moves {
     }
 }
 
-/// What a create or update does: the moves, and the jobs an earlier apply
-/// left running towards this route (waited for, not sent again). Phones
-/// whose last job failed are sent again.
+/// What a create or update does: the moves, the jobs an earlier apply left
+/// running towards this route (waited for, not sent again), and those it
+/// left running towards another route (an interrupted destroy): their phones
+/// are sent again once those jobs end. Phones whose last job failed are sent
+/// again.
 fn decide(
     prior: Option<&PhoneRouteModel>,
     planned: &PhoneRouteModel,
     private: &Private,
-) -> (Moves, Vec<RunningJob>) {
+) -> (Moves, Vec<RunningJob>, Vec<(String, RunningJob)>) {
     let mut m = moves(prior, planned);
     let new_ids = planned.phones();
-    let recorded: Vec<RunningJob> = private
-        .running
-        .iter()
-        .filter(|(p, j)| j.route == m.route && new_ids.contains(*p))
-        .map(|(p, j)| RunningJob {
-            phone_id: p.clone(),
-            request_id: j.request_id.clone(),
-            job_id: j.job_id.clone(),
-        })
-        .collect();
+    let (recorded, elsewhere) = recorded_on(private, &new_ids, &m.route);
+    let resend: BTreeSet<String> = elsewhere.iter().map(|(_, r)| r.phone_id.clone()).collect();
+    m.kept.retain(|id| !resend.contains(id));
+    let mut to_route: BTreeSet<String> = m.to_route.drain(..).collect();
+    to_route.extend(resend);
+    m.to_route = to_route.into_iter().collect();
     let adopted: BTreeSet<String> = recorded.iter().map(|r| r.phone_id.clone()).collect();
     if let Some(p) = prior.filter(|p| p.route() == m.route) {
         let retry = unfinished_phones(p, &new_ids);
@@ -509,7 +571,31 @@ fn decide(
     }
     m.kept.retain(|id| !adopted.contains(id));
     m.to_route.retain(|id| !adopted.contains(id));
-    (m, recorded)
+    (m, recorded, elsewhere)
+}
+
+/// The recorded jobs of `phones`: those towards `route`, and those towards
+/// another route (with that route).
+fn recorded_on(
+    private: &Private,
+    phones: &BTreeSet<String>,
+    route: &str,
+) -> (Vec<RunningJob>, Vec<(String, RunningJob)>) {
+    let mut same = Vec::new();
+    let mut elsewhere = Vec::new();
+    for (p, j) in private.running.iter().filter(|(p, _)| phones.contains(*p)) {
+        let job = RunningJob {
+            phone_id: p.clone(),
+            request_id: j.request_id.clone(),
+            job_id: j.job_id.clone(),
+        };
+        if j.route == route {
+            same.push(job);
+        } else {
+            elsewhere.push((j.route.clone(), job));
+        }
+    }
+    (same, elsewhere)
 }
 
 /// The jobs still running after a change, kept for the next apply.
@@ -547,8 +633,17 @@ fn settled_state(
         Some(p) => p.id.clone(),
         None => route_id(&new_ids).into(),
     };
+    // Phones whose job still runs (or whose call may have taken effect) are
+    // kept too: the next apply waits for them, and a destroy returns them.
     let mut on_route = kept;
     on_route.extend(routed.succeeded());
+    on_route.extend(
+        routed
+            .jobs
+            .iter()
+            .filter(|j| j.status == JobStatus::Running)
+            .map(|j| j.phone_id.clone()),
+    );
     state.phone_ids = Tf::Known(on_route);
     let requests = running
         .iter()
@@ -576,7 +671,7 @@ impl PhoneRoute {
         } = change;
         let owner = owner_of(&private, prior.as_ref());
         private.owner = owner.clone();
-        let (mut m, recorded) = decide(prior.as_ref(), &planned, &private);
+        let (mut m, recorded, elsewhere) = decide(prior.as_ref(), &planned, &private);
         let limit = planned.timeout(if prior.is_none() {
             |t| &t.create
         } else {
@@ -599,15 +694,39 @@ impl PhoneRoute {
             phones: std::mem::take(&mut m.to_route),
             release: false,
             running: recorded,
+            elsewhere,
         };
         let (routed, released) = tokio::join!(
             fleet.change(&client, claim, deadline, &ctx.stop),
             release(fleet, &client, &owner, &m.to_direct, deadline, &ctx.stop),
         );
-        private.running = recorded_jobs(routed.running, &m.route);
+        // Jobs towards another route that this change did not get past
+        // stay recorded, for the next apply to wait for.
+        let moved: BTreeSet<String> = routed
+            .outcome
+            .jobs
+            .iter()
+            .filter(|j| j.status != JobStatus::Failed)
+            .map(|j| j.phone_id.clone())
+            .collect();
+        let mut running = recorded_jobs(routed.running, &m.route);
+        for (p, j) in std::mem::take(&mut private.running) {
+            if j.route != m.route && new_ids.contains(&p) && !moved.contains(&p) {
+                running.entry(p).or_insert(j);
+            }
+        }
+        private.running = running;
         let routed = routed.outcome;
         private.servers.extend(routed.servers.values().cloned());
         let state = settled_state(prior.as_ref(), planned, m.kept, &routed, &private.running);
+        if let Some(why) = routed.refused.as_ref().or(released.refused.as_ref()) {
+            diags.push(credentials_refused(why));
+            if prior.is_none() && routed.succeeded().is_empty() && private.running.is_empty() {
+                fleet.forget(&owner);
+                return Applied::new(None, Private::default());
+            }
+            return Applied::new(Some(state), private);
+        }
         if prior.is_none() && routed.failure_report(&m.route, "").is_some() {
             return self
                 .partly_created(state, private, new_ids, &routed, &released, &m.route, diags);
@@ -638,12 +757,25 @@ impl PhoneRoute {
         }
         if let Some(report) = routed.failure_report(route, RETRIED_NEXT) {
             let mut warning = not_routed(route, report);
+            if matches!(routed.wait_error, Some(crate::cph::Error::Cancelled)) {
+                warning.summary =
+                    format!("Stopped before every phone was confirmed on route {route:?}");
+            }
             warning.severity = Severity::Warning;
             diags.push(warning);
         }
         state.phone_ids = Tf::Known(planned_ids);
         Applied::new(Some(state), private)
     }
+}
+
+/// The one error of a change the API refused for its credentials (never one
+/// per phone: no phone would fare better on a retry).
+fn credentials_refused(why: &str) -> Diagnostic {
+    Diagnostic::error(
+        "Credentials refused",
+        format!("{why} Fix the credentials, then apply again."),
+    )
 }
 
 /// The error naming the phones that did not get `route`.
@@ -663,7 +795,11 @@ fn report_failures(
     diags: &mut Diagnostics,
 ) {
     if let Some(report) = routed.failure_report(route, NOT_ROUTED_YET) {
-        diags.push(not_routed(route, report));
+        let mut error = not_routed(route, report);
+        if matches!(routed.wait_error, Some(crate::cph::Error::Cancelled)) {
+            error.summary = format!("Stopped before every phone was confirmed on route {route:?}");
+        }
+        diags.push(error);
     }
     let prior_route = prior.map(PhoneRouteModel::route).unwrap_or_default();
     if let Some(report) = released.failure_report(DEFAULT_ROUTE, &left_behind(&prior_route)) {
@@ -818,10 +954,12 @@ impl ResourceType for PhoneRoute {
         private: Private,
         diags: &mut Diagnostics,
     ) -> Applied<PhoneRouteModel, Private> {
-        let ids = state.phones();
+        let mut ids = state.phones();
         let owner = owner_of(&private, Some(&state));
         let fleet = self.shared.fleet();
-        if state.route() == DEFAULT_ROUTE || ids.is_empty() {
+        // Phones an interrupted apply may have moved off `direct` go back too.
+        let routed_elsewhere = private.running.values().any(|j| j.route != DEFAULT_ROUTE);
+        if (state.route() == DEFAULT_ROUTE || ids.is_empty()) && !routed_elsewhere {
             fleet.forget(&owner);
             return Applied::new(None, Private::default());
         }
@@ -829,12 +967,30 @@ impl ResourceType for PhoneRoute {
             return Applied::new(Some(state), private);
         };
         let (deadline, _) = deadline(&state.timeout(|t| &t.delete), DEFAULT_TIMEOUT);
+        let mut private = private;
+        let recorded: Vec<String> = private.running.keys().cloned().collect();
+        ids.extend(recorded);
+        let back = await_recorded(fleet, &client, &owner, &mut private, deadline, &ctx.stop).await;
+        ids.retain(|p| !back.contains(p));
         let ids: Vec<String> = ids.into_iter().collect();
-        let outcome = release(fleet, &client, &owner, &ids, deadline, &ctx.stop).await;
+        let done = release_following(fleet, &client, &owner, &ids, deadline, &ctx.stop).await;
+        let outcome = done.outcome;
         fleet.forget(&owner);
+        if let Some(why) = &outcome.refused {
+            diags.push(credentials_refused(why));
+            return Applied::new(Some(state), private);
+        }
         let Some(report) = outcome.failure_report(DEFAULT_ROUTE, STILL_ROUTED_ON_DESTROY) else {
             return Applied::new(None, Private::default());
         };
+        // Jobs still running towards `direct` are waited for by the next
+        // apply or destroy, not sent again.
+        for j in outcome.succeeded() {
+            private.running.remove(&j);
+        }
+        private
+            .running
+            .extend(recorded_jobs(done.running, DEFAULT_ROUTE));
         // Keep the phones still routed, so a second destroy finishes the job.
         let back = outcome.succeeded();
         let mut state = state;
@@ -875,11 +1031,20 @@ impl ResourceType for PhoneRoute {
                 return Applied::new(Some(state), private);
             }
         };
-        let on_route: BTreeSet<String> = found
+        let mut on_route: BTreeSet<String> = found
             .values()
             .filter(|p| p.traffic_type == route)
             .map(|p| p.phone_id.clone())
             .collect();
+        // A phone whose recorded job towards the route may still run stays:
+        // the next apply waits for that job, and a destroy returns the phone.
+        on_route.extend(
+            private
+                .running
+                .iter()
+                .filter(|(p, j)| j.route == route && ids.contains(*p))
+                .map(|(p, _)| p.clone()),
+        );
         if on_route.len() != ids.len() {
             tracing::info!(
                 expected = ids.len(),

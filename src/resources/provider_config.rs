@@ -116,7 +116,29 @@ pub fn resolve(
     if let Some(bss) = set(&m.bss_endpoint) {
         cfg.bss_endpoint = bss.trim_end_matches('/').to_string();
     }
+    cfg.credential_source = credential_source(config, &cfg.credentials);
     Ok(cfg)
+}
+
+/// Where the credentials in use come from, in words for error messages.
+fn credential_source(config: &Value, credentials: &Credentials) -> String {
+    let (attr, attrs, vars) = match credentials {
+        Credentials::AkSk { .. } => (
+            "access_key",
+            "access_key/secret_key",
+            "HW_ACCESS_KEY/HW_SECRET_KEY",
+        ),
+        Credentials::Token(_) => ("auth_token", "auth_token", "HW_AUTH_TOKEN"),
+        Credentials::Password { .. } => (
+            "user_name",
+            "user_name/password",
+            "HW_USER_NAME/HW_USER_PASSWORD",
+        ),
+    };
+    match config.get(attr) {
+        Some(v) if !v.is_null() => format!("{attrs} from the provider block"),
+        _ => format!("{vars} environment variables"),
+    }
 }
 
 /// The CPH endpoint: as set, or derived from the region.

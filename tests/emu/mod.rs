@@ -135,6 +135,12 @@ impl Emulator {
         serde_json::from_value(v["calls"].clone()).expect("calls map")
     }
 
+    /// The whole `/_emulator/calls` answer (counters, held answers,
+    /// `phones-traffic` requests per phone).
+    pub fn admin_calls(&self) -> Value {
+        self.admin(reqwest::Method::GET, "calls", None)
+    }
+
     /// Calls answered 429 for being over `--quota-per-second` since start
     /// (or the last reset).
     pub fn throttled(&self) -> u64 {

@@ -63,9 +63,10 @@ struct RouteBody {
 pub async fn route(State(app): State<App>, body: Bytes) -> ApiResult {
     let body: RouteBody = parse_json(&body)?;
     let request_id = current_request_id();
-    let jobs = app
-        .world
-        .lock()
-        .route_phones(&body.traffic_type, &body.phone_ids, &request_id)?;
+    let mut world = app.world.lock();
+    for phone_id in &body.phone_ids {
+        *world.traffic_by_phone.entry(phone_id.clone()).or_default() += 1;
+    }
+    let jobs = world.route_phones(&body.traffic_type, &body.phone_ids, &request_id)?;
     ok(json!({"jobs": jobs}))
 }

@@ -120,8 +120,31 @@ impl Client {
             Service::Bss => Scope::Global,
         };
         let auth = self.inner.auth.scoped(scope);
-        let response = self.inner.sender.send(request, &self.scope, &auth).await?;
+        let response = self
+            .inner
+            .sender
+            .send(request, &self.scope, &auth)
+            .await
+            .map_err(|e| self.refused(service, e))?;
         Ok(response.body)
+    }
+
+    /// An API refusal of the credentials as [`Error::Refused`], naming them
+    /// and the endpoint; any other error as it is.
+    fn refused(&self, service: Service, error: Error) -> Error {
+        if !error.is_auth_refusal() || matches!(error, Error::Refused { .. }) {
+            return error;
+        }
+        let config = &self.inner.config;
+        let endpoint = match service {
+            Service::Cph => &config.endpoint,
+            Service::Bss => &config.bss_endpoint,
+        };
+        Error::Refused {
+            endpoint: endpoint.clone(),
+            credential_source: config.credential_source.clone(),
+            cause: Box::new(error),
+        }
     }
 
     /// The URL of `path` with `query` on `service`.

@@ -36,6 +36,10 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// limiter has already slowed down, so waiting it out is what works (still
 /// within the caller's deadline).
 const THROTTLED_RETRIES_PER_RETRY: u32 = 4;
+/// How long a write already sent is still waited for once the caller is
+/// cancelled (Terraform's stop): its answer says what it did. Past this, the
+/// call counts as one that may have taken effect.
+pub(crate) const STOPPED_WRITE_WAIT: Duration = Duration::from_secs(10);
 /// The content type of every body sent.
 const JSON: &str = "application/json";
 
@@ -216,6 +220,9 @@ enum Outcome {
     },
     /// No answer: the connection failed, timed out or was reset.
     NoAnswer(reqwest::Error),
+    /// A write in flight when the caller was cancelled got no answer within
+    /// [`STOPPED_WRITE_WAIT`]: it may have taken effect.
+    Unanswered,
 }
 
 /// A failed attempt and what may follow it.
@@ -236,6 +243,9 @@ enum Step {
     Retry {
         delay: Duration,
         throttled: bool,
+        /// Why: returned instead if the caller is cancelled before the
+        /// retry and the failed attempt may have taken effect.
+        error: Error,
     },
 }
 
@@ -348,10 +358,22 @@ impl Sender {
         auth: &A,
     ) -> Result<Response> {
         let mut tries = Tries::default();
+        // The failure of an earlier attempt of a write that may have taken
+        // effect: what a cancellation before the next attempt returns.
+        let mut unsure: Option<Error> = None;
+        let stopped = |unsure: &mut Option<Error>, e: Error| match (e, unsure.take()) {
+            (Error::Cancelled, Some(earlier)) => Error::Unsettled(Box::new(earlier)),
+            (e, _) => e,
+        };
         loop {
             tries.attempt += 1;
-            self.wait_for_turn(scope).await?;
-            let authorization = auth.authorize(request, scope).await?;
+            if let Err(e) = self.wait_for_turn(scope).await {
+                return Err(stopped(&mut unsure, e));
+            }
+            let authorization = match auth.authorize(request, scope).await {
+                Ok(a) => a,
+                Err(e) => return Err(stopped(&mut unsure, e)),
+            };
             let outcome = self
                 .attempt(request, &authorization, scope, tries.attempt)
                 .await?;
@@ -365,9 +387,18 @@ impl Sender {
                     auth.refused(&authorization).await;
                     tries.reauthorized = true;
                 }
-                Step::Retry { delay, throttled } => {
+                Step::Retry {
+                    delay,
+                    throttled,
+                    error,
+                } => {
                     log_retry(request, delay, tries.attempt + 1);
-                    scope.sleep(delay).await?;
+                    if request.safety == Safety::IdempotentWrite && error.may_have_landed() {
+                        unsure = Some(error);
+                    }
+                    if let Err(e) = scope.sleep(delay).await {
+                        return Err(stopped(&mut unsure, e));
+                    }
                     if throttled {
                         tries.throttled += 1;
                     } else {
@@ -483,21 +514,38 @@ impl Sender {
             Outcome::Answer(response) => failed_answer(request, response),
             Outcome::Broken { status, error } => broken_answer(request, status, &error),
             Outcome::NoAnswer(error) => no_answer(request, &error),
+            Outcome::Unanswered => unanswered(request),
         };
+        // Once the caller is cancelled nothing is sent again; a route
+        // change that may have taken effect says so (a write that must not
+        // happen twice keeps its error: its caller knows what it means).
+        if scope.is_cancelled() {
+            let unsettled =
+                request.safety == Safety::IdempotentWrite && failure.error.may_have_landed();
+            return Step::Fail(if unsettled {
+                Error::Unsettled(Box::new(failure.error))
+            } else {
+                failure.error
+            });
+        }
         let (retries, allowed) = tries.budget(&failure, self.max_retries);
         match retry_delay(&failure, retries, allowed, scope.deadline) {
             Some(delay) => Step::Retry {
                 delay,
                 throttled: failure.throttled,
+                error: failure.error,
             },
             None => Step::Fail(failure.error),
         }
     }
 }
 
-/// Sends one attempt and reads its answer. A write that must not happen
-/// twice is never abandoned midway (its outcome must be known); everything
-/// else stops as soon as the scope is cancelled.
+/// Sends one attempt and reads its answer. A read stops as soon as the scope
+/// is cancelled. A write is never abandoned midway, since it may already have
+/// taken effect and only its answer says how (which jobs started, which order
+/// was placed): a route change is waited for up to [`STOPPED_WRITE_WAIT`]
+/// after the cancellation (then it counts as [`Outcome::Unanswered`]), a
+/// write that must not happen twice for its whole attempt timeout.
 async fn transmit(
     request: reqwest::RequestBuilder,
     safety: Safety,
@@ -524,11 +572,40 @@ async fn transmit(
         }
     };
     match (&scope.cancel, safety) {
-        (Some(cancel), Safety::Read | Safety::IdempotentWrite) => tokio::select! {
+        (Some(cancel), Safety::Read) => tokio::select! {
             _ = cancel.cancelled() => Err(Error::Cancelled),
             outcome = exchange => Ok(outcome),
         },
+        (Some(cancel), Safety::IdempotentWrite) => {
+            tokio::pin!(exchange);
+            tokio::select! {
+                outcome = &mut exchange => Ok(outcome),
+                _ = cancel.cancelled() => {
+                    match tokio::time::timeout(STOPPED_WRITE_WAIT, exchange).await {
+                        Ok(outcome) => Ok(outcome),
+                        Err(_) => Ok(Outcome::Unanswered),
+                    }
+                }
+            }
+        }
         _ => Ok(exchange.await),
+    }
+}
+
+/// A write whose answer did not come in time after the caller was cancelled.
+fn unanswered(request: &Request) -> Failure {
+    Failure {
+        error: Error::Transport {
+            url: request.describe(),
+            message: format!(
+                "no answer within {}s of Terraform's request to stop; the call may have taken effect",
+                STOPPED_WRITE_WAIT.as_secs()
+            ),
+            connect_to: None,
+        },
+        retryable: false,
+        retry_after: None,
+        throttled: false,
     }
 }
 
@@ -645,6 +722,15 @@ fn log_outcome(request: &Request, outcome: &Outcome, elapsed: Duration, attempt:
             attempt,
             error = %answer::describe(error),
             "CPH call: reading the answer failed"
+        ),
+        Outcome::Unanswered => tracing::debug!(
+            target: "cph",
+            op = request.op,
+            method = %request.method,
+            path = %request.path(),
+            duration_ms = millis(elapsed),
+            attempt,
+            "CPH call: no answer in time after the stop request; it may have taken effect"
         ),
         Outcome::NoAnswer(error) => tracing::debug!(
             target: "cph",
