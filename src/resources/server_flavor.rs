@@ -2,12 +2,13 @@
 //! in place through `change-server-model` and waited for until the server
 //! shows it.
 //!
-//! An order that has been placed but not seen through (timeout, Ctrl-C, a
-//! lost connection while waiting) is remembered in the resource's private
-//! state, so the next apply waits for that order instead of placing another.
+//! The resource declares the model and its behaviour and turns the
+//! engine's answers into diagnostics. The order lifecycle (what an apply
+//! does, an order kept pending past a timeout or Ctrl-C, the history a
+//! replacement inherits) lives in `fleet::flavor_orders`, the catalogue
+//! check in `fleet::flavor_check`.
 
-use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -15,10 +16,12 @@ use serde::{Deserialize, Serialize};
 
 use super::Shared;
 use super::common::{MAX_NAME_BYTES, api_error, api_error_at, cph_id, deadline};
-use crate::cph::models::{ChangeServerModelRequest, ExtendParam, Server};
-use crate::cph::{self, Client, waiters};
-use crate::fleet::catalogue::{Catalogue, Pair, Refusal};
-use crate::fleet::orders::{Follow, FollowError, OrderFate, bss_unreadable_warning};
+use crate::cph::{self, models::Server};
+use crate::fleet::flavor_check::{self, Proposed, Severity};
+use crate::fleet::flavor_orders::{
+    ChangeFailure, ChangeReport, Deadline, FlavorChange, Flavors, History, OrderBook, OrderIds,
+    OrderState, PendingOrder,
+};
 use tf_framework::typed::{Applied, Change, Plan, ResourceType};
 use tf_framework::*;
 
@@ -91,527 +94,215 @@ impl ServerFlavorModel {
         }
     }
 
-    fn target(&self) -> Target {
-        Target {
-            server_model_name: self
-                .server_model_name
-                .as_str()
-                .unwrap_or_default()
-                .to_string(),
-            phone_model_name: self
-                .phone_model_name
-                .as_str()
-                .unwrap_or_default()
-                .to_string(),
+    fn target(&self) -> Flavors {
+        let name = |v: &Tf<String>| v.as_str().unwrap_or_default().to_string();
+        Flavors {
+            server_model_name: name(&self.server_model_name),
+            phone_model_name: name(&self.phone_model_name),
+        }
+    }
+
+    /// What this instance knows beyond the server's flavors, for its
+    /// replacement (see `fleet::flavor_orders`).
+    fn history(&self, pending: Option<&PendingOrder>) -> Option<History> {
+        let ids = |v: &Tf<String>| v.as_str().map(str::to_string);
+        Some(History {
+            server_id: self.server_id.as_str()?.to_string(),
+            original: Flavors {
+                server_model_name: self.original_server_model_name.as_str()?.to_string(),
+                phone_model_name: self.original_phone_model_name.as_str()?.to_string(),
+            },
+            last_order: OrderIds {
+                order_id: ids(&self.order_id),
+                product_id: ids(&self.product_id),
+            },
+            pending: pending.cloned(),
+        })
+    }
+
+    /// A created instance starts from the history of the one it replaces.
+    fn inherit(&mut self, history: &History) {
+        self.original_server_model_name = history.original.server_model_name.as_str().into();
+        self.original_phone_model_name = history.original.phone_model_name.as_str().into();
+        self.record_order(&history.last_order);
+    }
+
+    fn record_order(&mut self, ids: &OrderIds) {
+        if let Some(id) = &ids.order_id {
+            self.order_id = id.as_str().into();
+        }
+        if let Some(id) = &ids.product_id {
+            self.product_id = id.as_str().into();
         }
     }
 }
 
-/// The flavors a change aims at.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-struct Target {
-    server_model_name: String,
-    phone_model_name: String,
-}
-
-impl Target {
-    fn shown_by(&self, server: &Server) -> bool {
-        server.server_model_name == self.server_model_name
-            && server.phone_model_name == self.phone_model_name
-    }
-}
-
-/// An order placed by this resource and not yet seen applied.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-struct PendingOrder {
-    order_id: String,
-    #[serde(flatten)]
-    target: Target,
-}
-
+/// The private state: the order still pending, and in a plan that creates,
+/// the history of the instance it replaces.
 #[derive(Debug, Default, Serialize, Deserialize)]
 pub struct Private {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pending_order: Option<PendingOrder>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    history: Option<History>,
 }
 
 pub struct ServerFlavor {
     shared: Arc<Shared>,
-    /// Pending orders seen in this process, by server id, for a replacement
-    /// of the same server. Terraform taints a create that failed (timed out
-    /// or interrupted while waiting for its order) and replaces it in the next
-    /// apply, and a replacement is planned and created without private state.
-    /// So the pending order travels: the refresh of the tainted instance
-    /// (plan) leaves it here, the plan of its replacement puts it into the
-    /// planned private state, Terraform hands that to the destroy half (apply),
-    /// which leaves it here again for the create half to wait for it.
-    handed_over: Mutex<BTreeMap<String, PendingOrder>>,
 }
 
 impl ServerFlavor {
     pub fn new(shared: Arc<Shared>) -> ServerFlavor {
-        ServerFlavor {
-            shared,
-            handed_over: Mutex::new(BTreeMap::new()),
+        ServerFlavor { shared }
+    }
+
+    fn book(&self) -> &OrderBook {
+        self.shared.fleet().flavor_orders()
+    }
+
+    /// The catalogue check of a plan that changes the flavors, once
+    /// everything is known and the provider is configured.
+    async fn check_target(&self, ctx: &CallContext, plan: &mut Plan<ServerFlavorModel, Private>) {
+        let planned = &plan.planned;
+        let target = planned.target();
+        let unchanged = plan.prior.as_ref().is_some_and(|p| p.target() == target);
+        let (Some(server_id), true, true) = (
+            planned.server_id.as_str(),
+            planned.server_model_name.is_known() && planned.phone_model_name.is_known(),
+            plan.creates() || !unchanged,
+        ) else {
+            return;
+        };
+        let Ok(client) = self.shared.client(ctx) else {
+            return;
+        };
+        let proposed = Proposed {
+            server_id,
+            target: &target,
+            auto_pay: planned.auto_pay.known() == Some(&true),
+        };
+        let catalogue = self.shared.fleet().catalogue();
+        if let Some(f) = flavor_check::check(catalogue, &client, &proposed).await {
+            let d = match f.severity {
+                Severity::Error => Diagnostic::error(f.summary, f.detail),
+                Severity::Warning => Diagnostic::warning(f.summary, f.detail),
+            };
+            plan.diagnostics.push(match f.attribute {
+                Some(a) => d.at(AttributePath::root(a)),
+                None => d,
+            });
         }
     }
 
-    fn handed_over(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, PendingOrder>> {
-        self.handed_over.lock().unwrap_or_else(|p| p.into_inner())
+    /// The state a create starts from: the history of the instance it
+    /// replaces (from the plan, or left by its destroy half), if any.
+    fn inherited(
+        &self,
+        server_id: &str,
+        private: Private,
+    ) -> (ServerFlavorModel, Option<PendingOrder>) {
+        let mut fresh = ServerFlavorModel::default();
+        let released = self.book().take_released(server_id);
+        let found = History::for_plan(private.history, server_id).or(released);
+        let Some(h) = found else {
+            return (fresh, private.pending_order);
+        };
+        fresh.inherit(&h);
+        (fresh, private.pending_order.or(h.pending))
     }
-}
 
-/// What an apply does about the flavor, decided from the server's detail.
-#[derive(Debug, PartialEq)]
-enum Step {
-    /// The server shows the target and runs normally.
-    Nothing,
-    /// Wait for this order (empty: the server shows the target but is busy).
-    Wait(String),
-    /// Place an order.
-    Order,
-}
-
-fn decide(server: &Server, target: &Target, pending: Option<&PendingOrder>) -> Step {
-    let shown = target.shown_by(server);
-    if shown && server.status == cph::models::SERVER_STATUS_NORMAL {
-        return Step::Nothing;
-    }
-    match pending.filter(|p| p.target == *target) {
-        Some(p) => Step::Wait(p.order_id.clone()),
-        None if shown => Step::Wait(String::new()),
-        None => Step::Order,
-    }
-}
-
-/// A create or update carried out: the state to record and why it failed.
-struct Outcome {
-    state: ServerFlavorModel,
-    private: Private,
-}
-
-impl Outcome {
-    fn applied(self) -> Applied<ServerFlavorModel, Private> {
-        Applied::new(Some(self.state), self.private)
-    }
-}
-
-impl ServerFlavor {
+    /// A create or update: the state to build on (a create inherits the
+    /// history of the instance it replaces), then the engine's change.
     async fn change(
         &self,
         ctx: &CallContext,
         change: Change<ServerFlavorModel, Private>,
         diags: &mut Diagnostics,
     ) -> Applied<ServerFlavorModel, Private> {
-        let creating = change.prior.is_none();
-        let (client, server, mut outcome) = match self.prepare(ctx, &change).await {
-            Ok(ready) => ready,
-            Err(d) => {
-                diags.push(d);
-                return Applied::new(change.prior, change.private);
-            }
-        };
         let planned = change.planned;
-        let target = planned.target();
-        let mut warnings = Vec::new();
-        self.forget_gone_order(&client, &mut outcome.private, &mut warnings)
-            .await;
-        let order_id = match start_order(&client, &server, &target, &planned, &mut outcome).await {
-            Ok(Some(order_id)) => order_id,
-            Ok(None) => return outcome.applied(),
-            Err(d) => {
-                diags.push(d);
-                return outcome.applied();
-            }
-        };
-        let which = if creating { "create" } else { "update" };
-        self.follow(
-            ctx,
-            &client,
-            &planned,
-            &order_id,
-            which,
-            &mut outcome,
-            &mut warnings,
-            diags,
-        )
-        .await;
-        outcome.applied()
-    }
-
-    /// The client, the server's detail and the state to build on: on
-    /// create, nothing is recorded until the server is known to exist; a
-    /// pending order handed over by a replaced instance is taken over.
-    async fn prepare(
-        &self,
-        ctx: &CallContext,
-        change: &Change<ServerFlavorModel, Private>,
-    ) -> Result<(Client, Server, Outcome), Diagnostic> {
-        let client = self.shared.client(ctx)?;
-        let planned = &change.planned;
         let server_id = planned.server_id.as_str().unwrap_or_default();
-        let server = client
-            .show_server(server_id)
-            .await
-            .map_err(|e| server_error(server_id, &e))?;
-        let mut private = Private {
-            pending_order: change.private.pending_order.clone(),
-        };
-        if let Some(pending) = self.handed_over().remove(server_id)
-            && change.prior.is_none()
-            && private.pending_order.is_none()
-        {
-            private.pending_order = Some(pending);
-        }
-        let mut state = change.prior.clone().unwrap_or_else(|| ServerFlavorModel {
-            id: planned.id.clone(),
-            server_id: planned.server_id.clone(),
-            ..Default::default()
-        });
-        state.auto_pay = planned.auto_pay.clone();
-        state.timeouts = planned.timeouts.clone();
-        state.refresh_from(&server);
-        Ok((client, server, Outcome { state, private }))
-    }
-
-    /// Follows the order until the server shows the target flavors, and
-    /// records what became of it.
-    #[allow(clippy::too_many_arguments)]
-    async fn follow(
-        &self,
-        ctx: &CallContext,
-        client: &Client,
-        planned: &ServerFlavorModel,
-        order_id: &str,
-        which: &str,
-        outcome: &mut Outcome,
-        warnings: &mut Vec<String>,
-        diags: &mut Diagnostics,
-    ) {
-        let target = planned.target();
-        let timeouts = planned.timeouts.known().cloned().unwrap_or_default();
-        let limit = if which == "create" {
-            &timeouts.create
-        } else {
-            &timeouts.update
-        };
-        let (deadline, timeout) = deadline(limit, DEFAULT_TIMEOUT);
-        let follow = Follow {
-            server_id: planned.server_id.as_str().unwrap_or_default(),
-            server_model_name: &target.server_model_name,
-            phone_model_name: &target.phone_model_name,
-            order_id: outcome
-                .private
-                .pending_order
-                .as_ref()
-                .map(|p| p.order_id.as_str())
-                .filter(|id| *id == order_id),
-            auto_pay: planned.auto_pay.known() == Some(&true),
-            deadline,
-        };
-        let followed = self
-            .shared
-            .fleet()
-            .orders()
-            .follow(client, &follow, &ctx.stop, warnings)
-            .await;
-        for w in warnings.drain(..) {
-            diags.push(Diagnostic::warning("Order not followed through BSS", w));
-        }
-        match followed {
-            Ok(server) => {
-                outcome.state.refresh_from(&server);
-                outcome.private.pending_order = None;
-            }
-            // The server still shows its old flavors: the state says so, with
-            // the order, so the next plan shows the change still to come and
-            // the next apply waits for this order rather than placing another
-            // (unless BSS says the order is over: then it is forgotten).
-            Err(FollowError::Wait(e)) => diags.push(Diagnostic::error(
-                "Flavor change not completed",
-                wait_failure(&e, order_id, which, timeout),
-            )),
-            Err(e) => {
-                if e.order_is_over() {
-                    outcome.private.pending_order = None;
-                }
-                diags.push(Diagnostic::error(
-                    "Flavor change not completed",
-                    e.message(),
-                ));
-            }
-        }
-    }
-}
-
-/// Decides what the apply does about the flavor and starts it: the order id
-/// to follow, None when nothing is left to do, or why the order failed.
-async fn start_order(
-    client: &Client,
-    server: &Server,
-    target: &Target,
-    planned: &ServerFlavorModel,
-    outcome: &mut Outcome,
-) -> Result<Option<String>, Diagnostic> {
-    let server_id = server.server_id.as_str();
-    match decide(server, target, outcome.private.pending_order.as_ref()) {
-        Step::Nothing => {
-            tracing::info!(
-                server_id,
-                "server already has the target flavors; nothing ordered"
-            );
-            outcome.private.pending_order = None;
-            Ok(None)
-        }
-        Step::Wait(order_id) => {
-            tracing::info!(
-                server_id,
-                order_id,
-                "waiting for the order placed by an earlier apply"
-            );
-            if !order_id.is_empty() {
-                outcome.state.order_id = order_id.as_str().into();
-            }
-            Ok(Some(order_id))
-        }
-        Step::Order => place_order(client, server_id, target, planned, outcome)
-            .await
-            .map(Some),
-    }
-}
-
-/// Plan checks and order following (issue [I]): the target checked against
-/// the catalogue at plan, an order BSS says is gone forgotten at apply.
-impl ServerFlavor {
-    /// Checks a flavor change against the catalogue and the server's
-    /// current flavors when everything is known: an unknown server flavor, a
-    /// phone flavor not sold on it or withdrawn, or another phone capacity
-    /// is an error naming the attribute; an upgrade without `auto_pay` is a
-    /// warning. What cannot be read (server, catalogue) is a warning and the
-    /// plan goes on; the API judges at apply.
-    async fn check_target(&self, ctx: &CallContext, plan: &mut Plan<ServerFlavorModel, Private>) {
-        let planned = &plan.planned;
-        let (Some(server_id), Some(server_model), Some(phone_model)) = (
-            planned.server_id.as_str(),
-            planned.server_model_name.as_str(),
-            planned.phone_model_name.as_str(),
-        ) else {
-            return;
-        };
-        let changes_flavor = plan.creates()
-            || plan.prior.as_ref().is_none_or(|p| {
-                p.server_model_name.as_str() != Some(server_model)
-                    || p.phone_model_name.as_str() != Some(phone_model)
-            });
-        if !changes_flavor {
-            return;
-        }
-        // Not configured (e.g. provider settings unknown until apply): no checks.
-        let Ok(client) = self.shared.client(ctx) else {
-            return;
+        let client = match self.shared.client(ctx) {
+            Ok(c) => c,
+            Err(d) => return failed(diags, d, change.prior, change.private),
         };
         let server = match client.show_server(server_id).await {
             Ok(s) => s,
-            // A missing server is judged where the server is read.
-            Err(e) if e.is_not_found() => return,
             Err(e) => {
-                plan.diagnostics.push(
-                    Diagnostic::warning(
-                        "Flavor change not checked",
-                        format!("Server {server_id} could not be read, so the target flavors are not checked at plan: {e}"),
-                    )
-                    .at(AttributePath::root("server_id")),
+                return failed(
+                    diags,
+                    server_error(server_id, &e),
+                    change.prior,
+                    change.private,
                 );
-                return;
             }
         };
-        if server.server_model_name == server_model && server.phone_model_name == phone_model {
-            return;
-        }
-        let catalogue = match self.shared.fleet().catalogue().get(&client).await {
-            Ok(c) => c,
-            Err(why) => {
-                plan.diagnostics.push(Diagnostic::warning(
-                    "Flavor catalogue not readable",
-                    format!(
-                        "The flavor catalogue (server-models, phone-models) could not be read, so \
-                         {server_model} / {phone_model} is not checked at plan; CPH judges it when \
-                         the order is placed. {why}"
-                    ),
-                ));
-                return;
-            }
+        let (mut state, pending) = match change.prior.clone() {
+            Some(prior) => (prior, change.private.pending_order),
+            None => self.inherited(server_id, change.private),
         };
-        let current = catalogue.pair(&server.server_model_name, &server.phone_model_name);
-        match catalogue.check(current.as_ref(), server_model, phone_model) {
-            Err(refusal) => plan.diagnostics.push(
-                Diagnostic::error(
-                    refusal_summary(&refusal),
-                    format!(
-                        "{} {}",
-                        refusal_detail(&refusal, &server, server_model, phone_model),
-                        valid_targets(&catalogue, current.as_ref(), &server)
-                    ),
-                )
-                .at(AttributePath::root(refusal.attribute())),
-            ),
-            Ok(()) => {
-                let upgrade = current
-                    .as_ref()
-                    .zip(catalogue.pair(server_model, phone_model));
-                if upgrade.is_some_and(|(from, to)| to.is_upgrade_from(from))
-                    && planned.auto_pay.known() != Some(&true)
-                {
-                    plan.diagnostics.push(
-                        Diagnostic::warning(
-                            "Upgrade waits for payment",
-                            format!(
-                                "{server_model} / {phone_model} is an upgrade of server {server_id} \
-                                 (now {} / {}). Without auto_pay = true the order waits, pending \
-                                 payment, until it is paid in the Huawei Cloud console; the apply \
-                                 waits for it until its timeout.",
-                                server.server_model_name, server.phone_model_name
-                            ),
-                        )
-                        .at(AttributePath::root("auto_pay")),
-                    );
-                }
-            }
-        }
-    }
-
-    /// Forgets the recorded order when BSS says it was cancelled or does
-    /// not exist, so that this apply orders again instead of waiting for an
-    /// order that will never come. Why BSS could not be asked goes to
-    /// `warnings`.
-    async fn forget_gone_order(
-        &self,
-        client: &Client,
-        private: &mut Private,
-        warnings: &mut Vec<String>,
-    ) {
-        let Some(pending) = &private.pending_order else {
-            return;
+        state.auto_pay = planned.auto_pay.clone();
+        state.timeouts = planned.timeouts.clone();
+        state.refresh_from(&server);
+        let timeouts = planned.timeouts.known().cloned().unwrap_or_default();
+        let (limit, setting) = match change.prior {
+            None => (&timeouts.create, "timeouts.create"),
+            Some(_) => (&timeouts.update, "timeouts.update"),
         };
-        match self
-            .shared
-            .fleet()
-            .orders()
-            .fate(client, &pending.order_id)
-            .await
-        {
-            Ok(fate) if fate.is_gone() => {
-                tracing::info!(
-                    order_id = pending.order_id,
-                    "the recorded order was cancelled or is unknown to BSS; ordering again"
-                );
-                private.pending_order = None;
-            }
-            Ok(OrderFate::Unreadable(why)) => {
-                warnings.push(bss_unreadable_warning(&pending.order_id, &why));
-            }
-            _ => {}
+        let (at, length) = deadline(limit, DEFAULT_TIMEOUT);
+        let request = FlavorChange {
+            server,
+            target: planned.target(),
+            auto_pay: planned.auto_pay.known().copied(),
+            state: OrderState::from_recorded(pending),
+            deadline: Deadline {
+                at,
+                length,
+                setting,
+            },
+        };
+        let report = self.book().carry_out(&client, request, &ctx.stop).await;
+        record(&mut state, &report, diags);
+        let private = Private {
+            pending_order: report.state.into_recorded(),
+            history: None,
+        };
+        Applied::new(Some(state), private)
+    }
+}
+
+fn failed(
+    diags: &mut Diagnostics,
+    d: Diagnostic,
+    prior: Option<ServerFlavorModel>,
+    private: Private,
+) -> Applied<ServerFlavorModel, Private> {
+    diags.push(d);
+    Applied::new(prior, private)
+}
+
+/// Records what the engine's change did: the server's detail, the order,
+/// and why it failed.
+fn record(state: &mut ServerFlavorModel, report: &ChangeReport, diags: &mut Diagnostics) {
+    state.refresh_from(&report.server);
+    if let Some(ids) = &report.order {
+        state.record_order(ids);
+    }
+    for w in &report.warnings {
+        diags.push(Diagnostic::warning("Order not followed through BSS", w));
+    }
+    match &report.failure {
+        None => {}
+        Some(ChangeFailure::Follow(why)) => {
+            diags.push(Diagnostic::error("Flavor change not completed", why));
         }
-    }
-}
-
-fn refusal_summary(r: &Refusal) -> &'static str {
-    match r {
-        Refusal::UnknownServerFlavor => "Unknown server flavor",
-        Refusal::NotSold => "Phone flavor not sold on this server flavor",
-        Refusal::Withdrawn => "Phone flavor withdrawn",
-        Refusal::Capacity { .. } => "Phone flavor of another phone capacity",
-    }
-}
-
-fn refusal_detail(r: &Refusal, server: &Server, server_model: &str, phone_model: &str) -> String {
-    match r {
-        Refusal::UnknownServerFlavor => format!(
-            "server_model_name {server_model:?} is not a server flavor of the CPH catalogue."
-        ),
-        Refusal::NotSold => format!(
-            "phone_model_name {phone_model:?} is not sold on server flavor {server_model:?}."
-        ),
-        Refusal::Withdrawn => format!(
-            "phone_model_name {phone_model:?} is withdrawn (status 0) on server flavor {server_model:?}."
-        ),
-        Refusal::Capacity { target, current } => format!(
-            "phone_model_name {phone_model:?} holds {target} phones per server, but server {} \
-             now holds {current} ({} / {}): a flavor change keeps the phone capacity.",
-            server.server_id, server.server_model_name, server.phone_model_name
-        ),
-    }
-}
-
-/// The valid targets of a server, for error messages.
-fn valid_targets(catalogue: &Catalogue, current: Option<&Pair<'_>>, server: &Server) -> String {
-    let Some(current) = current else {
-        return format!(
-            "The catalogue does not list the server's current flavors {} / {}, so no valid targets can be named.",
-            server.server_model_name, server.phone_model_name
-        );
-    };
-    let targets = catalogue.targets_from(current);
-    if targets.is_empty() {
-        return format!(
-            "Server {} ({} / {}) has no other flavors to change to.",
-            server.server_id, server.server_model_name, server.phone_model_name
-        );
-    }
-    let list: Vec<String> = targets
-        .iter()
-        .map(|t| format!("  - {}", t.describe()))
-        .collect();
-    format!(
-        "Valid targets for server {} (now {} / {}):\n{}\n(data source cph_server_flavor_options lists them).",
-        server.server_id,
-        server.server_model_name,
-        server.phone_model_name,
-        list.join("\n")
-    )
-}
-
-/// Places the order; the order id to wait for, or why it failed.
-async fn place_order(
-    client: &Client,
-    server_id: &str,
-    target: &Target,
-    planned: &ServerFlavorModel,
-    outcome: &mut Outcome,
-) -> Result<String, Diagnostic> {
-    let order = ChangeServerModelRequest {
-        server_id: server_id.to_string(),
-        server_model_name: target.server_model_name.clone(),
-        phone_model_name: target.phone_model_name.clone(),
-        extend_param: planned.auto_pay.known().map(|pay| ExtendParam {
-            is_auto_pay: Some(if *pay { 1 } else { 0 }),
-        }),
-    };
-    match client.change_server_model(&order).await {
-        Ok(resp) => {
-            tracing::info!(server_id, order_id = resp.order_id, "flavor change ordered");
-            outcome.state.order_id = resp.order_id.as_str().into();
-            outcome.state.product_id = resp.product_id.as_str().into();
-            outcome.private.pending_order = Some(PendingOrder {
-                order_id: resp.order_id.clone(),
-                target: target.clone(),
-            });
-            Ok(resp.order_id)
-        }
-        // An order placed earlier (say, one whose answer was lost on the
-        // way) is still running: wait for it rather than fail, and let the
-        // wait tell whether it reaches the target.
-        Err(e) if e.is_order_in_progress() => {
-            tracing::info!(server_id, "an order is already in progress; waiting for it");
-            Ok(String::from("(already in progress)"))
-        }
-        Err(e) => {
+        Some(ChangeFailure::Order(e)) => {
+            let target = state.target();
             let mut d = api_error_at(
                 &format!(
-                    "change the flavor of server {server_id} to {} / {}",
-                    target.server_model_name, target.phone_model_name
+                    "change the flavor of server {} to {} / {}",
+                    report.server.server_id, target.server_model_name, target.phone_model_name
                 ),
-                &e,
+                e,
                 AttributePath::root("server_model_name"),
             );
             if matches!(e, cph::Error::Transport { .. }) {
@@ -622,23 +313,8 @@ async fn place_order(
                      a second flavor change while one is in progress.",
                 );
             }
-            Err(d)
+            diags.push(d);
         }
-    }
-}
-
-/// Why a wait for an order ended without the target flavors.
-fn wait_failure(e: &cph::Error, order_id: &str, which: &str, timeout: Duration) -> String {
-    match e {
-        cph::Error::Timeout(msg) => format!(
-            "{msg}. The order {order_id} stays recorded; the next apply waits for it without ordering again. \
-             An upgrade without auto_pay waits for payment in the console. Raise timeouts.{which} (now {}) if the change needs longer.",
-            waiters::go_duration(timeout),
-        ),
-        cph::Error::Cancelled => format!(
-            "Stopped while waiting for order {order_id}; it stays recorded and the next apply waits for it without ordering again."
-        ),
-        other => format!("While waiting for order {order_id}: {other}"),
     }
 }
 
@@ -680,19 +356,27 @@ impl ResourceType for ServerFlavor {
     const DESCRIPTION: &'static str =
         "The flavor of an existing cloud phone server, changed in place.";
 
+    /// The catalogue check; a plan with a prior state carries its history
+    /// in the planned private state, a create finds the history of the
+    /// instance it replaces (`fleet::flavor_orders`, T3 to T5).
     async fn plan(&self, ctx: &CallContext, plan: &mut Plan<ServerFlavorModel, Private>) {
         self.check_target(ctx, plan).await;
+        let server_id = plan
+            .planned
+            .server_id
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        plan.private.history = match &plan.prior {
+            Some(prior) => prior.history(plan.private.pending_order.as_ref()),
+            None => History::for_plan(plan.private.history.take(), &server_id)
+                .or_else(|| self.book().for_replacement(&server_id)),
+        };
         if !plan.creates() {
             keep_order_ids_when_only_waiting(plan);
             return;
         }
         plan.planned.id = plan.planned.server_id.clone();
-        if plan.prior.is_none()
-            && let Some(server_id) = plan.planned.server_id.as_str()
-            && let Some(pending) = self.handed_over().get(server_id)
-        {
-            plan.private.pending_order = Some(pending.clone());
-        }
     }
 
     async fn apply(
@@ -704,8 +388,8 @@ impl ResourceType for ServerFlavor {
         self.change(ctx, change, diags).await
     }
 
-    /// The server keeps its flavor; Terraform only forgets it. An order
-    /// still pending goes to a create of the same server that follows.
+    /// The server keeps its flavor; Terraform only forgets it. Its history
+    /// goes to a create of the same server that follows (T5).
     async fn delete(
         &self,
         _ctx: &CallContext,
@@ -713,18 +397,19 @@ impl ResourceType for ServerFlavor {
         private: Private,
         _diags: &mut Diagnostics,
     ) -> Applied<ServerFlavorModel, Private> {
-        if let (Some(pending), Some(server_id)) = (private.pending_order, state.server_id.as_str())
-        {
-            tracing::info!(
-                server_id,
-                order_id = pending.order_id,
-                "forgetting the server with an order pending; a replacement waits for it"
-            );
-            self.handed_over().insert(server_id.to_string(), pending);
+        // The destroy half of a tainted instance's replacement gets the
+        // plan's private state: the pending order is in its history (T3).
+        let pending = private
+            .pending_order
+            .or(private.history.and_then(|h| h.pending));
+        if let Some(h) = state.history(pending.as_ref()) {
+            self.book().released(h);
         }
         Applied::new(None, Private::default())
     }
 
+    /// Refreshes the flavors; the order settles once the server shows its
+    /// target. The history is left for a replacement planned next (T2).
     async fn read(
         &self,
         ctx: &CallContext,
@@ -735,25 +420,15 @@ impl ResourceType for ServerFlavor {
         let Some(client) = self.shared.client_or_report(ctx, diags) else {
             return Applied::new(Some(state), private);
         };
-        let server_id = state
-            .server_id
-            .as_str()
-            .or(state.id.as_str())
-            .unwrap_or_default()
-            .to_string();
+        let server_id = state.server_id.as_str().or(state.id.as_str());
+        let server_id = server_id.unwrap_or_default().to_string();
         match client.show_server(&server_id).await {
             Ok(server) => {
                 state.refresh_from(&server);
-                if private
-                    .pending_order
-                    .as_ref()
-                    .is_some_and(|p| p.target.shown_by(&server))
-                {
-                    private.pending_order = None;
-                }
-                if let Some(p) = &private.pending_order {
-                    self.handed_over()
-                        .insert(server.server_id.clone(), p.clone());
+                let order = OrderState::from_recorded(private.pending_order.take());
+                private.pending_order = order.refreshed(&server).into_recorded();
+                if let Some(h) = state.history(private.pending_order.as_ref()) {
+                    self.book().refreshed(h);
                 }
                 Applied::new(Some(state), private)
             }
@@ -928,68 +603,6 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_pending_order_reaches_the_replacement_of_a_tainted_instance() {
-        let r = resource();
-        let pending = PendingOrder {
-            order_id: "CS1".into(),
-            target: Target {
-                server_model_name: "a2".into(),
-                phone_model_name: "b2".into(),
-            },
-        };
-        // Apply walk: the destroy half gets the plan's private state...
-        let private = encode_private(&Private {
-            pending_order: Some(pending.clone()),
-        });
-        let resp = r
-            .apply(
-                &CallContext::default(),
-                ApplyRequest {
-                    prior_state: config("s1", "a", "b"),
-                    planned_state: Value::Null,
-                    config: Value::Null,
-                    planned_private: private,
-                    ..Default::default()
-                },
-            )
-            .await;
-        assert!(resp.new_state.is_null());
-        // ...and (as the refresh does in the plan walk) leaves the order for
-        // the plan of a create of the same server.
-        let cfg = config("s1", "a2", "b2");
-        let plan = r
-            .plan(
-                &CallContext::default(),
-                PlanRequest {
-                    prior_state: Value::Null,
-                    proposed_new_state: cfg.clone(),
-                    config: cfg,
-                    prior_private: vec![],
-                    ..Default::default()
-                },
-            )
-            .await;
-        assert_eq!(
-            decode_private::<Private>(&plan.planned_private).pending_order,
-            Some(pending)
-        );
-        let other = config("s2", "a2", "b2");
-        let plan = r
-            .plan(
-                &CallContext::default(),
-                PlanRequest {
-                    prior_state: Value::Null,
-                    proposed_new_state: other.clone(),
-                    config: other,
-                    prior_private: vec![],
-                    ..Default::default()
-                },
-            )
-            .await;
-        assert!(plan.planned_private.is_empty(), "only for the same server");
-    }
-
-    #[tokio::test]
     async fn a_plan_that_only_waits_for_the_recorded_order_keeps_its_ids() {
         let mut prior = config("s1", "a", "b");
         prior.set_attr("order_id", Value::string("CS1"));
@@ -1002,11 +615,12 @@ mod tests {
             encode_private(&Private {
                 pending_order: Some(PendingOrder {
                     order_id: order.into(),
-                    target: Target {
+                    target: Flavors {
                         server_model_name: sm.into(),
                         phone_model_name: "b2".into(),
                     },
                 }),
+                history: None,
             })
         };
         let plan = |private: Vec<u8>| PlanRequest {
@@ -1034,21 +648,57 @@ mod tests {
         let p = Private {
             pending_order: Some(PendingOrder {
                 order_id: "CS1".into(),
-                target: Target {
+                target: Flavors {
                     server_model_name: "a".into(),
                     phone_model_name: "b".into(),
                 },
             }),
+            history: None,
         };
-        assert_eq!(
-            decode_private::<Private>(&encode_private(&p)).pending_order,
-            p.pending_order
-        );
+        let back = decode_private::<Private>(&encode_private(&p));
+        assert_eq!(back.pending_order, p.pending_order);
         assert!(encode_private(&Private::default()).is_empty());
         assert!(
             decode_private::<Private>(b"garbage")
                 .pending_order
                 .is_none()
+        );
+    }
+
+    /// T4: the second plan of a forced replacement (null prior, the first
+    /// plan's private state) keeps the history, for the same server only.
+    #[tokio::test]
+    async fn a_replacement_plan_carries_the_history_of_the_same_server() {
+        let mut prior = config("s1", "a", "b");
+        prior.set_attr("original_server_model_name", Value::string("a0"));
+        prior.set_attr("original_phone_model_name", Value::string("b0"));
+        prior.set_attr("order_id", Value::string("CS1"));
+        let plan = |prior: &Value, cfg: Value, private: Vec<u8>| PlanRequest {
+            prior_state: prior.clone(),
+            proposed_new_state: cfg.clone(),
+            config: cfg,
+            prior_private: private,
+            ..Default::default()
+        };
+        let (r, ctx) = (resource(), CallContext::default());
+        let first = r.plan(&ctx, plan(&prior, prior.clone(), vec![])).await;
+        let carried = decode_private::<Private>(&first.planned_private).history;
+        let carried = carried.expect("a plan with a prior state carries its history");
+        assert_eq!(carried.original.server_model_name, "a0");
+        assert_eq!(carried.last_order.order_id.as_deref(), Some("CS1"));
+        let cfg = config("s1", "a", "b");
+        let second = r
+            .plan(&ctx, plan(&Value::Null, cfg, first.planned_private.clone()))
+            .await;
+        let kept = decode_private::<Private>(&second.planned_private).history;
+        assert_eq!(kept, Some(carried));
+        let other = config("s2", "a", "b");
+        let moved = r
+            .plan(&ctx, plan(&Value::Null, other, first.planned_private))
+            .await;
+        assert!(
+            moved.planned_private.is_empty(),
+            "another server: no history"
         );
     }
 }
