@@ -17,23 +17,31 @@ pub enum Severity {
     Warning,
 }
 
-/// What the check found, for the resource to report.
+/// What the check (or a change, `flavor_orders`) found, for the resource
+/// to report.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Finding {
     pub severity: Severity,
-    pub summary: &'static str,
+    pub summary: String,
     pub detail: String,
     /// The setting the finding is about, when it is one.
     pub attribute: Option<&'static str>,
 }
 
 impl Finding {
-    fn warning(summary: &'static str, detail: String, attribute: Option<&'static str>) -> Self {
+    pub fn warning(summary: &str, detail: String, attribute: Option<&'static str>) -> Self {
         Finding {
             severity: Severity::Warning,
-            summary,
+            summary: summary.to_string(),
             detail,
             attribute,
+        }
+    }
+
+    pub fn error(summary: &str, detail: String, attribute: Option<&'static str>) -> Self {
+        Finding {
+            severity: Severity::Error,
+            ..Finding::warning(summary, detail, attribute)
         }
     }
 }
@@ -43,6 +51,16 @@ pub struct Proposed<'a> {
     pub server_id: &'a str,
     pub target: &'a Flavors,
     pub auto_pay: bool,
+}
+
+impl<'a> Proposed<'a> {
+    pub fn new(server_id: &'a str, target: &'a Flavors, auto_pay: bool) -> Self {
+        Proposed {
+            server_id,
+            target,
+            auto_pay,
+        }
+    }
 }
 
 /// Checks `proposed` (see the module doc); None when all is well or when
@@ -95,16 +113,13 @@ fn judge(catalogue: &Catalogue, server: &Server, proposed: &Proposed<'_>) -> Opt
     );
     let current = catalogue.pair(&server.server_model_name, &server.phone_model_name);
     if let Err(refusal) = catalogue.check(current.as_ref(), sm, pm) {
-        return Some(Finding {
-            severity: Severity::Error,
-            summary: refusal_summary(&refusal),
-            detail: format!(
-                "{} {}",
-                refusal_detail(&refusal, server, sm, pm),
-                valid_targets(catalogue, current.as_ref(), server)
-            ),
-            attribute: Some(refusal.attribute()),
-        });
+        let detail = format!(
+            "{} {}",
+            refusal_detail(&refusal, server, sm, pm),
+            valid_targets(catalogue, current.as_ref(), server)
+        );
+        let summary = refusal_summary(&refusal);
+        return Some(Finding::error(summary, detail, Some(refusal.attribute())));
     }
     let upgrade = current.as_ref().zip(catalogue.pair(sm, pm));
     if !upgrade.is_some_and(|(from, to)| to.is_upgrade_from(from)) || proposed.auto_pay {
@@ -231,7 +246,7 @@ mod tests {
         let up = ("physical.rx1.xlarge.special", "rx1.cp.sp.c105.d8.e5v5");
         let f = judged(up.0, up.1, false).unwrap();
         assert_eq!(
-            (f.severity, f.summary, f.attribute),
+            (f.severity, f.summary.as_str(), f.attribute),
             (
                 Severity::Warning,
                 "Upgrade waits for payment",

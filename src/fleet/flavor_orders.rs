@@ -49,6 +49,7 @@ use std::time::{Duration, Instant};
 use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
 
+use super::flavor_check::{Finding, Severity};
 use super::orders::{Follow, FollowError, OrderFate, OrderTracker, bss_unreadable_warning};
 use crate::cph::models::{ChangeServerModelRequest, ExtendParam, SERVER_STATUS_NORMAL, Server};
 use crate::cph::waiters::go_duration;
@@ -195,6 +196,44 @@ impl History {
     }
 }
 
+impl OrderState {
+    /// True when a plan to `target` only waits for the order recorded as
+    /// `recorded_order_id`: the plan can show that order's ids.
+    pub fn only_waits(&self, target: &Flavors, recorded_order_id: Option<&str>) -> bool {
+        matches!(self, OrderState::Pending(p)
+            if p.target == *target && recorded_order_id == Some(p.order_id.as_str()))
+    }
+}
+
+/// What a resource keeps in its private state: the order still pending,
+/// and in a plan, the history a replacement inherits (T3 to T5).
+#[derive(Debug, Default, Serialize, Deserialize)]
+pub struct Carried {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pending_order: Option<PendingOrder>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub history: Option<History>,
+}
+
+impl Carried {
+    pub fn of(state: OrderState) -> Carried {
+        Carried::from_recorded(state.into_recorded())
+    }
+
+    pub fn from_recorded(pending_order: Option<PendingOrder>) -> Carried {
+        Carried {
+            pending_order,
+            history: None,
+        }
+    }
+
+    /// The pending order; in the destroy half of a tainted instance's
+    /// replacement, the one in the plan's history (T3).
+    pub fn pending(self) -> Option<PendingOrder> {
+        self.pending_order.or(self.history.and_then(|h| h.pending))
+    }
+}
+
 /// Whose history a server's entry holds, and how it got there.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Custody {
@@ -253,15 +292,25 @@ impl OrderBook {
             .insert(history.server_id.clone(), Custody::Released(history));
     }
 
-    /// The plan of a create of `server_id`: the history of the instance it
-    /// replaces, if this process saw one. A copy: the plan may run again.
-    pub fn for_replacement(&self, server_id: &str) -> Option<History> {
-        self.custody().get(server_id).map(|c| c.history().clone())
+    /// The plan of a create of `server_id`: the history a first plan
+    /// carried (T4), else that of the instance it replaces, if this process
+    /// saw one (T3, T5). A copy: the plan may run again.
+    pub fn for_replacement(&self, server_id: &str, carried: Option<History>) -> Option<History> {
+        let seen = || self.custody().get(server_id).map(|c| c.history().clone());
+        History::for_plan(carried, server_id).or_else(seen)
+    }
+
+    /// The apply of a create of `server_id`: the history its plan carried,
+    /// else the one its destroy half left (T5); either way the destroy
+    /// half's is taken over.
+    pub fn inherit(&self, server_id: &str, carried: Option<History>) -> Option<History> {
+        let released = self.take_released(server_id);
+        History::for_plan(carried, server_id).or(released)
     }
 
     /// The apply of a create of `server_id`: the history of the instance
     /// deleted before it in this apply (T5), taken over.
-    pub fn take_released(&self, server_id: &str) -> Option<History> {
+    fn take_released(&self, server_id: &str) -> Option<History> {
         let mut custody = self.custody();
         match custody.get(server_id) {
             Some(Custody::Released(_)) => custody.remove(server_id).map(|c| c.history().clone()),
@@ -279,6 +328,18 @@ pub struct Deadline {
     pub setting: &'static str,
 }
 
+impl Deadline {
+    /// `length` from now.
+    pub fn after(length: Duration, setting: &'static str) -> Deadline {
+        let at = Instant::now() + length;
+        Deadline {
+            at,
+            length,
+            setting,
+        }
+    }
+}
+
 /// A create or update of a server's flavors to carry out.
 pub struct FlavorChange {
     /// The server's detail, read at the start of the apply.
@@ -290,15 +351,6 @@ pub struct FlavorChange {
     pub deadline: Deadline,
 }
 
-/// Why a change ended without the target flavors.
-#[derive(Debug)]
-pub enum ChangeFailure {
-    /// CPH refused the order or did not answer.
-    Order(cph::Error),
-    /// Following the order ended; the message says what the next apply does.
-    Follow(String),
-}
-
 /// What a change did, for the resource to record.
 #[derive(Debug)]
 pub struct ChangeReport {
@@ -307,9 +359,46 @@ pub struct ChangeReport {
     /// The order this apply placed or followed, when its id is known.
     pub order: Option<OrderIds>,
     pub state: OrderState,
-    /// Why BSS could not be asked, for warnings.
-    pub warnings: Vec<String>,
-    pub failure: Option<ChangeFailure>,
+    /// Why BSS could not be asked (warnings), and why the change ended
+    /// without the target flavors (an error).
+    pub findings: Vec<Finding>,
+}
+
+impl ChangeReport {
+    fn warn(&mut self, detail: String) {
+        self.findings.push(Finding::warning(
+            "Order not followed through BSS",
+            detail,
+            None,
+        ));
+    }
+
+    fn fail(&mut self, detail: String) {
+        self.findings
+            .push(Finding::error("Flavor change not completed", detail, None));
+    }
+
+    /// CPH refused the order or did not answer.
+    fn refused(&mut self, target: &Flavors, e: &cph::Error) {
+        let mut detail = e.to_string();
+        if matches!(e, cph::Error::Transport { .. }) {
+            // No answer: the order may have been placed all the same.
+            detail.push_str(
+                "\nThe request may have reached CPH before the connection failed. \
+                 If an order was placed, the next apply waits for it: CPH refuses \
+                 a second flavor change while one is in progress.",
+            );
+        }
+        self.findings.push(Finding {
+            severity: Severity::Error,
+            summary: format!(
+                "Failed to change the flavor of server {} to {} / {}",
+                self.server.server_id, target.server_model_name, target.phone_model_name
+            ),
+            detail,
+            attribute: Some("server_model_name"),
+        });
+    }
 }
 
 impl OrderBook {
@@ -326,14 +415,13 @@ impl OrderBook {
             server: change.server.clone(),
             order: None,
             state: change.state.clone(),
-            warnings: Vec::new(),
-            failure: None,
+            findings: Vec::new(),
         };
         if let OrderState::Pending(p) = &report.state {
             match self.tracker.fate(client, &p.order_id).await {
-                Ok(OrderFate::Unreadable(why)) => report
-                    .warnings
-                    .push(bss_unreadable_warning(&p.order_id, &why)),
+                Ok(OrderFate::Unreadable(why)) => {
+                    report.warn(bss_unreadable_warning(&p.order_id, &why))
+                }
                 Ok(fate) => {
                     if fate.is_gone() {
                         tracing::info!(
@@ -376,7 +464,7 @@ impl OrderBook {
                 }
                 Ok(Placed::AlreadyInProgress) => None,
                 Err(e) => {
-                    report.failure = Some(ChangeFailure::Order(e));
+                    report.refused(&change.target, &e);
                     return report;
                 }
             },
@@ -400,21 +488,19 @@ impl OrderBook {
             auto_pay: change.auto_pay == Some(true),
             deadline: change.deadline.at,
         };
+        let mut warnings = Vec::new();
         let ended = self
             .tracker
-            .follow(client, &follow, cancel, &mut report.warnings)
+            .follow(client, &follow, cancel, &mut warnings)
             .await;
+        warnings.into_iter().for_each(|w| report.warn(w));
         report.state = report.state.clone().followed(&ended);
         match ended {
             Ok(server) => report.server = server,
             Err(FollowError::Wait(e)) => {
-                report.failure = Some(ChangeFailure::Follow(wait_failure(
-                    &e,
-                    order_id.as_deref(),
-                    &change.deadline,
-                )))
+                report.fail(wait_failure(&e, order_id.as_deref(), &change.deadline))
             }
-            Err(e) => report.failure = Some(ChangeFailure::Follow(e.message())),
+            Err(e) => report.fail(e.message()),
         }
         report
     }
@@ -593,17 +679,21 @@ mod tests {
     fn a_tainted_instance_hands_its_history_to_the_plan_of_its_replacement() {
         let book = OrderBook::default();
         book.refreshed(history("s1", Some(pending("CS1", "a2"))));
-        let found = book.for_replacement("s1");
+        let found = book.for_replacement("s1", None);
         assert_eq!(found, Some(history("s1", Some(pending("CS1", "a2")))));
         assert_eq!(
-            book.for_replacement("s1"),
+            book.for_replacement("s1", None),
             found,
             "a copy: plans may repeat"
         );
-        assert_eq!(book.for_replacement("s2"), None, "only for the same server");
+        assert_eq!(
+            book.for_replacement("s2", None),
+            None,
+            "only for the same server"
+        );
         // A refresh is not a delete: a create's apply takes only what a
         // delete released.
-        assert_eq!(book.take_released("s1"), None);
+        assert_eq!(book.inherit("s1", None), None);
     }
 
     /// T1, T5: in the apply walk (another process) the destroy half leaves
@@ -613,7 +703,7 @@ mod tests {
     fn a_destroy_half_hands_its_history_to_the_create_half_that_follows() {
         let book = OrderBook::default();
         assert_eq!(
-            book.for_replacement("s1"),
+            book.for_replacement("s1", None),
             None,
             "a new process knows nothing"
         );
@@ -621,14 +711,14 @@ mod tests {
         // A later refresh of the same server does not undo the delete.
         book.refreshed(history("s1", None));
         assert_eq!(
-            book.for_replacement("s1"),
+            book.for_replacement("s1", None),
             Some(history("s1", Some(pending("CS1", "a2"))))
         );
         assert_eq!(
-            book.take_released("s1"),
+            book.inherit("s1", None),
             Some(history("s1", Some(pending("CS1", "a2"))))
         );
-        assert_eq!(book.take_released("s1"), None, "taken over once");
+        assert_eq!(book.inherit("s1", None), None, "taken over once");
     }
 
     /// T6: with create_before_destroy the create half comes first and finds
@@ -636,19 +726,41 @@ mod tests {
     #[test]
     fn with_create_before_destroy_the_create_half_finds_no_history() {
         let book = OrderBook::default();
-        assert_eq!(book.take_released("s1"), None);
+        assert_eq!(book.inherit("s1", None), None);
         book.released(history("s1", None));
-        assert!(book.for_replacement("s1").is_some());
+        assert!(book.for_replacement("s1", None).is_some());
     }
 
     /// T4: the second plan of a forced replacement carries the first plan's
-    /// history on, unless the server changed.
+    /// history on, unless the server changed; it outranks what a refresh
+    /// left. The create's apply prefers its plan's history too, and takes
+    /// over what a destroy half left all the same.
     #[test]
     fn a_plan_carries_the_history_of_the_same_server_only() {
-        let h = history("s1", None);
-        assert_eq!(History::for_plan(Some(h.clone()), "s1"), Some(h.clone()));
-        assert_eq!(History::for_plan(Some(h), "s2"), None);
-        assert_eq!(History::for_plan(None, "s1"), None);
+        let (book, carried) = (OrderBook::default(), history("s1", None));
+        assert_eq!(History::for_plan(Some(carried.clone()), "s2"), None);
+        book.refreshed(history("s1", Some(pending("CS1", "a2"))));
+        let planned = book.for_replacement("s1", Some(carried.clone()));
+        assert_eq!(planned, Some(carried.clone()));
+        assert_eq!(book.for_replacement("s2", Some(carried.clone())), None);
+        book.released(history("s1", Some(pending("CS2", "a2"))));
+        assert_eq!(book.inherit("s1", Some(carried.clone())), Some(carried));
+        assert_eq!(book.inherit("s1", None), None, "taken over by the first");
+    }
+
+    #[test]
+    fn a_plan_only_waits_for_the_recorded_order_to_its_target() {
+        let p = OrderState::Pending(pending("CS1", "a2"));
+        assert!(p.only_waits(&flavors("a2", "b2"), Some("CS1")));
+        assert!(
+            !p.only_waits(&flavors("a3", "b2"), Some("CS1")),
+            "another target"
+        );
+        assert!(
+            !p.only_waits(&flavors("a2", "b2"), Some("CS0")),
+            "another order"
+        );
+        assert!(!OrderState::Settled.only_waits(&flavors("a2", "b2"), Some("CS1")));
     }
 
     #[test]

@@ -12,15 +12,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use serde::{Deserialize, Serialize};
 
 use super::Shared;
 use super::common::{MAX_NAME_BYTES, api_error, api_error_at, cph_id, deadline};
 use crate::cph::{self, models::Server};
-use crate::fleet::flavor_check::{self, Proposed, Severity};
+use crate::fleet::flavor_check::{self, Finding, Proposed, Severity};
 use crate::fleet::flavor_orders::{
-    ChangeFailure, ChangeReport, Deadline, FlavorChange, Flavors, History, OrderBook, OrderIds,
-    OrderState, PendingOrder,
+    Carried, Deadline, FlavorChange, Flavors, History, OrderBook, OrderIds, OrderState,
+    PendingOrder,
 };
 use tf_framework::typed::{Applied, Change, Plan, ResourceType};
 use tf_framework::*;
@@ -103,20 +102,20 @@ impl ServerFlavorModel {
     }
 
     /// What this instance knows beyond the server's flavors, for its
-    /// replacement (see `fleet::flavor_orders`).
-    fn history(&self, pending: Option<&PendingOrder>) -> Option<History> {
-        let ids = |v: &Tf<String>| v.as_str().map(str::to_string);
+    /// replacement (`fleet::flavor_orders`).
+    fn history(&self, pending: Option<PendingOrder>) -> Option<History> {
+        let text = |v: &Tf<String>| v.as_str().map(str::to_string);
         Some(History {
-            server_id: self.server_id.as_str()?.to_string(),
+            server_id: text(&self.server_id)?,
             original: Flavors {
-                server_model_name: self.original_server_model_name.as_str()?.to_string(),
-                phone_model_name: self.original_phone_model_name.as_str()?.to_string(),
+                server_model_name: text(&self.original_server_model_name)?,
+                phone_model_name: text(&self.original_phone_model_name)?,
             },
             last_order: OrderIds {
-                order_id: ids(&self.order_id),
-                product_id: ids(&self.product_id),
+                order_id: text(&self.order_id),
+                product_id: text(&self.product_id),
             },
-            pending: pending.cloned(),
+            pending,
         })
     }
 
@@ -125,6 +124,16 @@ impl ServerFlavorModel {
         self.original_server_model_name = history.original.server_model_name.as_str().into();
         self.original_phone_model_name = history.original.phone_model_name.as_str().into();
         self.record_order(&history.last_order);
+    }
+
+    /// How long this create or update may wait.
+    fn deadline(&self, creating: bool) -> Deadline {
+        let timeouts = self.timeouts.known().cloned().unwrap_or_default();
+        let (limit, setting) = match creating {
+            true => (timeouts.create, "timeouts.create"),
+            false => (timeouts.update, "timeouts.update"),
+        };
+        Deadline::after(deadline(&limit, DEFAULT_TIMEOUT).1, setting)
     }
 
     fn record_order(&mut self, ids: &OrderIds) {
@@ -137,15 +146,8 @@ impl ServerFlavorModel {
     }
 }
 
-/// The private state: the order still pending, and in a plan that creates,
-/// the history of the instance it replaces.
-#[derive(Debug, Default, Serialize, Deserialize)]
-pub struct Private {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pending_order: Option<PendingOrder>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    history: Option<History>,
-}
+/// The private state: the order lifecycle's (`fleet::flavor_orders`).
+pub type Private = Carried;
 
 pub struct ServerFlavor {
     shared: Arc<Shared>,
@@ -160,191 +162,87 @@ impl ServerFlavor {
         self.shared.fleet().flavor_orders()
     }
 
-    /// The catalogue check of a plan that changes the flavors, once
-    /// everything is known and the provider is configured.
+    /// The catalogue check of a plan that changes the flavors, once they
+    /// are known and the provider is configured.
     async fn check_target(&self, ctx: &CallContext, plan: &mut Plan<ServerFlavorModel, Private>) {
-        let planned = &plan.planned;
-        let target = planned.target();
+        let (planned, target) = (&plan.planned, plan.planned.target());
         let unchanged = plan.prior.as_ref().is_some_and(|p| p.target() == target);
-        let (Some(server_id), true, true) = (
+        let known = planned.server_model_name.is_known() && planned.phone_model_name.is_known();
+        let (Some(server_id), true, Ok(client)) = (
             planned.server_id.as_str(),
-            planned.server_model_name.is_known() && planned.phone_model_name.is_known(),
-            plan.creates() || !unchanged,
+            known && (plan.creates() || !unchanged),
+            self.shared.client(ctx),
         ) else {
             return;
         };
-        let Ok(client) = self.shared.client(ctx) else {
-            return;
-        };
-        let proposed = Proposed {
-            server_id,
-            target: &target,
-            auto_pay: planned.auto_pay.known() == Some(&true),
-        };
+        let auto_pay = planned.auto_pay.known() == Some(&true);
+        let proposed = Proposed::new(server_id, &target, auto_pay);
         let catalogue = self.shared.fleet().catalogue();
         if let Some(f) = flavor_check::check(catalogue, &client, &proposed).await {
-            let d = match f.severity {
-                Severity::Error => Diagnostic::error(f.summary, f.detail),
-                Severity::Warning => Diagnostic::warning(f.summary, f.detail),
-            };
-            plan.diagnostics.push(match f.attribute {
-                Some(a) => d.at(AttributePath::root(a)),
-                None => d,
-            });
+            plan.diagnostics.push(diagnostic(f));
         }
     }
 
-    /// The state a create starts from: the history of the instance it
-    /// replaces (from the plan, or left by its destroy half), if any.
-    fn inherited(
-        &self,
-        server_id: &str,
-        private: Private,
-    ) -> (ServerFlavorModel, Option<PendingOrder>) {
-        let mut fresh = ServerFlavorModel::default();
-        let released = self.book().take_released(server_id);
-        let found = History::for_plan(private.history, server_id).or(released);
-        let Some(h) = found else {
-            return (fresh, private.pending_order);
-        };
-        fresh.inherit(&h);
-        (fresh, private.pending_order.or(h.pending))
-    }
-
-    /// A create or update: the state to build on (a create inherits the
-    /// history of the instance it replaces), then the engine's change.
+    /// A create or update: the state to build on, then the engine's change.
     async fn change(
         &self,
         ctx: &CallContext,
         change: Change<ServerFlavorModel, Private>,
         diags: &mut Diagnostics,
-    ) -> Applied<ServerFlavorModel, Private> {
+    ) -> Result<Applied<ServerFlavorModel, Private>, Diagnostic> {
         let planned = change.planned;
         let server_id = planned.server_id.as_str().unwrap_or_default();
-        let client = match self.shared.client(ctx) {
-            Ok(c) => c,
-            Err(d) => return failed(diags, d, change.prior, change.private),
-        };
-        let server = match client.show_server(server_id).await {
-            Ok(s) => s,
-            Err(e) => {
-                return failed(
-                    diags,
-                    server_error(server_id, &e),
-                    change.prior,
-                    change.private,
-                );
-            }
-        };
-        let (mut state, pending) = match change.prior.clone() {
-            Some(prior) => (prior, change.private.pending_order),
-            None => self.inherited(server_id, change.private),
-        };
+        let client = self.shared.client(ctx)?;
+        let server = client
+            .show_server(server_id)
+            .await
+            .map_err(|e| server_error(server_id, &e))?;
+        let (mut state, mut pending) = (change.prior.clone().unwrap_or_default(), None);
+        if change.prior.is_none()
+            && let Some(h) = self.book().inherit(server_id, change.private.history)
+        {
+            state.inherit(&h);
+            pending = h.pending;
+        }
+        let pending = change.private.pending_order.or(pending);
         state.auto_pay = planned.auto_pay.clone();
         state.timeouts = planned.timeouts.clone();
         state.refresh_from(&server);
-        let timeouts = planned.timeouts.known().cloned().unwrap_or_default();
-        let (limit, setting) = match change.prior {
-            None => (&timeouts.create, "timeouts.create"),
-            Some(_) => (&timeouts.update, "timeouts.update"),
-        };
-        let (at, length) = deadline(limit, DEFAULT_TIMEOUT);
         let request = FlavorChange {
             server,
             target: planned.target(),
             auto_pay: planned.auto_pay.known().copied(),
             state: OrderState::from_recorded(pending),
-            deadline: Deadline {
-                at,
-                length,
-                setting,
-            },
+            deadline: planned.deadline(change.prior.is_none()),
         };
         let report = self.book().carry_out(&client, request, &ctx.stop).await;
-        record(&mut state, &report, diags);
-        let private = Private {
-            pending_order: report.state.into_recorded(),
-            history: None,
-        };
-        Applied::new(Some(state), private)
+        state.refresh_from(&report.server);
+        if let Some(ids) = &report.order {
+            state.record_order(ids);
+        }
+        diags.0.extend(report.findings.into_iter().map(diagnostic));
+        Ok(Applied::new(Some(state), Private::of(report.state)))
     }
 }
 
-fn failed(
-    diags: &mut Diagnostics,
-    d: Diagnostic,
-    prior: Option<ServerFlavorModel>,
-    private: Private,
-) -> Applied<ServerFlavorModel, Private> {
-    diags.push(d);
-    Applied::new(prior, private)
-}
-
-/// Records what the engine's change did: the server's detail, the order,
-/// and why it failed.
-fn record(state: &mut ServerFlavorModel, report: &ChangeReport, diags: &mut Diagnostics) {
-    state.refresh_from(&report.server);
-    if let Some(ids) = &report.order {
-        state.record_order(ids);
-    }
-    for w in &report.warnings {
-        diags.push(Diagnostic::warning("Order not followed through BSS", w));
-    }
-    match &report.failure {
-        None => {}
-        Some(ChangeFailure::Follow(why)) => {
-            diags.push(Diagnostic::error("Flavor change not completed", why));
-        }
-        Some(ChangeFailure::Order(e)) => {
-            let target = state.target();
-            let mut d = api_error_at(
-                &format!(
-                    "change the flavor of server {} to {} / {}",
-                    report.server.server_id, target.server_model_name, target.phone_model_name
-                ),
-                e,
-                AttributePath::root("server_model_name"),
-            );
-            if matches!(e, cph::Error::Transport { .. }) {
-                // No answer: the order may have been placed all the same.
-                d.detail.push_str(
-                    "\nThe request may have reached CPH before the connection failed. \
-                     If an order was placed, the next apply waits for it: CPH refuses \
-                     a second flavor change while one is in progress.",
-                );
-            }
-            diags.push(d);
-        }
+fn diagnostic(f: Finding) -> Diagnostic {
+    let d = match f.severity {
+        Severity::Error => Diagnostic::error(f.summary, f.detail),
+        Severity::Warning => Diagnostic::warning(f.summary, f.detail),
+    };
+    match f.attribute {
+        Some(a) => d.at(AttributePath::root(a)),
+        None => d,
     }
 }
 
 fn server_error(server_id: &str, e: &cph::Error) -> Diagnostic {
-    if e.is_not_found() {
-        Diagnostic::error(
-            "Cloud phone server not found",
-            format!("Server {server_id:?} does not exist in this project: {e}"),
-        )
-        .at(AttributePath::root("server_id"))
-    } else {
-        api_error_at(
-            "read the cloud phone server",
-            e,
-            AttributePath::root("server_id"),
-        )
+    let at = AttributePath::root("server_id");
+    if !e.is_not_found() {
+        return api_error_at("read the cloud phone server", e, at);
     }
-}
-
-/// A change whose order was placed by an earlier apply only waits for it:
-/// the plan shows that order and its product, not values to be learned.
-fn keep_order_ids_when_only_waiting(plan: &mut Plan<ServerFlavorModel, Private>) {
-    let (Some(prior), Some(pending)) = (&plan.prior, &plan.private.pending_order) else {
-        return;
-    };
-    if pending.target == plan.planned.target() && prior.order_id.as_str() == Some(&pending.order_id)
-    {
-        plan.planned.order_id = prior.order_id.clone();
-        plan.planned.product_id = prior.product_id.clone();
-    }
+    let detail = format!("Server {server_id:?} does not exist in this project: {e}");
+    Diagnostic::error("Cloud phone server not found", detail).at(at)
 }
 
 #[async_trait]
@@ -361,22 +259,23 @@ impl ResourceType for ServerFlavor {
     /// instance it replaces (`fleet::flavor_orders`, T3 to T5).
     async fn plan(&self, ctx: &CallContext, plan: &mut Plan<ServerFlavorModel, Private>) {
         self.check_target(ctx, plan).await;
-        let server_id = plan
-            .planned
-            .server_id
-            .as_str()
-            .unwrap_or_default()
-            .to_string();
+        let (carried, pending) = (plan.private.history.take(), &plan.private.pending_order);
         plan.private.history = match &plan.prior {
-            Some(prior) => prior.history(plan.private.pending_order.as_ref()),
-            None => History::for_plan(plan.private.history.take(), &server_id)
-                .or_else(|| self.book().for_replacement(&server_id)),
+            Some(prior) => prior.history(pending.clone()),
+            None => (plan.planned.server_id.as_str())
+                .and_then(|id| self.book().for_replacement(id, carried)),
         };
-        if !plan.creates() {
-            keep_order_ids_when_only_waiting(plan);
-            return;
+        let order = OrderState::from_recorded(plan.private.pending_order.clone());
+        match &plan.prior {
+            _ if plan.creates() => plan.planned.id = plan.planned.server_id.clone(),
+            // Only waiting for the order placed by an earlier apply: the
+            // plan shows that order and its product.
+            Some(prior) if order.only_waits(&plan.planned.target(), prior.order_id.as_str()) => {
+                plan.planned.order_id = prior.order_id.clone();
+                plan.planned.product_id = prior.product_id.clone();
+            }
+            _ => {}
         }
-        plan.planned.id = plan.planned.server_id.clone();
     }
 
     async fn apply(
@@ -385,7 +284,14 @@ impl ResourceType for ServerFlavor {
         change: Change<ServerFlavorModel, Private>,
         diags: &mut Diagnostics,
     ) -> Applied<ServerFlavorModel, Private> {
-        self.change(ctx, change, diags).await
+        let (prior, pending) = (change.prior.clone(), change.private.pending_order.clone());
+        match self.change(ctx, change, diags).await {
+            Ok(applied) => applied,
+            Err(d) => {
+                diags.push(d);
+                Applied::new(prior, Private::from_recorded(pending))
+            }
+        }
     }
 
     /// The server keeps its flavor; Terraform only forgets it. Its history
@@ -397,19 +303,14 @@ impl ResourceType for ServerFlavor {
         private: Private,
         _diags: &mut Diagnostics,
     ) -> Applied<ServerFlavorModel, Private> {
-        // The destroy half of a tainted instance's replacement gets the
-        // plan's private state: the pending order is in its history (T3).
-        let pending = private
-            .pending_order
-            .or(private.history.and_then(|h| h.pending));
-        if let Some(h) = state.history(pending.as_ref()) {
+        if let Some(h) = state.history(private.pending()) {
             self.book().released(h);
         }
         Applied::new(None, Private::default())
     }
 
     /// Refreshes the flavors; the order settles once the server shows its
-    /// target. The history is left for a replacement planned next (T2).
+    /// target. The history stays for a replacement planned next (T2).
     async fn read(
         &self,
         ctx: &CallContext,
@@ -427,7 +328,7 @@ impl ResourceType for ServerFlavor {
                 state.refresh_from(&server);
                 let order = OrderState::from_recorded(private.pending_order.take());
                 private.pending_order = order.refreshed(&server).into_recorded();
-                if let Some(h) = state.history(private.pending_order.as_ref()) {
+                if let Some(h) = state.history(private.pending_order.clone()) {
                     self.book().refreshed(h);
                 }
                 Applied::new(Some(state), private)
@@ -448,7 +349,7 @@ impl ResourceType for ServerFlavor {
 
     async fn import(
         &self,
-        _ctx: &CallContext,
+        _: &CallContext,
         id: &str,
         diags: &mut Diagnostics,
     ) -> Vec<ServerFlavorModel> {
@@ -502,6 +403,31 @@ mod tests {
         tf_framework::typed::resource(ServerFlavor::new(Arc::new(Shared::default())))
     }
 
+    /// A plan of `r` from `prior` (Null: a create) to `proposed`, whose
+    /// configuration is `cfg`.
+    async fn plan(
+        r: &Arc<dyn Resource>,
+        prior: &Value,
+        (proposed, cfg): (&Value, &Value),
+        private: Vec<u8>,
+    ) -> PlanResponse {
+        let req = PlanRequest {
+            prior_state: prior.clone(),
+            proposed_new_state: proposed.clone(),
+            config: cfg.clone(),
+            prior_private: private,
+            ..Default::default()
+        };
+        r.plan(&CallContext::default(), req).await
+    }
+
+    fn with(mut v: Value, attrs: &[(&str, &str)]) -> Value {
+        attrs
+            .iter()
+            .for_each(|(k, x)| v.set_attr(k, Value::string(*x)));
+        v
+    }
+
     #[test]
     fn validation_names_each_bad_attribute() {
         let d = resource().validate(&config("", &"x".repeat(65), "ok"));
@@ -515,18 +441,7 @@ mod tests {
     #[tokio::test]
     async fn create_plan_leaves_outcome_unknown() {
         let cfg = config("s1", "a", "b");
-        let resp = resource()
-            .plan(
-                &CallContext::default(),
-                PlanRequest {
-                    prior_state: Value::Null,
-                    proposed_new_state: cfg.clone(),
-                    config: cfg,
-                    prior_private: vec![],
-                    ..Default::default()
-                },
-            )
-            .await;
+        let resp = plan(&resource(), &Value::Null, (&cfg, &cfg), vec![]).await;
         assert_eq!(resp.planned_state.get("id"), Some(&Value::string("s1")));
         assert_eq!(resp.planned_state.get("order_id"), Some(&Value::Unknown));
         assert!(resp.requires_replace.is_empty());
@@ -534,39 +449,18 @@ mod tests {
 
     #[tokio::test]
     async fn flavor_change_is_in_place_and_server_change_replaces() {
-        let mut prior = config("s1", "a", "b");
-        prior.set_attr("order_id", Value::string("CS1"));
+        let (r, prior) = (
+            resource(),
+            with(config("s1", "a", "b"), &[("order_id", "CS1")]),
+        );
         let cfg = config("s1", "a2", "b2");
-        let mut proposed = cfg.clone();
-        proposed.set_attr("order_id", Value::string("CS1"));
-        let resp = resource()
-            .plan(
-                &CallContext::default(),
-                PlanRequest {
-                    prior_state: prior.clone(),
-                    proposed_new_state: proposed,
-                    config: cfg,
-                    prior_private: vec![],
-                    ..Default::default()
-                },
-            )
-            .await;
+        let proposed = with(cfg.clone(), &[("order_id", "CS1")]);
+        let resp = plan(&r, &prior, (&proposed, &cfg), vec![]).await;
         assert!(resp.requires_replace.is_empty());
         assert_eq!(resp.planned_state.get("order_id"), Some(&Value::Unknown));
 
         let cfg = config("s2", "a", "b");
-        let resp = resource()
-            .plan(
-                &CallContext::default(),
-                PlanRequest {
-                    prior_state: prior,
-                    proposed_new_state: cfg.clone(),
-                    config: cfg,
-                    prior_private: vec![],
-                    ..Default::default()
-                },
-            )
-            .await;
+        let resp = plan(&r, &prior, (&cfg, &cfg), vec![]).await;
         assert_eq!(
             resp.requires_replace,
             vec![AttributePath::root("server_id")]
@@ -575,20 +469,8 @@ mod tests {
 
     #[tokio::test]
     async fn unchanged_plan_keeps_recorded_values() {
-        let mut prior = config("s1", "a", "b");
-        prior.set_attr("order_id", Value::string("CS1"));
-        let resp = resource()
-            .plan(
-                &CallContext::default(),
-                PlanRequest {
-                    prior_state: prior.clone(),
-                    proposed_new_state: prior.clone(),
-                    config: prior.clone(),
-                    prior_private: vec![],
-                    ..Default::default()
-                },
-            )
-            .await;
+        let prior = with(config("s1", "a", "b"), &[("order_id", "CS1")]);
+        let resp = plan(&resource(), &prior, (&prior, &prior), vec![]).await;
         assert_eq!(resp.planned_state, prior);
     }
 
@@ -602,61 +484,43 @@ mod tests {
         assert_eq!(r.states[0].get_str("server_id"), Some("s1"));
     }
 
+    fn pending(order: &str, sm: &str) -> Vec<u8> {
+        let target = Flavors {
+            server_model_name: sm.into(),
+            phone_model_name: "b2".into(),
+        };
+        let pending_order = Some(PendingOrder {
+            order_id: order.into(),
+            target,
+        });
+        encode_private(&Private {
+            pending_order,
+            history: None,
+        })
+    }
+
     #[tokio::test]
     async fn a_plan_that_only_waits_for_the_recorded_order_keeps_its_ids() {
-        let mut prior = config("s1", "a", "b");
-        prior.set_attr("order_id", Value::string("CS1"));
-        prior.set_attr("product_id", Value::string("P1"));
+        let ids = [("order_id", "CS1"), ("product_id", "P1")];
+        let prior = with(config("s1", "a", "b"), &ids);
         let cfg = config("s1", "a2", "b2");
-        let mut proposed = cfg.clone();
-        proposed.set_attr("order_id", Value::string("CS1"));
-        proposed.set_attr("product_id", Value::string("P1"));
-        let pending = |order: &str, sm: &str| {
-            encode_private(&Private {
-                pending_order: Some(PendingOrder {
-                    order_id: order.into(),
-                    target: Flavors {
-                        server_model_name: sm.into(),
-                        phone_model_name: "b2".into(),
-                    },
-                }),
-                history: None,
-            })
-        };
-        let plan = |private: Vec<u8>| PlanRequest {
-            prior_state: prior.clone(),
-            proposed_new_state: proposed.clone(),
-            config: cfg.clone(),
-            prior_private: private,
-            ..Default::default()
-        };
+        let proposed = with(cfg.clone(), &ids);
         let r = resource();
-        let waits = r
-            .plan(&CallContext::default(), plan(pending("CS1", "a2")))
-            .await;
+        let waits = plan(&r, &prior, (&proposed, &cfg), pending("CS1", "a2")).await;
         assert_eq!(waits.planned_state.get_str("order_id"), Some("CS1"));
         assert_eq!(waits.planned_state.get_str("product_id"), Some("P1"));
         // Another target means a new order: its ids are not known yet.
-        let orders = r
-            .plan(&CallContext::default(), plan(pending("CS1", "a3")))
-            .await;
+        let orders = plan(&r, &prior, (&proposed, &cfg), pending("CS1", "a3")).await;
         assert_eq!(orders.planned_state.get("order_id"), Some(&Value::Unknown));
     }
 
     #[test]
     fn private_state_round_trips() {
-        let p = Private {
-            pending_order: Some(PendingOrder {
-                order_id: "CS1".into(),
-                target: Flavors {
-                    server_model_name: "a".into(),
-                    phone_model_name: "b".into(),
-                },
-            }),
-            history: None,
-        };
-        let back = decode_private::<Private>(&encode_private(&p));
-        assert_eq!(back.pending_order, p.pending_order);
+        let back = decode_private::<Private>(&pending("CS1", "a"));
+        assert_eq!(
+            back.pending_order.map(|p| p.target.server_model_name),
+            Some("a".into())
+        );
         assert!(encode_private(&Private::default()).is_empty());
         assert!(
             decode_private::<Private>(b"garbage")
@@ -669,33 +533,32 @@ mod tests {
     /// plan's private state) keeps the history, for the same server only.
     #[tokio::test]
     async fn a_replacement_plan_carries_the_history_of_the_same_server() {
-        let mut prior = config("s1", "a", "b");
-        prior.set_attr("original_server_model_name", Value::string("a0"));
-        prior.set_attr("original_phone_model_name", Value::string("b0"));
-        prior.set_attr("order_id", Value::string("CS1"));
-        let plan = |prior: &Value, cfg: Value, private: Vec<u8>| PlanRequest {
-            prior_state: prior.clone(),
-            proposed_new_state: cfg.clone(),
-            config: cfg,
-            prior_private: private,
-            ..Default::default()
-        };
-        let (r, ctx) = (resource(), CallContext::default());
-        let first = r.plan(&ctx, plan(&prior, prior.clone(), vec![])).await;
+        let originals = [
+            ("original_server_model_name", "a0"),
+            ("original_phone_model_name", "b0"),
+        ];
+        let prior = with(
+            config("s1", "a", "b"),
+            &[originals[0], originals[1], ("order_id", "CS1")],
+        );
+        let r = resource();
+        let first = plan(&r, &prior, (&prior, &prior), vec![]).await;
         let carried = decode_private::<Private>(&first.planned_private).history;
         let carried = carried.expect("a plan with a prior state carries its history");
         assert_eq!(carried.original.server_model_name, "a0");
         assert_eq!(carried.last_order.order_id.as_deref(), Some("CS1"));
         let cfg = config("s1", "a", "b");
-        let second = r
-            .plan(&ctx, plan(&Value::Null, cfg, first.planned_private.clone()))
-            .await;
+        let second = plan(
+            &r,
+            &Value::Null,
+            (&cfg, &cfg),
+            first.planned_private.clone(),
+        )
+        .await;
         let kept = decode_private::<Private>(&second.planned_private).history;
         assert_eq!(kept, Some(carried));
         let other = config("s2", "a", "b");
-        let moved = r
-            .plan(&ctx, plan(&Value::Null, other, first.planned_private))
-            .await;
+        let moved = plan(&r, &Value::Null, (&other, &other), first.planned_private).await;
         assert!(
             moved.planned_private.is_empty(),
             "another server: no history"
