@@ -444,3 +444,42 @@ fn a_forced_replacement_keeps_the_originals_and_the_last_order() {
     let (code, text) = plan_code(&w, &v);
     assert_eq!(code, 0, "{text}");
 }
+
+#[test]
+fn replace_triggered_by_keeps_the_originals_and_the_last_order_on_terraform_1_15() {
+    if support::acc().is_none() {
+        return;
+    }
+    let tf = support::TfBin::at(support::tool_path(
+        "TF_ACC_TERRAFORM_1_15_PATH",
+        "terraform-1.15",
+    ));
+    let emu = Emulator::start(&["--order-seconds", "1"]);
+    let main_tf = FLAVOR_TF.replace(
+        "  timeouts {",
+        "  lifecycle { replace_triggered_by = [terraform_data.generation] }\n  timeouts {",
+    ) + "variable \"generation\" { default = 1 }\nresource \"terraform_data\" \"generation\" { input = var.generation }\n";
+    let w = workdir(&tf, &emu, &main_tf);
+    let mut v = vars(SPECIAL_FLAVOR, true, "1m");
+    assert_ok(&apply(&w, &v));
+    let ids = order_ids(&emu);
+    let first = recorded_at(&w, "cph_server_flavor");
+    assert_eq!(originals(&first), (FLAVOR.0.into(), FLAVOR.1.into()));
+
+    v.push("-var=generation=2".into());
+    let out = apply(&w, &v);
+    assert_ok(&out);
+    assert!(out.stdout.contains("will be replaced"), "{}", out.stdout);
+    let after = recorded_at(&w, "cph_server_flavor");
+    assert_eq!(originals(&after), originals(&first), "{after}");
+    assert_eq!(after["order_id"], ids[0].as_str(), "{after}");
+    assert_eq!(order_ids(&emu), ids, "no order placed by the replacement");
+}
+
+/// The values of the resource of type `kind` in the state.
+fn recorded_at(w: &TfWorkdir, kind: &str) -> Value {
+    let state = w.state_json();
+    let resources = state["values"]["root_module"]["resources"].as_array().cloned();
+    let found = resources.unwrap_or_default().into_iter().find(|r| r["type"] == kind);
+    found.map(|r| r["values"].clone()).unwrap_or_default()
+}
