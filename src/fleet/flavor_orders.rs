@@ -17,7 +17,10 @@
 //!   plan to its apply. The planned private state is what travels.
 //! - **T2.** In the plan walk an instance is refreshed (`ReadResource`)
 //!   before it is planned, tainted instances included, unless
-//!   `-refresh=false`.
+//!   `-refresh=false` (Terraform 0.15.4 and later; before, the refresh was
+//!   a walk, and a process, of its own: then T3 finds nothing, and a tainted
+//!   instance's replacement inherits its originals and order ids through T5
+//!   but not its pending order).
 //! - **T3.** A tainted instance is planned as a create: null prior state and
 //!   no prior private state. So its history comes from its refresh (T2),
 //!   through [`OrderBook::refreshed`] then [`OrderBook::for_replacement`].
@@ -773,6 +776,13 @@ mod tests {
         let h = history("s1", Some(p));
         let back: History = serde_json::from_value(serde_json::to_value(&h).unwrap()).unwrap();
         assert_eq!(back, h);
+        // The private state: absent when default, and garbage is no order.
+        let carried = Carried::from_recorded(Some(pending("CS1", "a")));
+        let json = serde_json::to_vec(&carried).unwrap();
+        let back: Carried = serde_json::from_slice(&json).unwrap();
+        assert_eq!(back.pending_order, carried.pending_order);
+        assert_eq!(serde_json::to_string(&Carried::default()).unwrap(), "{}");
+        assert!(serde_json::from_slice::<Carried>(b"garbage").is_err());
     }
 
     #[test]

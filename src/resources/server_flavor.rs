@@ -514,21 +514,6 @@ mod tests {
         assert_eq!(orders.planned_state.get("order_id"), Some(&Value::Unknown));
     }
 
-    #[test]
-    fn private_state_round_trips() {
-        let back = decode_private::<Private>(&pending("CS1", "a"));
-        assert_eq!(
-            back.pending_order.map(|p| p.target.server_model_name),
-            Some("a".into())
-        );
-        assert!(encode_private(&Private::default()).is_empty());
-        assert!(
-            decode_private::<Private>(b"garbage")
-                .pending_order
-                .is_none()
-        );
-    }
-
     /// T4: the second plan of a forced replacement (null prior, the first
     /// plan's private state) keeps the history, for the same server only.
     #[tokio::test]
