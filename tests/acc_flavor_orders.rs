@@ -479,7 +479,12 @@ fn replace_triggered_by_keeps_the_originals_and_the_last_order_on_terraform_1_15
 /// The values of the resource of type `kind` in the state.
 fn recorded_at(w: &TfWorkdir, kind: &str) -> Value {
     let state = w.state_json();
-    let resources = state["values"]["root_module"]["resources"].as_array().cloned();
-    let found = resources.unwrap_or_default().into_iter().find(|r| r["type"] == kind);
+    let resources = state["values"]["root_module"]["resources"]
+        .as_array()
+        .cloned();
+    let found = resources
+        .unwrap_or_default()
+        .into_iter()
+        .find(|r| r["type"] == kind);
     found.map(|r| r["values"].clone()).unwrap_or_default()
 }

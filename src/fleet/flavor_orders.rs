@@ -208,6 +208,51 @@ impl OrderState {
     }
 }
 
+/// What a resource records of its server: the flavors it shows and its
+/// status, the flavors before Terraform first managed it, the last order.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Record {
+    pub server_id: String,
+    pub shown: Flavors,
+    pub status: i64,
+    pub original: Option<Flavors>,
+    pub last_order: OrderIds,
+}
+
+impl Record {
+    /// Writes what the server detail says; the originals only once.
+    pub fn refresh(&mut self, server: &Server) {
+        self.server_id = server.server_id.clone();
+        self.shown = Flavors::of(server);
+        self.status = server.status.into();
+        self.original.get_or_insert_with(|| Flavors::of(server));
+    }
+
+    /// The ids of an order placed or followed; an id not known keeps the
+    /// one recorded.
+    pub fn record_order(&mut self, ids: &OrderIds) {
+        let last = &mut self.last_order;
+        last.order_id = ids.order_id.clone().or(last.order_id.take());
+        last.product_id = ids.product_id.clone().or(last.product_id.take());
+    }
+
+    /// A created instance starts from the history of the one it replaces.
+    pub fn inherit(&mut self, history: &History) {
+        self.original = Some(history.original.clone());
+        self.record_order(&history.last_order);
+    }
+
+    /// What this record hands to a replacement, with the pending order.
+    pub fn history(&self, pending: Option<PendingOrder>) -> Option<History> {
+        Some(History {
+            server_id: Some(self.server_id.clone()).filter(|id| !id.is_empty())?,
+            original: self.original.clone()?,
+            last_order: self.last_order.clone(),
+            pending,
+        })
+    }
+}
+
 /// What a resource keeps in its private state: the order still pending,
 /// and in a plan, the history a replacement inherits (T3 to T5).
 #[derive(Debug, Default, Serialize, Deserialize)]
@@ -764,6 +809,42 @@ mod tests {
             "another order"
         );
         assert!(!OrderState::Settled.only_waits(&flavors("a2", "b2"), Some("CS1")));
+    }
+
+    #[test]
+    fn a_record_keeps_its_originals_and_inherits_a_history() {
+        let mut r = Record::default();
+        assert_eq!(r.history(None), None, "nothing to hand over yet");
+        r.refresh(&server("a", "b", 13));
+        r.refresh(&server("a2", "b2", 5));
+        assert_eq!(
+            (r.original.clone(), r.shown.clone(), r.status),
+            (Some(flavors("a", "b")), flavors("a2", "b2"), 5)
+        );
+        r.record_order(&OrderIds {
+            order_id: Some("CS2".into()),
+            product_id: None,
+        });
+        let mut fresh = Record::default();
+        fresh.inherit(&history("s1", None));
+        fresh.refresh(&server("a2", "b2", 5));
+        assert_eq!(
+            fresh.original,
+            Some(flavors("a", "b")),
+            "the originals inherited"
+        );
+        fresh.record_order(&OrderIds {
+            order_id: Some("CS2".into()),
+            product_id: None,
+        });
+        let h = fresh.history(None).unwrap();
+        assert_eq!(
+            (
+                h.last_order.order_id.as_deref(),
+                h.last_order.product_id.as_deref()
+            ),
+            (Some("CS2"), Some("P1"))
+        );
     }
 
     #[test]

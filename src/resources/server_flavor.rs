@@ -18,8 +18,7 @@ use super::common::{MAX_NAME_BYTES, api_error, api_error_at, cph_id, deadline};
 use crate::cph::{self, models::Server};
 use crate::fleet::flavor_check::{self, Finding, Proposed, Severity};
 use crate::fleet::flavor_orders::{
-    Carried, Deadline, FlavorChange, Flavors, History, OrderBook, OrderIds, OrderState,
-    PendingOrder,
+    Carried, Deadline, FlavorChange, Flavors, OrderBook, OrderIds, OrderState, Record,
 };
 use tf_framework::typed::{Applied, Change, Plan, ResourceType};
 use tf_framework::*;
@@ -72,25 +71,11 @@ impl ServerFlavorModel {
     /// The state of a server's flavor as listed or imported: what the server
     /// shows now, nothing ordered yet.
     pub fn of_server(server: &Server) -> ServerFlavorModel {
-        let mut m = ServerFlavorModel::default();
-        m.refresh_from(server);
+        let (mut m, mut r) = (ServerFlavorModel::default(), Record::default());
+        r.refresh(server);
+        m.write(&r);
         m.timeouts = Tf::Null;
         m
-    }
-
-    /// Writes what the server detail says; the originals only once.
-    fn refresh_from(&mut self, server: &Server) {
-        self.id = server.server_id.as_str().into();
-        self.server_id = server.server_id.as_str().into();
-        self.server_model_name = server.server_model_name.as_str().into();
-        self.phone_model_name = server.phone_model_name.as_str().into();
-        self.status = Tf::Known(server.status.into());
-        if !self.original_server_model_name.is_known() {
-            self.original_server_model_name = server.server_model_name.as_str().into();
-        }
-        if !self.original_phone_model_name.is_known() {
-            self.original_phone_model_name = server.phone_model_name.as_str().into();
-        }
     }
 
     fn target(&self) -> Flavors {
@@ -101,29 +86,43 @@ impl ServerFlavorModel {
         }
     }
 
-    /// What this instance knows beyond the server's flavors, for its
-    /// replacement (`fleet::flavor_orders`).
-    fn history(&self, pending: Option<PendingOrder>) -> Option<History> {
+    /// What the state records of the server (`fleet::flavor_orders`).
+    fn record(&self) -> Record {
         let text = |v: &Tf<String>| v.as_str().map(str::to_string);
-        Some(History {
-            server_id: text(&self.server_id)?,
-            original: Flavors {
-                server_model_name: text(&self.original_server_model_name)?,
-                phone_model_name: text(&self.original_phone_model_name)?,
-            },
+        let pair = |s, p| {
+            let (server_model_name, phone_model_name) = (text(s)?, text(p)?);
+            Some(Flavors {
+                server_model_name,
+                phone_model_name,
+            })
+        };
+        Record {
+            server_id: text(&self.server_id).unwrap_or_default(),
+            shown: pair(&self.server_model_name, &self.phone_model_name).unwrap_or_default(),
+            status: self.status.known().copied().unwrap_or_default(),
+            original: pair(
+                &self.original_server_model_name,
+                &self.original_phone_model_name,
+            ),
             last_order: OrderIds {
                 order_id: text(&self.order_id),
                 product_id: text(&self.product_id),
             },
-            pending,
-        })
+        }
     }
 
-    /// A created instance starts from the history of the one it replaces.
-    fn inherit(&mut self, history: &History) {
-        self.original_server_model_name = history.original.server_model_name.as_str().into();
-        self.original_phone_model_name = history.original.phone_model_name.as_str().into();
-        self.record_order(&history.last_order);
+    fn write(&mut self, r: &Record) {
+        let text = |v: &Option<String>| v.as_deref().map_or(Tf::Null, Tf::from);
+        (self.id, self.server_id) = (r.server_id.as_str().into(), r.server_id.as_str().into());
+        self.server_model_name = r.shown.server_model_name.as_str().into();
+        self.phone_model_name = r.shown.phone_model_name.as_str().into();
+        self.status = Tf::Known(r.status);
+        if let Some(o) = &r.original {
+            self.original_server_model_name = o.server_model_name.as_str().into();
+            self.original_phone_model_name = o.phone_model_name.as_str().into();
+        }
+        self.order_id = text(&r.last_order.order_id);
+        self.product_id = text(&r.last_order.product_id);
     }
 
     /// How long this create or update may wait.
@@ -134,15 +133,6 @@ impl ServerFlavorModel {
             false => (timeouts.update, "timeouts.update"),
         };
         Deadline::after(deadline(&limit, DEFAULT_TIMEOUT).1, setting)
-    }
-
-    fn record_order(&mut self, ids: &OrderIds) {
-        if let Some(id) = &ids.order_id {
-            self.order_id = id.as_str().into();
-        }
-        if let Some(id) = &ids.product_id {
-            self.product_id = id.as_str().into();
-        }
     }
 }
 
@@ -197,17 +187,16 @@ impl ServerFlavor {
             .show_server(server_id)
             .await
             .map_err(|e| server_error(server_id, &e))?;
-        let (mut state, mut pending) = (change.prior.clone().unwrap_or_default(), None);
+        let prior = change.prior.as_ref();
+        let mut record = prior.map(ServerFlavorModel::record).unwrap_or_default();
+        let mut pending = change.private.pending_order;
         if change.prior.is_none()
             && let Some(h) = self.book().inherit(server_id, change.private.history)
         {
-            state.inherit(&h);
-            pending = h.pending;
+            record.inherit(&h);
+            pending = pending.or(h.pending);
         }
-        let pending = change.private.pending_order.or(pending);
-        state.auto_pay = planned.auto_pay.clone();
-        state.timeouts = planned.timeouts.clone();
-        state.refresh_from(&server);
+        record.refresh(&server);
         let request = FlavorChange {
             server,
             target: planned.target(),
@@ -216,10 +205,14 @@ impl ServerFlavor {
             deadline: planned.deadline(change.prior.is_none()),
         };
         let report = self.book().carry_out(&client, request, &ctx.stop).await;
-        state.refresh_from(&report.server);
+        record.refresh(&report.server);
         if let Some(ids) = &report.order {
-            state.record_order(ids);
+            record.record_order(ids);
         }
+        let mut state = change.prior.unwrap_or_default();
+        state.write(&record);
+        state.auto_pay = planned.auto_pay.clone();
+        state.timeouts = planned.timeouts.clone();
         diags.0.extend(report.findings.into_iter().map(diagnostic));
         Ok(Applied::new(Some(state), Private::of(report.state)))
     }
@@ -261,7 +254,7 @@ impl ResourceType for ServerFlavor {
         self.check_target(ctx, plan).await;
         let (carried, pending) = (plan.private.history.take(), &plan.private.pending_order);
         plan.private.history = match &plan.prior {
-            Some(prior) => prior.history(pending.clone()),
+            Some(prior) => prior.record().history(pending.clone()),
             None => (plan.planned.server_id.as_str())
                 .and_then(|id| self.book().for_replacement(id, carried)),
         };
@@ -303,7 +296,7 @@ impl ResourceType for ServerFlavor {
         private: Private,
         _diags: &mut Diagnostics,
     ) -> Applied<ServerFlavorModel, Private> {
-        if let Some(h) = state.history(private.pending()) {
+        if let Some(h) = state.record().history(private.pending()) {
             self.book().released(h);
         }
         Applied::new(None, Private::default())
@@ -325,10 +318,12 @@ impl ResourceType for ServerFlavor {
         let server_id = server_id.unwrap_or_default().to_string();
         match client.show_server(&server_id).await {
             Ok(server) => {
-                state.refresh_from(&server);
+                let mut record = state.record();
+                record.refresh(&server);
+                state.write(&record);
                 let order = OrderState::from_recorded(private.pending_order.take());
                 private.pending_order = order.refreshed(&server).into_recorded();
-                if let Some(h) = state.history(private.pending_order.clone()) {
+                if let Some(h) = record.history(private.pending_order.clone()) {
                     self.book().refreshed(h);
                 }
                 Applied::new(Some(state), private)
@@ -388,6 +383,7 @@ impl ResourceType for ServerFlavor {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::fleet::flavor_orders::PendingOrder;
     use crate::resources::schemas;
     use tf_framework::typed::{decode_private, encode_private};
 
