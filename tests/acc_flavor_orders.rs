@@ -313,3 +313,178 @@ fn without_bss_permission_the_wait_goes_on_with_a_warning() {
         (SPECIAL_FLAVOR.0.into(), SPECIAL_FLAVOR.1.into())
     );
 }
+
+/// The values `terraform show -json` records for the flavor resource.
+fn recorded(w: &TfWorkdir) -> Value {
+    w.state_json()["values"]["root_module"]["resources"][0]["values"].clone()
+}
+
+fn originals(values: &Value) -> (String, String) {
+    (
+        values["original_server_model_name"]
+            .as_str()
+            .unwrap_or_default()
+            .into(),
+        values["original_phone_model_name"]
+            .as_str()
+            .unwrap_or_default()
+            .into(),
+    )
+}
+
+/// Polls the emulator (not a timing assertion) until the server shows
+/// `flavor`: an order paid out of band completes `--order-seconds` later.
+fn wait_until_shown(emu: &Emulator, flavor: (&str, &str)) {
+    for _ in 0..300 {
+        if server_flavor(emu) == (flavor.0.into(), flavor.1.into())
+            && emu.server(SERVER_ID)["status"] == 5
+        {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    panic!(
+        "the server never showed {flavor:?}: {}",
+        emu.server(SERVER_ID)
+    );
+}
+
+#[test]
+fn a_create_timing_out_on_payment_then_paid_out_of_band_converges_keeping_its_history() {
+    let Some(tf) = support::acc() else { return };
+    let emu = Emulator::start(&["--order-seconds", "1"]);
+    let w = workdir(&tf, &emu, FLAVOR_TF);
+    let v = vars(SPECIAL_FLAVOR, false, "3s");
+    let out = apply(&w, &v);
+    assert!(
+        !out.success(),
+        "the create waits for payment until its timeout"
+    );
+    let ids = order_ids(&emu);
+    assert_eq!(ids.len(), 1);
+    let before = recorded(&w);
+    assert_eq!(originals(&before), (FLAVOR.0.into(), FLAVOR.1.into()));
+    assert_eq!(before["order_id"], ids[0].as_str());
+
+    // Paid in the console: the order completes without Terraform.
+    emu.order_admin(&ids[0], "pay", None);
+    wait_until_shown(&emu, SPECIAL_FLAVOR);
+
+    let out = apply(&w, &v);
+    assert_ok(&out);
+    assert_eq!(order_ids(&emu), ids, "one order in all");
+    let after = recorded(&w);
+    assert_eq!(
+        originals(&after),
+        (FLAVOR.0.into(), FLAVOR.1.into()),
+        "the originals are the flavors before the order:\n{after}"
+    );
+    assert_eq!(after["order_id"], ids[0].as_str(), "{after}");
+    assert_eq!(after["product_id"], before["product_id"], "{after}");
+    assert_eq!(after["server_model_name"], SPECIAL_FLAVOR.0);
+    let (code, text) = plan_code(&w, &v);
+    assert_eq!(code, 0, "{text}");
+}
+
+#[test]
+fn a_create_timing_out_on_payment_is_followed_not_ordered_again_when_auto_pay_is_set() {
+    let Some(tf) = support::acc() else { return };
+    let emu = Emulator::start(&["--order-seconds", "1"]);
+    let w = workdir(&tf, &emu, FLAVOR_TF);
+    assert!(!apply(&w, &vars(SPECIAL_FLAVOR, false, "3s")).success());
+    let ids = order_ids(&emu);
+    assert_eq!(ids.len(), 1);
+
+    let v = vars(SPECIAL_FLAVOR, true, "1m");
+    assert_ok(&apply(&w, &v));
+    assert_eq!(order_ids(&emu), ids, "the same order, paid");
+    assert_eq!(emu.calls()["bss_pay_order"], 1);
+    let after = recorded(&w);
+    assert_eq!(originals(&after), (FLAVOR.0.into(), FLAVOR.1.into()));
+    assert_eq!(after["order_id"], ids[0].as_str(), "{after}");
+    let (code, text) = plan_code(&w, &v);
+    assert_eq!(code, 0, "{text}");
+}
+
+#[test]
+fn a_forced_replacement_keeps_the_originals_and_the_last_order() {
+    let Some(tf) = support::acc() else { return };
+    let emu = Emulator::start(&["--order-seconds", "1"]);
+    let w = workdir(&tf, &emu, FLAVOR_TF);
+    let v = vars(SPECIAL_FLAVOR, true, "1m");
+    assert_ok(&apply(&w, &v));
+    let ids = order_ids(&emu);
+    assert_eq!(ids.len(), 1);
+    let first = recorded(&w);
+    assert_eq!(originals(&first), (FLAVOR.0.into(), FLAVOR.1.into()));
+
+    let replaced = run(
+        &w,
+        &["apply", "-auto-approve", "-replace=cph_server_flavor.f"],
+        &v,
+    );
+    assert_ok(&replaced);
+    assert!(
+        replaced.stdout.contains("1 added") && replaced.stdout.contains("1 destroyed"),
+        "a replacement:\n{}",
+        replaced.stdout
+    );
+    let after = recorded(&w);
+    assert_eq!(originals(&after), originals(&first), "{after}");
+    assert_eq!(after["order_id"], ids[0].as_str(), "{after}");
+    assert_eq!(after["product_id"], first["product_id"], "{after}");
+
+    // Tainted by hand: the same.
+    w.run_ok(&["taint", "cph_server_flavor.f"]);
+    assert_ok(&apply(&w, &v));
+    let after = recorded(&w);
+    assert_eq!(originals(&after), originals(&first), "{after}");
+    assert_eq!(after["order_id"], ids[0].as_str(), "{after}");
+    assert_eq!(order_ids(&emu), ids, "no order placed by a replacement");
+    let (code, text) = plan_code(&w, &v);
+    assert_eq!(code, 0, "{text}");
+}
+
+#[test]
+fn replace_triggered_by_keeps_the_originals_and_the_last_order_on_terraform_1_15() {
+    if support::acc().is_none() {
+        return;
+    }
+    let tf = support::TfBin::at(support::tool_path(
+        "TF_ACC_TERRAFORM_1_15_PATH",
+        "terraform-1.15",
+    ));
+    let emu = Emulator::start(&["--order-seconds", "1"]);
+    let main_tf = FLAVOR_TF.replace(
+        "  timeouts {",
+        "  lifecycle { replace_triggered_by = [terraform_data.generation] }\n  timeouts {",
+    ) + "variable \"generation\" { default = 1 }\nresource \"terraform_data\" \"generation\" { input = var.generation }\n";
+    let w = workdir(&tf, &emu, &main_tf);
+    let mut v = vars(SPECIAL_FLAVOR, true, "1m");
+    assert_ok(&apply(&w, &v));
+    let ids = order_ids(&emu);
+    let first = recorded_at(&w, "cph_server_flavor");
+    assert_eq!(originals(&first), (FLAVOR.0.into(), FLAVOR.1.into()));
+
+    v.push("-var=generation=2".into());
+    let out = apply(&w, &v);
+    assert_ok(&out);
+    assert!(out.stdout.contains("will be replaced"), "{}", out.stdout);
+    let after = recorded_at(&w, "cph_server_flavor");
+    assert_eq!(originals(&after), originals(&first), "{after}");
+    assert_eq!(after["order_id"], ids[0].as_str(), "{after}");
+    assert_eq!(order_ids(&emu), ids, "no order placed by the replacement");
+}
+
+/// The values of the resource of type `kind` in the state.
+fn recorded_at(w: &TfWorkdir, kind: &str) -> Value {
+    let state = w.state_json();
+    let resources = state["values"]["root_module"]["resources"]
+        .as_array()
+        .cloned();
+    let found = resources
+        .unwrap_or_default()
+        .into_iter()
+        .find(|r| r["type"] == kind);
+    found.map(|r| r["values"].clone()).unwrap_or_default()
+}

@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use emu::{Emulator, PROJECT_ID, REGION, SERVER_ID, SPECIAL_FLAVOR};
 use terraform_provider_cph::cph::models::{ChangeServerModelRequest, ExtendParam, PhoneQuery};
 use terraform_provider_cph::cph::{Client, ClientConfig, Credentials, waiters};
+use terraform_provider_cph::fleet::orders::{Follow, OrderTracker};
 use tokio_util::sync::CancellationToken;
 
 /// Runs async client code outside of the emulator handle's blocking HTTP client.
@@ -141,17 +142,19 @@ fn flavor_change_completes_and_a_second_is_refused_meanwhile() {
         let again = c.change_server_model(&req).await.unwrap_err();
         assert!(again.is_order_in_progress(), "{again}");
         let deadline = Instant::now() + Duration::from_secs(30);
-        let server = waiters::wait_for_flavor(
-            &c,
-            SERVER_ID,
-            SPECIAL_FLAVOR.0,
-            SPECIAL_FLAVOR.1,
-            &order.order_id,
+        let follow = Follow {
+            server_id: SERVER_ID,
+            server_model_name: SPECIAL_FLAVOR.0,
+            phone_model_name: SPECIAL_FLAVOR.1,
+            order_id: Some(&order.order_id),
+            auto_pay: true,
             deadline,
-            &CancellationToken::new(),
-        )
-        .await
-        .unwrap();
+        };
+        let mut warnings = Vec::new();
+        let server = OrderTracker::default()
+            .follow(&c, &follow, &CancellationToken::new(), &mut warnings)
+            .await
+            .unwrap();
         assert_eq!(server.phone_model_name, SPECIAL_FLAVOR.1);
     });
 }

@@ -15,6 +15,7 @@ use axum::routing::{get, post};
 use serde_json::{Value, json};
 use terraform_provider_cph::cph::models::{ChangeServerModelRequest, Job, OrderStatus};
 use terraform_provider_cph::cph::{Client, ClientConfig, Credentials, Error, waiters};
+use terraform_provider_cph::fleet::orders::{Follow, FollowError, OrderTracker};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
@@ -603,21 +604,52 @@ async fn flavor_server(calls_until_done: usize) -> (SocketAddr, Arc<AtomicUsize>
                 }))
             }),
         )
+        .route(
+            "/bss/v2/orders/customer-orders/details/{order_id}",
+            get(|| async {
+                axum::Json(json!({
+                    "total_count": 1,
+                    "order_info": {"order_id": "CS1710111105S8IPB", "status": 3}
+                }))
+            }),
+        )
         .with_state(count.clone());
     (serve(router).await, count)
+}
+
+/// Follows a flavor order the way the provider does (`fleet::flavor_orders`
+/// through the order tracker), against a server whose BSS says processing.
+async fn follow_flavor(
+    addr: SocketAddr,
+    target: (&str, &str),
+    deadline: Instant,
+) -> Result<terraform_provider_cph::cph::models::Server, FollowError> {
+    let mut cfg = config(addr, Credentials::Token(TOKEN.into()));
+    cfg.bss_endpoint = format!("http://{addr}/bss");
+    let client = Client::new(cfg).expect("client");
+    let follow = Follow {
+        server_id: "srv1",
+        server_model_name: target.0,
+        phone_model_name: target.1,
+        order_id: Some("CS1710111105S8IPB"),
+        auto_pay: false,
+        deadline,
+    };
+    let mut warnings = Vec::new();
+    let followed = OrderTracker::default()
+        .follow(&client, &follow, &CancellationToken::new(), &mut warnings)
+        .await;
+    assert!(warnings.is_empty(), "{warnings:?}");
+    followed
 }
 
 #[tokio::test]
 async fn wait_for_flavor_until_target_and_normal() {
     let (addr, count) = flavor_server(3).await;
-    let server = waiters::wait_for_flavor(
-        &token_client(addr),
-        "srv1",
-        "new.server",
-        "new.phone",
-        "CS1710111105S8IPB",
+    let server = follow_flavor(
+        addr,
+        ("new.server", "new.phone"),
         Instant::now() + Duration::from_secs(30),
-        &CancellationToken::new(),
     )
     .await
     .expect("flavor applied");
@@ -628,17 +660,16 @@ async fn wait_for_flavor_until_target_and_normal() {
 #[tokio::test]
 async fn wait_for_flavor_timeout_names_the_order() {
     let (addr, _count) = flavor_server(usize::MAX).await;
-    let err = waiters::wait_for_flavor(
-        &token_client(addr),
-        "srv1",
-        "other.server",
-        "other.phone",
-        "CS1710111105S8IPB",
+    let err = follow_flavor(
+        addr,
+        ("other.server", "other.phone"),
         Instant::now() + Duration::from_millis(1200),
-        &CancellationToken::new(),
     )
     .await
     .expect_err("timeout");
+    let FollowError::Wait(err) = err else {
+        panic!("{err:?}")
+    };
     let text = err.to_string();
     assert!(matches!(err, Error::Timeout(_)), "{err:?}");
     assert!(

@@ -1,7 +1,7 @@
-//! Waiting for the cloud to finish: jobs of `phones-traffic` calls and flavor
-//! changes.
+//! Waiting for the cloud to finish: jobs of `phones-traffic` calls (flavor
+//! orders are followed by `fleet::orders`, which shares the interval).
 //!
-//! Both waiters poll with an adaptive interval: a quarter of the time waited
+//! The waiter polls with an adaptive interval: a quarter of the time waited
 //! so far, at least [`FIRST_INTERVAL`] and at most [`MAX_INTERVAL`], never
 //! sleeping past the deadline. So a short job is seen done within a quarter
 //! of its run time (plus one call), and a long wait costs only a few dozen
@@ -17,7 +17,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::client::{Client, MAX_REQUEST_IDS_PER_CALL};
 use super::error::{Error, Result};
-use super::models::{JOB_STATUS_FAILED, JOB_STATUS_SUCCEEDED, Job, SERVER_STATUS_NORMAL, Server};
+use super::models::{JOB_STATUS_FAILED, JOB_STATUS_SUCCEEDED, Job};
 
 /// First (and shortest) polling interval.
 pub(crate) const FIRST_INTERVAL: Duration = Duration::from_millis(500);
@@ -205,68 +205,6 @@ async fn sleep_or_cancel(delay: Duration, cancel: &CancellationToken) -> Result<
     tokio::select! {
         _ = cancel.cancelled() => Err(Error::Cancelled),
         _ = tokio::time::sleep(delay) => Ok(()),
-    }
-}
-
-/// Waits until the server shows `server_model_name` and `phone_model_name`
-/// with a normal status. `order_id` only serves the timeout message.
-pub async fn wait_for_flavor(
-    client: &Client,
-    server_id: &str,
-    server_model_name: &str,
-    phone_model_name: &str,
-    order_id: &str,
-    deadline: Instant,
-    cancel: &CancellationToken,
-) -> Result<Server> {
-    let started = Instant::now();
-    let client = client
-        .with_deadline(deadline)
-        .with_cancellation(cancel.clone());
-    let mut interval = PollInterval::default();
-    let mut last: Option<Server> = None;
-    loop {
-        if cancel.is_cancelled() {
-            return Err(Error::Cancelled);
-        }
-        let timeout_message = |last: &Option<Server>| {
-            let shown = match last {
-                Some(s) => format!(
-                    "server still shows {} / {} (status {})",
-                    s.server_model_name, s.phone_model_name, s.status
-                ),
-                None => "the server could not be read".to_string(),
-            };
-            format!(
-                "flavor change order {order_id} for server {server_id} did not complete within {}: {shown}",
-                go_duration(deadline.saturating_duration_since(started))
-            )
-        };
-        let server = match client.show_server(server_id).await {
-            Ok(server) => server,
-            Err(e) => {
-                return Err(poll_error(e, deadline, || timeout_message(&last)));
-            }
-        };
-        tracing::debug!(
-            target: "cph",
-            server_id,
-            server_model_name = %server.server_model_name,
-            phone_model_name = %server.phone_model_name,
-            status = server.status,
-            "polled server flavor"
-        );
-        if server.server_model_name == server_model_name
-            && server.phone_model_name == phone_model_name
-            && server.status == SERVER_STATUS_NORMAL
-        {
-            return Ok(server);
-        }
-        last = Some(server);
-        if Instant::now() >= deadline {
-            return Err(Error::Timeout(timeout_message(&last)));
-        }
-        sleep_or_cancel(interval.next(deadline), cancel).await?;
     }
 }
 

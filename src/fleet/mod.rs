@@ -10,14 +10,19 @@
 //! the [claims](claims) that say which resource holds which phone (handover
 //! and overlap checks), the [phone listings](phone_cache) shared by reads, and
 //! the [routing](routing) outcome types and route reads, the flavor
-//! [catalogue](catalogue) read once for every plan check, and the
-//! [order tracker](orders) that follows flavor-change orders through BSS.
+//! [catalogue](catalogue) read once for every plan check ([flavor
+//! check](flavor_check)), and the [flavor orders](flavor_orders): the
+//! lifecycle of a server's flavor-change order, its history handed to a
+//! replacement, and the [order tracker](orders) that follows orders through
+//! BSS.
 //! It knows CPH through the client's public methods only, and Terraform not
 //! at all.
 
 pub mod catalogue;
 pub mod claims;
 pub mod coordinator;
+pub mod flavor_check;
+pub mod flavor_orders;
 pub mod orders;
 pub mod phone_cache;
 pub mod poller;
@@ -32,7 +37,7 @@ use tokio_util::sync::CancellationToken;
 use catalogue::CatalogueCache;
 pub use claims::{Claims, Overlap};
 pub use coordinator::{Change, ChangeOutcome, Coordinator, DIRECT, RunningJob};
-use orders::OrderTracker;
+use flavor_orders::OrderBook;
 use phone_cache::PhoneListingCache;
 
 use crate::cph::Client;
@@ -43,7 +48,7 @@ pub struct Fleet {
     coordinator: Arc<Coordinator>,
     phones: PhoneListingCache,
     catalogue: CatalogueCache,
-    orders: OrderTracker,
+    flavor_orders: OrderBook,
 }
 
 impl Default for Fleet {
@@ -54,7 +59,7 @@ impl Default for Fleet {
             claims,
             phones: PhoneListingCache::default(),
             catalogue: CatalogueCache::default(),
-            orders: OrderTracker::default(),
+            flavor_orders: OrderBook::default(),
         }
     }
 }
@@ -73,9 +78,9 @@ impl Fleet {
         &self.catalogue
     }
 
-    /// The order tracker (BSS).
-    pub fn orders(&self) -> &OrderTracker {
-        &self.orders
+    /// The flavor-change orders, by server.
+    pub fn flavor_orders(&self) -> &OrderBook {
+        &self.flavor_orders
     }
 
     /// A plan of `owner`: registers the phones it will hold on `route`,

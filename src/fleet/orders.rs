@@ -229,96 +229,25 @@ impl OrderTracker {
         cancel: &CancellationToken,
         warnings: &mut Vec<String>,
     ) -> Result<Server, FollowError> {
-        let started = Instant::now();
         let client = client
             .with_deadline(f.deadline)
             .with_cancellation(cancel.clone());
         let mut interval = PollInterval::default();
-        let mut last_server: Option<Server> = None;
-        let mut last_order: Option<OrderInfo> = None;
-        let mut bss = f.order_id.filter(|id| !id.is_empty());
-        let mut paid = false;
-        let mut reported_pending = false;
-        let mut completed_since: Option<(Instant, u32)> = None;
+        let mut seen = Progress::new(f);
         loop {
             if cancel.is_cancelled() {
                 return Err(FollowError::Wait(cph::Error::Cancelled));
             }
-            let server = match client.show_server(f.server_id).await {
-                Ok(s) => s,
-                Err(e) => {
-                    let transient = matches!(e, cph::Error::Transport { .. })
-                        || e.status().is_some_and(|s| s == 429 || s >= 500);
-                    if transient && Instant::now() >= f.deadline {
-                        return Err(FollowError::Wait(cph::Error::Timeout(format!(
-                            "{}; last error: {e}",
-                            timeout_text(f, started, &last_server, &last_order)
-                        ))));
-                    }
-                    return Err(FollowError::Wait(e));
-                }
-            };
+            let server = seen.read_server(&client, f).await?;
             let shows_target = server.server_model_name == f.server_model_name
                 && server.phone_model_name == f.phone_model_name;
             if shows_target && server.status == SERVER_STATUS_NORMAL {
                 return Ok(server);
             }
-            if let Some(order_id) = bss {
-                let fate = match self.fate(&client, order_id).await {
-                    Ok(fate) => fate,
-                    Err(e) => return Err(FollowError::Wait(e)),
-                };
-                match fate {
-                    OrderFate::Unreadable(why) => {
-                        warnings.push(bss_unreadable_warning(order_id, &why));
-                        bss = None;
-                    }
-                    OrderFate::Unknown => return Err(FollowError::Unknown(order_id.to_string())),
-                    OrderFate::Known(o) => {
-                        match o.status {
-                            OrderStatus::Cancelled => return Err(FollowError::Cancelled(o)),
-                            OrderStatus::Completed if !shows_target => {
-                                let (since, polls) =
-                                    completed_since.get_or_insert((Instant::now(), 0));
-                                *polls += 1;
-                                if *polls >= 3 && since.elapsed() >= COMPLETED_GRACE {
-                                    return Err(FollowError::CompletedWithoutFlavor {
-                                        order_id: order_id.to_string(),
-                                        server,
-                                    });
-                                }
-                            }
-                            OrderStatus::PendingPayment if f.auto_pay && !paid => {
-                                match client.pay_order(order_id).await {
-                                    Ok(()) => {
-                                        tracing::info!(order_id, "paid the order (auto_pay)");
-                                        paid = true;
-                                    }
-                                    // Paid meanwhile (in the console).
-                                    Err(e) if is_not_pending_payment(&e) => paid = true,
-                                    Err(cph::Error::Cancelled) => {
-                                        return Err(FollowError::Wait(cph::Error::Cancelled));
-                                    }
-                                    Err(error) => {
-                                        return Err(FollowError::PayFailed { order: o, error });
-                                    }
-                                }
-                            }
-                            OrderStatus::PendingPayment if !reported_pending => {
-                                tracing::warn!(
-                                    order_id,
-                                    pending_payment_end_time =
-                                        o.pending_payment_end_time.as_deref().unwrap_or(""),
-                                    "{}",
-                                    pending_payment_note(&o)
-                                );
-                                reported_pending = true;
-                            }
-                            _ => completed_since = None,
-                        }
-                        last_order = Some(o);
-                    }
-                }
+            if let Some(order_id) = seen.bss {
+                let fate = self.fate(&client, order_id).await;
+                let fate = fate.map_err(FollowError::Wait)?;
+                seen.judge(&client, f, fate, &server, warnings).await?;
             }
             tracing::debug!(
                 target: "cph",
@@ -326,17 +255,12 @@ impl OrderTracker {
                 server_model_name = %server.server_model_name,
                 phone_model_name = %server.phone_model_name,
                 status = server.status,
-                order_status = last_order.as_ref().map(|o| i64::from(o.status)),
+                order_status = seen.last_order.as_ref().map(|o| i64::from(o.status)),
                 "polled server flavor and order"
             );
-            last_server = Some(server);
+            seen.last_server = Some(server);
             if Instant::now() >= f.deadline {
-                return Err(FollowError::Wait(cph::Error::Timeout(timeout_text(
-                    f,
-                    started,
-                    &last_server,
-                    &last_order,
-                ))));
+                return Err(FollowError::Wait(cph::Error::Timeout(seen.timeout_text(f))));
             }
             let pause = interval.next(f.deadline);
             tokio::select! {
@@ -344,6 +268,122 @@ impl OrderTracker {
                 _ = tokio::time::sleep(pause) => {}
             }
         }
+    }
+}
+
+/// What following an order has seen so far.
+struct Progress<'a> {
+    started: Instant,
+    last_server: Option<Server>,
+    last_order: Option<OrderInfo>,
+    /// The order to ask BSS about; None once BSS cannot be asked.
+    bss: Option<&'a str>,
+    paid: bool,
+    reported_pending: bool,
+    /// Since when, and for how many polls, BSS says completed while the
+    /// server does not show the target.
+    completed_since: Option<(Instant, u32)>,
+}
+
+impl<'a> Progress<'a> {
+    fn new(f: &Follow<'a>) -> Progress<'a> {
+        Progress {
+            started: Instant::now(),
+            last_server: None,
+            last_order: None,
+            bss: f.order_id.filter(|id| !id.is_empty()),
+            paid: false,
+            reported_pending: false,
+            completed_since: None,
+        }
+    }
+
+    /// The server's detail; a transient failure past the deadline is a
+    /// timeout that says what was seen.
+    async fn read_server(&self, client: &Client, f: &Follow<'_>) -> Result<Server, FollowError> {
+        let e = match client.show_server(f.server_id).await {
+            Ok(s) => return Ok(s),
+            Err(e) => e,
+        };
+        let transient = matches!(e, cph::Error::Transport { .. })
+            || e.status().is_some_and(|s| s == 429 || s >= 500);
+        if transient && Instant::now() >= f.deadline {
+            let text = format!("{}; last error: {e}", self.timeout_text(f));
+            return Err(FollowError::Wait(cph::Error::Timeout(text)));
+        }
+        Err(FollowError::Wait(e))
+    }
+
+    /// What BSS says of the order, acted on: the end of the wait when the
+    /// order is over, a payment when it is pending and `auto_pay` is set.
+    async fn judge(
+        &mut self,
+        client: &Client,
+        f: &Follow<'_>,
+        fate: OrderFate,
+        server: &Server,
+        warnings: &mut Vec<String>,
+    ) -> Result<(), FollowError> {
+        let order_id = self.bss.unwrap_or_default();
+        let o = match fate {
+            OrderFate::Unreadable(why) => {
+                warnings.push(bss_unreadable_warning(order_id, &why));
+                self.bss = None;
+                return Ok(());
+            }
+            OrderFate::Unknown => return Err(FollowError::Unknown(order_id.to_string())),
+            OrderFate::Known(o) => o,
+        };
+        let shows_target = server.server_model_name == f.server_model_name
+            && server.phone_model_name == f.phone_model_name;
+        match o.status {
+            OrderStatus::Cancelled => return Err(FollowError::Cancelled(o)),
+            OrderStatus::Completed if !shows_target => {
+                let (since, polls) = self.completed_since.get_or_insert((Instant::now(), 0));
+                *polls += 1;
+                if *polls >= 3 && since.elapsed() >= COMPLETED_GRACE {
+                    let order_id = order_id.to_string();
+                    let server = server.clone();
+                    return Err(FollowError::CompletedWithoutFlavor { order_id, server });
+                }
+            }
+            OrderStatus::PendingPayment if f.auto_pay && !self.paid => {
+                self.paid = pay(client, order_id, &o).await?;
+            }
+            OrderStatus::PendingPayment if !self.reported_pending => {
+                tracing::warn!(
+                    order_id,
+                    pending_payment_end_time = o.pending_payment_end_time.as_deref().unwrap_or(""),
+                    "{}",
+                    pending_payment_note(&o)
+                );
+                self.reported_pending = true;
+            }
+            _ => self.completed_since = None,
+        }
+        self.last_order = Some(o);
+        Ok(())
+    }
+
+    fn timeout_text(&self, f: &Follow<'_>) -> String {
+        timeout_text(f, self.started, &self.last_server, &self.last_order)
+    }
+}
+
+/// Pays an order pending payment (`auto_pay`): true once it is paid, or
+/// was paid meanwhile (in the console).
+async fn pay(client: &Client, order_id: &str, o: &OrderInfo) -> Result<bool, FollowError> {
+    match client.pay_order(order_id).await {
+        Ok(()) => {
+            tracing::info!(order_id, "paid the order (auto_pay)");
+            Ok(true)
+        }
+        Err(e) if is_not_pending_payment(&e) => Ok(true),
+        Err(cph::Error::Cancelled) => Err(FollowError::Wait(cph::Error::Cancelled)),
+        Err(error) => Err(FollowError::PayFailed {
+            order: o.clone(),
+            error,
+        }),
     }
 }
 
