@@ -155,3 +155,58 @@ fn flavor_change_completes_and_a_second_is_refused_meanwhile() {
         assert_eq!(server.phone_model_name, SPECIAL_FLAVOR.1);
     });
 }
+
+/// A configuration with region and keys only, as most users have: the
+/// project and the account are looked up at IAM, each once.
+fn lookup_config(emu: &Emulator, region: &str, credentials: Credentials) -> ClientConfig {
+    let mut cfg = ClientConfig::new(emu.url.clone(), region, "", credentials);
+    cfg.iam_endpoint = format!("{}/v3", emu.url);
+    cfg.bss_endpoint = emu.url.clone();
+    cfg
+}
+
+#[test]
+fn connect_finds_the_project_and_the_account_once() {
+    let emu = Emulator::start(&[]);
+    for (name, creds) in all_credentials(&emu) {
+        emu.reset_calls();
+        run(async {
+            let c = Client::connect(lookup_config(&emu, REGION, creds), None)
+                .await
+                .unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert_eq!(c.config().project_id, PROJECT_ID, "{name}");
+            c.show_server(SERVER_ID).await.expect(name);
+            for _ in 0..3 {
+                // BSS signed for the account (found at the first call).
+                let err = c.show_order("CS-NONE").await.unwrap_err();
+                assert!(
+                    err.code().is_some_and(|c| c.starts_with("CBC.")),
+                    "{name}: {err}"
+                );
+            }
+        });
+        let calls = emu.calls();
+        assert_eq!(calls["iam_projects"], 1, "{name}");
+        let domains = if name == "aksk" { 1 } else { 0 };
+        assert_eq!(
+            calls["iam_domains"], domains,
+            "{name}: tokens carry the account"
+        );
+    }
+}
+
+#[test]
+fn an_unknown_region_has_no_project_and_nothing_else_is_sent() {
+    let emu = Emulator::start(&[]);
+    let creds = Credentials::AkSk {
+        access_key: emu::ACCESS_KEY.into(),
+        secret_key: emu::SECRET_KEY.into(),
+        security_token: None,
+    };
+    let cfg = lookup_config(&emu, "xx-nowhere-1", creds);
+    let err = run(async { Client::connect(cfg, None).await.unwrap_err() });
+    let text = err.to_string();
+    assert!(text.contains("no project named \"xx-nowhere-1\""), "{text}");
+    let sent: u64 = emu.calls().values().sum();
+    assert_eq!(sent, 1, "only the look-up");
+}

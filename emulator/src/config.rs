@@ -18,6 +18,9 @@ pub const DEFAULT_AUTH_TOKEN: &str = "emulator-token";
 pub const DEFAULT_USER_NAME: &str = "emulator-user";
 pub const DEFAULT_PASSWORD: &str = "emulator-password";
 pub const DEFAULT_DOMAIN_NAME: &str = "emulator-domain";
+/// The account (domain) id: what `GET /v3/auth/domains` answers and what
+/// AK/SK calls to BSS must sign as `X-Domain-Id`.
+pub const DEFAULT_DOMAIN_ID: &str = "fedcba9876543210fedcba9876543210";
 /// Seven days, as BSS gives a pending order.
 pub const DEFAULT_PAYMENT_SECONDS: f64 = 7.0 * 24.0 * 3600.0;
 
@@ -35,6 +38,7 @@ pub struct Config {
     pub user_name: String,
     pub password: String,
     pub domain_name: String,
+    pub domain_id: String,
     pub order_seconds: f64,
     pub job_seconds: f64,
     /// Time an upgrade without auto pay waits for payment before BSS
@@ -62,6 +66,7 @@ impl Default for Config {
             user_name: DEFAULT_USER_NAME.into(),
             password: DEFAULT_PASSWORD.into(),
             domain_name: DEFAULT_DOMAIN_NAME.into(),
+            domain_id: DEFAULT_DOMAIN_ID.into(),
             order_seconds: 5.0,
             job_seconds: 1.0,
             payment_seconds: DEFAULT_PAYMENT_SECONDS,

@@ -1,9 +1,13 @@
 //! Local IAM: `POST /v3/auth/tokens` with password authentication (Keystone
 //! v3 / Huawei IAM body) for the configured user, answering 201 with the
-//! token in `X-Subject-Token`; issued tokens stay valid for 24 hours.
+//! token in `X-Subject-Token`; issued tokens stay valid for 24 hours. Also
+//! the look-ups the SDK makes when its credentials lack an id:
+//! `GET /v3/projects?name={region}` (the one project is named after the
+//! region) and `GET /v3/auth/domains` (the one account), both behind the
+//! gateway's authentication.
 
 use axum::body::Bytes;
-use axum::extract::State;
+use axum::extract::{RawQuery, State};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
@@ -106,4 +110,65 @@ pub async fn issue_token(State(app): State<App>, body: Bytes) -> Response {
             ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "IAM.0000", "token").into_response()
         }
     }
+}
+
+/// `?name=` of a raw query string, decoded.
+fn query_name(raw: Option<&str>) -> Option<String> {
+    raw?.split('&').find_map(|pair| {
+        let (k, v) = pair.split_once('=')?;
+        (k == "name").then(|| {
+            percent_encoding::percent_decode_str(&v.replace('+', " "))
+                .decode_utf8_lossy()
+                .into_owned()
+        })
+    })
+}
+
+/// `GET /v3/projects[?name=]`: the account's one project, named after the
+/// region; none for another name.
+pub async fn list_projects(State(app): State<App>, RawQuery(raw): RawQuery) -> Response {
+    let cfg = &app.config;
+    let base = format!("http://{}/v3", cfg.listen);
+    let matches = query_name(raw.as_deref()).is_none_or(|n| n == cfg.region);
+    let projects: Vec<Value> = matches
+        .then(|| {
+            json!({
+                "id": cfg.project_id,
+                "name": cfg.region,
+                "domain_id": cfg.domain_id,
+                "parent_id": cfg.domain_id,
+                "description": "",
+                "enabled": true,
+                "is_domain": false,
+                "links": {"self": format!("{base}/projects/{}", cfg.project_id)},
+            })
+        })
+        .into_iter()
+        .collect();
+    with_status(
+        StatusCode::OK,
+        json!({
+            "projects": projects,
+            "links": {"self": format!("{base}/projects"), "previous": null, "next": null},
+        }),
+    )
+}
+
+/// `GET /v3/auth/domains`: the account the credentials belong to.
+pub async fn list_domains(State(app): State<App>) -> Response {
+    let cfg = &app.config;
+    let base = format!("http://{}/v3", cfg.listen);
+    with_status(
+        StatusCode::OK,
+        json!({
+            "domains": [{
+                "id": cfg.domain_id,
+                "name": cfg.domain_name,
+                "enabled": true,
+                "description": "",
+                "links": {"self": format!("{base}/domains/{}", cfg.domain_id)},
+            }],
+            "links": {"self": format!("{base}/auth/domains"), "previous": null, "next": null},
+        }),
+    )
 }

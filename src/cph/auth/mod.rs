@@ -7,16 +7,24 @@
 //!   [`password::TokenCache`], which owns its own sender for the IAM call
 //!   (so nothing calls back into the client).
 //!
+//! With AK/SK, project calls are signed with `X-Project-Id` and global
+//! ones (BSS) with `X-Domain-Id`, as the SDK's `BasicCredentials` and
+//! `GlobalCredentials` sign them; the account id is looked up at IAM
+//! ([`iam`]) at the first global call when not given.
+//!
 //! It also checks credentials before anything is sent.
 
+pub(crate) mod iam;
 pub(crate) mod password;
+
+use std::sync::OnceLock;
 
 use reqwest::header::{HeaderName, HeaderValue};
 
 use super::config::{ClientConfig, Credentials};
 use super::error::{Error, Result};
 use super::secret::Secret;
-use super::sender::{Authorization, Authorize, CallScope, Request};
+use super::sender::{Authorization, Authorize, CallScope, Request, Sender};
 use super::signer::{SignableRequest, Signer};
 use password::TokenCache;
 
@@ -26,21 +34,34 @@ pub(crate) const HEADER_AUTH_TOKEN: &str = "X-Auth-Token";
 /// The credentials of a client, ready for use.
 #[derive(Debug)]
 pub(crate) enum Authenticator {
-    /// Two signers: one sends `X-Project-Id` (CPH), one does not (global
-    /// services such as BSS).
-    AkSk {
-        project: Signer,
-        global: Signer,
-    },
+    AkSk(AkSk),
     Token(Secret),
     Password(TokenCache),
 }
 
-/// Which services a request goes to: project-scoped (CPH) or global (BSS).
+/// AK/SK keys and the three scopes they sign for.
+#[derive(Debug)]
+pub(crate) struct AkSk {
+    /// No scope header: IAM look-ups.
+    bare: Signer,
+    /// `X-Project-Id`: CPH. Set once the project id is known.
+    project: OnceLock<Signer>,
+    /// `X-Domain-Id`: global services. Set from `domain_id`, or at the
+    /// first global call from IAM.
+    global: tokio::sync::OnceCell<Signer>,
+    /// For the account look-up: its own sender (nothing calls back into
+    /// the client) and IAM's address.
+    lookup: Sender,
+    iam_endpoint: String,
+}
+
+/// Which services a request goes to: project-scoped (CPH), global (BSS),
+/// or IAM's look-ups (neither id).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Scope {
     Project,
     Global,
+    Iam,
 }
 
 /// An [`Authenticator`] for requests of one [`Scope`].
@@ -57,7 +78,7 @@ impl Authenticator {
                 access_key,
                 secret_key,
                 security_token,
-            } => aksk(access_key, secret_key, security_token, &config.project_id),
+            } => aksk(access_key, secret_key, security_token, config),
             Credentials::Token(token) => static_token(token),
             Credentials::Password { .. } => Ok(Authenticator::Password(TokenCache::new(config)?)),
         }
@@ -66,6 +87,14 @@ impl Authenticator {
     /// This authenticator for requests of `scope`.
     pub(crate) fn scoped(&self, scope: Scope) -> Scoped<'_> {
         Scoped { auth: self, scope }
+    }
+
+    /// Signs project calls for `project_id` from now on (once the
+    /// project is known; a second call changes nothing).
+    pub(crate) fn set_project_id(&self, project_id: &str) {
+        if let Authenticator::AkSk(keys) = self {
+            let _ = keys.project.set(keys.bare.for_project(project_id));
+        }
     }
 
     /// The password token cache, when the client uses one.
@@ -81,7 +110,7 @@ fn aksk(
     access_key: &str,
     secret_key: &str,
     security_token: &Option<String>,
-    project_id: &str,
+    config: &ClientConfig,
 ) -> Result<Authenticator> {
     if access_key.is_empty() || secret_key.is_empty() {
         return Err(Error::Config(
@@ -89,10 +118,60 @@ fn aksk(
         ));
     }
     let token = security_token.clone().filter(|t| !t.is_empty());
-    Ok(Authenticator::AkSk {
-        project: Signer::new(access_key, secret_key, token.clone(), project_id),
-        global: Signer::new(access_key, secret_key, token, ""),
-    })
+    let bare = Signer::new(access_key, secret_key, token, "");
+    let project = OnceLock::new();
+    if !config.project_id.is_empty() {
+        let _ = project.set(bare.for_project(&config.project_id));
+    }
+    let global = tokio::sync::OnceCell::new();
+    if let Some(domain_id) = config.domain_id.as_deref().filter(|d| !d.is_empty()) {
+        let _ = global.set(bare.for_domain(domain_id));
+    }
+    Ok(Authenticator::AkSk(AkSk {
+        bare,
+        project,
+        global,
+        lookup: Sender::new(config),
+        iam_endpoint: config.iam_endpoint.clone(),
+    }))
+}
+
+impl AkSk {
+    /// The signer for `scope`; the account id is looked up at IAM (once)
+    /// at the first global call.
+    async fn signer(&self, scope: Scope, call: &CallScope) -> Result<&Signer> {
+        match scope {
+            Scope::Iam => Ok(&self.bare),
+            Scope::Project => self.project.get().ok_or_else(|| {
+                Error::Config("the project id is not known yet (look it up first)".into())
+            }),
+            Scope::Global => {
+                self.global
+                    .get_or_try_init(|| async {
+                        let id = iam::domain_id(
+                            &self.lookup,
+                            &BareKeys(&self.bare),
+                            &self.iam_endpoint,
+                            call,
+                        )
+                        .await?;
+                        tracing::debug!(target: "cph", "account (domain) id found at IAM");
+                        Ok::<_, Error>(self.bare.for_domain(&id))
+                    })
+                    .await
+            }
+        }
+    }
+}
+
+/// The bare keys as an authorizer, for the account look-up.
+struct BareKeys<'a>(&'a Signer);
+
+impl Authorize for BareKeys<'_> {
+    async fn authorize(&self, request: &Request, _: &CallScope) -> Result<Authorization> {
+        sign(self.0, request)
+    }
+    async fn refused(&self, _: &Authorization) {}
 }
 
 fn static_token(token: &str) -> Result<Authenticator> {
@@ -110,13 +189,7 @@ fn static_token(token: &str) -> Result<Authenticator> {
 impl Authorize for Scoped<'_> {
     async fn authorize(&self, request: &Request, scope: &CallScope) -> Result<Authorization> {
         match self.auth {
-            Authenticator::AkSk { project, global } => {
-                let signer = match self.scope {
-                    Scope::Project => project,
-                    Scope::Global => global,
-                };
-                sign(signer, request)
-            }
+            Authenticator::AkSk(keys) => sign(keys.signer(self.scope, scope).await?, request),
             Authenticator::Token(token) => Ok(Authorization {
                 headers: vec![token_header(token.expose())?],
                 renewable: None,
@@ -221,8 +294,10 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn signs_project_calls_with_and_global_calls_without_project_id() {
-        let auth = Authenticator::new(&aksk_config()).expect("valid");
+    async fn signs_project_calls_with_project_id_and_global_calls_with_domain_id() {
+        let mut cfg = aksk_config();
+        cfg.domain_id = Some("D".into());
+        let auth = Authenticator::new(&cfg).expect("valid");
         let request =
             Request::new("op", Method::GET, "https://bss/v2/x", None, Safety::Read).expect("url");
         let names = |a: Authorization| -> Vec<String> {
@@ -241,7 +316,20 @@ mod tests {
         assert!(names(project).contains(&"x-project-id".to_string()));
         let global = names(global);
         assert!(!global.contains(&"x-project-id".to_string()), "{global:?}");
+        assert!(global.contains(&"x-domain-id".to_string()), "{global:?}");
         assert!(global.contains(&"authorization".to_string()));
+        let bare = auth
+            .scoped(Scope::Iam)
+            .authorize(&request, &CallScope::default())
+            .await
+            .expect("signed");
+        let bare = names(bare);
+        assert!(
+            !bare
+                .iter()
+                .any(|n| n == "x-project-id" || n == "x-domain-id"),
+            "{bare:?}"
+        );
     }
 
     #[tokio::test]
