@@ -174,7 +174,8 @@ impl Provider for CphProvider {
             Err(e) if looks_up => Diagnostic::error(
                 format!("Cannot find the project of region {region:?}"),
                 format!(
-                    "The project id was looked up at IAM ({iam}) with the {source}: {e}. Set `project_id` (or HW_PROJECT_ID) to skip the look-up."
+                    "The project id was looked up at IAM ({iam}) with the {source}: {}. Check `region`, or set `project_id` (or HW_PROJECT_ID) to skip the look-up.",
+                    bare_message(&e)
                 ),
             )
             .at(tf_framework::AttributePath::root("region"))
@@ -193,5 +194,14 @@ impl Provider for CphProvider {
 
     fn list_resources(&self) -> Vec<Arc<dyn tf_framework::ListResource>> {
         super::all_list_resources(&self.shared)
+    }
+}
+
+/// An error's own words, without the "invalid client configuration" or
+/// "authentication failed" prefix its kind adds.
+fn bare_message(e: &cph::Error) -> String {
+    match e {
+        cph::Error::Config(m) | cph::Error::Auth(m) => m.clone(),
+        other => other.to_string(),
     }
 }

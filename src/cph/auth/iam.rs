@@ -83,7 +83,7 @@ pub(crate) async fn project_id<A: Authorize>(
     match ids.as_slice() {
         [one] => Ok(one.clone()),
         [] => Err(Error::Config(format!(
-            "IAM at {url} knows no project named {region:?} in this account: check `region`, or set `project_id`"
+            "IAM at {url} knows no project named {region:?} in this account"
         ))),
         several => Err(Error::Config(format!(
             "IAM at {url} lists several projects named {region:?} ({}): set `project_id` to one of them",
