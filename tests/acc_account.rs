@@ -221,3 +221,81 @@ resource "cph_server_flavor" "f" {{
         assert_eq!(emu.server(s)["server_model_name"], SPECIAL_FLAVOR.0);
     }
 }
+
+/// An hcloud CLI configuration file holding `text`, in a directory of its own.
+fn hcloud_file(tag: &str, text: &str) -> String {
+    let dir = std::env::temp_dir().join(format!("cph-acc-{tag}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let path = dir.join("config.json");
+    std::fs::write(&path, text).expect("config file");
+    path.display().to_string()
+}
+
+/// The CLI's file with the emulator's keys in profile `dev` (current: `old`).
+fn profiles_json() -> String {
+    format!(
+        r#"{{"current":"old","profiles":[
+  {{"name":"old","mode":"AKSK","accessKeyId":"OLD","secretAccessKey":"old","region":"cn-north-4"}},
+  {{"name":"dev","mode":"AKSK","accessKeyId":"{}","secretAccessKey":"{}","region":"{}","projectId":"","domainId":""}}
+]}}"#,
+        emu::ACCESS_KEY,
+        emu::SECRET_KEY,
+        emu::REGION
+    )
+}
+
+#[test]
+fn a_profile_of_the_hcloud_cli_is_enough_for_the_quickstart_and_a_paid_upgrade() {
+    let Some(tf) = support::acc() else { return };
+    let file = hcloud_file("profile", &profiles_json());
+    for tf in terraforms(&tf) {
+        quickstart_and_a_paid_upgrade(&tf, |emu| {
+            format!(
+                "  shared_config_file = \"{file}\"\n  profile            = \"dev\"\n{}",
+                addresses(emu)
+            )
+        });
+    }
+}
+
+#[test]
+fn a_wrong_profile_or_an_encrypted_file_is_one_clear_error_before_any_call() {
+    let Some(tf) = support::acc() else { return };
+    let good = hcloud_file("wrong-profile", &profiles_json());
+    let encrypted = hcloud_file("encrypted", "U2FsdGVkX19ZmFrZWVuY3J5cHRlZGNvbmZpZw==\n");
+    let cases = [
+        (
+            good.clone(),
+            "prod",
+            "has no profile \"prod\" (it has: old, dev)",
+        ),
+        (encrypted.clone(), "dev", "an encrypted file cannot be read"),
+    ];
+    for tf in terraforms(&tf) {
+        let version = tf.version();
+        for (file, profile, expected) in &cases {
+            let emu = Emulator::start(&[]);
+            let provider = format!(
+                "  shared_config_file = \"{file}\"\n  profile            = \"{profile}\"\n{}",
+                addresses(&emu)
+            );
+            let w = quickstart(&tf, &provider);
+            let out = apply(&w, FLAVOR, false, "1m");
+            assert!(!out.success(), "{version}");
+            let text = format!("{}{}", out.stdout, out.stderr);
+            let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+            assert_eq!(
+                text.matches("Error: Cannot use the shared config file")
+                    .count(),
+                1,
+                "{version}: one error:\n{text}"
+            );
+            assert!(
+                text.contains(expected) && text.contains(file.as_str()),
+                "{version}: names the file and says why:\n{text}"
+            );
+            let sent: u64 = emu.calls().values().sum();
+            assert_eq!(sent, 0, "{version}: nothing sent");
+        }
+    }
+}

@@ -48,6 +48,10 @@ tf_framework::model! {
             .env("HW_USER_NAME").validate(not_blank()),
         password: String = optional("IAM user password.")
             .env("HW_USER_PASSWORD").validate(not_blank()).sensitive(),
+        shared_config_file: String = optional("The hcloud CLI's configuration file to read a profile from (plain JSON: `hcloud configure set --cli-auth-encrypt=false`). Default `~/.hcloud/config.json` when `profile` is set.")
+            .env("HW_SHARED_CONFIG_FILE").validate(not_blank()),
+        profile: String = optional("The profile of `shared_config_file` to use (modes `AKSK`, `SSO`, `AssumeRole`). Default: the file's current profile. Its settings come after the block's and the variables'.")
+            .env("HW_PROFILE").validate(not_blank()),
         insecure: bool = optional("Skip TLS certificate verification (test endpoints only).")
             .env("HW_INSECURE"),
         max_retries: i64 = optional("Retries of a failed API call (5xx, network errors; only when repeating it can do no harm). Default 5. A throttled call (429) may be retried four times as often, within the operation's timeout.")

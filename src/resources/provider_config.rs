@@ -4,10 +4,14 @@
 //! set before any request is sent.
 //!
 //! Precedence, in one place ([`settings`]): the provider block, then the
-//! `HW_*` variables. Credentials are taken whole from the first of them that
-//! sets any credential attribute, so that a stray `HW_AUTH_TOKEN` cannot
-//! conflict with a configured AK/SK. The ways to authenticate, and what
-//! each needs, are the table [`WAYS`].
+//! `HW_*` variables, then the hcloud CLI profile ([`profile`]) when
+//! `shared_config_file` or `profile` is set. Each setting comes from the
+//! first that sets it; credentials are taken whole from the first that sets
+//! any credential attribute, so that a stray `HW_AUTH_TOKEN` cannot conflict
+//! with a configured AK/SK. The ways to authenticate, and what each needs,
+//! are the table [`WAYS`].
+
+mod profile;
 
 use tf_framework::declare::{Validator, fill_from_env, validate_block};
 use tf_framework::{AttributePath, Diagnostic, Diagnostics, Model, Tf, Value};
@@ -54,18 +58,21 @@ const WAYS: &[Way] = &[
 ];
 
 /// Where the credentials in use were found, for messages.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 enum Source {
     Block,
     Environment,
+    /// A profile of the hcloud CLI's file: its name and the file.
+    Profile(String, String),
 }
 
 impl Source {
     /// "access_key/secret_key from the provider block", "HW_ACCESS_KEY/HW_SECRET_KEY
-    /// environment variables".
-    fn describe(self, way: &Way) -> String {
+    /// environment variables", "profile \"x\" of ~/.hcloud/config.json".
+    fn describe(&self, way: &Way) -> String {
         match self {
             Source::Block => format!("{} from the provider block", way.name),
+            Source::Profile(name, path) => format!("profile {name:?} of {path}"),
             Source::Environment => {
                 let vars: Vec<&str> = way.chosen_by.iter().filter_map(|a| env_var(a)).collect();
                 let noun = if vars.len() == 1 {
@@ -135,24 +142,58 @@ pub fn validate(config: &Value) -> Diagnostics {
     validate_block(&ProviderModel::block(), config, &AttributePath::default())
 }
 
-/// The block with unset attributes read from their variables, and where
-/// the credentials come from: the block when it sets any credential
-/// attribute, else the variables.
+/// The block with unset attributes read from their variables, then from
+/// the profile; and where the credentials come from: the first of the three
+/// that sets any credential attribute.
 fn settings(
     config: &Value,
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<(ProviderModel, Source, Diagnostics), Diagnostics> {
+    let has_credentials =
+        |m: &ProviderModel| CREDENTIAL_ATTRS.iter().any(|a| credential(m, a).is_some());
     let in_block = ProviderModel::from_value(config)?;
-    let source = if CREDENTIAL_ATTRS
-        .iter()
-        .any(|a| credential(&in_block, a).is_some())
-    {
-        Source::Block
-    } else {
-        Source::Environment
+    let block_credentials = has_credentials(&in_block);
+    let skip = |attr: &str| block_credentials && CREDENTIAL_ATTRS.contains(&attr);
+    let (mut merged, mut diags) = fill_from_env(&ProviderModel::block(), config, env, &skip);
+    let with_env = ProviderModel::from_value(&merged)?;
+    let mut source = match (block_credentials, has_credentials(&with_env)) {
+        (true, _) => Source::Block,
+        _ => Source::Environment,
     };
-    let skip = |attr: &str| source == Source::Block && CREDENTIAL_ATTRS.contains(&attr);
-    let (merged, diags) = fill_from_env(&ProviderModel::block(), config, env, &skip);
+    let wants_profile =
+        set(&with_env.shared_config_file).is_some() || set(&with_env.profile).is_some();
+    if wants_profile {
+        let file =
+            set(&with_env.shared_config_file).unwrap_or_else(|| profile::DEFAULT_FILE.into());
+        let path = profile::expand(&file, env("HOME").as_deref());
+        match profile::load(&path, set(&with_env.profile).as_deref()) {
+            Ok(p) => {
+                let take_credentials = !has_credentials(&with_env);
+                if take_credentials {
+                    source = Source::Profile(p.name.clone(), file.clone());
+                }
+                for (attr, value) in &p.settings {
+                    let unset = merged.get(attr).is_none_or(|v| matches!(v, Value::Null));
+                    if unset && (take_credentials || !CREDENTIAL_ATTRS.contains(attr)) {
+                        merged.set_attr(attr, Value::string(value.as_str()));
+                    }
+                }
+                if p.agency.is_some() && take_credentials {
+                    diags.push(
+                        Diagnostic::error(
+                            "AssumeRole profile not supported yet",
+                            format!("Profile {:?} of {file} assumes an agency; this provider cannot assume agencies yet. Use an AKSK or SSO profile.", p.name),
+                        )
+                        .at(AttributePath::root("profile")),
+                    );
+                }
+            }
+            Err((attr, message)) => diags.push(
+                Diagnostic::error("Cannot use the shared config file", format!("{message}."))
+                    .at(AttributePath::root(attr)),
+            ),
+        }
+    }
     Ok((ProviderModel::from_value(&merged)?, source, diags))
 }
 
@@ -668,5 +709,82 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(paths(&err), vec!["max_requests_per_second"]);
+    }
+
+    /// An hcloud CLI file in a fresh temporary directory.
+    fn hcloud_file(name: &str) -> String {
+        let dir = std::env::temp_dir().join(format!("cph-profile-{name}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("config.json");
+        std::fs::write(
+            &path,
+            r#"{"current":"dev","profiles":[
+              {"name":"dev","mode":"AKSK","accessKeyId":"PAK","secretAccessKey":"PSK","region":"cn-east-3","projectId":"PP"},
+              {"name":"other","mode":"AKSK","accessKeyId":"OAK","secretAccessKey":"OSK","region":"cn-north-4"}]}"#,
+        )
+        .unwrap();
+        path.display().to_string()
+    }
+
+    #[test]
+    fn a_profile_comes_after_the_block_and_the_variables() {
+        let file = hcloud_file("order");
+        let cfg = resolve(&block(&[("shared_config_file", &file)]), &env_of(&[])).unwrap();
+        assert_eq!(cfg.region, "cn-east-3");
+        assert_eq!(cfg.project_id, "PP");
+        assert!(
+            matches!(cfg.credentials, Credentials::AkSk { ref access_key, .. } if access_key == "PAK")
+        );
+        assert_eq!(cfg.credential_source, format!("profile \"dev\" of {file}"));
+
+        let vars = [
+            ("HW_SHARED_CONFIG_FILE", file.as_str()),
+            ("HW_PROFILE", "other"),
+            ("HW_ACCESS_KEY", "EAK"),
+            ("HW_SECRET_KEY", "ESK"),
+        ];
+        let env = env_of(&vars);
+        let cfg = resolve(&block(&[("region", "ap-southeast-1")]), &env).unwrap();
+        assert_eq!(cfg.region, "ap-southeast-1", "the block first");
+        assert!(
+            matches!(cfg.credentials, Credentials::AkSk { ref access_key, .. } if access_key == "EAK"),
+            "the variables next"
+        );
+        assert_eq!(
+            cfg.credential_source,
+            "HW_ACCESS_KEY/HW_SECRET_KEY environment variables"
+        );
+    }
+
+    #[test]
+    fn a_wrong_profile_or_file_is_an_error_naming_it() {
+        let file = hcloud_file("wrong");
+        let err = resolve(
+            &block(&[("shared_config_file", &file), ("profile", "prod")]),
+            &env_of(&[]),
+        )
+        .unwrap_err();
+        assert_eq!(paths(&err)[0], "profile");
+        assert!(
+            err.0[0].detail.contains("no profile \"prod\"") && err.0[0].detail.contains(&file),
+            "{err:?}"
+        );
+        let err = resolve(
+            &block(&[("shared_config_file", "/nonexistent/config.json")]),
+            &env_of(&[]),
+        )
+        .unwrap_err();
+        assert_eq!(paths(&err)[0], "shared_config_file");
+        let err = resolve(
+            &block(&[("profile", "dev")]),
+            &env_of(&[("HOME", "/nonexistent-home")]),
+        )
+        .unwrap_err();
+        assert!(
+            err.0[0]
+                .detail
+                .contains("/nonexistent-home/.hcloud/config.json"),
+            "{err:?}"
+        );
     }
 }
