@@ -17,11 +17,12 @@ pub const LIST_PHONE_MODELS: &str = "list_phone_models";
 pub const IAM_TOKENS: &str = "iam_tokens";
 pub const IAM_PROJECTS: &str = "iam_projects";
 pub const IAM_DOMAINS: &str = "iam_domains";
+pub const IAM_SECURITY_TOKENS: &str = "iam_securitytokens";
 pub const BSS_SHOW_ORDER: &str = "bss_show_order";
 pub const BSS_PAY_ORDER: &str = "bss_pay_order";
 pub const BSS_CANCEL_ORDER: &str = "bss_cancel_order";
 
-pub const ENDPOINT_NAMES: [&str; 16] = [
+pub const ENDPOINT_NAMES: [&str; 17] = [
     CHANGE_SERVER_MODEL,
     PHONES_TRAFFIC,
     SHOW_SERVER,
@@ -35,6 +36,7 @@ pub const ENDPOINT_NAMES: [&str; 16] = [
     IAM_TOKENS,
     IAM_PROJECTS,
     IAM_DOMAINS,
+    IAM_SECURITY_TOKENS,
     BSS_SHOW_ORDER,
     BSS_PAY_ORDER,
     BSS_CANCEL_ORDER,
@@ -62,12 +64,13 @@ pub fn classify(method: &Method, path: &str) -> Option<Endpoint> {
             global: false,
         });
     }
-    let iam = match path {
-        "/v3/projects" => Some(IAM_PROJECTS),
-        "/v3/auth/domains" => Some(IAM_DOMAINS),
+    let iam = match (method.as_str(), path) {
+        ("GET", "/v3/projects") => Some(IAM_PROJECTS),
+        ("GET", "/v3/auth/domains") => Some(IAM_DOMAINS),
+        ("POST", "/v3.0/OS-CREDENTIAL/securitytokens") => Some(IAM_SECURITY_TOKENS),
         _ => None,
     };
-    if let Some(name) = iam.filter(|_| method == Method::GET) {
+    if let Some(name) = iam {
         return Some(Endpoint {
             name,
             project_id: None,

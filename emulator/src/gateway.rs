@@ -218,7 +218,20 @@ fn authenticate(
         headers: &parts.headers,
         body,
     };
-    auth::verify_signature(&req, &app.aksk, OffsetDateTime::now_utc())
+    let now = OffsetDateTime::now_utc();
+    let temporary = auth::access_key_of(&parts.headers)
+        .filter(|ak| *ak != app.aksk.access_key)
+        .and_then(|ak| app.world.lock().temporary_keys.get(&ak).cloned());
+    let keys = match &temporary {
+        Some((_, expiry)) if *expiry <= now => {
+            return Err(ApiError::unauthorized(
+                "Incorrect IAM authentication information: the temporary access key has expired",
+            ));
+        }
+        Some((keys, _)) => keys,
+        None => &app.aksk,
+    };
+    auth::verify_signature(&req, keys, now)
         .map(|()| Signed::ByKeys)
         .map_err(|why| {
             ApiError::unauthorized(format!("Incorrect IAM authentication information: {why}"))

@@ -47,6 +47,13 @@ struct Cli {
     /// calls to BSS must sign it as X-Domain-Id.
     #[arg(long, default_value = config::DEFAULT_DOMAIN_ID)]
     domain_id: String,
+    /// The agency the user may assume (POST /v3.0/OS-CREDENTIAL/securitytokens).
+    #[arg(long, default_value = config::DEFAULT_AGENCY_NAME)]
+    agency_name: String,
+    /// Lifetime of an agency's temporary credentials in seconds, whatever
+    /// was asked (default: duration_seconds as asked, 900 when not).
+    #[arg(long)]
+    agency_seconds: Option<u64>,
     /// Seconds a paid flavor-change order takes to apply (fractions allowed).
     #[arg(long, default_value_t = 5.0)]
     order_seconds: f64,
@@ -92,6 +99,8 @@ impl From<Cli> for Config {
             password: c.password,
             domain_name: c.domain_name,
             domain_id: c.domain_id,
+            agency_name: c.agency_name,
+            agency_seconds: c.agency_seconds,
             order_seconds: c.order_seconds,
             job_seconds: c.job_seconds,
             payment_seconds: c.payment_seconds,

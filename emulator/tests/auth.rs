@@ -236,3 +236,48 @@ async fn iam_looks_up_the_project_of_a_region_and_the_account() {
         .expect("send");
     assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
 }
+
+#[tokio::test]
+async fn an_agency_is_assumed_with_the_users_keys() {
+    let emu = start(Config::default()).await;
+    let sk = "emulator-secret-key";
+    let path = "/v3.0/OS-CREDENTIAL/securitytokens";
+    let body = |agency: &str| {
+        json!({"auth": {"identity": {"methods": ["assume_role"], "assume_role": {
+            "agency_name": agency, "domain_name": "emulator-domain", "duration_seconds": 900}}}})
+        .to_string()
+    };
+    let resp = emu
+        .signed_with(
+            Method::POST,
+            path,
+            None,
+            body("cph-agency").as_bytes(),
+            sk,
+            &[],
+        )
+        .await
+        .expect("send");
+    assert_eq!(resp.status(), StatusCode::CREATED);
+    let v: Value = resp.json().await.expect("json");
+    for field in ["access", "secret", "securitytoken", "expires_at"] {
+        assert!(v["credential"][field].is_string(), "{field}: {v}");
+    }
+    let resp = emu
+        .signed_with(Method::POST, path, None, body("other").as_bytes(), sk, &[])
+        .await
+        .expect("send");
+    assert_eq!(resp.status(), StatusCode::FORBIDDEN);
+    let resp = emu
+        .signed_with(
+            Method::POST,
+            path,
+            None,
+            body("cph-agency").as_bytes(),
+            "wrong",
+            &[],
+        )
+        .await
+        .expect("send");
+    assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
+}

@@ -59,6 +59,24 @@ impl std::fmt::Debug for Credentials {
     }
 }
 
+/// The account an agency belongs to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AgencyDomain {
+    Name(String),
+    Id(String),
+}
+
+/// An agency to assume with AK/SK credentials: the keys sign only the
+/// exchange for temporary keys, which sign everything else.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AssumeRole {
+    pub agency_name: String,
+    pub domain: AgencyDomain,
+    /// Lifetime asked for the temporary keys (IAM: 900 to 43200 seconds;
+    /// IAM's default when `None`).
+    pub duration_seconds: Option<u32>,
+}
+
 #[derive(Debug, Clone)]
 pub struct ClientConfig {
     /// Base URL without a trailing slash, e.g. `https://cph.cn-east-3.myhuaweicloud.com`.
@@ -77,6 +95,8 @@ pub struct ClientConfig {
     /// (e.g. "access_key/secret_key from the provider block").
     pub credential_source: String,
     pub credentials: Credentials,
+    /// An agency to assume (AK/SK credentials only).
+    pub assume_role: Option<AssumeRole>,
     /// Accept any TLS certificate (for test endpoints only).
     pub insecure: bool,
     /// Retries after the first attempt for retryable failures.
@@ -118,6 +138,7 @@ impl ClientConfig {
             domain_id: None,
             credential_source: String::new(),
             credentials,
+            assume_role: None,
             insecure: false,
             max_retries: Self::DEFAULT_MAX_RETRIES,
             request_timeout: Self::DEFAULT_REQUEST_TIMEOUT,

@@ -39,6 +39,10 @@ pub fn router(app: App) -> Router {
         .route("/v3/projects", get(crate::iam::list_projects))
         .route("/v3/auth/domains", get(crate::iam::list_domains))
         .route(
+            "/v3.0/OS-CREDENTIAL/securitytokens",
+            post(crate::iam::assume_role),
+        )
+        .route(
             "/v2/orders/customer-orders/details/{order_id}",
             get(bss::show_order),
         )

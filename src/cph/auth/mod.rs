@@ -14,6 +14,7 @@
 //!
 //! It also checks credentials before anything is sent.
 
+pub(crate) mod agency;
 pub(crate) mod iam;
 pub(crate) mod password;
 
@@ -42,17 +43,23 @@ pub(crate) enum Authenticator {
 /// AK/SK keys and the three scopes they sign for.
 #[derive(Debug)]
 pub(crate) struct AkSk {
-    /// No scope header: IAM look-ups.
-    bare: Signer,
-    /// `X-Project-Id`: CPH. Set once the project id is known.
-    project: OnceLock<Signer>,
-    /// `X-Domain-Id`: global services. Set from `domain_id`, or at the
+    keys: Keys,
+    /// For `X-Project-Id` (CPH); set once the project id is known.
+    project_id: OnceLock<String>,
+    /// For `X-Domain-Id` (global services): from `domain_id`, or at the
     /// first global call from IAM.
-    global: tokio::sync::OnceCell<Signer>,
+    domain_id: tokio::sync::OnceCell<String>,
     /// For the account look-up: its own sender (nothing calls back into
     /// the client) and IAM's address.
     lookup: Sender,
     iam_endpoint: String,
+}
+
+/// The keys that sign: the user's own, or an agency's temporary ones.
+#[derive(Debug)]
+enum Keys {
+    Own(Signer),
+    Agency(agency::AgencyKeys),
 }
 
 /// Which services a request goes to: project-scoped (CPH), global (BSS),
@@ -93,7 +100,26 @@ impl Authenticator {
     /// project is known; a second call changes nothing).
     pub(crate) fn set_project_id(&self, project_id: &str) {
         if let Authenticator::AkSk(keys) = self {
-            let _ = keys.project.set(keys.bare.for_project(project_id));
+            let _ = keys.project_id.set(project_id.to_string());
+        }
+    }
+
+    /// Assumes the agency now, when the credentials name one.
+    pub(crate) async fn assume(&self, call: &CallScope) -> Result<()> {
+        match self {
+            Authenticator::AkSk(keys) => keys.assume(call).await,
+            _ => Ok(()),
+        }
+    }
+
+    /// How many times an agency's temporary keys were fetched.
+    pub(crate) fn agency_fetches(&self) -> u64 {
+        match self {
+            Authenticator::AkSk(AkSk {
+                keys: Keys::Agency(a),
+                ..
+            }) => a.fetch_count(),
+            _ => 0,
         }
     }
 
@@ -118,49 +144,75 @@ fn aksk(
         ));
     }
     let token = security_token.clone().filter(|t| !t.is_empty());
-    let bare = Signer::new(access_key, secret_key, token, "");
-    let project = OnceLock::new();
+    let own = Signer::new(access_key, secret_key, token, "");
+    let keys = match &config.assume_role {
+        Some(role) => Keys::Agency(agency::AgencyKeys::new(own, config, role)),
+        None => Keys::Own(own),
+    };
+    let project_id = OnceLock::new();
     if !config.project_id.is_empty() {
-        let _ = project.set(bare.for_project(&config.project_id));
+        let _ = project_id.set(config.project_id.clone());
     }
-    let global = tokio::sync::OnceCell::new();
-    if let Some(domain_id) = config.domain_id.as_deref().filter(|d| !d.is_empty()) {
-        let _ = global.set(bare.for_domain(domain_id));
+    let domain_id = tokio::sync::OnceCell::new();
+    if let Some(id) = config.domain_id.as_deref().filter(|d| !d.is_empty()) {
+        let _ = domain_id.set(id.to_string());
     }
     Ok(Authenticator::AkSk(AkSk {
-        bare,
-        project,
-        global,
+        keys,
+        project_id,
+        domain_id,
         lookup: Sender::new(config),
         iam_endpoint: config.iam_endpoint.clone(),
     }))
 }
 
 impl AkSk {
-    /// The signer for `scope`; the account id is looked up at IAM (once)
-    /// at the first global call.
-    async fn signer(&self, scope: Scope, call: &CallScope) -> Result<&Signer> {
-        match scope {
-            Scope::Iam => Ok(&self.bare),
-            Scope::Project => self.project.get().ok_or_else(|| {
-                Error::Config("the project id is not known yet (look it up first)".into())
-            }),
+    /// The signer for `scope` and, for an agency's keys, their generation.
+    /// The account id is looked up at IAM (once) at the first global call.
+    async fn signer(&self, scope: Scope, call: &CallScope) -> Result<(Signer, Option<u64>)> {
+        let (bare, generation) = match &self.keys {
+            Keys::Own(s) => (s.clone(), None),
+            Keys::Agency(a) => {
+                let (s, g) = a.current(call).await?;
+                (s, Some(g))
+            }
+        };
+        let signer = match scope {
+            Scope::Iam => bare,
+            Scope::Project => {
+                let id = self.project_id.get().ok_or_else(|| {
+                    Error::Config("the project id is not known yet (look it up first)".into())
+                })?;
+                bare.for_project(id)
+            }
             Scope::Global => {
-                self.global
+                let id = self
+                    .domain_id
                     .get_or_try_init(|| async {
                         let id = iam::domain_id(
                             &self.lookup,
-                            &BareKeys(&self.bare),
+                            &BareKeys(&bare),
                             &self.iam_endpoint,
                             call,
                         )
                         .await?;
                         tracing::debug!(target: "cph", "account (domain) id found at IAM");
-                        Ok::<_, Error>(self.bare.for_domain(&id))
+                        Ok::<_, Error>(id)
                     })
-                    .await
+                    .await?;
+                bare.for_domain(id)
             }
+        };
+        Ok((signer, generation))
+    }
+
+    /// The agency's keys, fetched now if not yet (an agency that cannot be
+    /// assumed fails here, before anything else is sent).
+    pub(crate) async fn assume(&self, call: &CallScope) -> Result<()> {
+        if let Keys::Agency(a) = &self.keys {
+            a.current(call).await?;
         }
+        Ok(())
     }
 }
 
@@ -189,7 +241,12 @@ fn static_token(token: &str) -> Result<Authenticator> {
 impl Authorize for Scoped<'_> {
     async fn authorize(&self, request: &Request, scope: &CallScope) -> Result<Authorization> {
         match self.auth {
-            Authenticator::AkSk(keys) => sign(keys.signer(self.scope, scope).await?, request),
+            Authenticator::AkSk(keys) => {
+                let (signer, generation) = keys.signer(self.scope, scope).await?;
+                let mut authorization = sign(&signer, request)?;
+                authorization.renewable = generation;
+                Ok(authorization)
+            }
             Authenticator::Token(token) => Ok(Authorization {
                 headers: vec![token_header(token.expose())?],
                 renewable: None,
@@ -205,15 +262,22 @@ impl Authorize for Scoped<'_> {
     }
 
     async fn refused(&self, authorization: &Authorization) {
-        if let (Some(cache), Some(generation)) = (self.auth.token_cache(), authorization.renewable)
-        {
-            cache.invalidate(generation).await;
+        let Some(generation) = authorization.renewable else {
+            return;
+        };
+        match self.auth {
+            Authenticator::Password(cache) => cache.invalidate(generation).await,
+            Authenticator::AkSk(AkSk {
+                keys: Keys::Agency(a),
+                ..
+            }) => a.invalidate(generation).await,
+            _ => {}
         }
     }
 }
 
 /// The signature headers of one attempt, signed now.
-fn sign(signer: &Signer, request: &Request) -> Result<Authorization> {
+pub(crate) fn sign(signer: &Signer, request: &Request) -> Result<Authorization> {
     let host = request.host();
     let signable = SignableRequest {
         method: request.method.as_str(),

@@ -273,7 +273,7 @@ fn token_lifetime(body: &[u8]) -> Duration {
 }
 
 /// Time left until an IAM `expires_at` (RFC 3339).
-fn lifetime_until(expires_at: &str) -> Option<Duration> {
+pub(crate) fn lifetime_until(expires_at: &str) -> Option<Duration> {
     let at = time::OffsetDateTime::parse(
         expires_at.trim(),
         &time::format_description::well_known::Rfc3339,

@@ -66,21 +66,23 @@ impl Client {
         Client::assemble(config, auth, sender)
     }
 
-    /// [`Client::new`], but a configuration without a project id is
-    /// completed first: the project named after the region is looked up at
-    /// IAM (one call, the only one sent here), as the official SDK does.
-    /// The look-up ends early when `cancel` fires.
+    /// [`Client::new`], but an agency is assumed first (when configured)
+    /// and a configuration without a project id is completed: the project
+    /// named after the region is looked up at IAM, as the official SDK does.
+    /// Those IAM calls are the only ones sent here; they end early when
+    /// `cancel` fires.
     pub async fn connect(
         mut config: ClientConfig,
         cancel: Option<CancellationToken>,
     ) -> Result<Client> {
         let auth = Authenticator::new(&config)?;
         let sender = Sender::new(&config);
+        let scope = CallScope {
+            deadline: None,
+            cancel,
+        };
+        auth.assume(&scope).await?;
         if config.project_id.trim().is_empty() {
-            let scope = CallScope {
-                deadline: None,
-                cancel,
-            };
             let found = auth::iam::project_id(
                 &sender,
                 &auth.scoped(Scope::Iam),
@@ -147,6 +149,12 @@ impl Client {
             .token_cache()
             .map(|c| c.fetch_count())
             .unwrap_or(0)
+    }
+
+    /// How many times an agency's temporary keys were fetched from IAM, for
+    /// tests and diagnostics; 0 without an agency.
+    pub fn agency_key_fetches(&self) -> u64 {
+        self.inner.auth.agency_fetches()
     }
 
     /// Sends `request` to `service` and returns the raw 2xx body.
