@@ -59,7 +59,7 @@ pub(crate) struct AkSk {
 #[derive(Debug)]
 enum Keys {
     Own(Signer),
-    Agency(agency::AgencyKeys),
+    Agency(Box<agency::AgencyKeys>),
 }
 
 /// Which services a request goes to: project-scoped (CPH), global (BSS),
@@ -115,10 +115,10 @@ impl Authenticator {
     /// How many times an agency's temporary keys were fetched.
     pub(crate) fn agency_fetches(&self) -> u64 {
         match self {
-            Authenticator::AkSk(AkSk {
-                keys: Keys::Agency(a),
-                ..
-            }) => a.fetch_count(),
+            Authenticator::AkSk(keys) => match &keys.keys {
+                Keys::Agency(a) => a.fetch_count(),
+                Keys::Own(_) => 0,
+            },
             _ => 0,
         }
     }
@@ -146,7 +146,7 @@ fn aksk(
     let token = security_token.clone().filter(|t| !t.is_empty());
     let own = Signer::new(access_key, secret_key, token, "");
     let keys = match &config.assume_role {
-        Some(role) => Keys::Agency(agency::AgencyKeys::new(own, config, role)),
+        Some(role) => Keys::Agency(Box::new(agency::AgencyKeys::new(own, config, role))),
         None => Keys::Own(own),
     };
     let project_id = OnceLock::new();
@@ -267,11 +267,12 @@ impl Authorize for Scoped<'_> {
         };
         match self.auth {
             Authenticator::Password(cache) => cache.invalidate(generation).await,
-            Authenticator::AkSk(AkSk {
-                keys: Keys::Agency(a),
-                ..
-            }) => a.invalidate(generation).await,
-            _ => {}
+            Authenticator::AkSk(keys) => {
+                if let Keys::Agency(a) = &keys.keys {
+                    a.invalidate(generation).await;
+                }
+            }
+            Authenticator::Token(_) => {}
         }
     }
 }
