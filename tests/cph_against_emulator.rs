@@ -8,7 +8,9 @@ use std::time::{Duration, Instant};
 
 use emu::{Emulator, PROJECT_ID, REGION, SERVER_ID, SPECIAL_FLAVOR};
 use terraform_provider_cph::cph::models::{ChangeServerModelRequest, ExtendParam, PhoneQuery};
-use terraform_provider_cph::cph::{Client, ClientConfig, Credentials, waiters};
+use terraform_provider_cph::cph::{
+    AgencyDomain, AssumeRole, Client, ClientConfig, Credentials, waiters,
+};
 use terraform_provider_cph::fleet::orders::{Follow, OrderTracker};
 use tokio_util::sync::CancellationToken;
 
@@ -157,4 +159,114 @@ fn flavor_change_completes_and_a_second_is_refused_meanwhile() {
             .unwrap();
         assert_eq!(server.phone_model_name, SPECIAL_FLAVOR.1);
     });
+}
+
+/// A configuration with region and keys only, as most users have: the
+/// project and the account are looked up at IAM, each once.
+fn lookup_config(emu: &Emulator, region: &str, credentials: Credentials) -> ClientConfig {
+    let mut cfg = ClientConfig::new(emu.url.clone(), region, "", credentials);
+    cfg.iam_endpoint = format!("{}/v3", emu.url);
+    cfg.bss_endpoint = emu.url.clone();
+    cfg
+}
+
+#[test]
+fn connect_finds_the_project_and_the_account_once() {
+    let emu = Emulator::start(&[]);
+    for (name, creds) in all_credentials(&emu) {
+        emu.reset_calls();
+        run(async {
+            let c = Client::connect(lookup_config(&emu, REGION, creds), None)
+                .await
+                .unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert_eq!(c.config().project_id, PROJECT_ID, "{name}");
+            c.show_server(SERVER_ID).await.expect(name);
+            for _ in 0..3 {
+                // BSS signed for the account (found at the first call).
+                let err = c.show_order("CS-NONE").await.unwrap_err();
+                assert!(
+                    err.code().is_some_and(|c| c.starts_with("CBC.")),
+                    "{name}: {err}"
+                );
+            }
+        });
+        let calls = emu.calls();
+        assert_eq!(calls["iam_projects"], 1, "{name}");
+        let domains = if name == "aksk" { 1 } else { 0 };
+        assert_eq!(
+            calls["iam_domains"], domains,
+            "{name}: tokens carry the account"
+        );
+    }
+}
+
+#[test]
+fn an_unknown_region_has_no_project_and_nothing_else_is_sent() {
+    let emu = Emulator::start(&[]);
+    let creds = Credentials::AkSk {
+        access_key: emu::ACCESS_KEY.into(),
+        secret_key: emu::SECRET_KEY.into(),
+        security_token: None,
+    };
+    let cfg = lookup_config(&emu, "xx-nowhere-1", creds);
+    let err = run(async { Client::connect(cfg, None).await.unwrap_err() });
+    let text = err.to_string();
+    assert!(text.contains("no project named \"xx-nowhere-1\""), "{text}");
+    let sent: u64 = emu.calls().values().sum();
+    assert_eq!(sent, 1, "only the look-up");
+}
+
+fn agency_config(emu: &Emulator, agency: &str) -> ClientConfig {
+    let creds = Credentials::AkSk {
+        access_key: emu::ACCESS_KEY.into(),
+        secret_key: emu::SECRET_KEY.into(),
+        security_token: None,
+    };
+    let mut cfg = lookup_config(emu, REGION, creds);
+    cfg.assume_role = Some(AssumeRole {
+        agency_name: agency.into(),
+        domain: AgencyDomain::Name(emu::DOMAIN_NAME.into()),
+        duration_seconds: Some(900),
+    });
+    cfg
+}
+
+#[test]
+fn an_agency_is_assumed_and_its_expiring_keys_renewed() {
+    // Temporary keys that live 2 s: renewed after 1 s.
+    let emu = Emulator::start(&["--agency-seconds", "2"]);
+    let cfg = agency_config(&emu, "cph-agency");
+    let fetches = run(async {
+        let c = Client::connect(cfg, None).await.expect("agency assumed");
+        assert_eq!(c.config().project_id, PROJECT_ID);
+        let until = Instant::now() + Duration::from_millis(3500);
+        while Instant::now() < until {
+            c.show_server(SERVER_ID)
+                .await
+                .expect("signed by the agency");
+            let err = c.show_order("CS-NONE").await.unwrap_err();
+            assert!(err.code().is_some_and(|c| c.starts_with("CBC.")), "{err}");
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        c.agency_key_fetches()
+    });
+    let calls = emu.calls();
+    assert!(fetches >= 3, "renewed before expiry: {fetches}");
+    assert_eq!(calls["iam_securitytokens"], fetches);
+    assert_eq!(calls["iam_projects"], 1);
+    assert_eq!(calls["iam_domains"], 1);
+}
+
+#[test]
+fn an_agency_refusal_is_one_error_before_anything_else() {
+    let emu = Emulator::start(&[]);
+    let cfg = agency_config(&emu, "nobody");
+    let err = run(async { Client::connect(cfg, None).await.unwrap_err() });
+    assert!(
+        err.to_string().contains("cannot assume agency \"nobody\""),
+        "{err}"
+    );
+    let calls = emu.calls();
+    let sent: u64 = calls.values().sum();
+    assert_eq!(sent, calls["iam_securitytokens"], "{calls:?}");
 }

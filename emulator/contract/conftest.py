@@ -1,7 +1,9 @@
 """Fixtures for the contract tests: start the cph-emulator binary on port 0
 (building it first only if CPH_EMULATOR_BIN is unset and the binary is
 missing), read its `listening on` line, and give tests official-SDK clients
-(CPH with project-scoped credentials, BSS with global ones)."""
+(CPH with project-scoped credentials, BSS with global ones). The clients
+are given no project id and no domain id: the SDK looks them up at the
+emulator's IAM itself, as it does at Huawei Cloud's."""
 
 import contextlib
 
@@ -16,13 +18,16 @@ import pytest
 from huaweicloudsdkbss.v2 import BssClient
 from huaweicloudsdkcore.auth.credentials import BasicCredentials, GlobalCredentials
 from huaweicloudsdkcore.http.http_config import HttpConfig
+from huaweicloudsdkcore.region.region import Region
 from huaweicloudsdkcph.v1 import CphClient
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 PROJECT_ID = "0123456789abcdef0123456789abcdef"
+REGION = "cn-east-3"
 AK = "EMULATORACCESSKEY"
 SK = "emulator-secret-key"
-# BSS calls are signed with global credentials; the emulator ignores the id.
+# The emulator's account: BSS calls signed with AK/SK must carry it as a
+# signed X-Domain-Id (GlobalCredentials finds it at GET /v3/auth/domains).
 DOMAIN_ID = "fedcba9876543210fedcba9876543210"
 
 
@@ -69,27 +74,32 @@ def emulator():
         yield emu
 
 
-def make_client(url, ak=AK, sk=SK):
+def http_config():
     config = HttpConfig.get_default_config()
     config.ignore_ssl_verification = True
     config.retry_times = 0
-    creds = BasicCredentials(ak, sk, PROJECT_ID)
+    return config
+
+
+def make_client(url, ak=AK, sk=SK):
+    """A CPH client with `BasicCredentials(ak, sk)`: the SDK finds the
+    project of REGION at the emulator's IAM (`GET /v3/projects?name=`)."""
+    creds = BasicCredentials(ak, sk).with_iam_endpoint(url)
     return (CphClient.new_builder()
-            .with_http_config(config)
+            .with_http_config(http_config())
             .with_credentials(creds)
-            .with_endpoints([url])
+            .with_region(Region(REGION, url))
             .build())
 
 
 def make_bss_client(url, ak=AK, sk=SK):
-    config = HttpConfig.get_default_config()
-    config.ignore_ssl_verification = True
-    config.retry_times = 0
-    creds = GlobalCredentials(ak, sk, DOMAIN_ID)
+    """A BSS client with `GlobalCredentials(ak, sk)`: the SDK finds the
+    account at the emulator's IAM (`GET /v3/auth/domains`)."""
+    creds = GlobalCredentials(ak, sk).with_iam_endpoint(url)
     return (BssClient.new_builder()
-            .with_http_config(config)
+            .with_http_config(http_config())
             .with_credentials(creds)
-            .with_endpoints([url])
+            .with_region(Region(REGION, url))
             .build())
 
 

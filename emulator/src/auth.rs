@@ -178,6 +178,24 @@ fn parse_authorization(value: &str) -> Result<Authorization, String> {
     })
 }
 
+/// The access key an AK/SK-signed request names.
+pub fn access_key_of(headers: &HeaderMap) -> Option<String> {
+    parse_authorization(&header_value(headers, "authorization")?)
+        .ok()
+        .map(|a| a.access)
+}
+
+/// The value of header `name` when the request's AK/SK signature covers it
+/// (it is among `SignedHeaders`); `None` when absent or unsigned.
+pub fn signed_header(headers: &HeaderMap, name: &str) -> Option<String> {
+    let auth = parse_authorization(&header_value(headers, "authorization")?).ok()?;
+    auth.signed_headers
+        .iter()
+        .any(|h| h == name)
+        .then(|| header_value(headers, name))
+        .flatten()
+}
+
 /// Parse `YYYYMMDDTHHMMSSZ`.
 pub fn parse_sdk_date(value: &str) -> Option<OffsetDateTime> {
     let fmt = format_description!("[year][month][day]T[hour][minute][second]Z");

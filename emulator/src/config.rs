@@ -18,6 +18,12 @@ pub const DEFAULT_AUTH_TOKEN: &str = "emulator-token";
 pub const DEFAULT_USER_NAME: &str = "emulator-user";
 pub const DEFAULT_PASSWORD: &str = "emulator-password";
 pub const DEFAULT_DOMAIN_NAME: &str = "emulator-domain";
+/// The account (domain) id: what `GET /v3/auth/domains` answers and what
+/// AK/SK calls to BSS must sign as `X-Domain-Id`.
+pub const DEFAULT_DOMAIN_ID: &str = "fedcba9876543210fedcba9876543210";
+/// The agency `POST /v3.0/OS-CREDENTIAL/securitytokens` lets the user assume
+/// (in the emulator's one account).
+pub const DEFAULT_AGENCY_NAME: &str = "cph-agency";
 /// Seven days, as BSS gives a pending order.
 pub const DEFAULT_PAYMENT_SECONDS: f64 = 7.0 * 24.0 * 3600.0;
 
@@ -35,6 +41,11 @@ pub struct Config {
     pub user_name: String,
     pub password: String,
     pub domain_name: String,
+    pub domain_id: String,
+    pub agency_name: String,
+    /// Lifetime of an agency's temporary credentials; `None`: as asked
+    /// (`duration_seconds`, default 900).
+    pub agency_seconds: Option<u64>,
     pub order_seconds: f64,
     pub job_seconds: f64,
     /// Time an upgrade without auto pay waits for payment before BSS
@@ -62,6 +73,9 @@ impl Default for Config {
             user_name: DEFAULT_USER_NAME.into(),
             password: DEFAULT_PASSWORD.into(),
             domain_name: DEFAULT_DOMAIN_NAME.into(),
+            domain_id: DEFAULT_DOMAIN_ID.into(),
+            agency_name: DEFAULT_AGENCY_NAME.into(),
+            agency_seconds: None,
             order_seconds: 5.0,
             job_seconds: 1.0,
             payment_seconds: DEFAULT_PAYMENT_SECONDS,

@@ -15,11 +15,14 @@ pub const LIST_JOBS: &str = "list_jobs";
 pub const LIST_SERVER_MODELS: &str = "list_server_models";
 pub const LIST_PHONE_MODELS: &str = "list_phone_models";
 pub const IAM_TOKENS: &str = "iam_tokens";
+pub const IAM_PROJECTS: &str = "iam_projects";
+pub const IAM_DOMAINS: &str = "iam_domains";
+pub const IAM_SECURITY_TOKENS: &str = "iam_securitytokens";
 pub const BSS_SHOW_ORDER: &str = "bss_show_order";
 pub const BSS_PAY_ORDER: &str = "bss_pay_order";
 pub const BSS_CANCEL_ORDER: &str = "bss_cancel_order";
 
-pub const ENDPOINT_NAMES: [&str; 14] = [
+pub const ENDPOINT_NAMES: [&str; 17] = [
     CHANGE_SERVER_MODEL,
     PHONES_TRAFFIC,
     SHOW_SERVER,
@@ -31,6 +34,9 @@ pub const ENDPOINT_NAMES: [&str; 14] = [
     LIST_SERVER_MODELS,
     LIST_PHONE_MODELS,
     IAM_TOKENS,
+    IAM_PROJECTS,
+    IAM_DOMAINS,
+    IAM_SECURITY_TOKENS,
     BSS_SHOW_ORDER,
     BSS_PAY_ORDER,
     BSS_CANCEL_ORDER,
@@ -42,8 +48,10 @@ pub struct Endpoint {
     pub name: &'static str,
     /// The `{project_id}` path segment (None for IAM and BSS).
     pub project_id: Option<String>,
-    /// Whether the gateway authenticates it (every call but IAM's).
+    /// Whether the gateway authenticates it (every call but IAM's tokens).
     pub authenticated: bool,
+    /// A global service (BSS): AK/SK calls must sign `X-Domain-Id`.
+    pub global: bool,
 }
 
 /// Which endpoint `method path` is, if any. Must agree with `api::router`.
@@ -53,6 +61,21 @@ pub fn classify(method: &Method, path: &str) -> Option<Endpoint> {
             name: IAM_TOKENS,
             project_id: None,
             authenticated: false,
+            global: false,
+        });
+    }
+    let iam = match (method.as_str(), path) {
+        ("GET", "/v3/projects") => Some(IAM_PROJECTS),
+        ("GET", "/v3/auth/domains") => Some(IAM_DOMAINS),
+        ("POST", "/v3.0/OS-CREDENTIAL/securitytokens") => Some(IAM_SECURITY_TOKENS),
+        _ => None,
+    };
+    if let Some(name) = iam {
+        return Some(Endpoint {
+            name,
+            project_id: None,
+            authenticated: true,
+            global: false,
         });
     }
     if let Some(name) = classify_bss(method, path) {
@@ -60,6 +83,7 @@ pub fn classify(method: &Method, path: &str) -> Option<Endpoint> {
             name,
             project_id: None,
             authenticated: true,
+            global: true,
         });
     }
     let rest = path.strip_prefix("/v1/")?;
@@ -86,6 +110,7 @@ pub fn classify(method: &Method, path: &str) -> Option<Endpoint> {
         name,
         project_id: Some((*project).to_string()),
         authenticated: true,
+        global: false,
     })
 }
 
@@ -124,6 +149,9 @@ mod tests {
         assert_eq!(c(Method::GET, format!("{p}/servers/")), None);
         assert_eq!(c(Method::GET, format!("{p}/nope")), None);
         assert_eq!(c(Method::POST, "/v3/auth/tokens".into()), Some(IAM_TOKENS));
+        assert_eq!(c(Method::GET, "/v3/projects".into()), Some(IAM_PROJECTS));
+        assert_eq!(c(Method::GET, "/v3/auth/domains".into()), Some(IAM_DOMAINS));
+        assert_eq!(c(Method::POST, "/v3/auth/domains".into()), None);
         assert_eq!(
             c(Method::GET, "/v2/orders/customer-orders/details/CS1".into()),
             Some(BSS_SHOW_ORDER)

@@ -1,7 +1,9 @@
 //! The gateway in front of every handler, as Huawei Cloud's API gateway is:
 //! request ids (`X-Request-Id`), request logs on stderr, per-endpoint call
 //! counts, injected faults and latency, and authentication (AK/SK signature or
-//! token) plus the project id check on every `/v1` call.
+//! token) plus the project id check on every `/v1` call. AK/SK calls must
+//! sign their scope as the SDK does: `X-Project-Id` for CPH
+//! (`BasicCredentials`), `X-Domain-Id` for BSS (`GlobalCredentials`).
 
 use std::time::{Duration, Instant};
 
@@ -159,8 +161,8 @@ async fn admit(app: &App, endpoint: &Endpoint, req: Request) -> Result<Request, 
             "The request body is too large",
         )
     })?;
-    if endpoint.authenticated {
-        authenticate(app, &parts, &bytes)?;
+    if endpoint.authenticated && authenticate(app, &parts, &bytes)? == Signed::ByKeys {
+        check_signed_scope(app, endpoint, &parts.headers)?;
     }
     if let Some(project_id) = &endpoint.project_id
         && *project_id != app.config.project_id
@@ -174,20 +176,53 @@ async fn admit(app: &App, endpoint: &Endpoint, req: Request) -> Result<Request, 
     Ok(Request::from_parts(parts, Body::from(bytes)))
 }
 
+/// How a request proved who sent it.
+#[derive(Debug, PartialEq, Eq)]
+enum Signed {
+    ByToken,
+    ByKeys,
+}
+
+/// An AK/SK call's scope header, signed and right: `X-Project-Id` (the
+/// path's project) for CPH, `X-Domain-Id` (the account) for BSS.
+fn check_signed_scope(
+    app: &App,
+    endpoint: &Endpoint,
+    headers: &axum::http::HeaderMap,
+) -> Result<(), ApiError> {
+    let (name, expected) = match (&endpoint.project_id, endpoint.global) {
+        (Some(project), _) => ("X-Project-Id", project.as_str()),
+        (None, true) => ("X-Domain-Id", app.config.domain_id.as_str()),
+        (None, false) => return Ok(()),
+    };
+    match auth::signed_header(headers, &name.to_ascii_lowercase()) {
+        Some(v) if v == expected => Ok(()),
+        Some(_) => Err(ApiError::unauthorized(format!(
+            "Incorrect IAM authentication information: the {name} does not belong to the access key"
+        ))),
+        None if headers.contains_key(name) => Err(ApiError::unauthorized(format!(
+            "Incorrect IAM authentication information: {name} is not among the signed headers"
+        ))),
+        None => Err(ApiError::unauthorized(format!(
+            "Incorrect IAM authentication information: {name} is required with AK/SK for this service"
+        ))),
+    }
+}
+
 fn authenticate(
     app: &App,
     parts: &axum::http::request::Parts,
     body: &[u8],
-) -> Result<(), ApiError> {
+) -> Result<Signed, ApiError> {
     if let Some(token) = parts.headers.get("x-auth-token") {
         let token = String::from_utf8_lossy(token.as_bytes());
         let token = token.trim();
         if token == app.config.auth_token {
-            return Ok(());
+            return Ok(Signed::ByToken);
         }
         let world = app.world.lock();
         return match world.tokens.get(token) {
-            Some(expiry) if *expiry > OffsetDateTime::now_utc() => Ok(()),
+            Some(expiry) if *expiry > OffsetDateTime::now_utc() => Ok(Signed::ByToken),
             Some(_) => Err(ApiError::unauthorized(
                 "Incorrect IAM authentication information: the token has expired",
             )),
@@ -208,9 +243,24 @@ fn authenticate(
         headers: &parts.headers,
         body,
     };
-    auth::verify_signature(&req, &app.aksk, OffsetDateTime::now_utc()).map_err(|why| {
-        ApiError::unauthorized(format!("Incorrect IAM authentication information: {why}"))
-    })
+    let now = OffsetDateTime::now_utc();
+    let temporary = auth::access_key_of(&parts.headers)
+        .filter(|ak| *ak != app.aksk.access_key)
+        .and_then(|ak| app.world.lock().temporary_keys.get(&ak).cloned());
+    let keys = match &temporary {
+        Some((_, expiry)) if *expiry <= now => {
+            return Err(ApiError::unauthorized(
+                "Incorrect IAM authentication information: the temporary access key has expired",
+            ));
+        }
+        Some((keys, _)) => keys,
+        None => &app.aksk,
+    };
+    auth::verify_signature(&req, keys, now)
+        .map(|()| Signed::ByKeys)
+        .map_err(|why| {
+            ApiError::unauthorized(format!("Incorrect IAM authentication information: {why}"))
+        })
 }
 
 fn fault_response(fault: &FaultSpec) -> Response {

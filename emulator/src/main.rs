@@ -43,6 +43,17 @@ struct Cli {
     /// IAM domain (account) name for POST /v3/auth/tokens.
     #[arg(long, default_value = config::DEFAULT_DOMAIN_NAME)]
     domain_name: String,
+    /// Account (domain) id: `GET /v3/auth/domains` answers it and AK/SK
+    /// calls to BSS must sign it as X-Domain-Id.
+    #[arg(long, default_value = config::DEFAULT_DOMAIN_ID)]
+    domain_id: String,
+    /// The agency the user may assume (POST /v3.0/OS-CREDENTIAL/securitytokens).
+    #[arg(long, default_value = config::DEFAULT_AGENCY_NAME)]
+    agency_name: String,
+    /// Lifetime of an agency's temporary credentials in seconds, whatever
+    /// was asked (default: duration_seconds as asked, 900 when not).
+    #[arg(long)]
+    agency_seconds: Option<u64>,
     /// Seconds a paid flavor-change order takes to apply (fractions allowed).
     #[arg(long, default_value_t = 5.0)]
     order_seconds: f64,
@@ -87,6 +98,9 @@ impl From<Cli> for Config {
             user_name: c.user_name,
             password: c.password,
             domain_name: c.domain_name,
+            domain_id: c.domain_id,
+            agency_name: c.agency_name,
+            agency_seconds: c.agency_seconds,
             order_seconds: c.order_seconds,
             job_seconds: c.job_seconds,
             payment_seconds: c.payment_seconds,

@@ -57,6 +57,8 @@ pub struct World {
     pub settings: Settings,
     /// token -> expiry.
     pub tokens: HashMap<String, OffsetDateTime>,
+    /// Temporary access keys issued for an agency -> the keys and expiry.
+    pub temporary_keys: HashMap<String, (crate::auth::AkSk, OffsetDateTime)>,
     pub calls: BTreeMap<&'static str, u64>,
     /// Counted calls per HTTP method (`GET`, `POST`, `PUT`, ...).
     pub calls_by_method: BTreeMap<String, u64>,
@@ -83,6 +85,7 @@ impl World {
             timer_seq: 0,
             settings,
             tokens: HashMap::new(),
+            temporary_keys: HashMap::new(),
             calls: BTreeMap::new(),
             calls_by_method: BTreeMap::new(),
             faults: VecDeque::new(),

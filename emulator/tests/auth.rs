@@ -152,3 +152,132 @@ async fn security_token_is_required_when_configured() {
         .expect("send");
     assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
 }
+
+#[tokio::test]
+async fn aksk_calls_must_sign_their_scope_as_the_sdk_does() {
+    let emu = start(Config::default()).await;
+    let sk = "emulator-secret-key";
+    let order_path = "/v2/orders/customer-orders/details/CS0";
+    let domain = cph_emulator::config::DEFAULT_DOMAIN_ID.to_string();
+    // BSS without X-Domain-Id, with a wrong one, and with the right one
+    // (unknown order: the gateway let it through to BSS).
+    for (scope, status) in [
+        (vec![], StatusCode::UNAUTHORIZED),
+        (
+            vec![("x-domain-id", "0".repeat(32))],
+            StatusCode::UNAUTHORIZED,
+        ),
+        (vec![("x-domain-id", domain)], StatusCode::BAD_REQUEST),
+    ] {
+        let resp = emu
+            .signed_with(Method::GET, order_path, None, b"", sk, &scope)
+            .await
+            .expect("send");
+        assert_eq!(resp.status(), status, "{scope:?}");
+        let body: Value = resp.json().await.expect("json");
+        if status == StatusCode::UNAUTHORIZED {
+            assert_eq!(body["error_code"], "APIGW.0301", "{body}");
+            assert!(
+                body["error_msg"]
+                    .as_str()
+                    .unwrap_or("")
+                    .contains("X-Domain-Id"),
+                "{body}"
+            );
+        }
+    }
+    // CPH without X-Project-Id.
+    let resp = emu
+        .signed_with(Method::GET, &emu.api("servers"), None, b"", sk, &[])
+        .await
+        .expect("send");
+    assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
+    let body: Value = resp.json().await.expect("json");
+    assert!(
+        body["error_msg"]
+            .as_str()
+            .unwrap_or("")
+            .contains("X-Project-Id"),
+        "{body}"
+    );
+}
+
+#[tokio::test]
+async fn iam_looks_up_the_project_of_a_region_and_the_account() {
+    let emu = start(Config::default()).await;
+    let sk = "emulator-secret-key";
+    let get = |path: &'static str, query: Option<&'static str>| {
+        let emu = &emu;
+        async move {
+            let resp = emu
+                .signed_with(Method::GET, path, query, b"", sk, &[])
+                .await
+                .expect("send");
+            assert_eq!(resp.status(), StatusCode::OK, "{path}");
+            resp.json::<Value>().await.expect("json")
+        }
+    };
+    let found = get("/v3/projects", Some("name=cn-east-3")).await;
+    assert_eq!(
+        found["projects"][0]["id"],
+        cph_emulator::config::DEFAULT_PROJECT_ID
+    );
+    assert_eq!(found["projects"].as_array().map(Vec::len), Some(1));
+    let none = get("/v3/projects", Some("name=eu-west-101")).await;
+    assert_eq!(none["projects"].as_array().map(Vec::len), Some(0));
+    let domains = get("/v3/auth/domains", None).await;
+    assert_eq!(
+        domains["domains"][0]["id"],
+        cph_emulator::config::DEFAULT_DOMAIN_ID
+    );
+    let resp = emu
+        .signed_with(Method::GET, "/v3/auth/domains", None, b"", "wrong", &[])
+        .await
+        .expect("send");
+    assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn an_agency_is_assumed_with_the_users_keys() {
+    let emu = start(Config::default()).await;
+    let sk = "emulator-secret-key";
+    let path = "/v3.0/OS-CREDENTIAL/securitytokens";
+    let body = |agency: &str| {
+        json!({"auth": {"identity": {"methods": ["assume_role"], "assume_role": {
+            "agency_name": agency, "domain_name": "emulator-domain", "duration_seconds": 900}}}})
+        .to_string()
+    };
+    let resp = emu
+        .signed_with(
+            Method::POST,
+            path,
+            None,
+            body("cph-agency").as_bytes(),
+            sk,
+            &[],
+        )
+        .await
+        .expect("send");
+    assert_eq!(resp.status(), StatusCode::CREATED);
+    let v: Value = resp.json().await.expect("json");
+    for field in ["access", "secret", "securitytoken", "expires_at"] {
+        assert!(v["credential"][field].is_string(), "{field}: {v}");
+    }
+    let resp = emu
+        .signed_with(Method::POST, path, None, body("other").as_bytes(), sk, &[])
+        .await
+        .expect("send");
+    assert_eq!(resp.status(), StatusCode::FORBIDDEN);
+    let resp = emu
+        .signed_with(
+            Method::POST,
+            path,
+            None,
+            body("cph-agency").as_bytes(),
+            "wrong",
+            &[],
+        )
+        .await
+        .expect("send");
+    assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
+}

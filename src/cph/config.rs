@@ -59,13 +59,44 @@ impl std::fmt::Debug for Credentials {
     }
 }
 
+/// The account an agency belongs to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AgencyDomain {
+    Name(String),
+    Id(String),
+}
+
+/// An agency to assume with AK/SK credentials: the keys sign only the
+/// exchange for temporary keys, which sign everything else.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AssumeRole {
+    pub agency_name: String,
+    pub domain: AgencyDomain,
+    /// Lifetime asked for the temporary keys (IAM: 900 to 43200 seconds;
+    /// IAM's default when `None`).
+    pub duration_seconds: Option<u32>,
+}
+
 #[derive(Debug, Clone)]
 pub struct ClientConfig {
     /// Base URL without a trailing slash, e.g. `https://cph.cn-east-3.myhuaweicloud.com`.
     pub endpoint: String,
     pub region: String,
+    /// The project of `region`; empty to look it up at IAM once, by
+    /// [`Client::connect`](super::Client::connect).
     pub project_id: String,
+    /// The account id global services (BSS) are signed for (`X-Domain-Id`,
+    /// AK/SK only); `None` to look it up at IAM at the first global call.
+    pub domain_id: Option<String>,
+    /// IAM, for every IAM call (project and domain look-ups, tokens,
+    /// agencies): `https://iam.{region}.{cloud}/v3` by default.
+    pub iam_endpoint: String,
+    /// Where the credentials come from, in words, for error messages
+    /// (e.g. "access_key/secret_key from the provider block").
+    pub credential_source: String,
     pub credentials: Credentials,
+    /// An agency to assume (AK/SK credentials only).
+    pub assume_role: Option<AssumeRole>,
     /// Accept any TLS certificate (for test endpoints only).
     pub insecure: bool,
     /// Retries after the first attempt for retryable failures.
@@ -78,10 +109,6 @@ pub struct ClientConfig {
     /// Base URL of BSS, the billing service (orders), without a trailing
     /// slash; `https://bss-intl.myhuaweicloud.com` for international accounts.
     pub bss_endpoint: String,
-    /// Where the credentials come from, in words for error messages, e.g.
-    /// "access_key/secret_key from the provider block" or
-    /// "HW_ACCESS_KEY/HW_SECRET_KEY environment variables".
-    pub credential_source: String,
 }
 
 impl ClientConfig {
@@ -89,6 +116,12 @@ impl ClientConfig {
     pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
     pub const DEFAULT_MAX_REQUESTS_PER_SECOND: f64 = 30.0;
     pub const DEFAULT_BSS_ENDPOINT: &str = "https://bss.myhuaweicloud.com";
+    pub const DEFAULT_CLOUD: &str = "myhuaweicloud.com";
+
+    /// `https://iam.{region}.{cloud}/v3`, the official provider's default.
+    pub fn default_iam_endpoint(region: &str, cloud: &str) -> String {
+        format!("https://iam.{region}.{cloud}/v3")
+    }
 
     pub fn new(
         endpoint: impl Into<String>,
@@ -96,11 +129,15 @@ impl ClientConfig {
         project_id: impl Into<String>,
         credentials: Credentials,
     ) -> ClientConfig {
+        let region = region.into();
         ClientConfig {
             endpoint: endpoint.into().trim_end_matches('/').to_string(),
-            region: region.into(),
+            iam_endpoint: Self::default_iam_endpoint(&region, Self::DEFAULT_CLOUD),
+            region,
             project_id: project_id.into(),
+            domain_id: None,
             credentials,
+            assume_role: None,
             insecure: false,
             max_retries: Self::DEFAULT_MAX_RETRIES,
             request_timeout: Self::DEFAULT_REQUEST_TIMEOUT,

@@ -25,5 +25,5 @@ pub mod signer;
 pub mod waiters;
 
 pub use client::Client;
-pub use config::{ClientConfig, Credentials};
+pub use config::{AgencyDomain, AssumeRole, ClientConfig, Credentials};
 pub use error::{Error, Result};

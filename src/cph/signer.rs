@@ -28,6 +28,9 @@ pub(crate) const ALGORITHM: &str = "SDK-HMAC-SHA256";
 pub(crate) const HEADER_SDK_DATE: &str = "X-Sdk-Date";
 /// Header carrying the project id (the SDK's `BasicCredentials` sends it).
 pub(crate) const HEADER_PROJECT_ID: &str = "X-Project-Id";
+/// Header carrying the account (domain) id (the SDK's `GlobalCredentials`
+/// sends it to global services such as BSS).
+pub(crate) const HEADER_DOMAIN_ID: &str = "X-Domain-Id";
 /// Header carrying the security token of temporary credentials.
 pub(crate) const HEADER_SECURITY_TOKEN: &str = "X-Security-Token";
 
@@ -89,13 +92,15 @@ pub struct SignableRequest<'a> {
     pub body: &'a [u8],
 }
 
-/// AK/SK credentials plus the project they sign for.
+/// AK/SK credentials plus the scope they sign for: a project
+/// (`X-Project-Id`), an account (`X-Domain-Id`) or none (IAM look-ups).
 #[derive(Clone)]
 pub struct Signer {
     access_key: String,
     secret_key: Secret,
     security_token: Option<Secret>,
-    project_id: String,
+    /// The scope header and its value, signed like the others.
+    scope: Option<(&'static str, String)>,
 }
 
 impl std::fmt::Debug for Signer {
@@ -104,7 +109,7 @@ impl std::fmt::Debug for Signer {
             .field("access_key", &self.access_key)
             .field("secret_key", &self.secret_key)
             .field("security_token", &self.security_token)
-            .field("project_id", &self.project_id)
+            .field("scope", &self.scope)
             .finish()
     }
 }
@@ -124,17 +129,36 @@ impl std::fmt::Debug for SignedHeaders {
 }
 
 impl Signer {
+    /// A signer for `project_id` (none when empty).
     pub fn new(
         access_key: impl Into<String>,
         secret_key: impl Into<String>,
         security_token: Option<String>,
         project_id: impl Into<String>,
     ) -> Signer {
+        let project_id = project_id.into();
         Signer {
             access_key: access_key.into(),
             secret_key: Secret::new(secret_key.into()),
             security_token: security_token.map(Secret::new),
-            project_id: project_id.into(),
+            scope: (!project_id.is_empty()).then_some((HEADER_PROJECT_ID, project_id)),
+        }
+    }
+
+    /// The same keys signing for the account `domain_id` (`X-Domain-Id`),
+    /// as global services want.
+    pub fn for_domain(&self, domain_id: &str) -> Signer {
+        Signer {
+            scope: Some((HEADER_DOMAIN_ID, domain_id.to_string())),
+            ..self.clone()
+        }
+    }
+
+    /// The same keys signing for the project `project_id`.
+    pub fn for_project(&self, project_id: &str) -> Signer {
+        Signer {
+            scope: Some((HEADER_PROJECT_ID, project_id.to_string())),
+            ..self.clone()
         }
     }
 
@@ -153,8 +177,9 @@ impl Signer {
     }
 
     /// Signs `req` at `sdk_date` and returns every header to set:
-    /// `X-Sdk-Date`, `Host`, `X-Project-Id`, `X-Security-Token` (temporary
-    /// credentials) and `Authorization`.
+    /// `X-Sdk-Date`, `Host`, the scope header (`X-Project-Id` or
+    /// `X-Domain-Id`), `X-Security-Token` (temporary credentials) and
+    /// `Authorization`.
     pub fn sign(&self, req: &SignableRequest<'_>, sdk_date: &str) -> SignedHeaders {
         // (lower-case name, header name, value) of every signed header.
         let mut signed: Vec<(String, &'static str, String)> = Vec::with_capacity(6);
@@ -166,8 +191,8 @@ impl Signer {
         if let Some(ct) = req.content_type {
             push("Content-Type", ct);
         }
-        if !self.project_id.is_empty() {
-            push(HEADER_PROJECT_ID, &self.project_id);
+        if let Some((name, value)) = &self.scope {
+            push(name, value);
         }
         if let Some(token) = &self.security_token {
             push(HEADER_SECURITY_TOKEN, token.expose());

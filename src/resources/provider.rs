@@ -20,13 +20,17 @@ tf_framework::model! {
     /// declared beside it; [`provider_config`] resolves the block into a
     /// client configuration.
     pub struct ProviderModel {
-        region: String = optional("Region of the CPH endpoint, e.g. `cn-east-3`.")
-            .env("HW_REGION_NAME").validate(not_blank()),
-        project_id: String = optional("Project id the cloud phones belong to.")
+        region: String = optional("Region of the cloud phones, e.g. `cn-east-3` (lower-case letters, digits and `-`). CPH's, IAM's and the project's defaults derive from it.")
+            .env("HW_REGION_NAME").validate(not_blank()).validate(provider_config::region_name()),
+        project_id: String = optional("Project id the cloud phones belong to. Default: the project named after `region`, looked up at IAM once per provider process (`GET {auth_url}/projects?name={region}`).")
             .env("HW_PROJECT_ID").validate(not_blank()),
-        endpoint: String = optional("CPH endpoint URL. Default `https://cph.{region}.myhuaweicloud.com`.")
+        domain_id: String = optional("Account (domain) id that calls to global services (BSS) are signed for with AK/SK (`X-Domain-Id`). Default: looked up at IAM once per provider process, at the first BSS call (`GET {auth_url}/auth/domains`).")
+            .env("HW_DOMAIN_ID").validate(not_blank()),
+        cloud: String = optional("Domain of the cloud's endpoints. Default `myhuaweicloud.com`; `myhuaweicloud.eu` for the `eu-west-1*` regions.")
+            .env("HW_CLOUD").validate(not_blank()),
+        endpoint: String = optional("CPH endpoint URL. Default `https://cph.{region}.{cloud}`.")
             .env("HW_CPH_ENDPOINT").validate(not_blank()).validate(http_url()),
-        bss_endpoint: String = optional("BSS (billing) endpoint URL, where flavor-change orders are followed and paid. Default `https://bss.myhuaweicloud.com` (`https://bss-intl.myhuaweicloud.com` for international accounts).")
+        bss_endpoint: String = optional("BSS (billing) endpoint URL, where flavor-change orders are followed and paid. Default `https://bss.{cloud}` (`https://bss-intl.{cloud}` for international accounts).")
             .env("HW_BSS_ENDPOINT").validate(not_blank()).validate(http_url()),
         access_key: String = optional("Access key (AK) for request signing.")
             .env("HW_ACCESS_KEY").validate(not_blank()),
@@ -36,14 +40,18 @@ tf_framework::model! {
             .env("HW_SECURITY_TOKEN").validate(not_blank()).sensitive(),
         auth_token: String = optional("A ready IAM token (`X-Auth-Token`).")
             .env("HW_AUTH_TOKEN").validate(not_blank()).sensitive(),
-        auth_url: String = optional("IAM endpoint for password authentication, e.g. `https://iam.myhuaweicloud.com/v3`.")
-            .env("HW_AUTH_URL").validate(not_blank()),
+        auth_url: String = optional("IAM endpoint, for every IAM call (project and account look-ups, password tokens). Default `https://iam.{region}.{cloud}/v3`.")
+            .env("HW_AUTH_URL").validate(not_blank()).validate(http_url()),
         domain_name: String = optional("Account (domain) name for password authentication.")
             .env("HW_DOMAIN_NAME").validate(not_blank()),
         user_name: String = optional("IAM user name for password authentication.")
             .env("HW_USER_NAME").validate(not_blank()),
         password: String = optional("IAM user password.")
             .env("HW_USER_PASSWORD").validate(not_blank()).sensitive(),
+        shared_config_file: String = optional("The hcloud CLI's configuration file to read a profile from (plain JSON: `hcloud configure set --cli-auth-encrypt=false`). Default `~/.hcloud/config.json` when `profile` is set.")
+            .env("HW_SHARED_CONFIG_FILE").validate(not_blank()),
+        profile: String = optional("The profile of `shared_config_file` to use (modes `AKSK`, `SSO`, `AssumeRole`). Default: the file's current profile. Its settings come after the block's and the variables'.")
+            .env("HW_PROFILE").validate(not_blank()),
         insecure: bool = optional("Skip TLS certificate verification (test endpoints only).")
             .env("HW_INSECURE"),
         max_retries: i64 = optional("Retries of a failed API call (5xx, network errors; only when repeating it can do no harm). Default 5. A throttled call (429) may be retried four times as often, within the operation's timeout.")
@@ -150,17 +158,32 @@ impl Provider for CphProvider {
         provider_config::validate(config)
     }
 
-    async fn configure(&self, _ctx: &CallContext, config: Value) -> Diagnostics {
+    async fn configure(&self, ctx: &CallContext, config: Value) -> Diagnostics {
         let env = |name: &str| std::env::var(name).ok();
         let cfg = match provider_config::resolve(&config, &env) {
             Ok(cfg) => cfg,
             Err(diags) => return diags,
         };
-        match Client::new(cfg) {
+        let looks_up = cfg.project_id.is_empty();
+        let (region, iam, source) = (
+            cfg.region.clone(),
+            cfg.iam_endpoint.clone(),
+            cfg.credential_source.clone(),
+        );
+        match Client::connect(cfg, Some(ctx.stop.clone())).await {
             Ok(client) => {
                 self.shared.set_client(client);
                 Diagnostics::new()
             }
+            Err(e) if looks_up => Diagnostic::error(
+                format!("Cannot find the project of region {region:?}"),
+                format!(
+                    "The project id was looked up at IAM ({iam}) with the {source}: {}. Check `region`, or set `project_id` (or HW_PROJECT_ID) to skip the look-up.",
+                    bare_message(&e)
+                ),
+            )
+            .at(tf_framework::AttributePath::root("region"))
+            .into(),
             Err(e) => Diagnostic::error("Invalid provider configuration", e.to_string()).into(),
         }
     }
@@ -175,5 +198,14 @@ impl Provider for CphProvider {
 
     fn list_resources(&self) -> Vec<Arc<dyn tf_framework::ListResource>> {
         super::all_list_resources(&self.shared)
+    }
+}
+
+/// An error's own words, without the "invalid client configuration" or
+/// "authentication failed" prefix its kind adds.
+fn bare_message(e: &cph::Error) -> String {
+    match e {
+        cph::Error::Config(m) | cph::Error::Auth(m) => m.clone(),
+        other => other.to_string(),
     }
 }

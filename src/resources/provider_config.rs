@@ -2,16 +2,24 @@
 //! falls back to the `HW_*` variable declared beside it in
 //! [`ProviderModel`], and credentials are checked for a complete, unambiguous
 //! set before any request is sent.
+//!
+//! Precedence, in one place ([`settings`]): the provider block, then the
+//! `HW_*` variables, then the hcloud CLI profile ([`profile`]) when
+//! `shared_config_file` or `profile` is set. Each setting comes from the
+//! first that sets it; credentials are taken whole from the first that sets
+//! any credential attribute, so that a stray `HW_AUTH_TOKEN` cannot conflict
+//! with a configured AK/SK. The ways to authenticate, and what each needs,
+//! are the table [`WAYS`].
 
-use tf_framework::declare::{fill_from_env, validate_block};
+mod profile;
+
+use tf_framework::declare::{Validator, fill_from_env, validate_block};
 use tf_framework::{AttributePath, Diagnostic, Diagnostics, Model, Tf, Value};
 
 use super::provider::ProviderModel;
 use crate::cph::{ClientConfig, Credentials};
 
-/// The credential attributes. When the block sets any of them, credentials
-/// come from the block only, so that a stray `HW_AUTH_TOKEN` cannot conflict
-/// with a configured AK/SK.
+/// The credential attributes (see [`WAYS`]).
 const CREDENTIAL_ATTRS: &[&str] = &[
     "access_key",
     "secret_key",
@@ -22,17 +30,109 @@ const CREDENTIAL_ATTRS: &[&str] = &[
     "password",
 ];
 
+/// A way to authenticate: the attributes that choose it, and all it needs.
+struct Way {
+    name: &'static str,
+    chosen_by: &'static [&'static str],
+    needs: &'static [&'static str],
+}
+
+/// The ways to authenticate; exactly one may be chosen. `security_token`
+/// belongs to AK/SK only; `domain_name` to the password only.
+const WAYS: &[Way] = &[
+    Way {
+        name: "access_key/secret_key",
+        chosen_by: &["access_key", "secret_key"],
+        needs: &["access_key", "secret_key"],
+    },
+    Way {
+        name: "auth_token",
+        chosen_by: &["auth_token"],
+        needs: &["auth_token"],
+    },
+    Way {
+        name: "user_name/password",
+        chosen_by: &["user_name", "password"],
+        needs: &["user_name", "password", "domain_name"],
+    },
+];
+
+/// Where the credentials in use were found, for messages.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Source {
+    Block,
+    Environment,
+    /// A profile of the hcloud CLI's file: its name and the file.
+    Profile(String, String),
+}
+
+impl Source {
+    /// "access_key/secret_key from the provider block", "HW_ACCESS_KEY/HW_SECRET_KEY
+    /// environment variables", "profile \"x\" of ~/.hcloud/config.json".
+    fn describe(&self, way: &Way) -> String {
+        match self {
+            Source::Block => format!("{} from the provider block", way.name),
+            Source::Profile(name, path) => format!("profile {name:?} of {path}"),
+            Source::Environment => {
+                let vars: Vec<&str> = way.chosen_by.iter().filter_map(|a| env_var(a)).collect();
+                let noun = if vars.len() == 1 {
+                    "environment variable"
+                } else {
+                    "environment variables"
+                };
+                format!("{} {noun}", vars.join("/"))
+            }
+        }
+    }
+}
+
 /// A string setting, unless unset or empty.
 fn set(v: &Tf<String>) -> Option<String> {
     v.as_str().filter(|s| !s.is_empty()).map(str::to_string)
 }
 
+/// The `HW_*` variable of `attr`.
+fn env_var(attr: &str) -> Option<&'static str> {
+    ProviderModel::block()
+        .attribute(attr)
+        .and_then(|a| a.behaviour.env)
+}
+
 /// "`x` (or HW_X)", for messages.
 fn named(attr: &str) -> String {
-    let block = ProviderModel::block();
-    match block.attribute(attr).and_then(|a| a.behaviour.env) {
+    match env_var(attr) {
         Some(var) => format!("`{attr}` (or {var})"),
         None => format!("`{attr}`"),
+    }
+}
+
+/// A region name: lower-case letters, digits and `-`.
+pub fn region_name() -> RegionName {
+    RegionName
+}
+
+pub struct RegionName;
+
+impl Validator for RegionName {
+    fn description(&self) -> String {
+        "a region name: lower-case letters, digits and `-`".into()
+    }
+    fn check(&self, value: &Value, path: &AttributePath, diags: &mut Diagnostics) {
+        let Some(s) = value.as_str() else { return };
+        let bad = s
+            .chars()
+            .find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '-'));
+        if let Some(c) = bad {
+            diags.push(
+                Diagnostic::error(
+                    "Invalid region",
+                    format!(
+                        "`region` {s:?} contains {c:?}; a region name holds only lower-case letters, digits and `-` (e.g. `cn-east-3`)."
+                    ),
+                )
+                .at(path.clone()),
+            );
+        }
     }
 }
 
@@ -42,66 +142,148 @@ pub fn validate(config: &Value) -> Diagnostics {
     validate_block(&ProviderModel::block(), config, &AttributePath::default())
 }
 
-/// The block with unset attributes read from their variables.
+/// The block with unset attributes read from their variables, then from
+/// the profile; and where the credentials come from: the first of the three
+/// that sets any credential attribute.
 fn settings(
     config: &Value,
     env: &dyn Fn(&str) -> Option<String>,
-) -> Result<(ProviderModel, Diagnostics), Diagnostics> {
+) -> Result<(ProviderModel, Source, Diagnostics), Diagnostics> {
+    let has_credentials =
+        |m: &ProviderModel| CREDENTIAL_ATTRS.iter().any(|a| credential(m, a).is_some());
     let in_block = ProviderModel::from_value(config)?;
-    let credentials_in_block = [
-        &in_block.access_key,
-        &in_block.secret_key,
-        &in_block.security_token,
-        &in_block.auth_token,
-        &in_block.domain_name,
-        &in_block.user_name,
-        &in_block.password,
-    ]
-    .into_iter()
-    .any(|v| set(v).is_some());
-    let skip = |attr: &str| credentials_in_block && CREDENTIAL_ATTRS.contains(&attr);
-    let (merged, diags) = fill_from_env(&ProviderModel::block(), config, env, &skip);
-    Ok((ProviderModel::from_value(&merged)?, diags))
+    let block_credentials = has_credentials(&in_block);
+    let skip = |attr: &str| block_credentials && CREDENTIAL_ATTRS.contains(&attr);
+    let (mut merged, mut diags) = fill_from_env(&ProviderModel::block(), config, env, &skip);
+    let with_env = ProviderModel::from_value(&merged)?;
+    let mut source = match (block_credentials, has_credentials(&with_env)) {
+        (true, _) => Source::Block,
+        _ => Source::Environment,
+    };
+    let wants_profile =
+        set(&with_env.shared_config_file).is_some() || set(&with_env.profile).is_some();
+    if wants_profile {
+        let file =
+            set(&with_env.shared_config_file).unwrap_or_else(|| profile::DEFAULT_FILE.into());
+        let path = profile::expand(&file, env("HOME").as_deref());
+        match profile::load(&path, set(&with_env.profile).as_deref()) {
+            Ok(p) => {
+                let take_credentials = !has_credentials(&with_env);
+                if take_credentials {
+                    source = Source::Profile(p.name.clone(), file.clone());
+                }
+                for (attr, value) in &p.settings {
+                    let unset = merged.get(attr).is_none_or(|v| matches!(v, Value::Null));
+                    if unset && (take_credentials || !CREDENTIAL_ATTRS.contains(attr)) {
+                        merged.set_attr(attr, Value::string(value.as_str()));
+                    }
+                }
+                if p.agency.is_some() && take_credentials {
+                    diags.push(
+                        Diagnostic::error(
+                            "AssumeRole profile not supported yet",
+                            format!("Profile {:?} of {file} assumes an agency; this provider cannot assume agencies yet. Use an AKSK or SSO profile.", p.name),
+                        )
+                        .at(AttributePath::root("profile")),
+                    );
+                }
+            }
+            Err((attr, message)) => diags.push(
+                Diagnostic::error("Cannot use the shared config file", format!("{message}."))
+                    .at(AttributePath::root(attr)),
+            ),
+        }
+    }
+    Ok((ProviderModel::from_value(&merged)?, source, diags))
 }
 
-/// Resolves the block (with `env` as the fallback) into a client configuration.
+/// The value of the credential attribute `attr`.
+fn credential(m: &ProviderModel, attr: &str) -> Option<String> {
+    let v = match attr {
+        "access_key" => &m.access_key,
+        "secret_key" => &m.secret_key,
+        "security_token" => &m.security_token,
+        "auth_token" => &m.auth_token,
+        "domain_name" => &m.domain_name,
+        "user_name" => &m.user_name,
+        "password" => &m.password,
+        _ => return None,
+    };
+    set(v)
+}
+
+/// The cloud's domain: as set, else by region (`eu-west-1*`: the European
+/// cloud).
+fn cloud(set_cloud: Option<String>, region: Option<&str>) -> String {
+    set_cloud.unwrap_or_else(|| match region {
+        Some(r) if r.starts_with("eu-west-1") => "myhuaweicloud.eu".into(),
+        _ => ClientConfig::DEFAULT_CLOUD.into(),
+    })
+}
+
+/// Resolves the block (with `env` as the fallback) into a client
+/// configuration. An empty `project_id` is looked up later
+/// ([`crate::cph::Client::connect`]).
 pub fn resolve(
     config: &Value,
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<ClientConfig, Diagnostics> {
     let mut diags = validate(config);
-    let (m, env_diags) = settings(config, env)?;
+    let (m, source, env_diags) = settings(config, env)?;
     diags.extend(env_diags);
 
     let region = set(&m.region);
     let project_id = set(&m.project_id);
-    if project_id.is_none() {
+    // A region refused already is not reported missing too.
+    let region_path = AttributePath::root("region");
+    let region_refused = diags
+        .0
+        .iter()
+        .any(|d| d.attribute.as_ref() == Some(&region_path));
+    if project_id.is_none() && region.is_none() && set(&m.endpoint).is_some() && !region_refused {
         diags.push(
             Diagnostic::error(
-                "Missing project_id",
+                "Missing region",
                 format!(
-                    "Set {} to the project id of your cloud phones.",
+                    "Set {} (the project is looked up from it), or {}.",
+                    named("region"),
                     named("project_id")
                 ),
             )
-            .at(AttributePath::root("project_id")),
+            .at(AttributePath::root("region")),
         );
     }
-    let endpoint = endpoint(set(&m.endpoint), region.as_deref(), &mut diags);
-    let credentials = resolve_credentials(&m, region.as_deref(), &mut diags);
+    let cloud = cloud(set(&m.cloud), region.as_deref());
+    let mut endpoint_diags = Diagnostics::new();
+    let endpoint = endpoint(
+        set(&m.endpoint),
+        region.as_deref(),
+        &cloud,
+        &mut endpoint_diags,
+    );
+    if !region_refused {
+        diags.extend(endpoint_diags);
+    }
+    let iam = set(&m.auth_url).unwrap_or_else(|| match region.as_deref() {
+        Some(r) => ClientConfig::default_iam_endpoint(r, &cloud),
+        None => format!("https://iam.{cloud}/v3"),
+    });
+    let credentials = resolve_credentials(&m, &iam, &mut diags);
     if diags.has_errors() {
         return Err(diags);
     }
-    let (Some(endpoint), Some(project_id), Some(credentials)) = (endpoint, project_id, credentials)
-    else {
+    let (Some(endpoint), Some((credentials, way))) = (endpoint, credentials) else {
         return Err(diags);
     };
     let mut cfg = ClientConfig::new(
         endpoint,
         region.unwrap_or_default(),
-        project_id,
+        project_id.unwrap_or_default(),
         credentials,
     );
+    cfg.iam_endpoint = iam;
+    cfg.domain_id = set(&m.domain_id);
+    cfg.credential_source = source.describe(way);
     cfg.insecure = m.insecure.known().copied().unwrap_or(false);
     cfg.max_retries = m
         .max_retries
@@ -113,39 +295,23 @@ pub fn resolve(
         .known()
         .copied()
         .unwrap_or(ClientConfig::DEFAULT_MAX_REQUESTS_PER_SECOND);
-    if let Some(bss) = set(&m.bss_endpoint) {
-        cfg.bss_endpoint = bss.trim_end_matches('/').to_string();
-    }
-    cfg.credential_source = credential_source(config, &cfg.credentials);
+    cfg.bss_endpoint = match set(&m.bss_endpoint) {
+        Some(bss) => bss.trim_end_matches('/').to_string(),
+        None => format!("https://bss.{cloud}"),
+    };
     Ok(cfg)
 }
 
-/// Where the credentials in use come from, in words for error messages.
-fn credential_source(config: &Value, credentials: &Credentials) -> String {
-    let (attr, attrs, vars) = match credentials {
-        Credentials::AkSk { .. } => (
-            "access_key",
-            "access_key/secret_key",
-            "HW_ACCESS_KEY/HW_SECRET_KEY",
-        ),
-        Credentials::Token(_) => ("auth_token", "auth_token", "HW_AUTH_TOKEN"),
-        Credentials::Password { .. } => (
-            "user_name",
-            "user_name/password",
-            "HW_USER_NAME/HW_USER_PASSWORD",
-        ),
-    };
-    match config.get(attr) {
-        Some(v) if !v.is_null() => format!("{attrs} from the provider block"),
-        _ => format!("{vars} environment variables"),
-    }
-}
-
 /// The CPH endpoint: as set, or derived from the region.
-fn endpoint(set: Option<String>, region: Option<&str>, diags: &mut Diagnostics) -> Option<String> {
+fn endpoint(
+    set: Option<String>,
+    region: Option<&str>,
+    cloud: &str,
+    diags: &mut Diagnostics,
+) -> Option<String> {
     match (set, region) {
         (Some(e), _) => Some(e),
-        (None, Some(r)) => Some(format!("https://cph.{r}.myhuaweicloud.com")),
+        (None, Some(r)) => Some(format!("https://cph.{r}.{cloud}")),
         (None, None) => {
             diags.push(
                 Diagnostic::error(
@@ -163,32 +329,21 @@ fn endpoint(set: Option<String>, region: Option<&str>, diags: &mut Diagnostics) 
     }
 }
 
+/// The credentials of `m`: exactly one of [`WAYS`], complete. Also says
+/// which way it is.
 fn resolve_credentials(
     m: &ProviderModel,
-    region: Option<&str>,
+    iam: &str,
     diags: &mut Diagnostics,
-) -> Option<Credentials> {
-    let ak = set(&m.access_key);
-    let sk = set(&m.secret_key);
-    let st = set(&m.security_token);
-    let token = set(&m.auth_token);
-    let user = set(&m.user_name);
-    let password = set(&m.password);
-    let domain = set(&m.domain_name);
-
-    let mut kinds = Vec::new();
-    if ak.is_some() || sk.is_some() {
-        kinds.push("access_key/secret_key");
-    }
-    if token.is_some() {
-        kinds.push("auth_token");
-    }
-    if user.is_some() || password.is_some() {
-        kinds.push("user_name/password");
-    }
+) -> Option<(Credentials, &'static Way)> {
+    let value = |attr: &str| credential(m, attr);
     let at = |attr: &str| AttributePath::root(attr);
-    match kinds.len() {
-        0 => {
+    let chosen: Vec<&Way> = WAYS
+        .iter()
+        .filter(|w| w.chosen_by.iter().any(|a| value(a).is_some()))
+        .collect();
+    let way = match chosen.as_slice() {
+        [] => {
             diags.push(
                 Diagnostic::error(
                     "No credentials",
@@ -200,106 +355,63 @@ fn resolve_credentials(
             );
             return None;
         }
-        1 => {}
-        _ => {
-            let first = if token.is_some() {
-                "auth_token"
-            } else {
-                "user_name"
-            };
+        [way] => *way,
+        several => {
+            let names: Vec<&str> = several.iter().map(|w| w.name).collect();
             diags.push(
                 Diagnostic::error(
                     "Conflicting credentials",
                     format!(
                         "Only one way to authenticate may be set, found: {}.",
-                        kinds.join(", ")
+                        names.join(", ")
                     ),
                 )
-                .at(at(first)),
+                .at(at(several[1].chosen_by[0])),
             );
             return None;
         }
-    }
-    if st.is_some() && ak.is_none() {
+    };
+    if value("security_token").is_some() && way.name != WAYS[0].name {
         diags.push(
             Diagnostic::error("security_token without access_key", "`security_token` belongs to temporary AK/SK credentials: set `access_key` and `secret_key` too.")
                 .at(at("security_token")),
         );
         return None;
     }
-    if let Some(token) = token {
-        return Some(Credentials::Token(token));
-    }
-    if ak.is_some() || sk.is_some() {
-        return match (ak, sk) {
-            (Some(access_key), Some(secret_key)) => Some(Credentials::AkSk {
-                access_key,
-                secret_key,
-                security_token: st,
-            }),
-            (Some(_), None) => {
-                diags.push(
-                    Diagnostic::error(
-                        "Missing secret_key",
-                        format!("`access_key` is set; set {} too.", named("secret_key")),
-                    )
-                    .at(at("secret_key")),
-                );
-                None
-            }
-            _ => {
-                diags.push(
-                    Diagnostic::error(
-                        "Missing access_key",
-                        format!("`secret_key` is set; set {} too.", named("access_key")),
-                    )
-                    .at(at("access_key")),
-                );
-                None
-            }
-        };
-    }
-    let mut missing = false;
-    for (attr, val) in [
-        ("user_name", &user),
-        ("password", &password),
-        ("domain_name", &domain),
-    ] {
-        if val.is_none() {
-            diags.push(
-                Diagnostic::error(
-                    format!("Missing {attr}"),
-                    format!("Password authentication needs {}.", named(attr)),
-                )
-                .at(at(attr)),
-            );
-            missing = true;
-        }
-    }
-    let auth_url = set(&m.auth_url)
-        .or_else(|| region.map(|r| format!("https://iam.{r}.myhuaweicloud.com/v3")));
-    if auth_url.is_none() {
+    let missing: Vec<&str> = way
+        .needs
+        .iter()
+        .copied()
+        .filter(|a| value(a).is_none())
+        .collect();
+    for attr in &missing {
         diags.push(
             Diagnostic::error(
-                "Missing auth_url",
-                format!(
-                    "Password authentication needs {} or `region`.",
-                    named("auth_url")
-                ),
+                format!("Missing {attr}"),
+                format!("{} authentication needs {} too.", way.name, named(attr)),
             )
-            .at(at("auth_url")),
+            .at(at(attr)),
         );
-        missing = true;
     }
-    if missing {
+    if !missing.is_empty() {
         return None;
     }
-    Some(Credentials::Password {
-        auth_url: auth_url.unwrap_or_default(),
-        domain_name: domain.unwrap_or_default(),
-        user_name: user.unwrap_or_default(),
-        password: password.unwrap_or_default(),
-    })
+    let v = |attr: &str| value(attr).unwrap_or_default();
+    let credentials = match way.chosen_by[0] {
+        "access_key" => Credentials::AkSk {
+            access_key: v("access_key"),
+            secret_key: v("secret_key"),
+            security_token: value("security_token"),
+        },
+        "auth_token" => Credentials::Token(v("auth_token")),
+        _ => Credentials::Password {
+            auth_url: iam.to_string(),
+            domain_name: v("domain_name"),
+            user_name: v("user_name"),
+            password: v("password"),
+        },
+    };
+    Some((credentials, way))
 }
 
 #[cfg(test)]
@@ -437,9 +549,103 @@ mod tests {
     }
 
     #[test]
-    fn missing_project_and_region() {
+    fn missing_region() {
         let err = resolve(&block(&[("auth_token", "t")]), &env_of(&[])).unwrap_err();
-        assert_eq!(paths(&err), vec!["project_id", "region"]);
+        assert_eq!(paths(&err), vec!["region"]);
+        let err = resolve(
+            &block(&[("auth_token", "t"), ("endpoint", "http://127.0.0.1:1")]),
+            &env_of(&[]),
+        )
+        .unwrap_err();
+        assert_eq!(paths(&err), vec!["region"]);
+    }
+
+    #[test]
+    fn region_and_keys_are_enough() {
+        let cfg = resolve(
+            &block(&[
+                ("region", "cn-east-3"),
+                ("access_key", "a"),
+                ("secret_key", "s"),
+            ]),
+            &env_of(&[]),
+        )
+        .unwrap();
+        assert_eq!(cfg.project_id, "", "looked up later");
+        assert_eq!(cfg.domain_id, None, "looked up later");
+        assert_eq!(
+            cfg.iam_endpoint,
+            "https://iam.cn-east-3.myhuaweicloud.com/v3"
+        );
+        assert_eq!(cfg.bss_endpoint, "https://bss.myhuaweicloud.com");
+        assert_eq!(
+            cfg.credential_source,
+            "access_key/secret_key from the provider block"
+        );
+    }
+
+    #[test]
+    fn cloud_and_ids_from_the_environment_and_the_european_default() {
+        let base = [("access_key", "a"), ("secret_key", "s")];
+        let mut eu = base.to_vec();
+        eu.push(("region", "eu-west-101"));
+        let cfg = resolve(&block(&eu), &env_of(&[])).unwrap();
+        assert_eq!(cfg.endpoint, "https://cph.eu-west-101.myhuaweicloud.eu");
+        assert_eq!(
+            cfg.iam_endpoint,
+            "https://iam.eu-west-101.myhuaweicloud.eu/v3"
+        );
+        assert_eq!(cfg.bss_endpoint, "https://bss.myhuaweicloud.eu");
+        let env = env_of(&[
+            ("HW_REGION_NAME", "ap-southeast-1"),
+            ("HW_CLOUD", "example.com"),
+            ("HW_DOMAIN_ID", "d"),
+            ("HW_AUTH_URL", "http://127.0.0.1:9/v3"),
+        ]);
+        let cfg = resolve(&block(&base), &env).unwrap();
+        assert_eq!(cfg.endpoint, "https://cph.ap-southeast-1.example.com");
+        assert_eq!(cfg.iam_endpoint, "http://127.0.0.1:9/v3");
+        assert_eq!(cfg.domain_id.as_deref(), Some("d"));
+    }
+
+    #[test]
+    fn credential_source_names_the_variables() {
+        let env = env_of(&[
+            ("HW_REGION_NAME", "r"),
+            ("HW_ACCESS_KEY", "a"),
+            ("HW_SECRET_KEY", "s"),
+        ]);
+        let cfg = resolve(&block(&[]), &env).unwrap();
+        assert_eq!(
+            cfg.credential_source,
+            "HW_ACCESS_KEY/HW_SECRET_KEY environment variables"
+        );
+        let env = env_of(&[("HW_REGION_NAME", "r"), ("HW_AUTH_TOKEN", "t")]);
+        let cfg = resolve(&block(&[]), &env).unwrap();
+        assert_eq!(cfg.credential_source, "HW_AUTH_TOKEN environment variable");
+    }
+
+    #[test]
+    fn region_is_checked_as_a_region_even_with_an_endpoint() {
+        for attrs in [
+            vec![("region", "cn east 3"), ("auth_token", "t")],
+            vec![
+                ("region", "cn east 3"),
+                ("auth_token", "t"),
+                ("endpoint", "http://127.0.0.1:1"),
+                ("project_id", "p"),
+            ],
+        ] {
+            let err = resolve(&block(&attrs), &env_of(&[])).unwrap_err();
+            assert_eq!(paths(&err), vec!["region"], "{err:?}");
+            assert_eq!(err.0[0].summary, "Invalid region");
+        }
+        let err = resolve(
+            &block(&[("auth_token", "t")]),
+            &env_of(&[("HW_REGION_NAME", "CN-East-3")]),
+        )
+        .unwrap_err();
+        assert_eq!(paths(&err), vec!["region"], "{err:?}");
     }
 
     #[test]
@@ -503,5 +709,82 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(paths(&err), vec!["max_requests_per_second"]);
+    }
+
+    /// An hcloud CLI file in a fresh temporary directory.
+    fn hcloud_file(name: &str) -> String {
+        let dir = std::env::temp_dir().join(format!("cph-profile-{name}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("config.json");
+        std::fs::write(
+            &path,
+            r#"{"current":"dev","profiles":[
+              {"name":"dev","mode":"AKSK","accessKeyId":"PAK","secretAccessKey":"PSK","region":"cn-east-3","projectId":"PP"},
+              {"name":"other","mode":"AKSK","accessKeyId":"OAK","secretAccessKey":"OSK","region":"cn-north-4"}]}"#,
+        )
+        .unwrap();
+        path.display().to_string()
+    }
+
+    #[test]
+    fn a_profile_comes_after_the_block_and_the_variables() {
+        let file = hcloud_file("order");
+        let cfg = resolve(&block(&[("shared_config_file", &file)]), &env_of(&[])).unwrap();
+        assert_eq!(cfg.region, "cn-east-3");
+        assert_eq!(cfg.project_id, "PP");
+        assert!(
+            matches!(cfg.credentials, Credentials::AkSk { ref access_key, .. } if access_key == "PAK")
+        );
+        assert_eq!(cfg.credential_source, format!("profile \"dev\" of {file}"));
+
+        let vars = [
+            ("HW_SHARED_CONFIG_FILE", file.as_str()),
+            ("HW_PROFILE", "other"),
+            ("HW_ACCESS_KEY", "EAK"),
+            ("HW_SECRET_KEY", "ESK"),
+        ];
+        let env = env_of(&vars);
+        let cfg = resolve(&block(&[("region", "ap-southeast-1")]), &env).unwrap();
+        assert_eq!(cfg.region, "ap-southeast-1", "the block first");
+        assert!(
+            matches!(cfg.credentials, Credentials::AkSk { ref access_key, .. } if access_key == "EAK"),
+            "the variables next"
+        );
+        assert_eq!(
+            cfg.credential_source,
+            "HW_ACCESS_KEY/HW_SECRET_KEY environment variables"
+        );
+    }
+
+    #[test]
+    fn a_wrong_profile_or_file_is_an_error_naming_it() {
+        let file = hcloud_file("wrong");
+        let err = resolve(
+            &block(&[("shared_config_file", &file), ("profile", "prod")]),
+            &env_of(&[]),
+        )
+        .unwrap_err();
+        assert_eq!(paths(&err)[0], "profile");
+        assert!(
+            err.0[0].detail.contains("no profile \"prod\"") && err.0[0].detail.contains(&file),
+            "{err:?}"
+        );
+        let err = resolve(
+            &block(&[("shared_config_file", "/nonexistent/config.json")]),
+            &env_of(&[]),
+        )
+        .unwrap_err();
+        assert_eq!(paths(&err)[0], "shared_config_file");
+        let err = resolve(
+            &block(&[("profile", "dev")]),
+            &env_of(&[("HOME", "/nonexistent-home")]),
+        )
+        .unwrap_err();
+        assert!(
+            err.0[0]
+                .detail
+                .contains("/nonexistent-home/.hcloud/config.json"),
+            "{err:?}"
+        );
     }
 }

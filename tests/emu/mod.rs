@@ -99,7 +99,6 @@ impl Emulator {
     /// Provider settings through `HW_*` variables, with IAM user and password.
     pub fn password_env(&self) -> Vec<(String, String)> {
         let mut env = self.base_env();
-        env.push(("HW_AUTH_URL".into(), format!("{}/v3", self.url)));
         env.push(("HW_USER_NAME".into(), USER_NAME.into()));
         env.push(("HW_USER_PASSWORD".into(), PASSWORD.into()));
         env.push(("HW_DOMAIN_NAME".into(), DOMAIN_NAME.into()));
@@ -111,8 +110,9 @@ impl Emulator {
             ("HW_REGION_NAME".into(), REGION.into()),
             ("HW_PROJECT_ID".into(), PROJECT_ID.into()),
             ("HW_CPH_ENDPOINT".into(), self.url.clone()),
-            // BSS is served on the same port.
+            // BSS and IAM are served on the same port.
             ("HW_BSS_ENDPOINT".into(), self.url.clone()),
+            ("HW_AUTH_URL".into(), format!("{}/v3", self.url)),
         ]
     }
 

@@ -36,6 +36,12 @@ pub fn router(app: App) -> Router {
         .route(&format!("{p}/server-models"), get(models::server_models))
         .route(&format!("{p}/phone-models"), get(models::phone_models))
         .route("/v3/auth/tokens", post(crate::iam::issue_token))
+        .route("/v3/projects", get(crate::iam::list_projects))
+        .route("/v3/auth/domains", get(crate::iam::list_domains))
+        .route(
+            "/v3.0/OS-CREDENTIAL/securitytokens",
+            post(crate::iam::assume_role),
+        )
         .route(
             "/v2/orders/customer-orders/details/{order_id}",
             get(bss::show_order),

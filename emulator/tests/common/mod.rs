@@ -103,7 +103,9 @@ impl Emu {
         self.call(method, &format!("/_emulator/{tail}"), body).await
     }
 
-    /// An AK/SK-signed call with the given secret key.
+    /// An AK/SK-signed call with the given secret key, signing the scope
+    /// header the SDK would: `X-Project-Id` for `/v1/{project}/...`,
+    /// `X-Domain-Id` for BSS's orders.
     pub async fn signed(
         &self,
         method: Method,
@@ -112,14 +114,46 @@ impl Emu {
         body: &[u8],
         secret_key: &str,
     ) -> reqwest::Result<reqwest::Response> {
+        let scope = if let Some(rest) = path.strip_prefix("/v1/") {
+            let project = rest.split('/').next().unwrap_or_default().to_string();
+            vec![("x-project-id", project)]
+        } else if path.contains("/orders/") {
+            vec![(
+                "x-domain-id",
+                cph_emulator::config::DEFAULT_DOMAIN_ID.to_string(),
+            )]
+        } else {
+            vec![]
+        };
+        self.signed_with(method, path, query, body, secret_key, &scope)
+            .await
+    }
+
+    /// An AK/SK-signed call with exactly the scope headers `scope`
+    /// (lower-case names), each signed.
+    pub async fn signed_with(
+        &self,
+        method: Method,
+        path: &str,
+        query: Option<&str>,
+        body: &[u8],
+        secret_key: &str,
+        scope: &[(&str, String)],
+    ) -> reqwest::Result<reqwest::Response> {
         let mut headers = HeaderMap::new();
         headers.insert("host", HeaderValue::from_str(&self.host).expect("host"));
         headers.insert("content-type", HeaderValue::from_static("application/json"));
         let date = auth::format_sdk_date(time::OffsetDateTime::now_utc());
         headers.insert("x-sdk-date", HeaderValue::from_str(&date).expect("date"));
-        let signed: Vec<String> = ["content-type", "host", "x-sdk-date"]
+        let mut signed: Vec<String> = ["content-type", "host", "x-sdk-date"]
             .map(String::from)
             .to_vec();
+        for (name, value) in scope {
+            let name = axum::http::HeaderName::from_bytes(name.as_bytes()).expect("name");
+            headers.insert(name.clone(), HeaderValue::from_str(value).expect("value"));
+            signed.push(name.to_string());
+        }
+        signed.sort();
         let parts = RequestParts {
             method: method.as_str(),
             path,
@@ -133,14 +167,16 @@ impl Emu {
             Some(q) => format!("{}{path}?{q}", self.base),
             None => format!("{}{path}", self.base),
         };
-        self.client
+        let mut request = self
+            .client
             .request(method, url)
             .header("Host", &self.host)
             .header("Content-Type", "application/json")
             .header("X-Sdk-Date", date)
-            .header("Authorization", authorization)
-            .body(body.to_vec())
-            .send()
-            .await
+            .header("Authorization", authorization);
+        for (name, value) in scope {
+            request = request.header(*name, value);
+        }
+        request.body(body.to_vec()).send().await
     }
 }

@@ -7,16 +7,25 @@
 //!   [`password::TokenCache`], which owns its own sender for the IAM call
 //!   (so nothing calls back into the client).
 //!
+//! With AK/SK, project calls are signed with `X-Project-Id` and global
+//! ones (BSS) with `X-Domain-Id`, as the SDK's `BasicCredentials` and
+//! `GlobalCredentials` sign them; the account id is looked up at IAM
+//! ([`iam`]) at the first global call when not given.
+//!
 //! It also checks credentials before anything is sent.
 
+pub(crate) mod agency;
+pub(crate) mod iam;
 pub(crate) mod password;
+
+use std::sync::OnceLock;
 
 use reqwest::header::{HeaderName, HeaderValue};
 
 use super::config::{ClientConfig, Credentials};
 use super::error::{Error, Result};
 use super::secret::Secret;
-use super::sender::{Authorization, Authorize, CallScope, Request};
+use super::sender::{Authorization, Authorize, CallScope, Request, Sender};
 use super::signer::{SignableRequest, Signer};
 use password::TokenCache;
 
@@ -26,21 +35,40 @@ pub(crate) const HEADER_AUTH_TOKEN: &str = "X-Auth-Token";
 /// The credentials of a client, ready for use.
 #[derive(Debug)]
 pub(crate) enum Authenticator {
-    /// Two signers: one sends `X-Project-Id` (CPH), one does not (global
-    /// services such as BSS).
-    AkSk {
-        project: Signer,
-        global: Signer,
-    },
+    AkSk(AkSk),
     Token(Secret),
     Password(TokenCache),
 }
 
-/// Which services a request goes to: project-scoped (CPH) or global (BSS).
+/// AK/SK keys and the three scopes they sign for.
+#[derive(Debug)]
+pub(crate) struct AkSk {
+    keys: Keys,
+    /// For `X-Project-Id` (CPH); set once the project id is known.
+    project_id: OnceLock<String>,
+    /// For `X-Domain-Id` (global services): from `domain_id`, or at the
+    /// first global call from IAM.
+    domain_id: tokio::sync::OnceCell<String>,
+    /// For the account look-up: its own sender (nothing calls back into
+    /// the client) and IAM's address.
+    lookup: Sender,
+    iam_endpoint: String,
+}
+
+/// The keys that sign: the user's own, or an agency's temporary ones.
+#[derive(Debug)]
+enum Keys {
+    Own(Signer),
+    Agency(Box<agency::AgencyKeys>),
+}
+
+/// Which services a request goes to: project-scoped (CPH), global (BSS),
+/// or IAM's look-ups (neither id).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Scope {
     Project,
     Global,
+    Iam,
 }
 
 /// An [`Authenticator`] for requests of one [`Scope`].
@@ -57,7 +85,7 @@ impl Authenticator {
                 access_key,
                 secret_key,
                 security_token,
-            } => aksk(access_key, secret_key, security_token, &config.project_id),
+            } => aksk(access_key, secret_key, security_token, config),
             Credentials::Token(token) => static_token(token),
             Credentials::Password { .. } => Ok(Authenticator::Password(TokenCache::new(config)?)),
         }
@@ -66,6 +94,33 @@ impl Authenticator {
     /// This authenticator for requests of `scope`.
     pub(crate) fn scoped(&self, scope: Scope) -> Scoped<'_> {
         Scoped { auth: self, scope }
+    }
+
+    /// Signs project calls for `project_id` from now on (once the
+    /// project is known; a second call changes nothing).
+    pub(crate) fn set_project_id(&self, project_id: &str) {
+        if let Authenticator::AkSk(keys) = self {
+            let _ = keys.project_id.set(project_id.to_string());
+        }
+    }
+
+    /// Assumes the agency now, when the credentials name one.
+    pub(crate) async fn assume(&self, call: &CallScope) -> Result<()> {
+        match self {
+            Authenticator::AkSk(keys) => keys.assume(call).await,
+            _ => Ok(()),
+        }
+    }
+
+    /// How many times an agency's temporary keys were fetched.
+    pub(crate) fn agency_fetches(&self) -> u64 {
+        match self {
+            Authenticator::AkSk(keys) => match &keys.keys {
+                Keys::Agency(a) => a.fetch_count(),
+                Keys::Own(_) => 0,
+            },
+            _ => 0,
+        }
     }
 
     /// The password token cache, when the client uses one.
@@ -81,7 +136,7 @@ fn aksk(
     access_key: &str,
     secret_key: &str,
     security_token: &Option<String>,
-    project_id: &str,
+    config: &ClientConfig,
 ) -> Result<Authenticator> {
     if access_key.is_empty() || secret_key.is_empty() {
         return Err(Error::Config(
@@ -89,10 +144,86 @@ fn aksk(
         ));
     }
     let token = security_token.clone().filter(|t| !t.is_empty());
-    Ok(Authenticator::AkSk {
-        project: Signer::new(access_key, secret_key, token.clone(), project_id),
-        global: Signer::new(access_key, secret_key, token, ""),
-    })
+    let own = Signer::new(access_key, secret_key, token, "");
+    let keys = match &config.assume_role {
+        Some(role) => Keys::Agency(Box::new(agency::AgencyKeys::new(own, config, role))),
+        None => Keys::Own(own),
+    };
+    let project_id = OnceLock::new();
+    if !config.project_id.is_empty() {
+        let _ = project_id.set(config.project_id.clone());
+    }
+    let domain_id = tokio::sync::OnceCell::new();
+    if let Some(id) = config.domain_id.as_deref().filter(|d| !d.is_empty()) {
+        let _ = domain_id.set(id.to_string());
+    }
+    Ok(Authenticator::AkSk(AkSk {
+        keys,
+        project_id,
+        domain_id,
+        lookup: Sender::new(config),
+        iam_endpoint: config.iam_endpoint.clone(),
+    }))
+}
+
+impl AkSk {
+    /// The signer for `scope` and, for an agency's keys, their generation.
+    /// The account id is looked up at IAM (once) at the first global call.
+    async fn signer(&self, scope: Scope, call: &CallScope) -> Result<(Signer, Option<u64>)> {
+        let (bare, generation) = match &self.keys {
+            Keys::Own(s) => (s.clone(), None),
+            Keys::Agency(a) => {
+                let (s, g) = a.current(call).await?;
+                (s, Some(g))
+            }
+        };
+        let signer = match scope {
+            Scope::Iam => bare,
+            Scope::Project => {
+                let id = self.project_id.get().ok_or_else(|| {
+                    Error::Config("the project id is not known yet (look it up first)".into())
+                })?;
+                bare.for_project(id)
+            }
+            Scope::Global => {
+                let id = self
+                    .domain_id
+                    .get_or_try_init(|| async {
+                        let id = iam::domain_id(
+                            &self.lookup,
+                            &BareKeys(&bare),
+                            &self.iam_endpoint,
+                            call,
+                        )
+                        .await?;
+                        tracing::debug!(target: "cph", "account (domain) id found at IAM");
+                        Ok::<_, Error>(id)
+                    })
+                    .await?;
+                bare.for_domain(id)
+            }
+        };
+        Ok((signer, generation))
+    }
+
+    /// The agency's keys, fetched now if not yet (an agency that cannot be
+    /// assumed fails here, before anything else is sent).
+    pub(crate) async fn assume(&self, call: &CallScope) -> Result<()> {
+        if let Keys::Agency(a) = &self.keys {
+            a.current(call).await?;
+        }
+        Ok(())
+    }
+}
+
+/// The bare keys as an authorizer, for the account look-up.
+struct BareKeys<'a>(&'a Signer);
+
+impl Authorize for BareKeys<'_> {
+    async fn authorize(&self, request: &Request, _: &CallScope) -> Result<Authorization> {
+        sign(self.0, request)
+    }
+    async fn refused(&self, _: &Authorization) {}
 }
 
 fn static_token(token: &str) -> Result<Authenticator> {
@@ -110,12 +241,11 @@ fn static_token(token: &str) -> Result<Authenticator> {
 impl Authorize for Scoped<'_> {
     async fn authorize(&self, request: &Request, scope: &CallScope) -> Result<Authorization> {
         match self.auth {
-            Authenticator::AkSk { project, global } => {
-                let signer = match self.scope {
-                    Scope::Project => project,
-                    Scope::Global => global,
-                };
-                sign(signer, request)
+            Authenticator::AkSk(keys) => {
+                let (signer, generation) = keys.signer(self.scope, scope).await?;
+                let mut authorization = sign(&signer, request)?;
+                authorization.renewable = generation;
+                Ok(authorization)
             }
             Authenticator::Token(token) => Ok(Authorization {
                 headers: vec![token_header(token.expose())?],
@@ -132,15 +262,23 @@ impl Authorize for Scoped<'_> {
     }
 
     async fn refused(&self, authorization: &Authorization) {
-        if let (Some(cache), Some(generation)) = (self.auth.token_cache(), authorization.renewable)
-        {
-            cache.invalidate(generation).await;
+        let Some(generation) = authorization.renewable else {
+            return;
+        };
+        match self.auth {
+            Authenticator::Password(cache) => cache.invalidate(generation).await,
+            Authenticator::AkSk(keys) => {
+                if let Keys::Agency(a) = &keys.keys {
+                    a.invalidate(generation).await;
+                }
+            }
+            Authenticator::Token(_) => {}
         }
     }
 }
 
 /// The signature headers of one attempt, signed now.
-fn sign(signer: &Signer, request: &Request) -> Result<Authorization> {
+pub(crate) fn sign(signer: &Signer, request: &Request) -> Result<Authorization> {
     let host = request.host();
     let signable = SignableRequest {
         method: request.method.as_str(),
@@ -221,8 +359,10 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn signs_project_calls_with_and_global_calls_without_project_id() {
-        let auth = Authenticator::new(&aksk_config()).expect("valid");
+    async fn signs_project_calls_with_project_id_and_global_calls_with_domain_id() {
+        let mut cfg = aksk_config();
+        cfg.domain_id = Some("D".into());
+        let auth = Authenticator::new(&cfg).expect("valid");
         let request =
             Request::new("op", Method::GET, "https://bss/v2/x", None, Safety::Read).expect("url");
         let names = |a: Authorization| -> Vec<String> {
@@ -241,7 +381,20 @@ mod tests {
         assert!(names(project).contains(&"x-project-id".to_string()));
         let global = names(global);
         assert!(!global.contains(&"x-project-id".to_string()), "{global:?}");
+        assert!(global.contains(&"x-domain-id".to_string()), "{global:?}");
         assert!(global.contains(&"authorization".to_string()));
+        let bare = auth
+            .scoped(Scope::Iam)
+            .authorize(&request, &CallScope::default())
+            .await
+            .expect("signed");
+        let bare = names(bare);
+        assert!(
+            !bare
+                .iter()
+                .any(|n| n == "x-project-id" || n == "x-domain-id"),
+            "{bare:?}"
+        );
     }
 
     #[tokio::test]

@@ -31,7 +31,10 @@ pub(crate) struct TokenCache {
     domain_name: String,
     user_name: String,
     password: Secret,
+    /// The token's scope: this project, or when empty the project named
+    /// `region` (before its id is known).
     project_id: String,
+    region: String,
     state: tokio::sync::Mutex<Option<CachedToken>>,
     generation: AtomicU64,
     fetches: AtomicU64,
@@ -129,6 +132,7 @@ impl TokenCache {
             user_name: user_name.clone(),
             password: Secret::new(password.clone()),
             project_id: config.project_id.clone(),
+            region: config.region.clone(),
             state: tokio::sync::Mutex::new(None),
             generation: AtomicU64::new(0),
             fetches: AtomicU64::new(0),
@@ -194,6 +198,11 @@ impl TokenCache {
     }
 
     fn token_request(&self) -> Result<Request> {
+        let project = if self.project_id.is_empty() {
+            serde_json::json!({ "name": self.region })
+        } else {
+            serde_json::json!({ "id": self.project_id })
+        };
         let body = serde_json::json!({
             "auth": {
                 "identity": {
@@ -206,7 +215,7 @@ impl TokenCache {
                         }
                     }
                 },
-                "scope": { "project": { "id": self.project_id } }
+                "scope": { "project": project }
             }
         });
         let body = serde_json::to_vec(&body).map_err(|e| Error::Auth(e.to_string()))?;
@@ -264,7 +273,7 @@ fn token_lifetime(body: &[u8]) -> Duration {
 }
 
 /// Time left until an IAM `expires_at` (RFC 3339).
-fn lifetime_until(expires_at: &str) -> Option<Duration> {
+pub(crate) fn lifetime_until(expires_at: &str) -> Option<Duration> {
     let at = time::OffsetDateTime::parse(
         expires_at.trim(),
         &time::format_description::well_known::Rfc3339,

@@ -17,7 +17,7 @@ use reqwest::Method;
 use serde::de::DeserializeOwned;
 use tokio_util::sync::CancellationToken;
 
-use super::auth::{Authenticator, Scope};
+use super::auth::{self, Authenticator, Scope};
 use super::config::ClientConfig;
 use super::error::{Error, Result};
 use super::sender::retry::Safety;
@@ -56,11 +56,49 @@ enum Service {
 
 impl Client {
     /// Builds a client. Fails on an unusable configuration (bad endpoint URL,
-    /// empty credentials, bad rate limit); sends nothing.
+    /// empty credentials or project id, bad rate limit); sends nothing.
     pub fn new(config: ClientConfig) -> Result<Client> {
         if config.project_id.trim().is_empty() {
             return Err(Error::Config("project_id is empty".into()));
         }
+        let auth = Authenticator::new(&config)?;
+        let sender = Sender::new(&config);
+        Client::assemble(config, auth, sender)
+    }
+
+    /// [`Client::new`], but an agency is assumed first (when configured)
+    /// and a configuration without a project id is completed: the project
+    /// named after the region is looked up at IAM, as the official SDK does.
+    /// Those IAM calls are the only ones sent here; they end early when
+    /// `cancel` fires.
+    pub async fn connect(
+        mut config: ClientConfig,
+        cancel: Option<CancellationToken>,
+    ) -> Result<Client> {
+        let auth = Authenticator::new(&config)?;
+        let sender = Sender::new(&config);
+        let scope = CallScope {
+            deadline: None,
+            cancel,
+        };
+        auth.assume(&scope).await?;
+        if config.project_id.trim().is_empty() {
+            let found = auth::iam::project_id(
+                &sender,
+                &auth.scoped(Scope::Iam),
+                &config.iam_endpoint,
+                &config.region,
+                &scope,
+            )
+            .await?;
+            tracing::debug!(target: "cph", region = %config.region, "project id found at IAM");
+            auth.set_project_id(&found);
+            config.project_id = found;
+        }
+        Client::assemble(config, auth, sender)
+    }
+
+    fn assemble(config: ClientConfig, auth: Authenticator, sender: Sender) -> Result<Client> {
         let rate = config.max_requests_per_second;
         if !rate.is_finite() || rate < 0.0 {
             return Err(Error::Config(format!(
@@ -71,8 +109,8 @@ impl Client {
         let shared = Shared {
             cph: Endpoint::parse("endpoint", &config.endpoint, &cph_prefix)?,
             bss: Endpoint::parse("bss_endpoint", &config.bss_endpoint, "")?,
-            auth: Authenticator::new(&config)?,
-            sender: Sender::new(&config),
+            auth,
+            sender,
             config,
         };
         Ok(Client {
@@ -111,6 +149,12 @@ impl Client {
             .token_cache()
             .map(|c| c.fetch_count())
             .unwrap_or(0)
+    }
+
+    /// How many times an agency's temporary keys were fetched from IAM, for
+    /// tests and diagnostics; 0 without an agency.
+    pub fn agency_key_fetches(&self) -> u64 {
+        self.inner.auth.agency_fetches()
     }
 
     /// Sends `request` to `service` and returns the raw 2xx body.

@@ -1,0 +1,301 @@
+//! Acceptance tests of issue [O], a real account on day one: a provider
+//! block with only `region`, `access_key` and `secret_key` (plus the
+//! emulator's addresses) finds its project and account at IAM, signs BSS
+//! for the account, and pays a flavor-change order through BSS; IAM
+//! look-ups happen once per provider process per kind; a region without a
+//! project is one clear error before any CPH call. The real terraform
+//! (1.0.3 and 1.15.5) against a `cph-emulator`; `TF_ACC=1`.
+
+mod emu;
+mod support;
+
+use emu::{Emulator, FLAVOR, SERVER_ID, SPECIAL_FLAVOR};
+use support::{TfBin, TfWorkdir};
+
+/// The quickstart's resources with a provider block of `{provider}`.
+const QUICKSTART_TF: &str = r#"
+provider "cph" {
+{provider}
+}
+variable "server_model" {}
+variable "phone_model" {}
+variable "auto_pay" { default = false }
+variable "timeout" { default = "1m" }
+data "cph_server" "this" { server_id = "{server}" }
+data "cph_phones" "this" { server_id = data.cph_server.this.server_id }
+resource "cph_server_flavor" "this" {
+  server_id         = data.cph_server.this.server_id
+  server_model_name = var.server_model
+  phone_model_name  = var.phone_model
+  auto_pay          = var.auto_pay
+  timeouts {
+    create = var.timeout
+    update = var.timeout
+  }
+}
+resource "cph_phone_route" "this" {
+  phone_ids    = data.cph_phones.this.phone_ids
+  traffic_type = "routing"
+  depends_on   = [cph_server_flavor.this]
+}
+"#;
+
+/// Terraform 1.0.3 (the default) and 1.15.5.
+fn terraforms(tf: &TfBin) -> Vec<TfBin> {
+    vec![
+        tf.clone(),
+        TfBin::at(support::tool_path(
+            "TF_ACC_TERRAFORM_1_15_PATH",
+            "terraform-1.15",
+        )),
+    ]
+}
+
+/// The emulator's addresses: CPH, BSS and IAM on one port.
+fn addresses(emu: &Emulator) -> String {
+    format!(
+        "  endpoint     = \"{url}\"\n  bss_endpoint = \"{url}\"\n  auth_url     = \"{url}/v3\"\n",
+        url = emu.url
+    )
+}
+
+/// Region and keys only (and the addresses).
+fn keys_block(emu: &Emulator, region: &str) -> String {
+    format!(
+        "  region     = \"{region}\"\n  access_key = \"{}\"\n  secret_key = \"{}\"\n{}",
+        emu::ACCESS_KEY,
+        emu::SECRET_KEY,
+        addresses(emu)
+    )
+}
+
+fn quickstart(tf: &TfBin, provider: &str) -> TfWorkdir {
+    let main = QUICKSTART_TF
+        .replace("{provider}", provider)
+        .replace("{server}", SERVER_ID);
+    TfWorkdir::new(tf, &main)
+}
+
+fn apply(w: &TfWorkdir, flavor: (&str, &str), auto_pay: bool, timeout: &str) -> support::TfOutput {
+    w.run(&[
+        "apply",
+        "-auto-approve",
+        "-input=false",
+        "-no-color",
+        &format!("-var=server_model={}", flavor.0),
+        &format!("-var=phone_model={}", flavor.1),
+        &format!("-var=auto_pay={auto_pay}"),
+        &format!("-var=timeout={timeout}"),
+    ])
+}
+
+fn assert_ok(out: &support::TfOutput) {
+    assert!(
+        out.success(),
+        "terraform failed:\n{}\n{}",
+        out.stdout,
+        out.stderr
+    );
+}
+
+/// The quickstart, then an upgrade left pending payment and paid through
+/// BSS by the next apply: all with region and keys only.
+fn quickstart_and_a_paid_upgrade(tf: &TfBin, provider: impl Fn(&Emulator) -> String) {
+    let version = tf.version();
+    let emu = Emulator::start(&["--order-seconds", "1"]);
+    let w = quickstart(tf, &provider(&emu));
+    assert_ok(&apply(&w, FLAVOR, false, "1m"));
+    let phones = emu.phone_ids_of(SERVER_ID);
+    assert!(
+        phones.iter().all(|p| emu.route_of(p) == "routing"),
+        "{version}"
+    );
+    let calls = emu.calls();
+    assert!(calls["iam_projects"] >= 1, "{version}: {calls:?}");
+
+    let out = apply(&w, SPECIAL_FLAVOR, false, "3s");
+    assert!(!out.success(), "{version}: waits for payment");
+    assert!(
+        out.stderr.contains("pending payment"),
+        "{version}: BSS told the order's state:\n{}",
+        out.stderr
+    );
+    assert_ok(&apply(&w, SPECIAL_FLAVOR, true, "1m"));
+    let calls = emu.calls();
+    assert_eq!(calls["bss_pay_order"], 1, "{version}: {calls:?}");
+    assert!(calls["iam_domains"] >= 1, "{version}: {calls:?}");
+    let server = emu.server(SERVER_ID);
+    assert_eq!(
+        server["server_model_name"], SPECIAL_FLAVOR.0,
+        "{version}: {server}"
+    );
+}
+
+#[test]
+fn region_and_keys_are_enough_for_the_quickstart_and_a_paid_upgrade() {
+    let Some(tf) = support::acc() else { return };
+    for tf in terraforms(&tf) {
+        quickstart_and_a_paid_upgrade(&tf, |emu| keys_block(emu, emu::REGION));
+    }
+}
+
+#[test]
+fn a_region_without_a_project_is_one_clear_error_before_any_cph_call() {
+    let Some(tf) = support::acc() else { return };
+    for tf in terraforms(&tf) {
+        let version = tf.version();
+        let emu = Emulator::start(&[]);
+        let w = quickstart(&tf, &keys_block(&emu, "eu-west-101"));
+        let out = apply(&w, FLAVOR, false, "1m");
+        assert!(!out.success(), "{version}");
+        let text = format!("{}{}", out.stdout, out.stderr);
+        let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+        assert_eq!(
+            text.matches("Cannot find the project of region \"eu-west-101\"")
+                .count(),
+            1,
+            "{version}: one error:\n{text}"
+        );
+        assert!(text.contains("no project named"), "{version}:\n{text}");
+        let calls = emu.calls();
+        let other: u64 = calls
+            .iter()
+            .filter(|(name, _)| !name.starts_with("iam_"))
+            .map(|(_, n)| n)
+            .sum();
+        assert_eq!(other, 0, "{version}: nothing but IAM was called: {calls:?}");
+    }
+}
+
+/// Ten flavor changes (ten servers) in one apply, with the project and the
+/// account to find: each provider process looks each up once at most, however
+/// many resources ask for it at the same time.
+#[test]
+fn iam_is_asked_once_per_process_per_kind_in_a_ten_resource_apply() {
+    let Some(tf) = support::acc() else { return };
+    let emu = Emulator::start(&["--servers", "10", "--phones-per-server", "1"]);
+    let servers = emu.server_ids();
+    assert_eq!(servers.len(), 10);
+    let ids: Vec<String> = servers.iter().map(|s| format!("\"{s}\"")).collect();
+    let main = format!(
+        r#"
+provider "cph" {{
+{provider}
+}}
+variable "servers" {{ default = [{ids}] }}
+resource "cph_server_flavor" "f" {{
+  count             = 10
+  server_id         = var.servers[count.index]
+  server_model_name = "{model}"
+  phone_model_name  = "{phone}"
+  auto_pay          = true
+}}
+"#,
+        provider = keys_block(&emu, emu::REGION),
+        ids = ids.join(", "),
+        model = SPECIAL_FLAVOR.0,
+        phone = SPECIAL_FLAVOR.1,
+    );
+    let mut w = TfWorkdir::new(&tf, &main);
+    w.set_env("TF_LOG_PROVIDER", "DEBUG");
+    w.set_env(
+        "TF_LOG_PATH",
+        &w.path().join("tf.log").display().to_string(),
+    );
+    let out = w.run(&["apply", "-auto-approve", "-input=false", "-no-color"]);
+    assert_ok(&out);
+    let log = std::fs::read_to_string(w.path().join("tf.log")).unwrap_or_default();
+    let configured = log.matches("project id found at IAM").count() as u64;
+    let calls = emu.calls();
+    eprintln!(
+        "10-resource apply: provider processes that looked the project up: {configured}, calls: {calls:?}"
+    );
+    assert!(calls["bss_show_order"] >= 10, "{calls:?}");
+    assert!(configured >= 1, "the provider logs its look-ups");
+    assert_eq!(calls["iam_projects"], configured, "once per process");
+    assert!(
+        calls["iam_domains"] >= 1 && calls["iam_domains"] <= configured,
+        "at most once per process: {calls:?}"
+    );
+    for s in &servers {
+        assert_eq!(emu.server(s)["server_model_name"], SPECIAL_FLAVOR.0);
+    }
+}
+
+/// An hcloud CLI configuration file holding `text`, in a directory of its own.
+fn hcloud_file(tag: &str, text: &str) -> String {
+    let dir = std::env::temp_dir().join(format!("cph-acc-{tag}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let path = dir.join("config.json");
+    std::fs::write(&path, text).expect("config file");
+    path.display().to_string()
+}
+
+/// The CLI's file with the emulator's keys in profile `dev` (current: `old`).
+fn profiles_json() -> String {
+    format!(
+        r#"{{"current":"old","profiles":[
+  {{"name":"old","mode":"AKSK","accessKeyId":"OLD","secretAccessKey":"old","region":"cn-north-4"}},
+  {{"name":"dev","mode":"AKSK","accessKeyId":"{}","secretAccessKey":"{}","region":"{}","projectId":"","domainId":""}}
+]}}"#,
+        emu::ACCESS_KEY,
+        emu::SECRET_KEY,
+        emu::REGION
+    )
+}
+
+#[test]
+fn a_profile_of_the_hcloud_cli_is_enough_for_the_quickstart_and_a_paid_upgrade() {
+    let Some(tf) = support::acc() else { return };
+    let file = hcloud_file("profile", &profiles_json());
+    for tf in terraforms(&tf) {
+        quickstart_and_a_paid_upgrade(&tf, |emu| {
+            format!(
+                "  shared_config_file = \"{file}\"\n  profile            = \"dev\"\n{}",
+                addresses(emu)
+            )
+        });
+    }
+}
+
+#[test]
+fn a_wrong_profile_or_an_encrypted_file_is_one_clear_error_before_any_call() {
+    let Some(tf) = support::acc() else { return };
+    let good = hcloud_file("wrong-profile", &profiles_json());
+    let encrypted = hcloud_file("encrypted", "U2FsdGVkX19ZmFrZWVuY3J5cHRlZGNvbmZpZw==\n");
+    let cases = [
+        (
+            good.clone(),
+            "prod",
+            "has no profile \"prod\" (it has: old, dev)",
+        ),
+        (encrypted.clone(), "dev", "an encrypted file cannot be read"),
+    ];
+    for tf in terraforms(&tf) {
+        let version = tf.version();
+        for (file, profile, expected) in &cases {
+            let emu = Emulator::start(&[]);
+            let provider = format!(
+                "  shared_config_file = \"{file}\"\n  profile            = \"{profile}\"\n{}",
+                addresses(&emu)
+            );
+            let w = quickstart(&tf, &provider);
+            let out = apply(&w, FLAVOR, false, "1m");
+            assert!(!out.success(), "{version}");
+            let text = format!("{}{}", out.stdout, out.stderr);
+            let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+            assert_eq!(
+                text.matches("Error: Cannot use the shared config file")
+                    .count(),
+                1,
+                "{version}: one error:\n{text}"
+            );
+            assert!(
+                text.contains(expected) && text.contains(file.as_str()),
+                "{version}: names the file and says why:\n{text}"
+            );
+            let sent: u64 = emu.calls().values().sum();
+            assert_eq!(sent, 0, "{version}: nothing sent");
+        }
+    }
+}
