@@ -1,7 +1,8 @@
 //! The lifecycle of flavor-change orders, one server at a time: what an
 //! apply does about a server's flavors ([`Step`]), what becomes of its order
-//! ([`OrderState`] and its transitions), and the history a replacement of
-//! the resource inherits ([`History`], handed over by the [`OrderBook`]).
+//! ([`OrderState`] and its transitions), what the state records of the
+//! server ([`Record`]), and the history a replacement of the resource
+//! inherits ([`History`], handed over by the [`OrderBook`]).
 //!
 //! A `cph_server_flavor` keeps, beyond the flavors its server shows, what
 //! Terraform cannot learn again from the API: the flavors before Terraform
@@ -44,6 +45,11 @@
 //!   update that does is not. Both keep their pending order in the private
 //!   state, so the next apply follows that order (a tainted one through
 //!   T3 and T5).
+//!
+//! The unit tests below play each of these call orders against the
+//! [`OrderBook`] (their doc comments name the assumptions);
+//! `tests/acc_flavor_orders.rs` runs them with the real terraform (a tainted
+//! create paid out of band, `-replace`, `taint`, `replace_triggered_by`).
 
 use std::collections::BTreeMap;
 use std::sync::Mutex;
@@ -313,11 +319,6 @@ pub struct OrderBook {
 impl OrderBook {
     fn custody(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, Custody>> {
         self.custody.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    /// The order tracker (BSS).
-    pub fn tracker(&self) -> &OrderTracker {
-        &self.tracker
     }
 
     /// A refresh read an instance of `history.server_id` (T2).
