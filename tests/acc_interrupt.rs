@@ -590,19 +590,27 @@ fn random_interrupt(tf: &support::TfBin, run: usize) -> Result<(), String> {
         "endpoint": "phones_traffic", "kind": "hold_answer", "latency_ms": hold_ms, "count": 100
     }));
     // A random moment once terraform runs the provider (refresh, plan or
-    // apply; before that, Ctrl-C only stops terraform itself).
+    // apply; before that, Ctrl-C only stops terraform itself), or from its
+    // start with CPH_INTERRUPT_FROM_START=1.
     let pid = child.id();
-    wait_until("the provider", Duration::from_secs(60), || {
-        provider_under(pid).is_some() || child.try_wait().ok().flatten().is_some()
-    });
+    if std::env::var("CPH_INTERRUPT_FROM_START").as_deref() != Ok("1") {
+        wait_until("the provider", Duration::from_secs(60), || {
+            provider_under(pid).is_some() || child.try_wait().ok().flatten().is_some()
+        });
+    }
     let delay = Duration::from_millis(rand_below(3000));
+    let from = if std::env::var("CPH_INTERRUPT_FROM_START").as_deref() == Ok("1") {
+        "terraform"
+    } else {
+        "the provider"
+    };
     std::thread::sleep(delay);
     let stderr = interrupt(&mut child, &w, &format!("{phase:?}")).map_err(|why| {
         format!("run {run} ({phase:?}, hold {hold_ms} ms, SIGINT {delay:?}): {why}")
     })?;
     emu.clear_faults();
     eprintln!(
-        "run {run}: {phase:?}, answers held {hold_ms} ms, SIGINT {delay:?} after the provider started, {} phones sent",
+        "run {run}: {phase:?}, answers held {hold_ms} ms, SIGINT {delay:?} after {from} started, {} phones sent",
         traffic_by_phone(&emu).len()
     );
     converges_after(&emu, &w, &fleet, matches!(phase, Phase::Destroy), &stderr).map_err(|why| {
@@ -632,16 +640,20 @@ fn ctrl_c_at_random_moments_of_route_changes_30_runs() {
         return;
     }
     let Some(tf) = support::acc() else { return };
-    const RUNS: usize = 30;
+    // CPH_INTERRUPT_RUNS=N runs another number of times.
+    let runs: usize = std::env::var("CPH_INTERRUPT_RUNS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(30);
     let mut failures = Vec::new();
-    for run in 1..=RUNS {
+    for run in 1..=runs {
         if let Err(why) = random_interrupt(&tf, run) {
             eprintln!("FAILED {why}");
             failures.push(why);
         }
     }
-    let passed = RUNS - failures.len();
-    println!("randomized Ctrl-C: {passed} of {RUNS} runs converged");
-    eprintln!("randomized Ctrl-C: {passed} of {RUNS} runs converged");
+    let passed = runs - failures.len();
+    println!("randomized Ctrl-C: {passed} of {runs} runs converged");
+    eprintln!("randomized Ctrl-C: {passed} of {runs} runs converged");
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }

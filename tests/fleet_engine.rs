@@ -435,3 +435,37 @@ fn refused_credentials_cost_one_call_and_stop_the_engine() {
     assert!(second.outcome.refused.is_some());
     assert_eq!(first.outcome.jobs.len(), 300);
 }
+
+#[test]
+fn a_stop_with_no_answer_in_time_counts_the_call_as_done() {
+    // The answer is held past the 10 s the client waits after a stop.
+    let emu = Emulator::start(&["--servers", "1", "--phones-per-server", "10"]);
+    let phones = all_phones(&emu);
+    let stop = CancellationToken::new();
+    let c = client(&emu).with_cancellation(stop.clone());
+    emu.add_fault(serde_json::json!({
+        "endpoint": "phones_traffic", "kind": "hold_answer", "latency_ms": 20000
+    }));
+    let fleet = Arc::new(Fleet::default());
+    let outcome = run(async {
+        let task = {
+            let (fleet, c, stop) = (fleet.clone(), c.clone(), stop.clone());
+            let ch = change("o", "routing", &phones, false);
+            tokio::spawn(async move { fleet.change(&c, ch, far(), &stop).await })
+        };
+        while tokio::task::block_in_place(|| emu_holding(&emu)) == 0 {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        stop.cancel();
+        task.await.expect("task")
+    });
+    // Every phone is reported running, with no request id to follow (the
+    // next apply sends them again; a destroy returns them).
+    assert_eq!(outcome.running.len(), 10, "{outcome:?}");
+    assert!(outcome.running.iter().all(|r| r.request_id.is_empty()));
+    let report = outcome
+        .outcome
+        .failure_report("routing", "")
+        .expect("report");
+    assert!(report.contains("may have taken effect"), "{report}");
+}
