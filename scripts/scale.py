@@ -40,7 +40,7 @@ the apply against the floor.
 Usage: scripts/scale.py [N ...] [--resources 10] [--parallelism 10]
        [--for-each RxP ...] [--job-seconds 2] [--latency-ms 20]
        [--timeout 900] [--json FILE] [--keep] [--provider-dir DIR] [--max-rps R]
-       [--quota Q] [--skip-destroy]
+       [--quota Q] [--skip-destroy] [--skip-refresh-plan]
 --provider-dir target/compat/target/release measures the old build of
 scripts/compat_build.sh (before/after tables in BENCHMARKS.md).
 SCALE_TERRAFORM=PATH runs another terraform (e.g. .tools/bin/terraform-1.15)
@@ -759,9 +759,12 @@ def run_one(n: int, args: argparse.Namespace, resources: int | None = None,
         log(f"N={n}: apply {apply.seconds:.2f} s, state {state_bytes} bytes; "
             f"plan -refresh=false")
         overhead = wd.run("plan-no-refresh", ["plan", "-refresh=false", par], sample_rss=True)
-        log(f"N={n}: plan -refresh=true")
-        plan = wd.run("plan", ["plan", "-refresh=true", "-detailed-exitcode", par],
-                      sample_rss=True, ok_codes=(0, 2))
+        if args.skip_refresh_plan:
+            plan = Run("plan", 0.0, 0, {})
+        else:
+            log(f"N={n}: plan -refresh=true")
+            plan = wd.run("plan", ["plan", "-refresh=true", "-detailed-exitcode", par],
+                          sample_rss=True, ok_codes=(0, 2))
         if args.skip_destroy:
             destroy = Run("destroy", 0.0, 0, {})
         else:
@@ -919,6 +922,8 @@ def main() -> int:
                     help="directory of the terraform-provider-cph binary (dev_overrides)")
     ap.add_argument("--skip-destroy", action="store_true",
                     help="do not run (nor time) terraform destroy")
+    ap.add_argument("--skip-refresh-plan", action="store_true",
+                    help="do not run (nor time) the plan with refresh")
     ap.add_argument("--tf-log", help="TF_LOG level; logs go to the work directory (use --keep)")
     args = ap.parse_args()
     for p in (TERRAFORM, EMULATOR, Path(args.provider_dir) / PROVIDER.name):

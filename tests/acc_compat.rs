@@ -175,7 +175,7 @@ fn state_of_the_old_build_plans_nothing_keeps_its_pending_order_and_upgrades() {
     // pending order (its update only follows that order), and sends nothing.
     use_provider(
         &w,
-        &support::provider_binary().parent().expect("a directory"),
+        support::provider_binary().parent().expect("a directory"),
     );
     emu.reset_calls();
     let plan = run(&w, &["plan", "-detailed-exitcode"], &pending);
