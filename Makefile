@@ -63,9 +63,14 @@ test-compat: tools
 demo: tools
 	@scripts/demo.sh
 
-## make release: zips, SHA256SUMS, registry manifest and a filesystem mirror in dist/.
+## make release: signed zips for every platform, SHA256SUMS(.sig), the
+## signing key, registry documents and mirrors in dist/ (scripts/release.sh).
+## make release PLATFORMS="linux_amd64 darwin_arm64" builds only those;
+## RELEASE_GPG_KEY=<key id> signs with your key (else a throwaway test key);
+## RELEASE_BASE_URL=https://... is where the zips will be downloaded from.
 release:
-	@scripts/release.sh
+	@PLATFORMS="$(PLATFORMS)" RELEASE_GPG_KEY="$(RELEASE_GPG_KEY)" \
+	  RELEASE_BASE_URL="$(RELEASE_BASE_URL)" scripts/release.sh
 
 ## make bench: criterion benchmarks and the fleet-scale script.
 bench: tools

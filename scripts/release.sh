@@ -1,103 +1,86 @@
 #!/usr/bin/env bash
-# make release: release artifacts of terraform-provider-cph in dist/.
+# make release: a signed release of terraform-provider-cph in dist/.
 #
-#   dist/terraform-provider-cph_{VERSION}_linux_amd64.zip   the binary, named
-#        terraform-provider-cph_v{VERSION} as Terraform expects
-#   dist/terraform-provider-cph_{VERSION}_linux_arm64.zip   only when the
-#        aarch64-unknown-linux-gnu target and a cross linker are installed
-#   dist/terraform-provider-cph_{VERSION}_manifest.json     protocol 5
-#   dist/terraform-provider-cph_{VERSION}_SHA256SUMS
-#   dist/mirror/registry.terraform.io/cloudphone/cph/{VERSION}/{os}_{arch}/
-#        an unpacked filesystem mirror to point Terraform at
+# Cross-builds the provider for every platform in PLATFORMS (default: all of
+# linux_amd64 linux_arm64 darwin_amd64 darwin_arm64 windows_amd64) with
+# cargo-zigbuild and zig from .tools/release-venv (scripts/install-release-tools.sh
+# installs them and the Rust targets), then scripts/package_release.py writes
+# the zips, SHA256SUMS and its detached signature, dist/signing-key.asc, the
+# registry protocol's documents (dist/registry/), a network mirror
+# (dist/network-mirror/) and a filesystem mirror (dist/mirror/).
 #
-# It never downloads toolchains: a target that is not installed is skipped
-# with a note.
+# Settings (environment, or `make release VAR=...`):
+#   PLATFORMS         space-separated {os}_{arch} list, e.g. "linux_amd64"
+#   RELEASE_GPG_KEY   key id in your keyring that signs; unset: a throwaway
+#                     key and a release for testing only
+#   RELEASE_BASE_URL  where the zips will be downloaded from (the registry's
+#                     download documents name it); default a placeholder
+#
+# Linux binaries are linked against glibc 2.28 (zig provides the stubs), so
+# they run on any distribution from 2018 on, not only on this machine's.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT="$PWD"
 NAME="terraform-provider-cph"
 SOURCE="registry.terraform.io/cloudphone/cph"
 DIST="$ROOT/dist"
+ALL_PLATFORMS="linux_amd64 linux_arm64 darwin_amd64 darwin_arm64 windows_amd64"
+PLATFORMS="${PLATFORMS:-$ALL_PLATFORMS}"
+RELEASE_BASE_URL="${RELEASE_BASE_URL:-https://releases.example.invalid/$NAME/}"
+GLIBC="2.28"
 
 VERSION="$(awk -F'"' '/^\[package\]/{p=1; next} /^\[/{p=0} p && $1 ~ /^version *= */{print $2; exit}' Cargo.toml)"
 [[ -n "$VERSION" ]] || { echo "release: no version in Cargo.toml" >&2; exit 1; }
-HOST="$(rustc -vV | sed -n 's/^host: //p')"
-INSTALLED_TARGETS="$(rustup target list --installed 2>/dev/null || echo "$HOST")"
 # Cargo's target directory (CARGO_TARGET_DIR and build.target-dir included).
 TARGET_DIR="$(python3 scripts/cargo_target.py)"
 
-echo "==> $NAME $VERSION (host $HOST)"
-rm -rf "$DIST"
-mkdir -p "$DIST"
-stage="$(mktemp -d "${TMPDIR:-/tmp}/cph-release.XXXXXX")"
-trap 'rm -rf "$stage"' EXIT
-
-zip_one() { # zip_one DIR FILE OUT.zip: OUT.zip holds FILE at its root
-  local dir="$1" file="$2" out="$3"
-  if command -v zip >/dev/null 2>&1; then
-    (cd "$dir" && zip -q -X "$out" "$file")
-  else
-    (cd "$dir" && python3 -m zipfile -c "$out" "$file")
-  fi
+triple_of() { # the Rust target of a Terraform platform
+  case "$1" in
+    linux_amd64) echo x86_64-unknown-linux-gnu ;;
+    linux_arm64) echo aarch64-unknown-linux-gnu ;;
+    darwin_amd64) echo x86_64-apple-darwin ;;
+    darwin_arm64) echo aarch64-apple-darwin ;;
+    windows_amd64) echo x86_64-pc-windows-gnu ;;
+    *) echo "release: unknown platform $1 (known: $ALL_PLATFORMS)" >&2; return 1 ;;
+  esac
 }
 
-built=()
-# triple, Terraform platform, cross linker (unused for the host)
-for spec in "x86_64-unknown-linux-gnu linux_amd64 x86_64-linux-gnu-gcc" \
-            "aarch64-unknown-linux-gnu linux_arm64 aarch64-linux-gnu-gcc"; do
-  read -r triple platform linker <<<"$spec"
-  if [[ "$triple" == "$HOST" ]]; then
-    echo "==> cargo build --release ($triple, native)"
-    cargo build --release --locked --bin "$NAME"
-    binary="$TARGET_DIR/release/$NAME"
-  elif grep -qx "$triple" <<<"$INSTALLED_TARGETS" && command -v "$linker" >/dev/null 2>&1; then
-    echo "==> cargo build --release --target $triple (linker $linker)"
-    env_triple="$(tr 'a-z-' 'A-Z_' <<<"$triple")"
-    env "CARGO_TARGET_${env_triple}_LINKER=$linker" "CC_${triple//-/_}=$linker" \
-      cargo build --release --locked --bin "$NAME" --target "$triple"
-    binary="$TARGET_DIR/$triple/release/$NAME"
-  else
-    echo "note: skipping $platform: the Rust target $triple or the linker $linker is not installed"
-    continue
-  fi
+for platform in $PLATFORMS; do triple_of "$platform" >/dev/null; done
+scripts/install-release-tools.sh
+export PATH="$ROOT/.tools/release-venv/bin:$PATH"
 
-  file="${NAME}_v${VERSION}"
-  mkdir -p "$stage/$platform"
-  cp "$binary" "$stage/$platform/$file"
-  chmod 0755 "$stage/$platform/$file"
-  zip_one "$stage/$platform" "$file" "$DIST/${NAME}_${VERSION}_${platform}.zip"
-
-  mirror="$DIST/mirror/$SOURCE/$VERSION/$platform"
-  mkdir -p "$mirror"
-  cp "$stage/$platform/$file" "$mirror/$file"
-  built+=("$platform")
+echo "==> $NAME $VERSION for: $PLATFORMS"
+binaries=()
+for platform in $PLATFORMS; do
+  triple="$(triple_of "$platform")"
+  zig_target="$triple"
+  [[ "$triple" == *-linux-gnu ]] && zig_target="$triple.$GLIBC"
+  echo "==> cargo zigbuild --release --target $zig_target"
+  cargo zigbuild --release --locked --bin "$NAME" --target "$zig_target"
+  exe=""
+  [[ "$platform" == windows_* ]] && exe=".exe"
+  binaries+=(--binary "$platform=$TARGET_DIR/$triple/release/$NAME$exe")
 done
-if [[ ${#built[@]} -eq 0 ]]; then
-  echo "release: no platform could be built" >&2
-  exit 1
-fi
 
-cp terraform-registry-manifest.json "$DIST/${NAME}_${VERSION}_manifest.json"
-
-(
-  cd "$DIST"
-  if command -v sha256sum >/dev/null 2>&1; then
-    sha256sum ./*.zip ./*_manifest.json
-  else
-    shasum -a 256 ./*.zip ./*_manifest.json
-  fi | sed 's# \./# #' >"${NAME}_${VERSION}_SHA256SUMS"
-)
+rm -rf "$DIST"
+python3 scripts/package_release.py --version "$VERSION" --dist "$DIST" \
+  --manifest terraform-registry-manifest.json --base-url "$RELEASE_BASE_URL" \
+  --gpg-key "${RELEASE_GPG_KEY:-}" "${binaries[@]}"
 
 echo
-echo "==> dist/ ($(IFS=,; echo "${built[*]}"))"
-(cd "$DIST" && find . -type f | sort | sed 's#^\./#  #')
+echo "==> dist/"
+(cd "$DIST" && find . -maxdepth 1 -type f | sort | xargs ls -l | awk '{printf "  %10d  %s\n", $5, $9}')
 echo
 echo "==> ${NAME}_${VERSION}_SHA256SUMS"
 sed 's/^/  /' "$DIST/${NAME}_${VERSION}_SHA256SUMS"
-cat <<CONFIG
+cat <<NEXT
 
-To use this build with Terraform, put this in a CLI config file (for example
-~/.terraformrc, or any file named by TF_CLI_CONFIG_FILE):
+Check the signature:  gpg --import dist/signing-key.asc &&
+  gpg --verify dist/${NAME}_${VERSION}_SHA256SUMS.sig dist/${NAME}_${VERSION}_SHA256SUMS
+Publish: the files of dist/ at $RELEASE_BASE_URL and dist/registry/ at the
+registry host's root, or dist/network-mirror/ as a network mirror (HTTPS), or
+dist/mirror/ as a filesystem mirror. README.md "Installing" shows the CLI
+configuration for each; a quick local try with the filesystem mirror:
 
 provider_installation {
   filesystem_mirror {
@@ -108,7 +91,4 @@ provider_installation {
     exclude = ["$SOURCE"]
   }
 }
-
-then run \`terraform init\` in a configuration that requires
-cph = { source = "cloudphone/cph", version = "$VERSION" }.
-CONFIG
+NEXT

@@ -74,6 +74,8 @@ impl Emulator {
             .strip_prefix("listening on ")
             .unwrap_or_else(|| panic!("unexpected first line from the emulator: {line:?}"))
             .to_string();
+        // reqwest's rustls needs a process default provider (Cargo.toml).
+        let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
         let http = reqwest::blocking::Client::builder()
             .timeout(Duration::from_secs(30))
             .build()

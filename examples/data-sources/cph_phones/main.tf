@@ -1,5 +1,5 @@
 # Lists the phones of a cloud phone server, optionally filtered.
-# data_source.tf and route_all.tf are the snippets of docs/data-sources/cph_phones.md.
+# data-source.tf and route_all.tf are the snippets of docs/data-sources/cph_phones.md.
 
 terraform {
   required_version = ">= 0.13"

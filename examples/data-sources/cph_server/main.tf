@@ -1,5 +1,5 @@
 # Reads a cloud phone server: its flavors, status, name and zone.
-# data_source.tf is the snippet of docs/data-sources/cph_server.md.
+# data-source.tf is the snippet of docs/data-sources/cph_server.md.
 
 terraform {
   required_version = ">= 0.13"

@@ -1,6 +1,6 @@
 # Lists the flavors a cloud phone server can change to, and changes it to the
 # biggest one, chosen from data rather than pasted from the console.
-# data_source.tf is the snippet of docs/data-sources/cph_server_flavor_options.md.
+# data-source.tf is the snippet of docs/data-sources/cph_server_flavor_options.md.
 
 terraform {
   required_version = ">= 0.13"

@@ -322,6 +322,9 @@ impl HttpClient {
     }
 
     fn build(&self) -> reqwest::Result<reqwest::Client> {
+        // reqwest uses the process's default rustls provider (aws-lc-rs, as
+        // Cargo.toml explains); an Err only says one is installed already.
+        let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
         reqwest::Client::builder()
             .user_agent(concat!(
                 "terraform-provider-cph/",
@@ -332,7 +335,7 @@ impl HttpClient {
             .pool_max_idle_per_host(16)
             // The SDKs (and API gateway signature checks) speak HTTP/1.1.
             .http1_only()
-            .tls_danger_accept_invalid_certs(self.insecure)
+            .danger_accept_invalid_certs(self.insecure)
             .build()
     }
 }

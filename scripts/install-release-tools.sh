@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Installs what `make release` needs to cross-build into .tools/ (git-ignored),
+# never system-wide:
+#   .tools/release-venv    a Python venv with cargo-zigbuild (a cargo wrapper that
+#                          links with zig) and ziglang (the zig toolchain, which
+#                          carries libc headers and linkers for Linux, macOS and
+#                          Windows-gnu targets)
+#   rustup targets         aarch64-unknown-linux-gnu, x86_64-apple-darwin,
+#                          aarch64-apple-darwin, x86_64-pc-windows-gnu (plus the host)
+# Safe to run again: it does nothing when everything is in place.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+TOOLS="$PWD/.tools"
+VENV="$TOOLS/release-venv"
+STAMP="$TOOLS/.release-installed-v1"
+PY_PACKAGES=("cargo-zigbuild==0.24.1" "ziglang==0.15.2")
+TARGETS=(x86_64-unknown-linux-gnu aarch64-unknown-linux-gnu x86_64-apple-darwin
+         aarch64-apple-darwin x86_64-pc-windows-gnu)
+
+missing_targets() {
+  local installed
+  installed="$(rustup target list --installed)"
+  for t in "${TARGETS[@]}"; do
+    grep -qx "$t" <<<"$installed" || echo "$t"
+  done
+}
+
+if [[ -f "$STAMP" && -x "$VENV/bin/cargo-zigbuild" && -z "$(missing_targets)" ]]; then
+  exit 0
+fi
+mkdir -p "$TOOLS"
+if [[ ! -x "$VENV/bin/python" ]]; then
+  "${PYTHON:-python3}" -m venv "$VENV"
+fi
+"$VENV/bin/python" -m pip install --quiet --disable-pip-version-check "${PY_PACKAGES[@]}"
+mapfile -t need < <(missing_targets)
+if [[ ${#need[@]} -gt 0 ]]; then
+  echo "==> rustup target add ${need[*]}"
+  rustup target add "${need[@]}"
+fi
+"$VENV/bin/cargo-zigbuild" --version
+"$VENV/bin/python" -m ziglang version
+touch "$STAMP"
