@@ -478,3 +478,76 @@ mod tests {
         assert_eq!(round, o);
     }
 }
+
+// ---------------------------------------------------------------------------
+// Batch operations on phones and servers (SDK models
+// `RestartCloudPhoneRequestBody`, `ResetCloudPhoneRequestBody`,
+// `StopCloudPhoneRequestBody`, `RestartCloudPhoneServerRequestBody`,
+// `PhoneJob`, `ServerJob`).
+
+/// Most phones or servers one batch call takes.
+pub const MAX_IDS_PER_BATCH_CALL: usize = 100;
+
+/// One phone of a batch restart or reset: its id, and the phone properties
+/// (a JSON string, as the API takes it) to apply with it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct BatchPhone {
+    pub phone_id: String,
+    #[serde(rename = "property", skip_serializing_if = "Option::is_none")]
+    pub property: Option<String>,
+    /// Reset only: wipe the phone's data as well.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub factory_reset_enabled: Option<bool>,
+}
+
+/// The body of `phones/batch-restart` and `phones/batch-reset`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct BatchPhonesRequest {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub image_id: Option<String>,
+    pub phones: Vec<BatchPhone>,
+}
+
+/// The body of `phones/batch-stop`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct BatchStopRequest {
+    pub phone_ids: Vec<String>,
+}
+
+/// The body of `servers/batch-restart`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct BatchServersRequest {
+    pub server_ids: Vec<String>,
+}
+
+/// One entry of a batch answer: the job started for a phone (`phone_id`) or
+/// a server (`server_id`), or the error that kept it from starting (then
+/// `job_id` is absent).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct BatchJob {
+    pub phone_id: String,
+    pub server_id: String,
+    pub job_id: Option<String>,
+    pub error_code: Option<String>,
+    pub error_msg: Option<String>,
+}
+
+impl BatchJob {
+    /// The phone or server the entry is about.
+    pub fn target(&self) -> &str {
+        if self.phone_id.is_empty() {
+            &self.server_id
+        } else {
+            &self.phone_id
+        }
+    }
+}
+
+/// The answer of every batch call.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct BatchJobsResponse {
+    pub request_id: String,
+    pub jobs: Vec<BatchJob>,
+}

@@ -18,6 +18,7 @@
 pub mod catalogue;
 pub mod claims;
 pub mod coordinator;
+pub mod operations;
 pub mod orders;
 pub mod phone_cache;
 pub mod poller;

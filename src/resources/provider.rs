@@ -176,4 +176,8 @@ impl Provider for CphProvider {
     fn list_resources(&self) -> Vec<Arc<dyn tf_framework::ListResource>> {
         super::all_list_resources(&self.shared)
     }
+
+    fn actions(&self) -> Vec<Arc<dyn tf_framework::Action>> {
+        super::all_actions(&self.shared)
+    }
 }

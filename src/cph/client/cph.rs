@@ -170,6 +170,55 @@ impl Client {
         .await
     }
 
+    /// `POST /v1/{project_id}/cloud-phone/phones/batch-restart` for 1 to 100
+    /// phones. Not retried once it may have reached the server: a repeat
+    /// would restart the phones again.
+    pub async fn restart_phones(&self, req: &BatchPhonesRequest) -> Result<BatchJobsResponse> {
+        check_batch("phones", req.phones.len())?;
+        self.batch_post("restart_phones", "/phones/batch-restart", req)
+            .await
+    }
+
+    /// `POST /v1/{project_id}/cloud-phone/phones/batch-reset` for 1 to 100
+    /// phones. Not retried once it may have reached the server.
+    pub async fn reset_phones(&self, req: &BatchPhonesRequest) -> Result<BatchJobsResponse> {
+        check_batch("phones", req.phones.len())?;
+        self.batch_post("reset_phones", "/phones/batch-reset", req)
+            .await
+    }
+
+    /// `POST /v1/{project_id}/cloud-phone/phones/batch-stop` for 1 to 100
+    /// phones. Not retried once it may have reached the server.
+    pub async fn stop_phones(&self, phone_ids: &[String]) -> Result<BatchJobsResponse> {
+        check_batch("phones", phone_ids.len())?;
+        let body = BatchStopRequest {
+            phone_ids: phone_ids.to_vec(),
+        };
+        self.batch_post("stop_phones", "/phones/batch-stop", &body)
+            .await
+    }
+
+    /// `POST /v1/{project_id}/cloud-phone/servers/batch-restart` for 1 to
+    /// 100 servers. Not retried once it may have reached the server.
+    pub async fn restart_servers(&self, server_ids: &[String]) -> Result<BatchJobsResponse> {
+        check_batch("servers", server_ids.len())?;
+        let body = BatchServersRequest {
+            server_ids: server_ids.to_vec(),
+        };
+        self.batch_post("restart_servers", "/servers/batch-restart", &body)
+            .await
+    }
+
+    async fn batch_post<B: serde::Serialize>(
+        &self,
+        op: &'static str,
+        path: &str,
+        body: &B,
+    ) -> Result<BatchJobsResponse> {
+        self.post(Service::Cph, op, path, body, Safety::NonIdempotent)
+            .await
+    }
+
     /// `GET /v1/{project_id}/cloud-phone/jobs/{job_id}`.
     pub async fn show_job(&self, job_id: &str) -> Result<Job> {
         require_id("job_id", job_id)?;
@@ -250,6 +299,16 @@ impl Client {
             .filter(|m| server_model_name.is_none_or(|name| m.server_model_name == name))
             .collect())
     }
+}
+
+/// A batch call takes 1 to [`MAX_IDS_PER_BATCH_CALL`] phones or servers.
+fn check_batch(what: &str, n: usize) -> Result<()> {
+    if n == 0 || n > MAX_IDS_PER_BATCH_CALL {
+        return Err(Error::Config(format!(
+            "a batch call takes 1 to {MAX_IDS_PER_BATCH_CALL} {what}, got {n}"
+        )));
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -1,0 +1,293 @@
+//! Actions with Terraform 1.15 (`action` blocks, `terraform apply -invoke`,
+//! `action_trigger`), against the emulator: restarts merged into the fewest
+//! batch calls, jobs followed with few reads, progress streamed, each failed
+//! phone named with its code. Terraform 1.0.3 is shown to be unaffected.
+//!
+//! Terraform 1.15 is `TF_ACC_TERRAFORM_1_15_PATH`, else the project's
+//! `.tools/bin/terraform-1.15`; with `TF_ACC=1` a missing one is a failure.
+
+mod emu;
+mod support;
+
+use emu::Emulator;
+use serde_json::Value;
+use support::{TfBin, TfWorkdir};
+
+fn terraform_1_15() -> Option<TfBin> {
+    if std::env::var("TF_ACC").as_deref() != Ok("1") {
+        eprintln!("note: acceptance test skipped; set TF_ACC=1 to run it with Terraform 1.15");
+        return None;
+    }
+    let path = support::tool_path("TF_ACC_TERRAFORM_1_15_PATH", "terraform-1.15");
+    let tf = TfBin::at(path.clone());
+    let version = tf.version();
+    assert!(
+        version.starts_with("Terraform v1.15"),
+        "TF_ACC=1 but Terraform 1.15 is not runnable at {} (got {version:?})",
+        path.display()
+    );
+    Some(tf)
+}
+
+fn workdir(tf: &TfBin, emu: &Emulator, main_tf: &str) -> TfWorkdir {
+    let mut wd = TfWorkdir::new(tf, main_tf);
+    for (k, v) in emu.token_env() {
+        wd.set_env(&k, &v);
+    }
+    wd
+}
+
+/// Every server id, all pages.
+fn all_server_ids(emu: &Emulator) -> Vec<String> {
+    let mut ids = Vec::new();
+    loop {
+        let page = emu.api_get(&format!("servers?offset={}&limit=100", ids.len()));
+        let servers = page["servers"].as_array().cloned().unwrap_or_default();
+        if servers.is_empty() {
+            return ids;
+        }
+        ids.extend(
+            servers
+                .iter()
+                .filter_map(|s| s["server_id"].as_str().map(str::to_string)),
+        );
+    }
+}
+
+fn all_phone_ids(emu: &Emulator) -> Vec<String> {
+    all_server_ids(emu)
+        .iter()
+        .flat_map(|s| emu.phone_ids_of(s))
+        .collect()
+}
+
+fn hcl_list(ids: &[String]) -> String {
+    serde_json::to_string(ids).expect("ids serialise")
+}
+
+fn calls(emu: &Emulator, name: &str) -> u64 {
+    emu.calls().get(name).copied().unwrap_or(0)
+}
+
+fn phone_status(emu: &Emulator, phone_id: &str) -> i64 {
+    let p: Value = emu.api_get(&format!("phones/{phone_id}"));
+    p["status"].as_i64().unwrap_or_default()
+}
+
+fn restart_all(phones: &[String]) -> String {
+    format!(
+        r#"
+provider "cph" {{}}
+
+action "cph_phone_restart" "all" {{
+  config {{
+    phone_ids = {}
+  }}
+}}
+"#,
+        hcl_list(phones)
+    )
+}
+
+#[test]
+fn invoking_a_restart_of_250_phones_sends_3_calls_and_streams_progress() {
+    let Some(tf) = terraform_1_15() else { return };
+    let emu = Emulator::start(&["--servers", "5", "--phones-per-server", "50"]);
+    let phones = all_phone_ids(&emu);
+    assert_eq!(phones.len(), 250);
+    let wd = workdir(&tf, &emu, &restart_all(&phones));
+    emu.reset_calls();
+    let out = wd.run_ok(&[
+        "apply",
+        "-no-color",
+        "-auto-approve",
+        "-invoke=action.cph_phone_restart.all",
+    ]);
+    assert_eq!(calls(&emu, "restart_phones"), 3, "{}", out.stdout);
+    // The jobs take 0.3 s, the first look comes 1 s after the last call:
+    // every read is after the job time.
+    let reads = calls(&emu, "list_jobs");
+    assert!((1..=6).contains(&reads), "{reads} job reads");
+    assert!(
+        out.stdout.contains("250 of 250 phones restarted"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.contains("phones to be restarted"),
+        "{}",
+        out.stdout
+    );
+    assert!(phones.iter().all(|p| phone_status(&emu, p) == 2));
+    // Nothing was written to the state by an action.
+    let plan = wd.run(&["plan", "-no-color", "-detailed-exitcode"]);
+    assert_eq!(plan.status.code(), Some(0), "{}", plan.stdout);
+}
+
+#[test]
+fn a_failed_phone_is_named_with_its_code_after_the_others_finished() {
+    let Some(tf) = terraform_1_15() else { return };
+    let emu = Emulator::start(&["--servers", "5", "--phones-per-server", "50"]);
+    let phones = all_phone_ids(&emu);
+    let bad = phones[137].clone();
+    emu.fail_jobs_for(&[&bad]);
+    let wd = workdir(&tf, &emu, &restart_all(&phones));
+    emu.reset_calls();
+    let out = wd.run(&[
+        "apply",
+        "-no-color",
+        "-auto-approve",
+        "-invoke=action.cph_phone_restart.all",
+    ]);
+    assert!(!out.success(), "{}", out.stdout);
+    let all = format!("{}{}", out.stdout, out.stderr);
+    assert!(all.contains(&bad), "{all}");
+    assert!(all.contains("CPS.0020"), "{all}");
+    assert!(all.contains("1 of 250 phones not restarted"), "{all}");
+    assert!(all.contains("249 of 250 phones restarted"), "{all}");
+    assert_eq!(calls(&emu, "restart_phones"), 3);
+    let others_running = phones
+        .iter()
+        .filter(|p| **p != bad)
+        .all(|p| phone_status(&emu, p) == 2);
+    assert!(
+        others_running,
+        "the other 249 finished before the action failed"
+    );
+}
+
+#[test]
+fn a_server_restart_of_150_servers_sends_2_calls() {
+    let Some(tf) = terraform_1_15() else { return };
+    let emu = Emulator::start(&["--servers", "150", "--phones-per-server", "1"]);
+    let servers = all_server_ids(&emu);
+    assert_eq!(servers.len(), 150);
+    let wd = workdir(
+        &tf,
+        &emu,
+        &format!(
+            r#"
+provider "cph" {{}}
+
+action "cph_server_restart" "all" {{
+  config {{
+    server_ids = {}
+  }}
+}}
+"#,
+            hcl_list(&servers)
+        ),
+    );
+    emu.reset_calls();
+    let out = wd.run_ok(&[
+        "apply",
+        "-no-color",
+        "-auto-approve",
+        "-invoke=action.cph_server_restart.all",
+    ]);
+    assert_eq!(calls(&emu, "restart_servers"), 2, "{}", out.stdout);
+    assert!(
+        out.stdout.contains("150 of 150 servers restarted"),
+        "{}",
+        out.stdout
+    );
+}
+
+#[test]
+fn a_route_change_triggers_a_restart_of_exactly_its_phones_once() {
+    let Some(tf) = terraform_1_15() else { return };
+    let emu = Emulator::start(&["--servers", "2", "--phones-per-server", "3"]);
+    let servers = all_server_ids(&emu);
+    let mine = emu.phone_ids_of(&servers[0]);
+    let config = |route: &str| {
+        format!(
+            r#"
+provider "cph" {{}}
+
+action "cph_phone_restart" "after_route" {{
+  config {{
+    phone_ids = cph_phone_route.mine.phone_ids
+  }}
+}}
+
+resource "cph_phone_route" "mine" {{
+  phone_ids    = {phones}
+  traffic_type = "{route}"
+
+  lifecycle {{
+    action_trigger {{
+      events  = [after_update]
+      actions = [action.cph_phone_restart.after_route]
+    }}
+  }}
+}}
+"#,
+            phones = hcl_list(&mine)
+        )
+    };
+    let wd = workdir(&tf, &emu, &config("routing"));
+    wd.run_ok(&["apply", "-no-color", "-auto-approve"]);
+    // A create is not an update: no restart.
+    assert_eq!(calls(&emu, "restart_phones"), 0);
+    emu.reset_calls();
+    wd.run_ok(&["apply", "-no-color", "-auto-approve"]);
+    assert_eq!(
+        calls(&emu, "restart_phones"),
+        0,
+        "a no-op apply restarts nothing"
+    );
+    wd.write("main.tf", &workdir_main(&config("direct")));
+    let out = wd.run_ok(&["apply", "-no-color", "-auto-approve"]);
+    assert_eq!(calls(&emu, "restart_phones"), 1, "{}", out.stdout);
+    assert!(
+        out.stdout.contains("3 of 3 phones restarted"),
+        "{}",
+        out.stdout
+    );
+    // Exactly that resource's phones: the other server's are untouched.
+    let restarted: u64 = emu
+        .calls()
+        .get("restart_phones")
+        .copied()
+        .unwrap_or_default();
+    assert_eq!(restarted, 1);
+    for p in emu.phone_ids_of(&servers[1]) {
+        assert_eq!(phone_status(&emu, &p), 2);
+    }
+    emu.reset_calls();
+    wd.run_ok(&["apply", "-no-color", "-auto-approve"]);
+    assert_eq!(calls(&emu, "restart_phones"), 0, "no change, no restart");
+}
+
+/// `main.tf` as [`TfWorkdir::new`] writes it.
+fn workdir_main(main_tf: &str) -> String {
+    format!(
+        "terraform {{\n  required_providers {{\n    cph = {{ source = \"cloudphone/cph\" }}\n  }}\n}}\n\n{main_tf}"
+    )
+}
+
+#[test]
+fn terraform_1_0_plans_and_applies_as_before_with_actions_served() {
+    let Some(tf) = support::acc() else { return };
+    let emu = Emulator::start(&["--servers", "1", "--phones-per-server", "2"]);
+    let phones = emu.phone_ids_of(&all_server_ids(&emu)[0]);
+    let wd = workdir(
+        &tf,
+        &emu,
+        &format!(
+            r#"
+provider "cph" {{}}
+
+resource "cph_phone_route" "mine" {{
+  phone_ids    = {}
+  traffic_type = "routing"
+}}
+"#,
+            hcl_list(&phones)
+        ),
+    );
+    wd.run_ok(&["apply", "-no-color", "-auto-approve"]);
+    let plan = wd.run(&["plan", "-no-color", "-detailed-exitcode"]);
+    assert_eq!(plan.status.code(), Some(0), "{}", plan.stdout);
+    assert_eq!(calls(&emu, "restart_phones"), 0);
+}
