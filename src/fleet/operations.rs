@@ -187,7 +187,7 @@ struct State {
     client: Option<Client>,
     /// Targets waiting for their call, by operation; each with the tickets
     /// that asked for it.
-    pending: BTreeMap<BatchKey, BTreeMap<String, (Target, Vec<Arc<Ticket>>)>>,
+    pending: BTreeMap<BatchKey, BTreeMap<String, Asked>>,
     /// Operations whose window is open.
     flushing: BTreeSet<BatchKey>,
     /// Job id -> (target id, tickets) for jobs in flight.
@@ -203,7 +203,9 @@ pub struct Operations {
     poller: OnceLock<Arc<Poller>>,
 }
 
-type Waiting = Vec<(Target, Vec<Arc<Ticket>>)>;
+/// A target and the invocations that asked for it.
+type Asked = (Target, Vec<Arc<Ticket>>);
+type Waiting = Vec<Asked>;
 
 impl Operations {
     pub fn new() -> Arc<Operations> {
@@ -249,7 +251,7 @@ impl Operations {
         }
         let key = BatchKey { kind, image_id };
         self.submit(client, &key, targets, &ticket);
-        let mut last = Counts::default();
+        let mut last = ticket.counts();
         loop {
             let (counts, cancelled) = ticket.changed(cancel).await;
             if counts != last {

@@ -51,14 +51,13 @@ pub fn progress_message(kind: OpKind, c: &Counts) -> String {
 
 impl BatchRunner {
     /// Runs `kind` on `targets`, reporting progress, and turns the outcome
-    /// into diagnostics at `attribute` (the ids' attribute).
+    /// into diagnostics at the ids' attribute.
     pub async fn run(
         &self,
         ctx: &CallContext,
         kind: OpKind,
         image_id: Option<String>,
         targets: Vec<Target>,
-        attribute: &str,
         progress: &Progress,
         diags: &mut Diagnostics,
     ) {
@@ -77,6 +76,10 @@ impl BatchRunner {
         if kind != OpKind::RestartServers {
             self.shared.note_routed();
         }
+        let attribute = match kind {
+            OpKind::RestartServers => "server_ids",
+            _ => "phone_ids",
+        };
         diags.extend(outcome_diagnostics(kind, &outcome, attribute));
     }
 }

@@ -51,8 +51,6 @@ impl ActionType for PhoneReset {
         );
         let image = config.image_id.as_str().map(str::to_string);
         let kind = OpKind::ResetPhones;
-        self.0
-            .run(ctx, kind, image, targets, "phone_ids", progress, diags)
-            .await;
+        self.0.run(ctx, kind, image, targets, progress, diags).await;
     }
 }

@@ -46,8 +46,6 @@ impl ActionType for PhoneRestart {
         let targets = targets(&ids, config.properties.known(), None);
         let image = config.image_id.as_str().map(str::to_string);
         let kind = OpKind::RestartPhones;
-        self.0
-            .run(ctx, kind, image, targets, "phone_ids", progress, diags)
-            .await;
+        self.0.run(ctx, kind, image, targets, progress, diags).await;
     }
 }

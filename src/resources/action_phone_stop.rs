@@ -37,8 +37,6 @@ impl ActionType for PhoneStop {
         let ids = config.phone_ids.known().cloned().unwrap_or_default();
         let targets = targets(&ids, None, None);
         let kind = OpKind::StopPhones;
-        self.0
-            .run(ctx, kind, None, targets, "phone_ids", progress, diags)
-            .await;
+        self.0.run(ctx, kind, None, targets, progress, diags).await;
     }
 }

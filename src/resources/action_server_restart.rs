@@ -37,8 +37,6 @@ impl ActionType for ServerRestart {
         let ids = config.server_ids.known().cloned().unwrap_or_default();
         let targets = targets(&ids, None, None);
         let kind = OpKind::RestartServers;
-        self.0
-            .run(ctx, kind, None, targets, "server_ids", progress, diags)
-            .await;
+        self.0.run(ctx, kind, None, targets, progress, diags).await;
     }
 }
