@@ -291,3 +291,80 @@ resource "cph_phone_route" "mine" {{
     assert_eq!(plan.status.code(), Some(0), "{}", plan.stdout);
     assert_eq!(calls(&emu, "restart_phones"), 0);
 }
+
+// ---------------------------------------------------------------------------
+// Finding servers and phones without pasting ids (any Terraform).
+
+fn repo() -> std::path::PathBuf {
+    std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+#[test]
+fn the_fleet_example_finds_its_servers_by_name_and_plans_empty_after_apply() {
+    let Some(tf) = support::acc() else { return };
+    let emu = Emulator::start(&["--servers", "3", "--phones-per-server", "4"]);
+    let main_tf =
+        std::fs::read_to_string(repo().join("examples/fleet/main.tf")).expect("examples/fleet");
+    let hex_id = main_tf
+        .split(|c: char| !c.is_ascii_hexdigit())
+        .any(|w| w.len() == 32);
+    assert!(!hex_id, "examples/fleet writes no id by hand");
+    let wd = workdir(&tf, &emu, &main_tf);
+    emu.reset_calls();
+    wd.run_ok(&["apply", "-no-color", "-auto-approve"]);
+    for s in all_server_ids(&emu) {
+        for p in emu.phone_ids_of(&s) {
+            assert_eq!(emu.route_of(&p), "routing");
+        }
+    }
+    let plan = wd.run(&["plan", "-no-color", "-detailed-exitcode"]);
+    assert_eq!(plan.status.code(), Some(0), "{}", plan.stdout);
+    // One route per server found.
+    let state = wd.state_json();
+    let routes = state["values"]["root_module"]["resources"]
+        .as_array()
+        .map(|r| r.iter().filter(|r| r["type"] == "cph_phone_route").count());
+    assert_eq!(routes, Some(3));
+}
+
+#[test]
+fn cph_servers_filters_and_counts_phones_with_paged_reads_only() {
+    let Some(tf) = support::acc() else { return };
+    let emu = Emulator::start(&["--servers", "120", "--phones-per-server", "2"]);
+    let wd = workdir(
+        &tf,
+        &emu,
+        r#"
+provider "cph" {}
+
+data "cph_servers" "all" {}
+
+data "cph_servers" "one" {
+  server_name = "server-11"
+}
+
+data "cph_phones" "project" {}
+
+output "all" { value = length(data.cph_servers.all.server_ids) }
+output "one" { value = sort([for s in data.cph_servers.one.servers : "${s.server_name}=${s.phone_count}"]) }
+output "phones" { value = length(data.cph_phones.project.phone_ids) }
+"#,
+    );
+    emu.reset_calls();
+    wd.run_ok(&["apply", "-no-color", "-auto-approve"]);
+    let out = wd.run_ok(&["output", "-json"]);
+    let v: Value = serde_json::from_str(&out.stdout).expect("outputs");
+    assert_eq!(v["all"]["value"], 120);
+    assert_eq!(v["phones"]["value"], 240);
+    // "server-11" matches server-11 and server-110..119 by substring.
+    let one = v["one"]["value"].as_array().cloned().unwrap_or_default();
+    assert_eq!(one.len(), 11, "{one:?}");
+    assert!(one.contains(&Value::from("server-11=2")));
+    let calls = emu.calls();
+    assert_eq!(calls.get("show_server").copied().unwrap_or(0), 0);
+    // Phones: 240 in pages of 200, listed for the whole project only.
+    assert!(
+        calls.get("list_phones").copied().unwrap_or(0) <= 6,
+        "{calls:?}"
+    );
+}

@@ -551,3 +551,18 @@ pub struct BatchJobsResponse {
     pub request_id: String,
     pub jobs: Vec<BatchJob>,
 }
+
+/// The filters of list-servers (all optional).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ServerQuery {
+    /// Matched by substring.
+    pub server_name: Option<String>,
+    pub server_id: Option<String>,
+    /// `v1` (system network) or `v2` (custom network).
+    pub network_version: Option<String>,
+    pub phone_model_name: Option<String>,
+    /// Creation time bounds, Unix timestamps.
+    pub create_since: Option<i64>,
+    pub create_until: Option<i64>,
+    pub status: Option<i32>,
+}

@@ -15,6 +15,7 @@ pub mod common;
 pub mod data_phones;
 pub mod data_server;
 pub mod data_server_flavor_options;
+pub mod data_servers;
 pub mod list_phone_route;
 pub mod list_server_flavor;
 pub mod phone_route;
@@ -45,6 +46,7 @@ fn all_data_sources(shared: &Arc<Shared>) -> Vec<Arc<dyn DataSource>> {
     vec![
         data_source(data_server::ServerData::new(shared.clone())),
         data_source(data_phones::PhonesData::new(shared.clone())),
+        data_source(data_servers::ServersData::new(shared.clone())),
         data_source(data_server_flavor_options::ServerFlavorOptionsData::new(
             shared.clone(),
         )),
