@@ -368,3 +368,50 @@ output "phones" { value = length(data.cph_phones.project.phone_ids) }
         "{calls:?}"
     );
 }
+
+#[test]
+fn restarts_triggered_together_are_merged_into_one_call() {
+    let Some(tf) = terraform_1_15() else { return };
+    let emu = Emulator::start(&["--servers", "3", "--phones-per-server", "5"]);
+    let servers = all_server_ids(&emu);
+    let config = |route: &str| {
+        let mut hcl = String::from("provider \"cph\" {}\n");
+        for (i, s) in servers.iter().enumerate() {
+            hcl.push_str(&format!(
+                r#"
+action "cph_phone_restart" "r{i}" {{
+  config {{
+    phone_ids = cph_phone_route.r{i}.phone_ids
+  }}
+}}
+
+resource "cph_phone_route" "r{i}" {{
+  phone_ids    = {phones}
+  traffic_type = "{route}"
+
+  lifecycle {{
+    action_trigger {{
+      events  = [after_update]
+      actions = [action.cph_phone_restart.r{i}]
+    }}
+  }}
+}}
+"#,
+                phones = hcl_list(&emu.phone_ids_of(s))
+            ));
+        }
+        workdir_main(&hcl)
+    };
+    let wd = workdir(&tf, &emu, &config("routing"));
+    wd.run_ok(&["apply", "-no-color", "-auto-approve"]);
+    emu.reset_calls();
+    wd.write("main.tf", &config("direct"));
+    let out = wd.run_ok(&["apply", "-no-color", "-auto-approve"]);
+    assert_eq!(
+        calls(&emu, "restart_phones"),
+        1,
+        "three restarts of 5 phones triggered together share one call:\n{}",
+        out.stdout
+    );
+    assert_eq!(out.stdout.matches("5 of 5 phones restarted").count(), 3);
+}
