@@ -951,6 +951,40 @@ mod tests {
     }
 
     #[test]
+    fn an_action_page_says_where_its_arguments_go() {
+        let s = Schema {
+            version: 0,
+            block: Block {
+                attributes: vec![Attribute::required(
+                    "phone_ids",
+                    Type::set(Type::String),
+                    "Phones.",
+                )],
+                ..Default::default()
+            },
+        };
+        let page = PageSchema {
+            kind: PageKind::Action,
+            name: "x_restart",
+            schema: Some(&s),
+            identity: None,
+        };
+        let out = render(
+            "# {{name}}\n\n{{arguments}}\n",
+            &page,
+            Path::new("."),
+            "a.md.tmpl",
+        )
+        .expect("renders");
+        assert!(
+            out.contains("The `config` block of an `action` block takes:"),
+            "{out}"
+        );
+        assert!(out.contains("`phone_ids`"), "{out}");
+        assert_eq!(PageKind::Action.dir(), "actions");
+    }
+
+    #[test]
     fn the_schema_renders_with_its_declared_behaviour() {
         let s = schema();
         let out = render(
