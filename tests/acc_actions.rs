@@ -9,8 +9,12 @@
 mod emu;
 mod support;
 
+use std::os::unix::process::CommandExt;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
 use emu::Emulator;
-use serde_json::Value;
+use serde_json::{Value, json};
 use support::{TfBin, TfWorkdir};
 
 fn terraform_1_15() -> Option<TfBin> {
@@ -414,4 +418,70 @@ resource "cph_phone_route" "r{i}" {{
         out.stdout
     );
     assert_eq!(out.stdout.matches("5 of 5 phones restarted").count(), 3);
+}
+
+#[test]
+fn ctrl_c_waits_for_a_restart_call_on_its_way_and_says_what_may_still_run() {
+    let Some(tf) = terraform_1_15() else { return };
+    let emu = Emulator::start(&["--servers", "1", "--phones-per-server", "5"]);
+    let phones = all_phone_ids(&emu);
+    let wd = workdir(&tf, &emu, &restart_all(&phones));
+    // The call takes 3 s to be answered: Ctrl-C comes while it is on its way.
+    emu.add_fault(json!({"endpoint": "restart_phones", "kind": "latency", "latency_ms": 3000}));
+    emu.reset_calls();
+    let mut cmd = Command::new(tf.path());
+    cmd.args([
+        "apply",
+        "-no-color",
+        "-auto-approve",
+        "-invoke=action.cph_phone_restart.all",
+    ])
+    .current_dir(wd.path())
+    .stdin(Stdio::null())
+    .stdout(std::fs::File::create(wd.path().join("apply.stdout")).expect("stdout file"))
+    .stderr(std::fs::File::create(wd.path().join("apply.stderr")).expect("stderr file"))
+    .env("TF_CLI_CONFIG_FILE", wd.path().join(".terraformrc"))
+    .env("TF_IN_AUTOMATION", "1")
+    .env("CHECKPOINT_DISABLE", "1")
+    .process_group(0);
+    for (k, v) in emu.token_env() {
+        cmd.env(k, v);
+    }
+    let mut apply = cmd.spawn().expect("start terraform");
+    let until = Instant::now() + Duration::from_secs(60);
+    while calls(&emu, "restart_phones") == 0 {
+        assert!(Instant::now() < until, "no restart call was sent");
+        assert!(
+            apply.try_wait().expect("try_wait").is_none(),
+            "terraform ended early"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    let pgid = format!("-{}", apply.id());
+    let ok = Command::new("kill")
+        .args(["-s", "INT", "--", &pgid])
+        .status()
+        .expect("run kill")
+        .success();
+    assert!(ok, "kill -INT the process group");
+    let status = loop {
+        if let Some(st) = apply.try_wait().expect("try_wait") {
+            break st;
+        }
+        if Instant::now() > until {
+            let _ = apply.kill();
+            panic!("terraform did not exit after Ctrl-C");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let out = std::fs::read_to_string(wd.path().join("apply.stdout")).unwrap_or_default()
+        + &std::fs::read_to_string(wd.path().join("apply.stderr")).unwrap_or_default();
+    assert!(!status.success(), "{out}");
+    assert_eq!(calls(&emu, "restart_phones"), 1, "nothing is sent again");
+    // The call landed and was waited for: its phones are named as possibly
+    // still restarting, not as failed or never sent.
+    assert!(out.contains("Still in progress"), "{out}");
+    assert!(!out.contains("Never sent"), "{out}");
+    assert!(out.contains(&phones[0]), "{out}");
 }
