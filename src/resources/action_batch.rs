@@ -12,9 +12,6 @@ use super::Shared;
 use crate::fleet::operations::{AsyncProgress, Counts, OpKind, Operations, Outcome, Target};
 use tf_framework::*;
 
-/// Failed targets named one by one in the diagnostics; the rest are counted.
-const NAMED_FAILURES: usize = 20;
-
 /// The shared parts of every batch action.
 #[derive(Clone)]
 pub struct BatchRunner {
@@ -92,18 +89,14 @@ pub fn outcome_diagnostics(kind: OpKind, o: &Outcome, attribute: &str) -> Diagno
     let noun = kind.noun();
     let one = noun.trim_end_matches('s');
     if !o.failed.is_empty() {
-        let mut lines: Vec<String> = o
+        let lines: Vec<String> = o
             .failed
             .iter()
-            .take(NAMED_FAILURES)
             .map(|f| match &f.code {
                 Some(code) => format!("- {} {}: {code}: {}", one, f.id, f.message),
                 None => format!("- {} {}: {}", one, f.id, f.message),
             })
             .collect();
-        if o.failed.len() > NAMED_FAILURES {
-            lines.push(format!("- and {} more", o.failed.len() - NAMED_FAILURES));
-        }
         let done = o.succeeded.len();
         diags.push(
             Diagnostic::error(
