@@ -704,7 +704,16 @@ fn examples_are_formatted_and_valid() {
                 std::fs::copy(&p, copy.join(e.file_name())).expect("copy .tf");
             }
         }
-        let out = terraform_command(&tf, &cli, &copy)
+        // Actions need Terraform 1.14 or later.
+        let validator = if name.starts_with("actions") {
+            match std::env::var_os("TF_ACC_TERRAFORM_1_15_PATH") {
+                Some(p) if !p.is_empty() => PathBuf::from(p),
+                _ => repo().join(".tools/bin/terraform-1.15"),
+            }
+        } else {
+            tf.clone()
+        };
+        let out = terraform_command(&validator, &cli, &copy)
             .args(["validate", "-no-color"])
             .output()
             .expect("run terraform validate");

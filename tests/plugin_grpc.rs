@@ -143,8 +143,30 @@ async fn get_provider_schema_lists_everything_with_sensitive_flags() {
     data.sort();
     assert_eq!(
         data,
-        ["cph_phones", "cph_server", "cph_server_flavor_options"]
+        [
+            "cph_phones",
+            "cph_server",
+            "cph_server_flavor_options",
+            "cph_servers"
+        ]
     );
+    let mut actions: Vec<_> = resp.action_schemas.keys().cloned().collect();
+    actions.sort();
+    assert_eq!(
+        actions,
+        [
+            "cph_phone_reset",
+            "cph_phone_restart",
+            "cph_phone_stop",
+            "cph_server_restart"
+        ]
+    );
+    let restart = resp.action_schemas["cph_phone_restart"]
+        .schema
+        .as_ref()
+        .and_then(|s| s.block.as_ref())
+        .unwrap();
+    assert!(attr(restart, "phone_ids").required);
     let route = resp.resource_schemas["cph_phone_route"]
         .block
         .as_ref()
@@ -175,7 +197,18 @@ async fn get_metadata_names_resources_and_data_sources() {
             "cph_phones",
             "cph_server",
             "cph_server_flavor",
-            "cph_server_flavor_options"
+            "cph_server_flavor_options",
+            "cph_servers"
+        ]
+    );
+    let actions: Vec<_> = resp.actions.iter().map(|a| a.type_name.as_str()).collect();
+    assert_eq!(
+        actions,
+        [
+            "cph_phone_reset",
+            "cph_phone_restart",
+            "cph_phone_stop",
+            "cph_server_restart"
         ]
     );
     assert!(resp.server_capabilities.unwrap().plan_destroy);

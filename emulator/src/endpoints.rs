@@ -21,8 +21,12 @@ pub const IAM_SECURITY_TOKENS: &str = "iam_securitytokens";
 pub const BSS_SHOW_ORDER: &str = "bss_show_order";
 pub const BSS_PAY_ORDER: &str = "bss_pay_order";
 pub const BSS_CANCEL_ORDER: &str = "bss_cancel_order";
+pub const RESTART_PHONES: &str = "restart_phones";
+pub const RESET_PHONES: &str = "reset_phones";
+pub const STOP_PHONES: &str = "stop_phones";
+pub const RESTART_SERVERS: &str = "restart_servers";
 
-pub const ENDPOINT_NAMES: [&str; 17] = [
+pub const ENDPOINT_NAMES: [&str; 21] = [
     CHANGE_SERVER_MODEL,
     PHONES_TRAFFIC,
     SHOW_SERVER,
@@ -40,6 +44,10 @@ pub const ENDPOINT_NAMES: [&str; 17] = [
     BSS_SHOW_ORDER,
     BSS_PAY_ORDER,
     BSS_CANCEL_ORDER,
+    RESTART_PHONES,
+    RESET_PHONES,
+    STOP_PHONES,
+    RESTART_SERVERS,
 ];
 
 /// A classified API call.
@@ -97,6 +105,10 @@ pub fn classify(method: &Method, path: &str) -> Option<Endpoint> {
         ("POST", ["servers", "change-server-model"]) => CHANGE_SERVER_MODEL,
         ("POST", ["phones-traffic"]) => PHONES_TRAFFIC,
         ("GET", ["servers"]) => LIST_SERVERS,
+        ("POST", ["phones", "batch-restart"]) => RESTART_PHONES,
+        ("POST", ["phones", "batch-reset"]) => RESET_PHONES,
+        ("POST", ["phones", "batch-stop"]) => STOP_PHONES,
+        ("POST", ["servers", "batch-restart"]) => RESTART_SERVERS,
         ("GET", ["servers", id]) if nonempty(id) && *id != "change-server-model" => SHOW_SERVER,
         ("GET", ["phones"]) => LIST_PHONES,
         ("GET", ["phones", id]) if nonempty(id) => SHOW_PHONE,

@@ -26,9 +26,41 @@ pub struct Job {
     pub begin: OffsetDateTime,
     pub end: Option<OffsetDateTime>,
     fail: bool,
+    /// A batch operation's job (see `api::batch`); `None` for a route job.
+    pub operation: Option<&'static str>,
 }
 
 impl Job {
+    /// A running job of a batch operation on `phone_id` or `server_id`.
+    pub fn batch(
+        id: String,
+        request_id: &str,
+        phone_id: &str,
+        server_id: &str,
+        operation: &'static str,
+        fail: bool,
+    ) -> Job {
+        Job {
+            id,
+            request_id: request_id.to_string(),
+            phone_id: phone_id.to_string(),
+            server_id: server_id.to_string(),
+            traffic_type: String::new(),
+            status: 1,
+            error_code: None,
+            error_msg: None,
+            begin: OffsetDateTime::now_utc(),
+            end: None,
+            fail,
+            operation: Some(operation),
+        }
+    }
+
+    /// Whether the job was marked to fail.
+    pub fn fails(&self) -> bool {
+        self.fail
+    }
+
     pub fn to_json(&self) -> Value {
         let mut m = Map::new();
         m.insert("job_id".into(), json!(self.id));
@@ -37,10 +69,11 @@ impl Job {
         m.insert("server_id".into(), json!(self.server_id));
         m.insert("status".into(), json!(self.status));
         m.insert("begin_time".into(), json!(ids::fmt_time(self.begin)));
-        m.insert(
-            "execute_msg".into(),
-            json!(format!("set traffic_type to {}", self.traffic_type)),
-        );
+        let execute_msg = match self.operation {
+            Some(op) => op.to_string(),
+            None => format!("set traffic_type to {}", self.traffic_type),
+        };
+        m.insert("execute_msg".into(), json!(execute_msg));
         if let Some(end) = self.end {
             m.insert("end_time".into(), json!(ids::fmt_time(end)));
         }
@@ -126,6 +159,7 @@ impl World {
                     begin: OffsetDateTime::now_utc(),
                     end: None,
                     fail: self.fail_jobs.contains(phone_id),
+                    operation: None,
                 },
             );
             self.jobs_by_request
@@ -138,6 +172,10 @@ impl World {
     }
 
     pub(crate) fn finish_job(&mut self, id: &str) {
+        if self.jobs.get(id).is_some_and(|j| j.operation.is_some()) {
+            self.finish_batch_job(id);
+            return;
+        }
         let now = OffsetDateTime::now_utc();
         let Some(job) = self.jobs.get_mut(id) else {
             return;

@@ -1,6 +1,8 @@
-# Routes every phone of every listed server, each server's phones found
-# through cph_phones, so that no phone id is written by hand. A phone added to
-# a server shows up in the next plan as an in-place change.
+# Routes every phone of every server whose name contains var.server_name:
+# the servers are found through cph_servers and each server's phones through
+# cph_phones, so that no id is written by hand. A phone added to a server
+# shows up in the next plan as an in-place change; a new matching server as
+# a new route.
 #
 # One cph_phone_route per server: the provider merges the routes Terraform
 # applies at the same time into calls of 100 phones and polls their jobs
@@ -22,10 +24,10 @@ terraform {
 # Settings come from HW_* variables (see docs/index.md).
 provider "cph" {}
 
-variable "server_ids" {
-  description = "Servers whose phones are routed."
-  type        = set(string)
-  default     = ["a176d8625981453bbafbc0a321d8d6a1"]
+variable "server_name" {
+  description = "Servers whose names contain this text have their phones routed."
+  type        = string
+  default     = "server-"
 }
 
 variable "traffic_type" {
@@ -34,8 +36,12 @@ variable "traffic_type" {
   default     = "routing"
 }
 
+data "cph_servers" "fleet" {
+  server_name = var.server_name
+}
+
 data "cph_phones" "fleet" {
-  for_each  = var.server_ids
+  for_each  = toset(data.cph_servers.fleet.server_ids)
   server_id = each.value
 }
 

@@ -2,7 +2,8 @@
 //!
 //! A provider keeps one template per page (`templates/index.md.tmpl`,
 //! `templates/resources/<type>.md.tmpl`, `templates/data-sources/<type>.md.tmpl`,
-//! `templates/list-resources/<type>.md.tmpl`, and any `templates/guides/*.md.tmpl`)
+//! `templates/list-resources/<type>.md.tmpl`, `templates/actions/<type>.md.tmpl`,
+//! and any `templates/guides/*.md.tmpl`)
 //! holding the prose; [`generate`] renders the schema of every type the
 //! [`Provider`] serves into its template and returns the pages of `docs/`.
 //! A type without a template, a template without a type and a note about an
@@ -40,6 +41,8 @@ pub enum PageKind {
     Resource,
     DataSource,
     ListResource,
+    /// An action type (its `config` block's schema).
+    Action,
     /// Prose only (`templates/guides/`).
     Guide,
 }
@@ -52,6 +55,7 @@ impl PageKind {
             PageKind::Resource => "resources",
             PageKind::DataSource => "data-sources",
             PageKind::ListResource => "list-resources",
+            PageKind::Action => "actions",
             PageKind::Guide => "guides",
         }
     }
@@ -62,6 +66,7 @@ impl PageKind {
             PageKind::Resource => "resource",
             PageKind::DataSource => "data source",
             PageKind::ListResource => "list resource",
+            PageKind::Action => "action",
             PageKind::Guide => "guide",
         }
     }
@@ -382,6 +387,9 @@ impl Renderer<'_> {
             PageKind::ListResource => {
                 out.push_str("The `config` block of a `list` block is optional and takes:\n\n");
             }
+            PageKind::Action => {
+                out.push_str("The `config` block of an `action` block takes:\n\n");
+            }
             _ => {}
         }
         let args: Vec<&Attribute> = block
@@ -670,6 +678,7 @@ pub fn generate(
     let resources = provider.resources();
     let data_sources = provider.data_sources();
     let lists = provider.list_resources();
+    let actions = provider.actions();
     let mut wanted: Vec<(PageKind, String, Schema, Option<IdentitySchema>)> = vec![(
         PageKind::Provider,
         provider_name.to_string(),
@@ -697,6 +706,14 @@ pub fn generate(
             PageKind::ListResource,
             l.type_name().to_string(),
             l.schema(),
+            None,
+        )
+    }));
+    wanted.extend(actions.iter().map(|a| {
+        (
+            PageKind::Action,
+            a.type_name().to_string(),
+            a.schema(),
             None,
         )
     }));
@@ -736,6 +753,7 @@ pub fn generate(
         PageKind::Resource,
         PageKind::DataSource,
         PageKind::ListResource,
+        PageKind::Action,
     ] {
         let served: BTreeSet<&str> = wanted
             .iter()
@@ -930,6 +948,40 @@ mod tests {
             schema: Some(s),
             identity: None,
         }
+    }
+
+    #[test]
+    fn an_action_page_says_where_its_arguments_go() {
+        let s = Schema {
+            version: 0,
+            block: Block {
+                attributes: vec![Attribute::required(
+                    "phone_ids",
+                    Type::set(Type::String),
+                    "Phones.",
+                )],
+                ..Default::default()
+            },
+        };
+        let page = PageSchema {
+            kind: PageKind::Action,
+            name: "x_restart",
+            schema: Some(&s),
+            identity: None,
+        };
+        let out = render(
+            "# {{name}}\n\n{{arguments}}\n",
+            &page,
+            Path::new("."),
+            "a.md.tmpl",
+        )
+        .expect("renders");
+        assert!(
+            out.contains("The `config` block of an `action` block takes:"),
+            "{out}"
+        );
+        assert!(out.contains("`phone_ids`"), "{out}");
+        assert_eq!(PageKind::Action.dir(), "actions");
     }
 
     #[test]

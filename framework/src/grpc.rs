@@ -44,6 +44,7 @@ pub struct ProviderService {
     resources: BTreeMap<String, Typed<dyn Resource>>,
     data_sources: BTreeMap<String, Typed<dyn DataSource>>,
     list_resources: BTreeMap<String, Typed<dyn ListResource>>,
+    actions: action::Actions,
     /// What is wrong with the types the provider declared (a list resource
     /// without a managed type that has an identity): reported by
     /// GetProviderSchema, so that Terraform stops with the reason.
@@ -135,6 +136,7 @@ impl ProviderService {
             })
             .collect();
         ProviderService {
+            actions: action::Actions::new(name, provider.as_ref()),
             name: name.to_string(),
             provider_schema: provider.schema(),
             provider,
@@ -457,6 +459,7 @@ impl ProviderRpc for ProviderService {
                     type_name: k.clone(),
                 })
                 .collect(),
+            actions: self.actions.metadata(),
         }))
     }
 
@@ -484,6 +487,7 @@ impl ProviderRpc for ProviderService {
                 .iter()
                 .map(|(k, l)| (k.clone(), toproto::schema(&l.schema)))
                 .collect(),
+            action_schemas: self.actions.schemas(),
             diagnostics: toproto::diagnostics(&self.declaration_errors),
             provider_meta: None,
             server_capabilities: Some(Self::capabilities()),
@@ -1224,6 +1228,34 @@ impl ProviderRpc for ProviderService {
         }))
     }
 
+    async fn validate_action_config(
+        &self,
+        req: Request<pb::validate_action_config::Request>,
+    ) -> Result<Response<pb::validate_action_config::Response>, Status> {
+        Ok(Response::new(self.actions.validate(req.into_inner()).await))
+    }
+
+    async fn plan_action(
+        &self,
+        req: Request<pb::plan_action::Request>,
+    ) -> Result<Response<pb::plan_action::Response>, Status> {
+        let ctx = self.ctx();
+        Ok(Response::new(
+            self.actions.plan(&ctx, req.into_inner()).await,
+        ))
+    }
+
+    type InvokeActionStream = action::InvokeStream;
+
+    async fn invoke_action(
+        &self,
+        req: Request<pb::invoke_action::Request>,
+    ) -> Result<Response<Self::InvokeActionStream>, Status> {
+        Ok(Response::new(
+            self.actions.invoke(self.ctx(), req.into_inner()),
+        ))
+    }
+
     async fn stop(
         &self,
         _req: Request<pb::stop::Request>,
@@ -1430,6 +1462,9 @@ mod tests {
         assert!(!svc.ctx().stop.is_cancelled());
     }
 }
+
+#[path = "grpc_action.rs"]
+mod action;
 
 #[cfg(test)]
 #[path = "grpc_identity_tests.rs"]

@@ -16,8 +16,10 @@
 //! - [`msgpack`], [`json`], [`type_json`] and [`codec`]: cty values and types
 //!   on the wire;
 //! - [`logging`]: hclog-style JSON lines on stderr;
+//! - [`action`]: action types (protocol 5.10), served by [`grpc`];
 //! - [`docs`]: registry docs from the schemas and per-page templates.
 
+pub mod action;
 pub mod automtls;
 pub mod codec;
 pub mod declare;
@@ -41,6 +43,7 @@ pub mod type_json;
 pub mod typed;
 pub mod value;
 
+pub use action::{Action, ActionType, Progress};
 pub use diag::{AttributePath, Diagnostic, Diagnostics, Severity};
 pub use resource::{
     ApplyRequest, ApplyResponse, CallContext, DataReadResponse, DataSource, ImportResponse,

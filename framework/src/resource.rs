@@ -350,4 +350,8 @@ pub trait Provider: Send + Sync {
     fn list_resources(&self) -> Vec<Arc<dyn ListResource>> {
         Vec::new()
     }
+    /// The action types (Terraform 1.14+ `action` blocks); none by default.
+    fn actions(&self) -> Vec<Arc<dyn crate::action::Action>> {
+        Vec::new()
+    }
 }

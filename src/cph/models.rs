@@ -370,6 +370,94 @@ mod lenient {
     }
 }
 
+// ---------------------------------------------------------------------------
+// Batch operations on phones and servers (SDK models
+// `RestartCloudPhoneRequestBody`, `ResetCloudPhoneRequestBody`,
+// `StopCloudPhoneRequestBody`, `RestartCloudPhoneServerRequestBody`,
+// `PhoneJob`, `ServerJob`).
+
+/// Most phones or servers one batch call takes.
+pub const MAX_IDS_PER_BATCH_CALL: usize = 100;
+
+/// One phone of a batch restart or reset: its id, and the phone properties
+/// (a JSON string, as the API takes it) to apply with it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct BatchPhone {
+    pub phone_id: String,
+    #[serde(rename = "property", skip_serializing_if = "Option::is_none")]
+    pub property: Option<String>,
+    /// Reset only: wipe the phone's data as well.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub factory_reset_enabled: Option<bool>,
+}
+
+/// The body of `phones/batch-restart` and `phones/batch-reset`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct BatchPhonesRequest {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub image_id: Option<String>,
+    pub phones: Vec<BatchPhone>,
+}
+
+/// The body of `phones/batch-stop`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct BatchStopRequest {
+    pub phone_ids: Vec<String>,
+}
+
+/// The body of `servers/batch-restart`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct BatchServersRequest {
+    pub server_ids: Vec<String>,
+}
+
+/// One entry of a batch answer: the job started for a phone (`phone_id`) or
+/// a server (`server_id`), or the error that kept it from starting (then
+/// `job_id` is absent).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct BatchJob {
+    pub phone_id: String,
+    pub server_id: String,
+    pub job_id: Option<String>,
+    pub error_code: Option<String>,
+    pub error_msg: Option<String>,
+}
+
+impl BatchJob {
+    /// The phone or server the entry is about.
+    pub fn target(&self) -> &str {
+        if self.phone_id.is_empty() {
+            &self.server_id
+        } else {
+            &self.phone_id
+        }
+    }
+}
+
+/// The answer of every batch call.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct BatchJobsResponse {
+    pub request_id: String,
+    pub jobs: Vec<BatchJob>,
+}
+
+/// The filters of list-servers (all optional).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ServerQuery {
+    /// Matched by substring.
+    pub server_name: Option<String>,
+    pub server_id: Option<String>,
+    /// `v1` (system network) or `v2` (custom network).
+    pub network_version: Option<String>,
+    pub phone_model_name: Option<String>,
+    /// Creation time bounds, Unix timestamps.
+    pub create_since: Option<i64>,
+    pub create_until: Option<i64>,
+    pub status: Option<i32>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -476,5 +564,38 @@ mod tests {
         let round: OrderInfo =
             serde_json::from_value(serde_json::to_value(&o).expect("encodes")).expect("decodes");
         assert_eq!(round, o);
+    }
+
+    #[test]
+    fn batch_bodies_are_written_as_the_sdk_writes_them() {
+        let body = BatchPhonesRequest {
+            image_id: None,
+            phones: vec![
+                BatchPhone {
+                    phone_id: "a".into(),
+                    property: Some("{}".into()),
+                    factory_reset_enabled: Some(true),
+                },
+                BatchPhone {
+                    phone_id: "b".into(),
+                    ..Default::default()
+                },
+            ],
+        };
+        assert_eq!(
+            serde_json::to_value(&body).expect("encodes"),
+            json!({"phones": [
+                {"phone_id": "a", "property": "{}", "factory_reset_enabled": true},
+                {"phone_id": "b"}
+            ]})
+        );
+        let answer: BatchJobsResponse = serde_json::from_value(json!({
+            "request_id": "r",
+            "jobs": [{"server_id": "s", "job_id": "j"}, {"phone_id": "p", "error_code": "CPS.0010"}]
+        }))
+        .expect("decodes");
+        assert_eq!(answer.jobs[0].target(), "s");
+        assert_eq!(answer.jobs[1].target(), "p");
+        assert_eq!(answer.jobs[1].job_id, None);
     }
 }

@@ -23,6 +23,7 @@ pub mod claims;
 pub mod coordinator;
 pub mod flavor_check;
 pub mod flavor_orders;
+pub mod operations;
 pub mod orders;
 pub mod phone_cache;
 pub mod poller;

@@ -1,5 +1,7 @@
-//! Data source `cph_phones`: the phones of a server, optionally filtered by
-//! id, name, status and route, so that nobody pastes phone ids by hand.
+//! Data source `cph_phones`: the phones of a server, or of the whole project
+//! when no server is given (one paged listing, never a call per server),
+//! optionally filtered by id, name, status and route, so that nobody pastes
+//! phone ids by hand.
 
 use std::sync::Arc;
 
@@ -29,7 +31,7 @@ tf_framework::model! {
     /// The configuration and result of `data.cph_phones`.
     pub struct PhonesDataModel {
         id: String = computed("Identifier of this query."),
-        server_id: String = required("Id of the cloud phone server. A server that does not exist has no phones (the read warns).").validate(cph_id()),
+        server_id: String = optional("Id of the cloud phone server. A server that does not exist has no phones (the read warns). Unset: every phone of the project, in one paged listing.").validate(cph_id()),
         phone_id: String = optional("Only the phone with this id."),
         phone_name: String = optional("Only phones with this name."),
         status: i64 = optional("Only phones with this status code (2 = running)."),
@@ -78,11 +80,47 @@ impl PhonesData {
     }
 }
 
+impl PhonesData {
+    /// Every phone of the project, filtered: one paged listing.
+    async fn read_project(
+        &self,
+        client: &crate::cph::Client,
+        config: PhonesDataModel,
+        diags: &mut Diagnostics,
+    ) -> PhonesDataModel {
+        let listings = self.shared.fleet().phone_listings();
+        let phones = match listings.phones(client, None).await {
+            Ok(p) => p,
+            Err(e) => {
+                diags.push(super::common::api_error(
+                    "list the cloud phones of the project",
+                    &e,
+                ));
+                return config;
+            }
+        };
+        selected(config, "project".to_string(), &phones)
+    }
+}
+
+/// The result: the phones `config` selects among `phones`, by id.
+fn selected(config: PhonesDataModel, id: String, phones: &[Phone]) -> PhonesDataModel {
+    let mut selected: Vec<&Phone> = phones.iter().filter(|p| config.selects(p)).collect();
+    selected.sort_by(|a, b| a.phone_id.cmp(&b.phone_id));
+    PhonesDataModel {
+        id: id.into(),
+        phones: Tf::Known(selected.iter().map(|p| PhoneEntry::from(*p)).collect()),
+        phone_ids: Tf::Known(selected.iter().map(|p| p.phone_id.clone()).collect()),
+        ..config
+    }
+}
+
 #[async_trait]
 impl DataSourceType for PhonesData {
     type Model = PhonesDataModel;
     const TYPE_NAME: &'static str = "cph_phones";
-    const DESCRIPTION: &'static str = "The cloud phones of a server, optionally filtered.";
+    const DESCRIPTION: &'static str =
+        "The cloud phones of a server or of the whole project, optionally filtered.";
 
     async fn read(
         &self,
@@ -93,7 +131,9 @@ impl DataSourceType for PhonesData {
         let Some(client) = self.shared.client_or_report(ctx, diags) else {
             return config;
         };
-        let server_id = config.server_id.as_str().unwrap_or_default().to_string();
+        let Some(server_id) = config.server_id.as_str().map(str::to_string) else {
+            return self.read_project(&client, config, diags).await;
+        };
         let phones = match self.shared.server_phones(&client, &server_id).await {
             Ok(p) => p,
             Err(e) if e.is_not_found() => {
@@ -112,13 +152,6 @@ impl DataSourceType for PhonesData {
         {
             diags.push(server_gone(&server_id, &e));
         }
-        let mut selected: Vec<&Phone> = phones.iter().filter(|p| config.selects(p)).collect();
-        selected.sort_by(|a, b| a.phone_id.cmp(&b.phone_id));
-        PhonesDataModel {
-            id: server_id.into(),
-            phones: Tf::Known(selected.iter().map(|p| PhoneEntry::from(*p)).collect()),
-            phone_ids: Tf::Known(selected.iter().map(|p| p.phone_id.clone()).collect()),
-            ..config
-        }
+        selected(config, server_id, &phones)
     }
 }

@@ -6,10 +6,16 @@ use std::sync::Arc;
 use tf_framework::typed::{data_source, resource};
 use tf_framework::{DataSource, ListResource, Provider, Resource};
 
+pub mod action_batch;
+pub mod action_phone_reset;
+pub mod action_phone_restart;
+pub mod action_phone_stop;
+pub mod action_server_restart;
 pub mod common;
 pub mod data_phones;
 pub mod data_server;
 pub mod data_server_flavor_options;
+pub mod data_servers;
 pub mod list_phone_route;
 pub mod list_server_flavor;
 pub mod phone_route;
@@ -40,6 +46,7 @@ fn all_data_sources(shared: &Arc<Shared>) -> Vec<Arc<dyn DataSource>> {
     vec![
         data_source(data_server::ServerData::new(shared.clone())),
         data_source(data_phones::PhonesData::new(shared.clone())),
+        data_source(data_servers::ServersData::new(shared.clone())),
         data_source(data_server_flavor_options::ServerFlavorOptionsData::new(
             shared.clone(),
         )),
@@ -51,5 +58,21 @@ fn all_list_resources(shared: &Arc<Shared>) -> Vec<Arc<dyn ListResource>> {
     vec![
         Arc::new(list_server_flavor::ServerFlavorList::new(shared.clone())),
         Arc::new(list_phone_route::PhoneRouteList::new(shared.clone())),
+    ]
+}
+
+/// The actions, sharing one batch engine (so that concurrent invocations
+/// merge their calls).
+fn all_actions(shared: &Arc<Shared>) -> Vec<Arc<dyn tf_framework::Action>> {
+    use tf_framework::action::action;
+    let runner = action_batch::BatchRunner {
+        shared: shared.clone(),
+        operations: crate::fleet::operations::Operations::new(),
+    };
+    vec![
+        action(action_phone_restart::PhoneRestart(runner.clone())),
+        action(action_phone_reset::PhoneReset(runner.clone())),
+        action(action_phone_stop::PhoneStop(runner.clone())),
+        action(action_server_restart::ServerRestart(runner)),
     ]
 }

@@ -199,6 +199,10 @@ impl Provider for CphProvider {
     fn list_resources(&self) -> Vec<Arc<dyn tf_framework::ListResource>> {
         super::all_list_resources(&self.shared)
     }
+
+    fn actions(&self) -> Vec<Arc<dyn tf_framework::Action>> {
+        super::all_actions(&self.shared)
+    }
 }
 
 /// An error's own words, without the "invalid client configuration" or

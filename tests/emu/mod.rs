@@ -233,7 +233,7 @@ impl Emulator {
         serde_json::from_value(v["methods"].clone()).expect("methods map")
     }
 
-    fn api_get(&self, path: &str) -> Value {
+    pub fn api_get(&self, path: &str) -> Value {
         let url = format!("{}/v1/{PROJECT_ID}/cloud-phone/{path}", self.url);
         let resp = self
             .http

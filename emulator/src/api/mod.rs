@@ -3,6 +3,7 @@
 //! IAM and the admin API behind the gateway. Unknown paths and methods answer
 //! like the gateway: 404 `APIGW.0101`.
 
+mod batch;
 mod bss;
 mod jobs;
 mod models;
@@ -29,6 +30,19 @@ pub fn router(app: App) -> Router {
         .route(&format!("{p}/servers"), get(servers::list))
         .route(&format!("{p}/servers/{{server_id}}"), get(servers::show))
         .route(&format!("{p}/phones-traffic"), post(phones::route))
+        .route(
+            &format!("{p}/phones/batch-restart"),
+            post(batch::restart_phones),
+        )
+        .route(
+            &format!("{p}/phones/batch-reset"),
+            post(batch::reset_phones),
+        )
+        .route(&format!("{p}/phones/batch-stop"), post(batch::stop_phones))
+        .route(
+            &format!("{p}/servers/batch-restart"),
+            post(batch::restart_servers),
+        )
         .route(&format!("{p}/phones"), get(phones::list))
         .route(&format!("{p}/phones/{{phone_id}}"), get(phones::show))
         .route(&format!("{p}/jobs"), get(jobs::list))

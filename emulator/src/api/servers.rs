@@ -29,6 +29,10 @@ pub async fn list(State(app): State<App>, RawQuery(raw): RawQuery) -> ApiResult 
     let offset = q.offset()?;
     let limit = q.limit(100, 100)?;
     let status = q.int("status")?;
+    // Fuzzy by name; creation bounds in Unix seconds.
+    let (create_since, create_until) = (q.int("create_since")?, q.int("create_until")?);
+    // Every emulated server is on the system-defined network.
+    let network_version = q.str("network_version");
     let (server_id, server_name, phone_model) = (
         q.str("server_id"),
         q.str("server_name"),
@@ -37,7 +41,10 @@ pub async fn list(State(app): State<App>, RawQuery(raw): RawQuery) -> ApiResult 
     let world = app.world.lock();
     let matching = world.fleet.servers().iter().filter(|s| {
         server_id.is_none_or(|v| s.id == v)
-            && server_name.is_none_or(|v| s.name == v)
+            && server_name.is_none_or(|v| s.name.contains(v))
+            && network_version.is_none_or(|v| v == "v1")
+            && create_since.is_none_or(|t| s.created.unix_timestamp() >= t)
+            && create_until.is_none_or(|t| s.created.unix_timestamp() <= t)
             && phone_model.is_none_or(|v| s.phone_model == v)
             && status.is_none_or(|v| s.status == v)
     });

@@ -13,3 +13,8 @@ data "cph_phones" "running_direct" {
 output "phone_names" {
   value = { for p in data.cph_phones.all.phones : p.phone_id => p.phone_name }
 }
+
+# Every phone of the project that is on the routing route, whatever its server.
+data "cph_phones" "routed" {
+  traffic_type = "routing"
+}

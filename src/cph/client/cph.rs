@@ -11,6 +11,8 @@ use crate::cph::signer::encode_component;
 
 /// Page size of list-phones (the API allows 1..200).
 pub(crate) const PHONES_PAGE_SIZE: u64 = 200;
+/// Page size of list-servers (the API allows 1..100).
+pub(crate) const SERVERS_PAGE_SIZE: u64 = 100;
 /// Page size of list-jobs (the API allows 1..100).
 pub(crate) const JOBS_PAGE_SIZE: u64 = 100;
 /// Most request ids one list-jobs call takes.
@@ -76,6 +78,60 @@ impl Client {
     pub async fn list_servers(&self, offset: u64, limit: u64) -> Result<ServerList> {
         let query = [("offset", offset.to_string()), ("limit", limit.to_string())];
         self.cph_get("list_servers", "/servers", &query).await
+    }
+
+    /// One page (limit 1..100) of `GET /v1/{project_id}/cloud-phone/servers`
+    /// with the filters of `query`.
+    pub async fn list_servers_matching(
+        &self,
+        query: &ServerQuery,
+        offset: u64,
+        limit: u64,
+    ) -> Result<ServerList> {
+        let mut q: Vec<(&str, String)> = vec![
+            ("offset", offset.to_string()),
+            ("limit", limit.clamp(1, SERVERS_PAGE_SIZE).to_string()),
+        ];
+        let texts = [
+            ("server_name", &query.server_name),
+            ("server_id", &query.server_id),
+            ("network_version", &query.network_version),
+            ("phone_model_name", &query.phone_model_name),
+        ];
+        for (name, value) in texts {
+            if let Some(v) = value {
+                q.push((name, v.clone()));
+            }
+        }
+        let numbers = [
+            ("create_since", query.create_since),
+            ("create_until", query.create_until),
+            ("status", query.status.map(i64::from)),
+        ];
+        for (name, value) in numbers {
+            if let Some(v) = value {
+                q.push((name, v.to_string()));
+            }
+        }
+        self.cph_get("list_servers", "/servers", &q).await
+    }
+
+    /// Every server matching `query`, all pages (100 a page).
+    pub async fn list_all_servers(&self, query: &ServerQuery) -> Result<Vec<Server>> {
+        let mut servers = Vec::new();
+        let mut offset = 0;
+        for _ in 0..MAX_PAGES {
+            let page = self
+                .list_servers_matching(query, offset, SERVERS_PAGE_SIZE)
+                .await?;
+            let n = page.servers.len() as u64;
+            servers.extend(page.servers);
+            offset += n;
+            if last_page(n, SERVERS_PAGE_SIZE, offset, page.count) {
+                break;
+            }
+        }
+        Ok(servers)
     }
 
     /// `GET /v1/{project_id}/cloud-phone/phones/{phone_id}`.
@@ -170,6 +226,55 @@ impl Client {
         .await
     }
 
+    /// `POST /v1/{project_id}/cloud-phone/phones/batch-restart` for 1 to 100
+    /// phones. Not retried once it may have reached the server: a repeat
+    /// would restart the phones again.
+    pub async fn restart_phones(&self, req: &BatchPhonesRequest) -> Result<BatchJobsResponse> {
+        check_batch("phones", req.phones.len())?;
+        self.batch_post("restart_phones", "/phones/batch-restart", req)
+            .await
+    }
+
+    /// `POST /v1/{project_id}/cloud-phone/phones/batch-reset` for 1 to 100
+    /// phones. Not retried once it may have reached the server.
+    pub async fn reset_phones(&self, req: &BatchPhonesRequest) -> Result<BatchJobsResponse> {
+        check_batch("phones", req.phones.len())?;
+        self.batch_post("reset_phones", "/phones/batch-reset", req)
+            .await
+    }
+
+    /// `POST /v1/{project_id}/cloud-phone/phones/batch-stop` for 1 to 100
+    /// phones. Not retried once it may have reached the server.
+    pub async fn stop_phones(&self, phone_ids: &[String]) -> Result<BatchJobsResponse> {
+        check_batch("phones", phone_ids.len())?;
+        let body = BatchStopRequest {
+            phone_ids: phone_ids.to_vec(),
+        };
+        self.batch_post("stop_phones", "/phones/batch-stop", &body)
+            .await
+    }
+
+    /// `POST /v1/{project_id}/cloud-phone/servers/batch-restart` for 1 to
+    /// 100 servers. Not retried once it may have reached the server.
+    pub async fn restart_servers(&self, server_ids: &[String]) -> Result<BatchJobsResponse> {
+        check_batch("servers", server_ids.len())?;
+        let body = BatchServersRequest {
+            server_ids: server_ids.to_vec(),
+        };
+        self.batch_post("restart_servers", "/servers/batch-restart", &body)
+            .await
+    }
+
+    async fn batch_post<B: serde::Serialize>(
+        &self,
+        op: &'static str,
+        path: &str,
+        body: &B,
+    ) -> Result<BatchJobsResponse> {
+        self.post(Service::Cph, op, path, body, Safety::NonIdempotent)
+            .await
+    }
+
     /// `GET /v1/{project_id}/cloud-phone/jobs/{job_id}`.
     pub async fn show_job(&self, job_id: &str) -> Result<Job> {
         require_id("job_id", job_id)?;
@@ -250,6 +355,16 @@ impl Client {
             .filter(|m| server_model_name.is_none_or(|name| m.server_model_name == name))
             .collect())
     }
+}
+
+/// A batch call takes 1 to [`MAX_IDS_PER_BATCH_CALL`] phones or servers.
+fn check_batch(what: &str, n: usize) -> Result<()> {
+    if n == 0 || n > MAX_IDS_PER_BATCH_CALL {
+        return Err(Error::Config(format!(
+            "a batch call takes 1 to {MAX_IDS_PER_BATCH_CALL} {what}, got {n}"
+        )));
+    }
+    Ok(())
 }
 
 #[cfg(test)]

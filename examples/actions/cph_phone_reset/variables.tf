@@ -1,0 +1,3 @@
+variable "image_id" {
+  type = string
+}

@@ -1,0 +1,3 @@
+variable "server_ids" {
+  type = set(string)
+}
