@@ -524,7 +524,9 @@ mod tests {
         );
         let r = resource();
         let first = plan(&r, &prior, (&prior, &prior), vec![]).await;
-        let carried = decode_private::<Private>(&first.planned_private).unwrap().history;
+        let carried = decode_private::<Private>(&first.planned_private)
+            .unwrap()
+            .history;
         let carried = carried.expect("a plan with a prior state carries its history");
         assert_eq!(carried.original.server_model_name, "a0");
         assert_eq!(carried.last_order.order_id.as_deref(), Some("CS1"));
@@ -536,7 +538,9 @@ mod tests {
             first.planned_private.clone(),
         )
         .await;
-        let kept = decode_private::<Private>(&second.planned_private).unwrap().history;
+        let kept = decode_private::<Private>(&second.planned_private)
+            .unwrap()
+            .history;
         assert_eq!(kept, Some(carried));
         let other = config("s2", "a", "b");
         let moved = plan(&r, &Value::Null, (&other, &other), first.planned_private).await;
