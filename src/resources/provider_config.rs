@@ -17,7 +17,7 @@ use tf_framework::declare::{Validator, fill_from_env, validate_block};
 use tf_framework::{AttributePath, Diagnostic, Diagnostics, Model, Tf, Value};
 
 use super::provider::ProviderModel;
-use crate::cph::{ClientConfig, Credentials};
+use crate::cph::{AgencyDomain, AssumeRole, ClientConfig, Credentials};
 
 /// The credential attributes (see [`WAYS`]).
 const CREDENTIAL_ATTRS: &[&str] = &[
@@ -145,10 +145,7 @@ pub fn validate(config: &Value) -> Diagnostics {
 /// The block with unset attributes read from their variables, then from
 /// the profile; and where the credentials come from: the first of the three
 /// that sets any credential attribute.
-fn settings(
-    config: &Value,
-    env: &dyn Fn(&str) -> Option<String>,
-) -> Result<(ProviderModel, Source, Diagnostics), Diagnostics> {
+fn settings(config: &Value, env: &dyn Fn(&str) -> Option<String>) -> Result<Settings, Diagnostics> {
     let has_credentials =
         |m: &ProviderModel| CREDENTIAL_ATTRS.iter().any(|a| credential(m, a).is_some());
     let in_block = ProviderModel::from_value(config)?;
@@ -156,6 +153,7 @@ fn settings(
     let skip = |attr: &str| block_credentials && CREDENTIAL_ATTRS.contains(&attr);
     let (mut merged, mut diags) = fill_from_env(&ProviderModel::block(), config, env, &skip);
     let with_env = ProviderModel::from_value(&merged)?;
+    let mut profile_agency = None;
     let mut source = match (block_credentials, has_credentials(&with_env)) {
         (true, _) => Source::Block,
         _ => Source::Environment,
@@ -178,14 +176,8 @@ fn settings(
                         merged.set_attr(attr, Value::string(value.as_str()));
                     }
                 }
-                if p.agency.is_some() && take_credentials {
-                    diags.push(
-                        Diagnostic::error(
-                            "AssumeRole profile not supported yet",
-                            format!("Profile {:?} of {file} assumes an agency; this provider cannot assume agencies yet. Use an AKSK or SSO profile.", p.name),
-                        )
-                        .at(AttributePath::root("profile")),
-                    );
+                if take_credentials {
+                    profile_agency = p.agency;
                 }
             }
             Err((attr, message)) => diags.push(
@@ -194,7 +186,92 @@ fn settings(
             ),
         }
     }
-    Ok((ProviderModel::from_value(&merged)?, source, diags))
+    Ok(Settings {
+        model: ProviderModel::from_value(&merged)?,
+        source,
+        profile_agency,
+        diags,
+    })
+}
+
+/// What [`settings`] found.
+struct Settings {
+    model: ProviderModel,
+    source: Source,
+    /// The agency of an `AssumeRole` profile whose keys are used.
+    profile_agency: Option<(String, String)>,
+    diags: Diagnostics,
+}
+
+/// The agency to assume: the `assume_role` block, else the
+/// `HW_ASSUME_ROLE_*` variables, else an `AssumeRole` profile's. Access keys
+/// only; `domain_name` or `domain_id`, not both.
+fn assume_role(
+    m: &ProviderModel,
+    env: &dyn Fn(&str) -> Option<String>,
+    profile_agency: Option<(String, String)>,
+    diags: &mut Diagnostics,
+) -> Option<AssumeRole> {
+    let at = AttributePath::root("assume_role");
+    let var = |name: &str| env(name).filter(|v| !v.is_empty());
+    let (agency, domain_name, domain_id, duration) = match m.assume_role.known() {
+        Some(b) => (
+            set(&b.agency_name),
+            set(&b.domain_name),
+            set(&b.domain_id),
+            b.duration.known().map(|d| Ok(*d)),
+        ),
+        None => match var("HW_ASSUME_ROLE_AGENCY_NAME") {
+            Some(agency) => (
+                Some(agency),
+                var("HW_ASSUME_ROLE_DOMAIN_NAME"),
+                var("HW_ASSUME_ROLE_DOMAIN_ID"),
+                var("HW_ASSUME_ROLE_DURATION").map(|d| d.trim().parse::<i64>().map_err(|_| d)),
+            ),
+            None => {
+                let (agency, domain) = profile_agency?;
+                (Some(agency), Some(domain), None, None)
+            }
+        },
+    };
+    let problem = |what: String, diags: &mut Diagnostics| {
+        diags.push(Diagnostic::error("Invalid assume_role", what).at(at.clone()));
+        None
+    };
+    let Some(agency_name) = agency else {
+        return problem("`agency_name` is required.".into(), diags);
+    };
+    let domain = match (domain_name, domain_id) {
+        (Some(n), None) => AgencyDomain::Name(n),
+        (None, Some(i)) => AgencyDomain::Id(i),
+        _ => {
+            return problem(
+                "Set one of `domain_name` and `domain_id` (the agency's account).".into(),
+                diags,
+            );
+        }
+    };
+    let duration_seconds = match duration {
+        None => None,
+        Some(Ok(d)) if (900..=43200).contains(&d) => u32::try_from(d).ok(),
+        Some(Ok(d)) => {
+            return problem(
+                format!("`duration` must be from 900 to 43200 seconds, got {d}."),
+                diags,
+            );
+        }
+        Some(Err(raw)) => {
+            return problem(
+                format!("HW_ASSUME_ROLE_DURATION must be a number of seconds, got {raw:?}."),
+                diags,
+            );
+        }
+    };
+    Some(AssumeRole {
+        agency_name,
+        domain,
+        duration_seconds,
+    })
 }
 
 /// The value of the credential attribute `attr`.
@@ -229,8 +306,13 @@ pub fn resolve(
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<ClientConfig, Diagnostics> {
     let mut diags = validate(config);
-    let (m, source, env_diags) = settings(config, env)?;
-    diags.extend(env_diags);
+    let Settings {
+        model: m,
+        source,
+        profile_agency,
+        diags: found,
+    } = settings(config, env)?;
+    diags.extend(found);
 
     let region = set(&m.region);
     let project_id = set(&m.project_id);
@@ -269,6 +351,20 @@ pub fn resolve(
         None => format!("https://iam.{cloud}/v3"),
     });
     let credentials = resolve_credentials(&m, &iam, &mut diags);
+    let agency = assume_role(&m, env, profile_agency, &mut diags);
+    if agency.is_some()
+        && credentials
+            .as_ref()
+            .is_some_and(|(_, way)| way.name != WAYS[0].name)
+    {
+        diags.push(
+            Diagnostic::error(
+                "Invalid assume_role",
+                "An agency is assumed with access keys: set `access_key` and `secret_key`.",
+            )
+            .at(AttributePath::root("assume_role")),
+        );
+    }
     if diags.has_errors() {
         return Err(diags);
     }
@@ -283,7 +379,15 @@ pub fn resolve(
     );
     cfg.iam_endpoint = iam;
     cfg.domain_id = set(&m.domain_id);
-    cfg.credential_source = source.describe(way);
+    cfg.credential_source = match &agency {
+        Some(a) => format!(
+            "agency {:?} assumed with the {}",
+            a.agency_name,
+            source.describe(way)
+        ),
+        None => source.describe(way),
+    };
+    cfg.assume_role = agency;
     cfg.insecure = m.insecure.known().copied().unwrap_or(false);
     cfg.max_retries = m
         .max_retries
@@ -785,6 +889,63 @@ mod tests {
                 .detail
                 .contains("/nonexistent-home/.hcloud/config.json"),
             "{err:?}"
+        );
+    }
+
+    #[test]
+    fn an_agency_from_the_block_the_variables_or_the_profile() {
+        let keys = [("region", "r"), ("access_key", "a"), ("secret_key", "s")];
+        let mut b = block(&keys);
+        let mut role = crate::resources::schemas::provider()
+            .block
+            .blocks
+            .iter()
+            .find(|t| t.type_name == "assume_role")
+            .expect("assume_role block")
+            .block
+            .null_object();
+        role.set_attr("agency_name", Value::string("ops"));
+        role.set_attr("domain_id", Value::string("D"));
+        b.set_attr("assume_role", role.clone());
+        let cfg = resolve(&b, &env_of(&[])).unwrap();
+        let a = cfg.assume_role.expect("agency");
+        assert_eq!(
+            (a.agency_name.as_str(), a.domain),
+            ("ops", AgencyDomain::Id("D".into()))
+        );
+        assert_eq!(
+            cfg.credential_source,
+            "agency \"ops\" assumed with the access_key/secret_key from the provider block"
+        );
+
+        let env = env_of(&[
+            ("HW_ASSUME_ROLE_AGENCY_NAME", "ops"),
+            ("HW_ASSUME_ROLE_DOMAIN_NAME", "acct"),
+            ("HW_ASSUME_ROLE_DURATION", "3600"),
+        ]);
+        let a = resolve(&block(&keys), &env)
+            .unwrap()
+            .assume_role
+            .expect("agency");
+        assert_eq!(a.domain, AgencyDomain::Name("acct".into()));
+        assert_eq!(a.duration_seconds, Some(3600));
+
+        role.set_attr("domain_name", Value::string("both"));
+        b.set_attr("assume_role", role);
+        let err = resolve(&b, &env_of(&[])).unwrap_err();
+        assert_eq!(paths(&err), vec!["assume_role"], "{err:?}");
+        let err = resolve(
+            &block(&[("region", "r"), ("auth_token", "t")]),
+            &env_of(&[
+                ("HW_ASSUME_ROLE_AGENCY_NAME", "ops"),
+                ("HW_ASSUME_ROLE_DOMAIN_ID", "D"),
+            ]),
+        )
+        .unwrap_err();
+        assert_eq!(
+            paths(&err),
+            vec!["assume_role"],
+            "access keys only: {err:?}"
         );
     }
 }
