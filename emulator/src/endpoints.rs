@@ -21,8 +21,11 @@ pub const IAM_SECURITY_TOKENS: &str = "iam_securitytokens";
 pub const BSS_SHOW_ORDER: &str = "bss_show_order";
 pub const BSS_PAY_ORDER: &str = "bss_pay_order";
 pub const BSS_CANCEL_ORDER: &str = "bss_cancel_order";
+pub const BSS_SERVICE_TYPES: &str = "bss_service_types";
+/// Where BSS's international endpoint is served (same port).
+pub const BSS_INTL_PREFIX: &str = "/intl";
 
-pub const ENDPOINT_NAMES: [&str; 17] = [
+pub const ENDPOINT_NAMES: [&str; 18] = [
     CHANGE_SERVER_MODEL,
     PHONES_TRAFFIC,
     SHOW_SERVER,
@@ -40,6 +43,7 @@ pub const ENDPOINT_NAMES: [&str; 17] = [
     BSS_SHOW_ORDER,
     BSS_PAY_ORDER,
     BSS_CANCEL_ORDER,
+    BSS_SERVICE_TYPES,
 ];
 
 /// A classified API call.
@@ -114,9 +118,12 @@ pub fn classify(method: &Method, path: &str) -> Option<Endpoint> {
     })
 }
 
-/// The BSS (billing) calls: no project id in their paths.
+/// The BSS (billing) calls: no project id in their paths; the same under
+/// the international endpoint's prefix.
 fn classify_bss(method: &Method, path: &str) -> Option<&'static str> {
+    let path = path.strip_prefix(BSS_INTL_PREFIX).unwrap_or(path);
     match (method.as_str(), path) {
+        ("GET", "/v2/products/service-types") => Some(BSS_SERVICE_TYPES),
         ("POST", "/v3/orders/customer-orders/pay") => Some(BSS_PAY_ORDER),
         ("PUT", "/v2/orders/customer-orders/cancel") => Some(BSS_CANCEL_ORDER),
         ("GET", p) => {

@@ -399,10 +399,13 @@ pub fn resolve(
         .known()
         .copied()
         .unwrap_or(ClientConfig::DEFAULT_MAX_REQUESTS_PER_SECOND);
-    cfg.bss_endpoint = match set(&m.bss_endpoint) {
-        Some(bss) => bss.trim_end_matches('/').to_string(),
-        None => format!("https://bss.{cloud}"),
-    };
+    match set(&m.bss_endpoint) {
+        Some(bss) => cfg.bss_endpoint = bss.trim_end_matches('/').to_string(),
+        None => {
+            cfg.bss_endpoint = format!("https://bss.{cloud}");
+            cfg.bss_international_endpoint = Some(format!("https://bss-intl.{cloud}"));
+        }
+    }
     Ok(cfg)
 }
 
@@ -572,6 +575,7 @@ mod tests {
         attrs.push(("bss_endpoint", "http://127.0.0.1:2"));
         let cfg = resolve(&block(&attrs), &env).unwrap();
         assert_eq!(cfg.bss_endpoint, "http://127.0.0.1:2");
+        assert_eq!(cfg.bss_international_endpoint, None, "as set: no probe");
         attrs.pop();
         attrs.push(("bss_endpoint", "bss.example"));
         let d = resolve(&block(&attrs), &env_of(&[])).unwrap_err();
@@ -682,6 +686,11 @@ mod tests {
             "https://iam.cn-east-3.myhuaweicloud.com/v3"
         );
         assert_eq!(cfg.bss_endpoint, "https://bss.myhuaweicloud.com");
+        assert_eq!(
+            cfg.bss_international_endpoint.as_deref(),
+            Some("https://bss-intl.myhuaweicloud.com"),
+            "probed"
+        );
         assert_eq!(
             cfg.credential_source,
             "access_key/secret_key from the provider block"
