@@ -315,48 +315,18 @@ pub fn resolve(
     diags.extend(found);
 
     let region = set(&m.region);
-    let project_id = set(&m.project_id);
-    // A region refused already is not reported missing too.
-    let region_path = AttributePath::root("region");
-    let region_refused = diags
-        .0
-        .iter()
-        .any(|d| d.attribute.as_ref() == Some(&region_path));
-    if project_id.is_none() && region.is_none() && set(&m.endpoint).is_some() && !region_refused {
-        diags.push(
-            Diagnostic::error(
-                "Missing region",
-                format!(
-                    "Set {} (the project is looked up from it), or {}.",
-                    named("region"),
-                    named("project_id")
-                ),
-            )
-            .at(AttributePath::root("region")),
-        );
-    }
     let cloud = cloud(set(&m.cloud), region.as_deref());
-    let mut endpoint_diags = Diagnostics::new();
-    let endpoint = endpoint(
-        set(&m.endpoint),
-        region.as_deref(),
-        &cloud,
-        &mut endpoint_diags,
-    );
-    if !region_refused {
-        diags.extend(endpoint_diags);
-    }
+    let endpoint = cph_endpoint(&m, region.as_deref(), &cloud, &mut diags);
     let iam = set(&m.auth_url).unwrap_or_else(|| match region.as_deref() {
         Some(r) => ClientConfig::default_iam_endpoint(r, &cloud),
         None => format!("https://iam.{cloud}/v3"),
     });
     let credentials = resolve_credentials(&m, &iam, &mut diags);
     let agency = assume_role(&m, env, profile_agency, &mut diags);
-    if agency.is_some()
-        && credentials
-            .as_ref()
-            .is_some_and(|(_, way)| way.name != WAYS[0].name)
-    {
+    let keys = credentials
+        .as_ref()
+        .is_some_and(|(_, way)| way.name == WAYS[0].name);
+    if agency.is_some() && credentials.is_some() && !keys {
         diags.push(
             Diagnostic::error(
                 "Invalid assume_role",
@@ -371,10 +341,11 @@ pub fn resolve(
     let (Some(endpoint), Some((credentials, way))) = (endpoint, credentials) else {
         return Err(diags);
     };
+    let project_id = set(&m.project_id).unwrap_or_default();
     let mut cfg = ClientConfig::new(
         endpoint,
         region.unwrap_or_default(),
-        project_id.unwrap_or_default(),
+        project_id,
         credentials,
     );
     cfg.iam_endpoint = iam;
@@ -388,6 +359,49 @@ pub fn resolve(
         None => source.describe(way),
     };
     cfg.assume_role = agency;
+    tune(&mut cfg, &m, &cloud);
+    Ok(cfg)
+}
+
+/// The CPH endpoint, and `region` checked as needed: required unless both
+/// `endpoint` and `project_id` are set, and not reported missing when it was
+/// refused already.
+fn cph_endpoint(
+    m: &ProviderModel,
+    region: Option<&str>,
+    cloud: &str,
+    diags: &mut Diagnostics,
+) -> Option<String> {
+    let region_path = AttributePath::root("region");
+    let region_refused = diags
+        .0
+        .iter()
+        .any(|d| d.attribute.as_ref() == Some(&region_path));
+    let mut found = Diagnostics::new();
+    let set_endpoint = set(&m.endpoint);
+    if set(&m.project_id).is_none() && region.is_none() && set_endpoint.is_some() {
+        found.push(
+            Diagnostic::error(
+                "Missing region",
+                format!(
+                    "Set {} (the project is looked up from it), or {}.",
+                    named("region"),
+                    named("project_id")
+                ),
+            )
+            .at(region_path),
+        );
+    }
+    let endpoint = endpoint(set_endpoint, region, cloud, &mut found);
+    if !region_refused {
+        diags.extend(found);
+    }
+    endpoint
+}
+
+/// How the client behaves (TLS, retries, rate) and where BSS is: as set,
+/// or `bss.{cloud}` with the international probe.
+fn tune(cfg: &mut ClientConfig, m: &ProviderModel, cloud: &str) {
     cfg.insecure = m.insecure.known().copied().unwrap_or(false);
     cfg.max_retries = m
         .max_retries
@@ -406,7 +420,6 @@ pub fn resolve(
             cfg.bss_international_endpoint = Some(format!("https://bss-intl.{cloud}"));
         }
     }
-    Ok(cfg)
 }
 
 /// The CPH endpoint: as set, or derived from the region.
@@ -436,16 +449,13 @@ fn endpoint(
     }
 }
 
-/// The credentials of `m`: exactly one of [`WAYS`], complete. Also says
-/// which way it is.
-fn resolve_credentials(
-    m: &ProviderModel,
-    iam: &str,
-    diags: &mut Diagnostics,
-) -> Option<(Credentials, &'static Way)> {
+/// The one way to authenticate `m` sets, complete; else why not, at the
+/// attribute to blame: none set, several set, `security_token` without
+/// keys, or a piece missing.
+fn chosen_way(m: &ProviderModel, diags: &mut Diagnostics) -> Option<&'static Way> {
     let value = |attr: &str| credential(m, attr);
     let at = |attr: &str| AttributePath::root(attr);
-    let chosen: Vec<&Way> = WAYS
+    let chosen: Vec<&'static Way> = WAYS
         .iter()
         .filter(|w| w.chosen_by.iter().any(|a| value(a).is_some()))
         .collect();
@@ -500,9 +510,17 @@ fn resolve_credentials(
             .at(at(attr)),
         );
     }
-    if !missing.is_empty() {
-        return None;
-    }
+    missing.is_empty().then_some(way)
+}
+
+/// The credentials of `m` (see [`chosen_way`]), and which way they are.
+fn resolve_credentials(
+    m: &ProviderModel,
+    iam: &str,
+    diags: &mut Diagnostics,
+) -> Option<(Credentials, &'static Way)> {
+    let way = chosen_way(m, diags)?;
+    let value = |attr: &str| credential(m, attr);
     let v = |attr: &str| value(attr).unwrap_or_default();
     let credentials = match way.chosen_by[0] {
         "access_key" => Credentials::AkSk {
