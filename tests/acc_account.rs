@@ -100,10 +100,21 @@ fn assert_ok(out: &support::TfOutput) {
 
 /// The quickstart, then an upgrade left pending payment and paid through
 /// BSS by the next apply: all with region and keys only.
-fn quickstart_and_a_paid_upgrade(tf: &TfBin, provider: impl Fn(&Emulator) -> String) {
+fn quickstart_and_a_paid_upgrade(
+    tf: &TfBin,
+    emulator_args: &[&str],
+    provider: impl Fn(&Emulator) -> String,
+) -> TfWorkdir {
     let version = tf.version();
-    let emu = Emulator::start(&["--order-seconds", "1"]);
-    let w = quickstart(tf, &provider(&emu));
+    let mut args = vec!["--order-seconds", "1"];
+    args.extend_from_slice(emulator_args);
+    let emu = Emulator::start(&args);
+    let mut w = quickstart(tf, &provider(&emu));
+    w.set_env("TF_LOG_PROVIDER", "DEBUG");
+    w.set_env(
+        "TF_LOG_PATH",
+        &w.path().join("tf.log").display().to_string(),
+    );
     assert_ok(&apply(&w, FLAVOR, false, "1m"));
     let phones = emu.phone_ids_of(SERVER_ID);
     assert!(
@@ -129,13 +140,14 @@ fn quickstart_and_a_paid_upgrade(tf: &TfBin, provider: impl Fn(&Emulator) -> Str
         server["server_model_name"], SPECIAL_FLAVOR.0,
         "{version}: {server}"
     );
+    w
 }
 
 #[test]
 fn region_and_keys_are_enough_for_the_quickstart_and_a_paid_upgrade() {
     let Some(tf) = support::acc() else { return };
     for tf in terraforms(&tf) {
-        quickstart_and_a_paid_upgrade(&tf, |emu| keys_block(emu, emu::REGION));
+        quickstart_and_a_paid_upgrade(&tf, &[], |emu| keys_block(emu, emu::REGION));
     }
 }
 
@@ -249,7 +261,7 @@ fn a_profile_of_the_hcloud_cli_is_enough_for_the_quickstart_and_a_paid_upgrade()
     let Some(tf) = support::acc() else { return };
     let file = hcloud_file("profile", &profiles_json());
     for tf in terraforms(&tf) {
-        quickstart_and_a_paid_upgrade(&tf, |emu| {
+        quickstart_and_a_paid_upgrade(&tf, &[], |emu| {
             format!(
                 "  shared_config_file = \"{file}\"\n  profile            = \"dev\"\n{}",
                 addresses(emu)
@@ -297,5 +309,59 @@ fn a_wrong_profile_or_an_encrypted_file_is_one_clear_error_before_any_call() {
             let sent: u64 = emu.calls().values().sum();
             assert_eq!(sent, 0, "{version}: nothing sent");
         }
+    }
+}
+
+#[test]
+fn an_agency_is_assumed_and_renewed_within_one_apply() {
+    let Some(tf) = support::acc() else { return };
+    for tf in terraforms(&tf) {
+        let version = tf.version();
+        // Temporary keys that live 2 s (renewed after 1 s): every apply
+        // outlives its first keys.
+        let w = quickstart_and_a_paid_upgrade(&tf, &["--agency-seconds", "2"], |emu| {
+            format!(
+                "{}  assume_role {{\n    agency_name = \"cph-agency\"\n    domain_name = \"{}\"\n  }}\n",
+                keys_block(emu, emu::REGION),
+                emu::DOMAIN_NAME
+            )
+        });
+        let log = std::fs::read_to_string(w.path().join("tf.log")).unwrap_or_default();
+        let processes = log.matches("project id found at IAM").count();
+        let assumed = log.matches("assumed the agency").count();
+        eprintln!("{version}: {processes} provider processes assumed the agency {assumed} times");
+        assert!(processes >= 1, "{version}");
+        assert!(
+            assumed > processes,
+            "{version}: keys renewed within a process ({assumed} fetches, {processes} processes)"
+        );
+    }
+}
+
+#[test]
+fn an_agency_refusal_is_one_clear_error_before_any_cph_call() {
+    let Some(tf) = support::acc() else { return };
+    for tf in terraforms(&tf) {
+        let version = tf.version();
+        let emu = Emulator::start(&[]);
+        let provider = format!(
+            "{}  assume_role {{\n    agency_name = \"nobody\"\n    domain_name = \"{}\"\n  }}\n",
+            keys_block(&emu, emu::REGION),
+            emu::DOMAIN_NAME
+        );
+        let w = quickstart(&tf, &provider);
+        let out = apply(&w, FLAVOR, false, "1m");
+        assert!(!out.success(), "{version}");
+        let text = format!("{}{}", out.stdout, out.stderr);
+        let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+        assert_eq!(
+            text.matches("Error: Cannot assume the agency").count(),
+            1,
+            "{version}: one error:\n{text}"
+        );
+        assert!(text.contains("\"nobody\""), "{version}:\n{text}");
+        let calls = emu.calls();
+        let sent: u64 = calls.values().sum();
+        assert_eq!(sent, calls["iam_securitytokens"], "{version}: {calls:?}");
     }
 }

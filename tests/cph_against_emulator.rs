@@ -270,3 +270,43 @@ fn an_agency_refusal_is_one_error_before_anything_else() {
     let sent: u64 = calls.values().sum();
     assert_eq!(sent, calls["iam_securitytokens"], "{calls:?}");
 }
+
+#[test]
+fn an_international_account_is_told_apart_once_and_uses_its_bss() {
+    for international in [true, false] {
+        let flag: &[&str] = if international {
+            &["--international"]
+        } else {
+            &[]
+        };
+        let emu = Emulator::start(flag);
+        let mut cfg = ClientConfig::new(
+            emu.url.clone(),
+            REGION,
+            PROJECT_ID,
+            Credentials::Token(emu::AUTH_TOKEN.into()),
+        );
+        cfg.bss_endpoint = emu.url.clone();
+        let mut unprobed = cfg.clone();
+        cfg.bss_international_endpoint = Some(format!("{}/intl", emu.url));
+        run(async {
+            let c = Client::new(cfg).expect("client");
+            for _ in 0..3 {
+                let err = c.show_order("CS-NONE").await.unwrap_err();
+                assert_eq!(err.code(), Some("CBC.30000010"), "{international}: {err}");
+            }
+            if international {
+                // Without the probe, the Chinese endpoint refuses.
+                unprobed.bss_international_endpoint = None;
+                let c = Client::new(unprobed).expect("client");
+                let err = c.show_order("CS-NONE").await.unwrap_err();
+                assert_eq!(err.code(), Some("CBC.0150"), "{err}");
+            }
+        });
+        assert_eq!(
+            emu.calls()["bss_service_types"],
+            1,
+            "{international}: probed once"
+        );
+    }
+}

@@ -1135,6 +1135,7 @@ async fn bss_server() -> (SocketAddr, Arc<BssState>) {
 fn bss_client(addr: SocketAddr, credentials: Credentials) -> Client {
     let mut cfg = config(addr, credentials);
     cfg.bss_endpoint = format!("http://{addr}/bss");
+    cfg.domain_id = Some("D".into());
     Client::new(cfg).expect("client")
 }
 
@@ -1158,17 +1159,23 @@ async fn show_order_reads_the_order_and_knows_unknown_ones() {
     assert_eq!(order.create_time.as_deref(), Some("2029-12-31T00:00:00Z"));
     assert_eq!(order.payment_time, None);
 
-    // Signed, without a project id (BSS is global).
+    // Signed for the account, without a project id (BSS is global), as
+    // the SDK's GlobalCredentials sign.
     let headers = state.headers.lock().map(|h| h[0].clone()).expect("a call");
     let authorization = headers
         .get("authorization")
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
     assert!(
-        authorization.starts_with("SDK-HMAC-SHA256 Access=AK, SignedHeaders=host;x-sdk-date, "),
+        authorization
+            .starts_with("SDK-HMAC-SHA256 Access=AK, SignedHeaders=host;x-domain-id;x-sdk-date, "),
         "{authorization}"
     );
     assert!(!headers.contains_key("x-project-id"));
+    assert_eq!(
+        headers.get("x-domain-id").map(|v| v.as_bytes()),
+        Some(&b"D"[..])
+    );
 
     let err = client.show_order("CS-gone").await.expect_err("unknown");
     assert!(err.is_order_not_found(), "{err}");

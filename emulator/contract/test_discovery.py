@@ -54,3 +54,20 @@ def test_bss_refuses_aksk_without_a_signed_domain_id(emulator):
     assert err.value.error_code == "APIGW.0301"
     assert "X-Domain-Id" in err.value.error_msg
 
+
+
+def test_an_international_account_is_refused_at_the_chinese_bss_endpoint():
+    from huaweicloudsdkbss.v2.model import ListServiceTypesRequest
+
+    from conftest import make_bss_client, running_emulator
+
+    with running_emulator("--international") as emu:
+        chinese = make_bss_client(emu.url)
+        with pytest.raises(ClientRequestException) as err:
+            chinese.list_service_types(ListServiceTypesRequest(limit=1))
+        assert err.value.status_code == 403
+        assert err.value.error_code == "CBC.0150"
+    # A Chinese account's probe succeeds.
+    with running_emulator() as emu:
+        types = make_bss_client(emu.url).list_service_types(ListServiceTypesRequest(limit=1))
+        assert types.service_types

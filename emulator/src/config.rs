@@ -46,6 +46,9 @@ pub struct Config {
     /// Lifetime of an agency's temporary credentials; `None`: as asked
     /// (`duration_seconds`, default 900).
     pub agency_seconds: Option<u64>,
+    /// An international account: BSS answers 403 `CBC.0150` at its Chinese
+    /// endpoint and serves it at the international one, under `/intl`.
+    pub international: bool,
     pub order_seconds: f64,
     pub job_seconds: f64,
     /// Time an upgrade without auto pay waits for payment before BSS
@@ -76,6 +79,7 @@ impl Default for Config {
             domain_id: DEFAULT_DOMAIN_ID.into(),
             agency_name: DEFAULT_AGENCY_NAME.into(),
             agency_seconds: None,
+            international: false,
             order_seconds: 5.0,
             job_seconds: 1.0,
             payment_seconds: DEFAULT_PAYMENT_SECONDS,

@@ -25,8 +25,11 @@ pub const RESTART_PHONES: &str = "restart_phones";
 pub const RESET_PHONES: &str = "reset_phones";
 pub const STOP_PHONES: &str = "stop_phones";
 pub const RESTART_SERVERS: &str = "restart_servers";
+pub const BSS_SERVICE_TYPES: &str = "bss_service_types";
+/// Where BSS's international endpoint is served (same port).
+pub const BSS_INTL_PREFIX: &str = "/intl";
 
-pub const ENDPOINT_NAMES: [&str; 21] = [
+pub const ENDPOINT_NAMES: [&str; 22] = [
     CHANGE_SERVER_MODEL,
     PHONES_TRAFFIC,
     SHOW_SERVER,
@@ -48,6 +51,7 @@ pub const ENDPOINT_NAMES: [&str; 21] = [
     RESET_PHONES,
     STOP_PHONES,
     RESTART_SERVERS,
+    BSS_SERVICE_TYPES,
 ];
 
 /// A classified API call.
@@ -126,9 +130,12 @@ pub fn classify(method: &Method, path: &str) -> Option<Endpoint> {
     })
 }
 
-/// The BSS (billing) calls: no project id in their paths.
+/// The BSS (billing) calls: no project id in their paths; the same under
+/// the international endpoint's prefix.
 fn classify_bss(method: &Method, path: &str) -> Option<&'static str> {
+    let path = path.strip_prefix(BSS_INTL_PREFIX).unwrap_or(path);
     match (method.as_str(), path) {
+        ("GET", "/v2/products/service-types") => Some(BSS_SERVICE_TYPES),
         ("POST", "/v3/orders/customer-orders/pay") => Some(BSS_PAY_ORDER),
         ("PUT", "/v2/orders/customer-orders/cancel") => Some(BSS_CANCEL_ORDER),
         ("GET", p) => {

@@ -164,6 +164,14 @@ async fn admit(app: &App, endpoint: &Endpoint, req: Request) -> Result<Request, 
     if endpoint.authenticated && authenticate(app, &parts, &bytes)? == Signed::ByKeys {
         check_signed_scope(app, endpoint, &parts.headers)?;
     }
+    let intl = parts.uri.path().starts_with(endpoints::BSS_INTL_PREFIX);
+    if endpoint.global && app.config.international && !intl {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "CBC.0150",
+            "International accounts cannot call this endpoint: use the international BSS endpoint (bss-intl)",
+        ));
+    }
     if let Some(project_id) = &endpoint.project_id
         && *project_id != app.config.project_id
     {

@@ -54,6 +54,10 @@ struct Cli {
     /// was asked (default: duration_seconds as asked, 900 when not).
     #[arg(long)]
     agency_seconds: Option<u64>,
+    /// An international account: BSS answers 403 CBC.0150 at its Chinese
+    /// endpoint and is served under /intl (the international endpoint).
+    #[arg(long)]
+    international: bool,
     /// Seconds a paid flavor-change order takes to apply (fractions allowed).
     #[arg(long, default_value_t = 5.0)]
     order_seconds: f64,
@@ -101,6 +105,7 @@ impl From<Cli> for Config {
             domain_id: c.domain_id,
             agency_name: c.agency_name,
             agency_seconds: c.agency_seconds,
+            international: c.international,
             order_seconds: c.order_seconds,
             job_seconds: c.job_seconds,
             payment_seconds: c.payment_seconds,

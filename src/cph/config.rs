@@ -109,6 +109,11 @@ pub struct ClientConfig {
     /// Base URL of BSS, the billing service (orders), without a trailing
     /// slash; `https://bss-intl.myhuaweicloud.com` for international accounts.
     pub bss_endpoint: String,
+    /// When set, international accounts are told apart as the official
+    /// provider does: at the first BSS call, `GET {bss_endpoint}/v2/products/
+    /// service-types?limit=1` answered 403 `CBC.0150` or `CBC.0156` means
+    /// BSS is this endpoint instead (`https://bss-intl.{cloud}`).
+    pub bss_international_endpoint: Option<String>,
 }
 
 impl ClientConfig {
@@ -144,6 +149,7 @@ impl ClientConfig {
             max_requests_per_second: Self::DEFAULT_MAX_REQUESTS_PER_SECOND,
             bss_endpoint: Self::DEFAULT_BSS_ENDPOINT.to_string(),
             credential_source: "the configured credentials".to_string(),
+            bss_international_endpoint: None,
         }
     }
 }

@@ -16,6 +16,21 @@ use tf_framework::{
 };
 
 tf_framework::model! {
+    /// An agency to assume with the access keys (`HW_ASSUME_ROLE_*`
+    /// variables when the block is absent).
+    pub struct AssumeRoleModel {
+        agency_name: String = optional("Name of the agency to assume (HW_ASSUME_ROLE_AGENCY_NAME). Required in the block.")
+            .validate(not_blank()),
+        domain_name: String = optional("Name of the account the agency belongs to (HW_ASSUME_ROLE_DOMAIN_NAME). Set it or `domain_id`.")
+            .validate(not_blank()),
+        domain_id: String = optional("Id of the account the agency belongs to (HW_ASSUME_ROLE_DOMAIN_ID). Set it or `domain_name`.")
+            .validate(not_blank()),
+        duration: i64 = optional("Lifetime of the temporary keys in seconds, 900 to 43200 (HW_ASSUME_ROLE_DURATION). Default IAM's, 900. They are renewed before they expire.")
+            .validate(int_between(900, 43200)),
+    }
+}
+
+tf_framework::model! {
     /// The provider block. Every attribute falls back to its `HW_*` variable,
     /// declared beside it; [`provider_config`] resolves the block into a
     /// client configuration.
@@ -52,6 +67,7 @@ tf_framework::model! {
             .env("HW_SHARED_CONFIG_FILE").validate(not_blank()),
         profile: String = optional("The profile of `shared_config_file` to use (modes `AKSK`, `SSO`, `AssumeRole`). Default: the file's current profile. Its settings come after the block's and the variables'.")
             .env("HW_PROFILE").validate(not_blank()),
+        assume_role: AssumeRoleModel = block(),
         insecure: bool = optional("Skip TLS certificate verification (test endpoints only).")
             .env("HW_INSECURE"),
         max_retries: i64 = optional("Retries of a failed API call (5xx, network errors; only when repeating it can do no harm). Default 5. A throttled call (429) may be retried four times as often, within the operation's timeout.")
@@ -174,6 +190,17 @@ impl Provider for CphProvider {
             Ok(client) => {
                 self.shared.set_client(client);
                 Diagnostics::new()
+            }
+            Err(e) if bare_message(&e).starts_with(cph::auth::agency::AGENCY_FAILURE) => {
+                Diagnostic::error(
+                    "Cannot assume the agency",
+                    format!(
+                        "{} (the agency's temporary keys were asked for with the {source}). Check `assume_role` and that the agency trusts these keys.",
+                        bare_message(&e)
+                    ),
+                )
+                .at(tf_framework::AttributePath::root("assume_role"))
+                .into()
             }
             Err(e) if looks_up => Diagnostic::error(
                 format!("Cannot find the project of region {region:?}"),

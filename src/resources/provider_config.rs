@@ -17,7 +17,7 @@ use tf_framework::declare::{Validator, fill_from_env, validate_block};
 use tf_framework::{AttributePath, Diagnostic, Diagnostics, Model, Tf, Value};
 
 use super::provider::ProviderModel;
-use crate::cph::{ClientConfig, Credentials};
+use crate::cph::{AgencyDomain, AssumeRole, ClientConfig, Credentials};
 
 /// The credential attributes (see [`WAYS`]).
 const CREDENTIAL_ATTRS: &[&str] = &[
@@ -145,10 +145,7 @@ pub fn validate(config: &Value) -> Diagnostics {
 /// The block with unset attributes read from their variables, then from
 /// the profile; and where the credentials come from: the first of the three
 /// that sets any credential attribute.
-fn settings(
-    config: &Value,
-    env: &dyn Fn(&str) -> Option<String>,
-) -> Result<(ProviderModel, Source, Diagnostics), Diagnostics> {
+fn settings(config: &Value, env: &dyn Fn(&str) -> Option<String>) -> Result<Settings, Diagnostics> {
     let has_credentials =
         |m: &ProviderModel| CREDENTIAL_ATTRS.iter().any(|a| credential(m, a).is_some());
     let in_block = ProviderModel::from_value(config)?;
@@ -156,6 +153,7 @@ fn settings(
     let skip = |attr: &str| block_credentials && CREDENTIAL_ATTRS.contains(&attr);
     let (mut merged, mut diags) = fill_from_env(&ProviderModel::block(), config, env, &skip);
     let with_env = ProviderModel::from_value(&merged)?;
+    let mut profile_agency = None;
     let mut source = match (block_credentials, has_credentials(&with_env)) {
         (true, _) => Source::Block,
         _ => Source::Environment,
@@ -178,14 +176,8 @@ fn settings(
                         merged.set_attr(attr, Value::string(value.as_str()));
                     }
                 }
-                if p.agency.is_some() && take_credentials {
-                    diags.push(
-                        Diagnostic::error(
-                            "AssumeRole profile not supported yet",
-                            format!("Profile {:?} of {file} assumes an agency; this provider cannot assume agencies yet. Use an AKSK or SSO profile.", p.name),
-                        )
-                        .at(AttributePath::root("profile")),
-                    );
+                if take_credentials {
+                    profile_agency = p.agency;
                 }
             }
             Err((attr, message)) => diags.push(
@@ -194,7 +186,92 @@ fn settings(
             ),
         }
     }
-    Ok((ProviderModel::from_value(&merged)?, source, diags))
+    Ok(Settings {
+        model: ProviderModel::from_value(&merged)?,
+        source,
+        profile_agency,
+        diags,
+    })
+}
+
+/// What [`settings`] found.
+struct Settings {
+    model: ProviderModel,
+    source: Source,
+    /// The agency of an `AssumeRole` profile whose keys are used.
+    profile_agency: Option<(String, String)>,
+    diags: Diagnostics,
+}
+
+/// The agency to assume: the `assume_role` block, else the
+/// `HW_ASSUME_ROLE_*` variables, else an `AssumeRole` profile's. Access keys
+/// only; `domain_name` or `domain_id`, not both.
+fn assume_role(
+    m: &ProviderModel,
+    env: &dyn Fn(&str) -> Option<String>,
+    profile_agency: Option<(String, String)>,
+    diags: &mut Diagnostics,
+) -> Option<AssumeRole> {
+    let at = AttributePath::root("assume_role");
+    let var = |name: &str| env(name).filter(|v| !v.is_empty());
+    let (agency, domain_name, domain_id, duration) = match m.assume_role.known() {
+        Some(b) => (
+            set(&b.agency_name),
+            set(&b.domain_name),
+            set(&b.domain_id),
+            b.duration.known().map(|d| Ok(*d)),
+        ),
+        None => match var("HW_ASSUME_ROLE_AGENCY_NAME") {
+            Some(agency) => (
+                Some(agency),
+                var("HW_ASSUME_ROLE_DOMAIN_NAME"),
+                var("HW_ASSUME_ROLE_DOMAIN_ID"),
+                var("HW_ASSUME_ROLE_DURATION").map(|d| d.trim().parse::<i64>().map_err(|_| d)),
+            ),
+            None => {
+                let (agency, domain) = profile_agency?;
+                (Some(agency), Some(domain), None, None)
+            }
+        },
+    };
+    let problem = |what: String, diags: &mut Diagnostics| {
+        diags.push(Diagnostic::error("Invalid assume_role", what).at(at.clone()));
+        None
+    };
+    let Some(agency_name) = agency else {
+        return problem("`agency_name` is required.".into(), diags);
+    };
+    let domain = match (domain_name, domain_id) {
+        (Some(n), None) => AgencyDomain::Name(n),
+        (None, Some(i)) => AgencyDomain::Id(i),
+        _ => {
+            return problem(
+                "Set one of `domain_name` and `domain_id` (the agency's account).".into(),
+                diags,
+            );
+        }
+    };
+    let duration_seconds = match duration {
+        None => None,
+        Some(Ok(d)) if (900..=43200).contains(&d) => u32::try_from(d).ok(),
+        Some(Ok(d)) => {
+            return problem(
+                format!("`duration` must be from 900 to 43200 seconds, got {d}."),
+                diags,
+            );
+        }
+        Some(Err(raw)) => {
+            return problem(
+                format!("HW_ASSUME_ROLE_DURATION must be a number of seconds, got {raw:?}."),
+                diags,
+            );
+        }
+    };
+    Some(AssumeRole {
+        agency_name,
+        domain,
+        duration_seconds,
+    })
 }
 
 /// The value of the credential attribute `attr`.
@@ -229,19 +306,81 @@ pub fn resolve(
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<ClientConfig, Diagnostics> {
     let mut diags = validate(config);
-    let (m, source, env_diags) = settings(config, env)?;
-    diags.extend(env_diags);
+    let Settings {
+        model: m,
+        source,
+        profile_agency,
+        diags: found,
+    } = settings(config, env)?;
+    diags.extend(found);
 
     let region = set(&m.region);
-    let project_id = set(&m.project_id);
-    // A region refused already is not reported missing too.
+    let cloud = cloud(set(&m.cloud), region.as_deref());
+    let endpoint = cph_endpoint(&m, region.as_deref(), &cloud, &mut diags);
+    let iam = set(&m.auth_url).unwrap_or_else(|| match region.as_deref() {
+        Some(r) => ClientConfig::default_iam_endpoint(r, &cloud),
+        None => format!("https://iam.{cloud}/v3"),
+    });
+    let credentials = resolve_credentials(&m, &iam, &mut diags);
+    let agency = assume_role(&m, env, profile_agency, &mut diags);
+    let keys = credentials
+        .as_ref()
+        .is_some_and(|(_, way)| way.name == WAYS[0].name);
+    if agency.is_some() && credentials.is_some() && !keys {
+        diags.push(
+            Diagnostic::error(
+                "Invalid assume_role",
+                "An agency is assumed with access keys: set `access_key` and `secret_key`.",
+            )
+            .at(AttributePath::root("assume_role")),
+        );
+    }
+    if diags.has_errors() {
+        return Err(diags);
+    }
+    let (Some(endpoint), Some((credentials, way))) = (endpoint, credentials) else {
+        return Err(diags);
+    };
+    let project_id = set(&m.project_id).unwrap_or_default();
+    let mut cfg = ClientConfig::new(
+        endpoint,
+        region.unwrap_or_default(),
+        project_id,
+        credentials,
+    );
+    cfg.iam_endpoint = iam;
+    cfg.domain_id = set(&m.domain_id);
+    cfg.credential_source = match &agency {
+        Some(a) => format!(
+            "agency {:?} assumed with the {}",
+            a.agency_name,
+            source.describe(way)
+        ),
+        None => source.describe(way),
+    };
+    cfg.assume_role = agency;
+    tune(&mut cfg, &m, &cloud);
+    Ok(cfg)
+}
+
+/// The CPH endpoint, and `region` checked as needed: required unless both
+/// `endpoint` and `project_id` are set, and not reported missing when it was
+/// refused already.
+fn cph_endpoint(
+    m: &ProviderModel,
+    region: Option<&str>,
+    cloud: &str,
+    diags: &mut Diagnostics,
+) -> Option<String> {
     let region_path = AttributePath::root("region");
     let region_refused = diags
         .0
         .iter()
         .any(|d| d.attribute.as_ref() == Some(&region_path));
-    if project_id.is_none() && region.is_none() && set(&m.endpoint).is_some() && !region_refused {
-        diags.push(
+    let mut found = Diagnostics::new();
+    let set_endpoint = set(&m.endpoint);
+    if set(&m.project_id).is_none() && region.is_none() && set_endpoint.is_some() {
+        found.push(
             Diagnostic::error(
                 "Missing region",
                 format!(
@@ -250,40 +389,19 @@ pub fn resolve(
                     named("project_id")
                 ),
             )
-            .at(AttributePath::root("region")),
+            .at(region_path),
         );
     }
-    let cloud = cloud(set(&m.cloud), region.as_deref());
-    let mut endpoint_diags = Diagnostics::new();
-    let endpoint = endpoint(
-        set(&m.endpoint),
-        region.as_deref(),
-        &cloud,
-        &mut endpoint_diags,
-    );
+    let endpoint = endpoint(set_endpoint, region, cloud, &mut found);
     if !region_refused {
-        diags.extend(endpoint_diags);
+        diags.extend(found);
     }
-    let iam = set(&m.auth_url).unwrap_or_else(|| match region.as_deref() {
-        Some(r) => ClientConfig::default_iam_endpoint(r, &cloud),
-        None => format!("https://iam.{cloud}/v3"),
-    });
-    let credentials = resolve_credentials(&m, &iam, &mut diags);
-    if diags.has_errors() {
-        return Err(diags);
-    }
-    let (Some(endpoint), Some((credentials, way))) = (endpoint, credentials) else {
-        return Err(diags);
-    };
-    let mut cfg = ClientConfig::new(
-        endpoint,
-        region.unwrap_or_default(),
-        project_id.unwrap_or_default(),
-        credentials,
-    );
-    cfg.iam_endpoint = iam;
-    cfg.domain_id = set(&m.domain_id);
-    cfg.credential_source = source.describe(way);
+    endpoint
+}
+
+/// How the client behaves (TLS, retries, rate) and where BSS is: as set,
+/// or `bss.{cloud}` with the international probe.
+fn tune(cfg: &mut ClientConfig, m: &ProviderModel, cloud: &str) {
     cfg.insecure = m.insecure.known().copied().unwrap_or(false);
     cfg.max_retries = m
         .max_retries
@@ -295,11 +413,13 @@ pub fn resolve(
         .known()
         .copied()
         .unwrap_or(ClientConfig::DEFAULT_MAX_REQUESTS_PER_SECOND);
-    cfg.bss_endpoint = match set(&m.bss_endpoint) {
-        Some(bss) => bss.trim_end_matches('/').to_string(),
-        None => format!("https://bss.{cloud}"),
-    };
-    Ok(cfg)
+    match set(&m.bss_endpoint) {
+        Some(bss) => cfg.bss_endpoint = bss.trim_end_matches('/').to_string(),
+        None => {
+            cfg.bss_endpoint = format!("https://bss.{cloud}");
+            cfg.bss_international_endpoint = Some(format!("https://bss-intl.{cloud}"));
+        }
+    }
 }
 
 /// The CPH endpoint: as set, or derived from the region.
@@ -329,16 +449,13 @@ fn endpoint(
     }
 }
 
-/// The credentials of `m`: exactly one of [`WAYS`], complete. Also says
-/// which way it is.
-fn resolve_credentials(
-    m: &ProviderModel,
-    iam: &str,
-    diags: &mut Diagnostics,
-) -> Option<(Credentials, &'static Way)> {
+/// The one way to authenticate `m` sets, complete; else why not, at the
+/// attribute to blame: none set, several set, `security_token` without
+/// keys, or a piece missing.
+fn chosen_way(m: &ProviderModel, diags: &mut Diagnostics) -> Option<&'static Way> {
     let value = |attr: &str| credential(m, attr);
     let at = |attr: &str| AttributePath::root(attr);
-    let chosen: Vec<&Way> = WAYS
+    let chosen: Vec<&'static Way> = WAYS
         .iter()
         .filter(|w| w.chosen_by.iter().any(|a| value(a).is_some()))
         .collect();
@@ -393,9 +510,17 @@ fn resolve_credentials(
             .at(at(attr)),
         );
     }
-    if !missing.is_empty() {
-        return None;
-    }
+    missing.is_empty().then_some(way)
+}
+
+/// The credentials of `m` (see [`chosen_way`]), and which way they are.
+fn resolve_credentials(
+    m: &ProviderModel,
+    iam: &str,
+    diags: &mut Diagnostics,
+) -> Option<(Credentials, &'static Way)> {
+    let way = chosen_way(m, diags)?;
+    let value = |attr: &str| credential(m, attr);
     let v = |attr: &str| value(attr).unwrap_or_default();
     let credentials = match way.chosen_by[0] {
         "access_key" => Credentials::AkSk {
@@ -468,6 +593,7 @@ mod tests {
         attrs.push(("bss_endpoint", "http://127.0.0.1:2"));
         let cfg = resolve(&block(&attrs), &env).unwrap();
         assert_eq!(cfg.bss_endpoint, "http://127.0.0.1:2");
+        assert_eq!(cfg.bss_international_endpoint, None, "as set: no probe");
         attrs.pop();
         attrs.push(("bss_endpoint", "bss.example"));
         let d = resolve(&block(&attrs), &env_of(&[])).unwrap_err();
@@ -578,6 +704,11 @@ mod tests {
             "https://iam.cn-east-3.myhuaweicloud.com/v3"
         );
         assert_eq!(cfg.bss_endpoint, "https://bss.myhuaweicloud.com");
+        assert_eq!(
+            cfg.bss_international_endpoint.as_deref(),
+            Some("https://bss-intl.myhuaweicloud.com"),
+            "probed"
+        );
         assert_eq!(
             cfg.credential_source,
             "access_key/secret_key from the provider block"
@@ -785,6 +916,63 @@ mod tests {
                 .detail
                 .contains("/nonexistent-home/.hcloud/config.json"),
             "{err:?}"
+        );
+    }
+
+    #[test]
+    fn an_agency_from_the_block_the_variables_or_the_profile() {
+        let keys = [("region", "r"), ("access_key", "a"), ("secret_key", "s")];
+        let mut b = block(&keys);
+        let mut role = crate::resources::schemas::provider()
+            .block
+            .blocks
+            .iter()
+            .find(|t| t.type_name == "assume_role")
+            .expect("assume_role block")
+            .block
+            .null_object();
+        role.set_attr("agency_name", Value::string("ops"));
+        role.set_attr("domain_id", Value::string("D"));
+        b.set_attr("assume_role", role.clone());
+        let cfg = resolve(&b, &env_of(&[])).unwrap();
+        let a = cfg.assume_role.expect("agency");
+        assert_eq!(
+            (a.agency_name.as_str(), a.domain),
+            ("ops", AgencyDomain::Id("D".into()))
+        );
+        assert_eq!(
+            cfg.credential_source,
+            "agency \"ops\" assumed with the access_key/secret_key from the provider block"
+        );
+
+        let env = env_of(&[
+            ("HW_ASSUME_ROLE_AGENCY_NAME", "ops"),
+            ("HW_ASSUME_ROLE_DOMAIN_NAME", "acct"),
+            ("HW_ASSUME_ROLE_DURATION", "3600"),
+        ]);
+        let a = resolve(&block(&keys), &env)
+            .unwrap()
+            .assume_role
+            .expect("agency");
+        assert_eq!(a.domain, AgencyDomain::Name("acct".into()));
+        assert_eq!(a.duration_seconds, Some(3600));
+
+        role.set_attr("domain_name", Value::string("both"));
+        b.set_attr("assume_role", role);
+        let err = resolve(&b, &env_of(&[])).unwrap_err();
+        assert_eq!(paths(&err), vec!["assume_role"], "{err:?}");
+        let err = resolve(
+            &block(&[("region", "r"), ("auth_token", "t")]),
+            &env_of(&[
+                ("HW_ASSUME_ROLE_AGENCY_NAME", "ops"),
+                ("HW_ASSUME_ROLE_DOMAIN_ID", "D"),
+            ]),
+        )
+        .unwrap_err();
+        assert_eq!(
+            paths(&err),
+            vec!["assume_role"],
+            "access keys only: {err:?}"
         );
     }
 }

@@ -163,3 +163,16 @@ pub async fn cancel_order(State(app): State<App>, body: Bytes) -> ApiResult {
         .map_err(|r| refusal(&id, r, "cancel"))?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
+
+/// `GET /v2/products/service-types`: the one service type this emulator
+/// bills (the provider probes it to tell international accounts apart).
+pub async fn service_types() -> ApiResult {
+    ok(json!({
+        "total_count": 1,
+        "service_types": [{
+            "service_type_name": "Cloud Phone Host",
+            "service_type_code": "hws.service.type.cph",
+            "abbreviation": "CPH",
+        }],
+    }))
+}

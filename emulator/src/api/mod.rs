@@ -62,11 +62,25 @@ pub fn router(app: App) -> Router {
         )
         .route("/v3/orders/customer-orders/pay", post(bss::pay_order))
         .route("/v2/orders/customer-orders/cancel", put(bss::cancel_order))
+        .route("/v2/products/service-types", get(bss::service_types))
+        .nest("/intl", bss_routes())
         .nest("/_emulator", crate::admin::router())
         .fallback(not_found)
         .method_not_allowed_fallback(not_found)
         .layer(from_fn_with_state(app.clone(), crate::gateway::gateway))
         .with_state(app)
+}
+
+/// BSS's routes again, as its international endpoint serves them.
+fn bss_routes() -> Router<App> {
+    Router::new()
+        .route(
+            "/v2/orders/customer-orders/details/{order_id}",
+            get(bss::show_order),
+        )
+        .route("/v3/orders/customer-orders/pay", post(bss::pay_order))
+        .route("/v2/orders/customer-orders/cancel", put(bss::cancel_order))
+        .route("/v2/products/service-types", get(bss::service_types))
 }
 
 async fn not_found() -> Response {

@@ -43,6 +43,10 @@ struct Shared {
     cph: Endpoint,
     /// BSS: `{bss_endpoint}`.
     bss: Endpoint,
+    /// BSS for international accounts, when it is to be told apart.
+    bss_international: Option<Endpoint>,
+    /// Whether the account is international (probed once).
+    international: tokio::sync::OnceCell<bool>,
     auth: Authenticator,
     sender: Sender,
 }
@@ -109,6 +113,12 @@ impl Client {
         let shared = Shared {
             cph: Endpoint::parse("endpoint", &config.endpoint, &cph_prefix)?,
             bss: Endpoint::parse("bss_endpoint", &config.bss_endpoint, "")?,
+            bss_international: config
+                .bss_international_endpoint
+                .as_deref()
+                .map(|url| Endpoint::parse("bss_endpoint", url, ""))
+                .transpose()?,
+            international: tokio::sync::OnceCell::new(),
             auth,
             sender,
             config,
@@ -191,6 +201,50 @@ impl Client {
         }
     }
 
+    /// The URL of `path` with `query` on `service`, BSS's international
+    /// endpoint for an international account.
+    async fn resolved_url(
+        &self,
+        service: Service,
+        path: &str,
+        query: &[(&str, String)],
+    ) -> Result<String> {
+        if let (Service::Bss, Some(intl)) = (service, &self.inner.bss_international)
+            && self.is_international().await?
+        {
+            return Ok(intl.url(path, query));
+        }
+        Ok(self.url(service, path, query))
+    }
+
+    /// Whether the account is international: the official provider's probe,
+    /// once per client (a failed probe is tried again at the next call).
+    async fn is_international(&self) -> Result<bool> {
+        let probe = || async {
+            let url = self
+                .inner
+                .bss
+                .url("/v2/products/service-types", &[("limit", "1".into())]);
+            let request = Request::new("bss_probe", Method::GET, &url, None, Safety::Read)?;
+            match self.send(Service::Bss, &request).await {
+                Ok(_) => Ok(false),
+                Err(e)
+                    if e.status() == Some(403)
+                        && matches!(e.code(), Some("CBC.0150" | "CBC.0156")) =>
+                {
+                    tracing::debug!(target: "cph", "international account: BSS at its international endpoint");
+                    Ok(true)
+                }
+                Err(e) => Err(e),
+            }
+        };
+        self.inner
+            .international
+            .get_or_try_init(probe)
+            .await
+            .copied()
+    }
+
     /// The URL of `path` with `query` on `service`.
     fn url(&self, service: Service, path: &str, query: &[(&str, String)]) -> String {
         let endpoint = match service {
@@ -208,7 +262,7 @@ impl Client {
         path: &str,
         query: &[(&str, String)],
     ) -> Result<T> {
-        let url = self.url(service, path, query);
+        let url = self.resolved_url(service, path, query).await?;
         let request = Request::new(op, Method::GET, &url, None, Safety::Read)?;
         let body = self.send(service, &request).await?;
         decode(&request, &body)
@@ -225,7 +279,7 @@ impl Client {
     ) -> Result<(Request, Vec<u8>)> {
         let body = serde_json::to_vec(body)
             .map_err(|e| Error::Config(format!("cannot encode the {op} request: {e}")))?;
-        let url = self.url(service, path, &[]);
+        let url = self.resolved_url(service, path, &[]).await?;
         let request = Request::new(op, Method::POST, &url, Some(body), safety)?;
         let answer = self.send(service, &request).await?;
         Ok((request, answer))
