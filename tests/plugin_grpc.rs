@@ -380,7 +380,10 @@ async fn a_partly_unknown_set_is_validated_by_its_known_elements_and_planned_as_
     let planned = tf_framework::msgpack::decode(&resp.planned_state.unwrap().msgpack, &ty).unwrap();
     assert_eq!(planned.get("phone_ids"), Some(&ids(false)));
     for computed in ["failed", "running", "summary"] {
-        assert!(planned.get(computed).is_some_and(Value::is_unknown), "{computed}");
+        assert!(
+            planned.get(computed).is_some_and(Value::is_unknown),
+            "{computed}"
+        );
     }
 }
 
