@@ -26,6 +26,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::Shared;
+pub use super::common::TRAFFIC_TYPES;
 use super::common::{api_error, cph_id, deadline};
 use super::routing::{JobRecord, JobStatus, RouteOutcome};
 use crate::cph::Client;
@@ -35,12 +36,6 @@ use tf_framework::*;
 
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10 * 60);
 const DEFAULT_ROUTE: &str = "direct";
-
-/// The routes a phone can have, with what each means.
-pub const TRAFFIC_TYPES: &[(&str, &str)] = &[
-    ("direct", "the default route"),
-    ("routing", "routed to the encoding container"),
-];
 
 tf_framework::model! {
     /// How long each change waits for the phones' jobs.
