@@ -931,7 +931,7 @@ async fn wait(
                 let t = ticket.lock();
                 return Some(cph::Error::Timeout(format!(
                     "jobs did not finish within {}: {} of {} phones still running",
-                    crate::cph::waiters::go_duration(deadline.saturating_duration_since(started)),
+                    super::go_duration(deadline.saturating_duration_since(started)),
                     t.unresolved.len(),
                     t.records.len()
                 )));

@@ -59,9 +59,9 @@ use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
 
 use super::flavor_check::{Finding, Severity};
+use super::go_duration;
 use super::orders::{Follow, FollowError, OrderFate, OrderTracker, bss_unreadable_warning};
 use crate::cph::models::{ChangeServerModelRequest, ExtendParam, SERVER_STATUS_NORMAL, Server};
-use crate::cph::waiters::go_duration;
 use crate::cph::{self, Client};
 
 /// A server flavor and a phone flavor, as a server shows them or an order
