@@ -56,8 +56,9 @@ const CONCURRENT_CALLS: usize = 8;
 /// after a stop); past it, their phones count as changed.
 const IN_FLIGHT_WAIT: Duration = Duration::from_secs(15);
 
-/// The default route, where released phones go.
-pub const DIRECT: &str = "direct";
+/// The default route, where released phones go (and where a phone route
+/// that names none puts its phones).
+pub const DEFAULT_ROUTE: &str = "direct";
 
 /// A job an earlier apply recorded as running. An empty `request_id`: a
 /// call that may have changed the phone, whose answer never came (nothing

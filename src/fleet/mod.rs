@@ -37,7 +37,7 @@ use tokio_util::sync::CancellationToken;
 
 use catalogue::CatalogueCache;
 pub use claims::{Claims, Overlap};
-pub use coordinator::{Change, ChangeOutcome, Coordinator, DIRECT, RunningJob};
+pub use coordinator::{Change, ChangeOutcome, Coordinator, DEFAULT_ROUTE, RunningJob};
 use flavor_orders::OrderBook;
 use phone_cache::PhoneListingCache;
 

@@ -30,12 +30,11 @@ pub use super::common::TRAFFIC_TYPES;
 use super::common::{api_error, cph_id, deadline};
 use super::routing::{JobRecord, JobStatus, RouteOutcome};
 use crate::cph::Client;
-use crate::fleet::{self, RunningJob};
+use crate::fleet::{self, DEFAULT_ROUTE, RunningJob};
 use tf_framework::typed::{Applied, Change, Plan, ResourceType, StateUpgrade};
 use tf_framework::*;
 
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10 * 60);
-const DEFAULT_ROUTE: &str = "direct";
 
 tf_framework::model! {
     /// How long each change waits for the phones' jobs.
