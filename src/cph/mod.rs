@@ -23,6 +23,6 @@ pub(crate) mod secret;
 pub(crate) mod sender;
 pub mod signer;
 
-pub use client::Client;
+pub use client::{Client, JOBS_PAGE_SIZE, MAX_REQUEST_IDS_PER_CALL};
 pub use config::{AgencyDomain, AssumeRole, ClientConfig, Credentials};
 pub use error::{Error, Result};

@@ -3,18 +3,20 @@
 //! Terraform applies the instances of a module's `for_each` in parallel, each
 //! through its own `ApplyResourceChange`; alone, each would call and poll for
 //! itself, and two resources handing a phone over would race. The engine
-//! owns what those calls share: the [coordinator](coordinator) that merges
-//! concurrent route changes into `ceil(N/100)` `phones-traffic` calls per
-//! route and keeps one job per phone in flight, the [poller](poller) that
-//! follows every request id with as few list-jobs reads as the jobs allow,
-//! the [claims](claims) that say which resource holds which phone (handover
-//! and overlap checks), the [phone listings](phone_cache) shared by reads, and
-//! the [routing](routing) outcome types and route reads, the flavor
-//! [catalogue](catalogue) read once for every plan check ([flavor
-//! check](flavor_check)), and the [flavor orders](flavor_orders): the
-//! lifecycle of a server's flavor-change order, its history handed to a
-//! replacement, and the [order tracker](orders) that follows orders through
-//! BSS.
+//! owns what those calls share, each rule in one module: the
+//! [coordinator](coordinator) that merges concurrent route changes into
+//! `ceil(N/100)` `phones-traffic` calls per route and keeps one job per phone
+//! in flight, the [poller](poller) that follows every request id with as few
+//! list-jobs reads as the jobs allow (and the polling interval the order
+//! tracker shares), the [claims](claims) that say which resource holds which
+//! phone (handover and overlap checks), the [phone listings](phone_cache)
+//! shared by reads, the [routing](routing) outcome types and route reads, the
+//! flavor [catalogue](catalogue) read once for every plan check ([flavor
+//! check](flavor_check)), the [flavor orders](flavor_orders) (the lifecycle
+//! of a server's flavor-change order as a state machine, its history handed
+//! to a replacement), the [order tracker](orders) that follows orders
+//! through BSS, and the batch [operations](operations) of the actions
+//! (restart, reset, stop).
 //! It knows CPH through the client's public methods only, and Terraform not
 //! at all.
 

@@ -18,13 +18,8 @@ use std::time::{Duration, Instant};
 use futures::stream::{self, StreamExt};
 use tokio::sync::Notify;
 
-use crate::cph::Client;
-use crate::cph::client::MAX_REQUEST_IDS_PER_CALL;
 use crate::cph::models::Job;
-
-/// The API's limit of jobs per list-jobs page (request ids per call:
-/// [`MAX_REQUEST_IDS_PER_CALL`]).
-const JOBS_PAGE_SIZE: u64 = 100;
+use crate::cph::{Client, JOBS_PAGE_SIZE, MAX_REQUEST_IDS_PER_CALL};
 
 /// Request ids sent within this span of a cohort's first one join it.
 pub const COHORT_SPAN: Duration = Duration::from_millis(300);

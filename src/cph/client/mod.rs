@@ -25,7 +25,7 @@ use super::sender::{CallScope, Request, Sender};
 use super::signer::encode_component;
 use endpoint::Endpoint;
 
-pub(crate) use cph::MAX_REQUEST_IDS_PER_CALL;
+pub use cph::{JOBS_PAGE_SIZE, MAX_REQUEST_IDS_PER_CALL};
 
 /// A cheap-to-clone handle; clones share the connection pool, token cache and
 /// rate limiter.
