@@ -411,22 +411,9 @@ const RETRIED_NEXT: &str = "This is a warning, not an error, so that Terraform d
 
 /// Sends phones back to the default route through the fleet engine, except
 /// phones another resource claims in this run; a phone that no longer
-/// exists counts as returned.
+/// exists counts as returned. The outcome carries the jobs it leaves
+/// running.
 async fn release(
-    fleet: &fleet::Fleet,
-    client: &Client,
-    owner: &str,
-    phone_ids: &[String],
-    deadline: std::time::Instant,
-    stop: &tokio_util::sync::CancellationToken,
-) -> RouteOutcome {
-    release_following(fleet, client, owner, phone_ids, deadline, stop)
-        .await
-        .outcome
-}
-
-/// [`release`], with the jobs it leaves running.
-async fn release_following(
     fleet: &fleet::Fleet,
     client: &Client,
     owner: &str,
@@ -694,6 +681,7 @@ impl PhoneRoute {
             fleet.change(&client, claim, deadline, &ctx.stop),
             release(fleet, &client, &owner, &m.to_direct, deadline, &ctx.stop),
         );
+        let released = released.outcome;
         // Jobs towards another route that this change did not get past
         // stay recorded, for the next apply to wait for.
         let moved: BTreeSet<String> = routed
@@ -967,7 +955,7 @@ impl ResourceType for PhoneRoute {
         let back = await_recorded(fleet, &client, &owner, &mut private, deadline, &ctx.stop).await;
         ids.retain(|p| !back.contains(p));
         let ids: Vec<String> = ids.into_iter().collect();
-        let done = release_following(fleet, &client, &owner, &ids, deadline, &ctx.stop).await;
+        let done = release(fleet, &client, &owner, &ids, deadline, &ctx.stop).await;
         let outcome = done.outcome;
         fleet.forget(&owner);
         if let Some(why) = &outcome.refused {
