@@ -38,13 +38,13 @@ fn str_at<'a>(v: &'a Value, path: &[&str]) -> Option<&'a str> {
 
 /// A token request's body, and whether its `auth.identity.methods` hold
 /// `method`; a body that is not JSON is refused.
-fn auth_body(body: &[u8], method: &str) -> Result<(Value, bool), Response> {
+fn auth_body(body: &[u8], method: &str) -> Result<(Value, bool), Box<Response>> {
     let Ok(body) = serde_json::from_slice::<Value>(body) else {
-        return Err(iam_error(
+        return Err(Box::new(iam_error(
             StatusCode::BAD_REQUEST,
             "IAM.0001",
             "The request body is not valid JSON",
-        ));
+        )));
     };
     let methods_ok = body["auth"]["identity"]["methods"]
         .as_array()
@@ -55,7 +55,7 @@ fn auth_body(body: &[u8], method: &str) -> Result<(Value, bool), Response> {
 pub async fn issue_token(State(app): State<App>, body: Bytes) -> Response {
     let (body, methods_ok) = match auth_body(&body, "password") {
         Ok(found) => found,
-        Err(refused) => return refused,
+        Err(refused) => return *refused,
     };
     let identity = &body["auth"]["identity"];
     let user = &identity["password"]["user"];
@@ -192,7 +192,7 @@ pub async fn list_domains(State(app): State<App>) -> Response {
 pub async fn assume_role(State(app): State<App>, body: Bytes) -> Response {
     let (body, methods_ok) = match auth_body(&body, "assume_role") {
         Ok(found) => found,
-        Err(refused) => return refused,
+        Err(refused) => return *refused,
     };
     let identity = &body["auth"]["identity"];
     let role = &identity["assume_role"];

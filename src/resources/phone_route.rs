@@ -579,6 +579,28 @@ fn recorded_on(
     (same, elsewhere)
 }
 
+/// The jobs still running after a change to `route`: the ones it left
+/// running, and jobs recorded towards another route on its phones that it
+/// did not get past (for the next apply to wait for).
+fn still_running(
+    routed: &fleet::ChangeOutcome,
+    earlier: BTreeMap<String, RecordedJob>,
+    route: &str,
+    phones: &BTreeSet<String>,
+) -> BTreeMap<String, RecordedJob> {
+    let moved: BTreeSet<&String> = (routed.outcome.jobs.iter())
+        .filter(|j| j.status != JobStatus::Failed)
+        .map(|j| &j.phone_id)
+        .collect();
+    let mut running = recorded_jobs(routed.running.clone(), route);
+    for (p, j) in earlier {
+        if j.route != route && phones.contains(&p) && !moved.contains(&p) {
+            running.entry(p).or_insert(j);
+        }
+    }
+    running
+}
+
 /// The jobs still running after a change, kept for the next apply.
 fn recorded_jobs(running: Vec<RunningJob>, route: &str) -> BTreeMap<String, RecordedJob> {
     running
@@ -682,22 +704,8 @@ impl PhoneRoute {
             release(fleet, &client, &owner, &m.to_direct, deadline, &ctx.stop),
         );
         let released = released.outcome;
-        // Jobs towards another route that this change did not get past
-        // stay recorded, for the next apply to wait for.
-        let moved: BTreeSet<String> = routed
-            .outcome
-            .jobs
-            .iter()
-            .filter(|j| j.status != JobStatus::Failed)
-            .map(|j| j.phone_id.clone())
-            .collect();
-        let mut running = recorded_jobs(routed.running, &m.route);
-        for (p, j) in std::mem::take(&mut private.running) {
-            if j.route != m.route && new_ids.contains(&p) && !moved.contains(&p) {
-                running.entry(p).or_insert(j);
-            }
-        }
-        private.running = running;
+        let earlier = std::mem::take(&mut private.running);
+        private.running = still_running(&routed, earlier, &m.route, &new_ids);
         let routed = routed.outcome;
         private.servers.extend(routed.servers.values().cloned());
         let state = settled_state(prior.as_ref(), planned, m.kept, &routed, &private.running);
