@@ -21,7 +21,7 @@
 //!   `-refresh=false` (Terraform 0.15.4 and later; before, the refresh was
 //!   a walk, and a process, of its own: then T3 finds nothing, and a tainted
 //!   instance's replacement inherits its originals and order ids through T5
-//!   but not its pending order).
+//!   but not its pending order). The refresh is [`OrderBook::refresh`].
 //! - **T3.** A tainted instance is planned as a create: null prior state and
 //!   no prior private state. So its history comes from its refresh (T2),
 //!   through [`OrderBook::refreshed`] then [`OrderBook::for_replacement`].
@@ -30,14 +30,15 @@
 //!   state, then with a null prior state and the first plan's planned
 //!   private state as prior private state. So a plan with a prior state
 //!   puts the history into the planned private state
-//!   ([`History::for_plan`]).
+//!   ([`OrderBook::plan_history`], [`History::for_plan`]).
 //! - **T5.** In the apply walk, a replacement's destroy half (an apply with
 //!   a null planned state) gets the plan's private state and runs before the
 //!   create half, unless `create_before_destroy`. The create half is planned
 //!   again just before it is applied, with a null prior state and no prior
 //!   private state, and its apply gets that second plan's private state. So
 //!   the destroy half leaves the history here ([`OrderBook::released`]), the
-//!   second plan takes it into its private state, and the create follows.
+//!   second plan takes it into its private state, and the create follows
+//!   ([`OrderBook::starting_point`]).
 //! - **T6.** With `create_before_destroy` the create half runs before the
 //!   destroy half (T5 does not hold): the replacement finds no history and
 //!   records the flavors the server shows as its originals.
@@ -46,8 +47,10 @@
 //!   state, so the next apply follows that order (a tainted one through
 //!   T3 and T5).
 //!
-//! The unit tests below play each of these call orders against the
-//! [`OrderBook`] (their doc comments name the assumptions);
+//! `cph_server_flavor` calls the [`OrderBook`] at each of these points and
+//! decides nothing about orders itself. The unit tests below play each of
+//! these call orders against the [`OrderBook`] (their doc comments name the
+//! assumptions);
 //! `tests/acc_flavor_orders.rs` runs them with the real terraform (a tainted
 //! create paid out of band, `-replace`, `taint`, `replace_triggered_by`).
 
