@@ -4,7 +4,7 @@
 //! Terraform's side (handshake, gRPC, cty values, schemas, typed models) is
 //! the `tf_framework` crate, which knows no provider.
 //!
-//! - [`cph`]: the CPH API's side (HTTP client, auth, retries, waiters).
+//! - [`cph`]: the CPH API's side (HTTP client, auth, retries).
 //! - [`fleet`]: the engine every resource of one provider process shares
 //!   (route coordinator, job poller, phone claims, phone listings, flavor
 //!   catalogue, order tracker).
