@@ -10,7 +10,7 @@
 //!   `phones-traffic` with 100 phone ids, and a list-jobs page for 20 request
 //!   ids (query canonicalisation included, as the transport does it).
 //! - Parsing one list-jobs page (100 jobs) and one list-phones page (200
-//!   phones), what the waiters and refreshes read on every call.
+//!   phones), what the job poller and refreshes read on every call.
 //!
 //! Measurement time is kept short (1 s warm-up, 3 s, 30 samples) so that the
 //! whole run stays well under a minute.

@@ -91,7 +91,7 @@ JOBS_PAGE = 100  # jobs per list-jobs page
 REQUEST_IDS_PER_LIST = 20  # request ids per list-jobs call
 PHONES_PAGE = 200  # phones per list-phones page (API maximum)
 SAMPLE_EVERY_S = 0.02
-# The provider's job waiter (src/cph/waiters.rs): sleep first, then poll;
+# The provider's job poller (src/fleet/poller.rs): sleep first, then poll;
 # interval = a quarter of the time waited, clamped to [0.5 s, 10 s].
 WAIT_FIRST_S, WAIT_MAX_S = 0.5, 10.0
 
@@ -513,7 +513,7 @@ class Workdir:
 
 
 # Fields of the job waiter's debug event per polling round
-# (src/cph/waiters.rs); Terraform writes them in any order.
+# (src/fleet/poller.rs); Terraform writes them in any order.
 ROUND_FIELD = re.compile(r"\bround=(\d+)")
 PENDING_FIELD = re.compile(r"\bpending_request_ids=(\d+)")
 

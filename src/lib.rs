@@ -4,10 +4,11 @@
 //! Terraform's side (handshake, gRPC, cty values, schemas, typed models) is
 //! the `tf_framework` crate, which knows no provider.
 //!
-//! - [`cph`]: the CPH API's side (HTTP client, auth, retries, waiters).
+//! - [`cph`]: the CPH API's side (HTTP client, auth, retries).
 //! - [`fleet`]: the engine every resource of one provider process shares
 //!   (route coordinator, job poller, phone claims, phone listings, flavor
-//!   catalogue, order tracker).
+//!   catalogue and plan check, flavor order lifecycle, order tracker, batch
+//!   operations for actions).
 //! - [`resources`]: the provider block, resources and data sources joining them.
 
 pub mod cph;

@@ -1,17 +1,16 @@
 //! The CPH client against the real emulator process: every auth method is
-//! accepted, routes and flavor changes complete through the waiters, and API
-//! errors keep their codes. (No terraform involved; always runs.)
+//! accepted, routes and flavor changes complete through the job poller and
+//! the order tracker, and API errors keep their codes. (No terraform involved; always runs.)
 
 mod emu;
 
 use std::time::{Duration, Instant};
 
 use emu::{Emulator, PROJECT_ID, REGION, SERVER_ID, SPECIAL_FLAVOR};
-use terraform_provider_cph::cph::models::{ChangeServerModelRequest, ExtendParam, PhoneQuery};
-use terraform_provider_cph::cph::{
-    AgencyDomain, AssumeRole, Client, ClientConfig, Credentials, waiters,
-};
+use terraform_provider_cph::cph::models::{ChangeServerModelRequest, ExtendParam, Job, PhoneQuery};
+use terraform_provider_cph::cph::{AgencyDomain, AssumeRole, Client, ClientConfig, Credentials};
 use terraform_provider_cph::fleet::orders::{Follow, OrderTracker};
+use terraform_provider_cph::fleet::poller::Poller;
 use tokio_util::sync::CancellationToken;
 
 /// Runs async client code outside of the emulator handle's blocking HTTP client.
@@ -97,6 +96,24 @@ fn wrong_secret_is_refused_with_the_gateway_code() {
     });
 }
 
+/// Follows `request_id` with the provider's job poller until its `jobs`
+/// jobs are over.
+async fn poll_jobs(client: &Client, request_id: &str, jobs: usize) -> Vec<Job> {
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let poller = Poller::new(Box::new(move |jobs, _gone| {
+        let _ = tx.send(jobs);
+    }));
+    poller.follow(client, request_id, jobs, false);
+    let mut seen = std::collections::BTreeMap::new();
+    while seen.len() < jobs {
+        let round = tokio::time::timeout(Duration::from_secs(30), rx.recv()).await;
+        for job in round.expect("jobs end in time").expect("the poller lives") {
+            seen.insert(job.job_id.clone(), job);
+        }
+    }
+    seen.into_values().collect()
+}
+
 #[test]
 fn routes_change_through_jobs() {
     let emu = Emulator::start(&[]);
@@ -105,11 +122,7 @@ fn routes_change_through_jobs() {
         let c = client(&emu, Credentials::Token(emu::AUTH_TOKEN.into()));
         let resp = c.set_phones_traffic("routing", &phones[..2]).await.unwrap();
         assert_eq!(resp.jobs.len(), 2);
-        let deadline = Instant::now() + Duration::from_secs(30);
-        let jobs =
-            waiters::wait_for_jobs(&c, &[resp.request_id], deadline, &CancellationToken::new())
-                .await
-                .unwrap();
+        let jobs = poll_jobs(&c, &resp.request_id, resp.jobs.len()).await;
         assert_eq!(jobs.len(), 2);
         assert!(
             jobs.iter()

@@ -1,5 +1,5 @@
 //! The CPH client against local HTTP servers: retries, error rendering,
-//! waiters, password tokens and secret hygiene.
+//! the job poller, password tokens and secret hygiene.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -14,8 +14,9 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde_json::{Value, json};
 use terraform_provider_cph::cph::models::{ChangeServerModelRequest, Job, OrderStatus};
-use terraform_provider_cph::cph::{Client, ClientConfig, Credentials, Error, waiters};
+use terraform_provider_cph::cph::{Client, ClientConfig, Credentials, Error};
 use terraform_provider_cph::fleet::orders::{Follow, FollowError, OrderTracker};
+use terraform_provider_cph::fleet::poller::Poller;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
@@ -495,91 +496,43 @@ fn request_ids() -> Vec<String> {
     vec!["r1".into(), "r2".into(), "r3".into()]
 }
 
+/// Follows `request_ids` (which started `jobs` jobs in all) with the
+/// provider's job poller until that many jobs are over; every job once.
+async fn poll_jobs(client: &Client, request_ids: &[String], jobs: usize) -> Vec<Job> {
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let poller = Poller::new(Box::new(move |jobs, _gone| {
+        let _ = tx.send(jobs);
+    }));
+    for id in request_ids {
+        poller.follow(client, id, jobs / request_ids.len(), false);
+    }
+    let mut seen: HashMap<String, Job> = HashMap::new();
+    while seen.len() < jobs {
+        let round = tokio::time::timeout(Duration::from_secs(30), rx.recv()).await;
+        for job in round.expect("jobs end in time").expect("the poller lives") {
+            seen.insert(format!("{}/{}", job.request_id, job.job_id), job);
+        }
+    }
+    seen.into_values().collect()
+}
+
 #[tokio::test]
-async fn wait_for_jobs_reads_250_jobs_in_at_most_3_calls_per_round() {
+async fn the_poller_reads_250_jobs_a_page_and_20_ids_a_call_at_most() {
     for attribute in [true, false] {
         let (addr, state) = jobs_server(attribute, 2).await;
-        let jobs: Vec<Job> = waiters::wait_for_jobs(
-            &token_client(addr),
-            &request_ids(),
-            Instant::now() + Duration::from_secs(30),
-            &CancellationToken::new(),
-        )
-        .await
-        .expect("jobs finish");
+        let jobs = poll_jobs(&token_client(addr), &request_ids(), 250).await;
         assert_eq!(jobs.len(), 250);
-        assert!(jobs.iter().all(waiters::job_finished));
+        assert!(jobs.iter().all(Job::finished));
         assert_eq!(jobs.iter().filter(|j| j.status == -1).count(), 3);
         let failed = jobs.iter().find(|j| j.status == -1).expect("a failed job");
         assert_eq!(failed.error_code.as_deref(), Some("CPS.0006"));
-
+        // The server refuses more than a page or 20 ids. The newest id
+        // (r3, done at once) is the probe; then r1 and r2 (a page each) are
+        // read a call each, one page a call.
         let rounds = rounds(&state);
-        assert_eq!(rounds.len(), 2, "attribute={attribute}: {rounds:?}");
-        for calls in &rounds {
-            assert!(calls.len() <= 3, "attribute={attribute}: {calls:?}");
-        }
-        // One call covers all three request ids.
-        assert_eq!(rounds[0][0].0, "r1,r2,r3");
-        if attribute {
-            // r3 was done after the first round and is not read again.
-            assert!(
-                rounds[1].iter().all(|(ids, _)| ids == "r1,r2"),
-                "{rounds:?}"
-            );
-        }
+        assert_eq!(rounds.len(), 3, "attribute={attribute}: {rounds:?}");
+        assert!(rounds.iter().all(|calls| calls.len() == 1), "{rounds:?}");
     }
-}
-
-#[tokio::test]
-async fn wait_for_jobs_cancelled_quickly() {
-    let (addr, _state) = jobs_server(true, usize::MAX).await;
-    let cancel = CancellationToken::new();
-    let trigger = cancel.clone();
-    tokio::spawn(async move {
-        tokio::time::sleep(Duration::from_millis(300)).await;
-        trigger.cancel();
-    });
-    let started = Instant::now();
-    let err = waiters::wait_for_jobs(
-        &token_client(addr),
-        &request_ids(),
-        Instant::now() + Duration::from_secs(600),
-        &cancel,
-    )
-    .await
-    .expect_err("cancelled");
-    assert!(matches!(err, Error::Cancelled), "{err:?}");
-    assert!(
-        started.elapsed() < Duration::from_secs(3),
-        "{:?}",
-        started.elapsed()
-    );
-}
-
-#[tokio::test]
-async fn wait_for_jobs_times_out_at_deadline() {
-    let (addr, _state) = jobs_server(true, usize::MAX).await;
-    let started = Instant::now();
-    let err = waiters::wait_for_jobs(
-        &token_client(addr),
-        &request_ids(),
-        Instant::now() + Duration::from_millis(1500),
-        &CancellationToken::new(),
-    )
-    .await
-    .expect_err("timeout");
-    let Error::Timeout(message) = &err else {
-        panic!("expected a timeout, got {err:?}");
-    };
-    assert!(
-        message.contains("200 of 250 jobs still running"),
-        "{message}"
-    );
-    assert!(
-        started.elapsed() < Duration::from_secs(5),
-        "{:?}",
-        started.elapsed()
-    );
 }
 
 async fn flavor_server(calls_until_done: usize) -> (SocketAddr, Arc<AtomicUsize>) {
@@ -867,34 +820,9 @@ fn jobs_unavailable() -> Response {
 #[tokio::test]
 async fn waiter_rides_out_a_transient_error() {
     let (addr, s) = failing_jobs_server(vec![jobs_unavailable, jobs_done]).await;
-    let jobs = waiters::wait_for_jobs(
-        &token_client(addr),
-        &["r1".to_string()],
-        Instant::now() + Duration::from_secs(30),
-        &CancellationToken::new(),
-    )
-    .await
-    .expect("retried by the client");
+    let jobs = poll_jobs(&token_client(addr), &["r1".to_string()], 1).await;
     assert_eq!(jobs.len(), 1);
     assert_eq!(s.calls(), 2);
-}
-
-#[tokio::test]
-async fn waiter_ends_on_a_persistent_error() {
-    fn forbidden() -> Response {
-        api_error(StatusCode::FORBIDDEN, "CPS.0002", "no permission", "rq-403")
-    }
-    let (addr, s) = failing_jobs_server(vec![forbidden]).await;
-    let err = waiters::wait_for_jobs(
-        &token_client(addr),
-        &["r1".to_string()],
-        Instant::now() + Duration::from_secs(30),
-        &CancellationToken::new(),
-    )
-    .await
-    .expect_err("403 ends the wait");
-    assert_eq!(err.code(), Some("CPS.0002"));
-    assert_eq!(s.calls(), 1);
 }
 
 /// IAM that numbers its tokens (`tok-1`, `tok-2`, …) and makes them expire

@@ -36,18 +36,28 @@ fn str_at<'a>(v: &'a Value, path: &[&str]) -> Option<&'a str> {
     path.iter().try_fold(v, |v, k| v.get(*k))?.as_str()
 }
 
-pub async fn issue_token(State(app): State<App>, body: Bytes) -> Response {
-    let Ok(body) = serde_json::from_slice::<Value>(&body) else {
-        return iam_error(
+/// A token request's body, and whether its `auth.identity.methods` hold
+/// `method`; a body that is not JSON is refused.
+fn auth_body(body: &[u8], method: &str) -> Result<(Value, bool), Box<Response>> {
+    let Ok(body) = serde_json::from_slice::<Value>(body) else {
+        return Err(Box::new(iam_error(
             StatusCode::BAD_REQUEST,
             "IAM.0001",
             "The request body is not valid JSON",
-        );
+        )));
+    };
+    let methods_ok = body["auth"]["identity"]["methods"]
+        .as_array()
+        .is_some_and(|m| m.iter().any(|x| x.as_str() == Some(method)));
+    Ok((body, methods_ok))
+}
+
+pub async fn issue_token(State(app): State<App>, body: Bytes) -> Response {
+    let (body, methods_ok) = match auth_body(&body, "password") {
+        Ok(found) => found,
+        Err(refused) => return *refused,
     };
     let identity = &body["auth"]["identity"];
-    let methods_ok = identity["methods"]
-        .as_array()
-        .is_some_and(|m| m.iter().any(|x| x.as_str() == Some("password")));
     let user = &identity["password"]["user"];
     let (Some(name), Some(password), Some(domain)) = (
         str_at(user, &["name"]),
@@ -180,17 +190,11 @@ pub async fn list_domains(State(app): State<App>) -> Response {
 /// `duration_seconds` (900 to 43200, default 900; `--agency-seconds`
 /// overrides it), as temporary keys the gateway accepts until they expire.
 pub async fn assume_role(State(app): State<App>, body: Bytes) -> Response {
-    let Ok(body) = serde_json::from_slice::<Value>(&body) else {
-        return iam_error(
-            StatusCode::BAD_REQUEST,
-            "IAM.0001",
-            "The request body is not valid JSON",
-        );
+    let (body, methods_ok) = match auth_body(&body, "assume_role") {
+        Ok(found) => found,
+        Err(refused) => return *refused,
     };
     let identity = &body["auth"]["identity"];
-    let methods_ok = identity["methods"]
-        .as_array()
-        .is_some_and(|m| m.iter().any(|x| x.as_str() == Some("assume_role")));
     let role = &identity["assume_role"];
     let (Some(agency), true) = (str_at(role, &["agency_name"]), methods_ok) else {
         return iam_error(

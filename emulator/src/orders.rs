@@ -217,6 +217,45 @@ pub struct ChangeRequest<'a> {
     pub request_id: String,
 }
 
+/// The flavors a change asks for, as the catalogue sells them.
+fn catalogue_target(
+    req: &ChangeRequest<'_>,
+) -> Result<
+    (
+        &'static catalogue::ServerModel,
+        &'static catalogue::PhoneModel,
+    ),
+    ApiError,
+> {
+    let target = catalogue::server_model(req.server_model).ok_or_else(|| {
+        ApiError::bad_request(
+            code::UNKNOWN_FLAVOR,
+            format!("The server flavor {} does not exist", req.server_model),
+        )
+    })?;
+    let target_phone = catalogue::phone_model(target.name, req.phone_model)
+        .filter(|p| p.status == 1)
+        .ok_or_else(|| {
+            ApiError::bad_request(
+                code::UNKNOWN_FLAVOR,
+                format!(
+                    "The phone flavor {} does not exist or is not sold on {}",
+                    req.phone_model, target.name
+                ),
+            )
+        })?;
+    Ok((target, target_phone))
+}
+
+/// A change the checks let through: the flavors it comes from and goes to,
+/// and whether it is an upgrade (paid before it is processed).
+struct Accepted {
+    from: (String, String),
+    target: &'static catalogue::ServerModel,
+    target_phone: &'static catalogue::PhoneModel,
+    upgrade: bool,
+}
+
 pub fn check_model_name(field: &str, value: &str) -> Result<(), ApiError> {
     if value.is_empty() || value.len() > 64 {
         return Err(ApiError::bad_request(
@@ -230,6 +269,58 @@ pub fn check_model_name(field: &str, value: &str) -> Result<(), ApiError> {
 impl World {
     /// Create an order, or explain why not.
     pub fn change_server_model(&mut self, req: ChangeRequest<'_>) -> Result<&Order, ApiError> {
+        let accepted = self.accept_change(&req)?;
+        let now = OffsetDateTime::now_utc();
+        let mut id = ids::order_id(now);
+        while self.order_index.contains_key(&id) {
+            id = ids::order_id(now);
+        }
+        let product_id = format!("00301-{:05}-0--0", self.next_product % 100_000);
+        self.next_product += 1;
+        let order = Order {
+            id: id.clone(),
+            product_id,
+            request_id: req.request_id,
+            server_id: req.server_id.to_string(),
+            from_server_model: accepted.from.0,
+            from_phone_model: accepted.from.1,
+            to_server_model: accepted.target.name.to_string(),
+            to_phone_model: accepted.target_phone.name.to_string(),
+            upgrade: accepted.upgrade,
+            auto_pay: req.auto_pay,
+            status: OrderStatus::AwaitingPayment,
+            created: now,
+            paid: None,
+            pending_payment_end: None,
+            completes: None,
+            completed: None,
+            cancelled: None,
+            cancel_reason: None,
+            applied: false,
+            timer_gen: 0,
+        };
+        self.active_orders
+            .insert(order.server_id.clone(), id.clone());
+        let idx = self.orders.len();
+        self.order_index.insert(id, idx);
+        self.orders.push(order);
+        if !accepted.upgrade || req.auto_pay {
+            self.start_processing(idx, now);
+        } else {
+            let generation = self.orders[idx].timer_gen;
+            let deadline = self.schedule(
+                Due::PaymentLapse(self.orders[idx].id.clone(), generation),
+                self.settings.payment_seconds,
+            );
+            self.orders[idx].pending_payment_end = Some(deadline);
+        }
+        Ok(&self.orders[idx])
+    }
+
+    /// The checks of a change-server-model request, in the API's order:
+    /// names, server, order in progress, status, catalogue, same flavor,
+    /// generation, phone count.
+    fn accept_change(&self, req: &ChangeRequest<'_>) -> Result<Accepted, ApiError> {
         check_model_name("server_model_name", req.server_model)?;
         check_model_name("phone_model_name", req.phone_model)?;
         let server = self
@@ -253,23 +344,7 @@ impl World {
                 ),
             ));
         }
-        let target = catalogue::server_model(req.server_model).ok_or_else(|| {
-            ApiError::bad_request(
-                code::UNKNOWN_FLAVOR,
-                format!("The server flavor {} does not exist", req.server_model),
-            )
-        })?;
-        let target_phone = catalogue::phone_model(target.name, req.phone_model)
-            .filter(|p| p.status == 1)
-            .ok_or_else(|| {
-                ApiError::bad_request(
-                    code::UNKNOWN_FLAVOR,
-                    format!(
-                        "The phone flavor {} does not exist or is not sold on {}",
-                        req.phone_model, target.name
-                    ),
-                )
-            })?;
+        let (target, target_phone) = catalogue_target(req)?;
         if server.server_model == target.name && server.phone_model == target_phone.name {
             return Err(ApiError::bad_request(
                 code::SAME_FLAVOR,
@@ -306,51 +381,12 @@ impl World {
             }
             _ => true,
         };
-        let now = OffsetDateTime::now_utc();
-        let mut id = ids::order_id(now);
-        while self.order_index.contains_key(&id) {
-            id = ids::order_id(now);
-        }
-        let product_id = format!("00301-{:05}-0--0", self.next_product % 100_000);
-        self.next_product += 1;
-        let order = Order {
-            id: id.clone(),
-            product_id,
-            request_id: req.request_id,
-            server_id: req.server_id.to_string(),
-            from_server_model: server.server_model.clone(),
-            from_phone_model: server.phone_model.clone(),
-            to_server_model: target.name.to_string(),
-            to_phone_model: target_phone.name.to_string(),
+        Ok(Accepted {
+            from: (server.server_model.clone(), server.phone_model.clone()),
+            target,
+            target_phone,
             upgrade,
-            auto_pay: req.auto_pay,
-            status: OrderStatus::AwaitingPayment,
-            created: now,
-            paid: None,
-            pending_payment_end: None,
-            completes: None,
-            completed: None,
-            cancelled: None,
-            cancel_reason: None,
-            applied: false,
-            timer_gen: 0,
-        };
-        self.active_orders
-            .insert(order.server_id.clone(), id.clone());
-        let idx = self.orders.len();
-        self.order_index.insert(id, idx);
-        self.orders.push(order);
-        if !upgrade || req.auto_pay {
-            self.start_processing(idx, now);
-        } else {
-            let generation = self.orders[idx].timer_gen;
-            let deadline = self.schedule(
-                Due::PaymentLapse(self.orders[idx].id.clone(), generation),
-                self.settings.payment_seconds,
-            );
-            self.orders[idx].pending_payment_end = Some(deadline);
-        }
-        Ok(&self.orders[idx])
+        })
     }
 
     pub fn order(&self, id: &str) -> Option<&Order> {

@@ -10,9 +10,9 @@
 //!   when safe, deadline and cancellation, logs without secrets, error
 //!   answers into [`Error::Api`]); it knows nothing of credentials.
 //!
-//! Beside them: [`config`] (settings), [`error`], [`secret`] (strings never
-//! printed) and [`waiters`] (polling until jobs or flavor changes are done,
-//! on top of the client).
+//! Beside them: [`config`] (settings), [`error`] and [`secret`] (strings
+//! never printed). Waiting for jobs and orders is the fleet engine's
+//! (`fleet::poller`, `fleet::orders`).
 
 pub(crate) mod auth;
 pub(crate) mod client;
@@ -22,8 +22,7 @@ pub mod models;
 pub(crate) mod secret;
 pub(crate) mod sender;
 pub mod signer;
-pub mod waiters;
 
-pub use client::Client;
+pub use client::{Client, JOBS_PAGE_SIZE, MAX_REQUEST_IDS_PER_CALL};
 pub use config::{AgencyDomain, AssumeRole, ClientConfig, Credentials};
 pub use error::{Error, Result};

@@ -84,6 +84,13 @@ pub struct Job {
     pub end_time: Option<String>,
 }
 
+impl Job {
+    /// A job is over once it succeeded or failed.
+    pub fn finished(&self) -> bool {
+        self.status == JOB_STATUS_SUCCEEDED || self.status == JOB_STATUS_FAILED
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct JobList {

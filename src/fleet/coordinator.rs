@@ -56,8 +56,9 @@ const CONCURRENT_CALLS: usize = 8;
 /// after a stop); past it, their phones count as changed.
 const IN_FLIGHT_WAIT: Duration = Duration::from_secs(15);
 
-/// The default route, where released phones go.
-pub const DIRECT: &str = "direct";
+/// The default route, where released phones go (and where a phone route
+/// that names none puts its phones).
+pub const DEFAULT_ROUTE: &str = "direct";
 
 /// A job an earlier apply recorded as running. An empty `request_id`: a
 /// call that may have changed the phone, whose answer never came (nothing
@@ -414,12 +415,7 @@ impl Coordinator {
             st.client = Some(client.clone());
             if let Some(why) = st.refused.clone() {
                 drop(st);
-                let t = ticket.lock();
-                let phones: Vec<String> = t.unresolved.iter().cloned().collect();
-                drop(t);
-                for p in phones {
-                    ticket.resolve(failed(&p, None, why.clone()), None);
-                }
+                refuse_all(ticket, &why);
                 return;
             }
 
@@ -427,56 +423,7 @@ impl Coordinator {
 
             let mut added = false;
             for phone in change.phones.iter().chain(&resend) {
-                if change.release && self.claims.claimed_by_other(&change.owner, phone) {
-                    ticket.resolve(handed_over(phone), None);
-                    continue;
-                }
-                let st = &mut *st;
-                if let Some(f) = st.in_flight.get_mut(phone) {
-                    let same = f.route == change.route;
-                    if same {
-                        if let (Some(j), Some(r)) = (&f.job_id, &f.request_id) {
-                            ticket.sent(phone, r, j);
-                        }
-                        f.tickets.push(ticket.clone());
-                    } else {
-                        st.blocked
-                            .entry(phone.clone())
-                            .or_default()
-                            .push(pending_of(change, ticket));
-                    }
-                    continue;
-                }
-                match st.pending.get_mut(phone) {
-                    Some(p) if p.route == change.route => {
-                        if !change.release {
-                            p.release_by = None;
-                        }
-                        p.tickets.push(ticket.clone());
-                    }
-                    Some(p) if p.release_by.is_some() && !change.release => {
-                        // A claim wins over a release in the same window.
-                        for t in p.tickets.drain(..) {
-                            t.resolve(handed_over(phone), None);
-                        }
-                        *p = pending_of(change, ticket);
-                    }
-                    Some(_) if change.release => {
-                        ticket.resolve(handed_over(phone), None);
-                    }
-                    Some(_) => {
-                        // Two claims to different routes (refused at plan):
-                        // the later one is sent after the earlier one's job.
-                        st.blocked
-                            .entry(phone.clone())
-                            .or_default()
-                            .push(pending_of(change, ticket));
-                    }
-                    None => {
-                        st.pending.insert(phone.clone(), pending_of(change, ticket));
-                        added = true;
-                    }
-                }
+                added |= self.place(&mut st, change, ticket, phone);
             }
             if added {
                 st.first_pending.get_or_insert(now);
@@ -489,6 +436,62 @@ impl Coordinator {
             self.poller.follow(client, &request_id, jobs, true);
         }
         self.wake.notify_one();
+    }
+
+    /// Places one phone of `change`: handed over, joined to its job in
+    /// flight or to the pending change to the same route, blocked behind
+    /// another route's, or pending. True when it starts a pending change.
+    fn place(&self, st: &mut State, change: &Change, ticket: &Arc<Ticket>, phone: &String) -> bool {
+        if change.release && self.claims.claimed_by_other(&change.owner, phone) {
+            ticket.resolve(handed_over(phone), None);
+            return false;
+        }
+        if let Some(f) = st.in_flight.get_mut(phone) {
+            let same = f.route == change.route;
+            if same {
+                if let (Some(j), Some(r)) = (&f.job_id, &f.request_id) {
+                    ticket.sent(phone, r, j);
+                }
+                f.tickets.push(ticket.clone());
+            } else {
+                st.blocked
+                    .entry(phone.clone())
+                    .or_default()
+                    .push(pending_of(change, ticket));
+            }
+            return false;
+        }
+        match st.pending.get_mut(phone) {
+            Some(p) if p.route == change.route => {
+                if !change.release {
+                    p.release_by = None;
+                }
+                p.tickets.push(ticket.clone());
+            }
+            Some(p) if p.release_by.is_some() && !change.release => {
+                // A claim wins over a release in the same window.
+                for t in p.tickets.drain(..) {
+                    t.resolve(handed_over(phone), None);
+                }
+                *p = pending_of(change, ticket);
+            }
+            Some(_) if change.release => {
+                ticket.resolve(handed_over(phone), None);
+            }
+            Some(_) => {
+                // Two claims to different routes (refused at plan):
+                // the later one is sent after the earlier one's job.
+                st.blocked
+                    .entry(phone.clone())
+                    .or_default()
+                    .push(pending_of(change, ticket));
+            }
+            None => {
+                st.pending.insert(phone.clone(), pending_of(change, ticket));
+                return true;
+            }
+        }
+        false
     }
 
     fn start_flusher(&self, st: &mut State) {
@@ -884,6 +887,15 @@ fn adopt_running(
     resend.into_iter().map(|r| r.phone_id.clone()).collect()
 }
 
+/// Fails every phone of `ticket` not yet resolved: the engine was refused
+/// (credentials), so nothing more is sent.
+fn refuse_all(ticket: &Arc<Ticket>, why: &str) {
+    let phones: Vec<String> = ticket.lock().unresolved.iter().cloned().collect();
+    for p in phones {
+        ticket.resolve(failed(&p, None, why.to_string()), None);
+    }
+}
+
 fn pending_of(change: &Change, ticket: &Arc<Ticket>) -> Pending {
     Pending {
         route: change.route.clone(),
@@ -931,7 +943,7 @@ async fn wait(
                 let t = ticket.lock();
                 return Some(cph::Error::Timeout(format!(
                     "jobs did not finish within {}: {} of {} phones still running",
-                    crate::cph::waiters::go_duration(deadline.saturating_duration_since(started)),
+                    super::go_duration(deadline.saturating_duration_since(started)),
                     t.unresolved.len(),
                     t.records.len()
                 )));

@@ -21,7 +21,7 @@
 //!   `-refresh=false` (Terraform 0.15.4 and later; before, the refresh was
 //!   a walk, and a process, of its own: then T3 finds nothing, and a tainted
 //!   instance's replacement inherits its originals and order ids through T5
-//!   but not its pending order).
+//!   but not its pending order). The refresh is [`OrderBook::refresh`].
 //! - **T3.** A tainted instance is planned as a create: null prior state and
 //!   no prior private state. So its history comes from its refresh (T2),
 //!   through [`OrderBook::refreshed`] then [`OrderBook::for_replacement`].
@@ -30,14 +30,15 @@
 //!   state, then with a null prior state and the first plan's planned
 //!   private state as prior private state. So a plan with a prior state
 //!   puts the history into the planned private state
-//!   ([`History::for_plan`]).
+//!   ([`OrderBook::plan_history`], [`History::for_plan`]).
 //! - **T5.** In the apply walk, a replacement's destroy half (an apply with
 //!   a null planned state) gets the plan's private state and runs before the
 //!   create half, unless `create_before_destroy`. The create half is planned
 //!   again just before it is applied, with a null prior state and no prior
 //!   private state, and its apply gets that second plan's private state. So
 //!   the destroy half leaves the history here ([`OrderBook::released`]), the
-//!   second plan takes it into its private state, and the create follows.
+//!   second plan takes it into its private state, and the create follows
+//!   ([`OrderBook::starting_point`]).
 //! - **T6.** With `create_before_destroy` the create half runs before the
 //!   destroy half (T5 does not hold): the replacement finds no history and
 //!   records the flavors the server shows as its originals.
@@ -46,8 +47,10 @@
 //!   state, so the next apply follows that order (a tainted one through
 //!   T3 and T5).
 //!
-//! The unit tests below play each of these call orders against the
-//! [`OrderBook`] (their doc comments name the assumptions);
+//! `cph_server_flavor` calls the [`OrderBook`] at each of these points and
+//! decides nothing about orders itself. The unit tests below play each of
+//! these call orders against the [`OrderBook`] (their doc comments name the
+//! assumptions);
 //! `tests/acc_flavor_orders.rs` runs them with the real terraform (a tainted
 //! create paid out of band, `-replace`, `taint`, `replace_triggered_by`).
 
@@ -59,9 +62,9 @@ use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
 
 use super::flavor_check::{Finding, Severity};
+use super::go_duration;
 use super::orders::{Follow, FollowError, OrderFate, OrderTracker, bss_unreadable_warning};
 use crate::cph::models::{ChangeServerModelRequest, ExtendParam, SERVER_STATUS_NORMAL, Server};
-use crate::cph::waiters::go_duration;
 use crate::cph::{self, Client};
 
 /// A server flavor and a phone flavor, as a server shows them or an order
@@ -281,6 +284,13 @@ impl Carried {
         }
     }
 
+    /// True when a plan to `target` from `prior` only waits for the order
+    /// the prior state recorded: the plan can show that order's ids.
+    pub fn only_waits(&self, target: &Flavors, prior: &Record) -> bool {
+        let state = OrderState::from_recorded(self.pending_order.clone());
+        state.only_waits(target, prior.last_order.order_id.as_deref())
+    }
+
     /// The pending order; in the destroy half of a tainted instance's
     /// replacement, the one in the plan's history (T3).
     pub fn pending(self) -> Option<PendingOrder> {
@@ -355,6 +365,62 @@ impl OrderBook {
     pub fn inherit(&self, server_id: &str, carried: Option<History>) -> Option<History> {
         let released = self.take_released(server_id);
         History::for_plan(carried, server_id).or(released)
+    }
+
+    /// The history a plan puts into its private state `carried`: with a
+    /// prior state, that instance's and its pending order (T4); for a
+    /// create of `server_id`, that of the instance it replaces (T3, T5).
+    pub fn plan_history(
+        &self,
+        prior: Option<&Record>,
+        server_id: Option<&str>,
+        carried: &mut Carried,
+    ) {
+        let taken = carried.history.take();
+        carried.history = match prior {
+            Some(record) => record.history(carried.pending_order.clone()),
+            None => server_id.and_then(|id| self.for_replacement(id, taken)),
+        };
+    }
+
+    /// What an apply starts from: the prior record, or for a create of
+    /// `server_id` the history of the instance it replaces (T5); and the
+    /// order still pending.
+    pub fn starting_point(
+        &self,
+        prior: Option<Record>,
+        server_id: &str,
+        carried: Carried,
+    ) -> (Record, OrderState) {
+        let mut pending = carried.pending_order;
+        let record = prior.unwrap_or_else(|| {
+            let mut record = Record::default();
+            if let Some(h) = self.inherit(server_id, carried.history) {
+                record.inherit(&h);
+                pending = pending.take().or(h.pending);
+            }
+            record
+        });
+        (record, OrderState::from_recorded(pending))
+    }
+
+    /// A refresh of `record` from the server detail: the order settles once
+    /// the server shows its target; the history stays for a replacement
+    /// planned next (T2). Returns the order still pending.
+    pub fn refresh(
+        &self,
+        record: &mut Record,
+        pending: Option<PendingOrder>,
+        server: &Server,
+    ) -> Option<PendingOrder> {
+        record.refresh(server);
+        let pending = OrderState::from_recorded(pending)
+            .refreshed(server)
+            .into_recorded();
+        if let Some(h) = record.history(pending.clone()) {
+            self.refreshed(h);
+        }
+        pending
     }
 
     /// The apply of a create of `server_id`: the history of the instance
@@ -795,6 +861,84 @@ mod tests {
         book.released(history("s1", Some(pending("CS2", "a2"))));
         assert_eq!(book.inherit("s1", Some(carried.clone())), Some(carried));
         assert_eq!(book.inherit("s1", None), None, "taken over by the first");
+    }
+
+    fn record(server_id: &str, order_id: &str) -> Record {
+        Record {
+            server_id: server_id.into(),
+            shown: flavors("a", "b"),
+            status: 5,
+            original: Some(flavors("a0", "b0")),
+            last_order: OrderIds {
+                order_id: Some(order_id.into()),
+                product_id: Some("P1".into()),
+            },
+        }
+    }
+
+    /// T4: the first plan of a forced replacement (with its prior state)
+    /// carries the history; the second (null prior, the first plan's
+    /// private state) keeps it, for the same server only.
+    #[test]
+    fn a_replacement_plan_carries_the_history_of_the_same_server() {
+        let book = OrderBook::default();
+        let mut first = Carried::default();
+        book.plan_history(Some(&record("s1", "CS1")), Some("s1"), &mut first);
+        let carried = first.history.clone();
+        let carried = carried.expect("a plan with a prior state carries its history");
+        assert_eq!(carried.original.server_model_name, "a0");
+        assert_eq!(carried.last_order.order_id.as_deref(), Some("CS1"));
+        let mut second = Carried::from_recorded(None);
+        second.history = first.history.clone();
+        book.plan_history(None, Some("s1"), &mut second);
+        assert_eq!(second.history, Some(carried));
+        let mut moved = first;
+        book.plan_history(None, Some("s2"), &mut moved);
+        assert_eq!(moved.history, None, "another server: no history");
+    }
+
+    /// A plan that only waits for the order an earlier apply placed shows
+    /// that order; another target means a new order.
+    #[test]
+    fn a_plan_that_only_waits_for_the_recorded_order_keeps_its_ids() {
+        let prior = record("s1", "CS1");
+        let waits = Carried::from_recorded(Some(pending("CS1", "a2")));
+        assert!(waits.only_waits(&flavors("a2", "b2"), &prior));
+        let orders = Carried::from_recorded(Some(pending("CS1", "a3")));
+        assert!(!orders.only_waits(&flavors("a2", "b2"), &prior));
+    }
+
+    /// T5: the apply of a create starts from the history its destroy half
+    /// left, pending order included; an update from its prior record.
+    #[test]
+    fn an_apply_starts_from_the_prior_record_or_the_inherited_history() {
+        let book = OrderBook::default();
+        book.released(history("s1", Some(pending("CS1", "a2"))));
+        let (created, state) = book.starting_point(None, "s1", Carried::default());
+        assert_eq!(created.original, Some(flavors("a", "b")));
+        assert_eq!(created.last_order.order_id.as_deref(), Some("CS1"));
+        assert_eq!(state, OrderState::Pending(pending("CS1", "a2")));
+        let (updated, state) =
+            book.starting_point(Some(record("s1", "CS9")), "s1", Carried::default());
+        assert_eq!(updated, record("s1", "CS9"));
+        assert_eq!(state, OrderState::Settled);
+    }
+
+    /// T2: a refresh settles an order the server shows and leaves the
+    /// history for a replacement planned next.
+    #[test]
+    fn a_refresh_settles_a_shown_order_and_leaves_the_history() {
+        let book = OrderBook::default();
+        let mut r = record("s1", "CS1");
+        let left = book.refresh(&mut r, Some(pending("CS1", "a2")), &server("a", "b", 5));
+        assert_eq!(left, Some(pending("CS1", "a2")), "not shown yet");
+        assert_eq!(
+            book.for_replacement("s1", None).map(|h| h.pending),
+            Some(left)
+        );
+        let left = book.refresh(&mut r, Some(pending("CS1", "a2")), &server("a2", "b2", 5));
+        assert_eq!(left, None);
+        assert_eq!(r.shown, flavors("a2", "b2"));
     }
 
     #[test]

@@ -3,18 +3,20 @@
 //! Terraform applies the instances of a module's `for_each` in parallel, each
 //! through its own `ApplyResourceChange`; alone, each would call and poll for
 //! itself, and two resources handing a phone over would race. The engine
-//! owns what those calls share: the [coordinator](coordinator) that merges
-//! concurrent route changes into `ceil(N/100)` `phones-traffic` calls per
-//! route and keeps one job per phone in flight, the [poller](poller) that
-//! follows every request id with as few list-jobs reads as the jobs allow,
-//! the [claims](claims) that say which resource holds which phone (handover
-//! and overlap checks), the [phone listings](phone_cache) shared by reads, and
-//! the [routing](routing) outcome types and route reads, the flavor
-//! [catalogue](catalogue) read once for every plan check ([flavor
-//! check](flavor_check)), and the [flavor orders](flavor_orders): the
-//! lifecycle of a server's flavor-change order, its history handed to a
-//! replacement, and the [order tracker](orders) that follows orders through
-//! BSS.
+//! owns what those calls share, each rule in one module: the
+//! [coordinator](coordinator) that merges concurrent route changes into
+//! `ceil(N/100)` `phones-traffic` calls per route and keeps one job per phone
+//! in flight, the [poller](poller) that follows every request id with as few
+//! list-jobs reads as the jobs allow (and the polling interval the order
+//! tracker shares), the [claims](claims) that say which resource holds which
+//! phone (handover and overlap checks), the [phone listings](phone_cache)
+//! shared by reads, the [routing](routing) outcome types and route reads, the
+//! flavor [catalogue](catalogue) read once for every plan check ([flavor
+//! check](flavor_check)), the [flavor orders](flavor_orders) (the lifecycle
+//! of a server's flavor-change order as a state machine, its history handed
+//! to a replacement), the [order tracker](orders) that follows orders
+//! through BSS, and the batch [operations](operations) of the actions
+//! (restart, reset, stop).
 //! It knows CPH through the client's public methods only, and Terraform not
 //! at all.
 
@@ -31,13 +33,13 @@ pub mod routing;
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use tokio_util::sync::CancellationToken;
 
 use catalogue::CatalogueCache;
 pub use claims::{Claims, Overlap};
-pub use coordinator::{Change, ChangeOutcome, Coordinator, DIRECT, RunningJob};
+pub use coordinator::{Change, ChangeOutcome, Coordinator, DEFAULT_ROUTE, RunningJob};
 use flavor_orders::OrderBook;
 use phone_cache::PhoneListingCache;
 
@@ -135,5 +137,55 @@ impl Fleet {
     /// `owner` is gone.
     pub fn forget(&self, owner: &str) {
         self.claims.forget(owner);
+    }
+}
+
+/// A duration the way Terraform users read them (Go's `time.Duration`):
+/// `10m0s`, `1h30m0s`, `45s`, `1.5s`, `250ms`. Rounded (to seconds from 10 s
+/// on, else to 100 ms) so that a timeout measured a few milliseconds after
+/// it was set reads as it was configured.
+pub fn go_duration(d: Duration) -> String {
+    let step: u128 = if d >= Duration::from_secs(10) {
+        1000
+    } else {
+        100
+    };
+    let rounded = (d.as_millis() + step / 2) / step * step;
+    let d = Duration::from_millis(u64::try_from(rounded).unwrap_or(u64::MAX));
+    let total_ms = d.as_millis();
+    if total_ms < 1000 {
+        return format!("{total_ms}ms");
+    }
+    let secs = d.as_secs();
+    let (h, m, s) = (secs / 3600, (secs % 3600) / 60, secs % 60);
+    let ms = d.subsec_millis();
+    let sec_text = if ms == 0 {
+        format!("{s}s")
+    } else {
+        let frac = format!("{ms:03}");
+        format!("{s}.{}s", frac.trim_end_matches('0'))
+    };
+    if h > 0 {
+        format!("{h}h{m}m{sec_text}")
+    } else if m > 0 {
+        format!("{m}m{sec_text}")
+    } else {
+        sec_text
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_durations_like_go() {
+        assert_eq!(go_duration(Duration::from_secs(600)), "10m0s");
+        assert_eq!(go_duration(Duration::from_secs(5400)), "1h30m0s");
+        assert_eq!(go_duration(Duration::from_secs(45)), "45s");
+        assert_eq!(go_duration(Duration::from_millis(1500)), "1.5s");
+        assert_eq!(go_duration(Duration::from_millis(250)), "300ms");
+        assert_eq!(go_duration(Duration::from_millis(599_996)), "10m0s");
+        assert_eq!(go_duration(Duration::from_millis(1_199)), "1.2s");
     }
 }

@@ -14,8 +14,9 @@ use std::time::{Duration, Instant};
 
 use tokio_util::sync::CancellationToken;
 
+use super::go_duration;
+use super::poller::PollInterval;
 use crate::cph::models::{OrderInfo, OrderStatus, SERVER_STATUS_NORMAL, Server};
-use crate::cph::waiters::{PollInterval, go_duration};
 use crate::cph::{self, Client};
 
 /// How long a completed order may go without its server showing the target

@@ -3,8 +3,9 @@
 //! Terraform refreshes many resources in parallel; when fifty routes live on
 //! the same servers, each server's phones should be listed once, not fifty
 //! times. Concurrent readers of one server wait for a single listing, which
-//! then serves for a few seconds. A route change made by this provider drops
-//! every listing, so nobody reads their own writes stale.
+//! then serves for a few seconds. A route change or an action on phones
+//! made by this provider drops every listing, so nobody reads their own
+//! writes stale.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};

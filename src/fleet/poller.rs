@@ -19,11 +19,7 @@ use futures::stream::{self, StreamExt};
 use tokio::sync::Notify;
 
 use crate::cph::models::Job;
-use crate::cph::{Client, waiters::job_finished};
-
-/// The API's limits of list-jobs: request ids per call, jobs per page.
-const MAX_REQUEST_IDS_PER_CALL: usize = 20;
-const JOBS_PAGE_SIZE: u64 = 100;
+use crate::cph::{Client, JOBS_PAGE_SIZE, MAX_REQUEST_IDS_PER_CALL};
 
 /// Request ids sent within this span of a cohort's first one join it.
 pub const COHORT_SPAN: Duration = Duration::from_millis(300);
@@ -202,7 +198,7 @@ impl Poller {
                 Some(jobs) => {
                     let over = jobs
                         .get(&probe.0)
-                        .is_some_and(|j| !j.is_empty() && j.iter().all(job_finished));
+                        .is_some_and(|j| !j.is_empty() && j.iter().all(Job::finished));
                     finished += self.absorb(cohort_id, jobs);
                     over
                 }
@@ -286,8 +282,8 @@ impl Poller {
                     }
                     return true;
                 }
-                let over = jobs.iter().all(job_finished);
-                finished_jobs.extend(jobs.into_iter().filter(job_finished));
+                let over = jobs.iter().all(Job::finished);
+                finished_jobs.extend(jobs.into_iter().filter(Job::finished));
                 !over
             });
         }
@@ -311,7 +307,7 @@ impl Poller {
             c.looks += 1;
             c.busy = false;
             let waited = started.saturating_duration_since(c.last_sent);
-            let interval = (waited / 4).clamp(MIN_INTERVAL, MAX_INTERVAL);
+            let interval = quarter_of(waited);
             // A round slower than half the interval (reads queued behind the
             // rate limit) still leaves half an interval before the next.
             c.next_look = (started + interval).max(Instant::now() + interval / 2);
@@ -330,6 +326,36 @@ impl Poller {
             "polled jobs"
         );
         self.wake.notify_one();
+    }
+}
+
+/// The interval after `waited`: a quarter of it, within
+/// [`MIN_INTERVAL`]..=[`MAX_INTERVAL`].
+fn quarter_of(waited: Duration) -> Duration {
+    (waited / 4).clamp(MIN_INTERVAL, MAX_INTERVAL)
+}
+
+/// The growing interval between polls: a quarter of the time waited so far,
+/// within [`MIN_INTERVAL`]..=[`MAX_INTERVAL`] (the order
+/// tracker's too).
+#[derive(Debug, Clone)]
+pub(crate) struct PollInterval {
+    started: Instant,
+}
+
+impl Default for PollInterval {
+    fn default() -> Self {
+        PollInterval {
+            started: Instant::now(),
+        }
+    }
+}
+
+impl PollInterval {
+    /// The next interval, capped so that it does not run past `deadline`.
+    pub fn next(&mut self, deadline: Instant) -> Duration {
+        let this = quarter_of(self.started.elapsed());
+        this.min(deadline.saturating_duration_since(Instant::now()))
     }
 }
 
@@ -368,5 +394,19 @@ mod tests {
         assert_eq!(g.iter().map(Vec::len).collect::<Vec<_>>(), vec![20, 20, 5]);
         let mixed = vec![("a".to_string(), 60), ("b".into(), 40), ("c".into(), 1)];
         assert_eq!(read_groups(&mixed).len(), 2);
+    }
+
+    #[test]
+    fn interval_grows_and_respects_deadline() {
+        let far = Instant::now() + Duration::from_secs(3600);
+        let waited = |secs: u64| PollInterval {
+            started: Instant::now() - Duration::from_secs(secs),
+        };
+        assert_eq!(PollInterval::default().next(far), MIN_INTERVAL);
+        let after_8s = waited(8).next(far);
+        assert!(after_8s >= Duration::from_secs(2) && after_8s < Duration::from_millis(2100));
+        assert_eq!(waited(3600).next(far), MAX_INTERVAL);
+        let near = Instant::now() + Duration::from_millis(100);
+        assert!(waited(8).next(near) <= Duration::from_millis(100));
     }
 }

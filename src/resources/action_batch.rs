@@ -71,7 +71,7 @@ impl BatchRunner {
             .run(&client, kind, image_id, targets, &ctx.stop, report)
             .await;
         if kind != OpKind::RestartServers {
-            self.shared.note_routed();
+            self.shared.forget_phone_listings();
         }
         let attribute = match kind {
             OpKind::RestartServers => "server_ids",

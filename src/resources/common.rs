@@ -1,10 +1,19 @@
-//! Helpers every resource shares: deadlines from `timeouts` blocks and API
-//! errors turned into diagnostics.
+//! Helpers the resources share (one home, so that no resource file imports
+//! another's): id formats and import ids, deadlines from `timeouts` blocks,
+//! API errors and fleet-engine findings turned into diagnostics, and the
+//! routes a phone can have.
 
 use std::time::{Duration, Instant};
 
 use crate::cph;
-use tf_framework::{AttributePath, Diagnostic, Tf};
+use crate::fleet::flavor_check::{Finding, Severity};
+use tf_framework::{AttributePath, Diagnostic, Diagnostics, Tf};
+
+/// The routes a phone can have, with what each means.
+pub const TRAFFIC_TYPES: &[(&str, &str)] = &[
+    ("direct", "the default route"),
+    ("routing", "routed to the encoding container"),
+];
 
 /// The longest id or flavor name CPH takes.
 pub const MAX_NAME_BYTES: usize = 64;
@@ -46,6 +55,60 @@ pub fn api_error(doing: &str, err: &cph::Error) -> Diagnostic {
 /// The same, pointing at an attribute.
 pub fn api_error_at(doing: &str, err: &cph::Error, path: AttributePath) -> Diagnostic {
     api_error(doing, err).at(path)
+}
+
+/// The server id of an import id of `type_name` (a resource imported by the
+/// id of one cloud phone server), or `None` with an error in `diags`.
+pub fn import_server_id<'a>(
+    type_name: &str,
+    id: &'a str,
+    diags: &mut Diagnostics,
+) -> Option<&'a str> {
+    let id = id.trim();
+    if cph_id().problem(id).is_none() {
+        return Some(id);
+    }
+    diags.push(Diagnostic::error(
+        "Invalid import id",
+        format!("Import {type_name} by the id of one cloud phone server, e.g. `terraform import {type_name}.this a176d8625981453bbafbc0a321d8d6a1`; got {id:?}."),
+    ));
+    None
+}
+
+/// A server a resource could not read, at `server_id`: not found (an error
+/// naming it), or the API's failure.
+pub fn server_error(server_id: &str, e: &cph::Error) -> Diagnostic {
+    let at = AttributePath::root("server_id");
+    if !e.is_not_found() {
+        return api_error_at("read the cloud phone server", e, at);
+    }
+    let detail = format!("Server {server_id:?} does not exist in this project: {e}");
+    Diagnostic::error("Cloud phone server not found", detail).at(at)
+}
+
+/// The warning a read of a server that does not exist gives.
+pub fn server_gone(server_id: &str, e: &cph::Error) -> Diagnostic {
+    Diagnostic::warning(
+        "Cloud phone server not found",
+        format!(
+            "Server {server_id:?} does not exist in this project ({e}). The data source answers as \
+             for a server with no phones, so that what was built on it can still be planned and destroyed."
+        ),
+    )
+    .at(AttributePath::root("server_id"))
+}
+
+/// A finding of the fleet engine (e.g. the flavor catalogue check) as a
+/// diagnostic, at its attribute.
+pub fn finding(f: Finding) -> Diagnostic {
+    let d = match f.severity {
+        Severity::Error => Diagnostic::error(f.summary, f.detail),
+        Severity::Warning => Diagnostic::warning(f.summary, f.detail),
+    };
+    match f.attribute {
+        Some(a) => d.at(AttributePath::root(a)),
+        None => d,
+    }
 }
 
 #[cfg(test)]

@@ -8,9 +8,8 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 use super::Shared;
-use super::common::{api_error_at, cph_id};
-use super::data_server::server_gone;
-use super::phone_route::TRAFFIC_TYPES;
+use super::common::TRAFFIC_TYPES;
+use super::common::{api_error_at, cph_id, server_gone};
 use crate::cph::models::Phone;
 use tf_framework::typed::DataSourceType;
 use tf_framework::*;

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 use super::Shared;
-use super::common::{api_error_at, cph_id};
+use super::common::{api_error_at, cph_id, server_gone};
 use tf_framework::typed::DataSourceType;
 use tf_framework::*;
 
@@ -24,18 +24,6 @@ tf_framework::model! {
         create_time: String = computed("Creation time."),
         update_time: String = computed("Last update time."),
     }
-}
-
-/// The warning a read of a server that does not exist gives.
-pub fn server_gone(server_id: &str, e: &crate::cph::Error) -> Diagnostic {
-    Diagnostic::warning(
-        "Cloud phone server not found",
-        format!(
-            "Server {server_id:?} does not exist in this project ({e}). The data source answers as \
-             for a server with no phones, so that what was built on it can still be planned and destroyed."
-        ),
-    )
-    .at(AttributePath::root("server_id"))
 }
 
 pub struct ServerData {

@@ -8,8 +8,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 use super::Shared;
-use super::common::{api_error_at, cph_id};
-use super::data_server::server_gone;
+use super::common::{api_error_at, cph_id, server_gone};
 use crate::fleet::catalogue::Pair;
 use tf_framework::typed::DataSourceType;
 use tf_framework::*;

@@ -1,5 +1,11 @@
-//! Where Terraform meets CPH: the provider block, the resources and the data
-//! sources, each in its own file, written against `plugin` and `cph`.
+//! Where Terraform meets CPH: the provider block, the resources, data
+//! sources, list resources and actions, each in its own file, written
+//! against `tf_framework`, `cph` and the fleet engine (`crate::fleet`, where
+//! the rules the resources share live). A resource file holds its model,
+//! its declared behaviour and the decisions that are its own; what several
+//! share is in [`common`] (ids, import ids, deadlines, diagnostics),
+//! `action_batch` (the actions), `provider_config` (the provider block and
+//! its precedence) and `provider` (the client and engine).
 
 use std::sync::Arc;
 

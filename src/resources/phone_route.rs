@@ -26,21 +26,15 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::Shared;
+pub use super::common::TRAFFIC_TYPES;
 use super::common::{api_error, cph_id, deadline};
 use super::routing::{JobRecord, JobStatus, RouteOutcome};
 use crate::cph::Client;
-use crate::fleet::{self, RunningJob};
+use crate::fleet::{self, DEFAULT_ROUTE, RunningJob};
 use tf_framework::typed::{Applied, Change, Plan, ResourceType, StateUpgrade};
 use tf_framework::*;
 
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10 * 60);
-const DEFAULT_ROUTE: &str = "direct";
-
-/// The routes a phone can have, with what each means.
-pub const TRAFFIC_TYPES: &[(&str, &str)] = &[
-    ("direct", "the default route"),
-    ("routing", "routed to the encoding container"),
-];
 
 tf_framework::model! {
     /// How long each change waits for the phones' jobs.
@@ -417,22 +411,9 @@ const RETRIED_NEXT: &str = "This is a warning, not an error, so that Terraform d
 
 /// Sends phones back to the default route through the fleet engine, except
 /// phones another resource claims in this run; a phone that no longer
-/// exists counts as returned.
+/// exists counts as returned. The outcome carries the jobs it leaves
+/// running.
 async fn release(
-    fleet: &fleet::Fleet,
-    client: &Client,
-    owner: &str,
-    phone_ids: &[String],
-    deadline: std::time::Instant,
-    stop: &tokio_util::sync::CancellationToken,
-) -> RouteOutcome {
-    release_following(fleet, client, owner, phone_ids, deadline, stop)
-        .await
-        .outcome
-}
-
-/// [`release`], with the jobs it leaves running.
-async fn release_following(
     fleet: &fleet::Fleet,
     client: &Client,
     owner: &str,
@@ -598,6 +579,28 @@ fn recorded_on(
     (same, elsewhere)
 }
 
+/// The jobs still running after a change to `route`: the ones it left
+/// running, and jobs recorded towards another route on its phones that it
+/// did not get past (for the next apply to wait for).
+fn still_running(
+    routed: &fleet::ChangeOutcome,
+    earlier: BTreeMap<String, RecordedJob>,
+    route: &str,
+    phones: &BTreeSet<String>,
+) -> BTreeMap<String, RecordedJob> {
+    let moved: BTreeSet<&String> = (routed.outcome.jobs.iter())
+        .filter(|j| j.status != JobStatus::Failed)
+        .map(|j| &j.phone_id)
+        .collect();
+    let mut running = recorded_jobs(routed.running.clone(), route);
+    for (p, j) in earlier {
+        if j.route != route && phones.contains(&p) && !moved.contains(&p) {
+            running.entry(p).or_insert(j);
+        }
+    }
+    running
+}
+
 /// The jobs still running after a change, kept for the next apply.
 fn recorded_jobs(running: Vec<RunningJob>, route: &str) -> BTreeMap<String, RecordedJob> {
     running
@@ -700,22 +703,9 @@ impl PhoneRoute {
             fleet.change(&client, claim, deadline, &ctx.stop),
             release(fleet, &client, &owner, &m.to_direct, deadline, &ctx.stop),
         );
-        // Jobs towards another route that this change did not get past
-        // stay recorded, for the next apply to wait for.
-        let moved: BTreeSet<String> = routed
-            .outcome
-            .jobs
-            .iter()
-            .filter(|j| j.status != JobStatus::Failed)
-            .map(|j| j.phone_id.clone())
-            .collect();
-        let mut running = recorded_jobs(routed.running, &m.route);
-        for (p, j) in std::mem::take(&mut private.running) {
-            if j.route != m.route && new_ids.contains(&p) && !moved.contains(&p) {
-                running.entry(p).or_insert(j);
-            }
-        }
-        private.running = running;
+        let released = released.outcome;
+        let earlier = std::mem::take(&mut private.running);
+        private.running = still_running(&routed, earlier, &m.route, &new_ids);
         let routed = routed.outcome;
         private.servers.extend(routed.servers.values().cloned());
         let state = settled_state(prior.as_ref(), planned, m.kept, &routed, &private.running);
@@ -973,7 +963,7 @@ impl ResourceType for PhoneRoute {
         let back = await_recorded(fleet, &client, &owner, &mut private, deadline, &ctx.stop).await;
         ids.retain(|p| !back.contains(p));
         let ids: Vec<String> = ids.into_iter().collect();
-        let done = release_following(fleet, &client, &owner, &ids, deadline, &ctx.stop).await;
+        let done = release(fleet, &client, &owner, &ids, deadline, &ctx.stop).await;
         let outcome = done.outcome;
         fleet.forget(&owner);
         if let Some(why) = &outcome.refused {

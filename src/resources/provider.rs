@@ -130,9 +130,10 @@ impl Shared {
             .await
     }
 
-    /// Drops cached phone listings after this provider changed routes, so
-    /// that nothing later in the command reads its own writes stale.
-    pub fn note_routed(&self) {
+    /// Drops cached phone listings after this provider changed phones (an
+    /// action restarted, reset or stopped them), so that nothing later in
+    /// the command reads its own writes stale.
+    pub fn forget_phone_listings(&self) {
         self.fleet.phone_listings().clear();
     }
 

@@ -14,11 +14,13 @@ use std::time::Duration;
 use async_trait::async_trait;
 
 use super::Shared;
-use super::common::{MAX_NAME_BYTES, api_error, api_error_at, cph_id, deadline};
-use crate::cph::{self, models::Server};
-use crate::fleet::flavor_check::{self, Finding, Proposed, Severity};
+use super::common::{
+    MAX_NAME_BYTES, api_error, cph_id, deadline, finding, import_server_id, server_error,
+};
+use crate::cph::models::Server;
+use crate::fleet::flavor_check::{self, Proposed};
 use crate::fleet::flavor_orders::{
-    Carried, Deadline, FlavorChange, Flavors, OrderBook, OrderIds, OrderState, Record,
+    Carried, Deadline, FlavorChange, Flavors, OrderBook, OrderIds, Record,
 };
 use tf_framework::typed::{Applied, Change, Plan, ResourceType};
 use tf_framework::*;
@@ -169,7 +171,7 @@ impl ServerFlavor {
         let proposed = Proposed::new(server_id, &target, auto_pay);
         let catalogue = self.shared.fleet().catalogue();
         if let Some(f) = flavor_check::check(catalogue, &client, &proposed).await {
-            plan.diagnostics.push(diagnostic(f));
+            plan.diagnostics.push(finding(f));
         }
     }
 
@@ -187,21 +189,14 @@ impl ServerFlavor {
             .show_server(server_id)
             .await
             .map_err(|e| server_error(server_id, &e))?;
-        let prior = change.prior.as_ref();
-        let mut record = prior.map(ServerFlavorModel::record).unwrap_or_default();
-        let mut pending = change.private.pending_order;
-        if change.prior.is_none()
-            && let Some(h) = self.book().inherit(server_id, change.private.history)
-        {
-            record.inherit(&h);
-            pending = pending.or(h.pending);
-        }
+        let prior = change.prior.as_ref().map(ServerFlavorModel::record);
+        let (mut record, state) = self.book().starting_point(prior, server_id, change.private);
         record.refresh(&server);
         let request = FlavorChange {
             server,
             target: planned.target(),
             auto_pay: planned.auto_pay.known().copied(),
-            state: OrderState::from_recorded(pending),
+            state,
             deadline: planned.deadline(change.prior.is_none()),
         };
         let report = self.book().carry_out(&client, request, &ctx.stop).await;
@@ -213,29 +208,9 @@ impl ServerFlavor {
         state.write(&record);
         state.auto_pay = planned.auto_pay.clone();
         state.timeouts = planned.timeouts.clone();
-        diags.0.extend(report.findings.into_iter().map(diagnostic));
+        diags.0.extend(report.findings.into_iter().map(finding));
         Ok(Applied::new(Some(state), Private::of(report.state)))
     }
-}
-
-fn diagnostic(f: Finding) -> Diagnostic {
-    let d = match f.severity {
-        Severity::Error => Diagnostic::error(f.summary, f.detail),
-        Severity::Warning => Diagnostic::warning(f.summary, f.detail),
-    };
-    match f.attribute {
-        Some(a) => d.at(AttributePath::root(a)),
-        None => d,
-    }
-}
-
-fn server_error(server_id: &str, e: &cph::Error) -> Diagnostic {
-    let at = AttributePath::root("server_id");
-    if !e.is_not_found() {
-        return api_error_at("read the cloud phone server", e, at);
-    }
-    let detail = format!("Server {server_id:?} does not exist in this project: {e}");
-    Diagnostic::error("Cloud phone server not found", detail).at(at)
 }
 
 #[async_trait]
@@ -252,18 +227,18 @@ impl ResourceType for ServerFlavor {
     /// instance it replaces (`fleet::flavor_orders`, T3 to T5).
     async fn plan(&self, ctx: &CallContext, plan: &mut Plan<ServerFlavorModel, Private>) {
         self.check_target(ctx, plan).await;
-        let (carried, pending) = (plan.private.history.take(), &plan.private.pending_order);
-        plan.private.history = match &plan.prior {
-            Some(prior) => prior.record().history(pending.clone()),
-            None => (plan.planned.server_id.as_str())
-                .and_then(|id| self.book().for_replacement(id, carried)),
-        };
-        let order = OrderState::from_recorded(plan.private.pending_order.clone());
+        let (prior, server_id) = (plan.prior.as_ref(), plan.planned.server_id.as_str());
+        let prior = prior.map(ServerFlavorModel::record);
+        (self.book()).plan_history(prior.as_ref(), server_id, &mut plan.private);
         match &plan.prior {
             _ if plan.creates() => plan.planned.id = plan.planned.server_id.clone(),
             // Only waiting for the order placed by an earlier apply: the
             // plan shows that order and its product.
-            Some(prior) if order.only_waits(&plan.planned.target(), prior.order_id.as_str()) => {
+            Some(prior)
+                if plan
+                    .private
+                    .only_waits(&plan.planned.target(), &prior.record()) =>
+            {
                 plan.planned.order_id = prior.order_id.clone();
                 plan.planned.product_id = prior.product_id.clone();
             }
@@ -318,14 +293,9 @@ impl ResourceType for ServerFlavor {
         let server_id = server_id.unwrap_or_default().to_string();
         match client.show_server(&server_id).await {
             Ok(server) => {
-                let mut record = state.record();
-                record.refresh(&server);
+                let (mut record, pending) = (state.record(), private.pending_order.take());
+                private.pending_order = self.book().refresh(&mut record, pending, &server);
                 state.write(&record);
-                let order = OrderState::from_recorded(private.pending_order.take());
-                private.pending_order = order.refreshed(&server).into_recorded();
-                if let Some(h) = record.history(private.pending_order.clone()) {
-                    self.book().refreshed(h);
-                }
                 Applied::new(Some(state), private)
             }
             Err(e) if e.is_not_found() => {
@@ -348,14 +318,9 @@ impl ResourceType for ServerFlavor {
         id: &str,
         diags: &mut Diagnostics,
     ) -> Vec<ServerFlavorModel> {
-        let id = id.trim();
-        if cph_id().problem(id).is_some() {
-            diags.push(Diagnostic::error(
-                "Invalid import id",
-                format!("Import cph_server_flavor by the id of one cloud phone server, e.g. `terraform import cph_server_flavor.this a176d8625981453bbafbc0a321d8d6a1`; got {id:?}."),
-            ));
+        let Some(id) = import_server_id(ServerFlavor::TYPE_NAME, id, diags) else {
             return Vec::new();
-        }
+        };
         vec![ServerFlavorModel {
             id: id.into(),
             server_id: id.into(),
@@ -383,9 +348,7 @@ impl ResourceType for ServerFlavor {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::fleet::flavor_orders::PendingOrder;
     use crate::resources::schemas;
-    use tf_framework::typed::{decode_private, encode_private};
 
     fn config(server: &str, sm: &str, pm: &str) -> Value {
         let mut v = schemas::server_flavor().block.null_object();
@@ -478,75 +441,5 @@ mod tests {
         }
         let r = resource().import(&CallContext::default(), "s1").await;
         assert_eq!(r.states[0].get_str("server_id"), Some("s1"));
-    }
-
-    fn pending(order: &str, sm: &str) -> Vec<u8> {
-        let target = Flavors {
-            server_model_name: sm.into(),
-            phone_model_name: "b2".into(),
-        };
-        let pending_order = Some(PendingOrder {
-            order_id: order.into(),
-            target,
-        });
-        encode_private(&Private {
-            pending_order,
-            history: None,
-        })
-    }
-
-    #[tokio::test]
-    async fn a_plan_that_only_waits_for_the_recorded_order_keeps_its_ids() {
-        let ids = [("order_id", "CS1"), ("product_id", "P1")];
-        let prior = with(config("s1", "a", "b"), &ids);
-        let cfg = config("s1", "a2", "b2");
-        let proposed = with(cfg.clone(), &ids);
-        let r = resource();
-        let waits = plan(&r, &prior, (&proposed, &cfg), pending("CS1", "a2")).await;
-        assert_eq!(waits.planned_state.get_str("order_id"), Some("CS1"));
-        assert_eq!(waits.planned_state.get_str("product_id"), Some("P1"));
-        // Another target means a new order: its ids are not known yet.
-        let orders = plan(&r, &prior, (&proposed, &cfg), pending("CS1", "a3")).await;
-        assert_eq!(orders.planned_state.get("order_id"), Some(&Value::Unknown));
-    }
-
-    /// T4: the second plan of a forced replacement (null prior, the first
-    /// plan's private state) keeps the history, for the same server only.
-    #[tokio::test]
-    async fn a_replacement_plan_carries_the_history_of_the_same_server() {
-        let originals = [
-            ("original_server_model_name", "a0"),
-            ("original_phone_model_name", "b0"),
-        ];
-        let prior = with(
-            config("s1", "a", "b"),
-            &[originals[0], originals[1], ("order_id", "CS1")],
-        );
-        let r = resource();
-        let first = plan(&r, &prior, (&prior, &prior), vec![]).await;
-        let carried = decode_private::<Private>(&first.planned_private)
-            .unwrap()
-            .history;
-        let carried = carried.expect("a plan with a prior state carries its history");
-        assert_eq!(carried.original.server_model_name, "a0");
-        assert_eq!(carried.last_order.order_id.as_deref(), Some("CS1"));
-        let cfg = config("s1", "a", "b");
-        let second = plan(
-            &r,
-            &Value::Null,
-            (&cfg, &cfg),
-            first.planned_private.clone(),
-        )
-        .await;
-        let kept = decode_private::<Private>(&second.planned_private)
-            .unwrap()
-            .history;
-        assert_eq!(kept, Some(carried));
-        let other = config("s2", "a", "b");
-        let moved = plan(&r, &Value::Null, (&other, &other), first.planned_private).await;
-        assert!(
-            moved.planned_private.is_empty(),
-            "another server: no history"
-        );
     }
 }

@@ -56,13 +56,7 @@ pub fn router(app: App) -> Router {
             "/v3.0/OS-CREDENTIAL/securitytokens",
             post(crate::iam::assume_role),
         )
-        .route(
-            "/v2/orders/customer-orders/details/{order_id}",
-            get(bss::show_order),
-        )
-        .route("/v3/orders/customer-orders/pay", post(bss::pay_order))
-        .route("/v2/orders/customer-orders/cancel", put(bss::cancel_order))
-        .route("/v2/products/service-types", get(bss::service_types))
+        .merge(bss_routes())
         .nest("/intl", bss_routes())
         .nest("/_emulator", crate::admin::router())
         .fallback(not_found)
@@ -71,7 +65,8 @@ pub fn router(app: App) -> Router {
         .with_state(app)
 }
 
-/// BSS's routes again, as its international endpoint serves them.
+/// BSS's routes, served at the root and again under `/intl` (its
+/// international endpoint).
 fn bss_routes() -> Router<App> {
     Router::new()
         .route(

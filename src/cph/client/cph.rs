@@ -14,9 +14,9 @@ pub(crate) const PHONES_PAGE_SIZE: u64 = 200;
 /// Page size of list-servers (the API allows 1..100).
 pub(crate) const SERVERS_PAGE_SIZE: u64 = 100;
 /// Page size of list-jobs (the API allows 1..100).
-pub(crate) const JOBS_PAGE_SIZE: u64 = 100;
+pub const JOBS_PAGE_SIZE: u64 = 100;
 /// Most request ids one list-jobs call takes.
-pub(crate) const MAX_REQUEST_IDS_PER_CALL: usize = 20;
+pub const MAX_REQUEST_IDS_PER_CALL: usize = 20;
 /// Most phones one phones-traffic call takes.
 pub(crate) const MAX_PHONES_PER_TRAFFIC_CALL: usize = 100;
 /// Page size of list-server-models.

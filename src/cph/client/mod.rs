@@ -25,19 +25,19 @@ use super::sender::{CallScope, Request, Sender};
 use super::signer::encode_component;
 use endpoint::Endpoint;
 
-pub(crate) use cph::MAX_REQUEST_IDS_PER_CALL;
+pub use cph::{JOBS_PAGE_SIZE, MAX_REQUEST_IDS_PER_CALL};
 
 /// A cheap-to-clone handle; clones share the connection pool, token cache and
 /// rate limiter.
 #[derive(Clone, Debug)]
 pub struct Client {
-    inner: Arc<Shared>,
+    inner: Arc<Connection>,
     scope: CallScope,
 }
 
-/// What every clone shares.
+/// The connection every clone shares: endpoints, authenticator and sender.
 #[derive(Debug)]
-struct Shared {
+struct Connection {
     config: ClientConfig,
     /// CPH: `{endpoint}/v1/{project_id}/cloud-phone`.
     cph: Endpoint,
@@ -110,7 +110,7 @@ impl Client {
             )));
         }
         let cph_prefix = format!("/v1/{}/cloud-phone", encode_component(&config.project_id));
-        let shared = Shared {
+        let connection = Connection {
             cph: Endpoint::parse("endpoint", &config.endpoint, &cph_prefix)?,
             bss: Endpoint::parse("bss_endpoint", &config.bss_endpoint, "")?,
             bss_international: config
@@ -124,7 +124,7 @@ impl Client {
             config,
         };
         Ok(Client {
-            inner: Arc::new(shared),
+            inner: Arc::new(connection),
             scope: CallScope::default(),
         })
     }
