@@ -54,60 +54,28 @@ pub(super) fn identity_out(
     Ok((v, data))
 }
 
-/// An identity changed where it must not: an object keeps its identity for
-/// its whole life (Terraform finds it again by it).
-pub(super) fn identity_change(
-    type_name: &str,
-    before: &Value,
-    after: &Value,
-) -> Option<Diagnostic> {
-    /// Whether `after` is what `before` said, where `before` knew it.
-    fn agrees(before: &Value, after: &Value) -> bool {
-        match (before, after) {
-            (Value::Unknown | Value::Refined(_), _) => true,
-            (Value::Object(b), Value::Object(a)) => {
-                b.len() == a.len()
-                    && b.iter()
-                        .all(|(k, bv)| a.get(k).is_some_and(|av| agrees(bv, av)))
+/// [`identity_out`] for `state`, checked against the identity the object had
+/// (`before`, when it must not change): what goes wrong becomes a diagnostic
+/// beside the state, which is kept whatever is wrong with its identity.
+pub(super) fn identity_checked(
+    r: &Typed<dyn Resource>,
+    state: &Value,
+    unknown_allowed: bool,
+    before: Option<&Value>,
+    diagnostics: &mut Diagnostics,
+) -> Option<pb::ResourceIdentityData> {
+    match identity_out(r, state, unknown_allowed) {
+        Ok((v, data)) => {
+            if let Some(d) = before.and_then(|b| identity_change(r.imp.type_name(), b, &v)) {
+                diagnostics.push(d);
             }
-            _ => before == after,
+            data
+        }
+        Err(d) => {
+            diagnostics.extend(d);
+            None
         }
     }
-    if before.is_null() || after.is_null() || !after.is_wholly_known() || agrees(before, after) {
-        return None;
-    }
-    Some(Diagnostic::error(
-        "Unexpected identity change",
-        format!(
-            "The provider changed the identity of this {type_name} from {} to {}. An object keeps its identity for its whole life. This is a bug in the provider; please report it.",
-            identity_text(before),
-            identity_text(after)
-        ),
-    ))
-}
-
-/// `{ server_id = "s-1" }`, for messages.
-pub(super) fn identity_text(v: &Value) -> String {
-    fn one(v: &Value) -> String {
-        match v {
-            Value::Null => "null".into(),
-            Value::Unknown | Value::Refined(_) => "(known after apply)".into(),
-            Value::Bool(b) => b.to_string(),
-            Value::Number(n) => format!("{n:?}"),
-            Value::String(s) => format!("{s:?}"),
-            Value::List(xs) | Value::Set(xs) | Value::Tuple(xs) => {
-                format!("[{}]", xs.iter().map(one).collect::<Vec<_>>().join(", "))
-            }
-            Value::Map(m) | Value::Object(m) => format!(
-                "{{ {} }}",
-                m.iter()
-                    .map(|(k, v)| format!("{k} = {}", one(v)))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-        }
-    }
-    one(v)
 }
 
 impl ProviderService {

@@ -28,13 +28,14 @@ use super::proto::tfplugin5 as pb;
 use super::proto::tfplugin5::provider_server::Provider as ProviderRpc;
 use super::resource::{
     ApplyRequest, CallContext, DataSource, ListRequest, ListResource, ListResult, ListSink,
-    PlanRequest, PlanResponse, Provider, ReadRequest, Resource,
+    PlanRequest, Provider, ReadRequest, Resource,
 };
 use super::schema::{IdentitySchema, Schema};
+use super::semantics::{self, identity_change};
 use super::toproto;
 use super::value::{Type, Value};
 use guard::{bad_input, bad_output, guarded, not_supported, panic_message};
-use identity::{identity_change, identity_in, identity_out};
+use identity::{identity_checked, identity_in, identity_out};
 use list::ListStream;
 
 /// The gRPC face of a [`Provider`].

@@ -112,18 +112,13 @@ impl ProviderService {
                     .map_err(|e| bad_output("refreshed state", e))?;
                 let mut diagnostics = out.diagnostics;
                 // The state is kept whatever is wrong with the identity.
-                let new_identity = match identity_out(r, &out.new_state, false) {
-                    Ok((v, data)) => {
-                        if let Some(d) = identity_change(&req.type_name, &current_identity, &v) {
-                            diagnostics.push(d);
-                        }
-                        data
-                    }
-                    Err(d) => {
-                        diagnostics.extend(d);
-                        None
-                    }
-                };
+                let new_identity = identity_checked(
+                    r,
+                    &out.new_state,
+                    false,
+                    Some(&current_identity),
+                    &mut diagnostics,
+                );
                 Ok(pb::read_resource::Response {
                     new_state: Some(new_state),
                     diagnostics: toproto::diagnostics(&diagnostics),
@@ -162,23 +157,9 @@ impl ProviderService {
                     prior_private: req.prior_private,
                     prior_identity: prior_identity.clone(),
                 };
-                let creating = plan_req.prior_state.is_null();
+                let prior_state = plan_req.prior_state.clone();
                 let destroying = plan_req.proposed_new_state.is_null();
-                let out = if destroying {
-                    // A destroy: nothing to plan but the end of the object.
-                    PlanResponse {
-                        planned_state: Value::Null,
-                        planned_private: plan_req.prior_private,
-                        ..Default::default()
-                    }
-                } else {
-                    // Values unknown at validation may be known now: check again.
-                    let mut diagnostics = r.imp.validate(&plan_req.config);
-                    let mut out = r.imp.plan(&ctx, plan_req).await;
-                    diagnostics.extend(std::mem::take(&mut out.diagnostics));
-                    out.diagnostics = diagnostics;
-                    out
-                };
+                let out = semantics::plan(r.imp.as_ref(), &ctx, plan_req).await;
                 let planned_state = toproto::dynamic_value(&out.planned_state, &r.ty)
                     .map_err(|e| bad_output("planned state", e))?;
                 let mut diagnostics = out.diagnostics;
@@ -189,22 +170,10 @@ impl ProviderService {
                         .and_then(|id| toproto::identity(&prior_identity, &id.ty).ok().flatten())
                 } else {
                     // A new object (create or replace) may learn its identity at apply.
-                    let replacing = creating || !out.requires_replace.is_empty();
-                    match identity_out(r, &out.planned_state, replacing) {
-                        Ok((v, data)) => {
-                            if !replacing
-                                && let Some(d) =
-                                    identity_change(&req.type_name, &prior_identity, &v)
-                            {
-                                diagnostics.push(d);
-                            }
-                            data
-                        }
-                        Err(d) => {
-                            diagnostics.extend(d);
-                            None
-                        }
-                    }
+                    let replacing =
+                        semantics::plans_new_object(&prior_state, &out.requires_replace);
+                    let before = (!replacing).then_some(&prior_identity);
+                    identity_checked(r, &out.planned_state, replacing, before, &mut diagnostics)
                 };
                 Ok(pb::plan_resource_change::Response {
                     planned_state: Some(planned_state),
@@ -268,19 +237,13 @@ impl ProviderService {
                     // The prior state went back: so does the identity it had.
                     req.planned_identity.filter(|_| r.identity.is_some())
                 } else {
-                    match identity_out(r, &out.new_state, false) {
-                        Ok((v, data)) => {
-                            if let Some(d) = identity_change(&req.type_name, &planned_identity, &v)
-                            {
-                                diagnostics.push(d);
-                            }
-                            data
-                        }
-                        Err(d) => {
-                            diagnostics.extend(d);
-                            None
-                        }
-                    }
+                    identity_checked(
+                        r,
+                        &out.new_state,
+                        false,
+                        Some(&planned_identity),
+                        &mut diagnostics,
+                    )
                 };
                 Ok(pb::apply_resource_change::Response {
                     new_state,
