@@ -59,32 +59,64 @@ impl ListEncoder {
 pub(super) type ListStream =
     Pin<Box<dyn futures::Stream<Item = Result<pb::list_resource::Event, Status>> + Send>>;
 
+/// A lister, the managed type it lists, and what it is asked.
+type StartedList<'a> = (Arc<dyn ListResource>, &'a Typed<dyn Resource>, ListRequest);
+
+/// Runs a lister into `tx`; a panic ends the list with an error event.
+async fn run_lister(
+    lister: Arc<dyn ListResource>,
+    ctx: CallContext,
+    list_req: ListRequest,
+    tx: tokio::sync::mpsc::Sender<ListResult>,
+) {
+    let mut sink = ListSink::new(tx);
+    let run = AssertUnwindSafe(lister.list(&ctx, list_req, &mut sink)).catch_unwind();
+    if let Err(p) = run.await {
+        let msg = panic_message(p.as_ref());
+        tracing::error!(rpc = "ListResource", panic = %msg, "provider panicked");
+        sink.fail(
+            Diagnostic::error(
+                "Provider internal error",
+                format!(
+                    "The provider panicked in ListResource: {msg}. This is a bug in the provider; please report it."
+                ),
+            )
+            .into(),
+        )
+        .await;
+    }
+}
+
 impl ProviderService {
+    /// The lister, the managed type it lists and the request, from what
+    /// Terraform sent; what is wrong with it, as diagnostics.
+    fn start_list(&self, req: &pb::list_resource::Request) -> Result<StartedList<'_>, Diagnostics> {
+        let l = self.list_type(&req.type_name)?;
+        let r = self.resource(&req.type_name)?;
+        let config = fromproto::dynamic_value(req.config.as_ref(), &l.ty)
+            .map_err(|e| bad_input("list configuration", e))?;
+        // Terraform sends an object of nulls for an absent config block;
+        // be as kind to a client that sends nothing.
+        let config = if config.is_null() {
+            l.schema.block.null_object()
+        } else {
+            config
+        };
+        let list_req = ListRequest {
+            config,
+            include_resource_object: req.include_resource_object,
+            limit: u64::try_from(req.limit).ok().filter(|n| *n > 0),
+        };
+        Ok((l.imp.clone(), r, list_req))
+    }
+
     pub(super) async fn list_resource_rpc(
         &self,
         req: Request<pb::list_resource::Request>,
     ) -> Result<Response<ListStream>, Status> {
         let req = req.into_inner();
         tracing::debug!(rpc = "ListResource", type_name = %req.type_name, "call");
-        let started = (|| {
-            let l = self.list_type(&req.type_name)?;
-            let r = self.resource(&req.type_name)?;
-            let config = fromproto::dynamic_value(req.config.as_ref(), &l.ty)
-                .map_err(|e| bad_input("list configuration", e))?;
-            // Terraform sends an object of nulls for an absent config block;
-            // be as kind to a client that sends nothing.
-            let config = if config.is_null() {
-                l.schema.block.null_object()
-            } else {
-                config
-            };
-            let list_req = ListRequest {
-                config,
-                include_resource_object: req.include_resource_object,
-                limit: u64::try_from(req.limit).ok().filter(|n| *n > 0),
-            };
-            Ok::<_, Diagnostics>((l.imp.clone(), r, list_req))
-        })();
+        let started = self.start_list(&req);
         let (lister, r, list_req) = match started {
             Ok(x) => x,
             Err(d) => {
@@ -109,24 +141,7 @@ impl ProviderService {
         let limit = list_req.limit;
         let (tx, rx) = tokio::sync::mpsc::channel::<ListResult>(16);
         let ctx = self.ctx();
-        tokio::spawn(async move {
-            let mut sink = ListSink::new(tx);
-            let run = AssertUnwindSafe(lister.list(&ctx, list_req, &mut sink)).catch_unwind();
-            if let Err(p) = run.await {
-                let msg = panic_message(p.as_ref());
-                tracing::error!(rpc = "ListResource", panic = %msg, "provider panicked");
-                sink.fail(
-                    Diagnostic::error(
-                        "Provider internal error",
-                        format!(
-                            "The provider panicked in ListResource: {msg}. This is a bug in the provider; please report it."
-                        ),
-                    )
-                    .into(),
-                )
-                .await;
-            }
-        });
+        tokio::spawn(run_lister(lister, ctx, list_req, tx));
         // Results go out as they come; the stream ends at the first error, at
         // the limit, or when the lister is done. Dropping the receiver tells
         // the lister to stop.
