@@ -24,10 +24,12 @@ use crate::schema::{Block, IdentitySchema, Schema};
 use crate::value::Value;
 
 mod adapter;
+mod list;
 mod plan;
 mod private;
 
 pub use adapter::{data_source, resource, validate_config};
+pub use list::{Found, ListResourceType, list_resource};
 pub use plan::{keep_refinements, plan_declared};
 pub use private::{
     PRIVATE_VERSION_KEY, decode_private, decode_private_versioned, encode_private,
