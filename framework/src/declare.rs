@@ -223,6 +223,9 @@ pub fn validate_block(block: &Block, config: &Value, base: &AttributePath) -> Di
             validator.check(v, &path, &mut diags);
         }
     }
+    for rule in &block.rules {
+        rule.check(config, base, &mut diags);
+    }
     for b in &block.blocks {
         if let Some(inner) = config.get(&b.type_name).filter(|v| !v.is_null()) {
             diags.extend(validate_block(

@@ -38,6 +38,7 @@ pub mod model;
 pub mod msgpack;
 mod proto;
 pub mod resource;
+pub mod rules;
 pub mod schema;
 pub mod semantics;
 pub mod serve;

@@ -564,6 +564,7 @@ mod tests {
             version: 0,
             block: Block {
                 description: String::new(),
+                rules: vec![],
                 attributes: vec![
                     Attribute::computed("id", Type::String, "The id."),
                     attr(

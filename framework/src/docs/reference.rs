@@ -8,6 +8,16 @@ use super::text::{WIDTH, anchor, hcl_literal, sentence, type_label, wrap};
 use crate::schema::{Attribute, Block, IdentitySchema, NestedBlock, Nesting};
 use crate::value::Type;
 
+/// The block's rules over several attributes, a paragraph after its
+/// entries; nothing for a block without rules.
+fn rules_text(block: &Block) -> String {
+    if block.rules.is_empty() {
+        return String::new();
+    }
+    let lines: Vec<String> = block.rules.iter().map(|r| r.description()).collect();
+    format!("\n{}\n", lines.join(" "))
+}
+
 /// Prose for entries, keyed by dotted path; records which were used.
 #[derive(Debug, Default)]
 pub(super) struct Notes {
@@ -215,6 +225,7 @@ impl Renderer<'_> {
             for nb in &block.blocks {
                 out.push_str(&self.nested_block(&path, nb, &mut more));
             }
+            out.push_str(&rules_text(&block));
             // Depth first: a subsection's own subsections follow it.
             subs.splice(i + 1..i + 1, more);
             i += 1;
@@ -252,6 +263,7 @@ impl Renderer<'_> {
         for nb in &block.blocks {
             out.push_str(&self.nested_block("", nb, &mut subs));
         }
+        out.push_str(&rules_text(block));
         out.push_str(&self.subsections(subs));
         out
     }

@@ -30,6 +30,7 @@ use super::resource::{
     ApplyRequest, CallContext, DataSource, ListRequest, ListResource, ListResult, ListSink,
     PlanRequest, Provider, ReadRequest, Resource,
 };
+use super::rules;
 use super::schema::{IdentitySchema, Schema};
 use super::semantics::{self, identity_change};
 use super::toproto;
@@ -138,6 +139,13 @@ impl ProviderService {
                 Some((type_name, typed))
             })
             .collect();
+        declaration_errors.extend(named_attribute_errors(
+            name,
+            &provider.schema(),
+            &resources,
+            &data_sources,
+            &list_resources,
+        ));
         ProviderService {
             actions: action::Actions::new(name, provider.as_ref()),
             name: name.to_string(),
@@ -196,6 +204,39 @@ impl ProviderService {
             move_resource_state: false,
         }
     }
+}
+
+/// The attribute names given to declarations (rules, `keep_state_unless`)
+/// that the schemas do not have, in every type served.
+fn named_attribute_errors(
+    name: &str,
+    provider_schema: &Schema,
+    resources: &BTreeMap<String, Typed<dyn Resource>>,
+    data_sources: &BTreeMap<String, Typed<dyn DataSource>>,
+    list_resources: &BTreeMap<String, Typed<dyn ListResource>>,
+) -> Diagnostics {
+    let what = format!("{name} provider block");
+    let mut diags = rules::declaration_errors(&what, &provider_schema.block);
+    let schemas = resources
+        .iter()
+        .map(|(k, r)| (format!("resource {k}"), &r.schema))
+        .chain(
+            data_sources
+                .iter()
+                .map(|(k, d)| (format!("data source {k}"), &d.schema)),
+        )
+        .chain(
+            list_resources
+                .iter()
+                .map(|(k, l)| (format!("list resource {k}"), &l.schema)),
+        );
+    for (what, schema) in schemas {
+        diags.extend(rules::declaration_errors(&what, &schema.block));
+    }
+    for d in &diags.0 {
+        tracing::error!(detail = %d.detail, "declaration error");
+    }
+    diags
 }
 
 #[tonic::async_trait]

@@ -189,3 +189,48 @@ async fn stop_cancels_in_flight_contexts_only() {
     assert!(before.stop.is_cancelled());
     assert!(!svc.ctx().stop.is_cancelled());
 }
+
+/// A provider whose block declares a rule over an attribute it lacks.
+struct Misspelt;
+#[async_trait]
+impl Provider for Misspelt {
+    fn schema(&self) -> Schema {
+        Schema {
+            version: 0,
+            block: Block {
+                attributes: vec![Attribute::optional("token", Type::String, "")],
+                rules: vec![crate::rules::conflicts_with(&["token", "tokne"])],
+                ..Default::default()
+            },
+        }
+    }
+    async fn configure(&self, _: &CallContext, _: Value) -> Diagnostics {
+        Diagnostics::new()
+    }
+    fn resources(&self) -> Vec<Arc<dyn Resource>> {
+        vec![Arc::new(Boom)]
+    }
+    fn data_sources(&self) -> Vec<Arc<dyn DataSource>> {
+        vec![]
+    }
+}
+
+#[tokio::test]
+async fn a_misspelt_declaration_stops_terraform_at_the_schema() {
+    let svc = ProviderService::new("test", Arc::new(Misspelt));
+    let resp = svc
+        .get_schema(Request::new(pb::get_provider_schema::Request {}))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(resp.diagnostics.len(), 1, "{:?}", resp.diagnostics);
+    assert!(resp.diagnostics[0].detail.contains("\"tokne\""));
+    assert!(resp.diagnostics[0].detail.contains("test provider block"));
+    let fine = ProviderService::new("test", Arc::new(P));
+    let resp = fine
+        .get_schema(Request::new(pb::get_provider_schema::Request {}))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(resp.diagnostics.is_empty());
+}
