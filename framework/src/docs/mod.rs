@@ -651,6 +651,31 @@ mod tests {
     }
 
     #[test]
+    fn block_rules_are_documented_after_the_arguments() {
+        let s = Schema {
+            version: 0,
+            block: Block {
+                attributes: ["token", "user"]
+                    .map(|n| Attribute::optional(n, Type::String, "X."))
+                    .to_vec(),
+                rules: vec![crate::rules::exactly_one_of(&["token", "user"])],
+                ..Default::default()
+            },
+        };
+        let page = PageSchema {
+            kind: PageKind::Provider,
+            name: "x",
+            schema: Some(&s),
+            identity: None,
+        };
+        let out = render("{{arguments}}\n", &page, Path::new("."), "p.md.tmpl").expect("renders");
+        let rule = out
+            .find("Exactly one of `token` and `user` must be set.")
+            .expect(&out);
+        assert!(out.find("`user`").expect(&out) < rule, "{out}");
+    }
+
+    #[test]
     fn the_schema_renders_with_its_declared_behaviour() {
         let s = schema();
         let out = render(
