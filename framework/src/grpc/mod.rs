@@ -110,35 +110,8 @@ impl ProviderService {
             })
             .collect();
         let mut declaration_errors = Diagnostics::new();
-        let list_resources = provider
-            .list_resources()
-            .into_iter()
-            .filter_map(|l| {
-                let type_name = l.type_name().to_string();
-                let has_identity = resources
-                    .get(&type_name)
-                    .is_some_and(|r: &Typed<dyn Resource>| r.identity.is_some());
-                if !has_identity {
-                    tracing::error!(list_resource = %type_name, "list resource without an identity");
-                    declaration_errors.push(Diagnostic::error(
-                        "List resource without identity",
-                        format!(
-                            "The {type_name} list resource lists objects of the managed resource type {type_name}, which the {name} provider does not declare with an identity schema. This is a bug in the provider; please report it."
-                        ),
-                    ));
-                    return None;
-                }
-                let schema = l.schema();
-                let ty = schema.block.value_type();
-                let typed = Typed {
-                    imp: l,
-                    schema,
-                    ty,
-                    identity: None,
-                };
-                Some((type_name, typed))
-            })
-            .collect();
+        let list_resources =
+            list_types(name, provider.as_ref(), &resources, &mut declaration_errors);
         declaration_errors.extend(named_attribute_errors(
             name,
             &provider.schema(),
@@ -204,6 +177,45 @@ impl ProviderService {
             move_resource_state: false,
         }
     }
+}
+
+/// The list resources, each typed; one whose managed type has no identity
+/// is left out and reported in `declaration_errors`.
+fn list_types(
+    name: &str,
+    provider: &dyn Provider,
+    resources: &BTreeMap<String, Typed<dyn Resource>>,
+    declaration_errors: &mut Diagnostics,
+) -> BTreeMap<String, Typed<dyn ListResource>> {
+    provider
+        .list_resources()
+        .into_iter()
+        .filter_map(|l| {
+            let type_name = l.type_name().to_string();
+            let has_identity = resources
+                .get(&type_name)
+                .is_some_and(|r: &Typed<dyn Resource>| r.identity.is_some());
+            if !has_identity {
+                tracing::error!(list_resource = %type_name, "list resource without an identity");
+                declaration_errors.push(Diagnostic::error(
+                    "List resource without identity",
+                    format!(
+                        "The {type_name} list resource lists objects of the managed resource type {type_name}, which the {name} provider does not declare with an identity schema. This is a bug in the provider; please report it."
+                    ),
+                ));
+                return None;
+            }
+            let schema = l.schema();
+            let ty = schema.block.value_type();
+            let typed = Typed {
+                imp: l,
+                schema,
+                ty,
+                identity: None,
+            };
+            Some((type_name, typed))
+        })
+        .collect()
 }
 
 /// The attribute names given to declarations (rules, `keep_state_unless`)
