@@ -19,6 +19,8 @@
 //!   planning, re-validation, identity kept for life), whatever the wire;
 //! - [`logging`]: hclog-style JSON lines on stderr;
 //! - [`action`]: action types (protocol 5.10), served by [`grpc`];
+//! - [`typed`], [`declare`] and [`rules`]: types over typed models, their
+//!   declared behaviour, and rules over several attributes of a block;
 //! - [`docs`]: registry docs from the schemas and per-page templates.
 
 pub mod action;
