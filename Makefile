@@ -55,7 +55,7 @@ test-long: tools build test-compat
 ## pending order; this build then takes the state over (tests/acc_compat.rs).
 COMPAT_COMMIT ?= 3f6085f
 test-compat: tools
-	$(CARGO) build --bin terraform-provider-cph -p cph-emulator
+	$(CARGO) build -p terraform-provider-cph -p cph-emulator --bins
 	CPH_COMPAT_PROVIDER="$$(scripts/compat_build.sh $(COMPAT_COMMIT))" TF_ACC=1 \
 	  $(CARGO) test --test acc_compat -- --nocapture
 

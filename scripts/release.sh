@@ -51,16 +51,25 @@ export PATH="$ROOT/.tools/release-venv/bin:$PATH"
 
 echo "==> $NAME $VERSION for: $PLATFORMS"
 binaries=()
+failed=()
 for platform in $PLATFORMS; do
   triple="$(triple_of "$platform")"
   zig_target="$triple"
   [[ "$triple" == *-linux-gnu ]] && zig_target="$triple.$GLIBC"
   echo "==> cargo zigbuild --release --target $zig_target"
-  cargo zigbuild --release --locked --bin "$NAME" --target "$zig_target"
+  # A platform that fails is named at the end; the others are still packaged.
+  if ! cargo zigbuild --release --locked --bin "$NAME" --target "$zig_target"; then
+    failed+=("$platform")
+    continue
+  fi
   exe=""
   [[ "$platform" == windows_* ]] && exe=".exe"
   binaries+=(--binary "$platform=$TARGET_DIR/$triple/release/$NAME$exe")
 done
+if [[ ${#binaries[@]} -eq 0 ]]; then
+  echo "release: no platform could be built (${failed[*]})" >&2
+  exit 1
+fi
 
 rm -rf "$DIST"
 python3 scripts/package_release.py --version "$VERSION" --dist "$DIST" \
@@ -92,3 +101,9 @@ provider_installation {
   }
 }
 NEXT
+if [[ ${#failed[@]} -gt 0 ]]; then
+  echo >&2
+  echo "release: INCOMPLETE: not built: ${failed[*]} (the build's errors are above);" >&2
+  echo "dist/ holds the other platforms only." >&2
+  exit 1
+fi

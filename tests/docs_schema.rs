@@ -236,7 +236,7 @@ struct Entry {
     sensitive: bool,
 }
 
-/// Dotted name (`jobs.phone_id`, `timeouts.create`) to what it is.
+/// Dotted name (`failed.job_id`, `timeouts.create`) to what it is.
 type Flat = BTreeMap<String, Entry>;
 
 /// The fields of an object type, looking through list/set/map.
@@ -399,11 +399,23 @@ fn json_schema_reader_matches_the_rust_reader() {
             "id": {"type": "string", "description_kind": "plain", "computed": true},
             "phone_ids": {"type": ["set", "string"], "description_kind": "plain", "required": true},
             "traffic_type": {"type": "string", "description_kind": "plain", "required": true},
-            "jobs": {
-              "type": ["list", ["object", {
-                "error_code": "string", "error_msg": "string", "job_id": "string",
-                "phone_id": "string", "status": "string"
+            "failed": {
+              "type": ["map", ["object", {
+                "error_code": "string", "error_msg": "string", "job_id": "string"
               }]],
+              "description_kind": "plain",
+              "computed": true
+            },
+            "running": {
+              "type": ["map", ["object", {"job_id": "string", "request_id": "string"}]],
+              "description_kind": "plain",
+              "computed": true
+            },
+            "summary": {
+              "type": ["object", {
+                "failed": "number", "request_ids": ["set", "string"],
+                "running": "number", "succeeded": "number"
+              }],
               "description_kind": "plain",
               "computed": true
             }

@@ -357,7 +357,7 @@ async fn a_partly_unknown_set_is_validated_by_its_known_elements_and_planned_as_
     );
 
     let mut proposed = config(false);
-    for computed in ["id", "jobs"] {
+    for computed in ["id", "failed", "running", "summary"] {
         proposed.set_attr(computed, Value::Unknown);
     }
     let resp = s
@@ -379,7 +379,12 @@ async fn a_partly_unknown_set_is_validated_by_its_known_elements_and_planned_as_
     );
     let planned = tf_framework::msgpack::decode(&resp.planned_state.unwrap().msgpack, &ty).unwrap();
     assert_eq!(planned.get("phone_ids"), Some(&ids(false)));
-    assert!(planned.get("jobs").is_some_and(Value::is_unknown));
+    for computed in ["failed", "running", "summary"] {
+        assert!(
+            planned.get(computed).is_some_and(Value::is_unknown),
+            "{computed}"
+        );
+    }
 }
 
 #[tokio::test]
