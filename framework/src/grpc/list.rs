@@ -62,6 +62,21 @@ pub(super) type ListStream =
 /// A lister, the managed type it lists, and what it is asked.
 type StartedList<'a> = (Arc<dyn ListResource>, &'a Typed<dyn Resource>, ListRequest);
 
+/// The `config` block of a `list` block, decoded. Terraform sends an object
+/// of nulls for an absent block; a client that sends nothing gets the same.
+fn list_config(
+    l: &Typed<dyn ListResource>,
+    dv: Option<&pb::DynamicValue>,
+) -> Result<Value, Diagnostics> {
+    let config =
+        fromproto::dynamic_value(dv, &l.ty).map_err(|e| bad_input("list configuration", e))?;
+    Ok(if config.is_null() {
+        l.schema.block.null_object()
+    } else {
+        config
+    })
+}
+
 /// Runs a lister into `tx`; a panic ends the list with an error event.
 async fn run_lister(
     lister: Arc<dyn ListResource>,
@@ -93,15 +108,7 @@ impl ProviderService {
     fn start_list(&self, req: &pb::list_resource::Request) -> Result<StartedList<'_>, Diagnostics> {
         let l = self.list_type(&req.type_name)?;
         let r = self.resource(&req.type_name)?;
-        let config = fromproto::dynamic_value(req.config.as_ref(), &l.ty)
-            .map_err(|e| bad_input("list configuration", e))?;
-        // Terraform sends an object of nulls for an absent config block;
-        // be as kind to a client that sends nothing.
-        let config = if config.is_null() {
-            l.schema.block.null_object()
-        } else {
-            config
-        };
+        let config = list_config(l, req.config.as_ref())?;
         let list_req = ListRequest {
             config,
             include_resource_object: req.include_resource_object,
@@ -169,13 +176,7 @@ impl ProviderService {
             "ValidateListResourceConfig",
             async {
                 let l = self.list_type(&req.type_name)?;
-                let config = fromproto::dynamic_value(req.config.as_ref(), &l.ty)
-                    .map_err(|e| bad_input("list configuration", e))?;
-                let config = if config.is_null() {
-                    l.schema.block.null_object()
-                } else {
-                    config
-                };
+                let config = list_config(l, req.config.as_ref())?;
                 Ok(toproto::diagnostics(&l.imp.validate(&config)))
             },
             |d| toproto::diagnostics(&d),
