@@ -12,6 +12,14 @@
 //! Identity and list resources are answered only for the types that declare
 //! them: a type without an identity schema gets no identity fields, exactly
 //! as before protocol 5.9, and Terraform older than 1.12 never asks.
+//!
+//! This module is transport only: the service, its registry of typed types
+//! (with the declaration errors found at start-up) and the trait impl, which
+//! hands each RPC to the file of its family (`provider`, `resource`,
+//! `identity`, `data_source`, `list`, `action`, `ephemeral`, `function`);
+//! `guard` holds the panic guard and the decode/encode diagnostics. What a
+//! plan or an apply must obey whatever the wire says lives in
+//! [`crate::semantics`].
 
 use std::collections::BTreeMap;
 use std::panic::AssertUnwindSafe;
@@ -251,6 +259,8 @@ fn named_attribute_errors(
     diags
 }
 
+/// Every RPC, handed to its family's file. A flat list over the protocol's
+/// RPCs, one delegation each: nothing here to split.
 #[tonic::async_trait]
 impl ProviderRpc for ProviderService {
     async fn get_metadata(
