@@ -15,8 +15,12 @@
 //!   generated protocol types ([`proto`]) and the plain ones;
 //! - [`msgpack`], [`json`], [`type_json`] and [`codec`]: cty values and types
 //!   on the wire;
+//! - [`semantics`]: what every resource's plan, read and apply obey (destroy
+//!   planning, re-validation, identity kept for life), whatever the wire;
 //! - [`logging`]: hclog-style JSON lines on stderr;
 //! - [`action`]: action types (protocol 5.10), served by [`grpc`];
+//! - [`typed`], [`declare`] and [`rules`]: types over typed models, their
+//!   declared behaviour, and rules over several attributes of a block;
 //! - [`docs`]: registry docs from the schemas and per-page templates.
 
 pub mod action;
@@ -36,7 +40,9 @@ pub mod model;
 pub mod msgpack;
 mod proto;
 pub mod resource;
+pub mod rules;
 pub mod schema;
+pub mod semantics;
 pub mod serve;
 pub(crate) mod toproto;
 pub mod type_json;

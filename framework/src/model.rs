@@ -357,10 +357,14 @@ pub fn decode_field<T: FieldType>(object: &Value, name: &str) -> Result<Tf<T>, D
 ///         name: String = required("Name.").requires_replace().validate(not_blank()),
 ///         timeouts: Timeouts = block(),
 ///     }
+///     rules {
+///         conflicts_with(&["name", "id"]),
+///     }
 /// }
 /// ```
 /// The declaration is an expression in scope of [`crate::declare`]'s
-/// constructors and validators.
+/// constructors and validators; the optional `rules` are rules over several
+/// attributes of the block, in scope of [`crate::rules`]' constructors.
 #[macro_export]
 macro_rules! model {
     (
@@ -368,6 +372,7 @@ macro_rules! model {
         $vis:vis struct $name:ident {
             $( $(#[$fmeta:meta])* $field:ident : $ty:ty = $decl:expr ),* $(,)?
         }
+        $( rules { $( $rule:expr ),* $(,)? } )?
     ) => {
         $(#[$meta])*
         #[derive(Debug, Clone, PartialEq, Default)]
@@ -389,6 +394,11 @@ macro_rules! model {
                         <$ty as $crate::FieldType>::object_block(),
                     );
                 )*
+                $( $( block.rules.push({
+                    #[allow(unused_imports)]
+                    use $crate::rules::*;
+                    $rule
+                }); )* )?
                 block
             }
             #[allow(unused_variables)]

@@ -15,6 +15,8 @@ pub struct Block {
     pub description: String,
     pub attributes: Vec<Attribute>,
     pub blocks: Vec<NestedBlock>,
+    /// Rules over several of its attributes ([`crate::rules`]).
+    pub rules: Vec<crate::rules::Rule>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -27,8 +27,9 @@ use super::list_server_flavor::missing_servers;
 use super::phone_route::{
     PhoneRoute, PhoneRouteIdentity, PhoneRouteModel, TRAFFIC_TYPES, group_id,
 };
+use crate::cph::Client;
 use crate::cph::models::{Phone, PhoneQuery};
-use tf_framework::typed::{ResourceType, schema_of};
+use tf_framework::typed::{Found, ListResourceType, ResourceType};
 use tf_framework::*;
 
 tf_framework::model! {
@@ -70,58 +71,28 @@ pub fn groups<'a>(
 }
 
 #[async_trait]
-impl ListResource for PhoneRouteList {
+impl ListResourceType for PhoneRouteList {
+    type Config = PhoneRouteListConfig;
+    type Identity = PhoneRouteIdentity;
+    type State = PhoneRouteModel;
+
     fn type_name(&self) -> &'static str {
         PhoneRoute::TYPE_NAME
     }
 
-    fn schema(&self) -> Schema {
-        schema_of::<PhoneRouteListConfig>(
-            "Lists the project's cloud phones in groups of one server and one route, one `cph_phone_route` per group, by identity `{ id = \"<server_id>/<traffic_type>\" }`.",
-        )
+    fn description(&self) -> &'static str {
+        "Lists the project's cloud phones in groups of one server and one route, one `cph_phone_route` per group, by identity `{ id = \"<server_id>/<traffic_type>\" }`."
     }
 
-    fn validate(&self, config: &Value) -> Diagnostics {
-        tf_framework::typed::validate_config::<PhoneRouteListConfig>(config)
-    }
-
-    async fn list(&self, ctx: &CallContext, req: ListRequest, sink: &mut ListSink) {
-        let config = match PhoneRouteListConfig::from_value(&req.config) {
-            Ok(c) => c,
-            Err(d) => return sink.fail(d.into()).await,
-        };
-        let client = match self.shared.client(ctx) {
-            Ok(c) => c,
-            Err(d) => return sink.fail(d.into()).await,
-        };
+    async fn list(
+        &self,
+        ctx: &CallContext,
+        config: PhoneRouteListConfig,
+        found: &mut Found<'_, PhoneRouteIdentity, PhoneRouteModel>,
+    ) -> Result<(), Diagnostics> {
+        let client = self.shared.client(ctx)?;
         let wanted = config.server_ids.known().cloned();
-        let phones: Vec<Phone> = match &wanted {
-            None => match client.list_all_phones(&PhoneQuery::default()).await {
-                Ok(p) => p,
-                Err(e) => {
-                    return sink
-                        .fail(api_error("list the cloud phones", &e).into())
-                        .await;
-                }
-            },
-            Some(servers) => {
-                let mut all = Vec::new();
-                for server_id in servers {
-                    let query = PhoneQuery {
-                        server_id: Some(server_id.clone()),
-                        ..Default::default()
-                    };
-                    match client.list_all_phones(&query).await {
-                        Ok(p) => all.extend(p),
-                        Err(e) => {
-                            let doing = format!("list the cloud phones of server {server_id}");
-                            return sink.fail(api_error(&doing, &e).into()).await;
-                        }
-                    }
-                }
-                all
-            }
-        };
+        let phones = phones_of(&client, wanted.as_ref()).await?;
         for ((server_id, route), ids) in groups(&phones, config.traffic_type.as_str()) {
             let identity = PhoneRouteIdentity {
                 id: group_id(&server_id, &route).into(),
@@ -132,27 +103,44 @@ impl ListResource for PhoneRouteList {
                 if ids.len() == 1 { "" } else { "s" }
             );
             let state = PhoneRouteModel::adopted(&server_id, &route, ids);
-            let result = ListResult {
-                identity: identity.to_value(),
-                display_name,
-                resource_object: req.include_resource_object.then(|| state.to_value()),
-                diagnostics: Diagnostics::new(),
-            };
-            if !sink.send(result).await {
-                return;
+            if !found.send(identity, display_name, &state).await {
+                return Ok(());
             }
         }
         if let Some(wanted) = &wanted {
-            let found = phones.iter().map(|p| p.server_id.as_str()).collect();
-            if let Some(d) = missing_servers(wanted, &found) {
-                sink.send(ListResult {
-                    diagnostics: d.into(),
-                    ..Default::default()
-                })
-                .await;
+            let on = phones.iter().map(|p| p.server_id.as_str()).collect();
+            if let Some(d) = missing_servers(wanted, &on) {
+                found.note(d.into()).await;
             }
         }
+        Ok(())
     }
+}
+
+/// The phones of the project, or of the servers named, paged.
+async fn phones_of(
+    client: &Client,
+    servers: Option<&BTreeSet<String>>,
+) -> Result<Vec<Phone>, Diagnostic> {
+    let Some(servers) = servers else {
+        return client
+            .list_all_phones(&PhoneQuery::default())
+            .await
+            .map_err(|e| api_error("list the cloud phones", &e));
+    };
+    let mut all = Vec::new();
+    for server_id in servers {
+        let query = PhoneQuery {
+            server_id: Some(server_id.clone()),
+            ..Default::default()
+        };
+        let phones = client
+            .list_all_phones(&query)
+            .await
+            .map_err(|e| api_error(&format!("list the cloud phones of server {server_id}"), &e))?;
+        all.extend(phones);
+    }
+    Ok(all)
 }
 
 #[cfg(test)]

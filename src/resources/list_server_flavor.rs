@@ -16,7 +16,7 @@ use super::common::cph_id;
 use super::server_flavor::{ServerFlavor, ServerFlavorIdentity, ServerFlavorModel};
 use crate::cph::models::Server;
 use crate::cph::{self, Client};
-use tf_framework::typed::{ResourceType, schema_of};
+use tf_framework::typed::{Found, ListResourceType, ResourceType};
 use tf_framework::*;
 
 /// Servers asked for per page of the server list.
@@ -75,38 +75,29 @@ pub fn missing_servers(wanted: &BTreeSet<String>, found: &BTreeSet<&str>) -> Opt
 }
 
 #[async_trait]
-impl ListResource for ServerFlavorList {
+impl ListResourceType for ServerFlavorList {
+    type Config = ServerFlavorListConfig;
+    type Identity = ServerFlavorIdentity;
+    type State = ServerFlavorModel;
+
     fn type_name(&self) -> &'static str {
         ServerFlavor::TYPE_NAME
     }
 
-    fn schema(&self) -> Schema {
-        schema_of::<ServerFlavorListConfig>(
-            "Lists the flavors of the project's cloud phone servers, one `cph_server_flavor` per server, by identity `{ server_id }`.",
-        )
+    fn description(&self) -> &'static str {
+        "Lists the flavors of the project's cloud phone servers, one `cph_server_flavor` per server, by identity `{ server_id }`."
     }
 
-    fn validate(&self, config: &Value) -> Diagnostics {
-        tf_framework::typed::validate_config::<ServerFlavorListConfig>(config)
-    }
-
-    async fn list(&self, ctx: &CallContext, req: ListRequest, sink: &mut ListSink) {
-        let config = match ServerFlavorListConfig::from_value(&req.config) {
-            Ok(c) => c,
-            Err(d) => return sink.fail(d.into()).await,
-        };
-        let client = match self.shared.client(ctx) {
-            Ok(c) => c,
-            Err(d) => return sink.fail(d.into()).await,
-        };
-        let servers = match all_servers(&client).await {
-            Ok(s) => s,
-            Err(e) => {
-                return sink
-                    .fail(api_error("list the cloud phone servers", &e).into())
-                    .await;
-            }
-        };
+    async fn list(
+        &self,
+        ctx: &CallContext,
+        config: ServerFlavorListConfig,
+        found: &mut Found<'_, ServerFlavorIdentity, ServerFlavorModel>,
+    ) -> Result<(), Diagnostics> {
+        let client = self.shared.client(ctx)?;
+        let servers = all_servers(&client)
+            .await
+            .map_err(|e| api_error("list the cloud phone servers", &e))?;
         let wanted = config.server_ids.known().cloned();
         for server in &servers {
             if wanted
@@ -115,7 +106,6 @@ impl ListResource for ServerFlavorList {
             {
                 continue;
             }
-            let state = ServerFlavorModel::of_server(server);
             let identity = ServerFlavorIdentity {
                 server_id: server.server_id.as_str().into(),
             };
@@ -124,28 +114,21 @@ impl ListResource for ServerFlavorList {
             } else {
                 format!("{} ({})", server.server_name, server.server_id)
             };
-            let result = ListResult {
-                identity: identity.to_value(),
-                display_name: format!(
-                    "{name}: {} / {}",
-                    server.server_model_name, server.phone_model_name
-                ),
-                resource_object: req.include_resource_object.then(|| state.to_value()),
-                diagnostics: Diagnostics::new(),
-            };
-            if !sink.send(result).await {
-                return;
+            let display_name = format!(
+                "{name}: {} / {}",
+                server.server_model_name, server.phone_model_name
+            );
+            let state = ServerFlavorModel::of_server(server);
+            if !found.send(identity, display_name, &state).await {
+                return Ok(());
             }
         }
         if let Some(wanted) = &wanted {
-            let found = servers.iter().map(|s| s.server_id.as_str()).collect();
-            if let Some(d) = missing_servers(wanted, &found) {
-                sink.send(ListResult {
-                    diagnostics: d.into(),
-                    ..Default::default()
-                })
-                .await;
+            let on = servers.iter().map(|s| s.server_id.as_str()).collect();
+            if let Some(d) = missing_servers(wanted, &on) {
+                found.note(d.into()).await;
             }
         }
+        Ok(())
     }
 }

@@ -62,8 +62,10 @@ fn all_data_sources(shared: &Arc<Shared>) -> Vec<Arc<dyn DataSource>> {
 /// Every list resource type (`terraform query`), one line each.
 fn all_list_resources(shared: &Arc<Shared>) -> Vec<Arc<dyn ListResource>> {
     vec![
-        Arc::new(list_server_flavor::ServerFlavorList::new(shared.clone())),
-        Arc::new(list_phone_route::PhoneRouteList::new(shared.clone())),
+        tf_framework::typed::list_resource(list_server_flavor::ServerFlavorList::new(
+            shared.clone(),
+        )),
+        tf_framework::typed::list_resource(list_phone_route::PhoneRouteList::new(shared.clone())),
     ]
 }
 

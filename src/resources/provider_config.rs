@@ -19,16 +19,12 @@ use tf_framework::{AttributePath, Diagnostic, Diagnostics, Model, Tf, Value};
 use super::provider::ProviderModel;
 use crate::cph::{AgencyDomain, AssumeRole, ClientConfig, Credentials};
 
-/// The credential attributes (see [`WAYS`]).
-const CREDENTIAL_ATTRS: &[&str] = &[
-    "access_key",
-    "secret_key",
-    "security_token",
-    "auth_token",
-    "domain_name",
-    "user_name",
-    "password",
-];
+/// Whether `attr` is a credential attribute: one that a way to
+/// authenticate needs ([`WAYS`]), or `security_token`, which goes with the
+/// access keys.
+fn is_credential(attr: &str) -> bool {
+    attr == "security_token" || WAYS.iter().any(|w| w.needs.contains(&attr))
+}
 
 /// A way to authenticate: the attributes that choose it, and all it needs.
 struct Way {
@@ -146,11 +142,15 @@ pub fn validate(config: &Value) -> Diagnostics {
 /// the profile; and where the credentials come from: the first of the three
 /// that sets any credential attribute.
 fn settings(config: &Value, env: &dyn Fn(&str) -> Option<String>) -> Result<Settings, Diagnostics> {
-    let has_credentials =
-        |m: &ProviderModel| CREDENTIAL_ATTRS.iter().any(|a| credential(m, a).is_some());
+    let attrs = ProviderModel::block().attributes;
+    let has_credentials = |m: &ProviderModel| {
+        attrs
+            .iter()
+            .any(|a| is_credential(&a.name) && credential(m, &a.name).is_some())
+    };
     let in_block = ProviderModel::from_value(config)?;
     let block_credentials = has_credentials(&in_block);
-    let skip = |attr: &str| block_credentials && CREDENTIAL_ATTRS.contains(&attr);
+    let skip = |attr: &str| block_credentials && is_credential(attr);
     let (mut merged, mut diags) = fill_from_env(&ProviderModel::block(), config, env, &skip);
     let with_env = ProviderModel::from_value(&merged)?;
     let mut profile_agency = None;
@@ -172,7 +172,7 @@ fn settings(config: &Value, env: &dyn Fn(&str) -> Option<String>) -> Result<Sett
                 }
                 for (attr, value) in &p.settings {
                     let unset = merged.get(attr).is_none_or(|v| matches!(v, Value::Null));
-                    if unset && (take_credentials || !CREDENTIAL_ATTRS.contains(attr)) {
+                    if unset && (take_credentials || !is_credential(attr)) {
                         merged.set_attr(attr, Value::string(value.as_str()));
                     }
                 }

@@ -10,7 +10,7 @@ use futures::StreamExt;
 use super::*;
 use crate::diag::AttributePath;
 use crate::schema::{Attribute, Block, IdentityAttribute};
-use crate::{ApplyResponse, ImportResponse, ReadResponse};
+use crate::{ApplyResponse, ImportResponse, PlanResponse, ReadResponse};
 
 fn thing_schema() -> Schema {
     Schema {

@@ -31,8 +31,13 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use crate::resource::Provider;
-use crate::schema::{Attribute, Block, IdentitySchema, NestedBlock, Nesting, Schema};
-use crate::value::{Number, Type, Value};
+use crate::schema::{IdentitySchema, Schema};
+
+mod reference;
+mod text;
+
+use reference::{Notes, Renderer};
+pub use text::{anchor, hcl_literal, type_label};
 
 /// Where a page sits and what it documents.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -69,390 +74,6 @@ impl PageKind {
             PageKind::Action => "action",
             PageKind::Guide => "guide",
         }
-    }
-}
-
-/// How a type is written in the docs: `String`, `Set of String`,
-/// `List of Object`, ...
-pub fn type_label(ty: &Type) -> String {
-    match ty {
-        Type::Bool => "Bool".into(),
-        Type::Number => "Number".into(),
-        Type::String => "String".into(),
-        Type::List(t) => format!("List of {}", type_label(t)),
-        Type::Set(t) => format!("Set of {}", type_label(t)),
-        Type::Map(t) => format!("Map of {}", type_label(t)),
-        Type::Object(_) => "Object".into(),
-        Type::Tuple(_) => "Tuple".into(),
-        Type::Dynamic => "Dynamic".into(),
-    }
-}
-
-/// A value as HCL writes it, for defaults.
-pub fn hcl_literal(v: &Value) -> String {
-    let join = |items: &mut dyn Iterator<Item = String>| items.collect::<Vec<_>>().join(", ");
-    match v {
-        Value::Null => "null".into(),
-        Value::Unknown | Value::Refined(_) => "(known after apply)".into(),
-        Value::Bool(b) => b.to_string(),
-        Value::Number(Number::Int(i)) => i.to_string(),
-        Value::Number(Number::Float(f)) => f.to_string(),
-        Value::Number(Number::Big(s)) => s.clone(),
-        Value::String(s) => format!("{s:?}"),
-        Value::List(xs) | Value::Set(xs) | Value::Tuple(xs) => {
-            format!("[{}]", join(&mut xs.iter().map(hcl_literal)))
-        }
-        Value::Map(m) | Value::Object(m) => format!(
-            "{{ {} }}",
-            join(&mut m.iter().map(|(k, v)| format!("{k} = {}", hcl_literal(v))))
-        ),
-    }
-}
-
-/// The GitHub / registry anchor of a heading's text.
-pub fn anchor(heading: &str) -> String {
-    heading
-        .trim()
-        .to_lowercase()
-        .chars()
-        .filter_map(|c| match c {
-            ' ' => Some('-'),
-            c if c.is_alphanumeric() || c == '-' || c == '_' => Some(c),
-            _ => None,
-        })
-        .collect()
-}
-
-/// A sentence: trimmed, ending in a full stop unless it ends in one already.
-fn sentence(s: &str) -> String {
-    let s = s.trim();
-    if s.is_empty() || s.ends_with(['.', '!', '?', ':']) {
-        s.to_string()
-    } else {
-        format!("{s}.")
-    }
-}
-
-/// Words that would start a list, a heading or a quote at the start of a
-/// continuation line.
-fn starts_block(word: &str) -> bool {
-    matches!(word, "*" | "-" | "+" | ">")
-        || word.starts_with('#')
-        || word
-            .strip_suffix(['.', ')'])
-            .is_some_and(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()))
-}
-
-/// Wraps `text` at `width` columns: the first line after `first`, the
-/// others indented by `indent` spaces.
-fn wrap(first: &str, text: &str, indent: usize, width: usize) -> String {
-    let mut out = first.to_string();
-    let mut col = out.chars().count();
-    let mut line_has_word = !first.trim().is_empty() && !first.ends_with(' ');
-    for word in text.split_whitespace() {
-        let len = word.chars().count();
-        let fits = col + 1 + len <= width;
-        if line_has_word && !fits && !starts_block(word) && col > indent {
-            out.push('\n');
-            out.push_str(&" ".repeat(indent));
-            col = indent;
-        } else if line_has_word {
-            out.push(' ');
-            col += 1;
-        }
-        out.push_str(word);
-        col += len;
-        line_has_word = true;
-    }
-    out
-}
-
-const WIDTH: usize = 88;
-
-/// Prose for entries, keyed by dotted path; records which were used.
-#[derive(Debug, Default)]
-struct Notes {
-    text: BTreeMap<String, String>,
-    used: BTreeSet<String>,
-}
-
-impl Notes {
-    fn take(&mut self, path: &str) -> Option<String> {
-        let t = self.text.get(path)?.clone();
-        self.used.insert(path.to_string());
-        Some(t)
-    }
-}
-
-/// The validators' descriptions as one sentence.
-fn checks(a: &Attribute) -> Option<String> {
-    let all: Vec<String> = a
-        .behaviour
-        .validators
-        .0
-        .iter()
-        .map(|v| v.description())
-        .collect();
-    (!all.is_empty()).then(|| format!("Checked at plan: {}.", all.join("; ")))
-}
-
-/// Whether an attribute's type holds objects (it gets its own subsection).
-fn object_fields(ty: &Type) -> Option<&BTreeMap<String, Type>> {
-    match ty {
-        Type::Object(f) => Some(f),
-        Type::List(t) | Type::Set(t) | Type::Map(t) => object_fields(t),
-        _ => None,
-    }
-}
-
-/// The block an object attribute's subsection documents: its declared one,
-/// or one made from the type (without descriptions).
-fn object_block(a: &Attribute) -> Option<Block> {
-    let fields = object_fields(&a.ty)?;
-    Some(a.nested.as_deref().cloned().unwrap_or_else(|| {
-        Block {
-            attributes: fields
-                .iter()
-                .map(|(n, t)| Attribute::computed(n, t.clone(), ""))
-                .collect(),
-            ..Block::default()
-        }
-    }))
-}
-
-fn join_path(prefix: &str, name: &str) -> String {
-    if prefix.is_empty() {
-        name.to_string()
-    } else {
-        format!("{prefix}.{name}")
-    }
-}
-
-/// A subsection still to render: its path, its block and how its elements nest.
-struct Sub {
-    path: String,
-    block: Block,
-    lead: String,
-    /// Inside an object attribute: only types, no Required/Optional.
-    in_object: bool,
-}
-
-struct Renderer<'a> {
-    kind: PageKind,
-    notes: &'a mut Notes,
-}
-
-impl Renderer<'_> {
-    /// An entry: its description, then the template's note on it, then
-    /// what the schema declares besides (`rest`).
-    fn bullet(
-        &mut self,
-        path: &str,
-        name: &str,
-        label: &[String],
-        description: &str,
-        rest: Vec<String>,
-    ) -> String {
-        let mut text = vec![sentence(description)];
-        text.extend(self.notes.take(path));
-        text.extend(rest);
-        text.retain(|t| !t.is_empty());
-        let head = format!("* `{name}` - ({}) ", label.join(", "));
-        wrap(&head, &text.join(" "), 2, WIDTH)
-            .trim_end()
-            .to_string()
-            + "\n"
-    }
-
-    fn see_below(path: &str) -> String {
-        format!("See [`{path}`](#{}) below.", anchor(path))
-    }
-
-    /// One attribute's entry; queues its object subsection.
-    fn attribute(
-        &mut self,
-        prefix: &str,
-        a: &Attribute,
-        in_object: bool,
-        subs: &mut Vec<Sub>,
-    ) -> String {
-        let path = join_path(prefix, &a.name);
-        let mut label = vec![];
-        if !in_object {
-            if a.required {
-                label.push("Required".to_string());
-            } else if a.optional {
-                label.push("Optional".to_string());
-            }
-        }
-        label.push(type_label(&a.ty));
-        if a.sensitive {
-            label.push("Sensitive".into());
-        }
-        let mut parts = vec![];
-        let b = &a.behaviour;
-        if b.requires_replace
-            && !a
-                .description
-                .to_lowercase()
-                .contains("forces a new resource")
-        {
-            parts.push("Changing it forces a new resource.".into());
-        }
-        match &b.default {
-            Some(d) => parts.push(format!("Default: `{}`.", hcl_literal(d))),
-            None if a.optional && a.computed && !in_object => {
-                parts.push("When not set, the provider computes it.".into())
-            }
-            None => {}
-        }
-        parts.extend(checks(a));
-        if let Some(block) = object_block(a) {
-            parts.push(Self::see_below(&path));
-            let lead = match &a.ty {
-                Type::List(_) | Type::Set(_) => format!("Each element of `{path}` has:"),
-                Type::Map(_) => format!("Each value of `{path}` has:"),
-                _ => format!("`{path}` has:"),
-            };
-            subs.push(Sub {
-                path: path.clone(),
-                block,
-                lead,
-                in_object: true,
-            });
-        }
-        self.bullet(&path, &a.name, &label, &a.description, parts)
-    }
-
-    fn nested_block(&mut self, prefix: &str, nb: &NestedBlock, subs: &mut Vec<Sub>) -> String {
-        let path = join_path(prefix, &nb.type_name);
-        let (label, lead) = match nb.nesting {
-            Nesting::Single | Nesting::Group => ("Block", format!("The `{path}` block takes:")),
-            Nesting::List => ("Block List", format!("Each `{path}` block takes:")),
-            Nesting::Set => ("Block Set", format!("Each `{path}` block takes:")),
-            Nesting::Map => ("Block Map", format!("Each `{path}` block takes:")),
-        };
-        let mut label = vec![
-            if nb.min_items > 0 {
-                "Required"
-            } else {
-                "Optional"
-            }
-            .to_string(),
-            label.to_string(),
-        ];
-        if nb.max_items > 0 && nb.nesting != Nesting::Single {
-            label.push(format!("Max: {}", nb.max_items));
-        }
-        let parts = vec![Self::see_below(&path)];
-        subs.push(Sub {
-            path: path.clone(),
-            block: nb.block.clone(),
-            lead,
-            in_object: false,
-        });
-        self.bullet(&path, &nb.type_name, &label, &nb.block.description, parts)
-    }
-
-    /// The subsections queued, each followed by its own.
-    fn subsections(&mut self, mut subs: Vec<Sub>) -> String {
-        let mut out = String::new();
-        let mut i = 0;
-        while i < subs.len() {
-            let mut more = vec![];
-            let sub = &subs[i];
-            out.push_str(&format!("\n### `{}`\n\n", sub.path));
-            out.push_str(&sub.lead);
-            out.push_str("\n\n");
-            let (path, block, in_object) = (sub.path.clone(), sub.block.clone(), sub.in_object);
-            for a in &block.attributes {
-                out.push_str(&self.attribute(&path, a, in_object, &mut more));
-            }
-            for nb in &block.blocks {
-                out.push_str(&self.nested_block(&path, nb, &mut more));
-            }
-            // Depth first: a subsection's own subsections follow it.
-            subs.splice(i + 1..i + 1, more);
-            i += 1;
-        }
-        out
-    }
-
-    fn arguments(&mut self, block: &Block) -> String {
-        let mut out = String::from("## Argument Reference\n\n");
-        match self.kind {
-            PageKind::Provider => {
-                out.push_str("The `provider` block takes:\n\n");
-            }
-            PageKind::ListResource => {
-                out.push_str("The `config` block of a `list` block is optional and takes:\n\n");
-            }
-            PageKind::Action => {
-                out.push_str("The `config` block of an `action` block takes:\n\n");
-            }
-            _ => {}
-        }
-        let args: Vec<&Attribute> = block
-            .attributes
-            .iter()
-            .filter(|a| a.required || a.optional)
-            .collect();
-        if args.is_empty() && block.blocks.is_empty() {
-            out.push_str(&format!("This {} takes no arguments.\n", self.kind.what()));
-            return out;
-        }
-        let mut subs = vec![];
-        for a in args {
-            out.push_str(&self.attribute("", a, false, &mut subs));
-        }
-        for nb in &block.blocks {
-            out.push_str(&self.nested_block("", nb, &mut subs));
-        }
-        out.push_str(&self.subsections(subs));
-        out
-    }
-
-    fn attributes(&mut self, block: &Block) -> String {
-        let mut out = String::from("## Attribute Reference\n\n");
-        let computed: Vec<&Attribute> = block
-            .attributes
-            .iter()
-            .filter(|a| !(a.required || a.optional))
-            .collect();
-        let has_args = block.attributes.len() > computed.len() || !block.blocks.is_empty();
-        if computed.is_empty() {
-            out.push_str("No attributes besides the arguments above.\n");
-            return out;
-        }
-        out.push_str(if has_args {
-            "In addition to the arguments above, these attributes are exported:\n\n"
-        } else {
-            "These attributes are exported:\n\n"
-        });
-        let mut subs = vec![];
-        for a in computed {
-            out.push_str(&self.attribute("", a, false, &mut subs));
-        }
-        out.push_str(&self.subsections(subs));
-        out
-    }
-
-    fn identity(&mut self, identity: &IdentitySchema) -> String {
-        let mut out = String::new();
-        for a in &identity.attributes {
-            let label = vec![
-                if a.required_for_import {
-                    "Required for import"
-                } else {
-                    "Optional for import"
-                }
-                .to_string(),
-                type_label(&a.ty),
-            ];
-            let path = format!("identity.{}", a.name);
-            out.push_str(&self.bullet(&path, &a.name, &label, &a.description, vec![]));
-        }
-        out
     }
 }
 
@@ -528,6 +149,42 @@ fn example_block(root: &Path, rel: &str) -> Result<String, String> {
     Ok(format!("```{lang}\n{}\n```", text.trim_end()))
 }
 
+/// What a rendered page is missing: its schema (arguments, and attributes
+/// when it has computed ones), and notes that documented nothing.
+fn check_complete(
+    page: &PageSchema<'_>,
+    at: &str,
+    (rendered_args, rendered_attrs): (bool, bool),
+    notes: &Notes,
+    errors: &mut Vec<String>,
+) {
+    if let Some(s) = page.schema {
+        if !rendered_args {
+            errors.push(format!(
+                "{at}: the page of {} must render its schema: add `{{{{schema}}}}` (or `{{{{arguments}}}}`)",
+                page.name
+            ));
+        }
+        let has_computed = s
+            .block
+            .attributes
+            .iter()
+            .any(|a| !(a.required || a.optional));
+        if has_computed && !rendered_attrs {
+            errors.push(format!(
+                "{at}: {} has computed attributes: add `{{{{attributes}}}}` (or `{{{{schema}}}}`)",
+                page.name
+            ));
+        }
+    }
+    for path in notes.text.keys().filter(|p| !notes.used.contains(*p)) {
+        errors.push(format!(
+            "{at}: `{{{{note {path}}}}}` documents nothing in the schema of {}",
+            page.name
+        ));
+    }
+}
+
 /// Renders one template. `at` names it in errors.
 pub fn render(
     template: &str,
@@ -593,31 +250,13 @@ pub fn render(
         }
     }
     out.push_str(rest);
-    if let Some(s) = page.schema {
-        if !rendered_args {
-            errors.push(format!(
-                "{at}: the page of {} must render its schema: add `{{{{schema}}}}` (or `{{{{arguments}}}}`)",
-                page.name
-            ));
-        }
-        let has_computed = s
-            .block
-            .attributes
-            .iter()
-            .any(|a| !(a.required || a.optional));
-        if has_computed && !rendered_attrs {
-            errors.push(format!(
-                "{at}: {} has computed attributes: add `{{{{attributes}}}}` (or `{{{{schema}}}}`)",
-                page.name
-            ));
-        }
-    }
-    for path in notes.text.keys().filter(|p| !notes.used.contains(*p)) {
-        errors.push(format!(
-            "{at}: `{{{{note {path}}}}}` documents nothing in the schema of {}",
-            page.name
-        ));
-    }
+    check_complete(
+        page,
+        at,
+        (rendered_args, rendered_attrs),
+        &notes,
+        &mut errors,
+    );
     if !errors.is_empty() {
         return Err(DocsErrors(errors));
     }
@@ -674,12 +313,58 @@ pub fn generate(
     provider_name: &str,
     root: &Path,
 ) -> Result<BTreeMap<String, String>, DocsErrors> {
+    let wanted = wanted_pages(provider, provider_name);
+    let mut errors = vec![];
+    let mut pages = BTreeMap::new();
+    for (kind, name, schema, identity) in &wanted {
+        let tmpl = template_path(*kind, name);
+        let text = match std::fs::read_to_string(root.join(&tmpl)) {
+            Ok(t) => t,
+            Err(_) => {
+                errors.push(format!(
+                    "{tmpl}: missing: the {} {name} needs a page template (its prose and `{{{{schema}}}}`)",
+                    kind.what()
+                ));
+                continue;
+            }
+        };
+        let page = PageSchema {
+            kind: *kind,
+            name: if *kind == PageKind::Provider {
+                provider_name
+            } else {
+                name
+            },
+            schema: Some(schema),
+            identity: identity.as_ref(),
+        };
+        match render(&text, &page, root, &tmpl) {
+            Ok(p) => {
+                pages.insert(page_path(*kind, name), p);
+            }
+            Err(e) => errors.extend(e.0),
+        }
+    }
+    orphan_templates(root, &wanted, &mut errors);
+    guides(root, provider_name, &mut pages, &mut errors);
+    if errors.is_empty() {
+        Ok(pages)
+    } else {
+        Err(DocsErrors(errors))
+    }
+}
+
+/// A page the provider's types call for: its kind, name, schema and identity.
+type Wanted = (PageKind, String, Schema, Option<IdentitySchema>);
+
+/// The pages of the provider and of every type it serves, in that order.
+fn wanted_pages(provider: &dyn Provider, provider_name: &str) -> Vec<Wanted> {
     let provider_schema = provider.schema();
     let resources = provider.resources();
     let data_sources = provider.data_sources();
     let lists = provider.list_resources();
     let actions = provider.actions();
-    let mut wanted: Vec<(PageKind, String, Schema, Option<IdentitySchema>)> = vec![(
+    let mut wanted: Vec<Wanted> = vec![(
         PageKind::Provider,
         provider_name.to_string(),
         provider_schema,
@@ -717,38 +402,11 @@ pub fn generate(
             None,
         )
     }));
+    wanted
+}
 
-    let mut errors = vec![];
-    let mut pages = BTreeMap::new();
-    for (kind, name, schema, identity) in &wanted {
-        let tmpl = template_path(*kind, name);
-        let text = match std::fs::read_to_string(root.join(&tmpl)) {
-            Ok(t) => t,
-            Err(_) => {
-                errors.push(format!(
-                    "{tmpl}: missing: the {} {name} needs a page template (its prose and `{{{{schema}}}}`)",
-                    kind.what()
-                ));
-                continue;
-            }
-        };
-        let page = PageSchema {
-            kind: *kind,
-            name: if *kind == PageKind::Provider {
-                provider_name
-            } else {
-                name
-            },
-            schema: Some(schema),
-            identity: identity.as_ref(),
-        };
-        match render(&text, &page, root, &tmpl) {
-            Ok(p) => {
-                pages.insert(page_path(*kind, name), p);
-            }
-            Err(e) => errors.extend(e.0),
-        }
-    }
+/// Templates of types the provider does not serve.
+fn orphan_templates(root: &Path, wanted: &[Wanted], errors: &mut Vec<String>) {
     for kind in [
         PageKind::Resource,
         PageKind::DataSource,
@@ -770,6 +428,15 @@ pub fn generate(
             }
         }
     }
+}
+
+/// The guides: templates without a type, rendered without a schema.
+fn guides(
+    root: &Path,
+    provider_name: &str,
+    pages: &mut BTreeMap<String, String>,
+    errors: &mut Vec<String>,
+) {
     for name in template_names(root, PageKind::Guide.dir()) {
         let tmpl = template_path(PageKind::Guide, &name);
         let page = PageSchema {
@@ -787,11 +454,6 @@ pub fn generate(
             }
             Err(e) => errors.extend(e.0),
         }
-    }
-    if errors.is_empty() {
-        Ok(pages)
-    } else {
-        Err(DocsErrors(errors))
     }
 }
 
@@ -875,8 +537,11 @@ pub fn write(docs: &Path, pages: &BTreeMap<String, String>) -> std::io::Result<V
 
 #[cfg(test)]
 mod tests {
+    use super::text::wrap;
     use super::*;
     use crate::declare::{self, Behaviour, Validators};
+    use crate::schema::{Attribute, Block};
+    use crate::value::{Type, Value};
     use std::sync::Arc;
 
     fn attr(a: Attribute, b: Behaviour) -> Attribute {
@@ -899,6 +564,7 @@ mod tests {
             version: 0,
             block: Block {
                 description: String::new(),
+                rules: vec![],
                 attributes: vec![
                     Attribute::computed("id", Type::String, "The id."),
                     attr(
@@ -982,6 +648,31 @@ mod tests {
         );
         assert!(out.contains("`phone_ids`"), "{out}");
         assert_eq!(PageKind::Action.dir(), "actions");
+    }
+
+    #[test]
+    fn block_rules_are_documented_after_the_arguments() {
+        let s = Schema {
+            version: 0,
+            block: Block {
+                attributes: ["token", "user"]
+                    .map(|n| Attribute::optional(n, Type::String, "X."))
+                    .to_vec(),
+                rules: vec![crate::rules::exactly_one_of(&["token", "user"])],
+                ..Default::default()
+            },
+        };
+        let page = PageSchema {
+            kind: PageKind::Provider,
+            name: "x",
+            schema: Some(&s),
+            identity: None,
+        };
+        let out = render("{{arguments}}\n", &page, Path::new("."), "p.md.tmpl").expect("renders");
+        let rule = out
+            .find("Exactly one of `token` and `user` must be set.")
+            .expect(&out);
+        assert!(out.find("`user`").expect(&out) < rule, "{out}");
     }
 
     #[test]

@@ -1,0 +1,56 @@
+//! Ephemeral resources: none are served; the RPCs answer as Terraform
+//! expects of a provider without them.
+
+use super::*;
+
+impl ProviderService {
+    pub(super) async fn validate_ephemeral_resource_config_rpc(
+        &self,
+        req: Request<pb::validate_ephemeral_resource_config::Request>,
+    ) -> Result<Response<pb::validate_ephemeral_resource_config::Response>, Status> {
+        let name = req.into_inner().type_name;
+        Ok(Response::new(
+            pb::validate_ephemeral_resource_config::Response {
+                diagnostics: toproto::diagnostics(
+                    &Diagnostic::error(
+                        "Unknown ephemeral resource type",
+                        format!(
+                            "The {} provider has no ephemeral resource type {name:?}.",
+                            self.name
+                        ),
+                    )
+                    .into(),
+                ),
+            },
+        ))
+    }
+
+    pub(super) async fn open_ephemeral_resource_rpc(
+        &self,
+        _req: Request<pb::open_ephemeral_resource::Request>,
+    ) -> Result<Response<pb::open_ephemeral_resource::Response>, Status> {
+        Ok(Response::new(pb::open_ephemeral_resource::Response {
+            diagnostics: toproto::diagnostics(&not_supported(&self.name, "Ephemeral resources")),
+            ..Default::default()
+        }))
+    }
+
+    pub(super) async fn renew_ephemeral_resource_rpc(
+        &self,
+        _req: Request<pb::renew_ephemeral_resource::Request>,
+    ) -> Result<Response<pb::renew_ephemeral_resource::Response>, Status> {
+        Ok(Response::new(pb::renew_ephemeral_resource::Response {
+            diagnostics: toproto::diagnostics(&not_supported(&self.name, "Ephemeral resources")),
+            ..Default::default()
+        }))
+    }
+
+    pub(super) async fn close_ephemeral_resource_rpc(
+        &self,
+        _req: Request<pb::close_ephemeral_resource::Request>,
+    ) -> Result<Response<pb::close_ephemeral_resource::Response>, Status> {
+        Ok(Response::new(pb::close_ephemeral_resource::Response {
+            diagnostics: toproto::diagnostics(&not_supported(&self.name, "Ephemeral resources")),
+        }))
+    }
+}

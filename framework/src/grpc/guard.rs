@@ -1,0 +1,87 @@
+//! What every RPC shares: the panic guard that turns a panic into an error
+//! diagnostic, and the diagnostics for values that do not decode (Terraform's
+//! fault) or do not encode (the provider's).
+
+use std::panic::AssertUnwindSafe;
+
+use futures::FutureExt;
+
+use crate::codec::CodecError;
+use crate::diag::{Diagnostic, Diagnostics};
+
+/// A value Terraform sent that does not decode: Terraform's bug or a
+/// corrupted message, reported with the path at fault.
+pub(super) fn bad_input(what: &str, e: CodecError) -> Diagnostics {
+    let mut d = Diagnostic::error(
+        format!("Invalid {what} from Terraform"),
+        format!("The provider could not decode the {what}: {e}"),
+    );
+    if !e.path.0.is_empty() {
+        d = d.at(e.path);
+    }
+    d.into()
+}
+
+/// A value the provider produced that does not fit its schema: our bug.
+pub(super) fn bad_output(what: &str, e: CodecError) -> Diagnostics {
+    Diagnostic::error(
+        "Provider produced an invalid value",
+        format!(
+            "The {what} does not fit the schema: {e}. This is a bug in the provider; please report it."
+        ),
+    )
+    .into()
+}
+
+pub(super) fn panic_message(p: &(dyn std::any::Any + Send)) -> String {
+    if let Some(s) = p.downcast_ref::<&str>() {
+        (*s).to_string()
+    } else if let Some(s) = p.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "unknown panic".to_string()
+    }
+}
+
+/// Runs one RPC body; a panic inside it becomes an error diagnostic in the
+/// response built by `on_error`.
+pub(super) async fn guarded<T, F>(
+    rpc: &'static str,
+    body: F,
+    on_error: impl FnOnce(Diagnostics) -> T,
+) -> T
+where
+    F: Future<Output = Result<T, Diagnostics>>,
+{
+    tracing::debug!(rpc, "call");
+    match AssertUnwindSafe(body).catch_unwind().await {
+        Ok(Ok(t)) => t,
+        Ok(Err(diags)) => {
+            for d in &diags.0 {
+                tracing::debug!(rpc, summary = %d.summary, "call failed");
+            }
+            on_error(diags)
+        }
+        Err(p) => {
+            let msg = panic_message(p.as_ref());
+            tracing::error!(rpc, panic = %msg, "provider panicked");
+            on_error(
+                Diagnostic::error(
+                    "Provider internal error",
+                    format!(
+                        "The provider panicked in {rpc}: {msg}. This is a bug in the provider; please report it."
+                    ),
+                )
+                .into(),
+            )
+        }
+    }
+}
+
+pub(super) fn not_supported(provider: &str, what: &str) -> Diagnostics {
+    Diagnostic::error(
+        format!("{what} not supported"),
+        format!("The {provider} provider does not support {what}."),
+    )
+    .into()
+}

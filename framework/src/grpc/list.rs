@@ -1,0 +1,189 @@
+//! List resources (protocol 5.10, `terraform query`): `ListResource`
+//! streams what a lister sends, encoded as events, up to the limit or the first
+//! error; `ValidateListResourceConfig`.
+
+use super::*;
+
+/// Turns the results of a lister into `ListResource` events.
+#[derive(Clone)]
+pub(super) struct ListEncoder {
+    type_name: String,
+    identity_ty: Type,
+    resource_ty: Type,
+    include_resource_object: bool,
+}
+
+impl ListEncoder {
+    /// The event, whether it ends the list (an error), and whether it is an
+    /// object (counted against the limit) rather than diagnostics alone.
+    fn event(&self, r: ListResult) -> (pb::list_resource::Event, bool, bool) {
+        let mut diagnostics = r.diagnostics;
+        let mut identity = None;
+        if !r.identity.is_null() {
+            if r.identity.is_wholly_known() {
+                match toproto::identity(&r.identity, &self.identity_ty) {
+                    Ok(data) => identity = data,
+                    Err(e) => diagnostics.extend(bad_output("listed identity", e)),
+                }
+            } else {
+                diagnostics.push(Diagnostic::error(
+                    "Provider produced an invalid identity",
+                    format!(
+                        "A listed {} has an identity with unknown values. This is a bug in the provider; please report it.",
+                        self.type_name
+                    ),
+                ));
+            }
+        }
+        let mut resource_object = None;
+        if self.include_resource_object
+            && let Some(obj) = &r.resource_object
+        {
+            match toproto::dynamic_value(obj, &self.resource_ty) {
+                Ok(v) => resource_object = Some(v),
+                Err(e) => diagnostics.extend(bad_output("listed object", e)),
+            }
+        }
+        let is_error = diagnostics.has_errors();
+        let is_object = identity.is_some() && !is_error;
+        let event = pb::list_resource::Event {
+            identity,
+            display_name: r.display_name,
+            resource_object,
+            diagnostic: toproto::diagnostics(&diagnostics),
+        };
+        (event, is_error, is_object)
+    }
+}
+
+pub(super) type ListStream =
+    Pin<Box<dyn futures::Stream<Item = Result<pb::list_resource::Event, Status>> + Send>>;
+
+/// A lister, the managed type it lists, and what it is asked.
+type StartedList<'a> = (Arc<dyn ListResource>, &'a Typed<dyn Resource>, ListRequest);
+
+/// The `config` block of a `list` block, decoded. Terraform sends an object
+/// of nulls for an absent block; a client that sends nothing gets the same.
+fn list_config(
+    l: &Typed<dyn ListResource>,
+    dv: Option<&pb::DynamicValue>,
+) -> Result<Value, Diagnostics> {
+    let config =
+        fromproto::dynamic_value(dv, &l.ty).map_err(|e| bad_input("list configuration", e))?;
+    Ok(if config.is_null() {
+        l.schema.block.null_object()
+    } else {
+        config
+    })
+}
+
+/// Runs a lister into `tx`; a panic ends the list with an error event.
+async fn run_lister(
+    lister: Arc<dyn ListResource>,
+    ctx: CallContext,
+    list_req: ListRequest,
+    tx: tokio::sync::mpsc::Sender<ListResult>,
+) {
+    let mut sink = ListSink::new(tx);
+    let run = AssertUnwindSafe(lister.list(&ctx, list_req, &mut sink)).catch_unwind();
+    if let Err(p) = run.await {
+        let msg = panic_message(p.as_ref());
+        tracing::error!(rpc = "ListResource", panic = %msg, "provider panicked");
+        sink.fail(
+            Diagnostic::error(
+                "Provider internal error",
+                format!(
+                    "The provider panicked in ListResource: {msg}. This is a bug in the provider; please report it."
+                ),
+            )
+            .into(),
+        )
+        .await;
+    }
+}
+
+impl ProviderService {
+    /// The lister, the managed type it lists and the request, from what
+    /// Terraform sent; what is wrong with it, as diagnostics.
+    fn start_list(&self, req: &pb::list_resource::Request) -> Result<StartedList<'_>, Diagnostics> {
+        let l = self.list_type(&req.type_name)?;
+        let r = self.resource(&req.type_name)?;
+        let config = list_config(l, req.config.as_ref())?;
+        let list_req = ListRequest {
+            config,
+            include_resource_object: req.include_resource_object,
+            limit: u64::try_from(req.limit).ok().filter(|n| *n > 0),
+        };
+        Ok((l.imp.clone(), r, list_req))
+    }
+
+    pub(super) async fn list_resource_rpc(
+        &self,
+        req: Request<pb::list_resource::Request>,
+    ) -> Result<Response<ListStream>, Status> {
+        let req = req.into_inner();
+        tracing::debug!(rpc = "ListResource", type_name = %req.type_name, "call");
+        let started = self.start_list(&req);
+        let (lister, r, list_req) = match started {
+            Ok(x) => x,
+            Err(d) => {
+                let event = pb::list_resource::Event {
+                    diagnostic: toproto::diagnostics(&d),
+                    ..Default::default()
+                };
+                let stream: ListStream = Box::pin(futures::stream::iter([Ok(event)]));
+                return Ok(Response::new(stream));
+            }
+        };
+        let encoder = ListEncoder {
+            type_name: req.type_name.clone(),
+            identity_ty: r
+                .identity
+                .as_ref()
+                .map(|i| i.ty.clone())
+                .unwrap_or(Type::Dynamic),
+            resource_ty: r.ty.clone(),
+            include_resource_object: list_req.include_resource_object,
+        };
+        let limit = list_req.limit;
+        let (tx, rx) = tokio::sync::mpsc::channel::<ListResult>(16);
+        let ctx = self.ctx();
+        tokio::spawn(run_lister(lister, ctx, list_req, tx));
+        // Results go out as they come; the stream ends at the first error, at
+        // the limit, or when the lister is done. Dropping the receiver tells
+        // the lister to stop.
+        let stream = futures::stream::unfold((rx, 0u64, false), move |(mut rx, sent, done)| {
+            let encoder = encoder.clone();
+            async move {
+                if done || limit.is_some_and(|l| sent >= l) {
+                    return None;
+                }
+                let result = rx.recv().await?;
+                let (event, is_error, is_object) = encoder.event(result);
+                Some((Ok(event), (rx, sent + u64::from(is_object), is_error)))
+            }
+        });
+        let stream: ListStream = Box::pin(stream);
+        Ok(Response::new(stream))
+    }
+
+    pub(super) async fn validate_list_resource_config_rpc(
+        &self,
+        req: Request<pb::validate_list_resource_config::Request>,
+    ) -> Result<Response<pb::validate_list_resource_config::Response>, Status> {
+        let req = req.into_inner();
+        let diagnostics = guarded(
+            "ValidateListResourceConfig",
+            async {
+                let l = self.list_type(&req.type_name)?;
+                let config = list_config(l, req.config.as_ref())?;
+                Ok(toproto::diagnostics(&l.imp.validate(&config)))
+            },
+            |d| toproto::diagnostics(&d),
+        )
+        .await;
+        Ok(Response::new(pb::validate_list_resource_config::Response {
+            diagnostics,
+        }))
+    }
+}
