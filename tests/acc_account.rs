@@ -7,9 +7,11 @@
 //! (1.0.3 and 1.15.5) against a `cph-emulator`; `TF_ACC=1`.
 
 mod emu;
+mod proxy;
 mod support;
 
 use emu::{Emulator, FLAVOR, SERVER_ID, SPECIAL_FLAVOR};
+use proxy::BssProxy;
 use support::{TfBin, TfWorkdir};
 
 /// The quickstart's resources with a provider block of `{provider}`.
@@ -105,11 +107,24 @@ fn quickstart_and_a_paid_upgrade(
     emulator_args: &[&str],
     provider: impl Fn(&Emulator) -> String,
 ) -> TfWorkdir {
-    let version = tf.version();
     let mut args = vec!["--order-seconds", "1"];
     args.extend_from_slice(emulator_args);
     let emu = Emulator::start(&args);
-    let mut w = quickstart(tf, &provider(&emu));
+    quickstart_and_a_paid_upgrade_on(tf, &emu, &provider(&emu), &[])
+}
+
+/// [`quickstart_and_a_paid_upgrade`] against `emu`, terraform run with `env`.
+fn quickstart_and_a_paid_upgrade_on(
+    tf: &TfBin,
+    emu: &Emulator,
+    provider: &str,
+    env: &[(&str, &str)],
+) -> TfWorkdir {
+    let version = tf.version();
+    let mut w = quickstart(tf, provider);
+    for (key, value) in env {
+        w.set_env(key, value);
+    }
     w.set_env("TF_LOG_PROVIDER", "DEBUG");
     w.set_env(
         "TF_LOG_PATH",
@@ -363,5 +378,149 @@ fn an_agency_refusal_is_one_clear_error_before_any_cph_call() {
         let calls = emu.calls();
         let sent: u64 = calls.values().sum();
         assert_eq!(sent, calls["iam_securitytokens"], "{version}: {calls:?}");
+    }
+}
+
+/// A cloud no resolver knows: only the proxy ever sees its host names.
+const CLOUD: &str = "example.test";
+
+/// Region and keys, CPH and IAM at the emulator, BSS left to the provider
+/// (`https://bss.{CLOUD}`, probed) unless `bss_endpoint` is given.
+fn international_block(emu: &Emulator, bss_endpoint: Option<&str>) -> String {
+    let bss = bss_endpoint
+        .map(|b| format!("  bss_endpoint = \"{b}\"\n"))
+        .unwrap_or_default();
+    format!(
+        "  region     = \"{}\"\n  access_key = \"{}\"\n  secret_key = \"{}\"\n  cloud      = \"{CLOUD}\"\n  insecure   = true\n  endpoint   = \"{url}\"\n  auth_url   = \"{url}/v3\"\n{bss}",
+        emu::REGION,
+        emu::ACCESS_KEY,
+        emu::SECRET_KEY,
+        url = emu.url
+    )
+}
+
+/// What terraform needs to reach BSS's hosts through `proxy` (and nothing
+/// else through it).
+fn proxy_env(proxy: &BssProxy) -> [(&str, &str); 3] {
+    [
+        ("HTTPS_PROXY", proxy.url.as_str()),
+        ("https_proxy", proxy.url.as_str()),
+        ("NO_PROXY", "127.0.0.1,localhost"),
+    ]
+}
+
+/// An international account with `bss_endpoint` unset: the provider probes
+/// `https://bss.{cloud}` once per process, is refused with `CBC.0150`, and
+/// follows and pays the upgrade's order at `https://bss-intl.{cloud}`.
+#[test]
+fn an_international_account_is_found_by_the_probe_and_pays_at_bss_intl() {
+    let Some(tf) = support::acc() else { return };
+    for tf in terraforms(&tf) {
+        let version = tf.version();
+        let emu = Emulator::start(&["--international"]);
+        let proxy = BssProxy::start(CLOUD, &emu.url);
+        let provider = international_block(&emu, None);
+        let w = quickstart_and_a_paid_upgrade_on(&tf, &emu, &provider, &proxy_env(&proxy));
+        let seen = proxy.seen();
+        assert!(
+            proxy.refused().is_empty(),
+            "{version}: {:?}",
+            proxy.refused()
+        );
+        let (chinese, intl): (Vec<_>, Vec<_>) =
+            seen.iter().partition(|s| s.host == format!("bss.{CLOUD}"));
+        let probe =
+            |s: &&proxy::Seen| s.method == "GET" && s.path == "/v2/products/service-types?limit=1";
+        assert!(
+            chinese.iter().all(probe),
+            "{version}: nothing but the probe at the Chinese host: {chinese:?}"
+        );
+        let paid = intl
+            .iter()
+            .filter(|s| s.method == "POST" && s.path == "/v3/orders/customer-orders/pay")
+            .count();
+        assert_eq!(paid, 1, "{version}: paid at bss-intl: {intl:?}");
+        assert!(
+            intl.iter()
+                .any(|s| s.path.starts_with("/v2/orders/customer-orders/details/")),
+            "{version}: the order followed at bss-intl: {intl:?}"
+        );
+        assert!(!intl.iter().any(probe), "{version}: {intl:?}");
+        let log = std::fs::read_to_string(w.path().join("tf.log")).unwrap_or_default();
+        let processes = log.matches("project id found at IAM").count();
+        let found = log
+            .matches("international account: BSS at its international endpoint")
+            .count();
+        eprintln!(
+            "{version}: {} probes, {found} found international, {processes} provider processes, {} calls at bss-intl",
+            chinese.len(),
+            intl.len()
+        );
+        // BSS is asked by the processes that apply the second and third
+        // applies (plans never ask it): one probe each, then every BSS call
+        // of that process at bss-intl.
+        assert_eq!(
+            chinese.len(),
+            2,
+            "{version}: one probe per process: {seen:?}"
+        );
+        assert_eq!(found, chinese.len(), "{version}: every probe told it");
+        let runs: Vec<usize> = seen
+            .split(|s| s.host == format!("bss.{CLOUD}"))
+            .skip(1)
+            .map(<[proxy::Seen]>::len)
+            .collect();
+        assert!(
+            runs.iter().all(|n| *n >= 2),
+            "{version}: several BSS calls after each probe: {seen:?}"
+        );
+    }
+}
+
+/// The same account with BSS set to the Chinese host (so not probed): BSS
+/// refuses every call there (403 `CBC.0150`), the upgrade's order is never
+/// seen pending payment nor paid, and nothing reaches bss-intl.
+#[test]
+fn an_international_account_fails_at_the_chinese_bss_host() {
+    let Some(tf) = support::acc() else { return };
+    for tf in terraforms(&tf) {
+        let version = tf.version();
+        let emu = Emulator::start(&["--international"]);
+        let proxy = BssProxy::start(CLOUD, &emu.url);
+        let provider = international_block(&emu, Some(&format!("https://bss.{CLOUD}")));
+        let mut w = quickstart(&tf, &provider);
+        for (key, value) in proxy_env(&proxy) {
+            w.set_env(key, value);
+        }
+        assert_ok(&apply(&w, FLAVOR, false, "1m"));
+        let out = apply(&w, SPECIAL_FLAVOR, false, "3s");
+        assert!(!out.success(), "{version}: not paid");
+        assert!(
+            !out.stderr.contains("pending payment"),
+            "{version}: BSS could not tell the order's state:\n{}",
+            out.stderr
+        );
+        let out = apply(&w, SPECIAL_FLAVOR, true, "3s");
+        assert!(!out.success(), "{version}: never paid");
+        let seen = proxy.seen();
+        assert!(!seen.is_empty(), "{version}: BSS was called");
+        assert!(
+            seen.iter().all(|s| s.host == format!("bss.{CLOUD}")),
+            "{version}: {seen:?}"
+        );
+        assert!(
+            !seen
+                .iter()
+                .any(|s| s.path.starts_with("/v2/products/service-types")),
+            "{version}: no probe when bss_endpoint is set: {seen:?}"
+        );
+        assert!(
+            seen.iter()
+                .any(|s| s.path.starts_with("/v2/orders/customer-orders/details/")),
+            "{version}: the order was asked after at the Chinese host: {seen:?}"
+        );
+        assert_eq!(emu.calls()["bss_pay_order"], 0, "{version}");
+        let server = emu.server(SERVER_ID);
+        assert_eq!(server["server_model_name"], FLAVOR.0, "{version}: {server}");
     }
 }

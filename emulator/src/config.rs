@@ -47,7 +47,8 @@ pub struct Config {
     /// (`duration_seconds`, default 900).
     pub agency_seconds: Option<u64>,
     /// An international account: BSS answers 403 `CBC.0150` at its Chinese
-    /// endpoint and serves it at the international one, under `/intl`.
+    /// endpoint and serves it at the international one, under `/intl` (or
+    /// for a `Host` of `bss-intl.…`, as a proxy passes the real one on).
     pub international: bool,
     pub order_seconds: f64,
     pub job_seconds: f64,

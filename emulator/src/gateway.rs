@@ -164,8 +164,7 @@ async fn admit(app: &App, endpoint: &Endpoint, req: Request) -> Result<Request, 
     if endpoint.authenticated && authenticate(app, &parts, &bytes)? == Signed::ByKeys {
         check_signed_scope(app, endpoint, &parts.headers)?;
     }
-    let intl = parts.uri.path().starts_with(endpoints::BSS_INTL_PREFIX);
-    if endpoint.global && app.config.international && !intl {
+    if endpoint.global && app.config.international && !at_international_bss(&parts) {
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
             "CBC.0150",
@@ -182,6 +181,19 @@ async fn admit(app: &App, endpoint: &Endpoint, req: Request) -> Result<Request, 
         ));
     }
     Ok(Request::from_parts(parts, Body::from(bytes)))
+}
+
+/// Whether a BSS call reached the international endpoint: under
+/// [`endpoints::BSS_INTL_PREFIX`], or (through a proxy that keeps the real
+/// host, whose name the signature covers) with a `Host` of `bss-intl.…`.
+fn at_international_bss(parts: &axum::http::request::Parts) -> bool {
+    let host = parts
+        .headers
+        .get("host")
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or_default();
+    parts.uri.path().starts_with(endpoints::BSS_INTL_PREFIX)
+        || host.to_ascii_lowercase().starts_with("bss-intl.")
 }
 
 /// How a request proved who sent it.

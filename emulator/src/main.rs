@@ -55,7 +55,8 @@ struct Cli {
     #[arg(long)]
     agency_seconds: Option<u64>,
     /// An international account: BSS answers 403 CBC.0150 at its Chinese
-    /// endpoint and is served under /intl (the international endpoint).
+    /// endpoint and is served under /intl or for a Host of bss-intl.* (the
+    /// international endpoint).
     #[arg(long)]
     international: bool,
     /// Seconds a paid flavor-change order takes to apply (fractions allowed).

@@ -7,6 +7,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::{Emu, SERVER0, fast_config, start};
+use cph_emulator::Config;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
@@ -543,4 +544,46 @@ async fn admin_completes_sets_and_cancels_orders() {
         (last["status"].as_str(), last["cancel_reason"].as_str()),
         (Some("cancelled"), Some("server_deleted"))
     );
+}
+
+/// An international account: BSS refuses its Chinese endpoint with 403
+/// `CBC.0150` and answers under `/intl` or for a `Host` of `bss-intl.…` (a
+/// proxy passing the real host on).
+#[tokio::test]
+async fn an_international_account_is_served_only_at_the_international_bss() {
+    let emu = start(Config {
+        international: true,
+        ..fast_config()
+    })
+    .await;
+    let probe = "/v2/products/service-types?limit=1";
+    let ask = |path: String, host: Option<&'static str>| {
+        let mut req = emu
+            .client
+            .get(format!("{}{path}", emu.base))
+            .header("X-Auth-Token", "emulator-token");
+        if let Some(h) = host {
+            req = req.header("Host", h);
+        }
+        async move {
+            let resp = req.send().await.expect("send");
+            let status = resp.status();
+            (status, resp.json::<Value>().await.unwrap_or(Value::Null))
+        }
+    };
+    let (status, body) = ask(probe.into(), None).await;
+    assert_eq!(
+        (status, body["error_code"].as_str()),
+        (StatusCode::FORBIDDEN, Some("CBC.0150")),
+        "{body}"
+    );
+    let (status, body) = ask(probe.into(), Some("bss.example.test")).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    for (path, host) in [
+        (format!("/intl{probe}"), None),
+        (probe.to_string(), Some("bss-intl.example.test")),
+    ] {
+        let (status, body) = ask(path.clone(), host).await;
+        assert_eq!(status, StatusCode::OK, "{path} {host:?}: {body}");
+    }
 }
