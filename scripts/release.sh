@@ -18,6 +18,11 @@
 #
 # Linux binaries are linked against glibc 2.28 (zig provides the stubs), so
 # they run on any distribution from 2018 on, not only on this machine's.
+# macOS binaries are built with a newer zig: zig 0.15.2's Mach-O linker
+# crashes (SIGSEGV, reported as a bare exit 1) on aws-lc's s2n-bignum objects;
+# zig 0.17.1 links them. Its ziglang package sits in .tools/release-zig-macos,
+# which PYTHONPATH puts before the venv's 0.15.2 (cargo-zigbuild runs
+# `python -m ziglang`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT="$PWD"
@@ -48,6 +53,7 @@ triple_of() { # the Rust target of a Terraform platform
 for platform in $PLATFORMS; do triple_of "$platform" >/dev/null; done
 scripts/install-release-tools.sh
 export PATH="$ROOT/.tools/release-venv/bin:$PATH"
+MACOS_ZIGLANG="$ROOT/.tools/release-zig-macos"
 
 echo "==> $NAME $VERSION for: $PLATFORMS"
 binaries=()
@@ -56,9 +62,11 @@ for platform in $PLATFORMS; do
   triple="$(triple_of "$platform")"
   zig_target="$triple"
   [[ "$triple" == *-linux-gnu ]] && zig_target="$triple.$GLIBC"
-  echo "==> cargo zigbuild --release --target $zig_target"
+  zig_env=()
+  [[ "$platform" == darwin_* ]] && zig_env=("PYTHONPATH=$MACOS_ZIGLANG")
+  echo "==> ${zig_env[*]} cargo zigbuild --release --target $zig_target"
   # A platform that fails is named at the end; the others are still packaged.
-  if ! cargo zigbuild --release --locked --bin "$NAME" --target "$zig_target"; then
+  if ! env "${zig_env[@]}" cargo zigbuild --release --locked --bin "$NAME" --target "$zig_target"; then
     failed+=("$platform")
     continue
   fi

@@ -3,12 +3,14 @@
 //! Terraform starts the binary with a magic cookie in the environment and the
 //! plugin protocol versions it speaks; the provider answers with exactly one
 //! line on stdout, `1|5|unix|<socket>|grpc|<cert>`: go-plugin's core protocol
-//! 1, plugin protocol 5, a unix socket, gRPC, and the server certificate
-//! (base64 DER, no padding) when AutoMTLS is on. Nothing else may ever be
-//! written to stdout. Without the cookie a person ran the binary: say what it
-//! is and exit 1.
+//! 1, plugin protocol 5, a unix socket (on Windows `tcp|127.0.0.1:<port>`),
+//! gRPC, and the server certificate (base64 DER, no padding) when AutoMTLS is
+//! on. Nothing else may ever be written to stdout. Without the cookie a person
+//! ran the binary: say what it is and exit 1.
 
-use std::path::Path;
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::PathBuf;
 
 use base64::Engine;
 
@@ -55,14 +57,44 @@ pub fn check_env(get: impl Fn(&str) -> Option<String>) -> Result<(), HandshakeEr
     Ok(())
 }
 
+/// Where the provider listens, as go-plugin names it to Terraform: the
+/// handshake line's network and address fields.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Addr {
+    /// A unix socket (every Unix).
+    Unix(PathBuf),
+    /// A TCP address on loopback (Windows).
+    Tcp(SocketAddr),
+}
+
+impl Addr {
+    /// go-plugin's network name: `unix` or `tcp`.
+    pub fn network(&self) -> &'static str {
+        match self {
+            Addr::Unix(_) => "unix",
+            Addr::Tcp(_) => "tcp",
+        }
+    }
+}
+
+/// The address field: the socket's path, or `host:port`.
+impl fmt::Display for Addr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Addr::Unix(path) => write!(f, "{}", path.display()),
+            Addr::Tcp(addr) => write!(f, "{addr}"),
+        }
+    }
+}
+
 /// The handshake line (without newline). `cert_der` is absent without AutoMTLS.
-pub fn line(socket: &Path, cert_der: Option<&[u8]>) -> String {
+pub fn line(addr: &Addr, cert_der: Option<&[u8]>) -> String {
     let cert = cert_der
         .map(|d| base64::engine::general_purpose::STANDARD_NO_PAD.encode(d))
         .unwrap_or_default();
     format!(
-        "{CORE_PROTOCOL_VERSION}|{PROTOCOL_VERSION}|unix|{}|grpc|{cert}",
-        socket.display()
+        "{CORE_PROTOCOL_VERSION}|{PROTOCOL_VERSION}|{}|{addr}|grpc|{cert}",
+        addr.network()
     )
 }
 
@@ -110,9 +142,20 @@ mod tests {
 
     #[test]
     fn line_has_six_fields() {
-        let l = line(Path::new("/tmp/x/plugin.sock"), Some(&[0xff, 0x00, 0x10]));
+        let unix = Addr::Unix("/tmp/x/plugin.sock".into());
+        let l = line(&unix, Some(&[0xff, 0x00, 0x10]));
         assert_eq!(l, "1|5|unix|/tmp/x/plugin.sock|grpc|/wAQ");
-        let l = line(Path::new("/s"), None);
+        let l = line(&Addr::Unix("/s".into()), None);
         assert_eq!(l.split('|').count(), 6);
+    }
+
+    #[test]
+    fn line_for_tcp_names_host_and_port() {
+        let tcp = Addr::Tcp("127.0.0.1:10003".parse().unwrap());
+        assert_eq!(
+            line(&tcp, Some(&[0xff, 0x00, 0x10])),
+            "1|5|tcp|127.0.0.1:10003|grpc|/wAQ"
+        );
+        assert_eq!(line(&tcp, None), "1|5|tcp|127.0.0.1:10003|grpc|");
     }
 }

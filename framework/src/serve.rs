@@ -1,19 +1,19 @@
-//! Running the plugin: the socket, TLS, the gRPC server, signals and exit.
+//! Running the plugin: the listener, TLS, the gRPC server and exit.
 //!
 //! [`serve`] is what Terraform starts: it checks the handshake environment,
-//! listens on a unix socket in a fresh private (0700) directory, prints the
-//! handshake line, and serves the Provider, health, controller and stdio
-//! services until Terraform calls `Shutdown`, SIGTERM arrives, or Terraform
-//! itself goes away. SIGINT is ignored: on Ctrl-C Terraform calls
-//! `StopProvider` and decides when the provider ends. The socket directory is
-//! removed on every clean exit.
+//! listens where [`endpoint`] says (a unix socket in a fresh private (0700)
+//! directory; on Windows a TCP port on 127.0.0.1), prints the handshake line,
+//! and serves the Provider, health, controller and stdio services until
+//! Terraform calls `Shutdown`, SIGTERM arrives, or Terraform itself goes away.
+//! Ctrl-C is ignored: Terraform calls `StopProvider` and decides when the
+//! provider ends. The socket directory is removed on every clean exit.
 //!
 //! [`serve_debug`] serves the same services without the cookie or TLS and
 //! prints a `TF_REATTACH_PROVIDERS` value for a person to export.
 
+pub mod endpoint;
+
 use std::io::Write;
-use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
 use std::pin::Pin;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -21,14 +21,14 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use tokio::net::{UnixListener, UnixStream};
 use tokio_rustls::TlsAcceptor;
 use tokio_util::sync::CancellationToken;
 
+use self::endpoint::Accept;
 use super::automtls::{self, PinnedClientCert, ServerIdentity};
 use super::go_plugin::{Controller, Stdio};
 use super::grpc::ProviderService;
-use super::handshake::{self, HandshakeError};
+use super::handshake::{self, Addr, HandshakeError};
 use super::logging;
 use super::proto::plugin::grpc_controller_server::GrpcControllerServer;
 use super::proto::plugin::grpc_stdio_server::GrpcStdioServer;
@@ -84,18 +84,18 @@ pub enum ServeError {
     Grpc(#[from] tonic::transport::Error),
 }
 
-/// One accepted connection, with or without TLS.
-pub enum Conn {
-    Plain(UnixStream),
-    Tls(Box<tokio_rustls::server::TlsStream<UnixStream>>),
+/// One accepted connection (a unix or TCP stream `S`), with or without TLS.
+pub enum Conn<S> {
+    Plain(S),
+    Tls(Box<tokio_rustls::server::TlsStream<S>>),
 }
 
-impl tonic::transport::server::Connected for Conn {
+impl<S> tonic::transport::server::Connected for Conn<S> {
     type ConnectInfo = ();
     fn connect_info(&self) -> Self::ConnectInfo {}
 }
 
-impl AsyncRead for Conn {
+impl<S: AsyncRead + AsyncWrite + Unpin> AsyncRead for Conn<S> {
     fn poll_read(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
@@ -108,7 +108,7 @@ impl AsyncRead for Conn {
     }
 }
 
-impl AsyncWrite for Conn {
+impl<S: AsyncRead + AsyncWrite + Unpin> AsyncWrite for Conn<S> {
     fn poll_write(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
@@ -151,20 +151,20 @@ impl AsyncWrite for Conn {
 
 /// Accepts connections on `listener` (finishing TLS handshakes off the accept
 /// loop, so one slow client cannot block another) until `stop`.
-fn incoming(
-    listener: UnixListener,
+fn incoming<L: Accept>(
+    listener: L,
     tls: Option<TlsAcceptor>,
     stop: CancellationToken,
-) -> tokio_stream::wrappers::ReceiverStream<Result<Conn, std::io::Error>> {
+) -> tokio_stream::wrappers::ReceiverStream<Result<Conn<L::Stream>, std::io::Error>> {
     let (tx, rx) = tokio::sync::mpsc::channel(16);
     tokio::spawn(async move {
         loop {
             let accepted = tokio::select! {
                 _ = stop.cancelled() => return,
-                a = listener.accept() => a,
+                a = listener.accept_stream() => a,
             };
             let stream = match accepted {
-                Ok((s, _)) => s,
+                Ok(s) => s,
                 Err(e) => {
                     tracing::warn!(error = %e, "accept failed");
                     tokio::time::sleep(Duration::from_millis(50)).await;
@@ -205,10 +205,10 @@ fn incoming(
 /// clients that pass its verifier get through. `controller_shutdown` is the
 /// token `GRPCController/Shutdown` cancels (`None`: ignore it).
 #[doc(hidden)]
-pub async fn serve_on(
+pub async fn serve_on<L: Accept>(
     info: ProviderInfo,
     provider: Arc<dyn Provider>,
-    listener: UnixListener,
+    listener: L,
     tls: Option<Arc<rustls::ServerConfig>>,
     shutdown: CancellationToken,
     controller_shutdown: Option<CancellationToken>,
@@ -247,71 +247,6 @@ pub async fn serve_on(
             Ok(())
         }
     }
-}
-
-/// A fresh private directory for the socket: under `PLUGIN_UNIX_SOCKET_DIR`
-/// when go-plugin sets it, else the system temp dir; mode 0700.
-fn socket_dir() -> std::io::Result<tempfile::TempDir> {
-    let mut b = tempfile::Builder::new();
-    b.prefix("plugin");
-    let dir = match std::env::var_os("PLUGIN_UNIX_SOCKET_DIR").filter(|d| !d.is_empty()) {
-        Some(base) => b.tempdir_in(base)?,
-        None => b.tempdir()?,
-    };
-    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o700))?;
-    Ok(dir)
-}
-
-fn bind(dir: &Path) -> std::io::Result<(UnixListener, PathBuf)> {
-    let path = dir.join("plugin.sock");
-    let listener = UnixListener::bind(&path)?;
-    Ok((listener, path))
-}
-
-/// SIGINT is noted and ignored; SIGTERM and the loss of the parent process
-/// (Terraform killed) cancel `shutdown`.
-fn watch_signals(shutdown: CancellationToken, ignore_sigint: bool) -> std::io::Result<()> {
-    use tokio::signal::unix::{SignalKind, signal};
-    let mut int = signal(SignalKind::interrupt())?;
-    let mut term = signal(SignalKind::terminate())?;
-    let t = shutdown.clone();
-    tokio::spawn(async move {
-        loop {
-            tokio::select! {
-                _ = int.recv() => {
-                    if ignore_sigint {
-                        tracing::debug!("SIGINT ignored; Terraform decides through StopProvider");
-                    } else {
-                        tracing::info!("interrupted");
-                        t.cancel();
-                        return;
-                    }
-                }
-                _ = term.recv() => {
-                    tracing::info!("SIGTERM: shutting down");
-                    t.cancel();
-                    return;
-                }
-            }
-        }
-    });
-    if ignore_sigint {
-        let parent = std::os::unix::process::parent_id();
-        tokio::spawn(async move {
-            loop {
-                tokio::select! {
-                    _ = shutdown.cancelled() => return,
-                    _ = tokio::time::sleep(Duration::from_secs(1)) => {}
-                }
-                if std::os::unix::process::parent_id() != parent {
-                    tracing::warn!("Terraform went away; shutting down");
-                    shutdown.cancel();
-                    return;
-                }
-            }
-        });
-    }
-    Ok(())
 }
 
 fn print_stdout(line: &str) -> std::io::Result<()> {
@@ -360,17 +295,17 @@ async fn serve_inner(info: ProviderInfo, provider: Arc<dyn Provider>) -> Result<
         }
         None => None,
     };
-    let dir = socket_dir()?;
-    let (listener, socket) = bind(dir.path())?;
+    // Dropped on return: removes the socket and its directory.
+    let (listener, addr, _cleanup) = endpoint::bind().await?;
     let shutdown = CancellationToken::new();
-    watch_signals(shutdown.clone(), true)?;
+    endpoint::watch_signals(shutdown.clone(), true)?;
 
     print_stdout(&handshake::line(
-        &socket,
+        &addr,
         tls.as_ref().map(|(_, der)| der.as_slice()),
     ))?;
     tracing::info!(
-        socket = %socket.display(),
+        socket = %addr,
         tls = tls.is_some(),
         pid = std::process::id(),
         "serving"
@@ -385,7 +320,6 @@ async fn serve_inner(info: ProviderInfo, provider: Arc<dyn Provider>) -> Result<
         Some(shutdown),
     )
     .await;
-    drop(dir); // removes the socket and its directory
     tracing::debug!("exiting");
     result
 }
@@ -404,15 +338,15 @@ pub async fn serve_debug(info: ProviderInfo, provider: Arc<dyn Provider>) -> Exi
     }
 }
 
-/// The `TF_REATTACH_PROVIDERS` JSON for a provider at `socket`.
-pub fn reattach_json(provider_address: &str, pid: u32, socket: &Path) -> String {
+/// The `TF_REATTACH_PROVIDERS` JSON for a provider listening at `addr`.
+pub fn reattach_json(provider_address: &str, pid: u32, addr: &Addr) -> String {
     serde_json::json!({
         provider_address: {
             "Protocol": "grpc",
             "ProtocolVersion": handshake::PROTOCOL_VERSION,
             "Pid": pid,
             "Test": true,
-            "Addr": {"Network": "unix", "String": socket.display().to_string()},
+            "Addr": {"Network": addr.network(), "String": addr.to_string()},
         }
     })
     .to_string()
@@ -422,17 +356,14 @@ async fn serve_debug_inner(
     info: ProviderInfo,
     provider: Arc<dyn Provider>,
 ) -> Result<(), ServeError> {
-    let dir = socket_dir()?;
-    let (listener, socket) = bind(dir.path())?;
+    let (listener, addr, _cleanup) = endpoint::bind().await?;
     let shutdown = CancellationToken::new();
-    watch_signals(shutdown.clone(), false)?;
-    let reattach = reattach_json(info.address, std::process::id(), &socket);
+    endpoint::watch_signals(shutdown.clone(), false)?;
+    let reattach = reattach_json(info.address, std::process::id(), &addr);
     print_stdout(&format!(
         "Provider started. To attach Terraform CLI, set the TF_REATTACH_PROVIDERS environment variable with the following:\n\n\tTF_REATTACH_PROVIDERS='{reattach}'\n\nStop with Ctrl-C."
     ))?;
-    let result = serve_on(info, provider, listener, None, shutdown, None).await;
-    drop(dir);
-    result
+    serve_on(info, provider, listener, None, shutdown, None).await
 }
 
 #[cfg(test)]
@@ -444,7 +375,7 @@ mod tests {
         let j: serde_json::Value = serde_json::from_str(&reattach_json(
             "registry.terraform.io/acme/example",
             42,
-            Path::new("/tmp/p/plugin.sock"),
+            &Addr::Unix("/tmp/p/plugin.sock".into()),
         ))
         .unwrap();
         let p = &j["registry.terraform.io/acme/example"];
@@ -456,9 +387,16 @@ mod tests {
     }
 
     #[test]
-    fn socket_dir_is_private() {
-        let d = socket_dir().unwrap();
-        let mode = std::fs::metadata(d.path()).unwrap().permissions().mode();
-        assert_eq!(mode & 0o777, 0o700);
+    fn reattach_value_for_tcp() {
+        let addr = Addr::Tcp("127.0.0.1:10001".parse().unwrap());
+        let j: serde_json::Value = serde_json::from_str(&reattach_json(
+            "registry.terraform.io/acme/example",
+            7,
+            &addr,
+        ))
+        .unwrap();
+        let a = &j["registry.terraform.io/acme/example"]["Addr"];
+        assert_eq!(a["Network"], "tcp");
+        assert_eq!(a["String"], "127.0.0.1:10001");
     }
 }

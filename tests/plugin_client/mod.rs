@@ -1,10 +1,12 @@
-//! gRPC clients of a running provider on its unix socket, for the tests that
-//! check who may talk to it: plaintext, or TLS with or without a client
-//! certificate, checking the server's certificate against the one the
-//! handshake line announced (`pinned`) or not at all (an intruder).
+//! gRPC clients of a running provider on its unix socket (or TCP address, as
+//! on Windows), for the tests that check who may talk to it: plaintext, or TLS
+//! with or without a client certificate, checking the server's certificate
+//! against the one the handshake line announced (`pinned`) or not at all (an
+//! intruder).
 
 #![allow(dead_code)]
 
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -12,7 +14,7 @@ use hyper_util::rt::TokioIo;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, ServerName, UnixTime};
 use rustls::{DigitallySignedStruct, SignatureScheme};
-use tokio::net::UnixStream;
+use tokio::net::{TcpStream, UnixStream};
 use tonic::transport::{Channel, Endpoint, Uri};
 
 /// A client certificate (DER) and its PKCS#8 key (DER).
@@ -88,6 +90,53 @@ pub async fn tls_channel(
     pinned: Option<Vec<u8>>,
     client: Option<&ClientIdentity>,
 ) -> Result<Channel, String> {
+    let connector = tls_connector(pinned, client)?;
+    Endpoint::try_from("http://localhost")
+        .map_err(|e| e.to_string())?
+        .connect_with_connector(tower::service_fn(move |_: Uri| {
+            let socket = socket.clone();
+            let connector = connector.clone();
+            async move {
+                let stream = UnixStream::connect(socket).await?;
+                let tls = connector.connect(localhost(), stream).await?;
+                Ok::<_, std::io::Error>(TokioIo::new(tls))
+            }
+        }))
+        .await
+        .map_err(|e| e.to_string())
+}
+
+/// [`tls_channel`] to a TCP address (the Windows handshake's `tcp` network).
+pub async fn tls_channel_tcp(
+    addr: SocketAddr,
+    pinned: Option<Vec<u8>>,
+    client: Option<&ClientIdentity>,
+) -> Result<Channel, String> {
+    let connector = tls_connector(pinned, client)?;
+    Endpoint::try_from("http://localhost")
+        .map_err(|e| e.to_string())?
+        .connect_with_connector(tower::service_fn(move |_: Uri| {
+            let connector = connector.clone();
+            async move {
+                let stream = TcpStream::connect(addr).await?;
+                let tls = connector.connect(localhost(), stream).await?;
+                Ok::<_, std::io::Error>(TokioIo::new(tls))
+            }
+        }))
+        .await
+        .map_err(|e| e.to_string())
+}
+
+fn localhost() -> ServerName<'static> {
+    ServerName::try_from("localhost").expect("a valid name")
+}
+
+/// A TLS client presenting `client` (if any) and accepting the server
+/// certificate `pinned` (any, with `None`), speaking h2.
+fn tls_connector(
+    pinned: Option<Vec<u8>>,
+    client: Option<&ClientIdentity>,
+) -> Result<tokio_rustls::TlsConnector, String> {
     let builder = rustls::ClientConfig::builder_with_provider(Arc::new(
         rustls::crypto::aws_lc_rs::default_provider(),
     ))
@@ -105,20 +154,5 @@ pub async fn tls_channel(
         None => builder.with_no_client_auth(),
     };
     cfg.alpn_protocols = vec![b"h2".to_vec()];
-    let connector = tokio_rustls::TlsConnector::from(Arc::new(cfg));
-    Endpoint::try_from("http://localhost")
-        .map_err(|e| e.to_string())?
-        .connect_with_connector(tower::service_fn(move |_: Uri| {
-            let socket = socket.clone();
-            let connector = connector.clone();
-            async move {
-                let stream = UnixStream::connect(socket).await?;
-                let name = ServerName::try_from("localhost")
-                    .map_err(|e| std::io::Error::other(e.to_string()))?;
-                let tls = connector.connect(name, stream).await?;
-                Ok::<_, std::io::Error>(TokioIo::new(tls))
-            }
-        }))
-        .await
-        .map_err(|e| e.to_string())
+    Ok(tokio_rustls::TlsConnector::from(Arc::new(cfg)))
 }
