@@ -535,7 +535,7 @@ impl OrderBook {
         if let OrderState::Pending(p) = &report.state {
             match self.tracker.fate(client, &p.order_id).await {
                 Ok(OrderFate::Unreadable(why)) => {
-                    report.warn(bss_unreadable_warning(&p.order_id, &why))
+                    report.warn(bss_unreadable_warning(client, &p.order_id, &why))
                 }
                 Ok(fate) => {
                     if fate.is_gone() {

@@ -328,7 +328,7 @@ impl<'a> Progress<'a> {
         let order_id = self.bss.unwrap_or_default();
         let o = match fate {
             OrderFate::Unreadable(why) => {
-                warnings.push(bss_unreadable_warning(order_id, &why));
+                warnings.push(bss_unreadable_warning(client, order_id, &why));
                 self.bss = None;
                 return Ok(());
             }
@@ -388,14 +388,24 @@ async fn pay(client: &Client, order_id: &str, o: &OrderInfo) -> Result<bool, Fol
     }
 }
 
-pub fn bss_unreadable_warning(order_id: &str, why: &str) -> String {
-    format!(
+pub fn bss_unreadable_warning(client: &Client, order_id: &str, why: &str) -> String {
+    let mut text = format!(
         "Order {order_id} could not be followed through BSS (billing): {why}. \
          The wait watches only the server, so a cancelled order or one pending payment \
          shows only as a timeout, and auto_pay cannot pay an order left pending. \
          Grant the user BSS read (and pay) permissions, or set bss_endpoint."
-    )
+    );
+    if matches!(client.config().credentials, cph::Credentials::Token(_)) {
+        text.push_str(TOKEN_SCOPE_HINT);
+    }
+    text
 }
+
+/// Why a token may work for CPH and not for BSS: CPH wants a token scoped to
+/// the region's project, BSS, a global service, one scoped to the account.
+const TOKEN_SCOPE_HINT: &str = " With auth_token: BSS is a global service and \
+     refuses a token scoped to a project; follow orders with access_key/secret_key \
+     (or a token scoped to the account's domain, which CPH in turn refuses).";
 
 fn timeout_text(
     f: &Follow<'_>,
@@ -428,6 +438,26 @@ fn timeout_text(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn client_with(credentials: cph::Credentials) -> Client {
+        let config = cph::ClientConfig::new("http://127.0.0.1:9", "cn-east-3", "p1", credentials);
+        Client::new(config).expect("a client")
+    }
+
+    #[tokio::test]
+    async fn a_refused_bss_warning_says_what_scope_a_token_needs_and_only_for_tokens() {
+        let token = client_with(cph::Credentials::Token("t".into()));
+        let text = bss_unreadable_warning(&token, "CS1", "HTTP 401");
+        assert!(text.contains("Order CS1"), "{text}");
+        assert!(text.contains("scoped to a project"), "{text}");
+        let keys = client_with(cph::Credentials::AkSk {
+            access_key: "ak".into(),
+            secret_key: "sk".into(),
+            security_token: None,
+        });
+        let text = bss_unreadable_warning(&keys, "CS1", "HTTP 403");
+        assert!(!text.contains("auth_token"), "{text}");
+    }
 
     fn order(status: i64) -> OrderInfo {
         OrderInfo {
