@@ -17,22 +17,6 @@ use emu::Emulator;
 use serde_json::{Value, json};
 use support::{TfBin, TfWorkdir};
 
-fn terraform_1_15() -> Option<TfBin> {
-    if std::env::var("TF_ACC").as_deref() != Ok("1") {
-        eprintln!("note: acceptance test skipped; set TF_ACC=1 to run it with Terraform 1.15");
-        return None;
-    }
-    let path = support::tool_path("TF_ACC_TERRAFORM_1_15_PATH", "terraform-1.15");
-    let tf = TfBin::at(path.clone());
-    let version = tf.version();
-    assert!(
-        version.starts_with("Terraform v1.15"),
-        "TF_ACC=1 but Terraform 1.15 is not runnable at {} (got {version:?})",
-        path.display()
-    );
-    Some(tf)
-}
-
 fn workdir(tf: &TfBin, emu: &Emulator, main_tf: &str) -> TfWorkdir {
     let mut wd = TfWorkdir::new(tf, main_tf);
     for (k, v) in emu.token_env() {
@@ -95,7 +79,9 @@ action "cph_phone_restart" "all" {{
 
 #[test]
 fn invoking_a_restart_of_250_phones_sends_3_calls_and_streams_progress() {
-    let Some(tf) = terraform_1_15() else { return };
+    let Some(tf) = support::terraform_1_15() else {
+        return;
+    };
     let emu = Emulator::start(&["--servers", "5", "--phones-per-server", "50"]);
     let phones = all_phone_ids(&emu);
     assert_eq!(phones.len(), 250);
@@ -130,7 +116,9 @@ fn invoking_a_restart_of_250_phones_sends_3_calls_and_streams_progress() {
 
 #[test]
 fn a_failed_phone_is_named_with_its_code_after_the_others_finished() {
-    let Some(tf) = terraform_1_15() else { return };
+    let Some(tf) = support::terraform_1_15() else {
+        return;
+    };
     let emu = Emulator::start(&["--servers", "5", "--phones-per-server", "50"]);
     let phones = all_phone_ids(&emu);
     let bad = phones[137].clone();
@@ -162,7 +150,9 @@ fn a_failed_phone_is_named_with_its_code_after_the_others_finished() {
 
 #[test]
 fn a_server_restart_of_150_servers_sends_2_calls() {
-    let Some(tf) = terraform_1_15() else { return };
+    let Some(tf) = support::terraform_1_15() else {
+        return;
+    };
     let emu = Emulator::start(&["--servers", "150", "--phones-per-server", "1"]);
     let servers = all_server_ids(&emu);
     assert_eq!(servers.len(), 150);
@@ -199,7 +189,9 @@ action "cph_server_restart" "all" {{
 
 #[test]
 fn a_route_change_triggers_a_restart_of_exactly_its_phones_once() {
-    let Some(tf) = terraform_1_15() else { return };
+    let Some(tf) = support::terraform_1_15() else {
+        return;
+    };
     let emu = Emulator::start(&["--servers", "2", "--phones-per-server", "3"]);
     let servers = all_server_ids(&emu);
     let mine = emu.phone_ids_of(&servers[0]);
@@ -375,7 +367,9 @@ output "phones" { value = length(data.cph_phones.project.phone_ids) }
 
 #[test]
 fn restarts_triggered_together_are_merged_into_one_call() {
-    let Some(tf) = terraform_1_15() else { return };
+    let Some(tf) = support::terraform_1_15() else {
+        return;
+    };
     let emu = Emulator::start(&["--servers", "3", "--phones-per-server", "5"]);
     let servers = all_server_ids(&emu);
     let config = |route: &str| {
@@ -422,7 +416,9 @@ resource "cph_phone_route" "r{i}" {{
 
 #[test]
 fn ctrl_c_waits_for_a_restart_call_on_its_way_and_says_what_may_still_run() {
-    let Some(tf) = terraform_1_15() else { return };
+    let Some(tf) = support::terraform_1_15() else {
+        return;
+    };
     let emu = Emulator::start(&["--servers", "1", "--phones-per-server", "5"]);
     let phones = all_phone_ids(&emu);
     let wd = workdir(&tf, &emu, &restart_all(&phones));

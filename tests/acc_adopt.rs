@@ -14,23 +14,6 @@ use std::collections::BTreeSet;
 use emu::Emulator;
 use support::{TfBin, TfWorkdir};
 
-/// Terraform 1.15 when acceptance tests are on.
-fn terraform_1_15() -> Option<TfBin> {
-    if std::env::var("TF_ACC").as_deref() != Ok("1") {
-        eprintln!("note: acceptance test skipped; set TF_ACC=1 to run it with Terraform 1.15");
-        return None;
-    }
-    let path = support::tool_path("TF_ACC_TERRAFORM_1_15_PATH", "terraform-1.15");
-    let tf = TfBin::at(path.clone());
-    let version = tf.version();
-    assert!(
-        version.starts_with("Terraform v1.15"),
-        "TF_ACC=1 but Terraform 1.15 is not runnable at {} (got {version:?}); set TF_ACC_TERRAFORM_1_15_PATH or run `make tools`",
-        path.display()
-    );
-    Some(tf)
-}
-
 fn workdir(tf: &TfBin, emu: &Emulator, main_tf: &str) -> TfWorkdir {
     let mut wd = TfWorkdir::new(tf, main_tf);
     for (k, v) in emu.token_env() {
@@ -63,7 +46,9 @@ fn writes(emu: &Emulator) -> u64 {
 
 #[test]
 fn import_by_identity_plans_exactly_one_import() {
-    let Some(tf) = terraform_1_15() else { return };
+    let Some(tf) = support::terraform_1_15() else {
+        return;
+    };
     let emu = Emulator::start(&[]);
     let (server_model, phone_model) = emu::FLAVOR;
     let wd = workdir(
@@ -106,7 +91,9 @@ resource "cph_server_flavor" "this" {{
 
 #[test]
 fn a_created_route_keeps_its_identity_as_its_phones_change() {
-    let Some(tf) = terraform_1_15() else { return };
+    let Some(tf) = support::terraform_1_15() else {
+        return;
+    };
     let emu = Emulator::start(&[]);
     let phones = emu.phone_ids_of(emu::SERVER_ID);
     let config = |ids: &[String]| {
@@ -148,7 +135,9 @@ resource "cph_phone_route" "this" {{
 
 #[test]
 fn query_generates_config_that_adopts_a_whole_fleet() {
-    let Some(tf) = terraform_1_15() else { return };
+    let Some(tf) = support::terraform_1_15() else {
+        return;
+    };
     let emu = Emulator::start(&["--servers", "3", "--phones-per-server", "15"]);
     let servers = emu.server_ids();
     assert_eq!(servers.len(), 3);
@@ -265,7 +254,9 @@ list "cph_phone_route" "routes" {
 
 #[test]
 fn list_filters_narrow_the_query() {
-    let Some(tf) = terraform_1_15() else { return };
+    let Some(tf) = support::terraform_1_15() else {
+        return;
+    };
     let emu = Emulator::start(&["--servers", "3", "--phones-per-server", "4"]);
     let servers = emu.server_ids();
     let routed = emu.phone_ids_of(&servers[1])[0].clone();

@@ -13,32 +13,6 @@ use terraform_provider_cph::cph::{Client, ClientConfig, Credentials};
 use terraform_provider_cph::fleet::{Change, Fleet, RunningJob};
 use tokio_util::sync::CancellationToken;
 
-fn run<F: std::future::Future>(f: F) -> F::Output {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime")
-        .block_on(f)
-}
-
-fn client(emu: &Emulator) -> Client {
-    Client::new(ClientConfig::new(
-        emu.url.clone(),
-        REGION,
-        PROJECT_ID,
-        Credentials::Token(emu::AUTH_TOKEN.into()),
-    ))
-    .expect("client")
-}
-
-fn all_phones(emu: &Emulator) -> Vec<String> {
-    emu.server_ids()
-        .iter()
-        .flat_map(|s| emu.phone_ids_of(s))
-        .collect()
-}
-
 fn change(owner: &str, route: &str, phones: &[String], release: bool) -> Change {
     Change {
         owner: owner.into(),
@@ -60,12 +34,12 @@ fn calls(emu: &Emulator, endpoint: &str) -> u64 {
 #[test]
 fn concurrent_changes_are_merged_into_one_call_and_polled_together() {
     let emu = Emulator::start(&["--servers", "1", "--phones-per-server", "100"]);
-    let phones = all_phones(&emu);
+    let phones = emu::all_phones(&emu);
     assert_eq!(phones.len(), 100);
-    let c = client(&emu);
+    let c = emu::token_client(&emu);
     emu.reset_calls();
     let fleet = Arc::new(Fleet::default());
-    let outcomes = run(async {
+    let outcomes = emu::run(async {
         let mut tasks = Vec::new();
         for (i, chunk) in phones.chunks(10).enumerate() {
             let fleet = fleet.clone();
@@ -98,11 +72,11 @@ fn one_poller_reads_many_request_ids_with_few_calls() {
     // 500 phones in 25 changes of 20: 5 calls of 100, read by probing the
     // newest request id, then the others in parallel.
     let emu = Emulator::start(&["--servers", "5", "--phones-per-server", "100"]);
-    let phones = all_phones(&emu);
-    let c = client(&emu);
+    let phones = emu::all_phones(&emu);
+    let c = emu::token_client(&emu);
     emu.reset_calls();
     let fleet = Arc::new(Fleet::default());
-    run(async {
+    emu::run(async {
         let mut tasks = Vec::new();
         for (i, chunk) in phones.chunks(20).enumerate() {
             let (fleet, c) = (fleet.clone(), c.clone());
@@ -131,11 +105,11 @@ fn one_poller_reads_many_request_ids_with_few_calls() {
 #[test]
 fn a_release_of_a_phone_another_owner_claims_sends_nothing_for_it() {
     let emu = Emulator::start(&[]);
-    let phones = all_phones(&emu);
-    let c = client(&emu);
+    let phones = emu::all_phones(&emu);
+    let c = emu::token_client(&emu);
     let fleet = Arc::new(Fleet::default());
     let (moved, kept) = (phones[0].clone(), phones[1].clone());
-    run(async {
+    emu::run(async {
         // a holds both phones on routing.
         let both: BTreeSet<String> = [moved.clone(), kept.clone()].into();
         fleet.hold("a", Some("route-a"), &both, "routing");
@@ -183,12 +157,12 @@ fn a_release_of_a_phone_another_owner_claims_sends_nothing_for_it() {
 #[test]
 fn a_claim_after_a_release_is_sent_once_the_release_job_ended() {
     let emu = Emulator::start(&["--job-seconds", "0.5"]);
-    let phones = all_phones(&emu);
-    let c = client(&emu);
+    let phones = emu::all_phones(&emu);
+    let c = emu::token_client(&emu);
     let fleet = Arc::new(Fleet::default());
     let p = phones[0].clone();
     emu.set_phone_route(&p, "routing");
-    run(async {
+    emu::run(async {
         // a releases p with nobody claiming it: direct is sent.
         let release = {
             let (fleet, c, p) = (fleet.clone(), c.clone(), p.clone());
@@ -224,11 +198,11 @@ fn a_claim_after_a_release_is_sent_once_the_release_job_ended() {
 #[test]
 fn a_second_change_to_the_same_route_joins_the_job_in_flight() {
     let emu = Emulator::start(&["--job-seconds", "0.5"]);
-    let phones = all_phones(&emu);
-    let c = client(&emu);
+    let phones = emu::all_phones(&emu);
+    let c = emu::token_client(&emu);
     let fleet = Arc::new(Fleet::default());
     emu.reset_calls();
-    run(async {
+    emu::run(async {
         let first = {
             let (fleet, c, ph) = (fleet.clone(), c.clone(), phones.clone());
             tokio::spawn(async move {
@@ -261,10 +235,10 @@ fn a_second_change_to_the_same_route_joins_the_job_in_flight() {
 #[test]
 fn jobs_recorded_as_running_are_waited_for_not_sent_again() {
     let emu = Emulator::start(&["--job-seconds", "1"]);
-    let phones = all_phones(&emu);
-    let c = client(&emu);
+    let phones = emu::all_phones(&emu);
+    let c = emu::token_client(&emu);
     emu.reset_calls();
-    let (cut_short, running) = run(async {
+    let (cut_short, running) = emu::run(async {
         // The first apply ends (Ctrl-C) while the jobs run.
         let fleet = Fleet::default();
         let stop = CancellationToken::new();
@@ -282,7 +256,7 @@ fn jobs_recorded_as_running_are_waited_for_not_sent_again() {
     assert_eq!(running.len(), phones.len());
     assert_eq!(calls(&emu, "phones_traffic"), 1);
     let recorded: Vec<RunningJob> = running;
-    let outcome = run(async {
+    let outcome = emu::run(async {
         // The next apply, in a new provider process.
         let fleet = Fleet::default();
         let mut ch = change("a", "routing", &[], false);
@@ -300,10 +274,10 @@ fn jobs_recorded_as_running_are_waited_for_not_sent_again() {
 #[test]
 fn failed_phones_are_named_and_the_rest_succeed() {
     let emu = Emulator::start(&[]);
-    let phones = all_phones(&emu);
+    let phones = emu::all_phones(&emu);
     emu.fail_jobs_for(&[phones[0].as_str()]);
-    let c = client(&emu);
-    let o = run(async {
+    let c = emu::token_client(&emu);
+    let o = emu::run(async {
         Fleet::default()
             .change(
                 &c,
@@ -332,14 +306,14 @@ fn a_stop_while_an_answer_is_held_waits_for_it_and_reports_every_phone_sent_as_r
         "--job-seconds",
         "5",
     ]);
-    let phones = all_phones(&emu);
+    let phones = emu::all_phones(&emu);
     let stop = CancellationToken::new();
-    let c = client(&emu).with_cancellation(stop.clone());
+    let c = emu::token_client(&emu).with_cancellation(stop.clone());
     emu.add_fault(serde_json::json!({
         "endpoint": "phones_traffic", "kind": "hold_answer", "latency_ms": 1000
     }));
     let fleet = Arc::new(Fleet::default());
-    let outcome = run(async {
+    let outcome = emu::run(async {
         let task = {
             let (fleet, c, stop) = (fleet.clone(), c.clone(), stop.clone());
             let ch = change("o", "routing", &phones, false);
@@ -378,12 +352,12 @@ fn emu_holding(emu: &Emulator) -> u64 {
 #[test]
 fn a_stop_before_the_batch_is_sent_sends_nothing() {
     let emu = Emulator::start(&["--servers", "1", "--phones-per-server", "10"]);
-    let phones = all_phones(&emu);
+    let phones = emu::all_phones(&emu);
     let stop = CancellationToken::new();
     stop.cancel();
-    let c = client(&emu).with_cancellation(stop.clone());
+    let c = emu::token_client(&emu).with_cancellation(stop.clone());
     let fleet = Fleet::default();
-    let outcome = run(async {
+    let outcome = emu::run(async {
         let o = fleet
             .change(&c, change("o", "routing", &phones, false), far(), &stop)
             .await;
@@ -400,7 +374,7 @@ fn a_stop_before_the_batch_is_sent_sends_nothing() {
 #[test]
 fn refused_credentials_cost_one_call_and_stop_the_engine() {
     let emu = Emulator::start(&["--servers", "3", "--phones-per-server", "100"]);
-    let phones = all_phones(&emu);
+    let phones = emu::all_phones(&emu);
     let c = Client::new(ClientConfig::new(
         emu.url.clone(),
         REGION,
@@ -410,7 +384,7 @@ fn refused_credentials_cost_one_call_and_stop_the_engine() {
     .expect("client");
     emu.reset_calls();
     let fleet = Fleet::default();
-    let (first, second) = run(async {
+    let (first, second) = emu::run(async {
         let first = fleet
             .change(
                 &c,
@@ -440,14 +414,14 @@ fn refused_credentials_cost_one_call_and_stop_the_engine() {
 fn a_stop_with_no_answer_in_time_counts_the_call_as_done() {
     // The answer is held past the 10 s the client waits after a stop.
     let emu = Emulator::start(&["--servers", "1", "--phones-per-server", "10"]);
-    let phones = all_phones(&emu);
+    let phones = emu::all_phones(&emu);
     let stop = CancellationToken::new();
-    let c = client(&emu).with_cancellation(stop.clone());
+    let c = emu::token_client(&emu).with_cancellation(stop.clone());
     emu.add_fault(serde_json::json!({
         "endpoint": "phones_traffic", "kind": "hold_answer", "latency_ms": 20000
     }));
     let fleet = Arc::new(Fleet::default());
-    let outcome = run(async {
+    let outcome = emu::run(async {
         let task = {
             let (fleet, c, stop) = (fleet.clone(), c.clone(), stop.clone());
             let ch = change("o", "routing", &phones, false);

@@ -7,39 +7,12 @@ mod emu;
 
 use std::time::Duration;
 
-use emu::{Emulator, PROJECT_ID, REGION};
+use emu::Emulator;
 use serde_json::json;
-use terraform_provider_cph::cph::{Client, ClientConfig, Credentials};
 use terraform_provider_cph::fleet::operations::{
     AsyncProgress, Counts, OpKind, Operations, Target,
 };
 use tokio_util::sync::CancellationToken;
-
-fn run<F: std::future::Future>(f: F) -> F::Output {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime")
-        .block_on(f)
-}
-
-fn client(emu: &Emulator) -> Client {
-    Client::new(ClientConfig::new(
-        emu.url.clone(),
-        REGION,
-        PROJECT_ID,
-        Credentials::Token(emu::AUTH_TOKEN.into()),
-    ))
-    .expect("client")
-}
-
-fn phones(emu: &Emulator) -> Vec<String> {
-    emu.server_ids()
-        .iter()
-        .flat_map(|s| emu.phone_ids_of(s))
-        .collect()
-}
 
 fn calls(emu: &Emulator, endpoint: &str) -> u64 {
     emu.calls().get(endpoint).copied().unwrap_or(0)
@@ -62,13 +35,13 @@ fn targets(ids: &[String]) -> Vec<Target> {
 #[test]
 fn two_invocations_at_once_share_calls_and_each_hears_of_its_own() {
     let emu = Emulator::start(&["--servers", "3", "--phones-per-server", "50"]);
-    let all = phones(&emu);
+    let all = emu::all_phones(&emu);
     let bad = all[10].clone();
     emu.fail_jobs_for(&[&bad]);
-    let c = client(&emu);
+    let c = emu::token_client(&emu);
     let ops = Operations::new();
     emu.reset_calls();
-    let (a, b) = run(async {
+    let (a, b) = emu::run(async {
         let never = CancellationToken::new();
         let (mut sa, mut sb) = (Seen::default(), Seen::default());
         let first = ops.run(
@@ -104,12 +77,12 @@ fn two_invocations_at_once_share_calls_and_each_hears_of_its_own() {
 #[test]
 fn a_cancel_sends_nothing_more_and_waits_for_a_call_on_its_way() {
     let emu = Emulator::start(&["--servers", "1", "--phones-per-server", "5"]);
-    let all = phones(&emu);
+    let all = emu::all_phones(&emu);
     emu.add_fault(json!({"endpoint": "stop_phones", "kind": "latency", "latency_ms": 1500}));
-    let c = client(&emu);
+    let c = emu::token_client(&emu);
     let ops = Operations::new();
     emu.reset_calls();
-    let outcome = run(async {
+    let outcome = emu::run(async {
         let cancel = CancellationToken::new();
         let c = c.with_cancellation(cancel.clone());
         let stop = cancel.clone();
@@ -137,7 +110,7 @@ fn a_cancel_sends_nothing_more_and_waits_for_a_call_on_its_way() {
 
     // Cancelled before the window closed: nothing is sent.
     emu.reset_calls();
-    let outcome = run(async {
+    let outcome = emu::run(async {
         let cancel = CancellationToken::new();
         cancel.cancel();
         let mut seen = Seen::default();

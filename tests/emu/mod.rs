@@ -300,3 +300,34 @@ impl Drop for Emulator {
         let _ = self.child.wait();
     }
 }
+
+/// Runs async code (the provider's client and fleet engine) on a runtime of
+/// its own, outside the emulator handle's blocking HTTP client.
+pub fn run<F: std::future::Future>(f: F) -> F::Output {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime")
+        .block_on(f)
+}
+
+/// The provider's CPH client for this emulator, with its token.
+pub fn token_client(emu: &Emulator) -> terraform_provider_cph::cph::Client {
+    use terraform_provider_cph::cph::{Client, ClientConfig, Credentials};
+    Client::new(ClientConfig::new(
+        emu.url.clone(),
+        REGION,
+        PROJECT_ID,
+        Credentials::Token(AUTH_TOKEN.into()),
+    ))
+    .expect("client")
+}
+
+/// Every phone of every server.
+pub fn all_phones(emu: &Emulator) -> Vec<String> {
+    emu.server_ids()
+        .iter()
+        .flat_map(|s| emu.phone_ids_of(s))
+        .collect()
+}

@@ -83,6 +83,23 @@ pub fn tool_path(var: &str, file: &str) -> PathBuf {
             .join(file),
     }
 }
+/// Terraform 1.15 when acceptance tests are on (`None`, with a note, when
+/// they are off); an error when `TF_ACC=1` and it cannot run.
+pub fn terraform_1_15() -> Option<TfBin> {
+    if std::env::var("TF_ACC").as_deref() != Ok("1") {
+        eprintln!("note: acceptance test skipped; set TF_ACC=1 to run it with Terraform 1.15");
+        return None;
+    }
+    let path = tool_path("TF_ACC_TERRAFORM_1_15_PATH", "terraform-1.15");
+    let tf = TfBin::at(path.clone());
+    let version = tf.version();
+    assert!(
+        version.starts_with("Terraform v1.15"),
+        "TF_ACC=1 but Terraform 1.15 is not runnable at {} (got {version:?}); set TF_ACC_TERRAFORM_1_15_PATH or run `make tools`",
+        path.display()
+    );
+    Some(tf)
+}
 
 /// The terraform to use when acceptance tests are on (`TF_ACC=1`); `None`
 /// with a printed note when they are off. Panics when they are on and
