@@ -167,6 +167,45 @@ fn region_and_keys_are_enough_for_the_quickstart_and_a_paid_upgrade() {
 }
 
 #[test]
+fn a_wrong_secret_key_is_one_credentials_error_at_the_project_look_up() {
+    let Some(tf) = support::acc() else { return };
+    for tf in terraforms(&tf) {
+        let version = tf.version();
+        let emu = Emulator::start(&[]);
+        let block = keys_block(&emu, emu::REGION).replace(emu::SECRET_KEY, "not-the-secret-key");
+        let w = quickstart(&tf, &block);
+        let out = apply(&w, FLAVOR, false, "1m");
+        assert!(!out.success(), "{version}");
+        let text = format!("{}{}", out.stdout, out.stderr);
+        let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+        assert_eq!(
+            text.matches("Error: ").count(),
+            1,
+            "{version}: one error:\n{text}"
+        );
+        assert!(
+            text.contains("Credentials refused by IAM"),
+            "{version}:\n{text}"
+        );
+        assert!(
+            text.contains("access_key/secret_key from the provider block"),
+            "{version}: names the source:\n{text}"
+        );
+        assert!(
+            !text.contains("Cannot find the project"),
+            "{version}:\n{text}"
+        );
+        let calls = emu.calls();
+        let other: u64 = calls
+            .iter()
+            .filter(|(name, _)| !name.starts_with("iam_"))
+            .map(|(_, n)| n)
+            .sum();
+        assert_eq!(other, 0, "{version}: no call but IAM's: {calls:?}");
+    }
+}
+
+#[test]
 fn a_region_without_a_project_is_one_clear_error_before_any_cph_call() {
     let Some(tf) = support::acc() else { return };
     for tf in terraforms(&tf) {

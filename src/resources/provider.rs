@@ -203,6 +203,14 @@ impl Provider for CphProvider {
                 .at(tf_framework::AttributePath::root("assume_role"))
                 .into()
             }
+            Err(e) if looks_up && e.is_credential_failure() => Diagnostic::error(
+                "Credentials refused by IAM",
+                format!(
+                    "IAM ({iam}) refused the {source} when the provider looked up the project of region {region:?}: {}. Check the keys (and security_token), or the agency.",
+                    bare_message(&e)
+                ),
+            )
+            .into(),
             Err(e) if looks_up => Diagnostic::error(
                 format!("Cannot find the project of region {region:?}"),
                 format!(
