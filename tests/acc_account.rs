@@ -518,7 +518,8 @@ fn an_international_account_is_found_by_the_probe_and_pays_at_bss_intl() {
 
 /// The same account with BSS set to the Chinese host (so not probed): BSS
 /// refuses every call there (403 `CBC.0150`), the upgrade's order is never
-/// seen pending payment nor paid, and nothing reaches bss-intl.
+/// seen pending payment nor paid, nothing reaches bss-intl, and the warning
+/// says that the account is international and which `bss_endpoint` serves it.
 #[test]
 fn an_international_account_fails_at_the_chinese_bss_host() {
     let Some(tf) = support::acc() else { return };
@@ -534,6 +535,16 @@ fn an_international_account_fails_at_the_chinese_bss_host() {
         assert_ok(&apply(&w, FLAVOR, false, "1m"));
         let out = apply(&w, SPECIAL_FLAVOR, false, "3s");
         assert!(!out.success(), "{version}: not paid");
+        // Terraform wraps diagnostics: compare with single spaces.
+        let told = format!("{} {}", out.stdout, out.stderr)
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
+        assert!(
+            told.contains("refuses this account as an international one")
+                && told.contains(&format!("bss_endpoint = \"https://bss-intl.{CLOUD}\"")),
+            "{version}: the refusal says where the account's orders are:\n{told}"
+        );
         assert!(
             !out.stderr.contains("pending payment"),
             "{version}: BSS could not tell the order's state:\n{}",

@@ -77,6 +77,9 @@ const ORDER_NOT_FOUND_CODES: &[&str] = &["CBC.30000010"];
 /// `error_code` of a flavor change refused because the server already has an
 /// order in progress.
 const ORDER_IN_PROGRESS_CODE: &str = "CPS.0040";
+/// The codes BSS's Chinese-mainland endpoint refuses an international
+/// account with (the official provider's probe reads them the same way).
+const INTERNATIONAL_ACCOUNT_CODES: &[&str] = &["CBC.0150", "CBC.0156"];
 
 fn render_api(status: &u16, code: &str, message: &str, request_id: &Option<String>) -> String {
     let mut s = if code.is_empty() {
@@ -130,6 +133,16 @@ impl Error {
     /// server is still in progress.
     pub fn is_order_in_progress(&self) -> bool {
         self.code() == Some(ORDER_IN_PROGRESS_CODE)
+    }
+
+    /// True when BSS refused the call because the account is an
+    /// international one, served by BSS's international endpoint: HTTP 403
+    /// with `CBC.0150` or `CBC.0156`.
+    pub fn is_international_account(&self) -> bool {
+        self.status() == Some(403)
+            && self
+                .code()
+                .is_some_and(|c| INTERNATIONAL_ACCOUNT_CODES.contains(&c))
     }
 
     /// True when the API refused who calls rather than what was asked:

@@ -210,10 +210,11 @@ impl OrderTracker {
             Err(e) if e.is_order_not_found() => OrderFate::Unknown,
             Err(cph::Error::Cancelled) => return Err(cph::Error::Cancelled),
             Err(e) => {
+                let why = unreadable_reason(client, &e);
                 if is_forbidden(&e) {
-                    *self.forbidden.lock().unwrap_or_else(|p| p.into_inner()) = Some(e.to_string());
+                    *self.forbidden.lock().unwrap_or_else(|p| p.into_inner()) = Some(why.clone());
                 }
-                OrderFate::Unreadable(e.to_string())
+                OrderFate::Unreadable(why)
             }
         })
     }
@@ -388,12 +389,39 @@ async fn pay(client: &Client, order_id: &str, o: &OrderInfo) -> Result<bool, Fol
     }
 }
 
+/// Why BSS cannot tell what became of an order (`e`), and what to do.
+fn unreadable_reason(client: &Client, e: &cph::Error) -> String {
+    if e.is_international_account() {
+        // BSS's own words, not the credentials refusal wrapped around them:
+        // these credentials are right, the endpoint is not.
+        let said = match e {
+            cph::Error::Refused { cause, .. } => cause.to_string(),
+            _ => e.to_string(),
+        };
+        let bss = &client.config().bss_endpoint;
+        return format!(
+            "{said}. BSS at {bss} refuses this account as an international one: its orders are \
+             at BSS's international endpoint. Set bss_endpoint = \"{}\", or remove \
+             bss_endpoint and the provider finds the right one",
+            international_bss(bss)
+        );
+    }
+    format!("{e}. Grant the user BSS read (and pay) permissions, or set bss_endpoint")
+}
+
+/// The international BSS of the cloud whose Chinese-mainland BSS is `bss`.
+fn international_bss(bss: &str) -> String {
+    match bss.split_once("://bss.") {
+        Some((scheme, cloud)) => format!("{scheme}://bss-intl.{cloud}"),
+        None => "https://bss-intl.myhuaweicloud.com".to_string(),
+    }
+}
+
 pub fn bss_unreadable_warning(client: &Client, order_id: &str, why: &str) -> String {
     let mut text = format!(
         "Order {order_id} could not be followed through BSS (billing): {why}. \
-         The wait watches only the server, so a cancelled order or one pending payment \
-         shows only as a timeout, and auto_pay cannot pay an order left pending. \
-         Grant the user BSS read (and pay) permissions, or set bss_endpoint."
+         Until then the wait watches only the server, so a cancelled order or one pending \
+         payment shows only as a timeout, and auto_pay cannot pay an order left pending."
     );
     if matches!(client.config().credentials, cph::Credentials::Token(_)) {
         text.push_str(TOKEN_SCOPE_HINT);
@@ -466,6 +494,52 @@ mod tests {
             pending_payment_end_time: Some("2024-08-16T10:00:00Z".into()),
             ..Default::default()
         }
+    }
+
+    #[test]
+    fn an_international_account_refused_at_a_chinese_bss_is_told_where_its_orders_are() {
+        let mut config = cph::ClientConfig::new(
+            "http://127.0.0.1:9",
+            "cn-east-3",
+            "p1",
+            cph::Credentials::Token("t".into()),
+        );
+        config.bss_endpoint = "https://bss.example.test".into();
+        let client = Client::new(config).expect("a client");
+        let refused = || cph::Error::Api {
+            status: 403,
+            code: "CBC.0150".into(),
+            message: "m".into(),
+            request_id: None,
+        };
+        let wrapped = cph::Error::Refused {
+            endpoint: "https://bss.example.test".into(),
+            credential_source: "the provider block".into(),
+            cause: Box::new(refused()),
+        };
+        for e in [&refused(), &wrapped] {
+            let why = unreadable_reason(&client, e);
+            assert!(why.contains("international"), "{why}");
+            assert!(why.contains("CBC.0150"), "{why}");
+            assert!(!why.contains("refused the credentials"), "{why}");
+            assert!(
+                why.contains("bss_endpoint = \"https://bss-intl.example.test\""),
+                "{why}"
+            );
+        }
+        let denied = cph::Error::Api {
+            status: 403,
+            code: "CBC.0151".into(),
+            message: "m".into(),
+            request_id: None,
+        };
+        let why = unreadable_reason(&client, &denied);
+        assert!(!why.contains("international"), "{why}");
+        assert!(why.contains("permissions"), "{why}");
+        assert_eq!(
+            international_bss("http://127.0.0.1:8"),
+            "https://bss-intl.myhuaweicloud.com"
+        );
     }
 
     #[test]

@@ -251,8 +251,8 @@ pub struct RecordedJob {
     route: String,
 }
 
-/// Up to how many phones one `cph_phone_route` keeps Terraform's plans fast
-/// (see the route page's measurements); above, plans warn.
+/// Up to how many phones one `cph_phone_route` keeps Terraform's applies
+/// fast (see the route page's measurements); above, plans warn.
 pub const LARGE_ROUTE_PHONES: usize = 2_000;
 
 /// The warning of a plan of a resource over [`LARGE_ROUTE_PHONES`].
@@ -260,13 +260,15 @@ fn large_route_warning(phones: usize) -> Diagnostic {
     let mut d = Diagnostic::error(
         "Many phones in one cph_phone_route",
         format!(
-            "This cph_phone_route holds {phones} phones. Terraform reads, compares and rewrites \
-             each resource's whole state at every plan and apply, and that work grows faster \
-             than the number of phones: above about {LARGE_ROUTE_PHONES} phones per resource, \
-             Terraform itself, not the API, makes plans slow. Split the phones into one \
+            "This cph_phone_route holds {phones} phones. When a resource is created or its \
+             phone_ids change (and on Terraform 1.0 at every refresh), Terraform compares \
+             the set it expects with the set it gets, element by element, work that grows \
+             with the square of the set: measured on Terraform 1.15.5, about 11 s of Terraform's own \
+             time at 2,000 phones, 1 minute at 5,000 and 4 minutes at 10,000, whatever the \
+             API does. Above about {LARGE_ROUTE_PHONES} phones, split them into one \
              cph_phone_route per server with for_each (see the fleet example on the \
-             cph_phone_route page): the provider still merges their changes into shared calls. \
-             This is a warning only; the plan goes on."
+             cph_phone_route page): the provider still merges their changes into shared \
+             calls. This is a warning only; the plan goes on."
         ),
     )
     .at(AttributePath::root("phone_ids"));

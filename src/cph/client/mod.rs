@@ -228,10 +228,7 @@ impl Client {
             let request = Request::new("bss_probe", Method::GET, &url, None, Safety::Read)?;
             match self.send(Service::Bss, &request).await {
                 Ok(_) => Ok(false),
-                Err(e)
-                    if e.status() == Some(403)
-                        && matches!(e.code(), Some("CBC.0150" | "CBC.0156")) =>
-                {
+                Err(e) if e.is_international_account() => {
                     tracing::debug!(target: "cph", "international account: BSS at its international endpoint");
                     Ok(true)
                 }
