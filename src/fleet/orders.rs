@@ -391,12 +391,14 @@ async fn pay(client: &Client, order_id: &str, o: &OrderInfo) -> Result<bool, Fol
 
 /// Why BSS cannot tell what became of an order (`e`), and what to do.
 fn unreadable_reason(client: &Client, e: &cph::Error) -> String {
+    // Each reason is followed by a sentence of ours: no doubled full stop.
+    let sentence = |e: &cph::Error| e.to_string().trim_end_matches('.').to_string();
     if e.is_international_account() {
         // BSS's own words, not the credentials refusal wrapped around them:
         // these credentials are right, the endpoint is not.
         let said = match e {
-            cph::Error::Refused { cause, .. } => cause.to_string(),
-            _ => e.to_string(),
+            cph::Error::Refused { cause, .. } => sentence(cause),
+            _ => sentence(e),
         };
         let bss = &client.config().bss_endpoint;
         return format!(
@@ -406,7 +408,10 @@ fn unreadable_reason(client: &Client, e: &cph::Error) -> String {
             international_bss(bss)
         );
     }
-    format!("{e}. Grant the user BSS read (and pay) permissions, or set bss_endpoint")
+    format!(
+        "{}. Grant the user BSS read (and pay) permissions, or set bss_endpoint",
+        sentence(e)
+    )
 }
 
 /// The international BSS of the cloud whose Chinese-mainland BSS is `bss`.
@@ -536,6 +541,13 @@ mod tests {
         let why = unreadable_reason(&client, &denied);
         assert!(!why.contains("international"), "{why}");
         assert!(why.contains("permissions"), "{why}");
+        let refused_keys = cph::Error::Refused {
+            endpoint: "https://bss.example.test".into(),
+            credential_source: "the provider block".into(),
+            cause: Box::new(denied),
+        };
+        let why = unreadable_reason(&client, &refused_keys);
+        assert!(!why.contains(".."), "{why}");
         assert_eq!(
             international_bss("http://127.0.0.1:8"),
             "https://bss-intl.myhuaweicloud.com"
