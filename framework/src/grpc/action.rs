@@ -16,7 +16,7 @@ use std::sync::Arc;
 use futures::FutureExt;
 use tonic::Status;
 
-use super::{bad_input, guarded, panic_message};
+use super::{bad_input, guarded, panic_message, unknown_type};
 use crate::action::{Action, Progress};
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::fromproto;
@@ -80,16 +80,8 @@ impl Actions {
     }
 
     fn entry(&self, name: &str) -> Result<&ActionEntry, Diagnostics> {
-        self.by_name.get(name).ok_or_else(|| {
-            Diagnostic::error(
-                "Unknown action type",
-                format!(
-                    "The {} provider has no action type {name:?}.",
-                    self.provider_name
-                ),
-            )
-            .into()
-        })
+        (self.by_name.get(name))
+            .ok_or_else(|| unknown_type(&self.provider_name, "action type", name))
     }
 
     /// The action and its configuration (an object of nulls when absent).

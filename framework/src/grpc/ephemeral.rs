@@ -11,16 +11,11 @@ impl ProviderService {
         let name = req.into_inner().type_name;
         Ok(Response::new(
             pb::validate_ephemeral_resource_config::Response {
-                diagnostics: toproto::diagnostics(
-                    &Diagnostic::error(
-                        "Unknown ephemeral resource type",
-                        format!(
-                            "The {} provider has no ephemeral resource type {name:?}.",
-                            self.name
-                        ),
-                    )
-                    .into(),
-                ),
+                diagnostics: toproto::diagnostics(&unknown_type(
+                    &self.name,
+                    "ephemeral resource type",
+                    &name,
+                )),
             },
         ))
     }

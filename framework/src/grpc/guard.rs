@@ -78,6 +78,16 @@ where
     }
 }
 
+/// The error of a call naming a `kind` (e.g. "resource type") of which
+/// `provider` declares no `name`.
+pub(super) fn unknown_type(provider: &str, kind: &str, name: &str) -> Diagnostics {
+    Diagnostic::error(
+        format!("Unknown {kind}"),
+        format!("The {provider} provider has no {kind} {name:?}."),
+    )
+    .into()
+}
+
 pub(super) fn not_supported(provider: &str, what: &str) -> Diagnostics {
     Diagnostic::error(
         format!("{what} not supported"),

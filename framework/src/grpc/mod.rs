@@ -43,7 +43,7 @@ use super::schema::{IdentitySchema, Schema};
 use super::semantics::{self, identity_change};
 use super::toproto;
 use super::value::{Type, Value};
-use guard::{bad_input, bad_output, guarded, not_supported, panic_message};
+use guard::{bad_input, bad_output, guarded, not_supported, panic_message, unknown_type};
 use identity::{identity_checked, identity_in, identity_out};
 use list::ListStream;
 
@@ -146,36 +146,16 @@ impl ProviderService {
     }
 
     fn resource(&self, name: &str) -> Result<&Typed<dyn Resource>, Diagnostics> {
-        self.resources.get(name).ok_or_else(|| {
-            Diagnostic::error(
-                "Unknown resource type",
-                format!("The {} provider has no resource type {name:?}.", self.name),
-            )
-            .into()
-        })
+        (self.resources.get(name)).ok_or_else(|| unknown_type(&self.name, "resource type", name))
     }
 
     fn data_source(&self, name: &str) -> Result<&Typed<dyn DataSource>, Diagnostics> {
-        self.data_sources.get(name).ok_or_else(|| {
-            Diagnostic::error(
-                "Unknown data source",
-                format!("The {} provider has no data source {name:?}.", self.name),
-            )
-            .into()
-        })
+        (self.data_sources.get(name)).ok_or_else(|| unknown_type(&self.name, "data source", name))
     }
 
     fn list_type(&self, name: &str) -> Result<&Typed<dyn ListResource>, Diagnostics> {
-        self.list_resources.get(name).ok_or_else(|| {
-            Diagnostic::error(
-                "Unknown list resource type",
-                format!(
-                    "The {} provider has no list resource type {name:?}.",
-                    self.name
-                ),
-            )
-            .into()
-        })
+        (self.list_resources.get(name))
+            .ok_or_else(|| unknown_type(&self.name, "list resource type", name))
     }
 
     fn capabilities() -> pb::ServerCapabilities {
