@@ -166,6 +166,17 @@ fn region_and_keys_are_enough_for_the_quickstart_and_a_paid_upgrade() {
     }
 }
 
+/// Asserts that the emulator answered no call but IAM's.
+fn assert_only_iam_called(emu: &Emulator, version: &str) {
+    let calls = emu.calls();
+    let other: u64 = calls
+        .iter()
+        .filter(|(name, _)| !name.starts_with("iam_"))
+        .map(|(_, n)| n)
+        .sum();
+    assert_eq!(other, 0, "{version}: no call but IAM's: {calls:?}");
+}
+
 #[test]
 fn a_wrong_secret_key_is_one_credentials_error_at_the_project_look_up() {
     let Some(tf) = support::acc() else { return };
@@ -176,8 +187,7 @@ fn a_wrong_secret_key_is_one_credentials_error_at_the_project_look_up() {
         let w = quickstart(&tf, &block);
         let out = apply(&w, FLAVOR, false, "1m");
         assert!(!out.success(), "{version}");
-        let text = format!("{}{}", out.stdout, out.stderr);
-        let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+        let text = out.flat();
         assert_eq!(
             text.matches("Error: ").count(),
             1,
@@ -195,13 +205,7 @@ fn a_wrong_secret_key_is_one_credentials_error_at_the_project_look_up() {
             !text.contains("Cannot find the project"),
             "{version}:\n{text}"
         );
-        let calls = emu.calls();
-        let other: u64 = calls
-            .iter()
-            .filter(|(name, _)| !name.starts_with("iam_"))
-            .map(|(_, n)| n)
-            .sum();
-        assert_eq!(other, 0, "{version}: no call but IAM's: {calls:?}");
+        assert_only_iam_called(&emu, &version);
     }
 }
 
@@ -214,8 +218,7 @@ fn a_region_without_a_project_is_one_clear_error_before_any_cph_call() {
         let w = quickstart(&tf, &keys_block(&emu, "eu-west-101"));
         let out = apply(&w, FLAVOR, false, "1m");
         assert!(!out.success(), "{version}");
-        let text = format!("{}{}", out.stdout, out.stderr);
-        let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+        let text = out.flat();
         assert_eq!(
             text.matches("Cannot find the project of region \"eu-west-101\"")
                 .count(),
@@ -223,13 +226,7 @@ fn a_region_without_a_project_is_one_clear_error_before_any_cph_call() {
             "{version}: one error:\n{text}"
         );
         assert!(text.contains("no project named"), "{version}:\n{text}");
-        let calls = emu.calls();
-        let other: u64 = calls
-            .iter()
-            .filter(|(name, _)| !name.starts_with("iam_"))
-            .map(|(_, n)| n)
-            .sum();
-        assert_eq!(other, 0, "{version}: nothing but IAM was called: {calls:?}");
+        assert_only_iam_called(&emu, &version);
     }
 }
 
@@ -348,8 +345,7 @@ fn a_wrong_profile_or_an_encrypted_file_is_one_clear_error_before_any_call() {
             let w = quickstart(&tf, &provider);
             let out = apply(&w, FLAVOR, false, "1m");
             assert!(!out.success(), "{version}");
-            let text = format!("{}{}", out.stdout, out.stderr);
-            let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+            let text = out.flat();
             assert_eq!(
                 text.matches("Error: Cannot use the shared config file")
                     .count(),
@@ -406,8 +402,7 @@ fn an_agency_refusal_is_one_clear_error_before_any_cph_call() {
         let w = quickstart(&tf, &provider);
         let out = apply(&w, FLAVOR, false, "1m");
         assert!(!out.success(), "{version}");
-        let text = format!("{}{}", out.stdout, out.stderr);
-        let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+        let text = out.flat();
         assert_eq!(
             text.matches("Error: Cannot assume the agency").count(),
             1,
@@ -535,11 +530,7 @@ fn an_international_account_fails_at_the_chinese_bss_host() {
         assert_ok(&apply(&w, FLAVOR, false, "1m"));
         let out = apply(&w, SPECIAL_FLAVOR, false, "3s");
         assert!(!out.success(), "{version}: not paid");
-        // Terraform wraps diagnostics: compare with single spaces.
-        let told = format!("{} {}", out.stdout, out.stderr)
-            .split_whitespace()
-            .collect::<Vec<_>>()
-            .join(" ");
+        let told = out.flat();
         assert!(
             told.contains("refuses this account as an international one")
                 && told.contains(&format!("bss_endpoint = \"https://bss-intl.{CLOUD}\"")),

@@ -9,8 +9,7 @@
 mod emu;
 mod support;
 
-use std::os::unix::process::CommandExt;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use emu::Emulator;
@@ -425,25 +424,15 @@ fn ctrl_c_waits_for_a_restart_call_on_its_way_and_says_what_may_still_run() {
     // The call takes 3 s to be answered: Ctrl-C comes while it is on its way.
     emu.add_fault(json!({"endpoint": "restart_phones", "kind": "latency", "latency_ms": 3000}));
     emu.reset_calls();
-    let mut cmd = Command::new(tf.path());
-    cmd.args([
-        "apply",
-        "-no-color",
-        "-auto-approve",
-        "-invoke=action.cph_phone_restart.all",
-    ])
-    .current_dir(wd.path())
-    .stdin(Stdio::null())
-    .stdout(std::fs::File::create(wd.path().join("apply.stdout")).expect("stdout file"))
-    .stderr(std::fs::File::create(wd.path().join("apply.stderr")).expect("stderr file"))
-    .env("TF_CLI_CONFIG_FILE", wd.path().join(".terraformrc"))
-    .env("TF_IN_AUTOMATION", "1")
-    .env("CHECKPOINT_DISABLE", "1")
-    .process_group(0);
-    for (k, v) in emu.token_env() {
-        cmd.env(k, v);
-    }
-    let mut apply = cmd.spawn().expect("start terraform");
+    let mut apply = wd.spawn_in_group(
+        &[
+            "apply",
+            "-no-color",
+            "-auto-approve",
+            "-invoke=action.cph_phone_restart.all",
+        ],
+        &[],
+    );
     let until = Instant::now() + Duration::from_secs(60);
     while calls(&emu, "restart_phones") == 0 {
         assert!(Instant::now() < until, "no restart call was sent");

@@ -51,11 +51,7 @@ fn refused_apply(
 }
 
 fn assert_told_once(out: &TfOutput, calls: u64, source: &str, emu: &Emulator) {
-    // Terraform wraps long messages: compare with whitespace collapsed.
-    let text = format!("{}\n{}", out.stdout, out.stderr)
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ");
+    let text = out.flat();
     assert!(!out.success(), "the apply fails:\n{text}");
     assert_eq!(text.matches("Error: ").count(), 1, "one error:\n{text}");
     assert!(text.contains("Credentials refused"), "{text}");

@@ -8,8 +8,7 @@
 mod emu;
 mod support;
 
-use std::os::unix::process::CommandExt;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use emu::Emulator;
@@ -356,20 +355,7 @@ fn an_interrupted_route_change_is_waited_for_not_sent_again() {
     let w = workdir(&tf, &emu, ONE_TF);
     let vars = [list_var("phones", &p)];
     emu.reset_calls();
-    let mut cmd = Command::new(support::terraform_path());
-    cmd.args(args(&["apply", "-auto-approve"], &vars))
-        .current_dir(w.path())
-        .stdin(Stdio::null())
-        .stdout(std::fs::File::create(w.path().join("apply.stdout")).expect("file"))
-        .stderr(std::fs::File::create(w.path().join("apply.stderr")).expect("file"))
-        .env("TF_CLI_CONFIG_FILE", w.path().join(".terraformrc"))
-        .env("TF_IN_AUTOMATION", "1")
-        .env("CHECKPOINT_DISABLE", "1")
-        .process_group(0);
-    for (k, v) in emu.token_env() {
-        cmd.env(k, v);
-    }
-    let mut child = cmd.spawn().expect("terraform apply");
+    let mut child = w.spawn_in_group(&args(&["apply", "-auto-approve"], &vars), &[]);
     let until = Instant::now() + Duration::from_secs(60);
     while calls(&emu, "phones_traffic") == 0 {
         assert!(Instant::now() < until, "no phones-traffic call");

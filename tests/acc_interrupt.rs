@@ -18,9 +18,8 @@ mod emu;
 mod support;
 
 use std::io::Read;
-use std::os::unix::process::CommandExt;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
 use emu::{Emulator, SERVER_ID, SPECIAL_FLAVOR};
@@ -63,29 +62,17 @@ fn spawn_apply(w: &TfWorkdir, env: &[(String, String)]) -> Child {
     spawn_tf(w, &args, env)
 }
 
-/// `terraform ARGS` started in its own process group (see [`spawn_apply`]).
+/// `terraform ARGS` started in its own process group (see [`spawn_apply`]),
+/// with Terraform's debug log in `apply.log`.
 fn spawn_tf(w: &TfWorkdir, args: &[String], env: &[(String, String)]) -> Child {
-    let mut cmd = Command::new(support::terraform_path());
-    cmd.args(args)
-        .current_dir(w.path())
-        .stdin(Stdio::null())
-        .stdout(std::fs::File::create(w.path().join("apply.stdout")).expect("stdout file"))
-        .stderr(std::fs::File::create(w.path().join("apply.stderr")).expect("stderr file"))
-        .env("TF_CLI_CONFIG_FILE", w.path().join(".terraformrc"))
-        .env("TF_IN_AUTOMATION", "1")
-        .env("TF_INPUT", "0")
-        .env("CHECKPOINT_DISABLE", "1")
-        .env("TF_LOG", "DEBUG")
-        .env("TF_LOG_PATH", w.path().join("apply.log"))
-        .env_remove("TF_PLUGIN_CACHE_DIR")
-        .env_remove("TF_CLI_ARGS")
-        .env_remove("TF_DATA_DIR")
-        .env_remove("TF_WORKSPACE")
-        .process_group(0);
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    cmd.spawn().expect("start terraform apply")
+    let mut env = env.to_vec();
+    env.push(("TF_LOG".into(), "DEBUG".into()));
+    env.push((
+        "TF_LOG_PATH".into(),
+        w.path().join("apply.log").display().to_string(),
+    ));
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    w.spawn_in_group(&args, &env)
 }
 
 /// `(state, parent pid, command name)` of a process, from `/proc/PID/stat`.

@@ -35,15 +35,6 @@ fn run(w: &TfWorkdir, cmd: &str, ids: &[String]) -> TfOutput {
     w.run(&[cmd, "-auto-approve", "-input=false", "-no-color", &var])
 }
 
-/// Terraform's output as one line: boxes and wrapping removed.
-fn flat(out: &TfOutput) -> String {
-    format!("{}{}", out.stdout, out.stderr)
-        .replace('│', " ")
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
 /// `terraform plan -detailed-exitcode`'s exit code.
 fn plan_code(w: &TfWorkdir, ids: &[String]) -> i32 {
     let var = phones_var(ids);
@@ -68,7 +59,7 @@ fn phones_added_but_not_routed_are_sent_again_by_the_next_apply() {
     emu.fail_jobs_for(&[phones[2].as_str()]);
     let out = run(&w, "apply", &phones);
     assert!(!out.success());
-    let text = flat(&out);
+    let text = out.flat();
     assert!(
         text.contains("the next apply sends them again"),
         "the update promises a retry:\n{text}"
@@ -99,7 +90,7 @@ fn a_destroy_that_left_phones_routed_is_finished_by_running_it_again() {
     emu.fail_jobs_for(&[phones[1].as_str()]);
     let out = run(&w, "destroy", &phones);
     assert!(!out.success());
-    let text = flat(&out);
+    let text = out.flat();
     assert!(
         text.contains("running the destroy again retries them"),
         "the destroy promises a retry:\n{text}"
@@ -126,7 +117,7 @@ fn a_removed_phone_that_could_not_be_returned_is_not_retried() {
     emu.fail_jobs_for(&[phones[1].as_str()]);
     let out = run(&w, "apply", &phones[..1]);
     assert!(!out.success());
-    let text = flat(&out);
+    let text = out.flat();
     assert!(
         text.contains("no later apply retries them"),
         "the update says nothing retries the phone:\n{text}"
@@ -159,7 +150,7 @@ fn phones_that_no_longer_exist_are_named_and_leaving_them_out_converges() {
     emu.delete_server(&other);
     let out = run(&w, "apply", &all);
     assert!(!out.success());
-    let text = flat(&out);
+    let text = out.flat();
     assert!(
         text.contains(
             "Phones among them that no longer exist: 1. Sending them again cannot succeed: \

@@ -219,15 +219,6 @@ fn late_phone_ids_plan_and_apply_on_terraform_1_15() {
     late_ids_plan_and_apply(&required(TF_1_15));
 }
 
-/// Terraform's output as one line: boxes and wrapping removed.
-fn flat(stdout: &str, stderr: &str) -> String {
-    format!("{stdout}{stderr}")
-        .replace('│', " ")
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
 #[test]
 fn a_bad_phone_id_points_at_phone_ids_on_terraform_1_15() {
     let Some(_default) = support::acc() else {
@@ -275,7 +266,7 @@ resource "cph_phone_route" "r" {
     assert_eq!(bad[0]["range"]["start"]["line"], line, "{}", out.stdout);
     // The human form says which element and where.
     let plan = w.run(&["plan", "-input=false", "-no-color"]);
-    let text = flat(&plan.stdout, &plan.stderr);
+    let text = plan.flat();
     assert!(
         text.contains("phone_ids = [") && text.contains("\"Bad Id\""),
         "{text}"

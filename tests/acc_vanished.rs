@@ -76,14 +76,6 @@ fn workdir(tf: &TfBin, emu: &Emulator, main_tf: &str) -> TfWorkdir {
     w
 }
 
-/// Terraform's output as one line: boxes and wrapping removed.
-fn flat(s: &str) -> String {
-    s.replace('│', " ")
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
 fn resources_in_state(w: &TfWorkdir) -> usize {
     w.state_json()["values"]["root_module"]["resources"]
         .as_array()
@@ -197,7 +189,8 @@ fn bad_ids_are_refused_at_plan_without_a_call() {
         let out = w.run(&["plan", "-input=false", &var]);
         assert!(!out.success(), "{bad:?} must be refused");
         assert!(
-            flat(&out.stderr).contains("phone_ids") && flat(&out.stderr).contains(why),
+            support::flat(&out.stderr).contains("phone_ids")
+                && support::flat(&out.stderr).contains(why),
             "the error names the attribute and the element {bad:?}:\n{}",
             out.stderr
         );
@@ -206,7 +199,8 @@ fn bad_ids_are_refused_at_plan_without_a_call() {
     let out = w.run(&["plan", "-input=false", "-var=server_id=A176D8625981453B"]);
     assert!(!out.success());
     assert!(
-        flat(&out.stderr).contains("server_id") && flat(&out.stderr).contains("contains 'A'"),
+        support::flat(&out.stderr).contains("server_id")
+            && support::flat(&out.stderr).contains("contains 'A'"),
         "{}",
         out.stderr
     );

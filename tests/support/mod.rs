@@ -28,7 +28,7 @@
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, ExitStatus, Stdio};
+use std::process::{Child, Command, ExitStatus, Stdio};
 
 /// The terraform binary the acceptance tests drive.
 #[derive(Debug, Clone)]
@@ -154,6 +154,20 @@ impl TfOutput {
     pub fn success(&self) -> bool {
         self.status.success()
     }
+
+    /// stdout, then stderr, as one [`flat`] line.
+    pub fn flat(&self) -> String {
+        flat(&format!("{}\n{}", self.stdout, self.stderr))
+    }
+}
+
+/// Terraform's output as one line, its diagnostic boxes and wrapping
+/// removed, so that a message matches whatever the terminal's width.
+pub fn flat(text: &str) -> String {
+    text.replace('│', " ")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// A terraform working directory with `main.tf` and its own CLI config.
@@ -259,6 +273,40 @@ impl TfWorkdir {
 
     /// Runs `terraform <args>` in the directory.
     pub fn run(&self, args: &[&str]) -> TfOutput {
+        let out = self
+            .command(args)
+            .output()
+            .unwrap_or_else(|e| panic!("run {}: {e}", self.tf.path().display()));
+        TfOutput {
+            status: out.status,
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
+    /// Starts `terraform <args>` in its own process group, as a shell
+    /// starts a foreground job, so that a test can send SIGINT to the group
+    /// as Ctrl-C does; `env` on top of the directory's. Its output goes to
+    /// `apply.stdout` and `apply.stderr` in the directory.
+    #[cfg(unix)]
+    pub fn spawn_in_group(&self, args: &[&str], env: &[(String, String)]) -> Child {
+        use std::os::unix::process::CommandExt;
+        let file = |name: &str| {
+            std::fs::File::create(self.dir.path().join(name))
+                .unwrap_or_else(|e| panic!("create {name}: {e}"))
+        };
+        self.command(args)
+            .stdout(file("apply.stdout"))
+            .stderr(file("apply.stderr"))
+            .envs(env.iter().map(|(k, v)| (k, v)))
+            .process_group(0)
+            .spawn()
+            .unwrap_or_else(|e| panic!("start {}: {e}", self.tf.path().display()))
+    }
+
+    /// `terraform <args>` in this directory, with its CLI configuration and
+    /// environment, and nothing of the caller's that changes what it does.
+    fn command(&self, args: &[&str]) -> Command {
         let mut cmd = Command::new(self.tf.path());
         cmd.args(args)
             .current_dir(self.dir.path())
@@ -274,14 +322,7 @@ impl TfWorkdir {
         for (k, v) in &self.env {
             cmd.env(k, v);
         }
-        let out = cmd
-            .output()
-            .unwrap_or_else(|e| panic!("run {}: {e}", self.tf.path().display()));
-        TfOutput {
-            status: out.status,
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        }
+        cmd
     }
 
     /// Runs `terraform <args>` and panics, showing both streams, unless it succeeds.
