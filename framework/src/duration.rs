@@ -1,5 +1,7 @@
-//! Durations as Terraform users write them in `timeouts` blocks: Go-style
-//! text such as `90s`, `10m`, `1h30m`, `500ms` or `2.5h`, up to a week.
+//! Durations as Terraform users write and read them: Go-style text such as
+//! `90s`, `10m`, `1h30m`, `500ms` or `2.5h`. [`parse`] reads what a
+//! `timeouts` block says (up to a week); [`format`] writes a duration back
+//! the way Go's `time.Duration` prints it, for messages.
 
 use std::time::Duration;
 
@@ -48,6 +50,40 @@ pub fn parse(text: &str) -> Result<Duration, String> {
     Ok(Duration::from_secs_f64(total))
 }
 
+/// A duration the way Terraform users read them (Go's `time.Duration`):
+/// `10m0s`, `1h30m0s`, `45s`, `1.5s`, `250ms`. Rounded (to seconds from 10 s
+/// on, else to 100 ms) so that a timeout measured a few milliseconds after
+/// it was set reads as it was configured.
+pub fn format(d: Duration) -> String {
+    let step: u128 = if d >= Duration::from_secs(10) {
+        1000
+    } else {
+        100
+    };
+    let rounded = (d.as_millis() + step / 2) / step * step;
+    let d = Duration::from_millis(u64::try_from(rounded).unwrap_or(u64::MAX));
+    let total_ms = d.as_millis();
+    if total_ms < 1000 {
+        return format!("{total_ms}ms");
+    }
+    let secs = d.as_secs();
+    let (h, m, s) = (secs / 3600, (secs % 3600) / 60, secs % 60);
+    let ms = d.subsec_millis();
+    let sec_text = if ms == 0 {
+        format!("{s}s")
+    } else {
+        let frac = format!("{ms:03}");
+        format!("{s}.{}s", frac.trim_end_matches('0'))
+    };
+    if h > 0 {
+        format!("{h}h{m}m{sec_text}")
+    } else if m > 0 {
+        format!("{m}m{sec_text}")
+    } else {
+        sec_text
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -60,6 +96,28 @@ mod tests {
         assert_eq!(parse("1.5m").unwrap(), Duration::from_secs(90));
         for bad in ["", "10", "m", "10x", "1h-5m", "9999h"] {
             assert!(parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn formats_durations_like_go() {
+        assert_eq!(format(Duration::from_secs(600)), "10m0s");
+        assert_eq!(format(Duration::from_secs(5400)), "1h30m0s");
+        assert_eq!(format(Duration::from_secs(45)), "45s");
+        assert_eq!(format(Duration::from_millis(1500)), "1.5s");
+        assert_eq!(format(Duration::from_millis(250)), "300ms");
+        assert_eq!(format(Duration::from_millis(599_996)), "10m0s");
+        assert_eq!(format(Duration::from_millis(1_199)), "1.2s");
+    }
+
+    #[test]
+    fn what_format_writes_parse_reads_back() {
+        for d in [
+            Duration::from_secs(600),
+            Duration::from_secs(5400),
+            Duration::from_millis(1500),
+        ] {
+            assert_eq!(parse(&format(d)), Ok(d));
         }
     }
 }

@@ -33,7 +33,7 @@ pub mod routing;
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use tokio_util::sync::CancellationToken;
 
@@ -141,51 +141,5 @@ impl Fleet {
 }
 
 /// A duration the way Terraform users read them (Go's `time.Duration`):
-/// `10m0s`, `1h30m0s`, `45s`, `1.5s`, `250ms`. Rounded (to seconds from 10 s
-/// on, else to 100 ms) so that a timeout measured a few milliseconds after
-/// it was set reads as it was configured.
-pub fn go_duration(d: Duration) -> String {
-    let step: u128 = if d >= Duration::from_secs(10) {
-        1000
-    } else {
-        100
-    };
-    let rounded = (d.as_millis() + step / 2) / step * step;
-    let d = Duration::from_millis(u64::try_from(rounded).unwrap_or(u64::MAX));
-    let total_ms = d.as_millis();
-    if total_ms < 1000 {
-        return format!("{total_ms}ms");
-    }
-    let secs = d.as_secs();
-    let (h, m, s) = (secs / 3600, (secs % 3600) / 60, secs % 60);
-    let ms = d.subsec_millis();
-    let sec_text = if ms == 0 {
-        format!("{s}s")
-    } else {
-        let frac = format!("{ms:03}");
-        format!("{s}.{}s", frac.trim_end_matches('0'))
-    };
-    if h > 0 {
-        format!("{h}h{m}m{sec_text}")
-    } else if m > 0 {
-        format!("{m}m{sec_text}")
-    } else {
-        sec_text
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn formats_durations_like_go() {
-        assert_eq!(go_duration(Duration::from_secs(600)), "10m0s");
-        assert_eq!(go_duration(Duration::from_secs(5400)), "1h30m0s");
-        assert_eq!(go_duration(Duration::from_secs(45)), "45s");
-        assert_eq!(go_duration(Duration::from_millis(1500)), "1.5s");
-        assert_eq!(go_duration(Duration::from_millis(250)), "300ms");
-        assert_eq!(go_duration(Duration::from_millis(599_996)), "10m0s");
-        assert_eq!(go_duration(Duration::from_millis(1_199)), "1.2s");
-    }
-}
+/// the framework's, which also parses them.
+pub use tf_framework::duration::format as go_duration;
