@@ -5,18 +5,20 @@
 //!
 //! `InvokeAction` streams what the action sends to its [`Progress`] as
 //! progress events, then exactly one completion event with the diagnostics;
-//! a panic or a bad configuration is a completion with an error, never a
-//! broken stream.
+//! after `StopProvider` it sends no progress, only the completion (see
+//! [`super::stream`]); a panic or a bad configuration is a completion with
+//! an error, never a broken stream.
 
 use std::collections::BTreeMap;
-use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 use std::sync::Arc;
 
-use futures::FutureExt;
+use tokio_util::sync::CancellationToken;
 use tonic::Status;
 
-use super::{bad_input, guarded, panic_message, unknown_type};
+use super::guard::catch_panic;
+use super::stream::{self, Next};
+use super::{bad_input, guarded, unknown_type};
 use crate::action::{Action, Progress};
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::fromproto;
@@ -44,8 +46,11 @@ pub(crate) struct Actions {
 
 impl Actions {
     pub(crate) fn new(provider_name: &str, provider: &dyn Provider) -> Actions {
-        let by_name = provider
-            .actions()
+        Actions::of(provider_name, provider.actions())
+    }
+
+    fn of(provider_name: &str, actions: Vec<Arc<dyn Action>>) -> Actions {
+        let by_name = actions
             .into_iter()
             .map(|a| {
                 let schema = a.schema();
@@ -138,72 +143,76 @@ impl Actions {
     }
 
     /// Starts the invocation on its own task and streams its events.
-    pub(crate) fn invoke(&self, ctx: CallContext, req: pb::invoke_action::Request) -> InvokeStream {
-        tracing::debug!(rpc = "InvokeAction", action_type = %req.action_type, "call");
-        let (a, config) = match self.decode(&req.action_type, req.config.as_ref()) {
-            Ok(x) => x,
-            Err(d) => return Box::pin(futures::stream::iter([Ok(completed(&d))])),
+    pub(crate) async fn invoke(
+        &self,
+        ctx: CallContext,
+        req: pb::invoke_action::Request,
+    ) -> InvokeStream {
+        let start = async {
+            let (a, config) = self.decode(&req.action_type, req.config.as_ref())?;
+            if !config.is_wholly_known() {
+                return Err(Diagnostic::error(
+                    "Action configuration not known",
+                    "Terraform invoked the action with values that are not known yet; this is a bug in Terraform or the provider.",
+                )
+                .into());
+            }
+            let (progress_tx, progress_rx) = tokio::sync::mpsc::channel::<String>(64);
+            let (done_tx, done_rx) = tokio::sync::oneshot::channel::<Diagnostics>();
+            let stop = ctx.stop.clone();
+            tokio::spawn(async move {
+                let progress = Progress::new(progress_tx);
+                let run = catch_panic("InvokeAction", a.invoke(&ctx, config, &progress));
+                let _ = done_tx.send(run.await.unwrap_or_else(|d| d));
+            });
+            let stream: InvokeStream = Box::pin(events(progress_rx, done_rx, stop));
+            Ok(stream)
         };
-        if !config.is_wholly_known() {
-            let d = Diagnostic::error(
-                "Action configuration not known",
-                "Terraform invoked the action with values that are not known yet; this is a bug in Terraform or the provider.",
-            );
-            return Box::pin(futures::stream::iter([Ok(completed(&d.into()))]));
-        }
-        let (progress_tx, progress_rx) = tokio::sync::mpsc::channel::<String>(64);
-        let (done_tx, done_rx) = tokio::sync::oneshot::channel::<Diagnostics>();
-        tokio::spawn(async move {
-            let progress = Progress::new(progress_tx);
-            let run = AssertUnwindSafe(a.invoke(&ctx, config, &progress)).catch_unwind();
-            let diags = match run.await {
-                Ok(d) => d,
-                Err(p) => {
-                    let msg = panic_message(p.as_ref());
-                    tracing::error!(rpc = "InvokeAction", panic = %msg, "provider panicked");
-                    Diagnostic::error(
-                        "Provider internal error",
-                        format!(
-                            "The provider panicked in InvokeAction: {msg}. This is a bug in the provider; please report it."
-                        ),
-                    )
-                    .into()
-                }
-            };
-            let _ = done_tx.send(diags);
-        });
-        Box::pin(events(progress_rx, done_rx))
+        guarded("InvokeAction", start, |d| {
+            Box::pin(futures::stream::iter([Ok(completed(&d))]))
+        })
+        .await
     }
 }
 
 /// Progress events while the action runs (the channel closes when it has
-/// returned), then its completion.
+/// returned) and until `StopProvider`, then its completion.
 fn events(
     progress: tokio::sync::mpsc::Receiver<String>,
     done: tokio::sync::oneshot::Receiver<Diagnostics>,
+    stop: CancellationToken,
 ) -> impl futures::Stream<Item = Result<pb::invoke_action::Event, Status>> + Send {
-    futures::stream::unfold(Some((progress, done)), |state| async move {
-        let (mut progress, done) = state?;
-        match progress.recv().await {
-            Some(message) => {
-                let event = pb::invoke_action::Event {
-                    r#type: Some(pb::invoke_action::event::Type::Progress(
-                        pb::invoke_action::event::Progress { message },
-                    )),
-                };
-                Some((Ok(event), Some((progress, done))))
-            }
-            None => {
-                let diags = done.await.unwrap_or_else(|_| {
-                    Diagnostic::error(
-                        "Provider internal error",
-                        "The action ended without reporting its outcome.",
-                    )
-                    .into()
-                });
-                Some((Ok(completed(&diags)), None))
+    futures::stream::unfold(Some((progress, done)), move |state| {
+        let stop = stop.clone();
+        async move {
+            let (mut progress, done) = state?;
+            match stream::next(&mut progress, &stop).await {
+                Next::Item(message) => {
+                    let event = pb::invoke_action::Event {
+                        r#type: Some(pb::invoke_action::event::Type::Progress(
+                            pb::invoke_action::event::Progress { message },
+                        )),
+                    };
+                    Some((Ok(event), Some((progress, done))))
+                }
+                Next::Stopped => {
+                    stream::drain_after_stop("InvokeAction", progress).await;
+                    Some((Ok(completed(&outcome(done).await)), None))
+                }
+                Next::Done => Some((Ok(completed(&outcome(done).await)), None)),
             }
         }
+    })
+}
+
+/// What the action returned.
+async fn outcome(done: tokio::sync::oneshot::Receiver<Diagnostics>) -> Diagnostics {
+    done.await.unwrap_or_else(|_| {
+        Diagnostic::error(
+            "Provider internal error",
+            "The action ended without reporting its outcome.",
+        )
+        .into()
     })
 }
 
@@ -260,6 +269,33 @@ mod tests {
         }
     }
 
+    /// Sends progress before and after stop, as an action that does not
+    /// watch `ctx.stop` might.
+    struct Chatty;
+
+    #[async_trait]
+    impl ActionType for Chatty {
+        type Model = Ids;
+        const TYPE_NAME: &'static str = "test_chatty";
+        const DESCRIPTION: &'static str = "Talks through stop.";
+
+        async fn invoke(
+            &self,
+            ctx: &CallContext,
+            _config: Ids,
+            progress: &Progress,
+            diags: &mut Diagnostics,
+        ) {
+            progress.send("before stop").await;
+            progress.send("queued before stop").await;
+            ctx.stop.cancelled().await;
+            for i in 0..100 {
+                progress.send(format!("after stop {i}")).await;
+            }
+            diags.push(Diagnostic::error("Stopped", "Phones never sent: p-1."));
+        }
+    }
+
     struct P;
 
     #[async_trait]
@@ -302,7 +338,7 @@ mod tests {
 
     /// (progress messages, completion error summaries)
     async fn run(actions: &Actions, ids: &[&str]) -> (Vec<String>, Vec<String>) {
-        let mut stream = actions.invoke(CallContext::default(), request(ids));
+        let mut stream = actions.invoke(CallContext::default(), request(ids)).await;
         let (mut progress, mut errors) = (vec![], vec![]);
         let mut completions = 0;
         while let Some(event) = stream.next().await {
@@ -334,11 +370,35 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn after_stop_no_progress_is_sent_only_the_completion() {
+        let actions = Actions::of("test", vec![action(Chatty)]);
+        let ctx = CallContext::default();
+        let mut req = request(&["a"]);
+        req.action_type = "test_chatty".into();
+        let mut stream = actions.invoke(ctx.clone(), req).await;
+        let first = stream.next().await.expect("an event").expect("ok");
+        assert!(matches!(
+            first.r#type,
+            Some(pb::invoke_action::event::Type::Progress(p)) if p.message == "before stop"
+        ));
+        ctx.stop.cancel();
+        let mut rest = vec![];
+        while let Some(event) = stream.next().await {
+            rest.push(event.expect("ok").r#type.expect("type"));
+        }
+        assert_eq!(rest.len(), 1, "only the completion after stop: {rest:?}");
+        assert!(matches!(
+            &rest[0],
+            pb::invoke_action::event::Type::Completed(c) if c.diagnostics[0].summary == "Stopped"
+        ));
+    }
+
+    #[tokio::test]
     async fn an_unknown_action_type_is_a_diagnostic() {
         let actions = Actions::new("test", &P);
         let mut req = request(&["a"]);
         req.action_type = "test_nope".into();
-        let mut stream = actions.invoke(CallContext::default(), req);
+        let mut stream = actions.invoke(CallContext::default(), req).await;
         let first = stream.next().await.expect("one event").expect("ok");
         assert!(matches!(
             first.r#type,

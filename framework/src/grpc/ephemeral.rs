@@ -9,14 +9,14 @@ impl ProviderService {
         req: Request<pb::validate_ephemeral_resource_config::Request>,
     ) -> Result<Response<pb::validate_ephemeral_resource_config::Response>, Status> {
         let name = req.into_inner().type_name;
+        let diagnostics = guarded(
+            "ValidateEphemeralResourceConfig",
+            async { Err(unknown_type(&self.name, "ephemeral resource type", &name)) },
+            |d| toproto::diagnostics(&d),
+        )
+        .await;
         Ok(Response::new(
-            pb::validate_ephemeral_resource_config::Response {
-                diagnostics: toproto::diagnostics(&unknown_type(
-                    &self.name,
-                    "ephemeral resource type",
-                    &name,
-                )),
-            },
+            pb::validate_ephemeral_resource_config::Response { diagnostics },
         ))
     }
 
@@ -24,28 +24,46 @@ impl ProviderService {
         &self,
         _req: Request<pb::open_ephemeral_resource::Request>,
     ) -> Result<Response<pb::open_ephemeral_resource::Response>, Status> {
-        Ok(Response::new(pb::open_ephemeral_resource::Response {
-            diagnostics: toproto::diagnostics(&not_supported(&self.name, "Ephemeral resources")),
-            ..Default::default()
-        }))
+        let resp = guarded(
+            "OpenEphemeralResource",
+            async { Err(not_supported(&self.name, "Ephemeral resources")) },
+            |d| pb::open_ephemeral_resource::Response {
+                diagnostics: toproto::diagnostics(&d),
+                ..Default::default()
+            },
+        )
+        .await;
+        Ok(Response::new(resp))
     }
 
     pub(super) async fn renew_ephemeral_resource_rpc(
         &self,
         _req: Request<pb::renew_ephemeral_resource::Request>,
     ) -> Result<Response<pb::renew_ephemeral_resource::Response>, Status> {
-        Ok(Response::new(pb::renew_ephemeral_resource::Response {
-            diagnostics: toproto::diagnostics(&not_supported(&self.name, "Ephemeral resources")),
-            ..Default::default()
-        }))
+        let resp = guarded(
+            "RenewEphemeralResource",
+            async { Err(not_supported(&self.name, "Ephemeral resources")) },
+            |d| pb::renew_ephemeral_resource::Response {
+                diagnostics: toproto::diagnostics(&d),
+                ..Default::default()
+            },
+        )
+        .await;
+        Ok(Response::new(resp))
     }
 
     pub(super) async fn close_ephemeral_resource_rpc(
         &self,
         _req: Request<pb::close_ephemeral_resource::Request>,
     ) -> Result<Response<pb::close_ephemeral_resource::Response>, Status> {
-        Ok(Response::new(pb::close_ephemeral_resource::Response {
-            diagnostics: toproto::diagnostics(&not_supported(&self.name, "Ephemeral resources")),
-        }))
+        let resp = guarded(
+            "CloseEphemeralResource",
+            async { Err(not_supported(&self.name, "Ephemeral resources")) },
+            |d| pb::close_ephemeral_resource::Response {
+                diagnostics: toproto::diagnostics(&d),
+            },
+        )
+        .await;
+        Ok(Response::new(resp))
     }
 }

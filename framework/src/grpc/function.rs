@@ -8,7 +8,16 @@ impl ProviderService {
         &self,
         _req: Request<pb::get_functions::Request>,
     ) -> Result<Response<pb::get_functions::Response>, Status> {
-        Ok(Response::new(pb::get_functions::Response::default()))
+        let resp = guarded(
+            "GetFunctions",
+            async { Ok(pb::get_functions::Response::default()) },
+            |d| pb::get_functions::Response {
+                diagnostics: toproto::diagnostics(&d),
+                ..Default::default()
+            },
+        )
+        .await;
+        Ok(Response::new(resp))
     }
 
     pub(super) async fn call_function_rpc(
@@ -16,12 +25,24 @@ impl ProviderService {
         req: Request<pb::call_function::Request>,
     ) -> Result<Response<pb::call_function::Response>, Status> {
         let name = req.into_inner().name;
-        Ok(Response::new(pb::call_function::Response {
-            result: None,
-            error: Some(pb::FunctionError {
-                text: format!("The {} provider has no function {name:?}.", self.name),
-                function_argument: None,
-            }),
-        }))
+        let resp = guarded(
+            "CallFunction",
+            async {
+                Err(Diagnostic::error(
+                    "Unknown function",
+                    format!("The {} provider has no function {name:?}.", self.name),
+                )
+                .into())
+            },
+            |d| pb::call_function::Response {
+                result: None,
+                error: Some(pb::FunctionError {
+                    text: error_text(&d),
+                    function_argument: None,
+                }),
+            },
+        )
+        .await;
+        Ok(Response::new(resp))
     }
 }

@@ -1,6 +1,8 @@
 //! What every RPC shares: the panic guard that turns a panic into an error
-//! diagnostic, and the diagnostics for values that do not decode (Terraform's
-//! fault) or do not encode (the provider's).
+//! diagnostic ([`catch_panic`], the one place a panic is caught: unary RPCs
+//! through [`guarded`], the tasks of the streaming ones directly), and the
+//! diagnostics for values that do not decode (Terraform's fault) or do not
+//! encode (the provider's).
 
 use std::panic::AssertUnwindSafe;
 
@@ -33,7 +35,7 @@ pub(super) fn bad_output(what: &str, e: CodecError) -> Diagnostics {
     .into()
 }
 
-pub(super) fn panic_message(p: &(dyn std::any::Any + Send)) -> String {
+fn panic_message(p: &(dyn std::any::Any + Send)) -> String {
     if let Some(s) = p.downcast_ref::<&str>() {
         (*s).to_string()
     } else if let Some(s) = p.downcast_ref::<String>() {
@@ -43,7 +45,26 @@ pub(super) fn panic_message(p: &(dyn std::any::Any + Send)) -> String {
     }
 }
 
-/// Runs one RPC body; a panic inside it becomes an error diagnostic in the
+/// Runs `body`, the provider's part of the RPC `rpc`; a panic inside it
+/// becomes an error diagnostic naming the RPC (a panic never crosses gRPC).
+pub(super) async fn catch_panic<T>(
+    rpc: &'static str,
+    body: impl Future<Output = T>,
+) -> Result<T, Diagnostics> {
+    AssertUnwindSafe(body).catch_unwind().await.map_err(|p| {
+        let msg = panic_message(p.as_ref());
+        tracing::error!(rpc, panic = %msg, "provider panicked");
+        Diagnostic::error(
+            "Provider internal error",
+            format!(
+                "The provider panicked in {rpc}: {msg}. This is a bug in the provider; please report it."
+            ),
+        )
+        .into()
+    })
+}
+
+/// Runs one RPC body; what it fails with, or a panic inside it, becomes the
 /// response built by `on_error`.
 pub(super) async fn guarded<T, F>(
     rpc: &'static str,
@@ -54,28 +75,22 @@ where
     F: Future<Output = Result<T, Diagnostics>>,
 {
     tracing::debug!(rpc, "call");
-    match AssertUnwindSafe(body).catch_unwind().await {
-        Ok(Ok(t)) => t,
-        Ok(Err(diags)) => {
+    match catch_panic(rpc, body).await.and_then(|r| r) {
+        Ok(t) => t,
+        Err(diags) => {
             for d in &diags.0 {
                 tracing::debug!(rpc, summary = %d.summary, "call failed");
             }
             on_error(diags)
         }
-        Err(p) => {
-            let msg = panic_message(p.as_ref());
-            tracing::error!(rpc, panic = %msg, "provider panicked");
-            on_error(
-                Diagnostic::error(
-                    "Provider internal error",
-                    format!(
-                        "The provider panicked in {rpc}: {msg}. This is a bug in the provider; please report it."
-                    ),
-                )
-                .into(),
-            )
-        }
     }
+}
+
+/// Diagnostics as the one line of text some RPCs answer with instead
+/// (`StopProvider`, `CallFunction`).
+pub(super) fn error_text(d: &Diagnostics) -> String {
+    let lines: Vec<&str> = d.0.iter().map(|d| d.detail.as_str()).collect();
+    lines.join(" ")
 }
 
 /// The error of a call naming a `kind` (e.g. "resource type") of which

@@ -83,18 +83,28 @@ impl ProviderService {
         &self,
         _req: Request<pb::get_resource_identity_schemas::Request>,
     ) -> Result<Response<pb::get_resource_identity_schemas::Response>, Status> {
-        tracing::debug!(rpc = "GetResourceIdentitySchemas", "call");
-        Ok(Response::new(pb::get_resource_identity_schemas::Response {
-            identity_schemas: self
-                .resources
-                .iter()
-                .filter_map(|(k, r)| {
-                    let id = r.identity.as_ref()?;
-                    Some((k.clone(), toproto::identity_schema(&id.schema)))
+        let resp = guarded(
+            "GetResourceIdentitySchemas",
+            async {
+                Ok(pb::get_resource_identity_schemas::Response {
+                    identity_schemas: self
+                        .resources
+                        .iter()
+                        .filter_map(|(k, r)| {
+                            let id = r.identity.as_ref()?;
+                            Some((k.clone(), toproto::identity_schema(&id.schema)))
+                        })
+                        .collect(),
+                    diagnostics: vec![],
                 })
-                .collect(),
-            diagnostics: vec![],
-        }))
+            },
+            |d| pb::get_resource_identity_schemas::Response {
+                identity_schemas: Default::default(),
+                diagnostics: toproto::diagnostics(&d),
+            },
+        )
+        .await;
+        Ok(Response::new(resp))
     }
 
     pub(super) async fn upgrade_resource_identity_rpc(

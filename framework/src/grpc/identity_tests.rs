@@ -715,6 +715,35 @@ async fn list_stops_the_lister_at_the_limit() {
 }
 
 #[tokio::test]
+async fn after_stop_a_list_sends_no_more_objects_only_that_it_stopped() {
+    let s = svc_with("t-a", Some(lister(1000)));
+    let ty = Type::object([("prefix", Type::String)]);
+    let mut stream = s
+        .list_resource(Request::new(pb::list_resource::Request {
+            type_name: "thing".into(),
+            config: dv(&Value::Null, &ty),
+            include_resource_object: false,
+            limit: 0,
+        }))
+        .await
+        .unwrap()
+        .into_inner();
+    let first = stream.next().await.expect("an event").unwrap();
+    assert_eq!(ident_value(first.identity.as_ref()), id_of("t-0"));
+    s.stop(Request::new(pb::stop::Request {})).await.unwrap();
+    // Results the lister had queued before stop are not sent either.
+    let rest: Vec<_> = stream.map(|e| e.unwrap()).collect().await;
+    assert_eq!(rest.len(), 1, "{rest:?}");
+    assert!(rest[0].identity.is_none());
+    assert_eq!(summaries(&rest[0].diagnostic), ["Listing stopped"]);
+    assert!(
+        rest[0].diagnostic[0]
+            .detail
+            .ends_with("it ends after 1 object.")
+    );
+}
+
+#[tokio::test]
 async fn list_errors_and_panics_end_the_stream_with_a_diagnostic() {
     let s = svc();
     let events = list(

@@ -1,8 +1,12 @@
 //! List resources (protocol 5.10, `terraform query`): `ListResource`
-//! streams what a lister sends, encoded as events, up to the limit or the first
-//! error; `ValidateListResourceConfig`.
+//! streams what a lister sends, encoded as events, up to the limit, the first
+//! error or `StopProvider` (after which it sends no more objects, only one
+//! event saying the list was stopped: see [`super::stream`]);
+//! `ValidateListResourceConfig`.
 
 use super::*;
+use guard::catch_panic;
+use stream::Next;
 
 /// Turns the results of a lister into `ListResource` events.
 #[derive(Clone)]
@@ -85,20 +89,25 @@ async fn run_lister(
     tx: tokio::sync::mpsc::Sender<ListResult>,
 ) {
     let mut sink = ListSink::new(tx);
-    let run = AssertUnwindSafe(lister.list(&ctx, list_req, &mut sink)).catch_unwind();
-    if let Err(p) = run.await {
-        let msg = panic_message(p.as_ref());
-        tracing::error!(rpc = "ListResource", panic = %msg, "provider panicked");
-        sink.fail(
-            Diagnostic::error(
-                "Provider internal error",
-                format!(
-                    "The provider panicked in ListResource: {msg}. This is a bug in the provider; please report it."
-                ),
-            )
-            .into(),
-        )
-        .await;
+    let run = catch_panic("ListResource", lister.list(&ctx, list_req, &mut sink));
+    if let Err(d) = run.await {
+        sink.fail(d).await;
+    }
+}
+
+/// The last event of a list stopped by `StopProvider` after `sent` objects:
+/// an error, since the list is not whole.
+fn stopped_event(type_name: &str, sent: u64) -> pb::list_resource::Event {
+    let objects = if sent == 1 { "object" } else { "objects" };
+    let d = Diagnostic::error(
+        "Listing stopped",
+        format!(
+            "Terraform asked the provider to stop before the list of {type_name} was complete; it ends after {sent} {objects}."
+        ),
+    );
+    pb::list_resource::Event {
+        diagnostic: toproto::diagnostics(&d.into()),
+        ..Default::default()
     }
 }
 
@@ -122,19 +131,23 @@ impl ProviderService {
         req: Request<pb::list_resource::Request>,
     ) -> Result<Response<ListStream>, Status> {
         let req = req.into_inner();
-        tracing::debug!(rpc = "ListResource", type_name = %req.type_name, "call");
-        let started = self.start_list(&req);
-        let (lister, r, list_req) = match started {
-            Ok(x) => x,
-            Err(d) => {
-                let event = pb::list_resource::Event {
-                    diagnostic: toproto::diagnostics(&d),
-                    ..Default::default()
-                };
-                let stream: ListStream = Box::pin(futures::stream::iter([Ok(event)]));
-                return Ok(Response::new(stream));
-            }
-        };
+        let stream = guarded("ListResource", self.start_list_stream(&req), |d| {
+            let event = pb::list_resource::Event {
+                diagnostic: toproto::diagnostics(&d),
+                ..Default::default()
+            };
+            Box::pin(futures::stream::iter([Ok(event)]))
+        })
+        .await;
+        Ok(Response::new(stream))
+    }
+
+    /// Starts the lister on its own task and streams its results.
+    async fn start_list_stream(
+        &self,
+        req: &pb::list_resource::Request,
+    ) -> Result<ListStream, Diagnostics> {
+        let (lister, r, list_req) = self.start_list(req)?;
         let encoder = ListEncoder {
             type_name: req.type_name.clone(),
             identity_ty: r
@@ -148,23 +161,31 @@ impl ProviderService {
         let limit = list_req.limit;
         let (tx, rx) = tokio::sync::mpsc::channel::<ListResult>(16);
         let ctx = self.ctx();
+        let stop = ctx.stop.clone();
         tokio::spawn(run_lister(lister, ctx, list_req, tx));
         // Results go out as they come; the stream ends at the first error, at
-        // the limit, or when the lister is done. Dropping the receiver tells
-        // the lister to stop.
+        // the limit, at StopProvider, or when the lister is done. Dropping
+        // the receiver tells the lister to stop.
         let stream = futures::stream::unfold((rx, 0u64, false), move |(mut rx, sent, done)| {
-            let encoder = encoder.clone();
+            let (encoder, stop) = (encoder.clone(), stop.clone());
             async move {
                 if done || limit.is_some_and(|l| sent >= l) {
                     return None;
                 }
-                let result = rx.recv().await?;
-                let (event, is_error, is_object) = encoder.event(result);
-                Some((Ok(event), (rx, sent + u64::from(is_object), is_error)))
+                match stream::next(&mut rx, &stop).await {
+                    Next::Item(result) => {
+                        let (event, is_error, is_object) = encoder.event(result);
+                        Some((Ok(event), (rx, sent + u64::from(is_object), is_error)))
+                    }
+                    Next::Stopped => {
+                        let event = stopped_event(&encoder.type_name, sent);
+                        Some((Ok(event), (rx, sent, true)))
+                    }
+                    Next::Done => None,
+                }
             }
         });
-        let stream: ListStream = Box::pin(stream);
-        Ok(Response::new(stream))
+        Ok(Box::pin(stream))
     }
 
     pub(super) async fn validate_list_resource_config_rpc(

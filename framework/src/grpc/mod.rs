@@ -22,11 +22,9 @@
 //! [`crate::semantics`].
 
 use std::collections::BTreeMap;
-use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 
-use futures::FutureExt;
 use tokio_util::sync::CancellationToken;
 use tonic::{Request, Response, Status};
 
@@ -43,7 +41,7 @@ use super::schema::{IdentitySchema, Schema};
 use super::semantics::{self, identity_change};
 use super::toproto;
 use super::value::{Type, Value};
-use guard::{bad_input, bad_output, guarded, not_supported, panic_message, unknown_type};
+use guard::{bad_input, bad_output, error_text, guarded, not_supported, unknown_type};
 use identity::{identity_checked, identity_in, identity_out};
 use list::ListStream;
 
@@ -430,7 +428,7 @@ impl ProviderRpc for ProviderService {
         req: Request<pb::invoke_action::Request>,
     ) -> Result<Response<Self::InvokeActionStream>, Status> {
         Ok(Response::new(
-            self.actions.invoke(self.ctx(), req.into_inner()),
+            self.actions.invoke(self.ctx(), req.into_inner()).await,
         ))
     }
 
@@ -451,6 +449,7 @@ mod identity;
 mod list;
 mod provider;
 mod resource;
+mod stream;
 
 #[cfg(test)]
 mod identity_tests;

@@ -8,8 +8,18 @@ impl ProviderService {
         &self,
         _req: Request<pb::get_metadata::Request>,
     ) -> Result<Response<pb::get_metadata::Response>, Status> {
-        tracing::debug!(rpc = "GetMetadata", "call");
-        Ok(Response::new(pb::get_metadata::Response {
+        let resp = guarded("GetMetadata", async { Ok(self.metadata()) }, |d| {
+            pb::get_metadata::Response {
+                diagnostics: toproto::diagnostics(&d),
+                ..Default::default()
+            }
+        })
+        .await;
+        Ok(Response::new(resp))
+    }
+
+    fn metadata(&self) -> pb::get_metadata::Response {
+        pb::get_metadata::Response {
             server_capabilities: Some(Self::capabilities()),
             diagnostics: vec![],
             data_sources: self
@@ -36,15 +46,25 @@ impl ProviderService {
                 })
                 .collect(),
             actions: self.actions.metadata(),
-        }))
+        }
     }
 
     pub(super) async fn get_schema_rpc(
         &self,
         _req: Request<pb::get_provider_schema::Request>,
     ) -> Result<Response<pb::get_provider_schema::Response>, Status> {
-        tracing::debug!(rpc = "GetProviderSchema", "call");
-        Ok(Response::new(pb::get_provider_schema::Response {
+        let resp = guarded("GetProviderSchema", async { Ok(self.schemas()) }, |d| {
+            pb::get_provider_schema::Response {
+                diagnostics: toproto::diagnostics(&d),
+                ..Default::default()
+            }
+        })
+        .await;
+        Ok(Response::new(resp))
+    }
+
+    fn schemas(&self) -> pb::get_provider_schema::Response {
+        pb::get_provider_schema::Response {
             provider: Some(toproto::schema(&self.provider_schema)),
             resource_schemas: self
                 .resources
@@ -67,7 +87,7 @@ impl ProviderService {
             diagnostics: toproto::diagnostics(&self.declaration_errors),
             provider_meta: None,
             server_capabilities: Some(Self::capabilities()),
-        }))
+        }
     }
 
     pub(super) async fn prepare_provider_config_rpc(
@@ -131,12 +151,22 @@ impl ProviderService {
         &self,
         _req: Request<pb::stop::Request>,
     ) -> Result<Response<pb::stop::Response>, Status> {
-        tracing::info!("StopProvider: cancelling in-flight calls");
-        let mut guard = self.stop.lock().unwrap_or_else(|p| p.into_inner());
-        guard.cancel();
-        *guard = CancellationToken::new();
-        Ok(Response::new(pb::stop::Response {
-            error: String::new(),
-        }))
+        let resp = guarded(
+            "StopProvider",
+            async {
+                tracing::info!("StopProvider: cancelling in-flight calls");
+                let mut guard = self.stop.lock().unwrap_or_else(|p| p.into_inner());
+                guard.cancel();
+                *guard = CancellationToken::new();
+                Ok(pb::stop::Response {
+                    error: String::new(),
+                })
+            },
+            |d| pb::stop::Response {
+                error: error_text(&d),
+            },
+        )
+        .await;
+        Ok(Response::new(resp))
     }
 }

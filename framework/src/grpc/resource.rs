@@ -322,9 +322,15 @@ impl ProviderService {
         &self,
         _req: Request<pb::move_resource_state::Request>,
     ) -> Result<Response<pb::move_resource_state::Response>, Status> {
-        Ok(Response::new(pb::move_resource_state::Response {
-            diagnostics: toproto::diagnostics(&not_supported(&self.name, "Moving resource state")),
-            ..Default::default()
-        }))
+        let resp = guarded(
+            "MoveResourceState",
+            async { Err(not_supported(&self.name, "Moving resource state")) },
+            |d| pb::move_resource_state::Response {
+                diagnostics: toproto::diagnostics(&d),
+                ..Default::default()
+            },
+        )
+        .await;
+        Ok(Response::new(resp))
     }
 }
