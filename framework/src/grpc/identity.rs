@@ -1,5 +1,7 @@
 //! Resource identity (protocol 5.9): the identity RPCs, and the decoding and
-//! encoding of the identity that travels with a state in the resource RPCs.
+//! encoding of the identity that travels with a state in the resource RPCs
+//! (which identity that is, and what it must obey, is
+//! [`crate::semantics::identity`]'s).
 
 use super::*;
 
@@ -16,64 +18,31 @@ pub(super) fn identity_in(
     }
 }
 
-/// The identity that goes to Terraform with `state`: [`Resource::identity_of`]
-/// it. Nothing for a type without identity or for a null state (the object is
-/// gone).
+/// An identity the semantics chose to send, encoded; what does not encode
+/// becomes a diagnostic beside the state, which is kept.
 pub(super) fn identity_out(
     r: &Typed<dyn Resource>,
-    state: &Value,
-    unknown_allowed: bool,
-) -> Result<(Value, Option<pb::ResourceIdentityData>), Diagnostics> {
-    let Some(id) = &r.identity else {
-        return Ok((Value::Null, None));
-    };
-    if state.is_null() {
-        return Ok((Value::Null, None));
-    }
-    let v = r.imp.identity_of(state);
-    if v.is_null() {
-        return Ok((Value::Null, None));
-    }
-    if unknown_allowed && !v.is_wholly_known() {
-        // Core accepts an unknown planned identity for a new object, but its
-        // JSON plan cannot render one ("Failed to marshal plan to json:
-        // value is not known", Terraform 1.15): plan none; apply sends it.
-        return Ok((v, None));
-    }
-    if !v.is_wholly_known() {
-        return Err(Diagnostic::error(
-            "Provider produced an invalid identity",
-            format!(
-                "The identity of this {} has unknown values. This is a bug in the provider; please report it.",
-                r.imp.type_name()
-            ),
-        )
-        .into());
-    }
-    let data = toproto::identity(&v, &id.ty).map_err(|e| bad_output("identity", e))?;
-    Ok((v, data))
-}
-
-/// [`identity_out`] for `state`, checked against the identity the object had
-/// (`before`, when it must not change): what goes wrong becomes a diagnostic
-/// beside the state, which is kept whatever is wrong with its identity.
-pub(super) fn identity_checked(
-    r: &Typed<dyn Resource>,
-    state: &Value,
-    unknown_allowed: bool,
-    before: Option<&Value>,
+    identity: Option<Value>,
     diagnostics: &mut Diagnostics,
 ) -> Option<pb::ResourceIdentityData> {
-    match identity_out(r, state, unknown_allowed) {
-        Ok((v, data)) => {
-            if let Some(d) = before.and_then(|b| identity_change(r.imp.type_name(), b, &v)) {
-                diagnostics.push(d);
-            }
-            data
-        }
-        Err(d) => {
-            diagnostics.extend(d);
+    let (Some(id), Some(v)) = (&r.identity, identity) else {
+        return None;
+    };
+    match toproto::identity(&v, &id.ty) {
+        Ok(data) => data,
+        Err(e) => {
+            diagnostics.extend(bad_output("identity", e));
             None
+        }
+    }
+}
+
+impl Typed<dyn Resource> {
+    /// The type as the identity rules of [`semantics::identity`] see it.
+    pub(super) fn ids(&self) -> semantics::identity::Identities<'_> {
+        semantics::identity::Identities {
+            resource: self.imp.as_ref(),
+            declared: self.identity.is_some(),
         }
     }
 }
@@ -122,38 +91,25 @@ impl ProviderService {
                         &format!("Resource identity for {}", req.type_name),
                     ));
                 };
-                if req.version > id.schema.version {
-                    return Err(Diagnostic::error(
-                        "Identity from a newer provider",
-                        format!(
-                            "The identity of this {} was stored by a newer version of the provider (identity version {}, this provider knows up to {}). Upgrade the provider.",
-                            req.type_name, req.version, id.schema.version
-                        ),
-                    )
-                    .into());
-                }
                 let raw = req.raw_identity.map(|r| r.json).unwrap_or_default();
-                let out = r.imp.upgrade_identity(req.version, &raw);
-                let upgraded_identity = if out.diagnostics.has_errors() {
-                    None
-                } else {
-                    if !out.identity.is_wholly_known() {
-                        return Err(Diagnostic::error(
-                            "Provider produced an invalid identity",
-                            "The upgraded identity has unknown values. This is a bug in the provider; please report it.",
-                        )
-                        .into());
-                    }
-                    Some(pb::ResourceIdentityData {
+                let (identity, diagnostics) = semantics::upgrade::upgrade_identity(
+                    r.imp.as_ref(),
+                    id.schema.version,
+                    req.version,
+                    &raw,
+                )?;
+                let upgraded_identity = match identity {
+                    None => None,
+                    Some(v) => Some(pb::ResourceIdentityData {
                         identity_data: Some(
-                            toproto::dynamic_value(&out.identity, &id.ty)
+                            toproto::dynamic_value(&v, &id.ty)
                                 .map_err(|e| bad_output("upgraded identity", e))?,
                         ),
-                    })
+                    }),
                 };
                 Ok(pb::upgrade_resource_identity::Response {
                     upgraded_identity,
-                    diagnostics: toproto::diagnostics(&out.diagnostics),
+                    diagnostics: toproto::diagnostics(&diagnostics),
                 })
             },
             |d| pb::upgrade_resource_identity::Response {

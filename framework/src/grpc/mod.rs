@@ -17,9 +17,10 @@
 //! (with the declaration errors found at start-up) and the trait impl, which
 //! hands each RPC to the file of its family (`provider`, `resource`,
 //! `identity`, `data_source`, `list`, `action`, `ephemeral`, `function`);
-//! `guard` holds the panic guard and the decode/encode diagnostics. What a
-//! plan or an apply must obey whatever the wire says lives in
-//! [`crate::semantics`].
+//! `guard` holds the panic guard and the decode/encode diagnostics, `stream`
+//! what the streaming RPCs send after `StopProvider`. What a plan, a read,
+//! an apply, an import or an upgrade must obey whatever the wire says lives
+//! in [`crate::semantics`].
 
 use std::collections::BTreeMap;
 use std::pin::Pin;
@@ -38,11 +39,11 @@ use super::resource::{
 };
 use super::rules;
 use super::schema::{IdentitySchema, Schema};
-use super::semantics::{self, identity_change};
+use super::semantics;
 use super::toproto;
 use super::value::{Type, Value};
 use guard::{bad_input, bad_output, error_text, guarded, not_supported, unknown_type};
-use identity::{identity_checked, identity_in, identity_out};
+use identity::{identity_in, identity_out};
 use list::ListStream;
 
 /// The gRPC face of a [`Provider`].

@@ -1,6 +1,6 @@
 //! The managed-resource RPCs: validate, upgrade, read, plan, apply, import
-//! and move. Each decodes, calls the typed layer, and encodes; the semantics
-//! shared by every resource live in [`crate::semantics`].
+//! and move. Each decodes, calls one function of [`crate::semantics`] (or
+//! the resource itself, for validate), and encodes.
 
 use super::*;
 
@@ -35,37 +35,18 @@ impl ProviderService {
             "UpgradeResourceState",
             async {
                 let r = self.resource(&req.type_name)?;
-                if req.version > r.schema.version {
-                    return Err(Diagnostic::error(
-                        "State from a newer provider",
-                        format!(
-                            "This {} was stored by a newer version of the provider (schema version {}, this provider knows up to {}). Upgrade the provider.",
-                            req.type_name, req.version, r.schema.version
-                        ),
-                    )
-                    .into());
-                }
-                let (state, diagnostics) = match req.raw_state.as_ref() {
-                    Some(raw) if req.version < r.schema.version && !raw.json.is_empty() => {
-                        let out = r.imp.upgrade_state(req.version, &raw.json);
-                        (out.state, out.diagnostics)
-                    }
-                    raw => (
-                        fromproto::raw_state(raw, &r.ty)
-                            .map_err(|e| bad_input("stored state", e))?,
-                        Diagnostics::new(),
-                    ),
+                let json = req.raw_state.as_ref().map(|raw| raw.json.as_slice());
+                let as_stored = || {
+                    fromproto::raw_state(req.raw_state.as_ref(), &r.ty)
+                        .map_err(|e| bad_input("stored state", e))
                 };
-                if diagnostics.has_errors() {
-                    return Err(diagnostics);
-                }
-                if !state.is_wholly_known() {
-                    return Err(Diagnostic::error(
-                        "Provider produced an invalid state",
-                        "The upgraded state has unknown values. This is a bug in the provider; please report it.",
-                    )
-                    .into());
-                }
+                let (state, diagnostics) = semantics::upgrade::upgrade_state(
+                    r.imp.as_ref(),
+                    r.schema.version,
+                    req.version,
+                    json,
+                    as_stored,
+                )?;
                 Ok(pb::upgrade_resource_state::Response {
                     upgraded_state: Some(
                         toproto::dynamic_value(&state, &r.ty)
@@ -97,34 +78,21 @@ impl ProviderService {
                     .map_err(|e| bad_input("current state", e))?;
                 let current_identity =
                     identity_in(r, req.current_identity.as_ref(), "current identity")?;
-                let out = r
-                    .imp
-                    .read(
-                        &ctx,
-                        ReadRequest {
-                            current_state,
-                            private: req.private,
-                            current_identity: current_identity.clone(),
-                        },
-                    )
-                    .await;
+                let read_req = ReadRequest {
+                    current_state,
+                    private: req.private,
+                    current_identity,
+                };
+                let (out, identity) = semantics::resource::read(r.ids(), &ctx, read_req).await;
                 let new_state = toproto::dynamic_value(&out.new_state, &r.ty)
                     .map_err(|e| bad_output("refreshed state", e))?;
                 let mut diagnostics = out.diagnostics;
-                // The state is kept whatever is wrong with the identity.
-                let new_identity = identity_checked(
-                    r,
-                    &out.new_state,
-                    false,
-                    Some(&current_identity),
-                    &mut diagnostics,
-                );
                 Ok(pb::read_resource::Response {
                     new_state: Some(new_state),
+                    new_identity: identity_out(r, identity, &mut diagnostics),
                     diagnostics: toproto::diagnostics(&diagnostics),
                     private: out.private,
                     deferred: None,
-                    new_identity,
                 })
             },
             |d| pb::read_resource::Response {
@@ -149,32 +117,17 @@ impl ProviderService {
                 let dec = |dv: Option<&pb::DynamicValue>, what: &str| {
                     fromproto::dynamic_value(dv, &r.ty).map_err(|e| bad_input(what, e))
                 };
-                let prior_identity = identity_in(r, req.prior_identity.as_ref(), "prior identity")?;
                 let plan_req = PlanRequest {
                     prior_state: dec(req.prior_state.as_ref(), "prior state")?,
                     proposed_new_state: dec(req.proposed_new_state.as_ref(), "proposed state")?,
                     config: dec(req.config.as_ref(), "resource configuration")?,
                     prior_private: req.prior_private,
-                    prior_identity: prior_identity.clone(),
+                    prior_identity: identity_in(r, req.prior_identity.as_ref(), "prior identity")?,
                 };
-                let prior_state = plan_req.prior_state.clone();
-                let destroying = plan_req.proposed_new_state.is_null();
-                let out = semantics::plan(r.imp.as_ref(), &ctx, plan_req).await;
+                let (out, identity) = semantics::resource::plan(r.ids(), &ctx, plan_req).await;
                 let planned_state = toproto::dynamic_value(&out.planned_state, &r.ty)
                     .map_err(|e| bad_output("planned state", e))?;
                 let mut diagnostics = out.diagnostics;
-                let planned_identity = if destroying {
-                    // The object ends with the identity it had.
-                    r.identity
-                        .as_ref()
-                        .and_then(|id| toproto::identity(&prior_identity, &id.ty).ok().flatten())
-                } else {
-                    // A new object (create or replace) may learn its identity at apply.
-                    let replacing =
-                        semantics::plans_new_object(&prior_state, &out.requires_replace);
-                    let before = (!replacing).then_some(&prior_identity);
-                    identity_checked(r, &out.planned_state, replacing, before, &mut diagnostics)
-                };
                 Ok(pb::plan_resource_change::Response {
                     planned_state: Some(planned_state),
                     requires_replace: out
@@ -183,10 +136,10 @@ impl ProviderService {
                         .map(toproto::attribute_path)
                         .collect(),
                     planned_private: out.planned_private,
+                    planned_identity: identity_out(r, identity, &mut diagnostics),
                     diagnostics: toproto::diagnostics(&diagnostics),
                     legacy_type_system: false,
                     deferred: None,
-                    planned_identity,
                 })
             },
             |d| pb::plan_resource_change::Response {
@@ -204,8 +157,6 @@ impl ProviderService {
     ) -> Result<Response<pb::apply_resource_change::Response>, Status> {
         let req = req.into_inner();
         let ctx = self.ctx();
-        // On any failure the prior state is what is still true: losing it
-        // would make Terraform forget a real object.
         let prior_raw = req.prior_state.clone();
         let prior_raw_on_error = prior_raw.clone();
         let resp = guarded(
@@ -215,48 +166,51 @@ impl ProviderService {
                 let dec = |dv: Option<&pb::DynamicValue>, what: &str| {
                     fromproto::dynamic_value(dv, &r.ty).map_err(|e| bad_input(what, e))
                 };
-                let planned_identity =
-                    identity_in(r, req.planned_identity.as_ref(), "planned identity")?;
                 let apply_req = ApplyRequest {
                     prior_state: dec(req.prior_state.as_ref(), "prior state")?,
                     planned_state: dec(req.planned_state.as_ref(), "planned state")?,
                     config: dec(req.config.as_ref(), "resource configuration")?,
                     planned_private: req.planned_private,
-                    planned_identity: planned_identity.clone(),
+                    planned_identity: identity_in(
+                        r,
+                        req.planned_identity.as_ref(),
+                        "planned identity",
+                    )?,
                 };
-                let out = r.imp.apply(&ctx, apply_req).await;
+                let (out, identity) = semantics::resource::apply(r.ids(), &ctx, apply_req).await;
                 let mut diagnostics = out.diagnostics;
-                let (new_state, state_sent) = match toproto::dynamic_value(&out.new_state, &r.ty) {
-                    Ok(v) => (Some(v), true),
+                let resp = match toproto::dynamic_value(&out.new_state, &r.ty) {
+                    Ok(v) => pb::apply_resource_change::Response {
+                        new_state: Some(v),
+                        new_identity: identity_out(r, identity, &mut diagnostics),
+                        private: out.private,
+                        diagnostics: toproto::diagnostics(&diagnostics),
+                        legacy_type_system: false,
+                    },
                     Err(e) => {
                         diagnostics.extend(bad_output("new state", e));
-                        (prior_raw, false)
+                        let f =
+                            semantics::resource::prior_stands(prior_raw, out.private, diagnostics);
+                        pb::apply_resource_change::Response {
+                            new_state: f.new_state,
+                            private: f.private,
+                            diagnostics: toproto::diagnostics(&f.diagnostics),
+                            legacy_type_system: false,
+                            // The prior state goes back: so does the identity it had.
+                            new_identity: req.planned_identity.filter(|_| r.identity.is_some()),
+                        }
                     }
                 };
-                let new_identity = if !state_sent {
-                    // The prior state went back: so does the identity it had.
-                    req.planned_identity.filter(|_| r.identity.is_some())
-                } else {
-                    identity_checked(
-                        r,
-                        &out.new_state,
-                        false,
-                        Some(&planned_identity),
-                        &mut diagnostics,
-                    )
-                };
-                Ok(pb::apply_resource_change::Response {
-                    new_state,
-                    private: out.private,
-                    diagnostics: toproto::diagnostics(&diagnostics),
-                    legacy_type_system: false,
-                    new_identity,
-                })
+                Ok(resp)
             },
-            |d| pb::apply_resource_change::Response {
-                new_state: prior_raw_on_error,
-                diagnostics: toproto::diagnostics(&d),
-                ..Default::default()
+            |d| {
+                let f = semantics::resource::prior_stands(prior_raw_on_error, vec![], d);
+                pb::apply_resource_change::Response {
+                    new_state: f.new_state,
+                    private: f.private,
+                    diagnostics: toproto::diagnostics(&f.diagnostics),
+                    ..Default::default()
+                }
             },
         )
         .await;
@@ -290,13 +244,18 @@ impl ProviderService {
                 } else {
                     r.imp.import(&ctx, &req.id).await
                 };
-                let mut imported = Vec::with_capacity(out.states.len());
-                for s in &out.states {
-                    let (_, identity) = identity_out(r, s, false)?;
+                let found = semantics::resource::imported(r.ids(), out.states)?;
+                let mut imported = Vec::with_capacity(found.len());
+                for (s, identity) in found {
+                    let mut diagnostics = Diagnostics::new();
+                    let identity = identity_out(r, identity, &mut diagnostics);
+                    if diagnostics.has_errors() {
+                        return Err(diagnostics);
+                    }
                     imported.push(pb::import_resource_state::ImportedResource {
                         type_name: req.type_name.clone(),
                         state: Some(
-                            toproto::dynamic_value(s, &r.ty)
+                            toproto::dynamic_value(&s, &r.ty)
                                 .map_err(|e| bad_output("imported state", e))?,
                         ),
                         private: vec![],

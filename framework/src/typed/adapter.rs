@@ -10,6 +10,7 @@ use async_trait::async_trait;
 use super::plan::{has_refinements, without_unknowns};
 use super::*;
 use crate::declare::validate_block;
+use crate::semantics::resource::prior_stands;
 
 /// Serves a [`ResourceType`] as a [`Resource`].
 pub fn resource<R: ResourceType>(r: R) -> Arc<dyn Resource> {
@@ -223,12 +224,12 @@ impl<R: ResourceType> Resource for Typed<R> {
             .and_then(|models| Ok((models, self.private(&req.planned_private)?)));
         let (models, private) = match decoded {
             Ok(decoded) => decoded,
-            // On any failure the prior state is what is still true.
             Err(diagnostics) => {
+                let f = prior_stands(req.prior_state, req.planned_private, diagnostics);
                 return ApplyResponse {
-                    new_state: req.prior_state,
-                    private: req.planned_private,
-                    diagnostics,
+                    new_state: f.new_state,
+                    private: f.private,
+                    diagnostics: f.diagnostics,
                 };
             }
         };
