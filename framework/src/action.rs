@@ -34,6 +34,9 @@ impl Progress {
 
     /// Sends one message; `false` when Terraform has gone away (the work
     /// goes on: what was started is finished and reported in the log).
+    /// After `StopProvider` no message reaches Terraform, which may have
+    /// stopped reading: the framework sends the log what comes then, and
+    /// Terraform only the invocation's completion, with its diagnostics.
     pub async fn send(&self, message: impl Into<String>) -> bool {
         self.tx.send(message.into()).await.is_ok()
     }

@@ -9,19 +9,25 @@
 //! - [`serve`]: the process (socket, signals, exit), [`handshake`] (the
 //!   cookie and the stdout line) and [`automtls`] (TLS with Terraform's
 //!   pinned client certificate);
-//! - [`grpc`]: the `Provider` service over the traits, with [`go_plugin`]'s
-//!   controller and stdio services beside it;
+//! - [`grpc`]: the `Provider` service over the traits (transport only: one
+//!   panic guard for every RPC, and no event after `StopProvider` in a
+//!   stream but its completion), with [`go_plugin`]'s controller and stdio
+//!   services beside it;
 //! - [`fromproto`] / [`toproto`]: the only code that touches both the
 //!   generated protocol types ([`proto`]) and the plain ones;
 //! - [`msgpack`], [`json`], [`type_json`] and [`codec`]: cty values and types
 //!   on the wire;
-//! - [`semantics`]: what every resource's plan, read and apply obey (destroy
-//!   planning, re-validation, identity kept for life), whatever the wire;
+//! - [`semantics`]: what every resource's plan, read, apply, import and
+//!   state upgrade obey (destroy planning, re-validation, the prior state
+//!   kept on failure, identity kept for life, newer versions refused),
+//!   whatever the wire;
 //! - [`logging`]: hclog-style JSON lines on stderr;
 //! - [`action`]: action types (protocol 5.10), served by [`grpc`];
 //! - [`typed`], [`declare`] and [`rules`]: types over typed models, their
 //!   declared behaviour, and rules over several attributes of a block;
-//! - [`docs`]: registry docs from the schemas and per-page templates.
+//! - [`docs`]: registry docs from the schemas and per-page templates;
+//! - [`duration`]: Go-style durations, read from `timeouts` and written in
+//!   messages.
 
 pub mod action;
 pub mod automtls;

@@ -155,7 +155,8 @@ impl ListSink {
     }
 
     /// Sends one result. `false` when Terraform wants no more (its limit was
-    /// reached or it went away): stop listing, no more API calls.
+    /// reached, it went away, or it asked the provider to stop, after which
+    /// no result reaches it): stop listing, no more API calls.
     pub async fn send(&mut self, result: ListResult) -> bool {
         self.tx.send(result).await.is_ok()
     }

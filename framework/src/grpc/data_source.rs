@@ -30,33 +30,25 @@ impl ProviderService {
     ) -> Result<Response<pb::read_data_source::Response>, Status> {
         let req = req.into_inner();
         let ctx = self.ctx();
-        let resp = guarded(
-            "ReadDataSource",
-            async {
-                let d = self.data_source(&req.type_name)?;
-                let config = fromproto::dynamic_value(req.config.as_ref(), &d.ty)
-                    .map_err(|e| bad_input("data source configuration", e))?;
-                let out = d.imp.read(&ctx, config).await;
-                let mut diagnostics = out.diagnostics;
-                let state = match toproto::dynamic_value(&out.state, &d.ty) {
-                    Ok(v) => Some(v),
-                    Err(e) => {
-                        diagnostics.extend(bad_output("data source result", e));
-                        None
-                    }
-                };
-                Ok(pb::read_data_source::Response {
-                    state,
-                    diagnostics: toproto::diagnostics(&diagnostics),
-                    deferred: None,
-                })
-            },
-            |d| pb::read_data_source::Response {
-                diagnostics: toproto::diagnostics(&d),
-                ..Default::default()
-            },
-        )
-        .await;
-        Ok(Response::new(resp))
+        answer("ReadDataSource", async {
+            let d = self.data_source(&req.type_name)?;
+            let config = fromproto::dynamic_value(req.config.as_ref(), &d.ty)
+                .map_err(|e| bad_input("data source configuration", e))?;
+            let out = d.imp.read(&ctx, config).await;
+            let mut diagnostics = out.diagnostics;
+            let state = match toproto::dynamic_value(&out.state, &d.ty) {
+                Ok(v) => Some(v),
+                Err(e) => {
+                    diagnostics.extend(bad_output("data source result", e));
+                    None
+                }
+            };
+            Ok(pb::read_data_source::Response {
+                state,
+                diagnostics: toproto::diagnostics(&diagnostics),
+                deferred: None,
+            })
+        })
+        .await
     }
 }

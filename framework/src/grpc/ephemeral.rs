@@ -24,46 +24,29 @@ impl ProviderService {
         &self,
         _req: Request<pb::open_ephemeral_resource::Request>,
     ) -> Result<Response<pb::open_ephemeral_resource::Response>, Status> {
-        let resp = guarded(
-            "OpenEphemeralResource",
-            async { Err(not_supported(&self.name, "Ephemeral resources")) },
-            |d| pb::open_ephemeral_resource::Response {
-                diagnostics: toproto::diagnostics(&d),
-                ..Default::default()
-            },
-        )
-        .await;
-        Ok(Response::new(resp))
+        answer("OpenEphemeralResource", async {
+            Err(not_supported(&self.name, "Ephemeral resources"))
+        })
+        .await
     }
 
     pub(super) async fn renew_ephemeral_resource_rpc(
         &self,
         _req: Request<pb::renew_ephemeral_resource::Request>,
     ) -> Result<Response<pb::renew_ephemeral_resource::Response>, Status> {
-        let resp = guarded(
-            "RenewEphemeralResource",
-            async { Err(not_supported(&self.name, "Ephemeral resources")) },
-            |d| pb::renew_ephemeral_resource::Response {
-                diagnostics: toproto::diagnostics(&d),
-                ..Default::default()
-            },
-        )
-        .await;
-        Ok(Response::new(resp))
+        answer("RenewEphemeralResource", async {
+            Err(not_supported(&self.name, "Ephemeral resources"))
+        })
+        .await
     }
 
     pub(super) async fn close_ephemeral_resource_rpc(
         &self,
         _req: Request<pb::close_ephemeral_resource::Request>,
     ) -> Result<Response<pb::close_ephemeral_resource::Response>, Status> {
-        let resp = guarded(
-            "CloseEphemeralResource",
-            async { Err(not_supported(&self.name, "Ephemeral resources")) },
-            |d| pb::close_ephemeral_resource::Response {
-                diagnostics: toproto::diagnostics(&d),
-            },
-        )
-        .await;
-        Ok(Response::new(resp))
+        answer("CloseEphemeralResource", async {
+            Err(not_supported(&self.name, "Ephemeral resources"))
+        })
+        .await
     }
 }

@@ -8,16 +8,10 @@ impl ProviderService {
         &self,
         _req: Request<pb::get_functions::Request>,
     ) -> Result<Response<pb::get_functions::Response>, Status> {
-        let resp = guarded(
-            "GetFunctions",
-            async { Ok(pb::get_functions::Response::default()) },
-            |d| pb::get_functions::Response {
-                diagnostics: toproto::diagnostics(&d),
-                ..Default::default()
-            },
-        )
-        .await;
-        Ok(Response::new(resp))
+        answer("GetFunctions", async {
+            Ok(pb::get_functions::Response::default())
+        })
+        .await
     }
 
     pub(super) async fn call_function_rpc(

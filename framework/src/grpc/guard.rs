@@ -10,6 +10,8 @@ use futures::FutureExt;
 
 use crate::codec::CodecError;
 use crate::diag::{Diagnostic, Diagnostics};
+use crate::proto::tfplugin5 as pb;
+use crate::toproto;
 
 /// A value Terraform sent that does not decode: Terraform's bug or a
 /// corrupted message, reported with the path at fault.
@@ -85,6 +87,52 @@ where
         }
     }
 }
+
+/// [`guarded`] for an RPC whose failure is a response with diagnostics
+/// alone.
+pub(super) async fn answer<T: Failed>(
+    rpc: &'static str,
+    body: impl Future<Output = Result<T, Diagnostics>>,
+) -> Result<tonic::Response<T>, tonic::Status> {
+    Ok(tonic::Response::new(guarded(rpc, body, T::failed).await))
+}
+
+/// A response that can carry diagnostics alone: what an RPC answers when it
+/// fails before it has anything else to say.
+pub(super) trait Failed {
+    fn failed(diagnostics: Diagnostics) -> Self;
+}
+
+macro_rules! failed_with_diagnostics_alone {
+    ($($rpc:ident),* $(,)?) => {$(
+        impl Failed for pb::$rpc::Response {
+            #[allow(clippy::needless_update)]
+            fn failed(diagnostics: Diagnostics) -> Self {
+                pb::$rpc::Response {
+                    diagnostics: toproto::diagnostics(&diagnostics),
+                    ..Default::default()
+                }
+            }
+        }
+    )*};
+}
+
+failed_with_diagnostics_alone!(
+    get_metadata,
+    get_provider_schema,
+    get_resource_identity_schemas,
+    read_resource,
+    plan_resource_change,
+    import_resource_state,
+    move_resource_state,
+    read_data_source,
+    open_ephemeral_resource,
+    renew_ephemeral_resource,
+    close_ephemeral_resource,
+    get_functions,
+    upgrade_resource_state,
+    upgrade_resource_identity,
+);
 
 /// Diagnostics as the one line of text some RPCs answer with instead
 /// (`StopProvider`, `CallFunction`).

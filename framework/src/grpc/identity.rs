@@ -8,7 +8,7 @@ use super::*;
 /// An identity Terraform sent, decoded against the type's identity schema;
 /// null for a type without one (whatever Terraform sent is then ignored).
 pub(super) fn identity_in(
-    r: &Typed<dyn Resource>,
+    r: &Served<dyn Resource>,
     data: Option<&pb::ResourceIdentityData>,
     what: &str,
 ) -> Result<Value, Diagnostics> {
@@ -21,7 +21,7 @@ pub(super) fn identity_in(
 /// An identity the semantics chose to send, encoded; what does not encode
 /// becomes a diagnostic beside the state, which is kept.
 pub(super) fn identity_out(
-    r: &Typed<dyn Resource>,
+    r: &Served<dyn Resource>,
     identity: Option<Value>,
     diagnostics: &mut Diagnostics,
 ) -> Option<pb::ResourceIdentityData> {
@@ -37,7 +37,7 @@ pub(super) fn identity_out(
     }
 }
 
-impl Typed<dyn Resource> {
+impl Served<dyn Resource> {
     /// The type as the identity rules of [`semantics::identity`] see it.
     pub(super) fn ids(&self) -> semantics::identity::Identities<'_> {
         semantics::identity::Identities {
@@ -52,28 +52,20 @@ impl ProviderService {
         &self,
         _req: Request<pb::get_resource_identity_schemas::Request>,
     ) -> Result<Response<pb::get_resource_identity_schemas::Response>, Status> {
-        let resp = guarded(
-            "GetResourceIdentitySchemas",
-            async {
-                Ok(pb::get_resource_identity_schemas::Response {
-                    identity_schemas: self
-                        .resources
-                        .iter()
-                        .filter_map(|(k, r)| {
-                            let id = r.identity.as_ref()?;
-                            Some((k.clone(), toproto::identity_schema(&id.schema)))
-                        })
-                        .collect(),
-                    diagnostics: vec![],
-                })
-            },
-            |d| pb::get_resource_identity_schemas::Response {
-                identity_schemas: Default::default(),
-                diagnostics: toproto::diagnostics(&d),
-            },
-        )
-        .await;
-        Ok(Response::new(resp))
+        answer("GetResourceIdentitySchemas", async {
+            Ok(pb::get_resource_identity_schemas::Response {
+                identity_schemas: self
+                    .resources
+                    .iter()
+                    .filter_map(|(k, r)| {
+                        let id = r.identity.as_ref()?;
+                        Some((k.clone(), toproto::identity_schema(&id.schema)))
+                    })
+                    .collect(),
+                diagnostics: vec![],
+            })
+        })
+        .await
     }
 
     pub(super) async fn upgrade_resource_identity_rpc(
@@ -81,43 +73,35 @@ impl ProviderService {
         req: Request<pb::upgrade_resource_identity::Request>,
     ) -> Result<Response<pb::upgrade_resource_identity::Response>, Status> {
         let req = req.into_inner();
-        let resp = guarded(
-            "UpgradeResourceIdentity",
-            async {
-                let r = self.resource(&req.type_name)?;
-                let Some(id) = &r.identity else {
-                    return Err(not_supported(
-                        &self.name,
-                        &format!("Resource identity for {}", req.type_name),
-                    ));
-                };
-                let raw = req.raw_identity.map(|r| r.json).unwrap_or_default();
-                let (identity, diagnostics) = semantics::upgrade::upgrade_identity(
-                    r.imp.as_ref(),
-                    id.schema.version,
-                    req.version,
-                    &raw,
-                )?;
-                let upgraded_identity = match identity {
-                    None => None,
-                    Some(v) => Some(pb::ResourceIdentityData {
-                        identity_data: Some(
-                            toproto::dynamic_value(&v, &id.ty)
-                                .map_err(|e| bad_output("upgraded identity", e))?,
-                        ),
-                    }),
-                };
-                Ok(pb::upgrade_resource_identity::Response {
-                    upgraded_identity,
-                    diagnostics: toproto::diagnostics(&diagnostics),
-                })
-            },
-            |d| pb::upgrade_resource_identity::Response {
-                upgraded_identity: None,
-                diagnostics: toproto::diagnostics(&d),
-            },
-        )
-        .await;
-        Ok(Response::new(resp))
+        answer("UpgradeResourceIdentity", async {
+            let r = self.resource(&req.type_name)?;
+            let Some(id) = &r.identity else {
+                return Err(not_supported(
+                    &self.name,
+                    &format!("Resource identity for {}", req.type_name),
+                ));
+            };
+            let raw = req.raw_identity.map(|r| r.json).unwrap_or_default();
+            let (identity, diagnostics) = semantics::upgrade::upgrade_identity(
+                r.imp.as_ref(),
+                id.schema.version,
+                req.version,
+                &raw,
+            )?;
+            let upgraded_identity = match identity {
+                None => None,
+                Some(v) => Some(pb::ResourceIdentityData {
+                    identity_data: Some(
+                        toproto::dynamic_value(&v, &id.ty)
+                            .map_err(|e| bad_output("upgraded identity", e))?,
+                    ),
+                }),
+            };
+            Ok(pb::upgrade_resource_identity::Response {
+                upgraded_identity,
+                diagnostics: toproto::diagnostics(&diagnostics),
+            })
+        })
+        .await
     }
 }

@@ -64,12 +64,12 @@ pub(super) type ListStream =
     Pin<Box<dyn futures::Stream<Item = Result<pb::list_resource::Event, Status>> + Send>>;
 
 /// A lister, the managed type it lists, and what it is asked.
-type StartedList<'a> = (Arc<dyn ListResource>, &'a Typed<dyn Resource>, ListRequest);
+type StartedList<'a> = (Arc<dyn ListResource>, &'a Served<dyn Resource>, ListRequest);
 
 /// The `config` block of a `list` block, decoded. Terraform sends an object
 /// of nulls for an absent block; a client that sends nothing gets the same.
 fn list_config(
-    l: &Typed<dyn ListResource>,
+    l: &Served<dyn ListResource>,
     dv: Option<&pb::DynamicValue>,
 ) -> Result<Value, Diagnostics> {
     let config =

@@ -42,7 +42,7 @@ use super::schema::{IdentitySchema, Schema};
 use super::semantics;
 use super::toproto;
 use super::value::{Type, Value};
-use guard::{bad_input, bad_output, error_text, guarded, not_supported, unknown_type};
+use guard::{answer, bad_input, bad_output, error_text, guarded, not_supported, unknown_type};
 use identity::{identity_in, identity_out};
 use list::ListStream;
 
@@ -52,9 +52,9 @@ pub struct ProviderService {
     name: String,
     provider: Arc<dyn Provider>,
     provider_schema: Schema,
-    resources: BTreeMap<String, Typed<dyn Resource>>,
-    data_sources: BTreeMap<String, Typed<dyn DataSource>>,
-    list_resources: BTreeMap<String, Typed<dyn ListResource>>,
+    resources: BTreeMap<String, Served<dyn Resource>>,
+    data_sources: BTreeMap<String, Served<dyn DataSource>>,
+    list_resources: BTreeMap<String, Served<dyn ListResource>>,
     actions: action::Actions,
     /// What is wrong with the types the provider declared (a list resource
     /// without a managed type that has an identity): reported by
@@ -65,7 +65,9 @@ pub struct ProviderService {
     stop: Mutex<CancellationToken>,
 }
 
-struct Typed<T: ?Sized> {
+/// A type the service serves: its implementation, its schema and value
+/// type, decoded once at start-up.
+struct Served<T: ?Sized> {
     imp: Arc<T>,
     schema: Schema,
     ty: Type,
@@ -73,6 +75,7 @@ struct Typed<T: ?Sized> {
     identity: Option<Identity>,
 }
 
+/// The identity schema of a served managed type, and its value type.
 struct Identity {
     schema: IdentitySchema,
     ty: Type,
@@ -91,7 +94,7 @@ impl ProviderService {
                     schema,
                 });
                 let name = r.type_name().to_string();
-                let typed = Typed {
+                let typed = Served {
                     imp: r,
                     schema,
                     ty,
@@ -107,7 +110,7 @@ impl ProviderService {
                 let schema = d.schema();
                 let ty = schema.block.value_type();
                 let name = d.type_name().to_string();
-                let typed = Typed {
+                let typed = Served {
                     imp: d,
                     schema,
                     ty,
@@ -144,15 +147,15 @@ impl ProviderService {
         CallContext { stop }
     }
 
-    fn resource(&self, name: &str) -> Result<&Typed<dyn Resource>, Diagnostics> {
+    fn resource(&self, name: &str) -> Result<&Served<dyn Resource>, Diagnostics> {
         (self.resources.get(name)).ok_or_else(|| unknown_type(&self.name, "resource type", name))
     }
 
-    fn data_source(&self, name: &str) -> Result<&Typed<dyn DataSource>, Diagnostics> {
+    fn data_source(&self, name: &str) -> Result<&Served<dyn DataSource>, Diagnostics> {
         (self.data_sources.get(name)).ok_or_else(|| unknown_type(&self.name, "data source", name))
     }
 
-    fn list_type(&self, name: &str) -> Result<&Typed<dyn ListResource>, Diagnostics> {
+    fn list_type(&self, name: &str) -> Result<&Served<dyn ListResource>, Diagnostics> {
         (self.list_resources.get(name))
             .ok_or_else(|| unknown_type(&self.name, "list resource type", name))
     }
@@ -171,9 +174,9 @@ impl ProviderService {
 fn list_types(
     name: &str,
     provider: &dyn Provider,
-    resources: &BTreeMap<String, Typed<dyn Resource>>,
+    resources: &BTreeMap<String, Served<dyn Resource>>,
     declaration_errors: &mut Diagnostics,
-) -> BTreeMap<String, Typed<dyn ListResource>> {
+) -> BTreeMap<String, Served<dyn ListResource>> {
     provider
         .list_resources()
         .into_iter()
@@ -181,7 +184,7 @@ fn list_types(
             let type_name = l.type_name().to_string();
             let has_identity = resources
                 .get(&type_name)
-                .is_some_and(|r: &Typed<dyn Resource>| r.identity.is_some());
+                .is_some_and(|r: &Served<dyn Resource>| r.identity.is_some());
             if !has_identity {
                 tracing::error!(list_resource = %type_name, "list resource without an identity");
                 declaration_errors.push(Diagnostic::error(
@@ -194,7 +197,7 @@ fn list_types(
             }
             let schema = l.schema();
             let ty = schema.block.value_type();
-            let typed = Typed {
+            let typed = Served {
                 imp: l,
                 schema,
                 ty,
@@ -210,9 +213,9 @@ fn list_types(
 fn named_attribute_errors(
     name: &str,
     provider_schema: &Schema,
-    resources: &BTreeMap<String, Typed<dyn Resource>>,
-    data_sources: &BTreeMap<String, Typed<dyn DataSource>>,
-    list_resources: &BTreeMap<String, Typed<dyn ListResource>>,
+    resources: &BTreeMap<String, Served<dyn Resource>>,
+    data_sources: &BTreeMap<String, Served<dyn DataSource>>,
+    list_resources: &BTreeMap<String, Served<dyn ListResource>>,
 ) -> Diagnostics {
     let what = format!("{name} provider block");
     let mut diags = rules::declaration_errors(&what, &provider_schema.block);

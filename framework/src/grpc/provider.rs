@@ -8,14 +8,7 @@ impl ProviderService {
         &self,
         _req: Request<pb::get_metadata::Request>,
     ) -> Result<Response<pb::get_metadata::Response>, Status> {
-        let resp = guarded("GetMetadata", async { Ok(self.metadata()) }, |d| {
-            pb::get_metadata::Response {
-                diagnostics: toproto::diagnostics(&d),
-                ..Default::default()
-            }
-        })
-        .await;
-        Ok(Response::new(resp))
+        answer("GetMetadata", async { Ok(self.metadata()) }).await
     }
 
     fn metadata(&self) -> pb::get_metadata::Response {
@@ -53,14 +46,7 @@ impl ProviderService {
         &self,
         _req: Request<pb::get_provider_schema::Request>,
     ) -> Result<Response<pb::get_provider_schema::Response>, Status> {
-        let resp = guarded("GetProviderSchema", async { Ok(self.schemas()) }, |d| {
-            pb::get_provider_schema::Response {
-                diagnostics: toproto::diagnostics(&d),
-                ..Default::default()
-            }
-        })
-        .await;
-        Ok(Response::new(resp))
+        answer("GetProviderSchema", async { Ok(self.schemas()) }).await
     }
 
     fn schemas(&self) -> pb::get_provider_schema::Response {

@@ -31,37 +31,29 @@ impl ProviderService {
         req: Request<pb::upgrade_resource_state::Request>,
     ) -> Result<Response<pb::upgrade_resource_state::Response>, Status> {
         let req = req.into_inner();
-        let resp = guarded(
-            "UpgradeResourceState",
-            async {
-                let r = self.resource(&req.type_name)?;
-                let json = req.raw_state.as_ref().map(|raw| raw.json.as_slice());
-                let as_stored = || {
-                    fromproto::raw_state(req.raw_state.as_ref(), &r.ty)
-                        .map_err(|e| bad_input("stored state", e))
-                };
-                let (state, diagnostics) = semantics::upgrade::upgrade_state(
-                    r.imp.as_ref(),
-                    r.schema.version,
-                    req.version,
-                    json,
-                    as_stored,
-                )?;
-                Ok(pb::upgrade_resource_state::Response {
-                    upgraded_state: Some(
-                        toproto::dynamic_value(&state, &r.ty)
-                            .map_err(|e| bad_output("upgraded state", e))?,
-                    ),
-                    diagnostics: toproto::diagnostics(&diagnostics),
-                })
-            },
-            |d| pb::upgrade_resource_state::Response {
-                upgraded_state: None,
-                diagnostics: toproto::diagnostics(&d),
-            },
-        )
-        .await;
-        Ok(Response::new(resp))
+        answer("UpgradeResourceState", async {
+            let r = self.resource(&req.type_name)?;
+            let json = req.raw_state.as_ref().map(|raw| raw.json.as_slice());
+            let as_stored = || {
+                fromproto::raw_state(req.raw_state.as_ref(), &r.ty)
+                    .map_err(|e| bad_input("stored state", e))
+            };
+            let (state, diagnostics) = semantics::upgrade::upgrade_state(
+                r.imp.as_ref(),
+                r.schema.version,
+                req.version,
+                json,
+                as_stored,
+            )?;
+            Ok(pb::upgrade_resource_state::Response {
+                upgraded_state: Some(
+                    toproto::dynamic_value(&state, &r.ty)
+                        .map_err(|e| bad_output("upgraded state", e))?,
+                ),
+                diagnostics: toproto::diagnostics(&diagnostics),
+            })
+        })
+        .await
     }
 
     pub(super) async fn read_resource_rpc(
@@ -70,38 +62,30 @@ impl ProviderService {
     ) -> Result<Response<pb::read_resource::Response>, Status> {
         let req = req.into_inner();
         let ctx = self.ctx();
-        let resp = guarded(
-            "ReadResource",
-            async {
-                let r = self.resource(&req.type_name)?;
-                let current_state = fromproto::dynamic_value(req.current_state.as_ref(), &r.ty)
-                    .map_err(|e| bad_input("current state", e))?;
-                let current_identity =
-                    identity_in(r, req.current_identity.as_ref(), "current identity")?;
-                let read_req = ReadRequest {
-                    current_state,
-                    private: req.private,
-                    current_identity,
-                };
-                let (out, identity) = semantics::resource::read(r.ids(), &ctx, read_req).await;
-                let new_state = toproto::dynamic_value(&out.new_state, &r.ty)
-                    .map_err(|e| bad_output("refreshed state", e))?;
-                let mut diagnostics = out.diagnostics;
-                Ok(pb::read_resource::Response {
-                    new_state: Some(new_state),
-                    new_identity: identity_out(r, identity, &mut diagnostics),
-                    diagnostics: toproto::diagnostics(&diagnostics),
-                    private: out.private,
-                    deferred: None,
-                })
-            },
-            |d| pb::read_resource::Response {
-                diagnostics: toproto::diagnostics(&d),
-                ..Default::default()
-            },
-        )
-        .await;
-        Ok(Response::new(resp))
+        answer("ReadResource", async {
+            let r = self.resource(&req.type_name)?;
+            let current_state = fromproto::dynamic_value(req.current_state.as_ref(), &r.ty)
+                .map_err(|e| bad_input("current state", e))?;
+            let current_identity =
+                identity_in(r, req.current_identity.as_ref(), "current identity")?;
+            let read_req = ReadRequest {
+                current_state,
+                private: req.private,
+                current_identity,
+            };
+            let (out, identity) = semantics::resource::read(r.ids(), &ctx, read_req).await;
+            let new_state = toproto::dynamic_value(&out.new_state, &r.ty)
+                .map_err(|e| bad_output("refreshed state", e))?;
+            let mut diagnostics = out.diagnostics;
+            Ok(pb::read_resource::Response {
+                new_state: Some(new_state),
+                new_identity: identity_out(r, identity, &mut diagnostics),
+                diagnostics: toproto::diagnostics(&diagnostics),
+                private: out.private,
+                deferred: None,
+            })
+        })
+        .await
     }
 
     pub(super) async fn plan_resource_change_rpc(
@@ -110,45 +94,37 @@ impl ProviderService {
     ) -> Result<Response<pb::plan_resource_change::Response>, Status> {
         let req = req.into_inner();
         let ctx = self.ctx();
-        let resp = guarded(
-            "PlanResourceChange",
-            async {
-                let r = self.resource(&req.type_name)?;
-                let dec = |dv: Option<&pb::DynamicValue>, what: &str| {
-                    fromproto::dynamic_value(dv, &r.ty).map_err(|e| bad_input(what, e))
-                };
-                let plan_req = PlanRequest {
-                    prior_state: dec(req.prior_state.as_ref(), "prior state")?,
-                    proposed_new_state: dec(req.proposed_new_state.as_ref(), "proposed state")?,
-                    config: dec(req.config.as_ref(), "resource configuration")?,
-                    prior_private: req.prior_private,
-                    prior_identity: identity_in(r, req.prior_identity.as_ref(), "prior identity")?,
-                };
-                let (out, identity) = semantics::resource::plan(r.ids(), &ctx, plan_req).await;
-                let planned_state = toproto::dynamic_value(&out.planned_state, &r.ty)
-                    .map_err(|e| bad_output("planned state", e))?;
-                let mut diagnostics = out.diagnostics;
-                Ok(pb::plan_resource_change::Response {
-                    planned_state: Some(planned_state),
-                    requires_replace: out
-                        .requires_replace
-                        .iter()
-                        .map(toproto::attribute_path)
-                        .collect(),
-                    planned_private: out.planned_private,
-                    planned_identity: identity_out(r, identity, &mut diagnostics),
-                    diagnostics: toproto::diagnostics(&diagnostics),
-                    legacy_type_system: false,
-                    deferred: None,
-                })
-            },
-            |d| pb::plan_resource_change::Response {
-                diagnostics: toproto::diagnostics(&d),
-                ..Default::default()
-            },
-        )
-        .await;
-        Ok(Response::new(resp))
+        answer("PlanResourceChange", async {
+            let r = self.resource(&req.type_name)?;
+            let dec = |dv: Option<&pb::DynamicValue>, what: &str| {
+                fromproto::dynamic_value(dv, &r.ty).map_err(|e| bad_input(what, e))
+            };
+            let plan_req = PlanRequest {
+                prior_state: dec(req.prior_state.as_ref(), "prior state")?,
+                proposed_new_state: dec(req.proposed_new_state.as_ref(), "proposed state")?,
+                config: dec(req.config.as_ref(), "resource configuration")?,
+                prior_private: req.prior_private,
+                prior_identity: identity_in(r, req.prior_identity.as_ref(), "prior identity")?,
+            };
+            let (out, identity) = semantics::resource::plan(r.ids(), &ctx, plan_req).await;
+            let planned_state = toproto::dynamic_value(&out.planned_state, &r.ty)
+                .map_err(|e| bad_output("planned state", e))?;
+            let mut diagnostics = out.diagnostics;
+            Ok(pb::plan_resource_change::Response {
+                planned_state: Some(planned_state),
+                requires_replace: out
+                    .requires_replace
+                    .iter()
+                    .map(toproto::attribute_path)
+                    .collect(),
+                planned_private: out.planned_private,
+                planned_identity: identity_out(r, identity, &mut diagnostics),
+                diagnostics: toproto::diagnostics(&diagnostics),
+                legacy_type_system: false,
+                deferred: None,
+            })
+        })
+        .await
     }
 
     pub(super) async fn apply_resource_change_rpc(
@@ -223,73 +199,59 @@ impl ProviderService {
     ) -> Result<Response<pb::import_resource_state::Response>, Status> {
         let req = req.into_inner();
         let ctx = self.ctx();
-        let resp = guarded(
-            "ImportResourceState",
-            async {
-                let r = self.resource(&req.type_name)?;
-                let by_identity = req
-                    .identity
-                    .as_ref()
-                    .is_some_and(|i| i.identity_data.is_some());
-                let out = if by_identity {
-                    let Some(id) = &r.identity else {
-                        return Err(not_supported(
-                            &self.name,
-                            &format!("Import by identity for {}", req.type_name),
-                        ));
-                    };
-                    let identity = fromproto::identity(req.identity.as_ref(), &id.ty)
-                        .map_err(|e| bad_input("import identity", e))?;
-                    r.imp.import_by_identity(&ctx, identity).await
-                } else {
-                    r.imp.import(&ctx, &req.id).await
+        answer("ImportResourceState", async {
+            let r = self.resource(&req.type_name)?;
+            let by_identity = req
+                .identity
+                .as_ref()
+                .is_some_and(|i| i.identity_data.is_some());
+            let out = if by_identity {
+                let Some(id) = &r.identity else {
+                    return Err(not_supported(
+                        &self.name,
+                        &format!("Import by identity for {}", req.type_name),
+                    ));
                 };
-                let found = semantics::resource::imported(r.ids(), out.states)?;
-                let mut imported = Vec::with_capacity(found.len());
-                for (s, identity) in found {
-                    let mut diagnostics = Diagnostics::new();
-                    let identity = identity_out(r, identity, &mut diagnostics);
-                    if diagnostics.has_errors() {
-                        return Err(diagnostics);
-                    }
-                    imported.push(pb::import_resource_state::ImportedResource {
-                        type_name: req.type_name.clone(),
-                        state: Some(
-                            toproto::dynamic_value(&s, &r.ty)
-                                .map_err(|e| bad_output("imported state", e))?,
-                        ),
-                        private: vec![],
-                        identity,
-                    });
+                let identity = fromproto::identity(req.identity.as_ref(), &id.ty)
+                    .map_err(|e| bad_input("import identity", e))?;
+                r.imp.import_by_identity(&ctx, identity).await
+            } else {
+                r.imp.import(&ctx, &req.id).await
+            };
+            let found = semantics::resource::imported(r.ids(), out.states)?;
+            let mut imported = Vec::with_capacity(found.len());
+            for (s, identity) in found {
+                let mut diagnostics = Diagnostics::new();
+                let identity = identity_out(r, identity, &mut diagnostics);
+                if diagnostics.has_errors() {
+                    return Err(diagnostics);
                 }
-                Ok(pb::import_resource_state::Response {
-                    imported_resources: imported,
-                    diagnostics: toproto::diagnostics(&out.diagnostics),
-                    deferred: None,
-                })
-            },
-            |d| pb::import_resource_state::Response {
-                diagnostics: toproto::diagnostics(&d),
-                ..Default::default()
-            },
-        )
-        .await;
-        Ok(Response::new(resp))
+                imported.push(pb::import_resource_state::ImportedResource {
+                    type_name: req.type_name.clone(),
+                    state: Some(
+                        toproto::dynamic_value(&s, &r.ty)
+                            .map_err(|e| bad_output("imported state", e))?,
+                    ),
+                    private: vec![],
+                    identity,
+                });
+            }
+            Ok(pb::import_resource_state::Response {
+                imported_resources: imported,
+                diagnostics: toproto::diagnostics(&out.diagnostics),
+                deferred: None,
+            })
+        })
+        .await
     }
 
     pub(super) async fn move_resource_state_rpc(
         &self,
         _req: Request<pb::move_resource_state::Request>,
     ) -> Result<Response<pb::move_resource_state::Response>, Status> {
-        let resp = guarded(
-            "MoveResourceState",
-            async { Err(not_supported(&self.name, "Moving resource state")) },
-            |d| pb::move_resource_state::Response {
-                diagnostics: toproto::diagnostics(&d),
-                ..Default::default()
-            },
-        )
-        .await;
-        Ok(Response::new(resp))
+        answer("MoveResourceState", async {
+            Err(not_supported(&self.name, "Moving resource state"))
+        })
+        .await
     }
 }

@@ -73,6 +73,17 @@ impl Identities<'_> {
         }
     }
 
+    /// The identity of an existing object's `state`, which must be `before`
+    /// (the state is kept whatever is wrong with its identity).
+    pub(crate) fn kept(
+        &self,
+        state: &Value,
+        before: &Value,
+        diagnostics: &mut Diagnostics,
+    ) -> Option<Value> {
+        self.checked(state, false, Some(before), diagnostics)
+    }
+
     /// The identity a plan promises: for a destroy the one the object had
     /// (it ends with it); for a new object (create or replace) what is known
     /// of its planned state's; for an update its planned state's, which must

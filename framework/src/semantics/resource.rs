@@ -61,15 +61,9 @@ pub(crate) async fn read(
     ctx: &CallContext,
     req: ReadRequest,
 ) -> (ReadResponse, Option<Value>) {
-    let current_identity = req.current_identity.clone();
+    let before = req.current_identity.clone();
     let mut out = ids.resource.read(ctx, req).await;
-    // The state is kept whatever is wrong with the identity.
-    let identity = ids.checked(
-        &out.new_state,
-        false,
-        Some(&current_identity),
-        &mut out.diagnostics,
-    );
+    let identity = ids.kept(&out.new_state, &before, &mut out.diagnostics);
     (out, identity)
 }
 
@@ -80,14 +74,9 @@ pub(crate) async fn apply(
     ctx: &CallContext,
     req: ApplyRequest,
 ) -> (ApplyResponse, Option<Value>) {
-    let planned_identity = req.planned_identity.clone();
+    let before = req.planned_identity.clone();
     let mut out = ids.resource.apply(ctx, req).await;
-    let identity = ids.checked(
-        &out.new_state,
-        false,
-        Some(&planned_identity),
-        &mut out.diagnostics,
-    );
+    let identity = ids.kept(&out.new_state, &before, &mut out.diagnostics);
     (out, identity)
 }
 

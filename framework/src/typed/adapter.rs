@@ -14,7 +14,7 @@ use crate::semantics::resource::prior_stands;
 
 /// Serves a [`ResourceType`] as a [`Resource`].
 pub fn resource<R: ResourceType>(r: R) -> Arc<dyn Resource> {
-    Arc::new(Typed(r))
+    Arc::new(TypedResource(r))
 }
 
 /// Serves a [`DataSourceType`] as a [`DataSource`].
@@ -22,7 +22,7 @@ pub fn data_source<D: DataSourceType>(d: D) -> Arc<dyn DataSource> {
     Arc::new(TypedData(d, PhantomData))
 }
 
-struct Typed<R>(R);
+struct TypedResource<R>(R);
 
 struct TypedData<D>(D, PhantomData<fn() -> D>);
 
@@ -53,7 +53,7 @@ fn validate_model<M: Model>(config: &Value, own: impl FnOnce(&M, &mut Diagnostic
     diags
 }
 
-impl<R: ResourceType> Typed<R> {
+impl<R: ResourceType> TypedResource<R> {
     fn block() -> Block {
         R::Model::block()
     }
@@ -160,7 +160,7 @@ impl<R: ResourceType> Typed<R> {
 }
 
 #[async_trait]
-impl<R: ResourceType> Resource for Typed<R> {
+impl<R: ResourceType> Resource for TypedResource<R> {
     fn type_name(&self) -> &'static str {
         R::TYPE_NAME
     }
