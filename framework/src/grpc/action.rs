@@ -25,6 +25,7 @@ use crate::fromproto;
 use crate::proto::tfplugin5 as pb;
 use crate::resource::{CallContext, Provider};
 use crate::schema::Schema;
+use crate::semantics;
 use crate::toproto;
 use crate::value::{Type, Value};
 
@@ -98,11 +99,7 @@ impl Actions {
         let a = self.entry(name)?;
         let config = fromproto::dynamic_value(config, &a.ty)
             .map_err(|e| bad_input("action configuration", e))?;
-        let config = if config.is_null() {
-            a.schema.block.null_object()
-        } else {
-            config
-        };
+        let config = semantics::config::block_or_nulls(config, &a.schema.block);
         Ok((a.imp.clone(), config))
     }
 
@@ -150,13 +147,7 @@ impl Actions {
     ) -> InvokeStream {
         let start = async {
             let (a, config) = self.decode(&req.action_type, req.config.as_ref())?;
-            if !config.is_wholly_known() {
-                return Err(Diagnostic::error(
-                    "Action configuration not known",
-                    "Terraform invoked the action with values that are not known yet; this is a bug in Terraform or the provider.",
-                )
-                .into());
-            }
+            semantics::config::known_for_invoke(&config)?;
             let (progress_tx, progress_rx) = tokio::sync::mpsc::channel::<String>(64);
             let (done_tx, done_rx) = tokio::sync::oneshot::channel::<Diagnostics>();
             let stop = ctx.stop.clone();

@@ -23,21 +23,13 @@ impl ListEncoder {
     fn event(&self, r: ListResult) -> (pb::list_resource::Event, bool, bool) {
         let mut diagnostics = r.diagnostics;
         let mut identity = None;
-        if !r.identity.is_null() {
-            if r.identity.is_wholly_known() {
-                match toproto::identity(&r.identity, &self.identity_ty) {
-                    Ok(data) => identity = data,
-                    Err(e) => diagnostics.extend(bad_output("listed identity", e)),
-                }
-            } else {
-                diagnostics.push(Diagnostic::error(
-                    "Provider produced an invalid identity",
-                    format!(
-                        "A listed {} has an identity with unknown values. This is a bug in the provider; please report it.",
-                        self.type_name
-                    ),
-                ));
-            }
+        match semantics::identity::listed(&self.type_name, &r.identity) {
+            Ok(None) => {}
+            Ok(Some(v)) => match toproto::identity(v, &self.identity_ty) {
+                Ok(data) => identity = data,
+                Err(e) => diagnostics.extend(bad_output("listed identity", e)),
+            },
+            Err(d) => diagnostics.push(d),
         }
         let mut resource_object = None;
         if self.include_resource_object
@@ -74,11 +66,7 @@ fn list_config(
 ) -> Result<Value, Diagnostics> {
     let config =
         fromproto::dynamic_value(dv, &l.ty).map_err(|e| bad_input("list configuration", e))?;
-    Ok(if config.is_null() {
-        l.schema.block.null_object()
-    } else {
-        config
-    })
+    Ok(semantics::config::block_or_nulls(config, &l.schema.block))
 }
 
 /// Runs a lister into `tx`; a panic ends the list with an error event.

@@ -104,6 +104,26 @@ impl Identities<'_> {
     }
 }
 
+/// The identity of a listed object (`terraform query`): none when null,
+/// else it must be wholly known.
+pub(crate) fn listed<'a>(
+    type_name: &str,
+    identity: &'a Value,
+) -> Result<Option<&'a Value>, Diagnostic> {
+    if identity.is_null() {
+        return Ok(None);
+    }
+    if !identity.is_wholly_known() {
+        return Err(Diagnostic::error(
+            "Provider produced an invalid identity",
+            format!(
+                "A listed {type_name} has an identity with unknown values. This is a bug in the provider; please report it."
+            ),
+        ));
+    }
+    Ok(Some(identity))
+}
+
 /// An identity changed where it must not: an object keeps its identity for
 /// its whole life (Terraform finds it again by it).
 pub(crate) fn identity_change(

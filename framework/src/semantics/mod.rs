@@ -14,10 +14,13 @@
 //!   and then not sent), kept for the object's whole life: a read, an
 //!   update's plan or an apply that changes it is an error; a destroy ends
 //!   with the identity the object had.
+//! - [`config`]: the `config` block of a `list` or `action` block, an
+//!   object of nulls when absent; an action invoked only when it is known.
 //! - [`upgrade`]: stored states and identities of older versions go through
 //!   the resource's upgrade, ones of newer versions are refused, and what an
 //!   upgrade returns must be wholly known.
 
+pub(crate) mod config;
 pub(crate) mod identity;
 pub(crate) mod resource;
 pub(crate) mod upgrade;

@@ -3,7 +3,7 @@
 
 use async_trait::async_trait;
 
-use super::identity::{Identities, identity_change};
+use super::identity::{Identities, identity_change, listed};
 use super::resource::{apply, imported, plan, prior_stands, read};
 use super::upgrade::{upgrade_identity, upgrade_state};
 use crate::diag::{AttributePath, Diagnostic, Diagnostics};
@@ -238,6 +238,15 @@ async fn a_type_without_identity_sends_none() {
     let (out, identity) = read(plain, &ctx(), req).await;
     assert_eq!(identity, None);
     assert!(out.diagnostics.is_empty());
+}
+
+#[test]
+fn a_listed_identity_must_be_known() {
+    assert_eq!(listed("t", &Value::Null), Ok(None));
+    let known = obj(Value::string("a"));
+    assert_eq!(listed("t", &known), Ok(Some(&known)));
+    let bad = listed("t", &obj(Value::Unknown)).unwrap_err();
+    assert_eq!(bad.summary, "Provider produced an invalid identity");
 }
 
 #[test]
