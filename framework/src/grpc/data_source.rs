@@ -12,8 +12,7 @@ impl ProviderService {
             "ValidateDataSourceConfig",
             async {
                 let d = self.data_source(&req.type_name)?;
-                let config = fromproto::dynamic_value(req.config.as_ref(), &d.ty)
-                    .map_err(|e| bad_input("data source configuration", e))?;
+                let config = d.value(req.config.as_ref(), "data source configuration")?;
                 Ok(toproto::diagnostics(&d.imp.validate(&config)))
             },
             |d| toproto::diagnostics(&d),
@@ -32,8 +31,7 @@ impl ProviderService {
         let ctx = self.ctx();
         answer("ReadDataSource", async {
             let d = self.data_source(&req.type_name)?;
-            let config = fromproto::dynamic_value(req.config.as_ref(), &d.ty)
-                .map_err(|e| bad_input("data source configuration", e))?;
+            let config = d.value(req.config.as_ref(), "data source configuration")?;
             let out = d.imp.read(&ctx, config).await;
             let mut diagnostics = out.diagnostics;
             let state = match toproto::dynamic_value(&out.state, &d.ty) {

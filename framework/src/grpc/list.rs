@@ -64,8 +64,7 @@ fn list_config(
     l: &Served<dyn ListResource>,
     dv: Option<&pb::DynamicValue>,
 ) -> Result<Value, Diagnostics> {
-    let config =
-        fromproto::dynamic_value(dv, &l.ty).map_err(|e| bad_input("list configuration", e))?;
+    let config = l.value(dv, "list configuration")?;
     Ok(semantics::config::block_or_nulls(config, &l.schema.block))
 }
 

@@ -75,6 +75,14 @@ struct Served<T: ?Sized> {
     identity: Option<Identity>,
 }
 
+impl<T: ?Sized> Served<T> {
+    /// A value of this type's schema that Terraform sent, decoded; `what`
+    /// names it in the diagnostic when it does not decode.
+    fn value(&self, dv: Option<&pb::DynamicValue>, what: &str) -> Result<Value, Diagnostics> {
+        fromproto::dynamic_value(dv, &self.ty).map_err(|e| bad_input(what, e))
+    }
+}
+
 /// The identity schema of a served managed type, and its value type.
 struct Identity {
     schema: IdentitySchema,

@@ -14,8 +14,7 @@ impl ProviderService {
             "ValidateResourceTypeConfig",
             async {
                 let r = self.resource(&req.type_name)?;
-                let config = fromproto::dynamic_value(req.config.as_ref(), &r.ty)
-                    .map_err(|e| bad_input("resource configuration", e))?;
+                let config = r.value(req.config.as_ref(), "resource configuration")?;
                 Ok(toproto::diagnostics(&r.imp.validate(&config)))
             },
             |d| toproto::diagnostics(&d),
@@ -64,8 +63,7 @@ impl ProviderService {
         let ctx = self.ctx();
         answer("ReadResource", async {
             let r = self.resource(&req.type_name)?;
-            let current_state = fromproto::dynamic_value(req.current_state.as_ref(), &r.ty)
-                .map_err(|e| bad_input("current state", e))?;
+            let current_state = r.value(req.current_state.as_ref(), "current state")?;
             let current_identity =
                 identity_in(r, req.current_identity.as_ref(), "current identity")?;
             let read_req = ReadRequest {
@@ -96,13 +94,10 @@ impl ProviderService {
         let ctx = self.ctx();
         answer("PlanResourceChange", async {
             let r = self.resource(&req.type_name)?;
-            let dec = |dv: Option<&pb::DynamicValue>, what: &str| {
-                fromproto::dynamic_value(dv, &r.ty).map_err(|e| bad_input(what, e))
-            };
             let plan_req = PlanRequest {
-                prior_state: dec(req.prior_state.as_ref(), "prior state")?,
-                proposed_new_state: dec(req.proposed_new_state.as_ref(), "proposed state")?,
-                config: dec(req.config.as_ref(), "resource configuration")?,
+                prior_state: r.value(req.prior_state.as_ref(), "prior state")?,
+                proposed_new_state: r.value(req.proposed_new_state.as_ref(), "proposed state")?,
+                config: r.value(req.config.as_ref(), "resource configuration")?,
                 prior_private: req.prior_private,
                 prior_identity: identity_in(r, req.prior_identity.as_ref(), "prior identity")?,
             };
@@ -139,13 +134,10 @@ impl ProviderService {
             "ApplyResourceChange",
             async {
                 let r = self.resource(&req.type_name)?;
-                let dec = |dv: Option<&pb::DynamicValue>, what: &str| {
-                    fromproto::dynamic_value(dv, &r.ty).map_err(|e| bad_input(what, e))
-                };
                 let apply_req = ApplyRequest {
-                    prior_state: dec(req.prior_state.as_ref(), "prior state")?,
-                    planned_state: dec(req.planned_state.as_ref(), "planned state")?,
-                    config: dec(req.config.as_ref(), "resource configuration")?,
+                    prior_state: r.value(req.prior_state.as_ref(), "prior state")?,
+                    planned_state: r.value(req.planned_state.as_ref(), "planned state")?,
+                    config: r.value(req.config.as_ref(), "resource configuration")?,
                     planned_private: req.planned_private,
                     planned_identity: identity_in(
                         r,
