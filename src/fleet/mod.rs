@@ -14,7 +14,8 @@
 //! flavor [catalogue](catalogue) read once for every plan check ([flavor
 //! check](flavor_check)), the [flavor orders](flavor_orders) (the lifecycle
 //! of a server's flavor-change order as a state machine, its history handed
-//! to a replacement), the [order tracker](orders) that follows orders
+//! to a replacement), the [order tracker](orders) that follows orders (on its
+//! [schedule](order_schedule))
 //! through BSS, and the batch [operations](operations) of the actions
 //! (restart, reset, stop).
 //! It knows CPH through the client's public methods only, and Terraform not
@@ -26,6 +27,7 @@ pub mod coordinator;
 pub mod flavor_check;
 pub mod flavor_orders;
 pub mod operations;
+pub mod order_schedule;
 pub mod orders;
 pub mod phone_cache;
 pub mod poller;
