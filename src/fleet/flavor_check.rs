@@ -55,16 +55,10 @@ pub struct Proposed<'a> {
     /// only the server's existence is checked.
     pub target: Option<&'a Flavors>,
     pub auto_pay: bool,
-}
-
-impl<'a> Proposed<'a> {
-    pub fn new(server_id: &'a str, target: Option<&'a Flavors>, auto_pay: bool) -> Self {
-        Proposed {
-            server_id,
-            target,
-            auto_pay,
-        }
-    }
+    /// The server was in the state until a refresh in this process found it
+    /// gone: its absence is a warning (the destroy of what was built on it
+    /// must stay possible), not the error a new resource gets.
+    pub vanished: bool,
 }
 
 /// Checks `proposed` (see the module doc); None when all is well.
@@ -76,7 +70,9 @@ pub async fn check(
     let server_id = proposed.server_id;
     let server = match client.show_server(server_id).await {
         Ok(s) => s,
-        Err(e) if e.is_not_found() => return Some(server_missing(server_id, &e)),
+        Err(e) if e.is_not_found() => {
+            return Some(server_missing(server_id, &e, proposed.vanished));
+        }
         Err(e) => {
             return Some(Finding::warning(
                 "Flavor change not checked",
@@ -108,18 +104,24 @@ pub async fn check(
     judge(&catalogue, &server, target, proposed.auto_pay)
 }
 
-/// A `server_id` that names no server: refused at plan, before any order.
-fn server_missing(server_id: &str, e: &crate::cph::Error) -> Finding {
-    Finding::error(
-        "Cloud phone server not found",
-        format!(
-            "server_id {server_id:?} names no cloud phone server of this project ({e}), so its \
-             flavor cannot be changed. Check the id (data source cph_servers lists the project's \
-             servers); a server deleted outside Terraform leaves the state, and its \
-             cph_server_flavor is then to be removed from the configuration."
-        ),
-        Some("server_id"),
-    )
+/// A `server_id` that names no server: refused at plan, before any order;
+/// a warning when the server `vanished` from the state in this plan.
+fn server_missing(server_id: &str, e: &crate::cph::Error, vanished: bool) -> Finding {
+    let summary = "Cloud phone server not found";
+    if vanished {
+        let detail = format!(
+            "Server {server_id:?} was deleted outside Terraform ({e}): its cph_server_flavor has \
+             left the state and is planned anew, which its apply cannot do. Remove the resource \
+             from the configuration; destroying it needs nothing."
+        );
+        return Finding::warning(summary, detail, Some("server_id"));
+    }
+    let detail = format!(
+        "server_id {server_id:?} names no cloud phone server of this project ({e}), so its \
+         flavor cannot be changed. Check the id (data source cph_servers lists the project's \
+         servers)."
+    );
+    Finding::error(summary, detail, Some("server_id"))
 }
 
 /// The judgement once the server and the catalogue are known.
@@ -344,11 +346,17 @@ mod tests {
             message: "not found".into(),
             request_id: None,
         };
-        let f = server_missing("s9", &e);
+        let f = server_missing("s9", &e, false);
         assert_eq!(
             (f.severity, f.attribute),
             (Severity::Error, Some("server_id"))
         );
+        let gone = server_missing("s9", &e, true);
+        assert_eq!(
+            (gone.severity, gone.attribute),
+            (Severity::Warning, Some("server_id"))
+        );
+        assert!(gone.detail.contains("deleted outside Terraform"), "{}", gone.detail);
         assert!(
             f.detail.contains("\"s9\"") && f.detail.contains("cph_servers"),
             "{}",

@@ -54,7 +54,7 @@
 //! `tests/acc_flavor_orders.rs` runs them with the real terraform (a tainted
 //! create paid out of band, `-replace`, `taint`, `replace_triggered_by`).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -324,6 +324,9 @@ impl Custody {
 pub struct OrderBook {
     tracker: OrderTracker,
     custody: Mutex<BTreeMap<String, Custody>>,
+    /// Servers whose instance a refresh in this process removed from the
+    /// state because the server no longer exists (T2).
+    vanished: Mutex<BTreeSet<String>>,
 }
 
 impl OrderBook {
@@ -338,6 +341,20 @@ impl OrderBook {
         if !matches!(custody.get(&history.server_id), Some(Custody::Released(_))) {
             custody.insert(history.server_id.clone(), Custody::Refreshed(history));
         }
+    }
+
+    /// A refresh found that `server_id` no longer exists and removed its
+    /// instance from the state (T2): the create planned next in this
+    /// process is that instance planned anew, not a new resource.
+    pub fn vanished(&self, server_id: &str) {
+        let mut vanished = self.vanished.lock().unwrap_or_else(|p| p.into_inner());
+        vanished.insert(server_id.to_string());
+    }
+
+    /// Whether a refresh in this process removed `server_id`'s instance.
+    pub fn has_vanished(&self, server_id: &str) -> bool {
+        let vanished = self.vanished.lock().unwrap_or_else(|p| p.into_inner());
+        vanished.contains(server_id)
     }
 
     /// An instance of `history.server_id` was deleted (T5).

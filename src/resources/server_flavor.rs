@@ -158,7 +158,8 @@ impl ServerFlavor {
     /// flavors, once `server_id` is known and the provider is configured:
     /// the server exists, and the target flavors (when known) pass the
     /// catalogue (`fleet::flavor_check`). Reads only. A server deleted out
-    /// of band left the state at refresh, so its plan is a create.
+    /// of band left the state at refresh, so its plan is a create: a
+    /// warning, where a new resource's missing server is an error.
     async fn check_target(&self, ctx: &CallContext, plan: &mut Plan<ServerFlavorModel, Private>) {
         let (planned, target) = (&plan.planned, plan.planned.target());
         let unchanged = plan.prior.as_ref().is_some_and(|p| p.target() == target);
@@ -170,8 +171,12 @@ impl ServerFlavor {
         ) else {
             return;
         };
-        let auto_pay = planned.auto_pay.known() == Some(&true);
-        let proposed = Proposed::new(server_id, known.then_some(&target), auto_pay);
+        let proposed = Proposed {
+            server_id,
+            target: known.then_some(&target),
+            auto_pay: planned.auto_pay.known() == Some(&true),
+            vanished: plan.prior.is_none() && self.book().has_vanished(server_id),
+        };
         let catalogue = self.shared.fleet().catalogue();
         if let Some(f) = flavor_check::check(catalogue, &client, &proposed).await {
             plan.diagnostics.push(finding(f));
@@ -303,6 +308,7 @@ impl ResourceType for ServerFlavor {
             }
             Err(e) if e.is_not_found() => {
                 tracing::info!(server_id, "server no longer exists; removing it from state");
+                self.book().vanished(&server_id);
                 Applied::new(None, Private::default())
             }
             Err(e) => {
