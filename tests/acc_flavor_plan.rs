@@ -101,7 +101,10 @@ fn another_product_type_and_a_missing_server_are_refused_at_plan_with_no_write()
         let w = workdir(&tf, &emu, FLAVOR_TF);
         // What the data source leaves out: a cloud game flavor on a cloud
         // phone server. Refused at server_model_name, listing the targets.
-        for target in [KG1, ("physical.kg1.4xlarge.cp.special", "kg1.cp.sp.c15.d46.e5v5")] {
+        for target in [
+            KG1,
+            ("physical.kg1.4xlarge.cp.special", "kg1.cp.sp.c15.d46.e5v5"),
+        ] {
             let out = run(&w, &["plan"], SERVER_ID, target);
             let t = text(&out);
             assert!(!out.success(), "{} {target:?} planned:\n{t}", tf.version());
@@ -118,7 +121,11 @@ fn another_product_type_and_a_missing_server_are_refused_at_plan_with_no_write()
         // A server_id that names no server: refused at server_id, at plan.
         let out = run(&w, &["plan"], MISSING_SERVER, SPECIAL_FLAVOR);
         let t = text(&out);
-        assert!(!out.success(), "{} planned a missing server:\n{t}", tf.version());
+        assert!(
+            !out.success(),
+            "{} planned a missing server:\n{t}",
+            tf.version()
+        );
         assert!(t.contains("Cloud phone server not found"), "{t}");
         assert!(t.contains(MISSING_SERVER), "{t}");
         assert!(names_attribute(&t, "server_id"), "{t}");
@@ -129,7 +136,7 @@ fn another_product_type_and_a_missing_server_are_refused_at_plan_with_no_write()
 
 #[test]
 fn a_server_deleted_while_in_state_warns_a_new_resource_on_it_is_refused_an_unknown_id_is_not_checked()
-{
+ {
     let Some(_) = support::acc() else { return };
     let Some(tf) = support::terraform_1_15() else {
         return;
@@ -203,7 +210,10 @@ fn an_unpaid_order_is_read_once_over_a_short_timeout_and_the_next_apply_follows_
 
         // The next apply follows the same order: paid out of band, no
         // second order.
-        let order_id = emu.orders()[0]["order_id"].as_str().unwrap_or_default().to_string();
+        let order_id = emu.orders()[0]["order_id"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
         emu.order_admin(&order_id, "pay", None);
         let out = run(&w, &apply, SERVER_ID, SPECIAL_FLAVOR);
         assert!(out.success(), "{}", text(&out));

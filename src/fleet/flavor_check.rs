@@ -356,7 +356,11 @@ mod tests {
             (gone.severity, gone.attribute),
             (Severity::Warning, Some("server_id"))
         );
-        assert!(gone.detail.contains("deleted outside Terraform"), "{}", gone.detail);
+        assert!(
+            gone.detail.contains("deleted outside Terraform"),
+            "{}",
+            gone.detail
+        );
         assert!(
             f.detail.contains("\"s9\"") && f.detail.contains("cph_servers"),
             "{}",

@@ -7,8 +7,9 @@
 //! payment and nothing will pay it (no `auto_pay`), nothing changes until a
 //! person pays: the server is not read, and BSS is read every
 //! [`UNPAID_EARLY_PAUSE`] for the first [`UNPAID_FIRST`] of that, then every
-//! [`UNPAID_PAUSE`]. As soon as BSS says anything else, the same round reads
-//! the server and the growing interval applies again.
+//! [`UNPAID_PAUSE`], and not again at the deadline. As soon as BSS says
+//! anything else, the same round reads the server and the growing interval
+//! applies again (with a last look at the deadline).
 
 use std::time::Duration;
 
@@ -65,7 +66,8 @@ mod tests {
     /// `unpaid_from` on (and paid from `paid_at`), played on the schedule:
     /// (server read times, BSS read times), as the tracker's loop makes them
     /// (a round reads the server, then BSS; an unpaid round reads BSS, and
-    /// the server too once BSS says otherwise; no round at the deadline).
+    /// the server too once BSS says otherwise; a last round at the
+    /// deadline unless the order is unpaid).
     fn play(
         timeout: Duration,
         unpaid_from: Duration,
@@ -87,8 +89,11 @@ mod tests {
                     schedule.order_seen(at, unpaid(at));
                 }
             }
-            at += schedule.pause(at).min(timeout.saturating_sub(at));
             if at >= timeout {
+                return (server, bss);
+            }
+            at += schedule.pause(at).min(timeout - at);
+            if !schedule.reads_server() && at >= timeout {
                 return (server, bss);
             }
         }

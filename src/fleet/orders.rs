@@ -261,13 +261,17 @@ impl OrderTracker {
                 seen.last_server = Some(server);
             }
             seen.log(f, asked);
+            if Instant::now() >= f.deadline {
+                return Err(FollowError::Wait(cph::Error::Timeout(seen.timeout_text(f))));
+            }
             let pause = schedule.pause(seen.started.elapsed());
             let pause = pause.min(f.deadline.saturating_duration_since(Instant::now()));
             tokio::select! {
                 _ = cancel.cancelled() => return Err(FollowError::Wait(cph::Error::Cancelled)),
                 _ = tokio::time::sleep(pause) => {}
             }
-            if Instant::now() >= f.deadline {
+            // A last look at the deadline, except at an order still unpaid.
+            if !schedule.reads_server() && Instant::now() >= f.deadline {
                 return Err(FollowError::Wait(cph::Error::Timeout(seen.timeout_text(f))));
             }
         }
