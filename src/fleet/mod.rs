@@ -14,9 +14,8 @@
 //! flavor [catalogue](catalogue) read once for every plan check ([flavor
 //! check](flavor_check)), the [flavor orders](flavor_orders) (the lifecycle
 //! of a server's flavor-change order as a state machine, its history handed
-//! to a replacement), the [order tracker](orders) that follows orders (on its
-//! [schedule](order_schedule))
-//! through BSS, and the batch [operations](operations) of the actions
+//! to a replacement), the [order tracker](orders) that follows orders
+//! through BSS (on its [schedule](order_schedule)), and the batch [operations](operations) of the actions
 //! (restart, reset, stop).
 //! It knows CPH through the client's public methods only, and Terraform not
 //! at all.
