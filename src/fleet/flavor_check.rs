@@ -1,6 +1,7 @@
 //! The plan-time check of a flavor change against the catalogue and the
 //! server's current flavors: a server that does not exist is refused at
-//! `server_id`; a target [`Catalogue::check`] refuses (an unknown server
+//! `server_id` (a warning when a refresh of this plan just removed it from
+//! the state); a target [`Catalogue::check`] refuses (an unknown server
 //! flavor, another product type, a phone flavor not sold on it or withdrawn,
 //! another phone capacity) is refused naming the setting to fix and the
 //! valid targets, the same rule as `cph_server_flavor_options`; an upgrade

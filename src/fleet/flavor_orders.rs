@@ -21,7 +21,10 @@
 //!   `-refresh=false` (Terraform 0.15.4 and later; before, the refresh was
 //!   a walk, and a process, of its own: then T3 finds nothing, and a tainted
 //!   instance's replacement inherits its originals and order ids through T5
-//!   but not its pending order). The refresh is [`OrderBook::refresh`].
+//!   but not its pending order). The refresh is [`OrderBook::refresh`];
+//!   a refresh that finds the server gone records it
+//!   ([`OrderBook::vanished`]), so that the create planned next for it is
+//!   told from a new resource (a warning at plan, not an error).
 //! - **T3.** A tainted instance is planned as a create: null prior state and
 //!   no prior private state. So its history comes from its refresh (T2),
 //!   through [`OrderBook::refreshed`] then [`OrderBook::for_replacement`].
