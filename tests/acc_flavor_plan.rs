@@ -200,6 +200,12 @@ fn an_unpaid_order_is_read_once_over_a_short_timeout_and_the_next_apply_follows_
         assert!(out.stderr.contains("pending payment"), "{}", out.stderr);
         let calls = emu.calls();
         let count = |name: &str| calls.get(name).copied().unwrap_or(0);
+        eprintln!(
+            "{}: a 5s unpaid wait read BSS {} times, the server {} times",
+            tf.version(),
+            count("bss_show_order"),
+            count("show_server")
+        );
         // The wait's first round reads the server and BSS; BSS says pending
         // payment, the next read would be 10 s later: past the timeout.
         assert_eq!(count("bss_show_order"), 1, "{} {calls:?}", tf.version());
