@@ -322,10 +322,11 @@ fn a_profile_of_the_hcloud_cli_is_enough_for_the_quickstart_and_a_paid_upgrade()
 }
 
 #[test]
-fn a_wrong_profile_or_an_encrypted_file_is_one_clear_error_before_any_call() {
+fn a_wrong_profile_or_an_encrypted_or_missing_file_is_one_clear_error_before_any_call() {
     let Some(tf) = support::acc() else { return };
     let good = hcloud_file("wrong-profile", &profiles_json());
     let encrypted = hcloud_file("encrypted", "U2FsdGVkX19ZmFrZWVuY3J5cHRlZGNvbmZpZw==\n");
+    let missing = format!("{good}.missing");
     let cases = [
         (
             good.clone(),
@@ -333,6 +334,7 @@ fn a_wrong_profile_or_an_encrypted_file_is_one_clear_error_before_any_call() {
             "has no profile \"prod\" (it has: old, dev)",
         ),
         (encrypted.clone(), "dev", "an encrypted file cannot be read"),
+        (missing, "dev", "cannot read the shared config file"),
     ];
     for tf in terraforms(&tf) {
         let version = tf.version();
@@ -351,6 +353,11 @@ fn a_wrong_profile_or_an_encrypted_file_is_one_clear_error_before_any_call() {
                     .count(),
                 1,
                 "{version}: one error:\n{text}"
+            );
+            assert_eq!(
+                text.matches("Error: ").count(),
+                1,
+                "{version}: nothing but that error (no \"Missing region\", no \"No credentials\"):\n{text}"
             );
             assert!(
                 text.contains(expected) && text.contains(file.as_str()),

@@ -151,7 +151,7 @@ fn settings(config: &Value, env: &dyn Fn(&str) -> Option<String>) -> Result<Sett
     let in_block = ProviderModel::from_value(config)?;
     let block_credentials = has_credentials(&in_block);
     let skip = |attr: &str| block_credentials && is_credential(attr);
-    let (mut merged, mut diags) = fill_from_env(&ProviderModel::block(), config, env, &skip);
+    let (mut merged, diags) = fill_from_env(&ProviderModel::block(), config, env, &skip);
     let with_env = ProviderModel::from_value(&merged)?;
     let mut profile_agency = None;
     let mut source = match (block_credentials, has_credentials(&with_env)) {
@@ -180,10 +180,16 @@ fn settings(config: &Value, env: &dyn Fn(&str) -> Option<String>) -> Result<Sett
                     profile_agency = p.agency;
                 }
             }
-            Err((attr, message)) => diags.push(
-                Diagnostic::error("Cannot use the shared config file", format!("{message}."))
-                    .at(AttributePath::root(attr)),
-            ),
+            // The profile was to supply settings: without it, whatever else
+            // is missing (region, credentials) follows from this one error.
+            Err((attr, message)) => {
+                return Err(Diagnostic::error(
+                    "Cannot use the shared config file",
+                    format!("{message}."),
+                )
+                .at(AttributePath::root(attr))
+                .into());
+            }
         }
     }
     Ok(Settings {
@@ -199,7 +205,7 @@ struct Settings {
     model: ProviderModel,
     source: Source,
     /// The agency of an `AssumeRole` profile whose keys are used.
-    profile_agency: Option<(String, String)>,
+    profile_agency: Option<(String, AgencyDomain)>,
     diags: Diagnostics,
 }
 
@@ -209,7 +215,7 @@ struct Settings {
 fn assume_role(
     m: &ProviderModel,
     env: &dyn Fn(&str) -> Option<String>,
-    profile_agency: Option<(String, String)>,
+    profile_agency: Option<(String, AgencyDomain)>,
     diags: &mut Diagnostics,
 ) -> Option<AssumeRole> {
     let at = AttributePath::root("assume_role");
@@ -230,7 +236,11 @@ fn assume_role(
             ),
             None => {
                 let (agency, domain) = profile_agency?;
-                (Some(agency), Some(domain), None, None)
+                let (name, id) = match domain {
+                    AgencyDomain::Name(n) => (Some(n), None),
+                    AgencyDomain::Id(i) => (None, Some(i)),
+                };
+                (Some(agency), name, id, None)
             }
         },
     };
@@ -895,7 +905,7 @@ mod tests {
             &env_of(&[]),
         )
         .unwrap_err();
-        assert_eq!(paths(&err)[0], "profile");
+        assert_eq!(paths(&err), vec!["profile"], "one error: {err:?}");
         assert!(
             err.0[0].detail.contains("no profile \"prod\"") && err.0[0].detail.contains(&file),
             "{err:?}"
@@ -905,18 +915,52 @@ mod tests {
             &env_of(&[]),
         )
         .unwrap_err();
-        assert_eq!(paths(&err)[0], "shared_config_file");
+        assert_eq!(
+            paths(&err),
+            vec!["shared_config_file"],
+            "one error: {err:?}"
+        );
         let err = resolve(
             &block(&[("profile", "dev")]),
             &env_of(&[("HOME", "/nonexistent-home")]),
         )
         .unwrap_err();
+        assert_eq!(err.0.len(), 1, "one error: {err:?}");
         assert!(
             err.0[0]
                 .detail
                 .contains("/nonexistent-home/.hcloud/config.json"),
             "{err:?}"
         );
+    }
+
+    #[test]
+    fn an_assume_role_profile_names_its_account_by_name_or_by_id() {
+        let dir = std::env::temp_dir().join(format!("cph-profile-agency-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("config.json");
+        std::fs::write(
+            &path,
+            r#"{"current":"byid","profiles":[
+              {"name":"byid","mode":"AssumeRole","accessKeyId":"AK","secretAccessKey":"SK","region":"r",
+               "agencyName":"ops","agencyDomainId":"D1"},
+              {"name":"byname","mode":"AssumeRole","accessKeyId":"AK","secretAccessKey":"SK","region":"r",
+               "agencyName":"ops","agencyDomainName":"acct"}]}"#,
+        )
+        .unwrap();
+        let file = path.display().to_string();
+        for (profile, domain) in [
+            ("byid", AgencyDomain::Id("D1".into())),
+            ("byname", AgencyDomain::Name("acct".into())),
+        ] {
+            let cfg = resolve(
+                &block(&[("shared_config_file", &file), ("profile", profile)]),
+                &env_of(&[]),
+            )
+            .unwrap();
+            let a = cfg.assume_role.expect("agency");
+            assert_eq!((a.agency_name.as_str(), a.domain), ("ops", domain));
+        }
     }
 
     #[test]
