@@ -17,7 +17,7 @@ use tf_framework::declare::{Validator, fill_from_env, validate_block};
 use tf_framework::{AttributePath, Diagnostic, Diagnostics, Model, Tf, Value};
 
 use super::provider::ProviderModel;
-use crate::cph::{AgencyDomain, AssumeRole, ClientConfig, Credentials};
+use crate::cph::{AgencyDomain, AssumeRole, ClientConfig, Credentials, HostSettings};
 
 /// Whether `attr` is a credential attribute: one that a way to
 /// authenticate needs ([`WAYS`]), or `security_token`, which goes with the
@@ -370,7 +370,23 @@ pub fn resolve(
     };
     cfg.assume_role = agency;
     tune(&mut cfg, &m, &cloud);
+    cfg.host_settings = host_settings(&m);
     Ok(cfg)
+}
+
+/// The settings that chose the CPH, BSS and IAM hosts: each URL setting when
+/// set, else what it is derived from.
+fn host_settings(m: &ProviderModel) -> HostSettings {
+    let derived = format!("{} and {}", named("region"), named("cloud"));
+    let either = |v: &Tf<String>, attr: &str, otherwise: &str| match set(v) {
+        Some(_) => named(attr),
+        None => otherwise.to_string(),
+    };
+    HostSettings {
+        cph: either(&m.endpoint, "endpoint", &derived),
+        bss: either(&m.bss_endpoint, "bss_endpoint", &named("cloud")),
+        iam: either(&m.auth_url, "auth_url", &derived),
+    }
 }
 
 /// The CPH endpoint, and `region` checked as needed: required unless both
@@ -694,6 +710,30 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(paths(&err), vec!["region"]);
+    }
+
+    #[test]
+    fn each_host_names_the_setting_that_chose_it() {
+        let base = [("region", "r"), ("project_id", "p"), ("auth_token", "t")];
+        let cfg = resolve(&block(&base), &env_of(&[])).unwrap();
+        let derived = "`region` (or HW_REGION_NAME) and `cloud` (or HW_CLOUD)";
+        assert_eq!(cfg.host_settings.cph, derived);
+        assert_eq!(cfg.host_settings.iam, derived);
+        assert_eq!(cfg.host_settings.bss, "`cloud` (or HW_CLOUD)");
+        let mut attrs = base.to_vec();
+        attrs.extend([
+            ("endpoint", "http://127.0.0.1:2"),
+            ("auth_url", "http://127.0.0.1:1/v3"),
+            ("bss_endpoint", "http://127.0.0.1:3"),
+        ]);
+        let cfg = resolve(&block(&attrs), &env_of(&[])).unwrap();
+        assert!(cfg.host_settings.cph.starts_with("`endpoint`"));
+        assert!(cfg.host_settings.iam.starts_with("`auth_url`"));
+        assert!(cfg.host_settings.bss.starts_with("`bss_endpoint`"));
+        assert_eq!(
+            cfg.setting_of_host("127.0.0.1:1").as_deref(),
+            Some(cfg.host_settings.iam.as_str())
+        );
     }
 
     #[test]
