@@ -461,7 +461,7 @@ async fn list_jobs(
             }
             if done && i == 7 {
                 job["status"] = json!(-1);
-                job["error_code"] = json!("CPS.0006");
+                job["error_code"] = json!("CPS.0005");
                 job["error_msg"] = json!("phone gone");
             }
             all.push(job);
@@ -525,7 +525,7 @@ async fn the_poller_reads_250_jobs_a_page_and_20_ids_a_call_at_most() {
         assert!(jobs.iter().all(Job::finished));
         assert_eq!(jobs.iter().filter(|j| j.status == -1).count(), 3);
         let failed = jobs.iter().find(|j| j.status == -1).expect("a failed job");
-        assert_eq!(failed.error_code.as_deref(), Some("CPS.0006"));
+        assert_eq!(failed.error_code.as_deref(), Some("CPS.0005"));
         // The server refuses more than a page or 20 ids. The newest id
         // (r3, done at once) is the probe; then r1 and r2 (a page each) are
         // read a call each, one page a call.

@@ -155,6 +155,12 @@ fn render_api(status: &u16, code: &str, message: &str, request_id: &Option<Strin
     } else {
         s.push_str(&format!(" (HTTP {status})"));
     }
+    if let Some(state) = AccountState::of_code(code) {
+        s.push_str(&format!(
+            ". {}: {}; nothing is changed or forgotten, {}",
+            state.code, state.meaning, state.remedy
+        ));
+    }
     s
 }
 
