@@ -230,6 +230,77 @@ fn a_region_without_a_project_is_one_clear_error_before_any_cph_call() {
     }
 }
 
+/// A host that cannot be reached is told as such, naming the setting that
+/// chose it and `project_id`, never as a credentials refusal: (a) an
+/// `auth_url` nothing listens on, (b) a region whose IAM host does not
+/// resolve (a `cloud` under `.invalid`: the name fails at the resolver, so
+/// nothing else leaves the machine).
+#[test]
+fn an_iam_host_that_cannot_be_reached_is_not_a_credentials_refusal() {
+    let Some(tf) = support::acc() else { return };
+    for tf in terraforms(&tf) {
+        let version = tf.version();
+        let emu = Emulator::start(&[]);
+        let keys = format!(
+            "  access_key   = \"{}\"\n  secret_key   = \"{}\"\n  endpoint     = \"{url}\"\n  bss_endpoint = \"{url}\"\n",
+            emu::ACCESS_KEY,
+            emu::SECRET_KEY,
+            url = emu.url
+        );
+        let cases = [
+            (
+                format!(
+                    "  region   = \"{}\"\n  auth_url = \"http://127.0.0.1:1/v3\"\n{keys}",
+                    emu::REGION
+                ),
+                "127.0.0.1:1",
+                "`auth_url`",
+            ),
+            (
+                format!("  region = \"eu-west-101\"\n  cloud  = \"cph-acc.invalid\"\n{keys}"),
+                "iam.eu-west-101.cph-acc.invalid:443",
+                "`region` (or HW_REGION_NAME) and `cloud` (or HW_CLOUD)",
+            ),
+        ];
+        for (block, host, setting) in &cases {
+            let w = quickstart(&tf, block);
+            let out = w.run(&[
+                "plan",
+                "-input=false",
+                "-no-color",
+                "-var=server_model=x",
+                "-var=phone_model=y",
+            ]);
+            assert!(!out.success(), "{version}");
+            let text = out.flat();
+            assert_eq!(
+                text.matches("Error: ").count(),
+                1,
+                "{version}: one error:\n{text}"
+            );
+            assert!(
+                text.contains(&format!("Error: Could not reach {host}"))
+                    && text.contains(&format!("could not reach {host} (")),
+                "{version}: names the host:\n{text}"
+            );
+            assert!(
+                text.contains(&format!("{host} is chosen by {setting}")),
+                "{version}: names {setting}:\n{text}"
+            );
+            assert!(
+                text.contains("set `project_id` (or HW_PROJECT_ID) to skip that look-up"),
+                "{version}: names project_id:\n{text}"
+            );
+            assert!(
+                !text.contains("Credentials refused") && !text.contains("Check the keys"),
+                "{version}: not a refusal:\n{text}"
+            );
+            let sent: u64 = emu.calls().values().sum();
+            assert_eq!(sent, 0, "{version}: nothing sent to CPH or BSS");
+        }
+    }
+}
+
 /// Ten flavor changes (ten servers) in one apply, with the project and the
 /// account to find: each provider process looks each up once at most, however
 /// many resources ask for it at the same time.
@@ -322,10 +393,11 @@ fn a_profile_of_the_hcloud_cli_is_enough_for_the_quickstart_and_a_paid_upgrade()
 }
 
 #[test]
-fn a_wrong_profile_or_an_encrypted_file_is_one_clear_error_before_any_call() {
+fn a_wrong_profile_or_an_encrypted_or_missing_file_is_one_clear_error_before_any_call() {
     let Some(tf) = support::acc() else { return };
     let good = hcloud_file("wrong-profile", &profiles_json());
     let encrypted = hcloud_file("encrypted", "U2FsdGVkX19ZmFrZWVuY3J5cHRlZGNvbmZpZw==\n");
+    let missing = format!("{good}.missing");
     let cases = [
         (
             good.clone(),
@@ -333,6 +405,7 @@ fn a_wrong_profile_or_an_encrypted_file_is_one_clear_error_before_any_call() {
             "has no profile \"prod\" (it has: old, dev)",
         ),
         (encrypted.clone(), "dev", "an encrypted file cannot be read"),
+        (missing, "dev", "cannot read the shared config file"),
     ];
     for tf in terraforms(&tf) {
         let version = tf.version();
@@ -351,6 +424,11 @@ fn a_wrong_profile_or_an_encrypted_file_is_one_clear_error_before_any_call() {
                     .count(),
                 1,
                 "{version}: one error:\n{text}"
+            );
+            assert_eq!(
+                text.matches("Error: ").count(),
+                1,
+                "{version}: nothing but that error (no \"Missing region\", no \"No credentials\"):\n{text}"
             );
             assert!(
                 text.contains(expected) && text.contains(file.as_str()),

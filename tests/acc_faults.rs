@@ -1024,7 +1024,7 @@ fn has_request_id(text: &str) -> bool {
 fn api_errors_show_their_code_and_request_id() {
     let Some(tf) = support::acc() else { return };
     let emu = Emulator::start(&[]);
-    // An unknown server: CPS.0005 from the server detail.
+    // An unknown server: CPS.0016 from the server detail.
     let w = workdir(&tf, &emu, FLAVOR_TF);
     let out = w.run(&apply_args(&[
         "-var=server_id=0000000000000000000000000000dead".to_string(),
@@ -1033,7 +1033,7 @@ fn api_errors_show_their_code_and_request_id() {
     ]));
     assert!(!out.success());
     assert!(
-        out.stderr.contains("CPS.0005") && has_request_id(&out.stderr),
+        out.stderr.contains("CPS.0016") && has_request_id(&out.stderr),
         "code and request id:\n{}",
         out.stderr
     );

@@ -158,7 +158,59 @@ fn phones_that_no_longer_exist_are_named_and_leaving_them_out_converges() {
         ),
         "the error says what to do:\n{text}"
     );
-    assert!(text.contains("CPS.0006"), "{text}");
+    assert!(text.contains("CPS.0005"), "{text}");
     assert!(run(&w, "apply", &kept).success(), "doing it converges");
     assert_eq!(plan_code(&w, &kept), 0);
+}
+
+/// An account in arrears, or frozen, while a route is refreshed: one error
+/// naming the code, what it means and what to do; no phone is dropped from
+/// the state (none is "no longer existing"), and once the account is in
+/// good standing again the plan is empty.
+#[test]
+fn an_account_in_arrears_or_frozen_keeps_every_phone_and_is_one_error() {
+    let Some(tf) = support::acc() else { return };
+    let emu = Emulator::start(&[]);
+    let phones = emu.phone_ids_of(SERVER_ID)[..3].to_vec();
+    let w = workdir(&tf, &emu);
+    assert!(run(&w, "apply", &phones).success());
+    for (state, code, meaning, remedy) in [
+        (
+            "arrears",
+            "CPS.0006",
+            "the account is in arrears",
+            "top up the account",
+        ),
+        (
+            "frozen",
+            "CPS.0007",
+            "the account is frozen",
+            "contact Huawei Cloud customer service",
+        ),
+    ] {
+        emu.set_account_state(state);
+        let out = run(&w, "apply", &phones);
+        assert!(!out.success(), "{state}");
+        let text = out.flat();
+        assert_eq!(
+            text.matches("Error: ").count(),
+            1,
+            "{state}: one error:\n{text}"
+        );
+        assert!(
+            text.contains(code) && text.contains(meaning) && text.contains(remedy),
+            "{state}: the code, what it means, what to do:\n{text}"
+        );
+        assert!(!text.contains("no longer exist"), "{state}:\n{text}");
+        let shown = w.run(&["state", "show", "-no-color", "cph_phone_route.r"]);
+        for id in &phones {
+            assert!(
+                shown.stdout.contains(id.as_str()),
+                "{state}: {id} kept:\n{}",
+                shown.stdout
+            );
+        }
+    }
+    emu.set_account_state("normal");
+    assert_eq!(plan_code(&w, &phones), 0, "every phone still in the state");
 }

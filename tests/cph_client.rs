@@ -401,7 +401,7 @@ async fn connection_refused_is_retried_then_reported() {
         .expect_err("nothing listens");
     let text = err.to_string();
     assert!(matches!(err, Error::Transport { .. }), "{err:?}");
-    assert!(text.contains("could not connect"), "{text}");
+    assert!(text.contains("could not reach"), "{text}");
 }
 
 // ---------------------------------------------------------------------------
@@ -461,7 +461,7 @@ async fn list_jobs(
             }
             if done && i == 7 {
                 job["status"] = json!(-1);
-                job["error_code"] = json!("CPS.0006");
+                job["error_code"] = json!("CPS.0005");
                 job["error_msg"] = json!("phone gone");
             }
             all.push(job);
@@ -525,7 +525,7 @@ async fn the_poller_reads_250_jobs_a_page_and_20_ids_a_call_at_most() {
         assert!(jobs.iter().all(Job::finished));
         assert_eq!(jobs.iter().filter(|j| j.status == -1).count(), 3);
         let failed = jobs.iter().find(|j| j.status == -1).expect("a failed job");
-        assert_eq!(failed.error_code.as_deref(), Some("CPS.0006"));
+        assert_eq!(failed.error_code.as_deref(), Some("CPS.0005"));
         // The server refuses more than a page or 20 ids. The newest id
         // (r3, done at once) is the probe; then r1 and r2 (a page each) are
         // read a call each, one page a call.
@@ -743,7 +743,11 @@ async fn password_auth_failure_is_an_auth_error_without_the_password() {
     .expect("client");
     let err = client.show_server("srv1").await.expect_err("auth fails");
     let text = err.to_string();
-    assert!(matches!(err, Error::Auth(_)), "{err:?}");
+    assert!(matches!(err, Error::Iam { .. }), "{err:?}");
+    assert!(
+        err.is_credential_failure() && !err.is_unreachable(),
+        "{err:?}"
+    );
     assert!(text.contains("username or password is wrong"), "{text}");
     assert!(!text.contains("s3cret-pass") && !format!("{err:?}").contains("s3cret-pass"));
 }
@@ -940,11 +944,16 @@ async fn connection_refused_names_host_port_and_path() {
         .await
         .expect_err("nothing listens");
     let text = err.to_string();
-    let expected = format!(
-        "could not connect to 127.0.0.1:{} (GET /v1/proj1/cloud-phone/servers/srv1): ",
-        addr.port()
-    );
+    let expected = format!("could not reach 127.0.0.1:{} (", addr.port());
     assert!(text.starts_with(&expected), "{text}");
+    assert!(
+        text.contains("GET /v1/proj1/cloud-phone/servers/srv1 was not sent")
+            && text.ends_with(&format!(
+                "127.0.0.1:{} is chosen by `endpoint`",
+                addr.port()
+            )),
+        "{text}"
+    );
     assert!(text.to_lowercase().contains("refused"), "{text}");
 }
 

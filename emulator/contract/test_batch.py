@@ -95,7 +95,7 @@ def test_a_failure_is_injected_per_phone(fresh):
     emu.admin("POST", "/fail-jobs", {"phone_ids": [ids[1]]})
     body = RestartCloudPhoneRequestBody(phones=[PhoneProperty(phone_id=p) for p in ids + ["0" * 32]])
     resp = client.restart_cloud_phone(RestartCloudPhoneRequest(body=body))
-    assert resp.jobs[3].job_id is None and resp.jobs[3].error_code == "CPS.0006"
+    assert resp.jobs[3].job_id is None and resp.jobs[3].error_code == "CPS.0005"
     jobs = {j.phone_id: j for j in wait_jobs(client, resp.request_id)}
     assert jobs[ids[1]].status == -1 and jobs[ids[1]].error_code == "CPS.0020"
     assert jobs[ids[0]].status == 2 and jobs[ids[2]].status == 2

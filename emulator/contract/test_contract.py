@@ -95,7 +95,7 @@ def test_route_unknown_phone_reported_in_jobs(client):
     resp = route(client, "direct", [PHONE0, "0" * 32])
     assert resp.jobs[0].job_id
     assert resp.jobs[1].job_id is None
-    assert resp.jobs[1].error_code == "CPS.0006"
+    assert resp.jobs[1].error_code == "CPS.0005"
 
 
 def test_change_server_flavor_applies_after_order_time(client, emulator):
@@ -157,7 +157,7 @@ def test_unknown_server_is_404(client):
     with pytest.raises(ClientRequestException) as err:
         client.show_cloud_phone_server_detail(ShowCloudPhoneServerDetailRequest(server_id="f" * 32))
     assert err.value.status_code == 404
-    assert err.value.error_code == "CPS.0005"
+    assert err.value.error_code == "CPS.0016"
 
 
 def test_cross_generation_change_is_refused(client):

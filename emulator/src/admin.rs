@@ -12,7 +12,7 @@ use serde_json::json;
 
 use crate::app::App;
 use crate::catalogue;
-use crate::errors::{ApiError, ApiResult, ok, parse_json};
+use crate::errors::{ApiError, ApiResult, code, ok, parse_json};
 use crate::faults::FaultSpec;
 use crate::jobs::check_traffic_type;
 use crate::orders::{OrderStatus, admin_refusal};
@@ -45,6 +45,7 @@ pub fn router() -> Router<App> {
             get(fail_jobs).post(add_fail_jobs).delete(clear_fail_jobs),
         )
         .route("/settings", get(settings).put(put_settings))
+        .route("/account", get(account).put(put_account))
 }
 
 fn bad(msg: impl Into<String>) -> ApiError {
@@ -322,4 +323,43 @@ async fn put_settings(State(app): State<App>, body: Bytes) -> ApiResult {
         world.settings.quota_per_second = v;
     }
     ok(json!({"settings": world.settings}))
+}
+
+/// The account states the admin API can set, by name, and their codes.
+const ACCOUNT_STATES: &[(&str, Option<&str>)] = &[
+    ("normal", None),
+    ("arrears", Some(code::ACCOUNT_ARREARS)),
+    ("frozen", Some(code::ACCOUNT_FROZEN)),
+    ("unverified", Some(code::ACCOUNT_UNVERIFIED)),
+];
+
+fn account_json(state: Option<&str>) -> serde_json::Value {
+    let name = ACCOUNT_STATES
+        .iter()
+        .find(|(_, c)| *c == state)
+        .map_or("normal", |(n, _)| n);
+    json!({"state": name, "error_code": state})
+}
+
+async fn account(State(app): State<App>) -> ApiResult {
+    ok(account_json(app.world.lock().account_state))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AccountBody {
+    state: String,
+}
+
+/// Puts the account in arrears, frozen, not verified, or back to normal.
+async fn put_account(State(app): State<App>, body: Bytes) -> ApiResult {
+    let body: AccountBody = parse_json(&body).map_err(|e| bad(e.msg))?;
+    let Some((_, state)) = ACCOUNT_STATES.iter().find(|(n, _)| *n == body.state) else {
+        return Err(bad(format!(
+            "state must be normal, arrears, frozen or unverified, got {:?}",
+            body.state
+        )));
+    };
+    app.world.lock().account_state = *state;
+    ok(account_json(*state))
 }

@@ -18,16 +18,27 @@ pub fn current_request_id() -> String {
         .unwrap_or_else(|_| crate::ids::random_hex32())
 }
 
-/// Error codes, as documented in the README's table.
+/// Error codes, as documented in the README's table. Not-found and
+/// account-state codes are the CPH API reference's (README "Error codes").
 pub mod code {
     pub const BAD_REQUEST: &str = "CPS.0001";
     pub const BAD_TRAFFIC_TYPE: &str = "CPS.0002";
     pub const BAD_PHONE_IDS: &str = "CPS.0003";
     pub const BAD_MODEL_NAME: &str = "CPS.0004";
-    pub const SERVER_NOT_FOUND: &str = "CPS.0005";
-    pub const PHONE_NOT_FOUND: &str = "CPS.0006";
-    pub const JOB_NOT_FOUND: &str = "CPS.0007";
-    pub const BAD_JOB_QUERY: &str = "CPS.0008";
+    /// The reference: "server_id is invalid" (no such server).
+    pub const SERVER_NOT_FOUND: &str = "CPS.0016";
+    /// The reference: the cloud phone does not exist.
+    pub const PHONE_NOT_FOUND: &str = "CPS.0005";
+    /// The reference: the account is in arrears (role op_restricted).
+    pub const ACCOUNT_ARREARS: &str = "CPS.0006";
+    /// The reference: the account is frozen (role op_suspended).
+    pub const ACCOUNT_FROZEN: &str = "CPS.0007";
+    /// The reference: real-name authentication not done (op_unverified).
+    pub const ACCOUNT_UNVERIFIED: &str = "CPS.0008";
+    /// The emulator's own (the reference lists no code for a missing job).
+    pub const JOB_NOT_FOUND: &str = "CPS.0901";
+    /// The emulator's own (the reference lists none for a bad job query).
+    pub const BAD_JOB_QUERY: &str = "CPS.0902";
     pub const PHONE_NOT_AVAILABLE: &str = "CPS.0010";
     pub const JOB_FAILED: &str = "CPS.0020";
     pub const UNKNOWN_FLAVOR: &str = "CPS.0030";

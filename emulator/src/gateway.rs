@@ -118,6 +118,7 @@ async fn handle(app: App, endpoint: Option<Endpoint>, req: Request, next: Next) 
         }
     }
     let resp = match admit(&app, &endpoint, req).await {
+        Ok(_) if let Some(e) = account_refusal(&app, &endpoint) => e.into_response(),
         Ok(req) => next.run(req).await,
         Err(e) => e.into_response(),
     };
@@ -129,6 +130,19 @@ async fn handle(app: App, endpoint: Option<Endpoint>, req: Request, next: Next) 
     } else {
         Outcome::Answer(resp)
     }
+}
+
+/// A CPH call refused for the account's state (admin `PUT /account`), as
+/// the API answers it: 400 with the state's code, after authentication.
+fn account_refusal(app: &App, endpoint: &Endpoint) -> Option<ApiError> {
+    endpoint.project_id.as_ref()?;
+    let code = app.world.lock().account_state?;
+    let msg = match code {
+        code::ACCOUNT_ARREARS => "No permission to request resources. Role is op_restricted.",
+        code::ACCOUNT_FROZEN => "No permission to request resources. Role is op_suspended.",
+        _ => "No permission to request resources. Role is op_unverified.",
+    };
+    Some(ApiError::bad_request(code, msg))
 }
 
 /// Holds a processed call's answer `ms` milliseconds, counted in

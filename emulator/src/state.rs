@@ -68,6 +68,9 @@ pub struct World {
     /// `phones-traffic` requests the service took, per phone they named.
     pub traffic_by_phone: BTreeMap<String, u64>,
     pub quota: Quota,
+    /// The account's state code (arrears, frozen, not verified) when it is
+    /// not in good standing: every CPH call is then refused with it.
+    pub account_state: Option<&'static str>,
 }
 
 impl World {
@@ -81,6 +84,7 @@ impl World {
             jobs: HashMap::new(),
             jobs_by_request: HashMap::new(),
             fail_jobs,
+            account_state: None,
             timers: BinaryHeap::new(),
             timer_seq: 0,
             settings,

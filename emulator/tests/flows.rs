@@ -166,7 +166,7 @@ async fn flavor_change_refusals() {
         (
             change(&"f".repeat(32), SPECIAL.0, SPECIAL.1, Some(1)),
             StatusCode::NOT_FOUND,
-            "CPS.0005",
+            "CPS.0016",
         ),
         (
             json!({"server_id": SERVER0}),
@@ -214,7 +214,7 @@ async fn route_jobs_succeed_fail_and_report_untakeable_phones() {
     let request_id = body["request_id"].as_str().expect("rid").to_string();
     assert!(jobs[0]["job_id"].is_string() && jobs[1]["job_id"].is_string());
     assert_eq!(jobs[2]["error_code"], "CPS.0010");
-    assert_eq!(jobs[3]["error_code"], "CPS.0006");
+    assert_eq!(jobs[3]["error_code"], "CPS.0005");
     assert!(jobs[2].get("job_id").is_none() && jobs[3].get("job_id").is_none());
     let (_, phone) = emu.get(&format!("phones/{PHONE0}")).await;
     assert_eq!(phone["traffic_type"], "direct");
@@ -259,12 +259,12 @@ async fn route_jobs_succeed_fail_and_report_untakeable_phones() {
         .await;
     assert_eq!(
         (status, body["error_code"].as_str()),
-        (StatusCode::BAD_REQUEST, Some("CPS.0008"))
+        (StatusCode::BAD_REQUEST, Some("CPS.0902"))
     );
     let (status, body) = emu.get("jobs/nope").await;
     assert_eq!(
         (status, body["error_code"].as_str()),
-        (StatusCode::NOT_FOUND, Some("CPS.0007"))
+        (StatusCode::NOT_FOUND, Some("CPS.0901"))
     );
     for (body, code) in [
         (
@@ -430,12 +430,12 @@ async fn admin_drift_calls_and_settings() {
     let (status, body) = emu.get(&format!("servers/{SERVER0}")).await;
     assert_eq!(
         (status, body["error_code"].as_str()),
-        (StatusCode::NOT_FOUND, Some("CPS.0005"))
+        (StatusCode::NOT_FOUND, Some("CPS.0016"))
     );
     let (status, body) = emu.get(&format!("phones/{PHONE0}")).await;
     assert_eq!(
         (status, body["error_code"].as_str()),
-        (StatusCode::NOT_FOUND, Some("CPS.0006"))
+        (StatusCode::NOT_FOUND, Some("CPS.0005"))
     );
     assert_eq!(emu.get("phones").await.1["count"], 3);
 

@@ -114,6 +114,38 @@ pub struct ClientConfig {
     /// service-types?limit=1` answered 403 `CBC.0150` or `CBC.0156` means
     /// BSS is this endpoint instead (`https://bss-intl.{cloud}`).
     pub bss_international_endpoint: Option<String>,
+    /// The settings that chose each host, for messages about a host that
+    /// cannot be reached.
+    pub host_settings: HostSettings,
+}
+
+/// The provider settings that chose the CPH, BSS and IAM hosts, in words
+/// (e.g. "`endpoint`", "`region` and `cloud`").
+#[derive(Debug, Clone)]
+pub struct HostSettings {
+    pub cph: String,
+    pub bss: String,
+    pub iam: String,
+}
+
+impl Default for HostSettings {
+    fn default() -> Self {
+        HostSettings {
+            cph: "`endpoint`".into(),
+            bss: "`bss_endpoint`".into(),
+            iam: "`auth_url`".into(),
+        }
+    }
+}
+
+/// `host:port` of `url` (the port its scheme implies when none is given).
+fn authority(url: &str) -> Option<String> {
+    let url = reqwest::Url::parse(url).ok()?;
+    let host = url.host_str()?;
+    Some(match url.port_or_known_default() {
+        Some(port) => format!("{host}:{port}"),
+        None => host.to_string(),
+    })
 }
 
 impl ClientConfig {
@@ -150,6 +182,52 @@ impl ClientConfig {
             bss_endpoint: Self::DEFAULT_BSS_ENDPOINT.to_string(),
             credential_source: "the configured credentials".to_string(),
             bss_international_endpoint: None,
+            host_settings: HostSettings::default(),
         }
+    }
+
+    /// The setting that chose `host` (`host:port`): CPH's, BSS's or IAM's.
+    pub fn setting_of_host(&self, host: &str) -> Option<String> {
+        let s = &self.host_settings;
+        let hosts = [
+            (Some(&self.endpoint), &s.cph),
+            (Some(&self.bss_endpoint), &s.bss),
+            (self.bss_international_endpoint.as_ref(), &s.bss),
+            (Some(&self.iam_endpoint), &s.iam),
+        ];
+        hosts
+            .into_iter()
+            .find(|(url, _)| url.and_then(|u| authority(u)).as_deref() == Some(host))
+            .map(|(_, setting)| setting.clone())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_host_names_its_setting() {
+        let mut c = ClientConfig::new(
+            "https://cph.r.example",
+            "r",
+            "p",
+            Credentials::Token("t".into()),
+        );
+        c.iam_endpoint = "http://127.0.0.1:1/v3".into();
+        c.bss_endpoint = "https://bss.example".into();
+        assert_eq!(
+            c.setting_of_host("127.0.0.1:1").as_deref(),
+            Some("`auth_url`")
+        );
+        assert_eq!(
+            c.setting_of_host("cph.r.example:443").as_deref(),
+            Some("`endpoint`")
+        );
+        assert_eq!(
+            c.setting_of_host("bss.example:443").as_deref(),
+            Some("`bss_endpoint`")
+        );
+        assert_eq!(c.setting_of_host("elsewhere:443"), None);
     }
 }

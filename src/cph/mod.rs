@@ -24,5 +24,5 @@ pub(crate) mod sender;
 pub mod signer;
 
 pub use client::{Client, JOBS_PAGE_SIZE, MAX_REQUEST_IDS_PER_CALL};
-pub use config::{AgencyDomain, AssumeRole, ClientConfig, Credentials};
+pub use config::{AgencyDomain, AssumeRole, ClientConfig, Credentials, HostSettings};
 pub use error::{Error, Result};

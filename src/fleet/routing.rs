@@ -222,11 +222,22 @@ mod tests {
     fn gone_and_failed() -> RouteOutcome {
         RouteOutcome {
             jobs: vec![
-                record("p1", JobStatus::Failed, Some("CPS.0006")),
+                record("p1", JobStatus::Failed, Some("CPS.0005")),
                 record("p2", JobStatus::Failed, Some("CPS.0233")),
             ],
             ..Default::default()
         }
+    }
+
+    #[test]
+    fn an_account_in_arrears_or_frozen_is_never_a_phone_gone() {
+        for code in ["CPS.0006", "CPS.0007", "CPS.0008"] {
+            assert!(
+                !is_gone(&record("p1", JobStatus::Failed, Some(code))),
+                "{code}"
+            );
+        }
+        assert!(is_gone(&record("p1", JobStatus::Failed, Some("CPS.0005"))));
     }
 
     #[test]

@@ -49,7 +49,7 @@ tf_framework::model! {
     /// A phone whose last job did not succeed: what to tell support.
     pub struct FailedJob {
         job_id: String = computed("Id of the job (null when the route call itself failed)."),
-        error_code: String = computed("Error code of the job or call, e.g. `CPS.0006`."),
+        error_code: String = computed("Error code of the job or call, e.g. `CPS.0005`."),
         error_msg: String = computed("Error message of the job or call."),
     }
 }

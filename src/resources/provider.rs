@@ -192,35 +192,7 @@ impl Provider for CphProvider {
                 self.shared.set_client(client);
                 Diagnostics::new()
             }
-            Err(e) if bare_message(&e).starts_with(cph::auth::agency::AGENCY_FAILURE) => {
-                Diagnostic::error(
-                    "Cannot assume the agency",
-                    format!(
-                        "{} (the agency's temporary keys were asked for with the {source}). Check `assume_role` and that the agency trusts these keys.",
-                        bare_message(&e)
-                    ),
-                )
-                .at(tf_framework::AttributePath::root("assume_role"))
-                .into()
-            }
-            Err(e) if looks_up && e.is_credential_failure() => Diagnostic::error(
-                "Credentials refused by IAM",
-                format!(
-                    "IAM ({iam}) refused the {source} when the provider looked up the project of region {region:?}: {}. Check the keys (and security_token), or the agency.",
-                    bare_message(&e)
-                ),
-            )
-            .into(),
-            Err(e) if looks_up => Diagnostic::error(
-                format!("Cannot find the project of region {region:?}"),
-                format!(
-                    "The project id was looked up at IAM ({iam}) with the {source}: {}. Check `region`, or set `project_id` (or HW_PROJECT_ID) to skip the look-up.",
-                    bare_message(&e)
-                ),
-            )
-            .at(tf_framework::AttributePath::root("region"))
-            .into(),
-            Err(e) => Diagnostic::error("Invalid provider configuration", e.to_string()).into(),
+            Err(e) => configure_error(&e, looks_up, &region, &iam, &source),
         }
     }
 
@@ -241,11 +213,71 @@ impl Provider for CphProvider {
     }
 }
 
-/// An error's own words, without the "invalid client configuration" or
-/// "authentication failed" prefix its kind adds.
+/// The one error of a client that could not be made, by its kind: a host
+/// not reached, an agency refused, credentials refused by IAM, a project
+/// not found, or a configuration that cannot work.
+fn configure_error(
+    e: &cph::Error,
+    looks_up: bool,
+    region: &str,
+    iam: &str,
+    source: &str,
+) -> Diagnostics {
+    if let Some(host) = e.unreachable_host() {
+        let skip = if looks_up {
+            format!(
+                " The provider was looking up the project of region {region:?} at IAM ({iam}); set {} to skip that look-up.",
+                "`project_id` (or HW_PROJECT_ID)"
+            )
+        } else {
+            String::new()
+        };
+        return Diagnostic::error(
+            format!("Could not reach {host}"),
+            format!("{e}. Check that setting and the network.{skip}"),
+        )
+        .into();
+    }
+    if let cph::Error::AgencyRefused { .. } = e {
+        return Diagnostic::error(
+            "Cannot assume the agency",
+            format!(
+                "{e} (the agency's temporary keys were asked for with the {source}). Check `assume_role` and that the agency trusts these keys."
+            ),
+        )
+        .at(tf_framework::AttributePath::root("assume_role"))
+        .into();
+    }
+    if looks_up && e.is_credential_failure() {
+        return Diagnostic::error(
+            "Credentials refused by IAM",
+            format!(
+                "IAM ({iam}) refused the {source} when the provider looked up the project of region {region:?}: {}. Check the keys (and security_token), or the agency.",
+                bare_message(e)
+            ),
+        )
+        .into();
+    }
+    if looks_up {
+        return Diagnostic::error(
+            format!("Cannot find the project of region {region:?}"),
+            format!(
+                "The project id was looked up at IAM ({iam}) with the {source}: {}. Check `region`, or set `project_id` (or HW_PROJECT_ID) to skip the look-up.",
+                bare_message(e)
+            ),
+        )
+        .at(tf_framework::AttributePath::root("region"))
+        .into();
+    }
+    Diagnostic::error("Invalid provider configuration", e.to_string()).into()
+}
+
+/// An error's own words, without the "invalid client configuration"
+/// prefix its kind adds, or the IAM URL an IAM error starts with.
 fn bare_message(e: &cph::Error) -> String {
     match e {
-        cph::Error::Config(m) | cph::Error::Auth(m) => m.clone(),
+        cph::Error::Config(m) => m.clone(),
+        cph::Error::Iam { cause, .. } => cause.to_string(),
         other => other.to_string(),
     }
 }

@@ -17,7 +17,7 @@ use tf_framework::declare::{Validator, fill_from_env, validate_block};
 use tf_framework::{AttributePath, Diagnostic, Diagnostics, Model, Tf, Value};
 
 use super::provider::ProviderModel;
-use crate::cph::{AgencyDomain, AssumeRole, ClientConfig, Credentials};
+use crate::cph::{AgencyDomain, AssumeRole, ClientConfig, Credentials, HostSettings};
 
 /// Whether `attr` is a credential attribute: one that a way to
 /// authenticate needs ([`WAYS`]), or `security_token`, which goes with the
@@ -151,7 +151,7 @@ fn settings(config: &Value, env: &dyn Fn(&str) -> Option<String>) -> Result<Sett
     let in_block = ProviderModel::from_value(config)?;
     let block_credentials = has_credentials(&in_block);
     let skip = |attr: &str| block_credentials && is_credential(attr);
-    let (mut merged, mut diags) = fill_from_env(&ProviderModel::block(), config, env, &skip);
+    let (mut merged, diags) = fill_from_env(&ProviderModel::block(), config, env, &skip);
     let with_env = ProviderModel::from_value(&merged)?;
     let mut profile_agency = None;
     let mut source = match (block_credentials, has_credentials(&with_env)) {
@@ -180,10 +180,16 @@ fn settings(config: &Value, env: &dyn Fn(&str) -> Option<String>) -> Result<Sett
                     profile_agency = p.agency;
                 }
             }
-            Err((attr, message)) => diags.push(
-                Diagnostic::error("Cannot use the shared config file", format!("{message}."))
-                    .at(AttributePath::root(attr)),
-            ),
+            // The profile was to supply settings: without it, whatever else
+            // is missing (region, credentials) follows from this one error.
+            Err((attr, message)) => {
+                return Err(Diagnostic::error(
+                    "Cannot use the shared config file",
+                    format!("{message}."),
+                )
+                .at(AttributePath::root(attr))
+                .into());
+            }
         }
     }
     Ok(Settings {
@@ -199,7 +205,7 @@ struct Settings {
     model: ProviderModel,
     source: Source,
     /// The agency of an `AssumeRole` profile whose keys are used.
-    profile_agency: Option<(String, String)>,
+    profile_agency: Option<(String, AgencyDomain)>,
     diags: Diagnostics,
 }
 
@@ -209,7 +215,7 @@ struct Settings {
 fn assume_role(
     m: &ProviderModel,
     env: &dyn Fn(&str) -> Option<String>,
-    profile_agency: Option<(String, String)>,
+    profile_agency: Option<(String, AgencyDomain)>,
     diags: &mut Diagnostics,
 ) -> Option<AssumeRole> {
     let at = AttributePath::root("assume_role");
@@ -230,7 +236,11 @@ fn assume_role(
             ),
             None => {
                 let (agency, domain) = profile_agency?;
-                (Some(agency), Some(domain), None, None)
+                let (name, id) = match domain {
+                    AgencyDomain::Name(n) => (Some(n), None),
+                    AgencyDomain::Id(i) => (None, Some(i)),
+                };
+                (Some(agency), name, id, None)
             }
         },
     };
@@ -360,7 +370,23 @@ pub fn resolve(
     };
     cfg.assume_role = agency;
     tune(&mut cfg, &m, &cloud);
+    cfg.host_settings = host_settings(&m);
     Ok(cfg)
+}
+
+/// The settings that chose the CPH, BSS and IAM hosts: each URL setting when
+/// set, else what it is derived from.
+fn host_settings(m: &ProviderModel) -> HostSettings {
+    let derived = format!("{} and {}", named("region"), named("cloud"));
+    let either = |v: &Tf<String>, attr: &str, otherwise: &str| match set(v) {
+        Some(_) => named(attr),
+        None => otherwise.to_string(),
+    };
+    HostSettings {
+        cph: either(&m.endpoint, "endpoint", &derived),
+        bss: either(&m.bss_endpoint, "bss_endpoint", &named("cloud")),
+        iam: either(&m.auth_url, "auth_url", &derived),
+    }
 }
 
 /// The CPH endpoint, and `region` checked as needed: required unless both
@@ -687,6 +713,30 @@ mod tests {
     }
 
     #[test]
+    fn each_host_names_the_setting_that_chose_it() {
+        let base = [("region", "r"), ("project_id", "p"), ("auth_token", "t")];
+        let cfg = resolve(&block(&base), &env_of(&[])).unwrap();
+        let derived = "`region` (or HW_REGION_NAME) and `cloud` (or HW_CLOUD)";
+        assert_eq!(cfg.host_settings.cph, derived);
+        assert_eq!(cfg.host_settings.iam, derived);
+        assert_eq!(cfg.host_settings.bss, "`cloud` (or HW_CLOUD)");
+        let mut attrs = base.to_vec();
+        attrs.extend([
+            ("endpoint", "http://127.0.0.1:2"),
+            ("auth_url", "http://127.0.0.1:1/v3"),
+            ("bss_endpoint", "http://127.0.0.1:3"),
+        ]);
+        let cfg = resolve(&block(&attrs), &env_of(&[])).unwrap();
+        assert!(cfg.host_settings.cph.starts_with("`endpoint`"));
+        assert!(cfg.host_settings.iam.starts_with("`auth_url`"));
+        assert!(cfg.host_settings.bss.starts_with("`bss_endpoint`"));
+        assert_eq!(
+            cfg.setting_of_host("127.0.0.1:1").as_deref(),
+            Some(cfg.host_settings.iam.as_str())
+        );
+    }
+
+    #[test]
     fn region_and_keys_are_enough() {
         let cfg = resolve(
             &block(&[
@@ -895,7 +945,7 @@ mod tests {
             &env_of(&[]),
         )
         .unwrap_err();
-        assert_eq!(paths(&err)[0], "profile");
+        assert_eq!(paths(&err), vec!["profile"], "one error: {err:?}");
         assert!(
             err.0[0].detail.contains("no profile \"prod\"") && err.0[0].detail.contains(&file),
             "{err:?}"
@@ -905,18 +955,52 @@ mod tests {
             &env_of(&[]),
         )
         .unwrap_err();
-        assert_eq!(paths(&err)[0], "shared_config_file");
+        assert_eq!(
+            paths(&err),
+            vec!["shared_config_file"],
+            "one error: {err:?}"
+        );
         let err = resolve(
             &block(&[("profile", "dev")]),
             &env_of(&[("HOME", "/nonexistent-home")]),
         )
         .unwrap_err();
+        assert_eq!(err.0.len(), 1, "one error: {err:?}");
         assert!(
             err.0[0]
                 .detail
                 .contains("/nonexistent-home/.hcloud/config.json"),
             "{err:?}"
         );
+    }
+
+    #[test]
+    fn an_assume_role_profile_names_its_account_by_name_or_by_id() {
+        let dir = std::env::temp_dir().join(format!("cph-profile-agency-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("config.json");
+        std::fs::write(
+            &path,
+            r#"{"current":"byid","profiles":[
+              {"name":"byid","mode":"AssumeRole","accessKeyId":"AK","secretAccessKey":"SK","region":"r",
+               "agencyName":"ops","agencyDomainId":"D1"},
+              {"name":"byname","mode":"AssumeRole","accessKeyId":"AK","secretAccessKey":"SK","region":"r",
+               "agencyName":"ops","agencyDomainName":"acct"}]}"#,
+        )
+        .unwrap();
+        let file = path.display().to_string();
+        for (profile, domain) in [
+            ("byid", AgencyDomain::Id("D1".into())),
+            ("byname", AgencyDomain::Name("acct".into())),
+        ] {
+            let cfg = resolve(
+                &block(&[("shared_config_file", &file), ("profile", profile)]),
+                &env_of(&[]),
+            )
+            .unwrap();
+            let a = cfg.assume_role.expect("agency");
+            assert_eq!((a.agency_name.as_str(), a.domain), ("ops", domain));
+        }
     }
 
     #[test]

@@ -204,6 +204,17 @@ impl Emulator {
         self.admin(reqwest::Method::DELETE, "fail-jobs", None);
     }
 
+    /// Puts the account in `state`: "arrears", "frozen", "unverified" or
+    /// "normal" (every CPH call refused with the state's code but the last).
+    #[allow(dead_code)]
+    pub fn set_account_state(&self, state: &str) {
+        self.admin(
+            reqwest::Method::PUT,
+            "account",
+            Some(json!({ "state": state })),
+        );
+    }
+
     pub fn settings(&self, settings: Value) {
         self.admin(reqwest::Method::PUT, "settings", Some(settings));
     }

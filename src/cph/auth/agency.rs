@@ -20,9 +20,6 @@ use crate::cph::sender::retry::Safety;
 use crate::cph::sender::{Authorization, Authorize, CallScope, Request, Sender};
 use crate::cph::signer::Signer;
 
-/// What an agency failure's message starts with (the provider tells it
-/// apart from other configuration errors).
-pub(crate) const AGENCY_FAILURE: &str = "cannot assume agency";
 /// Renew temporary keys this long before they expire (at most half their life).
 const RENEW_BEFORE: Duration = Duration::from_secs(5 * 60);
 /// IAM's default lifetime, assumed when it does not say.
@@ -149,25 +146,27 @@ impl AgencyKeys {
             Safety::IdempotentWrite,
         )?;
         let started = Instant::now();
-        let failure = |why: String| {
-            Error::Auth(format!(
-                "{AGENCY_FAILURE} {:?} at IAM {}: {why}",
-                self.agency, self.url
-            ))
+        let refused = |cause: Error| Error::AgencyRefused {
+            agency: self.agency.clone(),
+            url: self.url.clone(),
+            cause: Box::new(cause),
         };
         let answer = self
             .sender
             .send(&request, scope, &UserKeys(&self.user))
             .await
             .map_err(|e| match e {
-                Error::Cancelled => Error::Cancelled,
-                other => failure(other.to_string()),
+                Error::Api { .. } | Error::Decode { .. } => refused(e),
+                other => super::iam::at_iam(&self.url, other),
             })?;
         let c = serde_json::from_slice::<Answer>(&answer.body)
             .map(|a| a.credential)
             .unwrap_or_default();
         if c.access.is_empty() || c.secret.is_empty() {
-            return Err(failure("the answer holds no temporary keys".into()));
+            return Err(refused(Error::Decode {
+                url: self.url.clone(),
+                message: "the answer holds no temporary keys".into(),
+            }));
         }
         self.fetches.fetch_add(1, Ordering::Relaxed);
         let lifetime = lifetime_until(&c.expires_at).unwrap_or(DEFAULT_LIFETIME);

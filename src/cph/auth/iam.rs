@@ -39,6 +39,18 @@ pub(crate) fn iam_url(iam_endpoint: &str, path: &str) -> String {
     format!("{base}{path}")
 }
 
+/// `e`, an IAM call's failure, as an [`Error::Iam`] naming `url` (its kind
+/// kept); a stop or a configuration error as it is.
+pub(crate) fn at_iam(url: &str, e: Error) -> Error {
+    match e {
+        Error::Api { .. } | Error::Transport { .. } | Error::Decode { .. } => Error::Iam {
+            url: url.to_string(),
+            cause: Box::new(e),
+        },
+        other => other,
+    }
+}
+
 /// `GET url` with `auth`; the decoded answer, or an error naming IAM.
 async fn get<T: serde::de::DeserializeOwned, A: Authorize>(
     sender: &Sender,
@@ -51,12 +63,7 @@ async fn get<T: serde::de::DeserializeOwned, A: Authorize>(
     let answer = sender
         .send(&request, scope, auth)
         .await
-        .map_err(|e| match e {
-            Error::Api { .. } | Error::Transport { .. } => {
-                Error::Auth(format!("IAM at {url}: {e}"))
-            }
-            other => other,
-        })?;
+        .map_err(|e| at_iam(url, e))?;
     serde_json::from_slice(&answer.body).map_err(|e| Error::Decode {
         url: url.to_string(),
         message: format!("{op} answer is not the expected JSON: {e}"),

@@ -218,7 +218,7 @@ impl TokenCache {
                 "scope": { "project": project }
             }
         });
-        let body = serde_json::to_vec(&body).map_err(|e| Error::Auth(e.to_string()))?;
+        let body = serde_json::to_vec(&body).map_err(|e| Error::Config(e.to_string()))?;
         // Issuing a token twice does no harm.
         Request::new(
             "iam_create_token",
@@ -231,12 +231,7 @@ impl TokenCache {
 
     /// What IAM answered, as an authentication error naming IAM.
     fn auth_error(&self, e: Error) -> Error {
-        match e {
-            Error::Api { .. } | Error::Transport { .. } | Error::Decode { .. } => {
-                Error::Auth(format!("IAM at {}: {e}", self.tokens_url))
-            }
-            other => other,
-        }
+        super::iam::at_iam(&self.tokens_url, e)
     }
 
     fn subject_token(&self, response: &Response) -> Result<Secret> {
@@ -247,10 +242,13 @@ impl TokenCache {
             .filter(|v| !v.is_empty())
             .map(|v| Secret::new(v.to_string()))
             .ok_or_else(|| {
-                Error::Auth(format!(
-                    "IAM at {} answered without an {HEADER_SUBJECT_TOKEN} header",
-                    self.tokens_url
-                ))
+                super::iam::at_iam(
+                    &self.tokens_url,
+                    Error::Decode {
+                        url: self.tokens_url.clone(),
+                        message: format!("the answer has no {HEADER_SUBJECT_TOKEN} header"),
+                    },
+                )
             })
     }
 }

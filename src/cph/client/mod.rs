@@ -85,7 +85,8 @@ impl Client {
             deadline: None,
             cancel,
         };
-        auth.assume(&scope).await?;
+        let named = |e: Error| e.naming_setting(&|host| config.setting_of_host(host));
+        auth.assume(&scope).await.map_err(named)?;
         if config.project_id.trim().is_empty() {
             let found = auth::iam::project_id(
                 &sender,
@@ -94,7 +95,8 @@ impl Client {
                 &config.region,
                 &scope,
             )
-            .await?;
+            .await
+            .map_err(named)?;
             tracing::debug!(target: "cph", region = %config.region, "project id found at IAM");
             auth.set_project_id(&found);
             config.project_id = found;
@@ -184,12 +186,19 @@ impl Client {
     }
 
     /// An API refusal of the credentials as [`Error::Refused`], naming them
-    /// and the endpoint; any other error as it is.
+    /// and the endpoint; a host that cannot be reached with the setting that
+    /// chose it; any other error as it is.
     fn refused(&self, service: Service, error: Error) -> Error {
-        if !error.is_auth_refusal() || matches!(error, Error::Refused { .. }) {
+        let config = &self.inner.config;
+        let error = error.naming_setting(&|host| config.setting_of_host(host));
+        if !error.is_auth_refusal()
+            || matches!(
+                error,
+                Error::Refused { .. } | Error::Iam { .. } | Error::AgencyRefused { .. }
+            )
+        {
             return error;
         }
-        let config = &self.inner.config;
         let endpoint = match service {
             Service::Cph => &config.endpoint,
             Service::Bss => &config.bss_endpoint,

@@ -599,6 +599,8 @@ async fn transmit(
 fn unanswered(request: &Request) -> Failure {
     Failure {
         error: Error::Transport {
+            host: request.authority(),
+            setting: None,
             url: request.describe(),
             message: format!(
                 "no answer within {}s of Terraform's request to stop; the call may have taken effect",
@@ -629,6 +631,8 @@ fn failed_answer(request: &Request, response: Response) -> Failure {
 fn broken_answer(request: &Request, status: StatusCode, error: &reqwest::Error) -> Failure {
     Failure {
         error: Error::Transport {
+            host: request.authority(),
+            setting: None,
             url: request.describe(),
             message: format!(
                 "reading the answer (HTTP {}) failed: {}",
@@ -649,12 +653,16 @@ fn no_answer(request: &Request, error: &reqwest::Error) -> Failure {
     let connect = error.is_connect();
     let error = if connect {
         Error::Transport {
+            host: request.authority(),
+            setting: None,
             url: request.describe(),
             message: answer::connect_cause(error),
             connect_to: Some(request.authority()),
         }
     } else {
         Error::Transport {
+            host: request.authority(),
+            setting: None,
             url: request.describe(),
             message: answer::describe(error),
             connect_to: None,

@@ -1,14 +1,18 @@
 //! A profile of the hcloud CLI's configuration file (`~/.hcloud/config.json`):
 //! `{"current": name, "profiles": [{"name", "mode", "accessKeyId",
 //! "secretAccessKey", "securityToken", "region", "projectId", "domainId",
-//! "agencyName", "agencyDomainName", "ssoAuth": {"stsToken": {..}}}]}`.
-//! Modes: `AKSK` (the keys), `SSO` (temporary keys in `ssoAuth.stsToken`)
-//! and `AssumeRole` (the keys, and the agency to assume with them). The file
+//! "agencyName", "agencyDomainName", "agencyDomainId", "ssoAuth":
+//! {"stsToken": {..}}}]}`. Modes: `AKSK` (the keys), `SSO` (temporary keys
+//! in `ssoAuth.stsToken`) and `AssumeRole` (the keys, and the agency to
+//! assume with them, its account named by `agencyDomainName` or by
+//! `agencyDomainId` as hcloud writes it). The file
 //! must be the CLI's unencrypted JSON; anything else is an error naming it.
 
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
+
+use crate::cph::AgencyDomain;
 
 /// The CLI's default file, under the home directory.
 pub const DEFAULT_FILE: &str = "~/.hcloud/config.json";
@@ -33,6 +37,7 @@ struct RawProfile {
     domain_id: String,
     agency_name: String,
     agency_domain_name: String,
+    agency_domain_id: String,
     sso_auth: SsoAuth,
 }
 
@@ -61,7 +66,7 @@ pub struct Profile {
     pub name: String,
     pub path: PathBuf,
     pub settings: Vec<(&'static str, String)>,
-    pub agency: Option<(String, String)>,
+    pub agency: Option<(String, AgencyDomain)>,
 }
 
 /// `~/x` under `home`.
@@ -147,21 +152,38 @@ fn profile(raw: &RawProfile, path: &Path) -> Result<Profile, String> {
             settings.push((attr, value.clone()));
         }
     }
-    let agency = (raw.mode == "AssumeRole")
-        .then(|| (raw.agency_name.clone(), raw.agency_domain_name.clone()));
-    if let Some((agency_name, domain)) = &agency
-        && (agency_name.is_empty() || domain.is_empty())
-    {
-        return Err(format!(
-            "profile {name:?} of {shown} is an AssumeRole profile without agencyName and agencyDomainName"
-        ));
-    }
+    let agency = if raw.mode == "AssumeRole" {
+        Some(agency(raw).ok_or_else(|| {
+            format!(
+                "profile {name:?} of {shown} is an AssumeRole profile without agencyName and one of agencyDomainName and agencyDomainId"
+            )
+        })?)
+    } else {
+        None
+    };
     Ok(Profile {
         name: name.clone(),
         path: path.to_path_buf(),
         settings,
         agency,
     })
+}
+
+/// The agency of an `AssumeRole` profile: its name, and its account by
+/// name or, failing that, by id; `None` when either is missing.
+fn agency(raw: &RawProfile) -> Option<(String, AgencyDomain)> {
+    if raw.agency_name.is_empty() {
+        return None;
+    }
+    let domain = match (
+        raw.agency_domain_name.as_str(),
+        raw.agency_domain_id.as_str(),
+    ) {
+        ("", "") => return None,
+        ("", id) => AgencyDomain::Id(id.to_string()),
+        (name, _) => AgencyDomain::Name(name.to_string()),
+    };
+    Some((raw.agency_name.clone(), domain))
 }
 
 #[cfg(test)]
@@ -177,6 +199,10 @@ mod tests {
          "ssoAuth": {"stsToken": {"accessKeyId": "TAK", "secretAccessKey": "TSK", "securityToken": "ST"}}},
         {"name": "agent", "mode": "AssumeRole", "accessKeyId": "AK", "secretAccessKey": "SK",
          "agencyName": "ops", "agencyDomainName": "other"},
+        {"name": "hcloud-agent", "mode": "AssumeRole", "accessKeyId": "AK", "secretAccessKey": "SK",
+         "agencyName": "ops", "agencyDomainId": "D1"},
+        {"name": "no-account", "mode": "AssumeRole", "accessKeyId": "AK", "secretAccessKey": "SK",
+         "agencyName": "ops"},
         {"name": "locked", "mode": "AKSK", "accessKeyId": "", "secretAccessKey": ""}
       ]
     }"#;
@@ -202,7 +228,17 @@ mod tests {
         assert!(sso.settings.contains(&("security_token", "ST".into())));
         assert!(sso.settings.contains(&("access_key", "TAK".into())));
         let agent = get(Some("agent")).unwrap();
-        assert_eq!(agent.agency, Some(("ops".into(), "other".into())));
+        assert_eq!(
+            agent.agency,
+            Some(("ops".into(), AgencyDomain::Name("other".into())))
+        );
+        let by_id = get(Some("hcloud-agent")).unwrap();
+        assert_eq!(
+            by_id.agency,
+            Some(("ops".into(), AgencyDomain::Id("D1".into())))
+        );
+        let err = get(Some("no-account")).unwrap_err();
+        assert!(err.contains("agencyDomainId"), "{err}");
     }
 
     #[test]
@@ -212,7 +248,10 @@ mod tests {
             err.contains("/h/.hcloud/config.json has no profile \"prod\""),
             "{err}"
         );
-        assert!(err.contains("dev, sso, agent, locked"), "{err}");
+        assert!(
+            err.contains("dev, sso, agent, hcloud-agent, no-account, locked"),
+            "{err}"
+        );
         let err = get(Some("locked")).unwrap_err();
         assert!(err.contains("encrypted"), "{err}");
         let (attr, err) = parse("U2FsdGVkX1+encrypted", Path::new("/f"), None).unwrap_err();
