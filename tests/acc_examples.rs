@@ -19,7 +19,9 @@ use emu::Emulator;
 use support::{TfBin, TfWorkdir};
 
 fn example_dir(rel: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("examples").join(rel)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("examples")
+        .join(rel)
 }
 
 /// Every file under `dir`, as paths relative to it.
@@ -85,7 +87,10 @@ fn module_testing_example_passes_terraform_test_against_its_seeded_emulator() {
     let runs = run_blocks("module-testing");
     assert!(runs >= 10, "the example's test files hold its run blocks");
     assert!(
-        out.success() && out.stdout.contains(&format!("Success! {runs} passed, 0 failed.")),
+        out.success()
+            && out
+                .stdout
+                .contains(&format!("Success! {runs} passed, 0 failed.")),
         "terraform test of examples/module-testing ({runs} run blocks):\n--- stdout\n{}\n--- stderr\n{}",
         out.stdout,
         out.stderr
@@ -97,10 +102,17 @@ fn module_testing_example_passes_terraform_test_against_its_seeded_emulator() {
     let calls = emu.calls();
     assert_eq!(calls["restart_phones"], 2, "one restart per route update");
     assert_eq!(emu.orders().len(), 2, "one flavor order per server");
-    assert!(emu.server_ids().len() == 1, "server b was deleted by the test");
+    assert!(
+        emu.server_ids().len() == 1,
+        "server b was deleted by the test"
+    );
     // Teardown put every remaining phone back on direct.
     for phone in emu.phone_ids_of("a0000000000000000000000000000001") {
-        assert_eq!(emu.route_of(&phone), "direct", "phone {phone} after teardown");
+        assert_eq!(
+            emu.route_of(&phone),
+            "direct",
+            "phone {phone} after teardown"
+        );
     }
 }
 
@@ -136,7 +148,9 @@ fn example_vars(dir: &str) -> Vec<String> {
         "actions/cph_server_restart" => &[r#"server_ids=["a176d8625981453bbafbc0a321d8d6a1"]"#],
         _ => &[],
     };
-    vars.iter().flat_map(|v| ["-var".to_string(), v.to_string()]).collect()
+    vars.iter()
+        .flat_map(|v| ["-var".to_string(), v.to_string()])
+        .collect()
 }
 
 /// `action "type" "name"` blocks of the example's files, as `type.name`.
@@ -174,8 +188,15 @@ fn run_example(tf: &TfBin, dir: &str) -> Result<(), String> {
         .flatten()
         .map(|e| e.path())
         .filter(|p| p.is_file())
-        .map(|p| p.file_name().unwrap_or_default().to_string_lossy().into_owned())
-        .filter(|n| (n.ends_with(".tf") || n.ends_with(".tfquery.hcl")) && n != "import-by-identity.tf")
+        .map(|p| {
+            p.file_name()
+                .unwrap_or_default()
+                .to_string_lossy()
+                .into_owned()
+        })
+        .filter(|n| {
+            (n.ends_with(".tf") || n.ends_with(".tfquery.hcl")) && n != "import-by-identity.tf"
+        })
         .map(|n| {
             let text = std::fs::read_to_string(src.join(&n)).unwrap_or_default();
             (n, text)
@@ -216,12 +237,19 @@ fn run_example(tf: &TfBin, dir: &str) -> Result<(), String> {
         a.extend(vars.iter().cloned());
         a
     };
-    run(vec!["init".into(), "-input=false".into(), "-no-color".into()])?;
+    run(vec![
+        "init".into(),
+        "-input=false".into(),
+        "-no-color".into(),
+    ])?;
     run(with_vars(&["apply", "-auto-approve", "-no-color"]))?;
     // The apply converged: the next plan changes no resource (outputs read
     // from data sources before the apply may change, as in cph_phones's).
     let again = run(with_vars(&["plan", "-no-color"]))?;
-    if again.stdout.contains("Terraform will perform the following actions") {
+    if again
+        .stdout
+        .contains("Terraform will perform the following actions")
+    {
         return Err(format!(
             "examples/{dir}: the plan after apply changes resources:\n{}",
             again.stdout
@@ -257,8 +285,16 @@ fn every_example_applies_against_the_emulator() {
         return;
     };
     let examples = walked_examples();
-    for want in ["quickstart", "fleet", "actions/cph_phone_reset", "list-resources/cph_phone_route"] {
-        assert!(examples.iter().any(|e| e == want), "{want} is walked: {examples:?}");
+    for want in [
+        "quickstart",
+        "fleet",
+        "actions/cph_phone_reset",
+        "list-resources/cph_phone_route",
+    ] {
+        assert!(
+            examples.iter().any(|e| e == want),
+            "{want} is walked: {examples:?}"
+        );
     }
     let failures: Vec<String> = examples
         .iter()

@@ -210,9 +210,7 @@ fn provider_settings(config: &Config, url: &str) -> String {
     if let Some(token) = &config.security_token {
         vars.push(("HW_SECURITY_TOKEN", token.clone()));
     }
-    let mut block = format!(
-        "# cph-emulator {VERSION}: provider settings, paste into a shell\n"
-    );
+    let mut block = format!("# cph-emulator {VERSION}: provider settings, paste into a shell\n");
     for (name, value) in vars {
         block.push_str(&format!("export {name}={}\n", shell_quote(&value)));
     }

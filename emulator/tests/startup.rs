@@ -25,7 +25,14 @@ fn version_is_the_workspace_version_and_the_surface_version() {
 #[test]
 fn startup_prints_one_stdout_line_and_the_settings_block_on_stderr() {
     let mut child = emulator()
-        .args(["--listen", "127.0.0.1:0", "--project-id", "p1", "--region", "r-1"])
+        .args([
+            "--listen",
+            "127.0.0.1:0",
+            "--project-id",
+            "p1",
+            "--region",
+            "r-1",
+        ])
         .args(["--access-key", "AK1", "--secret-key", "s k'1"])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
