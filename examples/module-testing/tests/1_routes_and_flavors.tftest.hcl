@@ -7,10 +7,19 @@ variables {
     a = { server_id = "a0000000000000000000000000000001", traffic_type = "routing" }
     b = { server_id = "b0000000000000000000000000000002" }
   }
+  # The flavor every server changes to; the first runs set none.
+  flavor = {
+    server_model_name = "physical.rx1.xlarge.special"
+    phone_model_name  = "rx1.cp.sp.c105.d8.e5v5"
+  }
 }
 
 run "plan_routes_per_server" {
   command = plan
+
+  variables {
+    flavor = null
+  }
 
   assert {
     condition     = length(cph_phone_route.this) == 2
@@ -31,6 +40,10 @@ run "plan_routes_per_server" {
 }
 
 run "apply_routes" {
+  variables {
+    flavor = null
+  }
+
   assert {
     condition     = cph_phone_route.this["a"].summary.succeeded == 3
     error_message = "Server a's three phones are on routing."
@@ -42,13 +55,6 @@ run "apply_routes" {
 }
 
 run "change_flavor" {
-  variables {
-    flavor = {
-      server_model_name = "physical.rx1.xlarge.special"
-      phone_model_name  = "rx1.cp.sp.c105.d8.e5v5"
-    }
-  }
-
   assert {
     condition     = cph_server_flavor.this["a"].original_server_model_name == "physical.rx1.xlarge"
     error_message = "The flavor before the change is recorded."
@@ -61,13 +67,6 @@ run "change_flavor" {
 
 run "api_shows_new_flavor" {
   command = plan
-
-  variables {
-    flavor = {
-      server_model_name = "physical.rx1.xlarge.special"
-      phone_model_name  = "rx1.cp.sp.c105.d8.e5v5"
-    }
-  }
 
   assert {
     condition     = data.cph_server.this["a"].phone_model_name == "rx1.cp.sp.c105.d8.e5v5"
@@ -91,10 +90,6 @@ run "switch_route_restarts_its_phones" {
     servers = {
       a = { server_id = "a0000000000000000000000000000001", traffic_type = "direct" }
       b = { server_id = "b0000000000000000000000000000002" }
-    }
-    flavor = {
-      server_model_name = "physical.rx1.xlarge.special"
-      phone_model_name  = "rx1.cp.sp.c105.d8.e5v5"
     }
   }
 
