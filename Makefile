@@ -23,7 +23,7 @@ export TF_ACC_TERRAFORM_0_13_PATH ?= $(TOOLS)/bin/terraform-0.13
 export TF_ACC_TERRAFORM_1_15_PATH ?= $(TOOLS)/bin/terraform-1.15
 export TF_ACC_EXTRA_TERRAFORM ?= $(shell command -v terraform 2>/dev/null)
 
-.PHONY: all build docs tools test test-rust test-contract test-long test-compat demo release bench fuzz fmt lint clean
+.PHONY: all build docs tools test test-rust test-contract test-examples test-long test-compat demo release bench fuzz fmt lint clean
 
 all: build
 
@@ -42,6 +42,14 @@ test-rust:
 
 test-contract:
 	$(PYTHON) -m pytest emulator/contract -q
+
+## make test-examples: only the examples against the emulator on Terraform
+## 1.15 (tests/acc_examples.rs; `make test` runs them too when TF_ACC=1):
+## examples/module-testing with `terraform test`, every other example applied,
+## its actions invoked and its queries run.
+test-examples: tools
+	$(CARGO) build -p terraform-provider-cph -p cph-emulator --bins
+	TF_ACC=1 $(CARGO) test --test acc_examples -- --nocapture
 
 ## make test-long: the tests too slow for CI (not run by `make test`): the
 ## compatibility test below, then Ctrl-C at random moments of route changes,

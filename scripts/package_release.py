@@ -8,8 +8,11 @@ runs it on the cross-built binaries, and the registry acceptance test
 
   terraform-provider-cph_{V}_{os}_{arch}.zip   the binary as
         terraform-provider-cph_v{V} (.exe on Windows), as the Registry expects
+  cph-emulator_{V}_{os}_{arch}.zip             the emulator as cph-emulator
+        (.exe on Windows), for each `--emulator PLATFORM=PATH` given
   terraform-provider-cph_{V}_manifest.json     terraform-registry-manifest.json
-  terraform-provider-cph_{V}_SHA256SUMS        every zip and the manifest
+  terraform-provider-cph_{V}_SHA256SUMS        every zip (the emulator's too)
+                                               and the manifest
   terraform-provider-cph_{V}_SHA256SUMS.sig    binary detached GPG signature
   signing-key.asc                              the ASCII-armoured public key
   registry/                                    what a provider registry serves:
@@ -40,6 +43,7 @@ import tempfile
 import zipfile
 
 NAME = "terraform-provider-cph"
+EMULATOR = "cph-emulator"
 NAMESPACE = "cloudphone"
 TYPE = "cph"
 HOSTNAME = "registry.terraform.io"
@@ -171,6 +175,8 @@ def parse_args(argv):
     p.add_argument("--manifest", required=True, type=pathlib.Path,
                    help="terraform-registry-manifest.json")
     p.add_argument("--binary", action="append", required=True, metavar="PLATFORM=PATH")
+    p.add_argument("--emulator", action="append", default=[], metavar="PLATFORM=PATH",
+                   help="a cph-emulator binary, zipped beside the provider's")
     p.add_argument("--base-url", required=True,
                    help="where the zips and SHA256SUMS will be downloaded from")
     p.add_argument("--gpg-key", default="", help="key id; empty: a throwaway key")
@@ -196,10 +202,17 @@ def package(args):
         unpacked.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(binary, unpacked / member)
         os.chmod(unpacked / member, 0o755)
+    emulators = []
+    for spec in args.emulator:
+        platform, _, binary = spec.partition("=")
+        member = EMULATOR + (".exe" if platform.startswith("windows_") else "")
+        zip_name = f"{EMULATOR}_{version}_{platform}.zip"
+        zip_binary(binary, member, dist / zip_name)
+        emulators.append((zip_name, sha256_hex((dist / zip_name).read_bytes())))
     manifest_name = f"{NAME}_{version}_manifest.json"
     shutil.copyfile(args.manifest, dist / manifest_name)
     sums = dist / f"{NAME}_{version}_SHA256SUMS"
-    listed = [(n, s) for _, n, s in packages]
+    listed = [(n, s) for _, n, s in packages] + emulators
     listed.append((manifest_name, sha256_hex((dist / manifest_name).read_bytes())))
     sums.write_text("".join(f"{s}  {n}\n" for n, s in sorted(listed)))
 

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # make release: a signed release of terraform-provider-cph in dist/.
 #
-# Cross-builds the provider for every platform in PLATFORMS (default: all of
+# Cross-builds the provider and the emulator (cph-emulator, for testing
+# modules offline) for every platform in PLATFORMS (default: all of
 # linux_amd64 linux_arm64 darwin_amd64 darwin_arm64 windows_amd64) with
 # cargo-zigbuild and zig from .tools/release-venv (scripts/install-release-tools.sh
 # installs them and the Rust targets), then scripts/package_release.py writes
-# the zips, SHA256SUMS and its detached signature, dist/signing-key.asc, the
+# the zips (the emulator's as cph-emulator_{V}_{os}_{arch}.zip), SHA256SUMS
+# (every zip) and its detached signature, dist/signing-key.asc, the
 # registry protocol's documents (dist/registry/), a network mirror
 # (dist/network-mirror/) and a filesystem mirror (dist/mirror/).
 #
@@ -27,6 +29,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT="$PWD"
 NAME="terraform-provider-cph"
+EMULATOR="cph-emulator"
 SOURCE="registry.terraform.io/cloudphone/cph"
 DIST="$ROOT/dist"
 ALL_PLATFORMS="linux_amd64 linux_arm64 darwin_amd64 darwin_arm64 windows_amd64"
@@ -34,7 +37,8 @@ PLATFORMS="${PLATFORMS:-$ALL_PLATFORMS}"
 RELEASE_BASE_URL="${RELEASE_BASE_URL:-https://releases.example.invalid/$NAME/}"
 GLIBC="2.28"
 
-VERSION="$(awk -F'"' '/^\[package\]/{p=1; next} /^\[/{p=0} p && $1 ~ /^version *= */{print $2; exit}' Cargo.toml)"
+# The workspace's version: the provider and the emulator both take it.
+VERSION="$(awk -F'"' '/^\[workspace\.package\]/{p=1; next} /^\[/{p=0} p && $1 ~ /^version *= */{print $2; exit}' Cargo.toml)"
 [[ -n "$VERSION" ]] || { echo "release: no version in Cargo.toml" >&2; exit 1; }
 # Cargo's target directory (CARGO_TARGET_DIR and build.target-dir included).
 TARGET_DIR="$(python3 scripts/cargo_target.py)"
@@ -66,13 +70,16 @@ for platform in $PLATFORMS; do
   [[ "$platform" == darwin_* ]] && zig_env=("PYTHONPATH=$MACOS_ZIGLANG")
   echo "==> ${zig_env[*]} cargo zigbuild --release --target $zig_target"
   # A platform that fails is named at the end; the others are still packaged.
-  if ! env "${zig_env[@]}" cargo zigbuild --release --locked --bin "$NAME" --target "$zig_target"; then
+  # One cargo run for both binaries: their shared dependencies build once.
+  if ! env "${zig_env[@]}" cargo zigbuild --release --locked -p "$NAME" --bin "$NAME" \
+      -p "$EMULATOR" --bin "$EMULATOR" --target "$zig_target"; then
     failed+=("$platform")
     continue
   fi
   exe=""
   [[ "$platform" == windows_* ]] && exe=".exe"
-  binaries+=(--binary "$platform=$TARGET_DIR/$triple/release/$NAME$exe")
+  binaries+=(--binary "$platform=$TARGET_DIR/$triple/release/$NAME$exe"
+             --emulator "$platform=$TARGET_DIR/$triple/release/$EMULATOR$exe")
 done
 if [[ ${#binaries[@]} -eq 0 ]]; then
   echo "release: no platform could be built (${failed[*]})" >&2
@@ -94,6 +101,8 @@ cat <<NEXT
 
 Check the signature:  gpg --import dist/signing-key.asc &&
   gpg --verify dist/${NAME}_${VERSION}_SHA256SUMS.sig dist/${NAME}_${VERSION}_SHA256SUMS
+and a zip against it:  (cd dist && sha256sum --check --ignore-missing ${NAME}_${VERSION}_SHA256SUMS)
+The emulator: unzip dist/${EMULATOR}_${VERSION}_{os}_{arch}.zip; ./${EMULATOR} --version
 Publish: the files of dist/ at $RELEASE_BASE_URL and dist/registry/ at the
 registry host's root, or dist/network-mirror/ as a network mirror (HTTPS), or
 dist/mirror/ as a filesystem mirror. README.md "Installing" shows the CLI

@@ -137,6 +137,10 @@ fn package(root: &Path, port: u16) -> String {
             "{platform}={}",
             support::provider_binary().display()
         ))
+        // The emulator's zip is released beside the provider's, its line in
+        // the same SHA256SUMS: `terraform init` must not mind it.
+        .arg("--emulator")
+        .arg(format!("{platform}={}", emu::emulator_bin().display()))
         .args(["--base-url", &format!("https://127.0.0.1:{port}/good/")])
         .output()
         .expect("run scripts/package_release.py");

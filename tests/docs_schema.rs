@@ -716,8 +716,9 @@ fn examples_are_formatted_and_valid() {
                 std::fs::copy(&p, copy.join(e.file_name())).expect("copy .tf");
             }
         }
-        // Actions need Terraform 1.14 or later.
-        let validator = if name.starts_with("actions") {
+        // Actions need Terraform 1.14 or later (module-testing has them,
+        // and terraform_data, which 1.0 lacks).
+        let validator = if name.starts_with("actions") || name.starts_with("module-testing") {
             match std::env::var_os("TF_ACC_TERRAFORM_1_15_PATH") {
                 Some(p) if !p.is_empty() => PathBuf::from(p),
                 _ => repo().join(".tools/bin/terraform-1.15"),

@@ -1,5 +1,6 @@
 //! The `cph-emulator` binary: command line, logging to stderr, binding, the
-//! one `listening on http://ADDR` line on stdout, and exit on SIGINT/SIGTERM.
+//! one `listening on http://ADDR` line on stdout, the provider settings to
+//! paste (on stderr), and exit on SIGINT/SIGTERM.
 
 use std::io::Write;
 use std::net::SocketAddr;
@@ -9,9 +10,17 @@ use std::process::ExitCode;
 use clap::Parser;
 use cph_emulator::config::{self, Config};
 
+/// The version of the emulator's user surface (seed file, flags, admin API),
+/// as emulator/README.md states it; a change to that surface raises it.
+macro_rules! surface_version {
+    () => {
+        "1"
+    };
+}
+
 /// A local emulator of Huawei Cloud's Cloud Phone Host (CPH) API.
 #[derive(Parser, Debug)]
-#[command(name = "cph-emulator", version)]
+#[command(name = "cph-emulator", version = VERSION)]
 struct Cli {
     /// Address to listen on; loopback only. Port 0 picks a free port.
     #[arg(long, default_value = config::DEFAULT_LISTEN)]
@@ -90,6 +99,15 @@ struct Cli {
     fail_jobs_for: Vec<String>,
 }
 
+/// `--version`: the release's version (the workspace's, which the provider
+/// has too) and the surface version.
+const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (surface version ",
+    surface_version!(),
+    ")"
+);
+
 impl From<Cli> for Config {
     fn from(c: Cli) -> Config {
         Config {
@@ -166,7 +184,47 @@ async fn run(config: Config) -> Result<(), cph_emulator::Error> {
         writeln!(out, "listening on http://{addr}")?;
         out.flush()?;
     }
+    eprint!("{}", provider_settings(&config, &format!("http://{addr}")));
     cph_emulator::serve(config, listener).await?;
     tracing::info!("shut down");
     Ok(())
+}
+
+/// The provider settings that reach this emulator, as one block of shell
+/// `export`s to paste (AK/SK signing; BSS and IAM are on the same port).
+fn provider_settings(config: &Config, url: &str) -> String {
+    let bss = if config.international {
+        format!("{url}{}", cph_emulator::endpoints::BSS_INTL_PREFIX)
+    } else {
+        url.to_string()
+    };
+    let mut vars = vec![
+        ("HW_CPH_ENDPOINT", url.to_string()),
+        ("HW_BSS_ENDPOINT", bss),
+        ("HW_AUTH_URL", format!("{url}/v3")),
+        ("HW_REGION_NAME", config.region.clone()),
+        ("HW_PROJECT_ID", config.project_id.clone()),
+        ("HW_ACCESS_KEY", config.access_key.clone()),
+        ("HW_SECRET_KEY", config.secret_key.clone()),
+    ];
+    if let Some(token) = &config.security_token {
+        vars.push(("HW_SECURITY_TOKEN", token.clone()));
+    }
+    let mut block = format!("# cph-emulator {VERSION}: provider settings, paste into a shell\n");
+    for (name, value) in vars {
+        block.push_str(&format!("export {name}={}\n", shell_quote(&value)));
+    }
+    block.push_str("# end of provider settings\n");
+    block
+}
+
+/// `value` as one shell word: as is when it is plainly safe, else in single
+/// quotes.
+fn shell_quote(value: &str) -> String {
+    let plain = |c: char| c.is_ascii_alphanumeric() || "-_./:@%+=,".contains(c);
+    if !value.is_empty() && value.chars().all(plain) {
+        value.to_string()
+    } else {
+        format!("'{}'", value.replace('\'', "'\\''"))
+    }
 }

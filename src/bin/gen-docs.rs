@@ -1,7 +1,7 @@
 //! `make docs`: writes `docs/` from `templates/` and the provider's live
 //! schema. With `--check`, writes nothing and fails when `docs/` differs.
-//! Not part of a release (`scripts/release.sh` packages only
-//! terraform-provider-cph).
+//! Not part of a release (`scripts/release.sh` packages
+//! terraform-provider-cph and cph-emulator only).
 
 use std::path::PathBuf;
 use std::process::ExitCode;

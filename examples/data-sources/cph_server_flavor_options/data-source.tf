@@ -8,21 +8,23 @@ data "cph_server_flavor_options" "this" {
 }
 
 locals {
-  # The options come in catalogue order; take the one with the most server
-  # vCPUs, then the most phone disk.
+  # Only the upgrades: once the server is on the biggest pair there are none,
+  # and the target is the current pair, so the next plan changes nothing.
+  upgrades = [for o in data.cph_server_flavor_options.this.options : o if o.upgrade]
+  # The options come in catalogue order; take the upgrade with the most
+  # server vCPUs, then the most phone disk.
   ranked = [
-    for o in data.cph_server_flavor_options.this.options :
-    o if o.server_cpu == max(data.cph_server_flavor_options.this.options[*].server_cpu...)
+    for o in local.upgrades : o if o.server_cpu == max(0, local.upgrades[*].server_cpu...)
   ]
-  target = [
-    for o in local.ranked : o if o.phone_disk == max(local.ranked[*].phone_disk...)
-  ][0]
+  best = [
+    for o in local.ranked : o if o.phone_disk == max(0, local.ranked[*].phone_disk...)
+  ]
 }
 
 resource "cph_server_flavor" "this" {
   server_id         = var.server_id
-  server_model_name = local.target.server_model_name
-  phone_model_name  = local.target.phone_model_name
+  server_model_name = length(local.best) > 0 ? local.best[0].server_model_name : data.cph_server_flavor_options.this.server_model_name
+  phone_model_name  = length(local.best) > 0 ? local.best[0].phone_model_name : data.cph_server_flavor_options.this.phone_model_name
   # An upgrade is paid; without auto_pay it waits for payment in the console.
-  auto_pay = local.target.upgrade
+  auto_pay = true
 }
