@@ -146,16 +146,18 @@ impl<E: EphemeralResourceType> EphemeralResource for TypedEphemeral<E> {
     }
 }
 
-/// The result as Terraform accepts it: the configured (non-computed)
-/// attributes exactly as configured, and no unknown value anywhere (an
+/// The result as Terraform accepts it: the configured attributes (and the
+/// optional computed ones the configuration sets) exactly as configured, and no unknown value anywhere (an
 /// unknown computed value becomes null).
 pub fn consistent_result(block: &Block, config: &Value, mut result: Value) -> Value {
     if !matches!(result, Value::Object(_)) {
         result = block.null_object();
     }
     for attr in &block.attributes {
-        let configured = attr.required || (attr.optional && !attr.computed);
         let from_config = config.get(&attr.name).cloned().unwrap_or(Value::Null);
+        // Optional and computed: configured when the configuration sets it.
+        let configured =
+            attr.required || (attr.optional && (!attr.computed || !from_config.is_null()));
         if let Some(slot) = result.get_mut(&attr.name) {
             if configured {
                 *slot = from_config;
@@ -264,6 +266,28 @@ mod tests {
         assert_eq!(out.result.get("note"), Some(&Value::Null));
         assert!(out.result.is_wholly_known());
         assert!(out.renew_at.is_none() && out.private.is_none());
+    }
+
+    #[test]
+    fn optional_computed_values_follow_the_configuration_when_set() {
+        use crate::schema::Attribute;
+        use crate::value::Type;
+        let mut attr = Attribute::optional("mode", Type::String, "Mode.");
+        attr.computed = true;
+        let block = Block {
+            attributes: vec![attr],
+            ..Block::default()
+        };
+        let s = |v: &str| Value::String(v.into());
+        let set = Value::object([("mode", s("fast"))]);
+        let unset = Value::object([("mode", Value::Null)]);
+        let opened = Value::object([("mode", s("slow"))]);
+        let kept = consistent_result(&block, &set, opened.clone());
+        assert_eq!(kept.get("mode"), Some(&s("fast")));
+        assert_eq!(
+            consistent_result(&block, &unset, opened).get("mode"),
+            Some(&s("slow"))
+        );
     }
 
     #[tokio::test]
