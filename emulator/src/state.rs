@@ -71,6 +71,8 @@ pub struct World {
     /// The account's state code (arrears, frozen, not verified) when it is
     /// not in good standing: every CPH call is then refused with it.
     pub account_state: Option<&'static str>,
+    /// Phone properties, packages, and the effects of running jobs.
+    pub devices: crate::device::Devices,
 }
 
 impl World {
@@ -96,6 +98,7 @@ impl World {
             held: HeldAnswers::default(),
             traffic_by_phone: BTreeMap::new(),
             quota: Quota::default(),
+            devices: Default::default(),
         };
         w.reset_calls();
         w

@@ -211,6 +211,10 @@ impl Provider for CphProvider {
     fn actions(&self) -> Vec<Arc<dyn tf_framework::Action>> {
         super::all_actions(&self.shared)
     }
+
+    fn ephemeral_resources(&self) -> Vec<Arc<dyn tf_framework::EphemeralResource>> {
+        super::all_ephemeral_resources(&self.shared)
+    }
 }
 
 /// The one error of a client that could not be made, by its kind: a host
