@@ -264,3 +264,109 @@ fn a_postcondition_on_failed_exits_1_without_taint_and_the_next_apply_sends_only
     let done = run(&["plan", "-detailed-exitcode"]);
     assert_eq!(done.status.code(), Some(0), "{}{}", done.stdout, done.stderr);
 }
+
+/// Ten routes over `ids`, 1/10 each, from a variable.
+const TEN_ROUTES_TF: &str = r#"
+provider "cph" {}
+variable "groups" { type = map(list(string)) }
+resource "cph_phone_route" "r" {
+  for_each     = var.groups
+  phone_ids    = each.value
+  traffic_type = "routing"
+}
+"#;
+
+fn groups_var(ids: &[String], n: usize) -> String {
+    let size = ids.len().div_ceil(n);
+    let groups: std::collections::BTreeMap<String, &[String]> = ids
+        .chunks(size)
+        .enumerate()
+        .map(|(i, c)| (format!("g{i:02}"), c))
+        .collect();
+    format!("-var=groups={}", serde_json::to_string(&groups).expect("json"))
+}
+
+/// Issue 30, deliverable 4: ids that are no phone (a made-up id, a server
+/// id) are a plan error naming them, capped at 20 per diagnostic, with no
+/// write call; a plan of routes over existing phones costs one paged
+/// listing, and one whose phones are all in the state costs none.
+#[test]
+fn phone_ids_that_name_no_phone_are_refused_at_plan_with_no_write() {
+    let Some(tf) = support::acc() else { return };
+    let emu = Emulator::start(&[]);
+    let p = phones(&emu);
+    let server = emu.server_ids()[0].clone();
+    let w = workdir(&tf, &emu, TEN_ROUTES_TF);
+    let mut ids: Vec<String> = (0..25).map(|i| format!("{i:032x}")).collect();
+    ids.push(server.clone());
+    ids.push(p[0].clone());
+    let var = groups_var(&ids, 2);
+    emu.reset_calls();
+    let out = w.run(&["plan", "-input=false", "-no-color", &var]);
+    let text = format!("{}{}", out.stdout, out.stderr);
+    assert!(!out.success(), "{text}");
+    assert_eq!(text.matches("Server ids given as phone ids").count(), 1, "{text}");
+    assert!(text.contains(&server), "{text}");
+    // 25 made-up ids over two resources: each diagnostic lists at most 20.
+    let missing = text.matches("Cloud phones not found").count();
+    assert_eq!(missing, 2, "{text}");
+    assert!(!text.contains(&p[0]), "an existing phone is not named: {text}");
+    let calls = emu.calls();
+    assert_eq!(calls["phones_traffic"], 0, "{calls:?}");
+    assert_eq!(calls["list_phones"], 1, "one listing for both resources: {calls:?}");
+    let methods = emu.calls_by_method();
+    assert_eq!(methods["POST"] + methods["PUT"] + methods["DELETE"], 0, "{methods:?}");
+
+    // More than 20 in one resource: 20 named, then "and N more".
+    let var = groups_var(&ids[..25], 1);
+    let out = w.run(&["plan", "-input=false", "-no-color", &var]);
+    let text = out.flat();
+    assert!(text.contains("and 5 more"), "{text}");
+
+    // Phones that exist plan; once in the state, a plan looks nothing up.
+    let var = groups_var(&p, 2);
+    emu.reset_calls();
+    w.run_ok(&["apply", "-auto-approve", "-input=false", "-no-color", &var]);
+    emu.reset_calls();
+    w.run_ok(&["plan", "-refresh=false", "-input=false", "-no-color", &var]);
+    assert_eq!(emu.calls()["list_phones"], 0, "{:?}", emu.calls());
+}
+
+/// The read budget of the existence check at 5,000 phones (BENCHMARKS.md):
+/// prints the list-phones calls of a plan of 10 new routes of 500 phones,
+/// of the same plan once they are in the state, and of the apply. Run with
+/// `cargo test --test acc_route_workflows -- --ignored --nocapture census`.
+#[test]
+#[ignore = "a measurement: prints figures"]
+fn census_cost_at_5000_phones() {
+    let Some(tf) = support::acc() else { return };
+    let emu = Emulator::start(&["--servers", "50", "--phones-per-server", "100", "--job-seconds", "0.2"]);
+    let p = phones(&emu);
+    assert_eq!(p.len(), 5000);
+    let w = workdir(&tf, &emu, TEN_ROUTES_TF);
+    let var = groups_var(&p, 10);
+    let groups = var.trim_start_matches("-var=groups=");
+    w.write("terraform.tfvars.json", &format!("{{\"groups\": {groups}}}"));
+    let run = |args: &[&str]| {
+        emu.reset_calls();
+        let mut a = args.to_vec();
+        a.extend(["-input=false", "-no-color", "-parallelism=10"]);
+        w.run_ok(&a);
+        emu.calls()
+    };
+    let plan_new = run(&["plan"]);
+    let apply = run(&["apply", "-auto-approve"]);
+    let plan_kept = run(&["plan", "-refresh=false"]);
+    let refresh = run(&["plan"]);
+    println!(
+        "census at 5000 phones, 10 routes: plan of new routes: {} list-phones calls ({} GET in all); \
+         apply (its plan walk and the apply walk's plans, two processes): {} list-phones; \
+         plan -refresh=false with every phone in the state: {} calls; \
+         plan with refresh: {} list-phones (the refresh's listings per server, 50 servers)",
+        plan_new["list_phones"],
+        plan_new.values().sum::<u64>(),
+        apply["list_phones"],
+        plan_kept.values().sum::<u64>(),
+        refresh["list_phones"],
+    );
+}
