@@ -111,28 +111,6 @@ pub fn finding(f: Finding) -> Diagnostic {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn ids_are_checked_like_cph_issues_them() {
-        let f = cph_id();
-        assert!(f.problem("a176d8625981453bbafbc0a321d8d6a1").is_none());
-        for bad in ["", "A176", "a b", "a,b", " a", &"a".repeat(65)] {
-            assert!(f.problem(bad).is_some(), "{bad:?}");
-        }
-    }
-
-    #[test]
-    fn deadlines_fall_back_to_the_default() {
-        let (_, d) = deadline(&Tf::Known("30s".into()), Duration::from_secs(5));
-        assert_eq!(d, Duration::from_secs(30));
-        let (_, d) = deadline(&Tf::Null, Duration::from_secs(5));
-        assert_eq!(d, Duration::from_secs(5));
-    }
-}
-
 /// Ids listed per diagnostic, at most; the rest are counted.
 pub const IDS_SHOWN: usize = 20;
 
@@ -167,7 +145,12 @@ pub async fn check_phones_exist(
     let Ok(client) = shared.client(ctx) else {
         return;
     };
-    match shared.fleet().phone_listings().unknown_phones(&client, ids).await {
+    match shared
+        .fleet()
+        .phone_listings()
+        .unknown_phones(&client, ids)
+        .await
+    {
         Ok(unknown) => diags.extend(unknown_phones(&unknown, attribute)),
         Err(e) => {
             let mut d = api_error("check that the phone ids exist", &e);
@@ -194,7 +177,11 @@ pub fn unknown_phones(
                     "{} in `{attribute}` {} of a cloud phone server, not of a phone: {}. \
                      List a server's phones with the cph_phones data source (server_id = ...).",
                     count(u.servers.len(), "id", "ids"),
-                    if u.servers.len() == 1 { "is the id" } else { "are ids" },
+                    if u.servers.len() == 1 {
+                        "is the id"
+                    } else {
+                        "are ids"
+                    },
                     list_ids(u.servers.iter().map(String::as_str)),
                 ),
             )
@@ -208,9 +195,14 @@ pub fn unknown_phones(
                 "Cloud phones not found",
                 format!(
                     "{} in `{attribute}` {} no cloud phone of this project: {}. \
-                     Nothing was sent. Check the ids (the cph_phones data source lists the project's phones).",
+                     Nothing was sent. Check the ids, and remove phones that no longer exist from \
+                     `{attribute}` (a list from the cph_phones data source drops them by itself).",
                     count(u.missing.len(), "id", "ids"),
-                    if u.missing.len() == 1 { "names" } else { "name" },
+                    if u.missing.len() == 1 {
+                        "names"
+                    } else {
+                        "name"
+                    },
                     list_ids(u.missing.iter().map(String::as_str)),
                 ),
             )
@@ -218,4 +210,26 @@ pub fn unknown_phones(
         );
     }
     diags
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_checked_like_cph_issues_them() {
+        let f = cph_id();
+        assert!(f.problem("a176d8625981453bbafbc0a321d8d6a1").is_none());
+        for bad in ["", "A176", "a b", "a,b", " a", &"a".repeat(65)] {
+            assert!(f.problem(bad).is_some(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn deadlines_fall_back_to_the_default() {
+        let (_, d) = deadline(&Tf::Known("30s".into()), Duration::from_secs(5));
+        assert_eq!(d, Duration::from_secs(30));
+        let (_, d) = deadline(&Tf::Null, Duration::from_secs(5));
+        assert_eq!(d, Duration::from_secs(5));
+    }
 }
