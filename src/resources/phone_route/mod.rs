@@ -255,6 +255,22 @@ mod tests {
         );
     }
 
+    /// `terraform test`: the plan walk and the apply walk plan one create
+    /// in one process, each with a new owner token; plan-only runs too.
+    #[tokio::test]
+    async fn a_create_planned_again_in_one_process_is_not_its_own_rival() {
+        let r = tf_framework::typed::resource(PhoneRoute::new(Arc::new(Shared::default())));
+        let ctx = CallContext::default();
+        for ids in [&["p1", "p2", "p3"][..], &["p1", "p2", "p3"], &["p2", "p4"]] {
+            let resp = r.plan(&ctx, create_plan(ids, "routing")).await;
+            assert!(
+                errors(&resp.diagnostics).is_empty(),
+                "{:?}",
+                resp.diagnostics
+            );
+        }
+    }
+
     #[tokio::test]
     async fn a_move_between_two_resources_is_not_an_overlap() {
         let shared = Arc::new(Shared::default());
