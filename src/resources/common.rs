@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use crate::cph;
 use crate::fleet::flavor_check::{Finding, Severity};
+use crate::fleet::phone_cache::CensusError;
 use tf_framework::{AttributePath, Diagnostic, Diagnostics, Tf};
 
 /// The routes a phone can have, with what each means.
@@ -133,8 +134,9 @@ pub fn count(n: usize, one: &str, many: &str) -> String {
 /// (or name a server), through the fleet engine's census of phones (one
 /// paged listing per provider process per plan, see
 /// [`PhoneListingCache::unknown_phones`](crate::fleet::phone_cache::PhoneListingCache::unknown_phones)).
-/// Nothing is checked before the provider is configured; a failed listing
-/// is a warning (the apply will tell).
+/// Nothing is checked before the provider is configured; refused
+/// credentials are one error (as an apply tells them), another failed
+/// listing a warning (the apply will tell).
 pub async fn check_phones_exist(
     shared: &super::Shared,
     ctx: &tf_framework::CallContext,
@@ -152,7 +154,12 @@ pub async fn check_phones_exist(
         .await
     {
         Ok(unknown) => diags.extend(unknown_phones(&unknown, attribute)),
-        Err(e) => {
+        // Told as an apply tells it: one error, nothing sent.
+        Err(CensusError::Refused(why)) => diags.push(Diagnostic::error(
+            "Credentials refused",
+            format!("{why} Fix the credentials, then plan again."),
+        )),
+        Err(CensusError::Api(e)) => {
             let mut d = api_error("check that the phone ids exist", &e);
             d.severity = tf_framework::Severity::Warning;
             diags.push(d.at(AttributePath::root(attribute)));
