@@ -17,9 +17,11 @@
 //!   reads however many targets); each job that ends resolves its target in
 //!   every invocation that asked for it, and its `execute_msg` reaches the
 //!   invocation's progress.
-//! - **Interrupt.** On cancel, targets not yet sent are withdrawn; a call
-//!   already on its way is waited for (the client lets such a call finish),
-//!   so that the caller can say what it may have started. Nothing is
+//! - **Interrupt.** On cancel, targets not yet sent are withdrawn, and a
+//!   call the client had not sent yet (waiting for its turn at the rate
+//!   limit) counts as never sent; a call already on its way is waited for
+//!   (the client lets such a call finish), so that the caller can say what
+//!   it may have started. Nothing is
 //!   reported as progress once the cancel has come: only the outcome.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -503,6 +505,17 @@ impl Operations {
                     }
                 }
             }
+            // Stopped before it was sent: its targets were never sent.
+            Err(cph::Error::Cancelled) => {
+                for (t, invocations) in &batch {
+                    for inv in invocations {
+                        inv.lock().sent.remove(&t.id);
+                    }
+                }
+            }
+            // Stopped with the call on its way: it may have started jobs,
+            // with no request id to follow them by (unfinished).
+            Err(cph::Error::Unsettled(_)) => {}
             Err(e) => {
                 for (t, invocations) in &batch {
                     let f = failure(&t.id, e.code().map(str::to_string), e.to_string());
