@@ -70,6 +70,7 @@ fn one_run(tf: &TfBin, emu: &Emulator, phones: &[String]) -> Result<(), String> 
     while !output(&wd).contains("to be restarted") {
         if Instant::now() > until || apply.try_wait().ok().flatten().is_some() {
             let _ = apply.kill();
+            let _ = apply.wait();
             return Err(format!("the action did not start:\n{}", output(&wd)));
         }
         std::thread::sleep(Duration::from_millis(20));
@@ -84,15 +85,19 @@ fn one_run(tf: &TfBin, emu: &Emulator, phones: &[String]) -> Result<(), String> 
         .map(|s| s.success())
         .unwrap_or(false);
     if !ok {
+        let _ = apply.kill();
+        let _ = apply.wait();
         return Err("kill -INT the process group failed".into());
     }
     let status = loop {
-        if let Some(st) = apply.try_wait().map_err(|e| e.to_string())? {
-            break st;
-        }
-        if Instant::now() > until {
-            let _ = apply.kill();
-            return Err("terraform did not exit after Ctrl-C".into());
+        match apply.try_wait() {
+            Ok(Some(st)) => break st,
+            Ok(None) if Instant::now() <= until => {}
+            _ => {
+                let _ = apply.kill();
+                let _ = apply.wait();
+                return Err("terraform did not exit after Ctrl-C".into());
+            }
         }
         std::thread::sleep(Duration::from_millis(50));
     };

@@ -23,8 +23,10 @@
 //!   phones another claims, both applies come in the same walk; the claimer
 //!   holds its phones ([`Fleet::hold`](super::Fleet::hold)) before anything
 //!   is sent, and a release sends `direct` only for phones no other owner
-//!   claims. Broken (the claimer applies in a later process): the phones go
-//!   to `direct` and the claimer's apply sends them back.
+//!   claims. A release that says the route its phones are on lets a claim
+//!   to that same route send nothing (in the same window, or later in the
+//!   process). Broken (the claimer applies in a later process): the phones
+//!   go to `direct` and the claimer's apply sends them back.
 //! - **C4. An announced apply follows its plan in the same process, soon.**
 //!   A plan announces its change ([`Coordinator::expect`](super::Coordinator::expect))
 //!   so that the apply's window waits for the others; an announcement is
