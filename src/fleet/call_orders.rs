@@ -102,6 +102,37 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn c3_a_move_between_two_resources_of_one_route_sends_nothing() {
+        let far = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        let stop = CancellationToken::new();
+        let client = offline_client();
+        let change = |owner: &str, route: &str, release: bool| Change {
+            owner: owner.into(),
+            route: route.into(),
+            phones: vec!["p1".into()],
+            release,
+            from_route: release.then(|| "routing".to_string()),
+            ..Default::default()
+        };
+        // Release first, then claim; and claim first, then release. Nothing
+        // listens at the client's address: a phone sent would fail.
+        for release_first in [true, false] {
+            let fleet = Fleet::default();
+            fleet.hold("b", None, &set(&["p1"]), "routing");
+            let release = fleet.change(&client, change("a", "direct", true), far, &stop);
+            let claim = fleet.change(&client, change("b", "routing", false), far, &stop);
+            let (released, claimed) = if release_first {
+                tokio::join!(release, claim)
+            } else {
+                let (c, r) = tokio::join!(claim, release);
+                (r, c)
+            };
+            assert!(released.outcome.unsuccessful().is_empty(), "{released:?}");
+            assert!(claimed.outcome.unsuccessful().is_empty(), "{claimed:?}");
+        }
+    }
+
+    #[tokio::test]
     async fn c4_only_an_announced_apply_counts_as_announced() {
         let fleet = Fleet::default();
         fleet
