@@ -23,6 +23,7 @@
 //! It knows CPH through the client's public methods only, and Terraform not
 //! at all.
 
+pub mod batch_call;
 pub mod call_orders;
 pub mod catalogue;
 pub mod claims;
