@@ -376,7 +376,7 @@ pub(super) fn report_failures(
 ) {
     if let Some(report) = routed.failure_report(route, NOT_ROUTED_YET) {
         let mut error = not_routed(route, report);
-        if matches!(routed.wait_error, Some(crate::cph::Error::Cancelled)) {
+        if matches!(routed.wait_error, Some(crate::fleet::WaitEnded::Stopped)) {
             error.summary = format!("Stopped before every phone was confirmed on route {route:?}");
         }
         diags.push(error);

@@ -27,7 +27,7 @@
 //!   waiting fails with that one error. Until a call has been answered, one
 //!   call goes at a time, so wrong credentials cost one refused call.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
 
@@ -35,10 +35,16 @@ use futures::stream::{self, StreamExt};
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
+mod adopt;
+mod answers;
+mod waiter;
+
+use adopt::adopt_running;
+use waiter::{Waiter, wait};
+
 use super::claims::Claims;
 use super::poller::Poller;
-use super::routing::{BATCH_SIZE, JobRecord, JobStatus, RouteOutcome};
-use crate::cph::models::{JOB_STATUS_FAILED, JOB_STATUS_SUCCEEDED, Job};
+use super::routing::{BATCH_SIZE, JobRecord, JobStatus, RouteOutcome, WaitEnded};
 use crate::cph::{self, Client};
 
 /// The longest a change waits for others to join its batch.
@@ -88,135 +94,11 @@ pub struct Change {
     /// route named with each) for some of `phones`: those phones are sent
     /// once these jobs have ended.
     pub elsewhere: Vec<(String, RunningJob)>,
-}
-
-/// The shared outcome of one change.
-struct Ticket {
-    inner: Mutex<TicketInner>,
-    done: Notify,
-    /// Notified whenever a phone is sent or resolved.
-    progress: Notify,
-}
-
-struct TicketInner {
-    records: BTreeMap<String, JobRecord>,
-    /// Request id of each phone's job, once sent.
-    requests: BTreeMap<String, String>,
-    servers: BTreeMap<String, String>,
-    unresolved: BTreeSet<String>,
-}
-
-impl Ticket {
-    fn new(phones: impl Iterator<Item = String>) -> Arc<Ticket> {
-        let mut records = BTreeMap::new();
-        let mut unresolved = BTreeSet::new();
-        for p in phones {
-            records.insert(
-                p.clone(),
-                JobRecord {
-                    phone_id: p.clone(),
-                    job_id: None,
-                    status: JobStatus::Running,
-                    error_code: None,
-                    error_msg: None,
-                },
-            );
-            unresolved.insert(p);
-        }
-        Arc::new(Ticket {
-            inner: Mutex::new(TicketInner {
-                records,
-                requests: BTreeMap::new(),
-                servers: BTreeMap::new(),
-                unresolved,
-            }),
-            done: Notify::new(),
-            progress: Notify::new(),
-        })
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, TicketInner> {
-        self.inner.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    fn sent(&self, phone: &str, request_id: &str, job_id: &str) {
-        let mut t = self.lock();
-        if let Some(r) = t.records.get_mut(phone)
-            && !job_id.is_empty()
-        {
-            r.job_id = Some(job_id.to_string());
-        }
-        t.requests.insert(phone.to_string(), request_id.to_string());
-        drop(t);
-        self.progress.notify_waiters();
-    }
-
-    fn resolve(&self, record: JobRecord, server: Option<&str>) {
-        let mut t = self.lock();
-        if !t.unresolved.remove(&record.phone_id) {
-            return;
-        }
-        if let Some(s) = server.filter(|s| !s.is_empty()) {
-            t.servers.insert(record.phone_id.clone(), s.to_string());
-        }
-        t.records.insert(record.phone_id.clone(), record);
-        let empty = t.unresolved.is_empty();
-        drop(t);
-        self.progress.notify_waiters();
-        if empty {
-            self.done.notify_waiters();
-        }
-    }
-
-    fn is_done(&self) -> bool {
-        self.lock().unresolved.is_empty()
-    }
-
-    /// Phones neither resolved nor answered for: in a call in flight (or
-    /// about to be), once the pending ones are withdrawn.
-    fn unanswered(&self) -> usize {
-        let t = self.lock();
-        t.unresolved
-            .iter()
-            .filter(|p| !t.requests.contains_key(*p))
-            .count()
-    }
-
-    /// Waits (at most `within`) until every phone is answered for.
-    async fn settle(&self, within: Duration) {
-        let until = Instant::now() + within;
-        loop {
-            let progress = self.progress.notified();
-            if self.unanswered() == 0 {
-                return;
-            }
-            tokio::select! {
-                _ = progress => {}
-                _ = tokio::time::sleep_until(until.into()) => return,
-            }
-        }
-    }
-
-    /// The records, with every phone still unresolved marked running (and
-    /// the request id of those whose call was answered).
-    fn outcome(&self) -> (Vec<JobRecord>, Vec<RunningJob>, BTreeMap<String, String>) {
-        let t = self.lock();
-        let mut running = Vec::new();
-        for r in t.records.values() {
-            if r.status == JobStatus::Running {
-                running.push(RunningJob {
-                    phone_id: r.phone_id.clone(),
-                    request_id: t.requests.get(&r.phone_id).cloned().unwrap_or_default(),
-                    job_id: r.job_id.clone(),
-                });
-            }
-        }
-        (
-            t.records.values().cloned().collect(),
-            running,
-            t.servers.clone(),
-        )
-    }
+    /// For a release: the route its phones are on, when the releaser knows
+    /// it. A claim of such a phone to that same route in the same window
+    /// needs no call: the phone is already there (a move between two
+    /// resources of one route sends nothing).
+    pub from_route: Option<String>,
 }
 
 /// What a resource gets back: the outcome, plus the request id of every job
@@ -231,18 +113,20 @@ struct Pending {
     route: String,
     /// `Some(owner)` while only releases by that owner ask for this phone.
     release_by: Option<String>,
-    tickets: Vec<Arc<Ticket>>,
+    /// The route a released phone is on, when known.
+    from_route: Option<String>,
+    tickets: Vec<Arc<Waiter>>,
 }
 
-struct InFlight {
+pub(super) struct InFlight {
     route: String,
     job_id: Option<String>,
     request_id: Option<String>,
-    tickets: Vec<Arc<Ticket>>,
+    tickets: Vec<Arc<Waiter>>,
 }
 
 #[derive(Default)]
-struct State {
+pub(super) struct RouteState {
     client: Option<Client>,
     pending: BTreeMap<String, Pending>,
     first_pending: Option<Instant>,
@@ -257,6 +141,10 @@ struct State {
     in_flight: HashMap<String, InFlight>,
     /// Changes waiting for a phone's job in flight to end.
     blocked: HashMap<String, Vec<Pending>>,
+    /// Phones a release handed over to another owner's claim, with the
+    /// route the releaser had them on: that claim to that route sends
+    /// nothing.
+    handed_on: HashMap<String, String>,
     flusher_started: bool,
     /// Set when the API refused the credentials: nothing more is sent.
     refused: Option<String>,
@@ -267,7 +155,7 @@ struct State {
 
 /// See the module documentation.
 pub struct Coordinator {
-    state: Mutex<State>,
+    state: Mutex<RouteState>,
     wake: Notify,
     claims: Arc<Claims>,
     poller: Arc<Poller>,
@@ -275,25 +163,18 @@ pub struct Coordinator {
 }
 
 impl Coordinator {
-    pub fn new(claims: Arc<Claims>) -> Arc<Coordinator> {
-        Arc::new_cyclic(|me: &Weak<Coordinator>| {
-            let for_poller = me.clone();
-            let poller = Poller::new(Box::new(move |jobs, gone| {
-                if let Some(c) = for_poller.upgrade() {
-                    c.jobs_ended(jobs, gone);
-                }
-            }));
-            Coordinator {
-                state: Mutex::new(State::default()),
-                wake: Notify::new(),
-                claims,
-                poller,
-                me: me.clone(),
-            }
+    /// The coordinator of a fleet whose jobs `poller` follows.
+    pub fn new(claims: Arc<Claims>, poller: Arc<Poller>) -> Arc<Coordinator> {
+        Arc::new_cyclic(|me: &Weak<Coordinator>| Coordinator {
+            state: Mutex::new(RouteState::default()),
+            wake: Notify::new(),
+            claims,
+            poller,
+            me: me.clone(),
         })
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, RouteState> {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
@@ -337,7 +218,7 @@ impl Coordinator {
             .iter()
             .cloned()
             .chain(change.running.iter().map(|r| r.phone_id.clone()));
-        let ticket = Ticket::new(all);
+        let ticket = Waiter::new(all);
         if ticket.is_done() {
             return ChangeOutcome::default();
         }
@@ -365,7 +246,7 @@ impl Coordinator {
 
     /// A wait was cut short: the ticket's phones not sent yet are not sent
     /// (they resolve as failed, with `why`).
-    fn withdraw(&self, ticket: &Arc<Ticket>, why: &cph::Error) {
+    fn withdraw(&self, ticket: &Arc<Waiter>, why: &WaitEnded) {
         let mut withdrawn: Vec<String> = Vec::new();
         {
             let mut st = self.lock();
@@ -406,7 +287,7 @@ impl Coordinator {
         }
     }
 
-    fn submit(&self, client: &Client, change: &Change, ticket: &Arc<Ticket>) {
+    fn submit(&self, client: &Client, change: &Change, ticket: &Arc<Waiter>) {
         let now = Instant::now();
         let announced = self.arrived(&change.owner);
         let mut adopt: Vec<(String, usize)> = Vec::new();
@@ -433,7 +314,8 @@ impl Coordinator {
             self.start_flusher(&mut st);
         }
         for (request_id, jobs) in adopt {
-            self.poller.follow(client, &request_id, jobs, true);
+            self.poller
+                .follow_for(client, &request_id, jobs, true, self.sink());
         }
         self.wake.notify_one();
     }
@@ -441,8 +323,24 @@ impl Coordinator {
     /// Places one phone of `change`: handed over, joined to its job in
     /// flight or to the pending change to the same route, blocked behind
     /// another route's, or pending. True when it starts a pending change.
-    fn place(&self, st: &mut State, change: &Change, ticket: &Arc<Ticket>, phone: &String) -> bool {
+    fn place(
+        &self,
+        st: &mut RouteState,
+        change: &Change,
+        ticket: &Arc<Waiter>,
+        phone: &String,
+    ) -> bool {
         if change.release && self.claims.claimed_by_other(&change.owner, phone) {
+            ticket.resolve(handed_over(phone), None);
+            hand_on(st, change, phone);
+            return false;
+        }
+        if !change.release
+            && st.handed_on.remove(phone).as_ref() == Some(&change.route)
+            && !st.in_flight.contains_key(phone)
+            && !st.pending.contains_key(phone)
+        {
+            // Handed on by a release from this very route.
             ticket.resolve(handed_over(phone), None);
             return false;
         }
@@ -469,11 +367,18 @@ impl Coordinator {
                 p.tickets.push(ticket.clone());
             }
             Some(p) if p.release_by.is_some() && !change.release => {
-                // A claim wins over a release in the same window.
+                // A claim wins over a release in the same window; to the
+                // route the releaser had it on, nothing is sent at all.
+                let already_there = p.from_route.as_deref() == Some(change.route.as_str());
                 for t in p.tickets.drain(..) {
                     t.resolve(handed_over(phone), None);
                 }
-                *p = pending_of(change, ticket);
+                if already_there {
+                    settle_pending(st, phone);
+                    ticket.resolve(handed_over(phone), None);
+                } else {
+                    *p = pending_of(change, ticket);
+                }
             }
             Some(_) if change.release => {
                 ticket.resolve(handed_over(phone), None);
@@ -494,7 +399,7 @@ impl Coordinator {
         false
     }
 
-    fn start_flusher(&self, st: &mut State) {
+    fn start_flusher(&self, st: &mut RouteState) {
         if st.flusher_started {
             return;
         }
@@ -633,273 +538,51 @@ impl Coordinator {
         };
         self.answered(client, &phones, answer);
     }
-
-    fn answered(
-        &self,
-        client: &Client,
-        phones: &[String],
-        answer: cph::Result<cph::models::PhonesTrafficResponse>,
-    ) {
-        let mut ended: Vec<(JobRecord, Option<String>)> = Vec::new();
-        let mut started = 0usize;
-        let mut request_id = String::new();
-        match answer {
-            Ok(resp) => {
-                request_id = resp.request_id.clone();
-                let mut seen: BTreeSet<&str> = BTreeSet::new();
-                let mut st = self.lock();
-                for pj in &resp.jobs {
-                    seen.insert(pj.phone_id.as_str());
-                    match pj.job_id.as_deref().filter(|j| !j.is_empty()) {
-                        Some(job_id) if !request_id.is_empty() => {
-                            if let Some(f) = st.in_flight.get_mut(&pj.phone_id) {
-                                f.job_id = Some(job_id.to_string());
-                                f.request_id = Some(request_id.clone());
-                                for t in &f.tickets {
-                                    t.sent(&pj.phone_id, &request_id, job_id);
-                                }
-                                started += 1;
-                            }
-                        }
-                        job_id => ended.push((
-                            JobRecord {
-                                phone_id: pj.phone_id.clone(),
-                                job_id: job_id.map(str::to_string),
-                                status: JobStatus::Failed,
-                                error_code: pj.error_code.clone(),
-                                error_msg: pj.error_msg.clone().or_else(|| {
-                                    Some("the answer named no request id to follow".into())
-                                }),
-                            },
-                            None,
-                        )),
-                    }
-                }
-                for p in phones.iter().filter(|p| !seen.contains(p.as_str())) {
-                    ended.push((
-                        failed(p, None, "no job was reported for this phone".into()),
-                        None,
-                    ));
-                }
-            }
-            Err(e) => ended = self.call_failed(phones, e),
-        }
-        if started > 0 || !ended.is_empty() {
-            self.lock().proven |= started > 0;
-        }
-        self.finish(ended);
-        if started > 0 {
-            self.poller.follow(client, &request_id, started, false);
-        }
-    }
-
-    /// The records of a call that failed. Refused credentials stop the
-    /// engine; a call cut short by a stop that may have taken effect leaves
-    /// its phones running (with no request id to follow).
-    fn call_failed(&self, phones: &[String], e: cph::Error) -> Vec<(JobRecord, Option<String>)> {
-        if e.is_credential_failure() {
-            let why = e.to_string();
-            self.lock().refused.get_or_insert(why.clone());
-            return phones
-                .iter()
-                .map(|p| (failed(p, None, why.clone()), None))
-                .collect();
-        }
-        if let cph::Error::Unsettled(_) = &e {
-            let why = format!("{e}; counted as changed");
-            return phones
-                .iter()
-                .map(|p| {
-                    let record = JobRecord {
-                        phone_id: p.clone(),
-                        job_id: None,
-                        status: JobStatus::Running,
-                        error_code: None,
-                        error_msg: Some(why.clone()),
-                    };
-                    (record, None)
-                })
-                .collect();
-        }
-        phones
-            .iter()
-            .map(|p| (failed(p, e.code().map(str::to_string), e.to_string()), None))
-            .collect()
-    }
-
-    /// The poller's report: jobs that ended, request ids that listed no jobs.
-    fn jobs_ended(&self, jobs: Vec<Job>, gone: Vec<String>) {
-        let mut ended = Vec::new();
-        {
-            let st = self.lock();
-            for job in jobs {
-                let Some(f) = st.in_flight.get(&job.phone_id) else {
-                    continue;
-                };
-                let matches = match (&f.job_id, &f.request_id) {
-                    (Some(j), _) if !j.is_empty() && !job.job_id.is_empty() => *j == job.job_id,
-                    (_, Some(r)) => job.request_id.is_empty() || *r == job.request_id,
-                    _ => false,
-                };
-                if !matches {
-                    continue;
-                }
-                let status = match job.status {
-                    JOB_STATUS_SUCCEEDED => JobStatus::Succeeded,
-                    JOB_STATUS_FAILED => JobStatus::Failed,
-                    _ => continue,
-                };
-                let failed = status == JobStatus::Failed;
-                ended.push((
-                    JobRecord {
-                        phone_id: job.phone_id.clone(),
-                        job_id: Some(job.job_id.clone()).filter(|j| !j.is_empty()),
-                        status,
-                        error_code: job.error_code.clone().filter(|c| failed && !c.is_empty()),
-                        error_msg: job.error_msg.clone().filter(|m| failed && !m.is_empty()),
-                    },
-                    Some(job.server_id.clone()),
-                ));
-            }
-            let gone: BTreeSet<String> = gone.into_iter().collect();
-            for (phone, f) in st.in_flight.iter() {
-                if f.request_id.as_ref().is_some_and(|r| gone.contains(r)) {
-                    ended.push((
-                        failed(
-                            phone,
-                            None,
-                            "its job is no longer listed by the API; the next apply sends the route again"
-                                .into(),
-                        ),
-                        None,
-                    ));
-                }
-            }
-        }
-        self.finish(ended);
-    }
-
-    /// Resolves the phones whose job ended and lets changes blocked behind
-    /// them go.
-    fn finish(&self, ended: Vec<(JobRecord, Option<String>)>) {
-        if ended.is_empty() {
-            return;
-        }
-        let mut requeued = false;
-        {
-            let mut st = self.lock();
-            for (record, server) in ended {
-                let phone = record.phone_id.clone();
-                if let Some(f) = st.in_flight.remove(&phone) {
-                    for t in &f.tickets {
-                        t.resolve(record.clone(), server.as_deref());
-                    }
-                }
-                let Some(mut queue) = st.blocked.remove(&phone) else {
-                    continue;
-                };
-                if queue.is_empty() {
-                    continue;
-                }
-                let next = queue.remove(0);
-                if !queue.is_empty() {
-                    st.blocked.insert(phone.clone(), queue);
-                }
-                st.pending.insert(phone, next);
-                requeued = true;
-            }
-            if requeued {
-                let now = Instant::now();
-                st.first_pending.get_or_insert(now);
-                st.last_arrival = Some(now);
-                st.last_announced = true;
-            }
-        }
-        if requeued {
-            self.wake.notify_one();
-        }
-    }
-}
-
-/// Follows the jobs an earlier apply left running (their request ids go to
-/// `adopt` for the poller): those towards the change's route are waited for
-/// by `ticket` and not sent again; those towards another route hold the
-/// change's phones back until they end. Returns the phones of calls whose
-/// answer never came (nothing to follow: they are sent again).
-fn adopt_running(
-    st: &mut State,
-    change: &Change,
-    ticket: &Arc<Ticket>,
-    adopt: &mut Vec<(String, usize)>,
-) -> Vec<String> {
-    // Jobs an earlier apply left running: follow them, send nothing.
-    // A call whose answer never came has nothing to follow: its
-    // phones are sent again.
-    let (running, resend): (Vec<&RunningJob>, Vec<&RunningJob>) = change
-        .running
-        .iter()
-        .partition(|r| !r.request_id.is_empty());
-    let mut adopted: BTreeMap<String, usize> = BTreeMap::new();
-    for r in running {
-        ticket.sent(
-            &r.phone_id,
-            &r.request_id,
-            r.job_id.as_deref().unwrap_or(""),
-        );
-        match st.in_flight.get_mut(&r.phone_id) {
-            Some(f) => f.tickets.push(ticket.clone()),
-            None => {
-                st.in_flight.insert(
-                    r.phone_id.clone(),
-                    InFlight {
-                        route: change.route.clone(),
-                        job_id: r.job_id.clone(),
-                        request_id: Some(r.request_id.clone()),
-                        tickets: vec![ticket.clone()],
-                    },
-                );
-                *adopted.entry(r.request_id.clone()).or_default() += 1;
-            }
-        }
-    }
-    // Jobs towards another route: followed with nobody waiting on
-    // them, so that the change's phones are sent after they end.
-    for (route, r) in change
-        .elsewhere
-        .iter()
-        .filter(|(_, r)| !r.request_id.is_empty())
-    {
-        if st.in_flight.contains_key(&r.phone_id) {
-            continue;
-        }
-        st.in_flight.insert(
-            r.phone_id.clone(),
-            InFlight {
-                route: route.clone(),
-                job_id: r.job_id.clone(),
-                request_id: Some(r.request_id.clone()),
-                tickets: Vec::new(),
-            },
-        );
-        *adopted.entry(r.request_id.clone()).or_default() += 1;
-    }
-    adopt.extend(adopted);
-    resend.into_iter().map(|r| r.phone_id.clone()).collect()
 }
 
 /// Fails every phone of `ticket` not yet resolved: the engine was refused
 /// (credentials), so nothing more is sent.
-fn refuse_all(ticket: &Arc<Ticket>, why: &str) {
+fn refuse_all(ticket: &Arc<Waiter>, why: &str) {
     let phones: Vec<String> = ticket.lock().unresolved.iter().cloned().collect();
     for p in phones {
         ticket.resolve(failed(&p, None, why.to_string()), None);
     }
 }
 
-fn pending_of(change: &Change, ticket: &Arc<Ticket>) -> Pending {
+/// A release hands `phone` on to another owner's claim: a claim waiting
+/// to put it on the route it is on needs no call, nor does one that comes
+/// later in this process.
+fn hand_on(st: &mut RouteState, change: &Change, phone: &str) {
+    let Some(from) = &change.from_route else {
+        return;
+    };
+    let waiting = st.pending.get(phone);
+    if waiting.is_some_and(|p| p.release_by.is_none() && p.route == *from) {
+        settle_pending(st, phone);
+    } else if waiting.is_none() && !st.in_flight.contains_key(phone) {
+        st.handed_on.insert(phone.to_string(), from.clone());
+    }
+}
+
+/// The pending change of `phone` is done without a call (the phone is
+/// already on its route).
+fn settle_pending(st: &mut RouteState, phone: &str) {
+    if let Some(p) = st.pending.remove(phone) {
+        for t in p.tickets {
+            t.resolve(handed_over(phone), None);
+        }
+    }
+    if st.pending.is_empty() {
+        st.first_pending = None;
+        st.last_arrival = None;
+    }
+}
+
+fn pending_of(change: &Change, ticket: &Arc<Waiter>) -> Pending {
     Pending {
         route: change.route.clone(),
         release_by: change.release.then(|| change.owner.clone()),
+        from_route: change.from_route.clone().filter(|_| change.release),
         tickets: vec![ticket.clone()],
     }
 }
@@ -921,33 +604,5 @@ fn failed(phone: &str, code: Option<String>, msg: String) -> JobRecord {
         status: JobStatus::Failed,
         error_code: code,
         error_msg: Some(msg),
-    }
-}
-
-/// Waits for a ticket; the reason the wait ended early, if it did.
-async fn wait(
-    ticket: &Ticket,
-    deadline: Instant,
-    cancel: &CancellationToken,
-) -> Option<cph::Error> {
-    let started = Instant::now();
-    loop {
-        let notified = ticket.done.notified();
-        if ticket.is_done() {
-            return None;
-        }
-        tokio::select! {
-            _ = notified => {}
-            _ = cancel.cancelled() => return Some(cph::Error::Cancelled),
-            _ = tokio::time::sleep_until(deadline.into()) => {
-                let t = ticket.lock();
-                return Some(cph::Error::Timeout(format!(
-                    "jobs did not finish within {}: {} of {} phones still running",
-                    super::go_duration(deadline.saturating_duration_since(started)),
-                    t.unresolved.len(),
-                    t.records.len()
-                )));
-            }
-        }
     }
 }
