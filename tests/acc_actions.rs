@@ -114,6 +114,43 @@ fn invoking_a_restart_of_250_phones_sends_3_calls_and_streams_progress() {
 }
 
 #[test]
+fn phone_ids_that_name_no_phone_are_refused_at_plan_and_nothing_is_sent() {
+    let Some(tf) = support::terraform_1_15() else {
+        return;
+    };
+    let emu = Emulator::start(&["--servers", "2", "--phones-per-server", "5"]);
+    let mut ids = all_phone_ids(&emu)[..2].to_vec();
+    let missing: Vec<String> = (0..30)
+        .map(|i| format!("{:032x}", 0xdead_0000_u64 + i))
+        .collect();
+    ids.extend(missing.iter().cloned());
+    let server = all_server_ids(&emu)[0].clone();
+    ids.push(server.clone());
+    let wd = workdir(&tf, &emu, &restart_all(&ids));
+    emu.reset_calls();
+    let out = wd.run(&[
+        "apply",
+        "-no-color",
+        "-auto-approve",
+        "-invoke=action.cph_phone_restart.all",
+    ]);
+    assert!(!out.success(), "{}", out.stdout);
+    let all = support::flat(&format!("{}{}", out.stdout, out.stderr));
+    assert!(all.contains("Cloud phones not found"), "{all}");
+    assert!(
+        all.contains("30 ids in `phone_ids` name no cloud phone"),
+        "{all}"
+    );
+    assert!(
+        all.contains("and 10 more"),
+        "at most 20 ids are listed: {all}"
+    );
+    assert!(all.contains("Server ids given as phone ids"), "{all}");
+    assert!(all.contains(&server), "{all}");
+    assert_eq!(calls(&emu, "restart_phones"), 0, "nothing is sent");
+}
+
+#[test]
 fn a_failed_phone_is_named_with_its_code_after_the_others_finished() {
     let Some(tf) = support::terraform_1_15() else {
         return;

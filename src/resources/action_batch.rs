@@ -101,6 +101,20 @@ impl<A: BatchAction> ActionType for Batch<A> {
         self.action.validate(config, diags);
     }
 
+    /// Phone ids that name no phone of the project (or name a server) are
+    /// a plan error, and nothing is sent; the look-up is the census every
+    /// plan of the process shares (see `common::check_phones_exist`).
+    async fn plan(&self, ctx: &CallContext, config: &A::Model, diags: &mut Diagnostics) {
+        if A::ATTRIBUTE != "phone_ids" {
+            return;
+        }
+        let (_, targets) = self.action.call(config);
+        let ids: BTreeSet<String> = targets.into_iter().map(|t| t.id).collect();
+        if !ids.is_empty() {
+            super::common::check_phones_exist(&self.shared, ctx, &ids, A::ATTRIBUTE, diags).await;
+        }
+    }
+
     async fn invoke(
         &self,
         ctx: &CallContext,
@@ -278,21 +292,6 @@ fn failure_line(w: &Words, f: &Failure, busy: &BTreeMap<String, String>) -> Stri
         ),
         (Some(code), None) => format!("- {one} {}: {code}: {}", f.id, f.message),
         (None, _) => format!("- {one} {}: {}", f.id, f.message),
-    }
-}
-
-/// The plan's check of an action's phone ids: ids that name no phone of
-/// the project (or name a server) are a plan error, and nothing is sent.
-/// Called once from the actions' shared plan; costs at most the census
-/// shared by every plan of the process.
-pub async fn check_phone_ids(
-    shared: &Shared,
-    ctx: &CallContext,
-    ids: &Tf<BTreeSet<String>>,
-    diags: &mut Diagnostics,
-) {
-    if let Some(ids) = ids.known() {
-        super::common::check_phones_exist(shared, ctx, ids, "phone_ids", diags).await;
     }
 }
 

@@ -45,7 +45,11 @@ impl RunContext<'_> {
     /// for those another resource claims to `from_route`, the route they
     /// are on, when known); a phone that no longer exists counts as
     /// returned. The outcome carries the jobs it leaves running.
-    async fn release(&self, phone_ids: &[String], from_route: Option<&str>) -> fleet::ChangeOutcome {
+    async fn release(
+        &self,
+        phone_ids: &[String],
+        from_route: Option<&str>,
+    ) -> fleet::ChangeOutcome {
         let change = fleet::Change {
             owner: self.owner.clone(),
             route: DEFAULT_ROUTE.to_string(),
