@@ -221,3 +221,45 @@ fn an_account_in_arrears_or_frozen_keeps_every_phone_and_is_one_error() {
     emu.set_account_state("normal");
     assert_eq!(plan_code(&w, &phones), 0, "every phone still in the state");
 }
+
+#[test]
+fn a_route_change_refused_for_the_account_is_one_error_and_loses_no_phone() {
+    let Some(tf) = support::acc() else { return };
+    let emu = Emulator::start(&["--phones-per-server", "6"]);
+    let phones = emu.phone_ids_of(SERVER_ID)[..5].to_vec();
+    let w = workdir(&tf, &emu);
+    assert!(run(&w, "apply", &phones[..3]).success());
+    emu.set_account_state("arrears");
+    let var = phones_var(&phones);
+    let out = w.run(&[
+        "apply",
+        "-auto-approve",
+        "-input=false",
+        "-no-color",
+        "-refresh=false",
+        &var,
+    ]);
+    assert!(!out.success());
+    let text = out.flat();
+    assert_eq!(text.matches("Error: ").count(), 1, "one error:\n{text}");
+    assert!(text.contains("Account refused by CPH"), "{text}");
+    assert!(
+        text.contains("CPS.0006") && text.contains("top up the account"),
+        "{text}"
+    );
+    assert!(!text.contains("Credentials refused"), "{text}");
+    let shown = w.run(&["state", "show", "-no-color", "cph_phone_route.r"]);
+    for id in &phones[..3] {
+        assert!(
+            shown.stdout.contains(id.as_str()),
+            "{id} kept:\n{}",
+            shown.stdout
+        );
+    }
+    emu.set_account_state("normal");
+    assert!(
+        run(&w, "apply", &phones).success(),
+        "the next apply converges"
+    );
+    assert_eq!(plan_code(&w, &phones), 0);
+}

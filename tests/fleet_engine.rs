@@ -405,7 +405,8 @@ fn refused_credentials_cost_one_call_and_stop_the_engine() {
     });
     assert_eq!(calls(&emu, "phones_traffic"), 1, "{:?}", emu.calls());
     let why = first.outcome.refused.expect("refused");
-    assert!(why.contains("refused the credentials"), "{why}");
+    assert!(why.why.contains("refused the credentials"), "{why:?}");
+    assert!(!why.account);
     assert!(second.outcome.refused.is_some());
     assert_eq!(first.outcome.jobs.len(), 300);
 }

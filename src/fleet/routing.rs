@@ -68,9 +68,20 @@ pub struct RouteOutcome {
     pub servers: BTreeMap<String, String>,
     /// Why the wait ended early (timeout, stop, API failure), if it did.
     pub wait_error: Option<WaitEnded>,
-    /// The API refused the credentials: this one error says everything
-    /// about the phones that failed without a job.
-    pub refused: Option<String>,
+    /// The API refused the credentials or the account: this one error says
+    /// everything about the phones that failed without a job.
+    pub refused: Option<Refusal>,
+}
+
+/// Why the engine stopped sending for the rest of the process: no call
+/// could succeed, so each phone is not failed on its own.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    /// The API's answer, as told to the user.
+    pub why: String,
+    /// The account's state (arrears, frozen, not verified) refused it, not
+    /// the credentials.
+    pub account: bool,
 }
 
 impl RouteOutcome {

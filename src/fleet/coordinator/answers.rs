@@ -11,7 +11,7 @@ use super::{Coordinator, failed};
 use crate::cph::models::{JOB_STATUS_FAILED, JOB_STATUS_SUCCEEDED, Job};
 use crate::cph::{self, Client};
 use crate::fleet::poller::JobSink;
-use crate::fleet::routing::{JobRecord, JobStatus};
+use crate::fleet::routing::{JobRecord, JobStatus, Refusal};
 
 impl Coordinator {
     pub(super) fn answered(
@@ -78,9 +78,12 @@ impl Coordinator {
     /// engine; a call cut short by a stop that may have taken effect leaves
     /// its phones running (with no request id to follow).
     fn call_failed(&self, phones: &[String], e: cph::Error) -> Vec<(JobRecord, Option<String>)> {
-        if e.is_credential_failure() {
+        if e.is_credential_failure() || e.account_state().is_some() {
             let why = e.to_string();
-            self.lock().refused.get_or_insert(why.clone());
+            self.lock().refused.get_or_insert(Refusal {
+                why: why.clone(),
+                account: e.account_state().is_some(),
+            });
             return phones
                 .iter()
                 .map(|p| (failed(p, None, why.clone()), None))

@@ -44,7 +44,7 @@ use waiter::{Waiter, wait};
 
 use super::claims::Claims;
 use super::poller::Poller;
-use super::routing::{BATCH_SIZE, JobRecord, JobStatus, RouteOutcome, WaitEnded};
+use super::routing::{BATCH_SIZE, JobRecord, JobStatus, Refusal, RouteOutcome, WaitEnded};
 use crate::cph::{self, Client};
 
 /// The longest a change waits for others to join its batch.
@@ -147,7 +147,7 @@ pub(super) struct RouteState {
     handed_on: HashMap<String, String>,
     flusher_started: bool,
     /// Set when the API refused the credentials: nothing more is sent.
-    refused: Option<String>,
+    refused: Option<Refusal>,
     /// Whether a call was answered (the credentials work): until then, one
     /// call at a time.
     proven: bool,
@@ -294,9 +294,9 @@ impl Coordinator {
         {
             let mut st = self.lock();
             st.client = Some(client.clone());
-            if let Some(why) = st.refused.clone() {
+            if let Some(refusal) = st.refused.clone() {
                 drop(st);
-                refuse_all(ticket, &why);
+                refuse_all(ticket, &refusal.why);
                 return;
             }
 
@@ -529,11 +529,12 @@ impl Coordinator {
             .await;
     }
 
-    /// One `phones-traffic` call, unless the credentials were refused.
+    /// One `phones-traffic` call, unless the credentials or the account were
+    /// refused.
     async fn call(self: Arc<Self>, client: &Client, route: String, phones: Vec<String>) {
         let refused = self.lock().refused.clone();
         let answer = match refused {
-            Some(why) => Err(cph::Error::Config(why)),
+            Some(refusal) => Err(cph::Error::Config(refusal.why)),
             None => client.set_phones_traffic(&route, &phones).await,
         };
         self.answered(client, &phones, answer);

@@ -191,8 +191,8 @@ pub(super) async fn change(
         &sent.routed,
         &private.running,
     );
-    if let Some(why) = (sent.routed.refused.as_ref()).or(sent.released.refused.as_ref()) {
-        diags.push(credentials_refused(why));
+    if let Some(r) = (sent.routed.refused.as_ref()).or(sent.released.refused.as_ref()) {
+        diags.push(refused(r));
         if prior.is_none() && sent.routed.succeeded().is_empty() && private.running.is_empty() {
             run.fleet.forget(&run.owner);
             return Applied::new(None, Private::default());
@@ -279,8 +279,8 @@ pub(super) async fn delete(
     let done = run.release(&ids, None).await;
     let outcome = done.outcome;
     fleet.forget(&run.owner);
-    if let Some(why) = &outcome.refused {
-        diags.push(credentials_refused(why));
+    if let Some(r) = &outcome.refused {
+        diags.push(refused(r));
         return Applied::new(Some(state), private);
     }
     let Some(report) = outcome.failure_report(DEFAULT_ROUTE, STILL_ROUTED_ON_DESTROY) else {

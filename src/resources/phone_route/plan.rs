@@ -7,7 +7,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::super::common::cph_id;
-use super::super::routing::{JobStatus, RouteOutcome};
+use super::super::routing::{JobStatus, Refusal, RouteOutcome};
 use super::model::{PhoneRouteModel, Private, RecordedJob, route_id};
 use crate::fleet::{self, DEFAULT_ROUTE, RunningJob};
 use tf_framework::*;
@@ -349,12 +349,16 @@ pub(super) fn settled_state(
     state
 }
 
-/// The one error of a change the API refused for its credentials (never one
-/// per phone: no phone would fare better on a retry).
-pub(super) fn credentials_refused(why: &str) -> Diagnostic {
+/// The one error of a change the API refused for its credentials or for
+/// the account's state (never one per phone: no phone would fare better on
+/// a retry).
+pub(super) fn refused(r: &Refusal) -> Diagnostic {
+    if r.account {
+        return Diagnostic::error("Account refused by CPH", r.why.clone());
+    }
     Diagnostic::error(
         "Credentials refused",
-        format!("{why} Fix the credentials, then apply again."),
+        format!("{} Fix the credentials, then apply again.", r.why),
     )
 }
 
