@@ -80,10 +80,15 @@ impl Pair<'_> {
 
     pub fn describe(&self) -> String {
         format!(
-            "{} / {} ({} phones; server {} vCPUs, {} GiB; phone {} vCPUs, {} MiB, {} GiB)",
+            "{} / {} ({} {}; server {} vCPUs, {} GiB; phone {} vCPUs, {} MiB, {} GiB)",
             self.server.name,
             self.phone.phone_model_name,
             self.phone.phone_capacity,
+            if self.phone.phone_capacity == 1 {
+                "phone"
+            } else {
+                "phones"
+            },
             self.server.cpu,
             self.server.memory,
             self.phone.cpu,

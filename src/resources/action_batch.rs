@@ -89,6 +89,11 @@ impl Words {
     fn one(&self) -> &'static str {
         self.noun.trim_end_matches('s')
     }
+
+    /// The noun for `n` targets: "1 phone", "2 phones".
+    fn for_count(&self, n: usize) -> &'static str {
+        if n == 1 { self.one() } else { self.noun }
+    }
 }
 
 #[async_trait]
@@ -137,7 +142,7 @@ impl<A: BatchAction> ActionType for Batch<A> {
             .say(format!(
                 "{} {} to be {}",
                 targets.len(),
-                words.noun,
+                words.for_count(targets.len()),
                 words.done
             ))
             .await;
@@ -242,7 +247,10 @@ impl AsyncProgress for Report<'_> {
 pub fn progress_message(words: &Words, c: &Counts) -> String {
     let mut m = format!(
         "{} of {} {} {}",
-        c.succeeded, c.total, words.noun, words.done
+        c.succeeded,
+        c.total,
+        words.for_count(c.total),
+        words.done
     );
     if c.failed > 0 {
         m.push_str(&format!(", {} failed", c.failed));
@@ -300,13 +308,14 @@ fn failure_line(w: &Words, f: &Failure, busy: &BTreeMap<String, String>) -> Stri
 pub fn outcome_diagnostics(w: &Words, o: &Outcome, busy: &BTreeMap<String, String>) -> Diagnostics {
     let mut diags = Diagnostics::new();
     let path = AttributePath::root(w.attribute);
-    let (noun, done) = (w.noun, w.done);
+    let done = w.done;
     if !o.failed.is_empty() {
         let lines: Vec<String> = o.failed.iter().map(|f| failure_line(w, f, busy)).collect();
         let ok = o.succeeded.len();
         let total = ok + o.failed.len() + o.unfinished.len() + o.not_sent.len();
         let mut detail = format!(
-            "{ok} {noun} {done}; these failed:\n{}\n",
+            "{ok} {} {done}; these failed:\n{}\n",
+            w.for_count(ok),
             capped(&lines, "\n")
         );
         if !busy.is_empty() {
@@ -318,7 +327,11 @@ pub fn outcome_diagnostics(w: &Words, o: &Outcome, busy: &BTreeMap<String, Strin
         detail.push_str("Invoke the action again for the failed ones once the cause is fixed.");
         diags.push(
             Diagnostic::error(
-                format!("{} of {total} {noun} not {done}", o.failed.len()),
+                format!(
+                    "{} of {total} {} not {done}",
+                    o.failed.len(),
+                    w.for_count(total)
+                ),
                 detail,
             )
             .at(path.clone()),
@@ -327,7 +340,11 @@ pub fn outcome_diagnostics(w: &Words, o: &Outcome, busy: &BTreeMap<String, Strin
     if !o.unfinished.is_empty() {
         diags.push(
             Diagnostic::error(
-                format!("{} {noun} may still be finishing", o.unfinished.len()),
+                format!(
+                    "{} {} may still be finishing",
+                    o.unfinished.len(),
+                    w.for_count(o.unfinished.len())
+                ),
                 format!(
                     "The action was interrupted. Still in progress (they may yet finish): {}. \
                      Their jobs run on in the cloud; the full list is in the provider's log.",
@@ -340,7 +357,11 @@ pub fn outcome_diagnostics(w: &Words, o: &Outcome, busy: &BTreeMap<String, Strin
     if !o.not_sent.is_empty() {
         diags.push(
             Diagnostic::error(
-                format!("{} {noun} not {done}: never sent", o.not_sent.len()),
+                format!(
+                    "{} {} not {done}: never sent",
+                    o.not_sent.len(),
+                    w.for_count(o.not_sent.len())
+                ),
                 format!(
                     "The action was interrupted. Never sent: {}. Invoke the action again for them.",
                     capped(&o.not_sent, ", ")

@@ -159,10 +159,11 @@ pub(super) async fn wait(
             _ = tokio::time::sleep_until(deadline.into()) => {
                 let t = ticket.lock();
                 return Some(WaitEnded::TimedOut(format!(
-                    "jobs did not finish within {}: {} of {} phones still running",
+                    "jobs did not finish within {}: {} of {} {} still running",
                     crate::fleet::go_duration(deadline.saturating_duration_since(started)),
                     t.unresolved.len(),
-                    t.records.len()
+                    t.records.len(),
+                    if t.records.len() == 1 { "phone" } else { "phones" }
                 )));
             }
         }
