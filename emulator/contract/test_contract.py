@@ -217,4 +217,5 @@ def test_calls_are_counted(emulator):
                           "list_phones", "show_job", "list_jobs", "list_server_models", "list_phone_models",
                           "iam_tokens", "iam_projects", "iam_domains", "iam_securitytokens",
                           "bss_show_order", "bss_pay_order", "bss_cancel_order", "bss_service_types",
-                          "restart_phones", "reset_phones", "stop_phones", "restart_servers"}
+                          "restart_phones", "reset_phones", "stop_phones", "restart_servers",
+                          "update_phone_property", "phone_commands", "phone_connection"}

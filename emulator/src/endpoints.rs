@@ -26,10 +26,13 @@ pub const RESET_PHONES: &str = "reset_phones";
 pub const STOP_PHONES: &str = "stop_phones";
 pub const RESTART_SERVERS: &str = "restart_servers";
 pub const BSS_SERVICE_TYPES: &str = "bss_service_types";
+pub const UPDATE_PHONE_PROPERTY: &str = "update_phone_property";
+pub const PHONE_COMMANDS: &str = "phone_commands";
+pub const PHONE_CONNECTION: &str = "phone_connection";
 /// Where BSS's international endpoint is served (same port).
 pub const BSS_INTL_PREFIX: &str = "/intl";
 
-pub const ENDPOINT_NAMES: [&str; 22] = [
+pub const ENDPOINT_NAMES: [&str; 25] = [
     CHANGE_SERVER_MODEL,
     PHONES_TRAFFIC,
     SHOW_SERVER,
@@ -52,6 +55,9 @@ pub const ENDPOINT_NAMES: [&str; 22] = [
     STOP_PHONES,
     RESTART_SERVERS,
     BSS_SERVICE_TYPES,
+    UPDATE_PHONE_PROPERTY,
+    PHONE_COMMANDS,
+    PHONE_CONNECTION,
 ];
 
 /// A classified API call.
@@ -113,6 +119,9 @@ pub fn classify(method: &Method, path: &str) -> Option<Endpoint> {
         ("POST", ["phones", "batch-reset"]) => RESET_PHONES,
         ("POST", ["phones", "batch-stop"]) => STOP_PHONES,
         ("POST", ["servers", "batch-restart"]) => RESTART_SERVERS,
+        ("POST", ["phones", "batch-update-property"]) => UPDATE_PHONE_PROPERTY,
+        ("POST", ["phones", "commands"]) => PHONE_COMMANDS,
+        ("POST", ["phones", "batch-connection"]) => PHONE_CONNECTION,
         ("GET", ["servers", id]) if nonempty(id) && *id != "change-server-model" => SHOW_SERVER,
         ("GET", ["phones"]) => LIST_PHONES,
         ("GET", ["phones", id]) if nonempty(id) => SHOW_PHONE,
@@ -163,6 +172,18 @@ mod tests {
         assert_eq!(
             c(Method::POST, format!("{p}/phones-traffic")),
             Some(PHONES_TRAFFIC)
+        );
+        assert_eq!(
+            c(Method::POST, format!("{p}/phones/batch-update-property")),
+            Some(UPDATE_PHONE_PROPERTY)
+        );
+        assert_eq!(
+            c(Method::POST, format!("{p}/phones/commands")),
+            Some(PHONE_COMMANDS)
+        );
+        assert_eq!(
+            c(Method::POST, format!("{p}/phones/batch-connection")),
+            Some(PHONE_CONNECTION)
         );
         assert_eq!(c(Method::DELETE, format!("{p}/servers/x")), None);
         assert_eq!(c(Method::GET, format!("{p}/servers/")), None);

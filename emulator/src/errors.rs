@@ -30,6 +30,15 @@ pub mod code {
     pub const BAD_JOB_QUERY: &str = "CPS.0008";
     pub const PHONE_NOT_AVAILABLE: &str = "CPS.0010";
     pub const JOB_FAILED: &str = "CPS.0020";
+    /// A phone's `property` is not a JSON object of strings or a documented
+    /// key's value is out of its format (the emulator's own choice: the
+    /// reference's error table, as far as it was read, lists none).
+    pub const BAD_PROPERTY: &str = "CPS.0119";
+    /// `phones/commands`: `command` is not one of the five.
+    pub const BAD_COMMAND: &str = "CPS.0117";
+    /// `phones/commands`: `content` is empty, too long or has a character
+    /// outside the allowed set.
+    pub const BAD_CONTENT: &str = "CPS.0118";
     pub const UNKNOWN_FLAVOR: &str = "CPS.0030";
     pub const SAME_FLAVOR: &str = "CPS.0031";
     pub const CROSS_GENERATION: &str = "CPS.0032";

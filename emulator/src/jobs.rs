@@ -28,6 +28,9 @@ pub struct Job {
     fail: bool,
     /// A batch operation's job (see `api::batch`); `None` for a route job.
     pub operation: Option<&'static str>,
+    /// What the phone answered (command jobs, see `device`); else the
+    /// operation's name is shown.
+    pub execute_msg: Option<String>,
 }
 
 impl Job {
@@ -53,6 +56,7 @@ impl Job {
             end: None,
             fail,
             operation: Some(operation),
+            execute_msg: None,
         }
     }
 
@@ -69,9 +73,10 @@ impl Job {
         m.insert("server_id".into(), json!(self.server_id));
         m.insert("status".into(), json!(self.status));
         m.insert("begin_time".into(), json!(ids::fmt_time(self.begin)));
-        let execute_msg = match self.operation {
-            Some(op) => op.to_string(),
-            None => format!("set traffic_type to {}", self.traffic_type),
+        let execute_msg = match (&self.execute_msg, self.operation) {
+            (Some(msg), _) => msg.clone(),
+            (None, Some(op)) => op.to_string(),
+            (None, None) => format!("set traffic_type to {}", self.traffic_type),
         };
         m.insert("execute_msg".into(), json!(execute_msg));
         if let Some(end) = self.end {
@@ -160,6 +165,7 @@ impl World {
                     end: None,
                     fail: self.fail_jobs.contains(phone_id),
                     operation: None,
+                    execute_msg: None,
                 },
             );
             self.jobs_by_request
@@ -172,6 +178,9 @@ impl World {
     }
 
     pub(crate) fn finish_job(&mut self, id: &str) {
+        if self.finish_device_job(id) {
+            return;
+        }
         if self.jobs.get(id).is_some_and(|j| j.operation.is_some()) {
             self.finish_batch_job(id);
             return;

@@ -7,16 +7,20 @@
 //! - [`auth`]: `SDK-HMAC-SHA256` signatures and tokens; [`iam`]: local IAM.
 //! - [`api`]: the CPH endpoints; [`admin`]: the `/_emulator/` admin API.
 //! - [`state`]: the locked world; [`fleet`], [`catalogue`], [`orders`],
-//!   [`jobs`], [`faults`]: what it holds and the rules that change it.
+//!   [`jobs`], [`faults`]: what it holds and the rules that change it;
+//!   [`device`] (properties and packages per phone), [`properties`] and
+//!   [`adb`]: what property and command jobs check and do.
 //! - [`errors`]: error codes and bodies; [`ids`]: ids and time formats;
 //!   [`endpoints`]: endpoint names; [`config`]: settings and defaults.
 
+pub mod adb;
 pub mod admin;
 pub mod api;
 pub mod app;
 pub mod auth;
 pub mod catalogue;
 pub mod config;
+pub mod device;
 pub mod endpoints;
 pub mod errors;
 pub mod faults;
@@ -26,6 +30,7 @@ pub mod iam;
 pub mod ids;
 pub mod jobs;
 pub mod orders;
+pub mod properties;
 pub mod quota;
 pub mod server;
 pub mod state;

@@ -68,6 +68,8 @@ pub struct World {
     /// `phones-traffic` requests the service took, per phone they named.
     pub traffic_by_phone: BTreeMap<String, u64>,
     pub quota: Quota,
+    /// Phone properties, packages, and the effects of running jobs.
+    pub devices: crate::device::Devices,
 }
 
 impl World {
@@ -92,6 +94,7 @@ impl World {
             held: HeldAnswers::default(),
             traffic_by_phone: BTreeMap::new(),
             quota: Quota::default(),
+            devices: Default::default(),
         };
         w.reset_calls();
         w

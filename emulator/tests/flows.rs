@@ -397,7 +397,7 @@ async fn admin_drift_calls_and_settings() {
     let (_, calls) = emu.admin(Method::GET, "calls", None).await;
     assert_eq!(calls["calls"]["list_servers"], 1);
     assert_eq!(calls["calls"]["list_server_models"], 1);
-    assert_eq!(calls["calls"].as_object().map(|m| m.len()), Some(22));
+    assert_eq!(calls["calls"].as_object().map(|m| m.len()), Some(25));
     assert_eq!(calls["methods"]["GET"], 2);
     assert_eq!(calls["methods"]["POST"], 0);
     emu.admin(Method::POST, "calls/reset", None).await;

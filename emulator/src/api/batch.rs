@@ -17,7 +17,7 @@ use crate::ids;
 use crate::jobs::Job;
 use crate::state::{Due, World};
 
-const MAX_IDS: usize = 100;
+pub(super) const MAX_IDS: usize = 100;
 pub const RUNNING: i64 = 2;
 pub const RESETTING: i64 = 3;
 pub const RESTARTING: i64 = 4;
@@ -52,12 +52,11 @@ const STOP: PhoneOp = PhoneOp {
 const SERVER_RESTART: &str = "restart server";
 
 #[derive(Deserialize)]
-struct PhoneItem {
-    phone_id: String,
-    #[serde(rename = "property")]
-    _property: Option<String>,
+pub(super) struct PhoneItem {
+    pub(super) phone_id: String,
+    pub(super) property: Option<String>,
     #[serde(default)]
-    _factory_reset_enabled: Option<bool>,
+    pub(super) factory_reset_enabled: Option<bool>,
 }
 
 #[derive(Deserialize)]
@@ -77,7 +76,7 @@ struct ServersBody {
     server_ids: Vec<String>,
 }
 
-fn check_count(what: &str, n: usize) -> Result<(), ApiError> {
+pub(super) fn check_count(what: &str, n: usize) -> Result<(), ApiError> {
     if n == 0 || n > MAX_IDS {
         return Err(ApiError::bad_request(
             code::BAD_PHONE_IDS,
@@ -94,24 +93,27 @@ async fn phones(app: App, op: PhoneOp, ids: Vec<String>) -> ApiResult {
     ok(json!({"jobs": jobs}))
 }
 
+/// Restart or reset: the properties are checked first and applied when
+/// each phone's job succeeds (see `properties::restart_effects`).
+async fn phones_with_properties(app: App, op: PhoneOp, items: Vec<PhoneItem>) -> ApiResult {
+    check_count("phones", items.len())?;
+    let effects = super::properties::restart_effects(&items, op.name == RESET.name)?;
+    let ids: Vec<String> = items.into_iter().map(|p| p.phone_id).collect();
+    let request_id = current_request_id();
+    let mut world = app.world.lock();
+    let jobs = world.start_phone_jobs(op, &ids, &request_id);
+    super::properties::expect_effects(&mut world, &jobs, effects);
+    ok(json!({"jobs": jobs}))
+}
+
 pub async fn restart_phones(State(app): State<App>, body: Bytes) -> ApiResult {
     let body: PhonesBody = parse_json(&body)?;
-    phones(
-        app,
-        RESTART,
-        body.phones.into_iter().map(|p| p.phone_id).collect(),
-    )
-    .await
+    phones_with_properties(app, RESTART, body.phones).await
 }
 
 pub async fn reset_phones(State(app): State<App>, body: Bytes) -> ApiResult {
     let body: PhonesBody = parse_json(&body)?;
-    phones(
-        app,
-        RESET,
-        body.phones.into_iter().map(|p| p.phone_id).collect(),
-    )
-    .await
+    phones_with_properties(app, RESET, body.phones).await
 }
 
 pub async fn stop_phones(State(app): State<App>, body: Bytes) -> ApiResult {
@@ -135,7 +137,7 @@ fn refusal(key: &str, id: &str, code: &str, msg: String) -> Value {
 }
 
 impl World {
-    fn new_job(&mut self, job: impl FnOnce(String) -> Job) -> String {
+    pub(crate) fn new_job(&mut self, job: impl FnOnce(String) -> Job) -> String {
         let mut job_id = ids::random_hex32();
         while self.jobs.contains_key(&job_id) {
             job_id = ids::random_hex32();

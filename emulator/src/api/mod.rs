@@ -5,9 +5,12 @@
 
 mod batch;
 mod bss;
+mod commands;
+mod connection;
 mod jobs;
 mod models;
 mod phones;
+mod properties;
 mod query;
 mod servers;
 
@@ -43,6 +46,7 @@ pub fn router(app: App) -> Router {
             &format!("{p}/servers/batch-restart"),
             post(batch::restart_servers),
         )
+        .merge(device_routes(p))
         .route(&format!("{p}/phones"), get(phones::list))
         .route(&format!("{p}/phones/{{phone_id}}"), get(phones::show))
         .route(&format!("{p}/jobs"), get(jobs::list))
@@ -63,6 +67,20 @@ pub fn router(app: App) -> Router {
         .method_not_allowed_fallback(not_found)
         .layer(from_fn_with_state(app.clone(), crate::gateway::gateway))
         .with_state(app)
+}
+
+/// Properties, ADB commands and connections of phones.
+fn device_routes(p: &str) -> Router<App> {
+    Router::new()
+        .route(
+            &format!("{p}/phones/batch-update-property"),
+            post(properties::update),
+        )
+        .route(&format!("{p}/phones/commands"), post(commands::run))
+        .route(
+            &format!("{p}/phones/batch-connection"),
+            post(connection::batch_connection),
+        )
 }
 
 /// BSS's routes, served at the root and again under `/intl` (its

@@ -22,7 +22,9 @@ pub async fn show(
         .fleet
         .phone(&id)
         .ok_or_else(ApiError::phone_not_found)?;
-    ok(phone.to_json(world.fleet.server(&phone.server_id)))
+    let mut body = phone.to_json(world.fleet.server(&phone.server_id));
+    world.devices.decorate(&id, &mut body);
+    ok(body)
 }
 
 pub async fn list(State(app): State<App>, RawQuery(raw): RawQuery) -> ApiResult {
