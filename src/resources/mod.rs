@@ -24,6 +24,7 @@ pub mod data_server_flavor_options;
 pub mod data_servers;
 pub mod list_phone_route;
 pub mod list_server_flavor;
+pub mod phone_properties;
 pub mod phone_route;
 pub mod provider;
 pub mod provider_config;
@@ -44,6 +45,7 @@ fn all_resources(shared: &Arc<Shared>) -> Vec<Arc<dyn Resource>> {
     vec![
         resource(server_flavor::ServerFlavor::new(shared.clone())),
         resource(phone_route::PhoneRoute::new(shared.clone())),
+        resource(phone_properties::PhoneProperties::new(shared.clone())),
     ]
 }
 
