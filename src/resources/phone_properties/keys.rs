@@ -25,7 +25,7 @@ enum Format {
     Digits(usize),
     /// 1 to N characters.
     Text(usize),
-    /// A language tag such as `en-US`, at most 64 characters.
+    /// A language tag such as `en-US`: 1 to 64 letters, digits and `-`.
     Locale,
     /// A two-letter country code.
     Country,
@@ -58,9 +58,13 @@ const KEYS: &[(&str, Format, &str)] = &[
     (
         "com.cph.disable_fb_permission",
         Format::Flag,
-        "1 disables the frame buffer permission",
+        "1 allows screenshots of screens an app protects",
     ),
-    ("ro.com.cph.toast_enable", Format::Flag, "1 enables toasts"),
+    (
+        "ro.com.cph.toast_enable",
+        Format::Flag,
+        "1 enables toasts on a non-root phone",
+    ),
     (
         "com.cph.bandwidth_limit",
         Format::Bandwidth,
@@ -106,7 +110,7 @@ fn expected(format: Format) -> String {
         Format::Bandwidth => "a download cap in kbit/s from 1 to 99999999, or -1 for none".into(),
         Format::Digits(n) => format!("1 to {n} digits"),
         Format::Text(n) => format!("1 to {n} characters"),
-        Format::Locale => "a language tag such as \"en-US\" (at most 64 characters)".into(),
+        Format::Locale => "a language tag such as \"en-US\": 1 to 64 letters, digits and -".into(),
         Format::Country => "a two-letter country code such as \"CN\"".into(),
     }
 }
@@ -123,18 +127,11 @@ fn value_ok(format: Format, v: &str) -> bool {
         }
         Format::Digits(max) => digits(v) && v.len() <= max,
         Format::Text(max) => !v.is_empty() && v.chars().count() <= max,
-        Format::Locale => v.len() <= 64 && language_tag(v),
+        Format::Locale => {
+            (1..=64).contains(&v.len()) && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        }
         Format::Country => v.len() == 2 && v.bytes().all(|b| b.is_ascii_alphabetic()),
     }
-}
-
-/// A language of 2 to 8 letters, then `-` segments of 1 to 8 letters or digits.
-fn language_tag(v: &str) -> bool {
-    let mut parts = v.split('-');
-    let language = parts.next().unwrap_or_default();
-    (2..=8).contains(&language.len())
-        && language.bytes().all(|b| b.is_ascii_alphabetic())
-        && parts.all(|p| (1..=8).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_alphanumeric()))
 }
 
 fn at_key(key: &str) -> AttributePath {
@@ -194,13 +191,6 @@ pub fn check(properties: &BTreeMap<String, String>, diags: &mut Diagnostics) {
     }
 }
 
-/// The documented keys as a Markdown list, for the page.
-pub fn documented_keys_markdown() -> String {
-    KEYS.iter()
-        .map(|(k, f, what)| format!("- `{k}`: {what}; {}.\n", expected(*f)))
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -232,6 +222,7 @@ mod tests {
             ("sys.prop.writeimsi", "1234567890123456"),
             ("sys.prop.writephonenum", "+861234"),
             ("persist.sys.locale", "en_US"),
+            ("persist.sys.locale", ""),
             ("gsm.sim.operator.iso-country", "CHN"),
             ("sys.prop.writewifissid", ""),
         ] {
