@@ -281,3 +281,92 @@ fn a_bad_value_is_a_plan_error_at_its_key_and_an_unknown_key_a_warning() {
         "on"
     );
 }
+
+const LIST_TF: &str = r#"
+terraform {
+  required_providers {
+    cph = { source = "cloudphone/cph" }
+  }
+}
+provider "cph" {}
+variable "phones" { type = list(string) }
+resource "cph_phone_properties" "p" {
+  phone_ids  = var.phones
+  properties = { "persist.sys.locale" = "en-US" }
+}
+"#;
+
+#[test]
+fn a_failed_phone_is_a_warning_recorded_in_failed_and_retried_alone() {
+    let Some(tf) = support::terraform_1_15() else {
+        return;
+    };
+    let emu = Emulator::start(&[]);
+    let phones: Vec<String> = emu::all_phones(&emu).into_iter().take(3).collect();
+    emu.fail_jobs_for(&[&phones[1]]);
+    let w = workdir(&tf, &emu, LIST_TF);
+    let vars = vec![format!(
+        "-var=phones={}",
+        serde_json::to_string(&phones).unwrap()
+    )];
+    let out = run_args(&w, &["apply", "-auto-approve"], &vars);
+    assert!(
+        out.success(),
+        "a partly failed create is not an error: {}\n{}",
+        out.stdout,
+        out.stderr
+    );
+    let text = support::flat(&out.stdout);
+    assert!(
+        text.contains("Warning: Some phones did not get their properties"),
+        "{text}"
+    );
+    assert!(text.contains(&phones[1]), "{text}");
+    let state = w.state_json();
+    let values = &state["values"]["root_module"]["resources"][0]["values"];
+    let failed: Vec<&String> = values["failed"]
+        .as_object()
+        .expect("failed")
+        .keys()
+        .collect();
+    assert_eq!(failed, vec![&phones[1]]);
+    assert!(!properties_of(&emu, &phones[1]).contains_key("persist.sys.locale"));
+
+    emu.clear_failing_jobs();
+    emu.reset_calls();
+    let out = run_args(&w, &["apply", "-auto-approve"], &vars);
+    assert!(out.success(), "{}\n{}", out.stdout, out.stderr);
+    assert_eq!(calls(&emu, "update_phone_property"), 1);
+    assert_eq!(
+        properties_of(&emu, &phones[1])["persist.sys.locale"],
+        "en-US"
+    );
+    let out = run_args(&w, &["plan", "-detailed-exitcode"], &vars);
+    assert_eq!(out.status.code(), Some(0), "{}\n{}", out.stdout, out.stderr);
+}
+
+#[test]
+fn import_by_phones_and_keys_plans_no_change() {
+    let Some(tf) = support::terraform_1_15() else {
+        return;
+    };
+    let emu = Emulator::start(&[]);
+    let phones: Vec<String> = emu::all_phones(&emu).into_iter().take(2).collect();
+    for p in &phones {
+        set_out_of_band(&emu, p, &[("persist.sys.locale", "en-US")]);
+    }
+    let w = workdir(&tf, &emu, LIST_TF);
+    let vars = vec![format!(
+        "-var=phones={}",
+        serde_json::to_string(&phones).unwrap()
+    )];
+    let id = format!("{}/persist.sys.locale", phones.join(","));
+    let out = run_args(
+        &w,
+        &["import"],
+        &[vars[0].clone(), "cph_phone_properties.p".into(), id],
+    );
+    assert!(out.success(), "{}\n{}", out.stdout, out.stderr);
+    let out = run_args(&w, &["plan", "-detailed-exitcode"], &vars);
+    assert_eq!(out.status.code(), Some(0), "{}\n{}", out.stdout, out.stderr);
+}
