@@ -370,3 +370,71 @@ fn import_by_phones_and_keys_plans_no_change() {
     let out = run_args(&w, &["plan", "-detailed-exitcode"], &vars);
     assert_eq!(out.status.code(), Some(0), "{}\n{}", out.stdout, out.stderr);
 }
+
+#[test]
+fn terraform_query_adopts_phones_by_server_and_values_and_plans_only_imports() {
+    let Some(tf) = support::terraform_1_15() else {
+        return;
+    };
+    let emu = Emulator::start(&["--servers", "2", "--phones-per-server", "3"]);
+    let servers = emu.server_ids();
+    let first = emu.phone_ids_of(&servers[0]);
+    let second = emu.phone_ids_of(&servers[1]);
+    for p in &first {
+        set_out_of_band(&emu, p, &[("persist.sys.locale", "en-US")]);
+    }
+    set_out_of_band(&emu, &second[0], &[("persist.sys.locale", "fr-FR")]);
+    let w = workdir(&tf, &emu, "provider \"cph\" {}\n");
+    w.write(
+        "props.tfquery.hcl",
+        r#"
+list "cph_phone_properties" "locale" {
+  provider = cph
+  config {
+    keys = ["persist.sys.locale"]
+  }
+}
+"#,
+    );
+    emu.reset_calls();
+    let out = w.run(&["query", "-no-color", "-generate-config-out=adopted.tf"]);
+    assert!(out.success(), "{}\n{}", out.stdout, out.stderr);
+    assert_eq!(
+        calls(&emu, "show_phone"),
+        6,
+        "one read per phone: {:?}",
+        emu.calls()
+    );
+    let adopted = std::fs::read_to_string(w.path().join("adopted.tf")).expect("adopted.tf");
+    assert_eq!(
+        adopted.matches("resource \"cph_phone_properties\"").count(),
+        2,
+        "{adopted}"
+    );
+    assert!(
+        !adopted.contains(&second[1]),
+        "a phone without the key is not adopted: {adopted}"
+    );
+    emu.reset_calls();
+    let plan = w.run_ok(&["plan", "-no-color", "-out=tfplan"]);
+    assert!(
+        plan.stdout
+            .contains("Plan: 2 to import, 0 to add, 0 to change, 0 to destroy."),
+        "{}",
+        plan.stdout
+    );
+    w.run_ok(&["apply", "-no-color", "tfplan"]);
+    assert_eq!(
+        calls(&emu, "update_phone_property"),
+        0,
+        "adopting writes nothing"
+    );
+    let again = w.run(&["plan", "-no-color", "-detailed-exitcode"]);
+    assert_eq!(
+        again.status.code(),
+        Some(0),
+        "{}\n{}",
+        again.stdout,
+        again.stderr
+    );
+}

@@ -68,6 +68,9 @@ fn all_list_resources(shared: &Arc<Shared>) -> Vec<Arc<dyn ListResource>> {
             shared.clone(),
         )),
         tf_framework::typed::list_resource(list_phone_route::PhoneRouteList::new(shared.clone())),
+        tf_framework::typed::list_resource(phone_properties::PhonePropertiesList::new(
+            shared.clone(),
+        )),
     ]
 }
 

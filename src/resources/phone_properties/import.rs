@@ -64,7 +64,7 @@ fn common_values(
 }
 
 /// The import id of a set of phones and keys (sorted, so stable).
-fn import_form(phones: &BTreeSet<String>, keys: &BTreeSet<String>) -> String {
+pub(super) fn import_form(phones: &BTreeSet<String>, keys: &BTreeSet<String>) -> String {
     let join = |s: &BTreeSet<String>| s.iter().cloned().collect::<Vec<_>>().join(",");
     format!("{}/{}", join(phones), join(keys))
 }
@@ -100,20 +100,31 @@ impl PhoneProperties {
                 return Vec::new();
             }
         };
-        let originals = phones
-            .iter()
-            .map(|p| (p.clone(), properties.clone()))
-            .collect();
-        vec![PhonePropertiesModel {
-            id: Tf::Known(import_form(&phones, &keys)),
-            phone_ids: Tf::Known(phones),
-            properties: Tf::Known(properties),
-            on_destroy: "restore".into(),
-            apply_with_restart: Tf::Known(false),
-            original_properties: Tf::Known(originals),
-            failed: Tf::Known(BTreeMap::new()),
-            timeouts: Tf::Null,
-        }]
+        vec![imported(phones, &keys, properties)]
+    }
+}
+
+/// The state of `phones` that all hold `properties` (their values of
+/// `keys`), as import and the list resource adopt them: those values are
+/// also the originals a destroy puts back.
+pub(super) fn imported(
+    phones: BTreeSet<String>,
+    keys: &BTreeSet<String>,
+    properties: BTreeMap<String, String>,
+) -> PhonePropertiesModel {
+    let originals = phones
+        .iter()
+        .map(|p| (p.clone(), properties.clone()))
+        .collect();
+    PhonePropertiesModel {
+        id: Tf::Known(import_form(&phones, keys)),
+        phone_ids: Tf::Known(phones),
+        properties: Tf::Known(properties),
+        on_destroy: "restore".into(),
+        apply_with_restart: Tf::Known(false),
+        original_properties: Tf::Known(originals),
+        failed: Tf::Known(BTreeMap::new()),
+        timeouts: Tf::Null,
     }
 }
 

@@ -22,6 +22,7 @@ mod apply;
 mod calls;
 mod import;
 pub mod keys;
+mod list;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -35,6 +36,7 @@ use super::Shared;
 use super::common::cph_id;
 use crate::fleet::{Claims, Overlap};
 pub use calls::{PROPERTY_CHUNK, READS_IN_FLIGHT};
+pub use list::PhonePropertiesList;
 use tf_framework::typed::{Applied, Change, Plan, ResourceType};
 use tf_framework::*;
 
