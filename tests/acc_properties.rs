@@ -438,3 +438,31 @@ list "cph_phone_properties" "locale" {
         again.stderr
     );
 }
+
+#[test]
+fn apply_with_restart_sends_the_properties_through_one_restart_call() {
+    let Some(tf) = support::terraform_1_15() else {
+        return;
+    };
+    let emu = Emulator::start(&[]);
+    let phones: Vec<String> = emu::all_phones(&emu).into_iter().take(2).collect();
+    let main_tf = LIST_TF.replace(
+        "properties = { \"persist.sys.locale\" = \"en-US\" }",
+        "properties = { \"ro.install.auto\" = \"1\" }\n  apply_with_restart = true",
+    );
+    let w = workdir(&tf, &emu, &main_tf);
+    let vars = vec![format!(
+        "-var=phones={}",
+        serde_json::to_string(&phones).unwrap()
+    )];
+    emu.reset_calls();
+    let out = run_args(&w, &["apply", "-auto-approve"], &vars);
+    assert!(out.success(), "{}\n{}", out.stdout, out.stderr);
+    assert_eq!(calls(&emu, "restart_phones"), 1, "{:?}", emu.calls());
+    assert_eq!(calls(&emu, "update_phone_property"), 0);
+    for p in &phones {
+        assert_eq!(properties_of(&emu, p)["ro.install.auto"], "1");
+    }
+    let out = run_args(&w, &["plan", "-detailed-exitcode"], &vars);
+    assert_eq!(out.status.code(), Some(0), "{}\n{}", out.stdout, out.stderr);
+}
