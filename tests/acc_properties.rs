@@ -466,3 +466,72 @@ fn apply_with_restart_sends_the_properties_through_one_restart_call() {
     let out = run_args(&w, &["plan", "-detailed-exitcode"], &vars);
     assert_eq!(out.status.code(), Some(0), "{}\n{}", out.stdout, out.stderr);
 }
+
+#[test]
+fn ctrl_c_during_the_jobs_returns_and_keeps_the_phones_sent_in_state() {
+    use std::process::Command;
+    use std::time::{Duration, Instant};
+    let Some(tf) = support::terraform_1_15() else {
+        return;
+    };
+    let emu = Emulator::start(&["--job-seconds", "120"]);
+    let phones: Vec<String> = emu::all_phones(&emu).into_iter().take(3).collect();
+    let w = workdir(&tf, &emu, LIST_TF);
+    let var = format!("-var=phones={}", serde_json::to_string(&phones).unwrap());
+    let mut apply = w.spawn_in_group(
+        &["apply", "-auto-approve", "-input=false", "-no-color", &var],
+        &[],
+    );
+    let started = Instant::now();
+    while calls(&emu, "update_phone_property") == 0 {
+        assert!(
+            apply.try_wait().expect("try_wait").is_none(),
+            "terraform ended before its write"
+        );
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "no write within a minute"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    let pid = apply.id();
+    let ok = Command::new("kill")
+        .args(["-s", "INT", "--", &format!("-{pid}")])
+        .status()
+        .expect("run kill")
+        .success();
+    assert!(ok, "kill -INT the process group");
+    let interrupted = Instant::now();
+    let status = loop {
+        if let Some(st) = apply.try_wait().expect("try_wait") {
+            break st;
+        }
+        if interrupted.elapsed() > Duration::from_secs(60) {
+            let _ = Command::new("kill")
+                .args(["-s", "KILL", "--", &format!("-{pid}")])
+                .status();
+            let _ = apply.wait();
+            panic!("terraform did not exit after Ctrl-C while jobs of 120 s ran");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let stderr = std::fs::read_to_string(w.path().join("apply.stderr")).unwrap_or_default();
+    assert!(!status.success(), "an interrupted apply fails: {stderr}");
+    let state = w.state_json();
+    let values = &state["values"]["root_module"]["resources"][0]["values"];
+    let mut kept: Vec<String> = values["phone_ids"]
+        .as_array()
+        .unwrap_or_else(|| panic!("the phones sent are in state: {state}"))
+        .iter()
+        .filter_map(|v| v.as_str().map(str::to_string))
+        .collect();
+    kept.sort();
+    let mut sent = phones.clone();
+    sent.sort();
+    assert_eq!(kept, sent, "phones whose job still ran stay in state");
+    assert_eq!(
+        values["original_properties"].as_object().map(|o| o.len()),
+        Some(3)
+    );
+}
