@@ -164,6 +164,46 @@ fn report(failed: &BTreeMap<String, FailedPhone>) -> String {
     format!("{}{more}", lines.join("\n"))
 }
 
+/// What to send each phone to write: the managed values (unless the phone
+/// already shows them) on top of the keys being restored; phones that are
+/// gone are failures instead.
+fn writes_of(
+    to_write: &BTreeSet<String>,
+    seen: &BTreeMap<String, Seen>,
+    managed: &BTreeMap<String, String>,
+    mut writes: BTreeMap<String, Values>,
+) -> (BTreeMap<String, Values>, BTreeMap<String, FailedPhone>) {
+    let mut gone = BTreeMap::new();
+    for p in to_write {
+        match seen.get(p) {
+            Some(Seen::Gone) => {
+                gone.insert(p.clone(), failed_phone(None, "the phone does not exist"));
+            }
+            s if already_set(s, managed) && !writes.contains_key(p) => {}
+            _ => writes.entry(p.clone()).or_default().extend(managed.clone()),
+        }
+    }
+    (writes, gone)
+}
+
+/// The error naming phones that left the resource and could not be
+/// restored (a phone that no longer exists needs nothing).
+fn report_not_restored(restored: &Outcome, diags: &mut Diagnostics) {
+    let not_restored: BTreeMap<String, FailedPhone> = not_done(restored)
+        .into_iter()
+        .filter(|(_, f)| !f.error_code.as_str().is_some_and(is_not_found_code))
+        .collect();
+    if !not_restored.is_empty() {
+        diags.push(Diagnostic::error(
+            "Some phones that left the resource could not get their original properties back",
+            format!(
+                "These phones are no longer managed by this resource and keep the values it set; no later apply retries them:\n{}",
+                report(&not_restored)
+            ),
+        ));
+    }
+}
+
 impl PhoneProperties {
     /// The originals of `phones` for `keys` not claimed by another owner:
     /// what a restore sends (phones with nothing to send are left out).
@@ -238,18 +278,8 @@ impl PhoneProperties {
             .as_ref()
             .map(PhonePropertiesModel::originals)
             .unwrap_or_default();
-        let managed = planned.managed();
-        let mut writes = self.restore_writes(&owner, &prior_originals, &phones, &d.keys_leaving);
-        let mut gone = BTreeMap::new();
-        for p in &d.to_write {
-            match seen.get(p) {
-                Some(Seen::Gone) => {
-                    gone.insert(p.clone(), failed_phone(None, "the phone does not exist"));
-                }
-                s if already_set(s, &managed) && !writes.contains_key(p) => {}
-                _ => writes.entry(p.clone()).or_default().extend(managed.clone()),
-            }
-        }
+        let restored_keys = self.restore_writes(&owner, &prior_originals, &phones, &d.keys_leaving);
+        let (writes, gone) = writes_of(&d.to_write, &seen, &planned.managed(), restored_keys);
         let prior_keys = prior
             .as_ref()
             .map(PhonePropertiesModel::keys)
@@ -271,19 +301,7 @@ impl PhoneProperties {
         );
         let mut failed = not_done(&written);
         failed.extend(gone);
-        let not_restored: BTreeMap<String, FailedPhone> = not_done(&restored)
-            .into_iter()
-            .filter(|(_, f)| !f.error_code.as_str().is_some_and(is_not_found_code))
-            .collect();
-        if !not_restored.is_empty() {
-            diags.push(Diagnostic::error(
-                "Some phones that left the resource could not get their original properties back",
-                format!(
-                    "These phones are no longer managed by this resource and keep the values it set; no later apply retries them:\n{}",
-                    report(&not_restored)
-                ),
-            ));
-        }
+        report_not_restored(&restored, diags);
         self.settle(
             prior.is_none(),
             planned,
