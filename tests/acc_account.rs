@@ -582,9 +582,12 @@ fn an_international_account_is_found_by_the_probe_and_pays_at_bss_intl() {
             .skip(1)
             .map(<[proxy::Seen]>::len)
             .collect();
+        // At least the order's read follows each probe (an order that is
+        // not waiting for payment is read once, then the server; issue
+        // [T] 7 stopped reading BSS again meanwhile).
         assert!(
-            runs.iter().all(|n| *n >= 2),
-            "{version}: several BSS calls after each probe: {seen:?}"
+            runs.iter().all(|n| *n >= 1),
+            "{version}: BSS calls after each probe: {seen:?}"
         );
     }
 }

@@ -138,7 +138,14 @@ async fn get_provider_schema_lists_everything_with_sensitive_flags() {
     assert_eq!(attr(&block, "max_retries").r#type, br#""number""#);
     let mut resources: Vec<_> = resp.resource_schemas.keys().cloned().collect();
     resources.sort();
-    assert_eq!(resources, ["cph_phone_route", "cph_server_flavor"]);
+    assert_eq!(
+        resources,
+        [
+            "cph_phone_properties",
+            "cph_phone_route",
+            "cph_server_flavor"
+        ]
+    );
     let mut data: Vec<_> = resp.data_source_schemas.keys().cloned().collect();
     data.sort();
     assert_eq!(
@@ -201,6 +208,7 @@ async fn get_metadata_names_resources_and_data_sources() {
     assert_eq!(
         names,
         [
+            "cph_phone_properties",
             "cph_phone_route",
             "cph_phones",
             "cph_server",

@@ -25,6 +25,7 @@ pub mod data_servers;
 pub mod ephemeral_phone_connection;
 pub mod list_phone_route;
 pub mod list_server_flavor;
+pub mod phone_properties;
 pub mod phone_route;
 pub mod provider;
 pub mod provider_config;
@@ -45,6 +46,7 @@ fn all_resources(shared: &Arc<Shared>) -> Vec<Arc<dyn Resource>> {
     vec![
         resource(server_flavor::ServerFlavor::new(shared.clone())),
         resource(phone_route::PhoneRoute::new(shared.clone())),
+        resource(phone_properties::PhoneProperties::new(shared.clone())),
     ]
 }
 
@@ -67,6 +69,9 @@ fn all_list_resources(shared: &Arc<Shared>) -> Vec<Arc<dyn ListResource>> {
             shared.clone(),
         )),
         tf_framework::typed::list_resource(list_phone_route::PhoneRouteList::new(shared.clone())),
+        tf_framework::typed::list_resource(phone_properties::PhonePropertiesList::new(
+            shared.clone(),
+        )),
     ]
 }
 
