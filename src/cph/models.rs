@@ -6,6 +6,9 @@
 
 use serde::{Deserialize, Serialize};
 
+mod device;
+pub use device::*;
+
 /// Server status 5: normal (running).
 pub const SERVER_STATUS_NORMAL: i32 = 5;
 
@@ -44,6 +47,9 @@ pub struct Phone {
     pub status: i32,
     /// `direct` or `routing`.
     pub traffic_type: String,
+    /// Show phone only: the phone's properties, a JSON object as a string
+    /// (see [`Phone::properties`]).
+    pub property: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

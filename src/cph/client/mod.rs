@@ -4,10 +4,12 @@
 //! This module owns the handle ([`Client`]: settings, deadline and
 //! cancellation of its calls) and the plumbing every endpoint shares (build
 //! a request, send it, decode the answer). The endpoints live in [`cph`]
-//! (servers, phones, jobs, the flavor catalogue) and [`bss`] (orders).
+//! (servers, phones, jobs, the flavor catalogue), [`device`] (properties,
+//! commands, connections) and [`bss`] (orders).
 
 mod bss;
 mod cph;
+mod device;
 mod endpoint;
 
 use std::sync::Arc;
