@@ -332,3 +332,46 @@ fn the_rollout_example_installs_on_every_phone_and_again_on_a_new_apk() {
         out.stdout
     );
 }
+
+/// The figure of BENCHMARKS.md ("ADB commands at scale"): a command to
+/// 1,000 phones on the emulator with 2 s jobs costs ceil(1000/100) = 10
+/// commands calls, whether named by phone or by server. Ignored in the
+/// suite (the 150-phone test above shows the chunking); run with
+/// `cargo test --test acc_command -- --ignored --nocapture`.
+#[test]
+#[ignore]
+fn figure_a_command_to_1000_phones() {
+    let Some(tf) = support::terraform_1_15() else {
+        return;
+    };
+    let emu = Emulator::start(&[
+        "--servers",
+        "10",
+        "--phones-per-server",
+        "100",
+        "--job-seconds",
+        "2",
+    ]);
+    let ids = emu::all_phones(&emu);
+    assert_eq!(ids.len(), 1000);
+    for (what, targets) in [
+        ("phone_ids", phones(&ids)),
+        ("server_ids", servers(&emu.server_ids())),
+    ] {
+        let wd = workdir(&tf, &emu, &command("all", "shell", "echo ok", &targets));
+        emu.reset_calls();
+        let started = std::time::Instant::now();
+        let out = invoke_ok(&wd, "all");
+        let seconds = started.elapsed().as_secs_f64();
+        let calls = emu.calls();
+        let count = |name: &str| calls.get(name).copied().unwrap_or(0);
+        println!(
+            "FIGURE {what}: 1000 phones, {} commands calls, {} list_jobs reads, {} list_phones reads, {seconds:.1} s invoke (2 s jobs)",
+            count("phone_commands"),
+            count("list_jobs"),
+            count("list_phones"),
+        );
+        assert_eq!(count("phone_commands"), 10, "{out}");
+        assert!(out.contains("1000 of 1000 phones done"), "{out}");
+    }
+}
