@@ -412,13 +412,14 @@ const RETRIED_NEXT: &str = "This is a warning, not an error, so that Terraform d
      waited for, not sent again.";
 
 /// Sends phones back to the default route through the fleet engine, except
-/// phones another resource claims in this run; a phone that no longer
-/// exists counts as returned. The outcome carries the jobs it leaves
-/// running.
+/// phones another resource claims in this run (nothing is sent for those
+/// another resource claims to `from_route`, the route they are on, when
+/// known); a phone that no longer exists counts as returned. The outcome
+/// carries the jobs it leaves running.
 async fn release(
     fleet: &fleet::Fleet,
     client: &Client,
-    owner: &str,
+    (owner, from_route): (&str, Option<&str>),
     phone_ids: &[String],
     deadline: std::time::Instant,
     stop: &tokio_util::sync::CancellationToken,
@@ -428,6 +429,7 @@ async fn release(
         route: DEFAULT_ROUTE.to_string(),
         phones: phone_ids.to_vec(),
         release: true,
+        from_route: from_route.map(str::to_string),
         ..Default::default()
     };
     let mut done = fleet.change(client, change, deadline, stop).await;
@@ -700,10 +702,19 @@ impl PhoneRoute {
             release: false,
             running: recorded,
             elsewhere,
+            from_route: None,
         };
+        let from_route = prior.as_ref().map(|p| p.route());
         let (routed, released) = tokio::join!(
             fleet.change(&client, claim, deadline, &ctx.stop),
-            release(fleet, &client, &owner, &m.to_direct, deadline, &ctx.stop),
+            release(
+                fleet,
+                &client,
+                (&owner, from_route.as_deref()),
+                &m.to_direct,
+                deadline,
+                &ctx.stop
+            ),
         );
         let released = released.outcome;
         let earlier = std::mem::take(&mut private.running);
@@ -965,7 +976,7 @@ impl ResourceType for PhoneRoute {
         let back = await_recorded(fleet, &client, &owner, &mut private, deadline, &ctx.stop).await;
         ids.retain(|p| !back.contains(p));
         let ids: Vec<String> = ids.into_iter().collect();
-        let done = release(fleet, &client, &owner, &ids, deadline, &ctx.stop).await;
+        let done = release(fleet, &client, (&owner, None), &ids, deadline, &ctx.stop).await;
         let outcome = done.outcome;
         fleet.forget(&owner);
         if let Some(why) = &outcome.refused {
