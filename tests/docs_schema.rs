@@ -61,6 +61,11 @@ fn served_types() -> Vec<(&'static str, String)> {
             .iter()
             .map(|l| ("list-resources", l.type_name().to_string())),
     );
+    out.extend(
+        p.ephemeral_resources()
+            .iter()
+            .map(|e| ("ephemeral-resources", e.type_name().to_string())),
+    );
     out
 }
 
@@ -716,8 +721,8 @@ fn examples_are_formatted_and_valid() {
                 std::fs::copy(&p, copy.join(e.file_name())).expect("copy .tf");
             }
         }
-        // Actions need Terraform 1.14 or later.
-        let validator = if name.starts_with("actions") {
+        // Actions need Terraform 1.14 or later, ephemeral resources 1.10.
+        let validator = if name.starts_with("actions") || name.starts_with("ephemeral-resources") {
             match std::env::var_os("TF_ACC_TERRAFORM_1_15_PATH") {
                 Some(p) if !p.is_empty() => PathBuf::from(p),
                 _ => repo().join(".tools/bin/terraform-1.15"),

@@ -159,6 +159,14 @@ async fn get_provider_schema_lists_everything_with_sensitive_flags() {
         .and_then(|s| s.block.as_ref())
         .unwrap();
     assert!(attr(restart, "phone_ids").required);
+    let ephemerals: Vec<_> = resp.ephemeral_resource_schemas.keys().cloned().collect();
+    assert_eq!(ephemerals, ["cph_phone_connection"]);
+    let connection = resp.ephemeral_resource_schemas["cph_phone_connection"]
+        .block
+        .as_ref()
+        .unwrap();
+    assert!(attr(connection, "phone_ids").required && attr(connection, "client_type").required);
+    assert!(attr(connection, "connections").computed && attr(connection, "connections").sensitive);
     let route = resp.resource_schemas["cph_phone_route"]
         .block
         .as_ref()

@@ -19,6 +19,8 @@
 //!   planning, re-validation, identity kept for life), whatever the wire;
 //! - [`logging`]: hclog-style JSON lines on stderr;
 //! - [`action`]: action types (protocol 5.10), served by [`grpc`];
+//! - [`ephemeral`]: ephemeral resource types (Terraform 1.10+), served by
+//!   [`grpc`];
 //! - [`typed`], [`declare`] and [`rules`]: types over typed models, their
 //!   declared behaviour, and rules over several attributes of a block;
 //! - [`docs`]: registry docs from the schemas and per-page templates.
@@ -30,6 +32,7 @@ pub mod declare;
 pub mod diag;
 pub mod docs;
 pub mod duration;
+pub mod ephemeral;
 pub(crate) mod fromproto;
 pub mod go_plugin;
 pub mod grpc;
@@ -51,6 +54,7 @@ pub mod value;
 
 pub use action::{Action, ActionType, Progress};
 pub use diag::{AttributePath, Diagnostic, Diagnostics, Severity};
+pub use ephemeral::{EphemeralResource, EphemeralResourceType, ephemeral_resource};
 pub use resource::{
     ApplyRequest, ApplyResponse, CallContext, DataReadResponse, DataSource, ImportResponse,
     ListRequest, ListResource, ListResult, ListSink, PlanRequest, PlanResponse, Provider,

@@ -354,4 +354,8 @@ pub trait Provider: Send + Sync {
     fn actions(&self) -> Vec<Arc<dyn crate::action::Action>> {
         Vec::new()
     }
+    /// The ephemeral resource types (Terraform 1.10+); none by default.
+    fn ephemeral_resources(&self) -> Vec<Arc<dyn crate::ephemeral::EphemeralResource>> {
+        Vec::new()
+    }
 }

@@ -1,5 +1,5 @@
 //! Where Terraform meets CPH: the provider block, the resources, data
-//! sources, list resources and actions, each in its own file, written
+//! sources, list resources, actions and ephemeral resources, each in its own file, written
 //! against `tf_framework`, `cph` and the fleet engine (`crate::fleet`, where
 //! the rules the resources share live). A resource file holds its model,
 //! its declared behaviour and the decisions that are its own; what several
@@ -23,6 +23,7 @@ pub mod data_phones;
 pub mod data_server;
 pub mod data_server_flavor_options;
 pub mod data_servers;
+pub mod ephemeral_phone_connection;
 pub mod list_phone_route;
 pub mod list_server_flavor;
 pub mod phone_route;
@@ -68,6 +69,13 @@ fn all_list_resources(shared: &Arc<Shared>) -> Vec<Arc<dyn ListResource>> {
         )),
         tf_framework::typed::list_resource(list_phone_route::PhoneRouteList::new(shared.clone())),
     ]
+}
+
+/// Every ephemeral resource type (Terraform 1.10+), one line each.
+fn all_ephemeral_resources(shared: &Arc<Shared>) -> Vec<Arc<dyn tf_framework::EphemeralResource>> {
+    vec![tf_framework::ephemeral_resource(
+        ephemeral_phone_connection::PhoneConnection::new(shared.clone()),
+    )]
 }
 
 /// Every action type, one line each (batch actions share the fleet's

@@ -239,6 +239,10 @@ impl Provider for CphProvider {
     fn actions(&self) -> Vec<Arc<dyn tf_framework::Action>> {
         super::all_actions(&self.shared)
     }
+
+    fn ephemeral_resources(&self) -> Vec<Arc<dyn tf_framework::EphemeralResource>> {
+        super::all_ephemeral_resources(&self.shared)
+    }
 }
 
 /// An error's own words, without the "invalid client configuration" or

@@ -48,6 +48,8 @@ pub enum PageKind {
     ListResource,
     /// An action type (its `config` block's schema).
     Action,
+    /// An ephemeral resource type (Terraform 1.10+).
+    EphemeralResource,
     /// Prose only (`templates/guides/`).
     Guide,
 }
@@ -61,6 +63,7 @@ impl PageKind {
             PageKind::DataSource => "data-sources",
             PageKind::ListResource => "list-resources",
             PageKind::Action => "actions",
+            PageKind::EphemeralResource => "ephemeral-resources",
             PageKind::Guide => "guides",
         }
     }
@@ -72,6 +75,7 @@ impl PageKind {
             PageKind::DataSource => "data source",
             PageKind::ListResource => "list resource",
             PageKind::Action => "action",
+            PageKind::EphemeralResource => "ephemeral resource",
             PageKind::Guide => "guide",
         }
     }
@@ -402,6 +406,15 @@ fn wanted_pages(provider: &dyn Provider, provider_name: &str) -> Vec<Wanted> {
             None,
         )
     }));
+    let ephemerals = provider.ephemeral_resources();
+    wanted.extend(ephemerals.iter().map(|e| {
+        (
+            PageKind::EphemeralResource,
+            e.type_name().to_string(),
+            e.schema(),
+            None,
+        )
+    }));
     wanted
 }
 
@@ -412,6 +425,7 @@ fn orphan_templates(root: &Path, wanted: &[Wanted], errors: &mut Vec<String>) {
         PageKind::DataSource,
         PageKind::ListResource,
         PageKind::Action,
+        PageKind::EphemeralResource,
     ] {
         let served: BTreeSet<&str> = wanted
             .iter()

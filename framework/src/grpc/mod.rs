@@ -6,7 +6,7 @@
 //! whatever goes wrong (an unknown type name, a malformed value, a value the
 //! resource returned that does not fit its own schema, even a panic) comes
 //! back as an error diagnostic, never as a broken connection. RPCs this
-//! provider has no use for (functions, ephemeral resources, moves) answer
+//! provider has no use for (functions, moves) answer
 //! the way Terraform expects of a provider without them.
 //!
 //! Identity and list resources are answered only for the types that declare
@@ -57,6 +57,7 @@ pub struct ProviderService {
     data_sources: BTreeMap<String, Typed<dyn DataSource>>,
     list_resources: BTreeMap<String, Typed<dyn ListResource>>,
     actions: action::Actions,
+    ephemerals: ephemeral::Ephemerals,
     /// What is wrong with the types the provider declared (a list resource
     /// without a managed type that has an identity): reported by
     /// GetProviderSchema, so that Terraform stops with the reason.
@@ -129,6 +130,7 @@ impl ProviderService {
         ));
         ProviderService {
             actions: action::Actions::new(name, provider.as_ref()),
+            ephemerals: ephemeral::Ephemerals::new(name, provider.as_ref()),
             name: name.to_string(),
             provider_schema: provider.schema(),
             provider,

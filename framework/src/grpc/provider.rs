@@ -27,7 +27,7 @@ impl ProviderService {
                 })
                 .collect(),
             functions: vec![],
-            ephemeral_resources: vec![],
+            ephemeral_resources: self.ephemerals.metadata(),
             list_resources: self
                 .list_resources
                 .keys()
@@ -57,7 +57,7 @@ impl ProviderService {
                 .map(|(k, d)| (k.clone(), toproto::schema(&d.schema)))
                 .collect(),
             functions: Default::default(),
-            ephemeral_resource_schemas: Default::default(),
+            ephemeral_resource_schemas: self.ephemerals.schemas(),
             list_resource_schemas: self
                 .list_resources
                 .iter()

@@ -1,0 +1,3 @@
+variable "server_id" {
+  type = string
+}
