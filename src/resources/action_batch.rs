@@ -9,6 +9,11 @@
 //! still busy with an earlier job named with its status), and after a stop
 //! the targets never sent and those whose jobs may still finish. Lists show
 //! at most [`SHOWN`] ids, then "and N more"; the full lists go to the log.
+//! An action that shows its jobs' output (`execute_msg`) gets one progress
+//! event per target, of at most [`SHOWN`] lines; a longer output is cut
+//! there and logged whole. An action that takes servers but acts on every
+//! phone of them ([`BatchAction::servers`]) has their phones listed here
+//! before its call.
 //! Once Terraform has asked the provider to stop, no progress is sent, only
 //! the completion (Terraform 1.15.5 crashes on a progress event after it
 //! stopped reading).
@@ -53,6 +58,20 @@ pub trait BatchAction: Send + Sync + 'static {
 
     /// The call to make for a configuration, and its targets.
     fn call(&self, config: &Self::Model) -> (Arc<dyn BatchCall>, Vec<Target>);
+
+    /// Servers whose every phone is a target too (besides those of
+    /// [`BatchAction::call`]): their phones are listed at invoke, and the
+    /// diagnostics point at the servers' attribute. None by default.
+    fn servers(&self, _config: &Self::Model) -> Option<ServerPhones> {
+        None
+    }
+}
+
+/// Servers whose phones an action acts on, and the attribute naming them.
+#[derive(Debug, Clone)]
+pub struct ServerPhones {
+    pub attribute: &'static str,
+    pub server_ids: BTreeSet<String>,
 }
 
 /// Serves a [`BatchAction`] through the provider's fleet engine.
@@ -130,8 +149,18 @@ impl<A: BatchAction> ActionType for Batch<A> {
         let Some(client) = self.shared.client_or_report(ctx, diags) else {
             return;
         };
-        let (call, targets) = self.action.call(&config);
-        let words = Words::of::<A>();
+        let (call, mut targets) = self.action.call(&config);
+        let mut words = Words::of::<A>();
+        if let Some(servers) = self.action.servers(&config) {
+            words.attribute = servers.attribute;
+            match self.phones_of(&client, &servers).await {
+                Ok(phones) => add_targets(&mut targets, phones),
+                Err(d) => {
+                    diags.push(d);
+                    return;
+                }
+            }
+        }
         let report = Report {
             progress,
             words,
@@ -166,6 +195,46 @@ impl<A: BatchAction> ActionType for Batch<A> {
 }
 
 impl<A: BatchAction> Batch<A> {
+    /// Every phone of `servers` (listed concurrently, within the client's
+    /// rate limit); an error names the servers not found or without phones.
+    async fn phones_of(
+        &self,
+        client: &Client,
+        s: &ServerPhones,
+    ) -> Result<Vec<String>, Diagnostic> {
+        let path = AttributePath::root(s.attribute);
+        let lists = futures::future::join_all(
+            s.server_ids
+                .iter()
+                .map(|id| async move { (id, self.shared.server_phones(client, id).await) }),
+        )
+        .await;
+        let (mut phones, mut empty) = (Vec::new(), Vec::new());
+        for (id, listed) in lists {
+            match listed {
+                Ok(list) if list.is_empty() => empty.push(id.clone()),
+                Ok(list) => phones.extend(list.iter().map(|p| p.phone_id.clone())),
+                Err(e) => {
+                    let detail = format!("Listing the phones of server {id} failed: {e}");
+                    return Err(
+                        Diagnostic::error("Cannot list the servers' phones", detail).at(path)
+                    );
+                }
+            }
+        }
+        if !empty.is_empty() {
+            let detail = format!(
+                "These servers of `{}` do not exist or hold no phones: {}. Nothing was sent.",
+                s.attribute,
+                capped(&empty, ", ")
+            );
+            let plural = if empty.len() == 1 { "" } else { "s" };
+            let summary = format!("{} server{plural} without phones", empty.len());
+            return Err(Diagnostic::error(summary, detail).at(path));
+        }
+        Ok(phones)
+    }
+
     /// The status of each phone the API refused as busy (read once, through
     /// the shared phone listing); empty when the read fails.
     async fn busy_statuses(&self, client: &Client, o: &Outcome) -> BTreeMap<String, String> {
@@ -237,8 +306,34 @@ impl AsyncProgress for Report<'_> {
 
     async fn message(&mut self, id: &str, message: &str) {
         if self.messages {
-            self.say(format!("{} {id}: {message}", self.words.one()))
+            let one = self.words.one();
+            self.say(format!("{one} {id}: {}", output_lines(one, id, message)))
                 .await;
+        }
+    }
+}
+
+/// A job's output as progress: at most [`SHOWN`] lines, then a count of the
+/// rest, which go to the log with the whole output.
+pub fn output_lines(one: &str, id: &str, output: &str) -> String {
+    let lines: Vec<&str> = output.lines().collect();
+    if lines.len() <= SHOWN {
+        return output.to_string();
+    }
+    tracing::info!(target: "cph", id, output, "the whole output of the {one}'s job");
+    format!(
+        "{}\n... and {} more lines (the whole output is in the provider's log)",
+        lines[..SHOWN].join("\n"),
+        lines.len() - SHOWN
+    )
+}
+
+/// Adds `ids` to `targets`, each id once.
+fn add_targets(targets: &mut Vec<Target>, ids: Vec<String>) {
+    let mut seen: BTreeSet<String> = targets.iter().map(|t| t.id.clone()).collect();
+    for id in ids {
+        if seen.insert(id.clone()) {
+            targets.push(Target::id(&id));
         }
     }
 }
@@ -535,6 +630,26 @@ mod tests {
         assert!(d.0[1].detail.contains("Still in progress"));
         assert!(d.0[2].detail.contains("Never sent: p0000,"));
         assert!(d.0[2].detail.contains(", and 1 more."), "{}", d.0[2].detail);
+    }
+
+    #[test]
+    fn a_long_output_is_cut_at_twenty_lines() {
+        let short = "a\nb";
+        assert_eq!(output_lines("phone", "p", short), short);
+        let long: Vec<String> = ids(45);
+        let shown = output_lines("phone", "p", &long.join("\n"));
+        assert_eq!(shown.lines().count(), SHOWN + 1, "{shown}");
+        assert!(shown.starts_with("p0000\np0001\n"), "{shown}");
+        assert!(shown.contains("p0019\n... and 25 more lines"), "{shown}");
+        assert!(!shown.contains("p0020"), "{shown}");
+    }
+
+    #[test]
+    fn server_phones_join_the_targets_once() {
+        let mut t = vec![Target::id("a")];
+        add_targets(&mut t, vec!["b".into(), "a".into(), "c".into()]);
+        let ids: Vec<&str> = t.iter().map(|t| t.id.as_str()).collect();
+        assert_eq!(ids, ["a", "b", "c"]);
     }
 
     #[test]

@@ -13,6 +13,7 @@ use tf_framework::typed::{data_source, resource};
 use tf_framework::{DataSource, ListResource, Provider, Resource};
 
 pub mod action_batch;
+pub mod action_phone_command;
 pub mod action_phone_reset;
 pub mod action_phone_restart;
 pub mod action_phone_stop;
@@ -91,5 +92,6 @@ fn all_actions(shared: &Arc<Shared>) -> Vec<Arc<dyn tf_framework::Action>> {
         batch_action(action_phone_reset::PhoneReset, shared),
         batch_action(action_phone_stop::PhoneStop, shared),
         batch_action(action_server_restart::ServerRestart, shared),
+        batch_action(action_phone_command::PhoneCommand, shared),
     ]
 }

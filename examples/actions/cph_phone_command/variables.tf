@@ -1,0 +1,7 @@
+variable "server_id" {
+  type = string
+}
+
+variable "phone_ids" {
+  type = set(string)
+}
