@@ -5,7 +5,10 @@
 //! `cph_server_flavor_options`.
 //!
 //! The catalogue judges only what the API publishes: existence, sale status,
-//! phone capacity and product type. Rules it does not publish (generations)
+//! product type and phone capacity. [`Catalogue::check`] is the one rule:
+//! the plan of `cph_server_flavor` refuses what it refuses, and
+//! [`Catalogue::targets_from`] (the data source's options, the valid targets
+//! a refusal lists) is every pair it admits. Rules the API does not publish
 //! stay the API's to judge when the order is placed.
 
 use std::cmp::Ordering;
@@ -95,6 +98,9 @@ impl Pair<'_> {
 pub enum Refusal {
     /// No such server flavor (`server_model_name`).
     UnknownServerFlavor,
+    /// A server flavor of another product type (0 cloud phone, 1 cloud
+    /// game) than the server's (`server_model_name`).
+    ProductType { target: i64, current: i64 },
     /// The server flavor does not sell this phone flavor (`phone_model_name`).
     NotSold,
     /// The phone flavor is withdrawn on this server flavor (`phone_model_name`).
@@ -107,7 +113,7 @@ impl Refusal {
     /// The attribute the refusal is about.
     pub fn attribute(&self) -> &'static str {
         match self {
-            Refusal::UnknownServerFlavor => "server_model_name",
+            Refusal::UnknownServerFlavor | Refusal::ProductType { .. } => "server_model_name",
             _ => "phone_model_name",
         }
     }
@@ -161,35 +167,44 @@ impl Catalogue {
         Some(Pair { server, phone })
     }
 
-    /// Every pair on sale that a server now on `current` can change to: same
-    /// product type, same phone capacity, not the current pair. In catalogue
-    /// order. Empty when the current pair is not in the catalogue.
+    /// Every pair that a server now on `current` can change to: the pairs
+    /// [`Catalogue::check`] admits (on sale, same product type, same phone
+    /// capacity), except the current pair. In catalogue order.
     pub fn targets_from(&self, current: &Pair<'_>) -> Vec<Pair<'_>> {
         self.phones
             .iter()
-            .filter(|p| p.on_sale() && p.phone_capacity == current.phone.phone_capacity)
             .filter(|p| {
                 !(p.server_model_name == current.server.name
                     && p.phone_model_name == current.phone.phone_model_name)
             })
             .filter_map(|p| {
-                let server = self.server(&p.server_model_name)?;
-                (server.product_type == current.server.product_type)
-                    .then_some(Pair { server, phone: p })
+                self.check(Some(current), &p.server_model_name, &p.phone_model_name)
+                    .ok()
+                    .filter(|pair| std::ptr::eq(pair.phone, p))
             })
             .collect()
     }
 
     /// Whether a server now on `current` (a pair, when the catalogue knows
-    /// it) may be ordered onto `target`, as far as the catalogue tells.
+    /// it) may be ordered onto `target`, as far as the catalogue tells: the
+    /// target pair when it may. With `current` unknown only existence and
+    /// sale are judged.
     pub fn check(
         &self,
         current: Option<&Pair<'_>>,
         target_server: &str,
         target_phone: &str,
-    ) -> Result<(), Refusal> {
-        if self.server(target_server).is_none() {
+    ) -> Result<Pair<'_>, Refusal> {
+        let Some(server) = self.server(target_server) else {
             return Err(Refusal::UnknownServerFlavor);
+        };
+        if let Some(current) = current
+            && current.server.product_type != server.product_type
+        {
+            return Err(Refusal::ProductType {
+                target: server.product_type,
+                current: current.server.product_type,
+            });
         }
         let Some(target) = self.pair(target_server, target_phone) else {
             return Err(Refusal::NotSold);
@@ -205,7 +220,7 @@ impl Catalogue {
                 current: current.phone.phone_capacity,
             });
         }
-        Ok(())
+        Ok(target)
     }
 }
 
@@ -332,6 +347,16 @@ pub(crate) mod tests {
                 ("physical.rx1.2xlarge.special", "rx1.cp.sp.c210.d16.e5v5"),
             ]
         );
+        // A cloud game server changes only to cloud game flavors.
+        let kg = c
+            .pair("physical.kg1.4xlarge.cp", "kg1.cp.c15.d46.e1v1")
+            .unwrap();
+        let targets: Vec<_> = c
+            .targets_from(&kg)
+            .iter()
+            .map(|p| p.phone.phone_model_name.as_str())
+            .collect();
+        assert_eq!(targets, vec!["kg1.cp.sp.c15.d46.e5v5"]);
     }
 
     #[test]
@@ -358,20 +383,69 @@ pub(crate) mod tests {
                 current: 15
             })
         );
+        assert!(check("physical.rx1.xlarge.special", "rx1.cp.sp.c105.d8.e5v5").is_ok());
+        // A cloud game flavor on a cloud phone server: same capacity, on
+        // sale, but another product type.
+        let kg1 = check("physical.kg1.4xlarge.cp", "kg1.cp.c15.d46.e1v1");
         assert_eq!(
-            check("physical.rx1.xlarge.special", "rx1.cp.sp.c105.d8.e5v5"),
-            Ok(())
+            kg1,
+            Err(Refusal::ProductType {
+                target: 1,
+                current: 0
+            })
         );
-        // Generations are the API's to judge.
-        assert_eq!(
-            check("physical.kg1.4xlarge.cp", "kg1.cp.c15.d46.e1v1"),
-            Ok(())
-        );
+        assert_eq!(kg1.unwrap_err().attribute(), "server_model_name");
         assert_eq!(
             Refusal::UnknownServerFlavor.attribute(),
             "server_model_name"
         );
         assert_eq!(Refusal::Withdrawn.attribute(), "phone_model_name");
+        // Without the current pair only existence and sale are judged.
+        assert!(
+            c.check(None, "physical.kg1.4xlarge.cp", "kg1.cp.c15.d46.e1v1")
+                .is_ok()
+        );
+        assert_eq!(
+            c.check(None, "physical.rx1.xlarge", "rx1.cp.c15.d46.e1v0"),
+            Err(Refusal::Withdrawn)
+        );
+    }
+
+    /// The data source's options and the plan's refusals are one rule: from
+    /// every pair of the catalogue, to every pair, a target is listed
+    /// exactly when `check` admits it (and it is not the current pair).
+    #[test]
+    fn the_targets_are_exactly_what_check_admits() {
+        let c = emulator_catalogue();
+        let name = |p: &Pair<'_>| (p.server.name.clone(), p.phone.phone_model_name.clone());
+        let pairs: Vec<_> = c
+            .phones
+            .iter()
+            .filter_map(|p| c.pair(&p.server_model_name, &p.phone_model_name))
+            .collect();
+        let mut listed_somewhere = 0;
+        for current in &pairs {
+            let listed: Vec<_> = c.targets_from(current).iter().map(name).collect();
+            listed_somewhere += listed.len();
+            for target in &pairs {
+                let admitted = c
+                    .check(
+                        Some(current),
+                        &target.server.name,
+                        &target.phone.phone_model_name,
+                    )
+                    .is_ok();
+                let is_current = name(target) == name(current);
+                assert_eq!(
+                    listed.contains(&name(target)),
+                    admitted && !is_current,
+                    "{:?} -> {:?}",
+                    name(current),
+                    name(target)
+                );
+            }
+        }
+        assert!(listed_somewhere > 0, "the rule admits something");
     }
 
     #[test]

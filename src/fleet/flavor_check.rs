@@ -1,9 +1,12 @@
 //! The plan-time check of a flavor change against the catalogue and the
-//! server's current flavors: an unknown server flavor, a phone flavor not
-//! sold on it or withdrawn, or another phone capacity is refused, naming the
-//! setting to fix and the valid targets; an upgrade without `auto_pay` is
-//! a warning. What cannot be read (server, catalogue) is a warning and the
-//! plan goes on: the API judges at apply.
+//! server's current flavors: a server that does not exist is refused at
+//! `server_id` (a warning when a refresh of this plan just removed it from
+//! the state); a target [`Catalogue::check`] refuses (an unknown server
+//! flavor, another product type, a phone flavor not sold on it or withdrawn,
+//! another phone capacity) is refused naming the setting to fix and the
+//! valid targets, the same rule as `cph_server_flavor_options`; an upgrade
+//! without `auto_pay` is a warning. What cannot be read (server, catalogue)
+//! is a warning and the plan goes on: the API judges at apply. Reads only.
 
 use super::catalogue::{Catalogue, CatalogueCache, Pair, Refusal};
 use super::flavor_orders::Flavors;
@@ -49,22 +52,17 @@ impl Finding {
 /// A flavor change proposed by a plan.
 pub struct Proposed<'a> {
     pub server_id: &'a str,
-    pub target: &'a Flavors,
+    /// None while the target flavors are unknown (known after apply): then
+    /// only the server's existence is checked.
+    pub target: Option<&'a Flavors>,
     pub auto_pay: bool,
+    /// The server was in the state until a refresh in this process found it
+    /// gone: its absence is a warning (the destroy of what was built on it
+    /// must stay possible), not the error a new resource gets.
+    pub vanished: bool,
 }
 
-impl<'a> Proposed<'a> {
-    pub fn new(server_id: &'a str, target: &'a Flavors, auto_pay: bool) -> Self {
-        Proposed {
-            server_id,
-            target,
-            auto_pay,
-        }
-    }
-}
-
-/// Checks `proposed` (see the module doc); None when all is well or when
-/// the server does not exist (judged where the server is read).
+/// Checks `proposed` (see the module doc); None when all is well.
 pub async fn check(
     catalogue: &CatalogueCache,
     client: &Client,
@@ -73,7 +71,9 @@ pub async fn check(
     let server_id = proposed.server_id;
     let server = match client.show_server(server_id).await {
         Ok(s) => s,
-        Err(e) if e.is_not_found() => return None,
+        Err(e) if e.is_not_found() => {
+            return Some(server_missing(server_id, &e, proposed.vanished));
+        }
         Err(e) => {
             return Some(Finding::warning(
                 "Flavor change not checked",
@@ -84,10 +84,10 @@ pub async fn check(
             ));
         }
     };
-    if proposed.target.shown_by(&server) {
+    let target = proposed.target?;
+    if target.shown_by(&server) {
         return None;
     }
-    let target = proposed.target;
     let catalogue = match catalogue.get(client).await {
         Ok(c) => c,
         Err(why) => {
@@ -102,27 +102,66 @@ pub async fn check(
             ));
         }
     };
-    judge(&catalogue, &server, proposed)
+    judge(&catalogue, &server, target, proposed.auto_pay)
+}
+
+/// A `server_id` that names no server: refused at plan, before any order;
+/// a warning when the server `vanished` from the state in this plan.
+fn server_missing(server_id: &str, e: &crate::cph::Error, vanished: bool) -> Finding {
+    let summary = "Cloud phone server not found";
+    if vanished {
+        let detail = format!(
+            "Server {server_id:?} was deleted outside Terraform ({e}): its cph_server_flavor has \
+             left the state and is planned anew, which its apply cannot do. Remove the resource \
+             from the configuration; destroying it needs nothing."
+        );
+        return Finding::warning(summary, detail, Some("server_id"));
+    }
+    let detail = format!(
+        "server_id {server_id:?} names no cloud phone server of this project ({e}), so its \
+         flavor cannot be changed. Check the id (data source cph_servers lists the project's \
+         servers)."
+    );
+    Finding::error(summary, detail, Some("server_id"))
 }
 
 /// The judgement once the server and the catalogue are known.
-fn judge(catalogue: &Catalogue, server: &Server, proposed: &Proposed<'_>) -> Option<Finding> {
+fn judge(
+    catalogue: &Catalogue,
+    server: &Server,
+    target: &Flavors,
+    auto_pay: bool,
+) -> Option<Finding> {
     let (sm, pm) = (
-        proposed.target.server_model_name.as_str(),
-        proposed.target.phone_model_name.as_str(),
+        target.server_model_name.as_str(),
+        target.phone_model_name.as_str(),
     );
     let current = catalogue.pair(&server.server_model_name, &server.phone_model_name);
-    if let Err(refusal) = catalogue.check(current.as_ref(), sm, pm) {
-        let detail = format!(
-            "{} {}",
-            refusal_detail(&refusal, server, sm, pm),
-            valid_targets(catalogue, current.as_ref(), server)
-        );
-        let summary = refusal_summary(&refusal);
-        return Some(Finding::error(summary, detail, Some(refusal.attribute())));
-    }
-    let upgrade = current.as_ref().zip(catalogue.pair(sm, pm));
-    if !upgrade.is_some_and(|(from, to)| to.is_upgrade_from(from)) || proposed.auto_pay {
+    let admitted = match catalogue.check(current.as_ref(), sm, pm) {
+        Ok(pair) => pair,
+        Err(refusal) => {
+            let detail = format!(
+                "{} {}",
+                refusal_detail(&refusal, server, sm, pm),
+                valid_targets(catalogue, current.as_ref(), server)
+            );
+            let summary = refusal_summary(&refusal);
+            return Some(Finding::error(summary, detail, Some(refusal.attribute())));
+        }
+    };
+    let Some(current) = current else {
+        return Some(Finding::warning(
+            "Current flavors not in the catalogue",
+            format!(
+                "Server {} is on {} / {}, which the flavor catalogue does not list, so only that \
+                 {sm} / {pm} exists and is on sale is checked at plan (cph_server_flavor_options \
+                 lists no targets); CPH judges the rest when the order is placed.",
+                server.server_id, server.server_model_name, server.phone_model_name
+            ),
+            Some("server_id"),
+        ));
+    };
+    if !admitted.is_upgrade_from(&current) || auto_pay {
         return None;
     }
     Some(Finding::warning(
@@ -130,7 +169,11 @@ fn judge(catalogue: &Catalogue, server: &Server, proposed: &Proposed<'_>) -> Opt
         format!(
             "{sm} / {pm} is an upgrade of server {} (now {} / {}). Without auto_pay = true the \
              order waits, pending payment, until it is paid in the Huawei Cloud console; the \
-             apply waits for it until its timeout.",
+             apply waits for it until its timeout (20m by default), reading the order at most \
+             once every 30 seconds after the first minute. To keep a pipeline from blocking, \
+             set a short timeouts.create (timeouts.update for a change), e.g. \"2m\": the \
+             apply then fails naming the order, and the next apply follows the same order \
+             (never a second one) once it is paid, or pays it with auto_pay = true.",
             server.server_id, server.server_model_name, server.phone_model_name
         ),
         Some("auto_pay"),
@@ -140,6 +183,7 @@ fn judge(catalogue: &Catalogue, server: &Server, proposed: &Proposed<'_>) -> Opt
 fn refusal_summary(r: &Refusal) -> &'static str {
     match r {
         Refusal::UnknownServerFlavor => "Unknown server flavor",
+        Refusal::ProductType { .. } => "Server flavor of another product type",
         Refusal::NotSold => "Phone flavor not sold on this server flavor",
         Refusal::Withdrawn => "Phone flavor withdrawn",
         Refusal::Capacity { .. } => "Phone flavor of another phone capacity",
@@ -150,6 +194,16 @@ fn refusal_detail(r: &Refusal, server: &Server, server_model: &str, phone_model:
     match r {
         Refusal::UnknownServerFlavor => format!(
             "server_model_name {server_model:?} is not a server flavor of the CPH catalogue."
+        ),
+        Refusal::ProductType { target, current } => format!(
+            "server_model_name {server_model:?} is a {} flavor (product type {target}), but server \
+             {} is a {} server ({} / {}, product type {current}): a flavor change keeps the \
+             product type.",
+            product_name(*target),
+            server.server_id,
+            product_name(*current),
+            server.server_model_name,
+            server.phone_model_name
         ),
         Refusal::NotSold => format!(
             "phone_model_name {phone_model:?} is not sold on server flavor {server_model:?}."
@@ -162,6 +216,15 @@ fn refusal_detail(r: &Refusal, server: &Server, server_model: &str, phone_model:
              now holds {current} ({} / {}): a flavor change keeps the phone capacity.",
             server.server_id, server.server_model_name, server.phone_model_name
         ),
+    }
+}
+
+/// A product type in words.
+fn product_name(product_type: i64) -> &'static str {
+    match product_type {
+        0 => "cloud phone",
+        1 => "cloud game",
+        _ => "other",
     }
 }
 
@@ -213,12 +276,97 @@ mod tests {
             server_model_name: sm.into(),
             phone_model_name: pm.into(),
         };
-        let proposed = Proposed {
-            server_id: "s1",
-            target: &target,
-            auto_pay,
+        judge(&emulator_catalogue(), &server(), &target, auto_pay)
+    }
+
+    #[test]
+    fn another_product_type_is_refused_at_server_model_name_listing_the_targets() {
+        let f = judged("physical.kg1.4xlarge.cp", "kg1.cp.c15.d46.e1v1", true).unwrap();
+        assert_eq!(f.severity, Severity::Error);
+        assert_eq!(f.summary, "Server flavor of another product type");
+        assert_eq!(f.attribute, Some("server_model_name"));
+        for word in [
+            "cloud game flavor (product type 1)",
+            "cloud phone server",
+            "Valid targets for server s1",
+            "physical.rx1.2xlarge.special / rx1.cp.sp.c210.d16.e5v5",
+        ] {
+            assert!(f.detail.contains(word), "{word:?}: {}", f.detail);
+        }
+        assert!(!f.detail.contains("  - physical.kg1"), "{}", f.detail);
+    }
+
+    /// The plan refuses exactly what `cph_server_flavor_options` leaves out:
+    /// every pair of the catalogue but the current one, judged.
+    #[test]
+    fn the_plan_refuses_exactly_the_pairs_the_options_leave_out() {
+        let c = emulator_catalogue();
+        let s = server();
+        let current = c.pair(&s.server_model_name, &s.phone_model_name).unwrap();
+        let options: Vec<_> = c
+            .targets_from(&current)
+            .iter()
+            .map(|p| (p.server.name.clone(), p.phone.phone_model_name.clone()))
+            .collect();
+        let mut refused = 0;
+        for p in c
+            .phones
+            .iter()
+            .filter(|p| p.phone_model_name != s.phone_model_name)
+        {
+            let f = judged(&p.server_model_name, &p.phone_model_name, true);
+            let is_refused = f.as_ref().is_some_and(|f| f.severity == Severity::Error);
+            let listed =
+                options.contains(&(p.server_model_name.clone(), p.phone_model_name.clone()));
+            assert_eq!(is_refused, !listed, "{p:?}: {f:?}");
+            refused += usize::from(is_refused);
+        }
+        assert!(refused >= 5 && !options.is_empty(), "{refused} {options:?}");
+    }
+
+    #[test]
+    fn current_flavors_unknown_to_the_catalogue_warn_at_server_id() {
+        let mut s = server();
+        s.phone_model_name = "rx1.cp.unlisted".into();
+        let target = Flavors {
+            server_model_name: "physical.rx1.xlarge.special".into(),
+            phone_model_name: "rx1.cp.sp.c105.d8.e5v5".into(),
         };
-        judge(&emulator_catalogue(), &server(), &proposed)
+        let f = judge(&emulator_catalogue(), &s, &target, true).unwrap();
+        assert_eq!(
+            (f.severity, f.attribute),
+            (Severity::Warning, Some("server_id"))
+        );
+    }
+
+    #[test]
+    fn a_missing_server_is_an_error_at_server_id() {
+        let e = crate::cph::Error::Api {
+            status: 404,
+            code: "CPS.0005".into(),
+            message: "not found".into(),
+            request_id: None,
+        };
+        let f = server_missing("s9", &e, false);
+        assert_eq!(
+            (f.severity, f.attribute),
+            (Severity::Error, Some("server_id"))
+        );
+        let gone = server_missing("s9", &e, true);
+        assert_eq!(
+            (gone.severity, gone.attribute),
+            (Severity::Warning, Some("server_id"))
+        );
+        assert!(
+            gone.detail.contains("deleted outside Terraform"),
+            "{}",
+            gone.detail
+        );
+        assert!(
+            f.detail.contains("\"s9\"") && f.detail.contains("cph_servers"),
+            "{}",
+            f.detail
+        );
     }
 
     #[test]
@@ -253,6 +401,8 @@ mod tests {
                 Some("auto_pay")
             )
         );
+        assert!(f.detail.contains("timeouts.create"), "{}", f.detail);
+        assert!(f.detail.contains("same order"), "{}", f.detail);
         assert_eq!(judged(up.0, up.1, true), None);
     }
 }

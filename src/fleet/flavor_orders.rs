@@ -21,7 +21,10 @@
 //!   `-refresh=false` (Terraform 0.15.4 and later; before, the refresh was
 //!   a walk, and a process, of its own: then T3 finds nothing, and a tainted
 //!   instance's replacement inherits its originals and order ids through T5
-//!   but not its pending order). The refresh is [`OrderBook::refresh`].
+//!   but not its pending order). The refresh is [`OrderBook::refresh`];
+//!   a refresh that finds the server gone records it
+//!   ([`OrderBook::vanished`]), so that the create planned next for it is
+//!   told from a new resource (a warning at plan, not an error).
 //! - **T3.** A tainted instance is planned as a create: null prior state and
 //!   no prior private state. So its history comes from its refresh (T2),
 //!   through [`OrderBook::refreshed`] then [`OrderBook::for_replacement`].
@@ -54,7 +57,7 @@
 //! `tests/acc_flavor_orders.rs` runs them with the real terraform (a tainted
 //! create paid out of band, `-replace`, `taint`, `replace_triggered_by`).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -324,6 +327,9 @@ impl Custody {
 pub struct OrderBook {
     tracker: OrderTracker,
     custody: Mutex<BTreeMap<String, Custody>>,
+    /// Servers whose instance a refresh in this process removed from the
+    /// state because the server no longer exists (T2).
+    vanished: Mutex<BTreeSet<String>>,
 }
 
 impl OrderBook {
@@ -338,6 +344,20 @@ impl OrderBook {
         if !matches!(custody.get(&history.server_id), Some(Custody::Released(_))) {
             custody.insert(history.server_id.clone(), Custody::Refreshed(history));
         }
+    }
+
+    /// A refresh found that `server_id` no longer exists and removed its
+    /// instance from the state (T2): the create planned next in this
+    /// process is that instance planned anew, not a new resource.
+    pub fn vanished(&self, server_id: &str) {
+        let mut vanished = self.vanished.lock().unwrap_or_else(|p| p.into_inner());
+        vanished.insert(server_id.to_string());
+    }
+
+    /// Whether a refresh in this process removed `server_id`'s instance.
+    pub fn has_vanished(&self, server_id: &str) -> bool {
+        let vanished = self.vanished.lock().unwrap_or_else(|p| p.into_inner());
+        vanished.contains(server_id)
     }
 
     /// An instance of `history.server_id` was deleted (T5).

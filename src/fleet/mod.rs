@@ -15,7 +15,7 @@
 //! check](flavor_check)), the [flavor orders](flavor_orders) (the lifecycle
 //! of a server's flavor-change order as a state machine, its history handed
 //! to a replacement), the [order tracker](orders) that follows orders
-//! through BSS, and the batch [operations](operations) of the actions
+//! through BSS (on its [schedule](order_schedule)), and the batch [operations](operations) of the actions
 //! (restart, reset, stop).
 //! It knows CPH through the client's public methods only, and Terraform not
 //! at all.
@@ -26,6 +26,7 @@ pub mod coordinator;
 pub mod flavor_check;
 pub mod flavor_orders;
 pub mod operations;
+pub mod order_schedule;
 pub mod orders;
 pub mod phone_cache;
 pub mod poller;

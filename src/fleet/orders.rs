@@ -7,7 +7,8 @@
 //! all. Without BSS (no billing permission, an outage) the wait is what it
 //! always was, watching the server detail, and the caller is told why with a
 //! warning. An account whose BSS answers 401/403 once is not asked again by
-//! this process.
+//! this process. When the wait reads what is `order_schedule`'s: an order
+//! left unpaid costs one BSS read per 30 s and no server read.
 
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -15,7 +16,7 @@ use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
 
 use super::go_duration;
-use super::poller::PollInterval;
+use super::order_schedule::Schedule;
 use crate::cph::models::{OrderInfo, OrderStatus, SERVER_STATUS_NORMAL, Server};
 use crate::cph::{self, Client};
 
@@ -223,6 +224,7 @@ impl OrderTracker {
     /// status, following the order through BSS: pays it when it is pending
     /// payment and `auto_pay` is set, ends when BSS says it was cancelled,
     /// does not exist, or completed without the server showing the target.
+    /// While it is unpaid only BSS is read, rarely (`order_schedule`).
     /// Why BSS could not be asked goes to `warnings` (once).
     pub async fn follow(
         &self,
@@ -234,42 +236,70 @@ impl OrderTracker {
         let client = client
             .with_deadline(f.deadline)
             .with_cancellation(cancel.clone());
-        let mut interval = PollInterval::default();
-        let mut seen = Progress::new(f);
+        let (mut seen, mut schedule) = (Progress::new(f), Schedule::default());
         loop {
             if cancel.is_cancelled() {
                 return Err(FollowError::Wait(cph::Error::Cancelled));
             }
-            let server = seen.read_server(&client, f).await?;
-            let shows_target = server.server_model_name == f.server_model_name
-                && server.phone_model_name == f.phone_model_name;
-            if shows_target && server.status == SERVER_STATUS_NORMAL {
-                return Ok(server);
+            // An unpaid order is asked first; the server is read once BSS
+            // says it moved on.
+            let asked = !schedule.reads_server();
+            if asked {
+                self.ask_bss(&client, f, &mut seen, None, warnings).await?;
+                schedule.order_seen(seen.started.elapsed(), seen.unpaid);
             }
-            if let Some(order_id) = seen.bss {
-                let fate = self.fate(&client, order_id).await;
-                let fate = fate.map_err(FollowError::Wait)?;
-                seen.judge(&client, f, fate, &server, warnings).await?;
+            if schedule.reads_server() {
+                let server = seen.read_server(&client, f).await?;
+                if f.target_shown_by(&server) && server.status == SERVER_STATUS_NORMAL {
+                    return Ok(server);
+                }
+                if !asked {
+                    let read = Some(&server);
+                    self.ask_bss(&client, f, &mut seen, read, warnings).await?;
+                    schedule.order_seen(seen.started.elapsed(), seen.unpaid);
+                }
+                seen.last_server = Some(server);
             }
-            tracing::debug!(
-                target: "cph",
-                server_id = f.server_id,
-                server_model_name = %server.server_model_name,
-                phone_model_name = %server.phone_model_name,
-                status = server.status,
-                order_status = seen.last_order.as_ref().map(|o| i64::from(o.status)),
-                "polled server flavor and order"
-            );
-            seen.last_server = Some(server);
+            seen.log(f, asked);
             if Instant::now() >= f.deadline {
                 return Err(FollowError::Wait(cph::Error::Timeout(seen.timeout_text(f))));
             }
-            let pause = interval.next(f.deadline);
+            let pause = schedule.pause(seen.started.elapsed());
+            let pause = pause.min(f.deadline.saturating_duration_since(Instant::now()));
             tokio::select! {
                 _ = cancel.cancelled() => return Err(FollowError::Wait(cph::Error::Cancelled)),
                 _ = tokio::time::sleep(pause) => {}
             }
+            // A last look at the deadline, except at an order still unpaid.
+            if !schedule.reads_server() && Instant::now() >= f.deadline {
+                return Err(FollowError::Wait(cph::Error::Timeout(seen.timeout_text(f))));
+            }
         }
+    }
+
+    /// What BSS says of the order now, acted on (`server`: the detail read
+    /// in this round, if any); nothing once BSS cannot be asked.
+    async fn ask_bss(
+        &self,
+        client: &Client,
+        f: &Follow<'_>,
+        seen: &mut Progress<'_>,
+        server: Option<&Server>,
+        warnings: &mut Vec<String>,
+    ) -> Result<(), FollowError> {
+        let Some(order_id) = seen.bss else {
+            return Ok(());
+        };
+        let fate = self.fate(client, order_id).await;
+        let fate = fate.map_err(FollowError::Wait)?;
+        seen.judge(client, f, fate, server, warnings).await
+    }
+}
+
+impl Follow<'_> {
+    fn target_shown_by(&self, server: &Server) -> bool {
+        server.server_model_name == self.server_model_name
+            && server.phone_model_name == self.phone_model_name
     }
 }
 
@@ -281,6 +311,8 @@ struct Progress<'a> {
     /// The order to ask BSS about; None once BSS cannot be asked.
     bss: Option<&'a str>,
     paid: bool,
+    /// BSS last said the order is pending payment and nothing pays it.
+    unpaid: bool,
     reported_pending: bool,
     /// Since when, and for how many polls, BSS says completed while the
     /// server does not show the target.
@@ -295,6 +327,7 @@ impl<'a> Progress<'a> {
             last_order: None,
             bss: f.order_id.filter(|id| !id.is_empty()),
             paid: false,
+            unpaid: false,
             reported_pending: false,
             completed_since: None,
         }
@@ -318,15 +351,18 @@ impl<'a> Progress<'a> {
 
     /// What BSS says of the order, acted on: the end of the wait when the
     /// order is over, a payment when it is pending and `auto_pay` is set.
+    /// `server` is the detail read in the same round, if any: a completed
+    /// order is judged against it only.
     async fn judge(
         &mut self,
         client: &Client,
         f: &Follow<'_>,
         fate: OrderFate,
-        server: &Server,
+        server: Option<&Server>,
         warnings: &mut Vec<String>,
     ) -> Result<(), FollowError> {
         let order_id = self.bss.unwrap_or_default();
+        self.unpaid = false;
         let o = match fate {
             OrderFate::Unreadable(why) => {
                 warnings.push(bss_unreadable_warning(client, order_id, &why));
@@ -336,11 +372,10 @@ impl<'a> Progress<'a> {
             OrderFate::Unknown => return Err(FollowError::Unknown(order_id.to_string())),
             OrderFate::Known(o) => o,
         };
-        let shows_target = server.server_model_name == f.server_model_name
-            && server.phone_model_name == f.phone_model_name;
-        match o.status {
-            OrderStatus::Cancelled => return Err(FollowError::Cancelled(o)),
-            OrderStatus::Completed if !shows_target => {
+        match (o.status, server) {
+            (OrderStatus::Cancelled, _) => return Err(FollowError::Cancelled(o)),
+            (OrderStatus::Completed, None) => {}
+            (OrderStatus::Completed, Some(server)) if !f.target_shown_by(server) => {
                 let (since, polls) = self.completed_since.get_or_insert((Instant::now(), 0));
                 *polls += 1;
                 if *polls >= 3 && since.elapsed() >= COMPLETED_GRACE {
@@ -349,22 +384,41 @@ impl<'a> Progress<'a> {
                     return Err(FollowError::CompletedWithoutFlavor { order_id, server });
                 }
             }
-            OrderStatus::PendingPayment if f.auto_pay && !self.paid => {
+            (OrderStatus::PendingPayment, _) if f.auto_pay && !self.paid => {
                 self.paid = pay(client, order_id, &o).await?;
             }
-            OrderStatus::PendingPayment if !self.reported_pending => {
-                tracing::warn!(
-                    order_id,
-                    pending_payment_end_time = o.pending_payment_end_time.as_deref().unwrap_or(""),
-                    "{}",
-                    pending_payment_note(&o)
-                );
-                self.reported_pending = true;
+            (OrderStatus::PendingPayment, _) => {
+                self.unpaid = !f.auto_pay;
+                if !self.reported_pending {
+                    tracing::warn!(
+                        order_id,
+                        pending_payment_end_time =
+                            o.pending_payment_end_time.as_deref().unwrap_or(""),
+                        "{}; reading it at most once every 30s after the first minute",
+                        pending_payment_note(&o)
+                    );
+                    self.reported_pending = true;
+                }
             }
             _ => self.completed_since = None,
         }
         self.last_order = Some(o);
         Ok(())
+    }
+
+    fn log(&self, f: &Follow<'_>, bss_first: bool) {
+        let server = self.last_server.as_ref();
+        tracing::debug!(
+            target: "cph",
+            server_id = f.server_id,
+            server_model_name = server.map(|s| s.server_model_name.as_str()),
+            phone_model_name = server.map(|s| s.phone_model_name.as_str()),
+            status = server.map(|s| s.status),
+            order_status = self.last_order.as_ref().map(|o| i64::from(o.status)),
+            unpaid = self.unpaid,
+            bss_first,
+            "polled server flavor and order"
+        );
     }
 
     fn timeout_text(&self, f: &Follow<'_>) -> String {

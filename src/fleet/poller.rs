@@ -329,34 +329,11 @@ impl Poller {
     }
 }
 
-/// The interval after `waited`: a quarter of it, within
-/// [`MIN_INTERVAL`]..=[`MAX_INTERVAL`].
-fn quarter_of(waited: Duration) -> Duration {
+/// The growing interval between polls after `waited`: a quarter of it,
+/// within [`MIN_INTERVAL`]..=[`MAX_INTERVAL`] (the order tracker's too,
+/// `fleet::order_schedule`).
+pub(crate) fn quarter_of(waited: Duration) -> Duration {
     (waited / 4).clamp(MIN_INTERVAL, MAX_INTERVAL)
-}
-
-/// The growing interval between polls: a quarter of the time waited so far,
-/// within [`MIN_INTERVAL`]..=[`MAX_INTERVAL`] (the order
-/// tracker's too).
-#[derive(Debug, Clone)]
-pub(crate) struct PollInterval {
-    started: Instant,
-}
-
-impl Default for PollInterval {
-    fn default() -> Self {
-        PollInterval {
-            started: Instant::now(),
-        }
-    }
-}
-
-impl PollInterval {
-    /// The next interval, capped so that it does not run past `deadline`.
-    pub fn next(&mut self, deadline: Instant) -> Duration {
-        let this = quarter_of(self.started.elapsed());
-        this.min(deadline.saturating_duration_since(Instant::now()))
-    }
 }
 
 /// Groups request ids for reading: at most 20 a call and about one page of
@@ -397,16 +374,9 @@ mod tests {
     }
 
     #[test]
-    fn interval_grows_and_respects_deadline() {
-        let far = Instant::now() + Duration::from_secs(3600);
-        let waited = |secs: u64| PollInterval {
-            started: Instant::now() - Duration::from_secs(secs),
-        };
-        assert_eq!(PollInterval::default().next(far), MIN_INTERVAL);
-        let after_8s = waited(8).next(far);
-        assert!(after_8s >= Duration::from_secs(2) && after_8s < Duration::from_millis(2100));
-        assert_eq!(waited(3600).next(far), MAX_INTERVAL);
-        let near = Instant::now() + Duration::from_millis(100);
-        assert!(waited(8).next(near) <= Duration::from_millis(100));
+    fn interval_grows_within_its_bounds() {
+        assert_eq!(quarter_of(Duration::ZERO), MIN_INTERVAL);
+        assert_eq!(quarter_of(Duration::from_secs(8)), Duration::from_secs(2));
+        assert_eq!(quarter_of(Duration::from_secs(3600)), MAX_INTERVAL);
     }
 }

@@ -154,21 +154,29 @@ impl ServerFlavor {
         self.shared.fleet().flavor_orders()
     }
 
-    /// The catalogue check of a plan that changes the flavors, once they
-    /// are known and the provider is configured.
+    /// The check of a plan that creates the resource or changes the
+    /// flavors, once `server_id` is known and the provider is configured:
+    /// the server exists, and the target flavors (when known) pass the
+    /// catalogue (`fleet::flavor_check`). Reads only. A server deleted out
+    /// of band left the state at refresh, so its plan is a create: a
+    /// warning, where a new resource's missing server is an error.
     async fn check_target(&self, ctx: &CallContext, plan: &mut Plan<ServerFlavorModel, Private>) {
         let (planned, target) = (&plan.planned, plan.planned.target());
         let unchanged = plan.prior.as_ref().is_some_and(|p| p.target() == target);
         let known = planned.server_model_name.is_known() && planned.phone_model_name.is_known();
         let (Some(server_id), true, Ok(client)) = (
             planned.server_id.as_str(),
-            known && (plan.creates() || !unchanged),
+            plan.creates() || (known && !unchanged),
             self.shared.client(ctx),
         ) else {
             return;
         };
-        let auto_pay = planned.auto_pay.known() == Some(&true);
-        let proposed = Proposed::new(server_id, &target, auto_pay);
+        let proposed = Proposed {
+            server_id,
+            target: known.then_some(&target),
+            auto_pay: planned.auto_pay.known() == Some(&true),
+            vanished: plan.prior.is_none() && self.book().has_vanished(server_id),
+        };
         let catalogue = self.shared.fleet().catalogue();
         if let Some(f) = flavor_check::check(catalogue, &client, &proposed).await {
             plan.diagnostics.push(finding(f));
@@ -300,6 +308,7 @@ impl ResourceType for ServerFlavor {
             }
             Err(e) if e.is_not_found() => {
                 tracing::info!(server_id, "server no longer exists; removing it from state");
+                self.book().vanished(&server_id);
                 Applied::new(None, Private::default())
             }
             Err(e) => {
