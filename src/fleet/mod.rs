@@ -87,7 +87,8 @@ impl Fleet {
         &self.flavor_orders
     }
 
-    /// A plan of `owner`: registers the phones it will hold on `route`,
+    /// A plan of `owner`: registers the phones it will hold on `route`
+    /// (provisionally for a create, which has no `id`: see [`claims`]),
     /// waits until concurrently planned resources have registered theirs,
     /// and returns the phones another owner claims too. `announce` tells the
     /// coordinator that this owner's apply will ask for a change.
@@ -99,7 +100,9 @@ impl Fleet {
         route: Option<&str>,
         announce: bool,
     ) -> Vec<Overlap> {
-        self.claims.register(owner, id, phones, route);
+        self.claims.register_plan(owner, id, phones, route);
+        // Marks the plan returned even when the call is dropped.
+        let _returned = PlanReturned(&self.claims, owner);
         if announce {
             self.coordinator.expect(owner);
         }
@@ -138,6 +141,15 @@ impl Fleet {
     /// `owner` is gone.
     pub fn forget(&self, owner: &str) {
         self.claims.forget(owner);
+    }
+}
+
+/// Tells the claims that a plan returned, when dropped.
+struct PlanReturned<'a>(&'a Claims, &'a str);
+
+impl Drop for PlanReturned<'_> {
+    fn drop(&mut self) {
+        self.0.plan_returned(self.1);
     }
 }
 

@@ -95,10 +95,11 @@ impl RouteOutcome {
         if bad.is_empty() && self.wait_error.is_none() {
             return None;
         }
+        let total = self.jobs.len();
         let mut text = format!(
-            "{} of {} phones did not get route {traffic_type:?}. {then}",
+            "{} of {total} {} did not get route {traffic_type:?}. {then}",
             bad.len(),
-            self.jobs.len(),
+            if total == 1 { "phone" } else { "phones" },
         );
         let gone = bad.iter().filter(|j| is_gone(j)).count();
         if gone > 0 {

@@ -81,6 +81,21 @@ impl BatchRunner {
     }
 }
 
+/// The plan's check of an action's phone ids: ids that name no phone of
+/// the project (or name a server) are a plan error, and nothing is sent.
+/// Called once from the actions' shared plan; costs at most the census
+/// shared by every plan of the process.
+pub async fn check_phone_ids(
+    shared: &Shared,
+    ctx: &CallContext,
+    ids: &Tf<BTreeSet<String>>,
+    diags: &mut Diagnostics,
+) {
+    if let Some(ids) = ids.known() {
+        super::common::check_phones_exist(shared, ctx, ids, "phone_ids", diags).await;
+    }
+}
+
 /// Errors for failed, unfinished and unsent targets; nothing when all
 /// succeeded.
 pub fn outcome_diagnostics(kind: OpKind, o: &Outcome, attribute: &str) -> Diagnostics {

@@ -132,3 +132,90 @@ mod tests {
         assert_eq!(d, Duration::from_secs(5));
     }
 }
+
+/// Ids listed per diagnostic, at most; the rest are counted.
+pub const IDS_SHOWN: usize = 20;
+
+/// `ids` joined with ", ": at most [`IDS_SHOWN`] of them, then "and N more".
+pub fn list_ids<'a>(ids: impl IntoIterator<Item = &'a str>) -> String {
+    let ids: Vec<&str> = ids.into_iter().collect();
+    let mut text = ids[..ids.len().min(IDS_SHOWN)].join(", ");
+    if ids.len() > IDS_SHOWN {
+        text.push_str(&format!(" and {} more", ids.len() - IDS_SHOWN));
+    }
+    text
+}
+
+/// "1 phone", "2 phones".
+pub fn count(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// Refuses, at plan, ids of `attribute` that name no phone of the project
+/// (or name a server), through the fleet engine's census of phones (one
+/// paged listing per provider process per plan, see
+/// [`PhoneListingCache::unknown_phones`](crate::fleet::phone_cache::PhoneListingCache::unknown_phones)).
+/// Nothing is checked before the provider is configured; a failed listing
+/// is a warning (the apply will tell).
+pub async fn check_phones_exist(
+    shared: &super::Shared,
+    ctx: &tf_framework::CallContext,
+    ids: &std::collections::BTreeSet<String>,
+    attribute: &str,
+    diags: &mut Diagnostics,
+) {
+    let Ok(client) = shared.client(ctx) else {
+        return;
+    };
+    match shared.fleet().phone_listings().unknown_phones(&client, ids).await {
+        Ok(unknown) => diags.extend(unknown_phones(&unknown, attribute)),
+        Err(e) => {
+            let mut d = api_error("check that the phone ids exist", &e);
+            d.severity = tf_framework::Severity::Warning;
+            diags.push(d.at(AttributePath::root(attribute)));
+        }
+    }
+}
+
+/// The plan errors for ids that name no phone: servers given as phones,
+/// and ids that name nothing in the project. The full lists go to the log.
+pub fn unknown_phones(
+    u: &crate::fleet::phone_cache::UnknownPhones,
+    attribute: &str,
+) -> Diagnostics {
+    let mut diags = Diagnostics::new();
+    let path = AttributePath::root(attribute);
+    if !u.servers.is_empty() {
+        tracing::info!(ids = ?u.servers, "server ids in {attribute}");
+        diags.push(
+            Diagnostic::error(
+                "Server ids given as phone ids",
+                format!(
+                    "{} in `{attribute}` {} of a cloud phone server, not of a phone: {}. \
+                     List a server's phones with the cph_phones data source (server_id = ...).",
+                    count(u.servers.len(), "id", "ids"),
+                    if u.servers.len() == 1 { "is the id" } else { "are ids" },
+                    list_ids(u.servers.iter().map(String::as_str)),
+                ),
+            )
+            .at(path.clone()),
+        );
+    }
+    if !u.missing.is_empty() {
+        tracing::info!(ids = ?u.missing, "unknown phone ids in {attribute}");
+        diags.push(
+            Diagnostic::error(
+                "Cloud phones not found",
+                format!(
+                    "{} in `{attribute}` {} no cloud phone of this project: {}. \
+                     Nothing was sent. Check the ids (the cph_phones data source lists the project's phones).",
+                    count(u.missing.len(), "id", "ids"),
+                    if u.missing.len() == 1 { "names" } else { "name" },
+                    list_ids(u.missing.iter().map(String::as_str)),
+                ),
+            )
+            .at(path),
+        );
+    }
+    diags
+}

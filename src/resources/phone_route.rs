@@ -27,7 +27,7 @@ use sha2::{Digest, Sha256};
 
 use super::Shared;
 pub use super::common::TRAFFIC_TYPES;
-use super::common::{api_error, cph_id, deadline};
+use super::common::{api_error, check_phones_exist, cph_id, deadline};
 use super::routing::{JobRecord, JobStatus, RouteOutcome};
 use crate::cph::Client;
 use crate::fleet::{self, DEFAULT_ROUTE, RunningJob};
@@ -877,9 +877,10 @@ impl ResourceType for PhoneRoute {
     }
 
     /// Registers the planned phones with the fleet engine and refuses
-    /// phones that another resource planned in this run claims too; retries
-    /// phones whose last job failed or still ran.
-    async fn plan(&self, _ctx: &CallContext, plan: &mut Plan<PhoneRouteModel, Private>) {
+    /// phones that another resource planned in this run claims too, and ids
+    /// of phones that do not exist; retries phones whose last job failed or
+    /// still ran.
+    async fn plan(&self, ctx: &CallContext, plan: &mut Plan<PhoneRouteModel, Private>) {
         plan.private.owner = owner_of(&plan.private, plan.prior.as_ref());
         let ids = match &plan.planned.phone_ids {
             Tf::Known(ids) => ids.clone(),
@@ -927,6 +928,13 @@ impl ResourceType for PhoneRoute {
             plan.diagnostics
                 .push(overlap_diagnostic(o, route.as_deref()));
         }
+        // Phones in the state exist (the refresh just saw them): only the
+        // others are looked up.
+        let added = match &plan.prior {
+            Some(prior) => ids.difference(&prior.phones()).cloned().collect(),
+            None => ids,
+        };
+        check_phones_exist(&self.shared, ctx, &added, "phone_ids", &mut plan.diagnostics).await;
     }
 
     async fn apply(
