@@ -329,7 +329,7 @@ fn a_stop_while_an_answer_is_held_waits_for_it_and_reports_every_phone_sent_as_r
     assert!(
         matches!(
             outcome.outcome.wait_error,
-            Some(terraform_provider_cph::cph::Error::Cancelled)
+            Some(terraform_provider_cph::fleet::WaitEnded::Stopped)
         ),
         "{:?}",
         outcome.outcome.wait_error

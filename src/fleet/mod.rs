@@ -15,11 +15,16 @@
 //! check](flavor_check)), the [flavor orders](flavor_orders) (the lifecycle
 //! of a server's flavor-change order as a state machine, its history handed
 //! to a replacement), the [order tracker](orders) that follows orders
-//! through BSS (on its [schedule](order_schedule)), and the batch [operations](operations) of the actions
-//! (restart, reset, stop).
+//! through BSS (on its [schedule](order_schedule)), and the
+//! [operations](operations): the batcher of calls that start one job per
+//! target (the actions' restart, reset, stop, and any kind a resource or
+//! action declares). What the engine assumes about the order in which
+//! Terraform calls the provider is written down, with a test each, in
+//! [call_orders] (and [flavor_orders] for flavors).
 //! It knows CPH through the client's public methods only, and Terraform not
 //! at all.
 
+pub mod call_orders;
 pub mod catalogue;
 pub mod claims;
 pub mod coordinator;
@@ -42,7 +47,10 @@ use catalogue::CatalogueCache;
 pub use claims::{Claims, Overlap};
 pub use coordinator::{Change, ChangeOutcome, Coordinator, DEFAULT_ROUTE, RunningJob};
 use flavor_orders::OrderBook;
+use operations::Operations;
 use phone_cache::PhoneListingCache;
+use poller::Poller;
+pub use routing::WaitEnded;
 
 use crate::cph::Client;
 
@@ -50,6 +58,7 @@ use crate::cph::Client;
 pub struct Fleet {
     claims: Arc<Claims>,
     coordinator: Arc<Coordinator>,
+    operations: Arc<Operations>,
     phones: PhoneListingCache,
     catalogue: CatalogueCache,
     flavor_orders: OrderBook,
@@ -58,8 +67,11 @@ pub struct Fleet {
 impl Default for Fleet {
     fn default() -> Self {
         let claims = Arc::new(Claims::default());
+        // One poller for every job of the process, route and action alike.
+        let poller = Poller::shared();
         Fleet {
-            coordinator: Coordinator::new(claims.clone()),
+            coordinator: Coordinator::new(claims.clone(), poller.clone()),
+            operations: Operations::with_poller(poller),
             claims,
             phones: PhoneListingCache::default(),
             catalogue: CatalogueCache::default(),
@@ -75,6 +87,11 @@ impl Fleet {
 
     pub fn phone_listings(&self) -> &PhoneListingCache {
         &self.phones
+    }
+
+    /// The batcher of the actions' calls (and any other batch kind).
+    pub fn operations(&self) -> &Operations {
+        &self.operations
     }
 
     /// The flavor catalogue, read once per process.

@@ -1,27 +1,36 @@
-//! Batch operations on phones and servers (restart, reset, stop; restart of
-//! servers), for the actions: every invocation of the provider process goes
-//! through one [`Operations`].
+//! The batcher of the fleet engine for calls that start one job per target
+//! (restart, reset and stop of phones, restart of servers, and any kind a
+//! resource or action declares as a [`BatchCall`]): every invocation of the
+//! provider process goes through the one [`Operations`] of its
+//! [`Fleet`](super::Fleet).
 //!
-//! - **Merge.** Targets submitted within [`WINDOW`] of each other for the
-//!   same operation (and image) are sent together, 100 to a call, each id
-//!   once even when two invocations name it; a full batch of 100 goes at
-//!   once.
-//! - **Follow.** Each call's request id goes to a job [poller](super::poller)
-//!   (the same cohort rules as route jobs: few list-jobs reads however many
-//!   phones); each job that ends resolves its target in every invocation
-//!   that asked for it.
+//! A batch kind says only how to send one call of at most
+//! [`BatchCall::max_ids`] ids and what an ended job means for its target;
+//! everything else is here, written once:
+//!
+//! - **Merge.** Targets submitted within [`WINDOW`] of each other for calls
+//!   with the same [merge key](BatchCall::merge_key) are sent together,
+//!   `max_ids` to a call, each id once even when two invocations name it; a
+//!   full batch goes at once.
+//! - **Follow.** Each call's request id goes to the fleet's job
+//!   [poller](super::poller) (shared with the route changes: few list-jobs
+//!   reads however many targets); each job that ends resolves its target in
+//!   every invocation that asked for it, and its `execute_msg` reaches the
+//!   invocation's progress.
 //! - **Interrupt.** On cancel, targets not yet sent are withdrawn; a call
 //!   already on its way is waited for (the client lets such a call finish),
-//!   so that the caller can say what it may have started.
+//!   so that the caller can say what it may have started. Nothing is
+//!   reported as progress once the cancel has come: only the outcome.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::sync::{Arc, Mutex, OnceLock, Weak};
+use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
+use async_trait::async_trait;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
-use super::poller::Poller;
+use super::poller::{JobSink, Poller};
 use crate::cph::models::{
     BatchJob, BatchJobsResponse, BatchPhone, BatchPhonesRequest, JOB_STATUS_FAILED,
     JOB_STATUS_SUCCEEDED, Job, MAX_IDS_PER_BATCH_CALL,
@@ -31,7 +40,39 @@ use crate::cph::{self, Client};
 /// How long a submission waits for others to join its calls.
 pub const WINDOW: Duration = Duration::from_millis(100);
 
-/// The batch operations.
+/// One batch kind's call: how to send one call, and what its jobs mean.
+#[async_trait]
+pub trait BatchCall: Send + Sync + 'static {
+    /// Submissions whose calls have the same key are sent in the same calls
+    /// (the kind and everything in the body besides the ids).
+    fn merge_key(&self) -> String;
+
+    /// The most ids one call takes.
+    fn max_ids(&self) -> usize {
+        MAX_IDS_PER_BATCH_CALL
+    }
+
+    /// Sends one call for `targets` (1 to [`BatchCall::max_ids`]).
+    async fn send(&self, client: &Client, targets: &[Target]) -> cph::Result<BatchJobsResponse>;
+
+    /// What an ended job means for its target `id`: `Some(Ok)` success,
+    /// `Some(Err)` failure, `None` not over yet.
+    fn judge(&self, id: &str, job: &Job) -> Option<Result<(), Failure>> {
+        match job.status {
+            JOB_STATUS_SUCCEEDED => Some(Ok(())),
+            JOB_STATUS_FAILED => Some(Err(failure(
+                id,
+                job.error_code.clone(),
+                job.error_msg
+                    .clone()
+                    .unwrap_or_else(|| "the job failed".into()),
+            ))),
+            _ => None,
+        }
+    }
+}
+
+/// The batch operations the CPH API offers on phones and servers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum OpKind {
     RestartPhones,
@@ -41,20 +82,45 @@ pub enum OpKind {
 }
 
 impl OpKind {
-    /// What it acts on, plural ("phones").
-    pub fn noun(self) -> &'static str {
-        match self {
-            OpKind::RestartServers => "servers",
-            _ => "phones",
-        }
+    /// The call of this kind (restart and reset onto `image_id` when given).
+    pub fn call(self, image_id: Option<String>) -> Arc<dyn BatchCall> {
+        Arc::new(KindCall {
+            kind: self,
+            image_id,
+        })
+    }
+}
+
+/// An [`OpKind`] with the image it restarts or resets onto.
+struct KindCall {
+    kind: OpKind,
+    image_id: Option<String>,
+}
+
+#[async_trait]
+impl BatchCall for KindCall {
+    fn merge_key(&self) -> String {
+        format!("{:?} {:?}", self.kind, self.image_id)
     }
 
-    /// What a target is once done ("restarted").
-    pub fn done(self) -> &'static str {
-        match self {
-            OpKind::RestartPhones | OpKind::RestartServers => "restarted",
-            OpKind::ResetPhones => "reset",
-            OpKind::StopPhones => "stopped",
+    async fn send(&self, client: &Client, targets: &[Target]) -> cph::Result<BatchJobsResponse> {
+        let ids = || targets.iter().map(|t| t.id.clone()).collect::<Vec<_>>();
+        let phones = |reset: bool| BatchPhonesRequest {
+            image_id: self.image_id.clone(),
+            phones: targets
+                .iter()
+                .map(|t| BatchPhone {
+                    phone_id: t.id.clone(),
+                    property: t.property.clone(),
+                    factory_reset_enabled: if reset { t.factory_reset } else { None },
+                })
+                .collect(),
+        };
+        match self.kind {
+            OpKind::RestartPhones => client.restart_phones(&phones(false)).await,
+            OpKind::ResetPhones => client.reset_phones(&phones(true)).await,
+            OpKind::StopPhones => client.stop_phones(&ids()).await,
+            OpKind::RestartServers => client.restart_servers(&ids()).await,
         }
     }
 }
@@ -109,29 +175,34 @@ pub struct Outcome {
     pub unfinished: Vec<String>,
     /// Never sent (withdrawn on cancel).
     pub not_sent: Vec<String>,
+    /// The `execute_msg` of each target's ended job that carried one.
+    pub messages: BTreeMap<String, String>,
 }
 
 #[derive(Default)]
-struct TicketState {
+struct InvocationState {
     total: usize,
     ended: BTreeMap<String, Option<Failure>>,
     sent: BTreeSet<String>,
     calls_in_flight: usize,
+    /// Job messages not yet shown as progress.
+    unread: Vec<(String, String)>,
+    messages: BTreeMap<String, String>,
 }
 
 /// One invocation's targets and what became of them.
 #[derive(Default)]
-pub struct Ticket {
-    state: Mutex<TicketState>,
+struct Invocation {
+    state: Mutex<InvocationState>,
     changed: Notify,
 }
 
-impl Ticket {
-    fn lock(&self) -> std::sync::MutexGuard<'_, TicketState> {
+impl Invocation {
+    fn lock(&self) -> std::sync::MutexGuard<'_, InvocationState> {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    pub fn counts(&self) -> Counts {
+    fn counts(&self) -> Counts {
         let s = self.lock();
         let failed = s.ended.values().filter(|f| f.is_some()).count();
         Counts {
@@ -143,7 +214,7 @@ impl Ticket {
 
     /// Waits until something changes (or `cancel`); the counts then, and
     /// whether the wait was cancelled.
-    pub async fn changed(&self, cancel: &CancellationToken) -> (Counts, bool) {
+    async fn changed(&self, cancel: &CancellationToken) -> (Counts, bool) {
         let notified = self.changed.notified();
         let now = self.counts();
         if now.finished() {
@@ -155,15 +226,31 @@ impl Ticket {
         }
     }
 
-    fn end(&self, id: &str, failure: Option<Failure>) {
-        self.lock().ended.entry(id.to_string()).or_insert(failure);
+    fn end(&self, id: &str, failure: Option<Failure>, message: Option<&str>) {
+        let mut s = self.lock();
+        if s.ended.contains_key(id) {
+            return;
+        }
+        s.ended.insert(id.to_string(), failure);
+        if let Some(m) = message.filter(|m| !m.is_empty()) {
+            s.unread.push((id.to_string(), m.to_string()));
+            s.messages.insert(id.to_string(), m.to_string());
+        }
+        drop(s);
         self.changed.notify_waiters();
+    }
+
+    fn take_unread(&self) -> Vec<(String, String)> {
+        std::mem::take(&mut self.lock().unread)
     }
 
     /// The outcome; targets of `all` not ended are unfinished or not sent.
     fn outcome(&self, all: &[String]) -> Outcome {
         let s = self.lock();
-        let mut out = Outcome::default();
+        let mut out = Outcome {
+            messages: s.messages.clone(),
+            ..Default::default()
+        };
         for id in all {
             match s.ended.get(id) {
                 Some(None) => out.succeeded.push(id.clone()),
@@ -176,22 +263,32 @@ impl Ticket {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-struct BatchKey {
-    kind: OpKind,
-    image_id: Option<String>,
+/// A target and the invocations that asked for it.
+type Asked = (Target, Vec<Arc<Invocation>>);
+type Waiting = Vec<Asked>;
+
+/// Targets waiting for the window of one merge key to close.
+struct Gathering {
+    call: Arc<dyn BatchCall>,
+    targets: BTreeMap<String, Asked>,
+}
+
+/// A job in flight: its target, its call, the invocations waiting for it.
+struct InFlight {
+    target: String,
+    call: Arc<dyn BatchCall>,
+    asked_by: Vec<Arc<Invocation>>,
 }
 
 #[derive(Default)]
-struct State {
+struct Batches {
     client: Option<Client>,
-    /// Targets waiting for their call, by operation; each with the tickets
-    /// that asked for it.
-    pending: BTreeMap<BatchKey, BTreeMap<String, Asked>>,
-    /// Operations whose window is open.
-    flushing: BTreeSet<BatchKey>,
-    /// Job id -> (target id, tickets) for jobs in flight.
-    jobs: HashMap<String, (String, Vec<Arc<Ticket>>)>,
+    /// Targets waiting for their call, by merge key.
+    pending: BTreeMap<String, Gathering>,
+    /// Merge keys whose window is open.
+    flushing: BTreeSet<String>,
+    /// Job id -> the job in flight.
+    jobs: HashMap<String, InFlight>,
     /// Request id -> its job ids still in flight.
     requests: HashMap<String, Vec<String>>,
 }
@@ -199,41 +296,31 @@ struct State {
 /// See the module documentation.
 pub struct Operations {
     me: Weak<Operations>,
-    state: Mutex<State>,
-    poller: OnceLock<Arc<Poller>>,
+    state: Mutex<Batches>,
+    poller: Arc<Poller>,
 }
 
-/// A target and the invocations that asked for it.
-type Asked = (Target, Vec<Arc<Ticket>>);
-type Waiting = Vec<Asked>;
-
 impl Operations {
+    /// Operations with a poller of their own (tests; the provider's are in
+    /// its [`Fleet`](super::Fleet), sharing the fleet's poller).
     pub fn new() -> Arc<Operations> {
+        Operations::with_poller(Poller::shared())
+    }
+
+    /// Operations whose jobs `poller` follows.
+    pub fn with_poller(poller: Arc<Poller>) -> Arc<Operations> {
         Arc::new_cyclic(|me| Operations {
             me: me.clone(),
-            state: Mutex::new(State::default()),
-            poller: OnceLock::new(),
+            state: Mutex::new(Batches::default()),
+            poller,
         })
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Batches> {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    fn poller(&self) -> &Arc<Poller> {
-        self.poller.get_or_init(|| {
-            let me = self.me.clone();
-            Poller::new(Box::new(move |jobs, gone| {
-                if let Some(ops) = me.upgrade() {
-                    ops.jobs_ended(jobs, gone);
-                }
-            }))
-        })
-    }
-
-    /// Runs `kind` on `targets` (ids unique), waiting until every one has
-    /// ended or `cancel`. `progress` is called with the counts whenever they
-    /// change.
+    /// Runs a built-in `kind` on `targets`; see [`Operations::run_call`].
     pub async fn run(
         &self,
         client: &Client,
@@ -241,62 +328,97 @@ impl Operations {
         image_id: Option<String>,
         targets: Vec<Target>,
         cancel: &CancellationToken,
+        progress: impl AsyncProgress,
+    ) -> Outcome {
+        let call = kind.call(image_id);
+        self.run_call(client, call, targets, cancel, progress).await
+    }
+
+    /// Runs `call` on `targets` (ids unique), waiting until every one has
+    /// ended or `cancel`. `progress` hears the counts whenever they change,
+    /// and each job's message, until `cancel`: never after.
+    pub async fn run_call(
+        &self,
+        client: &Client,
+        call: Arc<dyn BatchCall>,
+        targets: Vec<Target>,
+        cancel: &CancellationToken,
         mut progress: impl AsyncProgress,
     ) -> Outcome {
         let ids: Vec<String> = targets.iter().map(|t| t.id.clone()).collect();
-        let ticket = Arc::new(Ticket::default());
-        ticket.lock().total = ids.len();
+        let inv = Arc::new(Invocation::default());
+        inv.lock().total = ids.len();
         if ids.is_empty() {
             return Outcome::default();
         }
-        let key = BatchKey { kind, image_id };
-        self.submit(client, &key, targets, &ticket);
-        let mut last = ticket.counts();
+        let key = call.merge_key();
+        self.submit(client, &key, &call, targets, &inv);
+        let mut last = inv.counts();
         loop {
-            let (counts, cancelled) = ticket.changed(cancel).await;
-            if counts != last {
-                progress.report(&counts).await;
-                last = counts.clone();
+            let (counts, cancelled) = inv.changed(cancel).await;
+            let stopped = cancelled || cancel.is_cancelled();
+            if !stopped {
+                for (id, message) in inv.take_unread() {
+                    progress.message(&id, &message).await;
+                }
+                if counts != last {
+                    progress.report(&counts).await;
+                    last = counts.clone();
+                }
             }
             if counts.finished() {
                 break;
             }
-            if cancelled {
-                self.withdraw(&key, &ticket).await;
+            if stopped {
+                self.withdraw(&key, &inv).await;
                 break;
             }
         }
-        ticket.outcome(&ids)
+        inv.outcome(&ids)
     }
 
-    fn submit(&self, client: &Client, key: &BatchKey, targets: Vec<Target>, ticket: &Arc<Ticket>) {
+    fn submit(
+        &self,
+        client: &Client,
+        key: &str,
+        call: &Arc<dyn BatchCall>,
+        targets: Vec<Target>,
+        inv: &Arc<Invocation>,
+    ) {
+        let max = call.max_ids().max(1);
         let (open_window, full) = {
             let mut st = self.lock();
             st.client = Some(client.clone());
-            let pending = st.pending.entry(key.clone()).or_default();
+            let gathering = st
+                .pending
+                .entry(key.to_string())
+                .or_insert_with(|| Gathering {
+                    call: call.clone(),
+                    targets: BTreeMap::new(),
+                });
             for t in targets {
-                let entry = pending
+                let entry = gathering
+                    .targets
                     .entry(t.id.clone())
                     .or_insert_with(|| (t.clone(), Vec::new()));
-                entry.1.push(ticket.clone());
+                entry.1.push(inv.clone());
             }
             let mut full = Vec::new();
-            while pending.len() >= MAX_IDS_PER_BATCH_CALL {
-                let keys: Vec<String> = pending
-                    .keys()
-                    .take(MAX_IDS_PER_BATCH_CALL)
-                    .cloned()
+            while gathering.targets.len() >= max {
+                let ids: Vec<String> = gathering.targets.keys().take(max).cloned().collect();
+                let batch: Waiting = ids
+                    .iter()
+                    .filter_map(|k| gathering.targets.remove(k))
                     .collect();
-                let batch: Waiting = keys.iter().filter_map(|k| pending.remove(k)).collect();
                 full.push(batch);
             }
-            (st.flushing.insert(key.clone()), full)
+            (st.flushing.insert(key.to_string()), full)
         };
         for batch in full {
-            self.send(client.clone(), key.clone(), batch);
+            self.send(client.clone(), call.clone(), batch);
         }
         if open_window && let Some(me) = self.me.upgrade() {
-            let key = key.clone();
+            let key = key.to_string();
             tokio::spawn(async move {
                 tokio::time::sleep(WINDOW).await;
                 me.flush(&key);
@@ -304,32 +426,30 @@ impl Operations {
         }
     }
 
-    /// The window of `key` closes: what is pending goes, 100 to a call.
-    fn flush(&self, key: &BatchKey) {
-        let (client, waiting) = {
+    /// The window of `key` closes: what is pending goes, `max_ids` to a call.
+    fn flush(&self, key: &str) {
+        let (client, gathering) = {
             let mut st = self.lock();
             st.flushing.remove(key);
-            let waiting: Waiting = st
-                .pending
-                .remove(key)
-                .map(|m| m.into_values().collect())
-                .unwrap_or_default();
-            (st.client.clone(), waiting)
+            (st.client.clone(), st.pending.remove(key))
         };
-        let Some(client) = client else { return };
-        let mut waiting = waiting;
+        let (Some(client), Some(gathering)) = (client, gathering) else {
+            return;
+        };
+        let max = gathering.call.max_ids().max(1);
+        let mut waiting: Waiting = gathering.targets.into_values().collect();
         while !waiting.is_empty() {
-            let rest = waiting.split_off(waiting.len().min(MAX_IDS_PER_BATCH_CALL));
-            self.send(client.clone(), key.clone(), waiting);
+            let rest = waiting.split_off(waiting.len().min(max));
+            self.send(client.clone(), gathering.call.clone(), waiting);
             waiting = rest;
         }
     }
 
     /// Sends one call on its own task (it outlives a cancelled waiter).
-    fn send(&self, client: Client, key: BatchKey, batch: Waiting) {
-        for (t, tickets) in &batch {
-            for ticket in tickets {
-                let mut s = ticket.lock();
+    fn send(&self, client: Client, call: Arc<dyn BatchCall>, batch: Waiting) {
+        for (t, invocations) in &batch {
+            for inv in invocations {
+                let mut s = inv.lock();
                 s.sent.insert(t.id.clone());
                 s.calls_in_flight += 1;
             }
@@ -337,120 +457,94 @@ impl Operations {
         let Some(me) = self.me.upgrade() else { return };
         tokio::spawn(async move {
             let targets: Vec<Target> = batch.iter().map(|(t, _)| t.clone()).collect();
-            let answer = call(&client, &key, &targets).await;
-            me.answered(&client, batch, answer);
+            let answer = call.send(&client, &targets).await;
+            me.answered(&client, &call, batch, answer);
         });
     }
 
-    fn answered(&self, client: &Client, batch: Waiting, answer: cph::Result<BatchJobsResponse>) {
+    fn answered(
+        &self,
+        client: &Client,
+        call: &Arc<dyn BatchCall>,
+        batch: Waiting,
+        answer: cph::Result<BatchJobsResponse>,
+    ) {
         let mut started = 0usize;
         let mut request_id = String::new();
-        let mut ended: Vec<(String, Vec<Arc<Ticket>>, Failure)> = Vec::new();
+        let mut ended: Vec<(String, Vec<Arc<Invocation>>, Failure)> = Vec::new();
         match answer {
             Ok(resp) => {
                 request_id = resp.request_id.clone();
-                let mut by_id: HashMap<&str, &BatchJob> = HashMap::new();
-                for j in &resp.jobs {
-                    by_id.insert(j.target(), j);
-                }
+                let by_id: HashMap<&str, &BatchJob> =
+                    resp.jobs.iter().map(|j| (j.target(), j)).collect();
                 let mut st = self.lock();
-                for (t, tickets) in &batch {
+                for (t, invocations) in &batch {
                     match by_id.get(t.id.as_str()) {
                         Some(j) if j.job_id.as_deref().is_some_and(|s| !s.is_empty()) => {
                             let job_id = j.job_id.clone().unwrap_or_default();
-                            st.jobs
-                                .insert(job_id.clone(), (t.id.clone(), tickets.clone()));
+                            let flight = InFlight {
+                                target: t.id.clone(),
+                                call: call.clone(),
+                                asked_by: invocations.clone(),
+                            };
+                            st.jobs.insert(job_id.clone(), flight);
                             st.requests
                                 .entry(request_id.clone())
                                 .or_default()
                                 .push(job_id);
                             started += 1;
                         }
-                        Some(j) => ended.push((t.id.clone(), tickets.clone(), refused(j))),
+                        Some(j) => ended.push((t.id.clone(), invocations.clone(), refused(j))),
                         None => ended.push((
                             t.id.clone(),
-                            tickets.clone(),
+                            invocations.clone(),
                             failure(&t.id, None, "the answer reported no job for it".into()),
                         )),
                     }
                 }
             }
             Err(e) => {
-                for (t, tickets) in &batch {
+                for (t, invocations) in &batch {
                     let f = failure(&t.id, e.code().map(str::to_string), e.to_string());
-                    ended.push((t.id.clone(), tickets.clone(), f));
+                    ended.push((t.id.clone(), invocations.clone(), f));
                 }
             }
         }
-        for (id, tickets, f) in ended {
-            for ticket in tickets {
-                ticket.end(&id, Some(f.clone()));
+        for (id, invocations, f) in ended {
+            for inv in invocations {
+                inv.end(&id, Some(f.clone()), None);
             }
         }
-        for (_, tickets) in &batch {
-            for ticket in tickets {
-                ticket.lock().calls_in_flight -= 1;
-                ticket.changed.notify_waiters();
+        for (_, invocations) in &batch {
+            for inv in invocations {
+                inv.lock().calls_in_flight -= 1;
+                inv.changed.notify_waiters();
             }
         }
         if started > 0 {
-            self.poller().follow(client, &request_id, started, false);
+            let sink: Weak<dyn JobSink> = self.me.clone();
+            self.poller
+                .follow_for(client, &request_id, started, false, sink);
         }
     }
 
-    /// The poller's report: jobs that ended, request ids that listed none.
-    fn jobs_ended(&self, jobs: Vec<Job>, gone: Vec<String>) {
-        let mut ended: Vec<(String, Vec<Arc<Ticket>>, Option<Failure>)> = Vec::new();
+    /// Takes back what `inv` has not sent yet, then waits for its calls on
+    /// their way.
+    async fn withdraw(&self, key: &str, inv: &Arc<Invocation>) {
         {
             let mut st = self.lock();
-            for job in jobs {
-                let Some((id, tickets)) = st.jobs.remove(&job.job_id) else {
-                    continue;
-                };
-                let f = match job.status {
-                    JOB_STATUS_SUCCEEDED => None,
-                    JOB_STATUS_FAILED => Some(failure(
-                        &id,
-                        job.error_code.clone(),
-                        job.error_msg
-                            .clone()
-                            .unwrap_or_else(|| "the job failed".into()),
-                    )),
-                    _ => continue,
-                };
-                ended.push((id, tickets, f));
-            }
-            for rid in gone {
-                for job_id in st.requests.remove(&rid).unwrap_or_default() {
-                    if let Some((id, tickets)) = st.jobs.remove(&job_id) {
-                        let f = failure(&id, None, format!("request {rid} lists no job"));
-                        ended.push((id, tickets, Some(f)));
-                    }
+            if let Some(gathering) = st.pending.get_mut(key) {
+                for (_, invocations) in gathering.targets.values_mut() {
+                    invocations.retain(|t| !Arc::ptr_eq(t, inv));
                 }
-            }
-        }
-        for (id, tickets, f) in ended {
-            for ticket in tickets {
-                ticket.end(&id, f.clone());
-            }
-        }
-    }
-
-    /// Takes back what `ticket` has not sent yet, then waits for its calls
-    /// on their way.
-    async fn withdraw(&self, key: &BatchKey, ticket: &Arc<Ticket>) {
-        {
-            let mut st = self.lock();
-            if let Some(pending) = st.pending.get_mut(key) {
-                for (_, tickets) in pending.values_mut() {
-                    tickets.retain(|t| !Arc::ptr_eq(t, ticket));
-                }
-                pending.retain(|_, (_, tickets)| !tickets.is_empty());
+                gathering
+                    .targets
+                    .retain(|_, (_, invocations)| !invocations.is_empty());
             }
         }
         loop {
-            let notified = ticket.changed.notified();
-            if ticket.lock().calls_in_flight == 0 {
+            let notified = inv.changed.notified();
+            if inv.lock().calls_in_flight == 0 {
                 return;
             }
             notified.await;
@@ -458,34 +552,54 @@ impl Operations {
     }
 }
 
-/// Something that reports counts as they change (an action's progress).
-pub trait AsyncProgress: Send {
-    fn report(&mut self, counts: &Counts) -> impl std::future::Future<Output = ()> + Send;
+impl JobSink for Operations {
+    /// The poller's report: jobs that ended, request ids that listed none.
+    fn jobs_ended(&self, jobs: Vec<Job>, gone: Vec<String>) {
+        type Ended = (InFlight, Option<Failure>, Option<String>);
+        let mut ended: Vec<Ended> = Vec::new();
+        {
+            let mut st = self.lock();
+            for job in jobs {
+                let Some(flight) = st.jobs.get(&job.job_id) else {
+                    continue;
+                };
+                let Some(verdict) = flight.call.judge(&flight.target, &job) else {
+                    continue;
+                };
+                if let Some(flight) = st.jobs.remove(&job.job_id) {
+                    ended.push((flight, verdict.err(), job.execute_msg.clone()));
+                }
+            }
+            for rid in gone {
+                for job_id in st.requests.remove(&rid).unwrap_or_default() {
+                    if let Some(flight) = st.jobs.remove(&job_id) {
+                        let why = format!("request {rid} lists no job");
+                        let f = failure(&flight.target, None, why);
+                        ended.push((flight, Some(f), None));
+                    }
+                }
+            }
+        }
+        for (flight, f, message) in ended {
+            for inv in &flight.asked_by {
+                inv.end(&flight.target, f.clone(), message.as_deref());
+            }
+        }
+    }
 }
 
-/// One batch call for `targets` (1 to 100).
-async fn call(
-    client: &Client,
-    key: &BatchKey,
-    targets: &[Target],
-) -> cph::Result<BatchJobsResponse> {
-    let ids = || targets.iter().map(|t| t.id.clone()).collect::<Vec<_>>();
-    let phones = |reset: bool| BatchPhonesRequest {
-        image_id: key.image_id.clone(),
-        phones: targets
-            .iter()
-            .map(|t| BatchPhone {
-                phone_id: t.id.clone(),
-                property: t.property.clone(),
-                factory_reset_enabled: if reset { t.factory_reset } else { None },
-            })
-            .collect(),
-    };
-    match key.kind {
-        OpKind::RestartPhones => client.restart_phones(&phones(false)).await,
-        OpKind::ResetPhones => client.reset_phones(&phones(true)).await,
-        OpKind::StopPhones => client.stop_phones(&ids()).await,
-        OpKind::RestartServers => client.restart_servers(&ids()).await,
+/// Something that hears how an invocation goes (an action's progress).
+pub trait AsyncProgress: Send {
+    /// The counts changed.
+    fn report(&mut self, counts: &Counts) -> impl std::future::Future<Output = ()> + Send;
+
+    /// The job of target `id` ended with `message` (its `execute_msg`).
+    fn message(
+        &mut self,
+        _id: &str,
+        _message: &str,
+    ) -> impl std::future::Future<Output = ()> + Send {
+        async {}
     }
 }
 
@@ -512,16 +626,17 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_ticket_counts_and_sorts_its_outcome() {
-        let t = Ticket::default();
+    fn an_invocation_counts_and_sorts_its_outcome() {
+        let t = Invocation::default();
         t.lock().total = 3;
         t.lock().sent.extend(["a".to_string(), "b".to_string()]);
-        t.end("a", None);
+        t.end("a", None, Some("done"));
         t.end(
             "b",
             Some(failure("b", Some("CPS.0005".into()), "no".into())),
+            None,
         );
-        t.end("b", None);
+        t.end("b", None, None);
         assert_eq!(
             t.counts(),
             Counts {
@@ -536,11 +651,39 @@ mod tests {
         assert_eq!(o.failed[0].code.as_deref(), Some("CPS.0005"));
         assert_eq!(o.not_sent, vec!["c"]);
         assert!(o.unfinished.is_empty());
+        assert_eq!(o.messages.get("a").map(String::as_str), Some("done"));
+        assert_eq!(t.take_unread(), vec![("a".to_string(), "done".to_string())]);
+        assert!(t.take_unread().is_empty());
     }
 
     #[test]
-    fn kinds_name_what_they_do() {
-        assert_eq!(OpKind::RestartServers.noun(), "servers");
-        assert_eq!(OpKind::ResetPhones.done(), "reset");
+    fn kinds_merge_only_with_the_same_body() {
+        let key = |k: OpKind, i: Option<&str>| k.call(i.map(str::to_string)).merge_key();
+        assert_eq!(
+            key(OpKind::RestartPhones, None),
+            key(OpKind::RestartPhones, None)
+        );
+        assert_ne!(
+            key(OpKind::RestartPhones, None),
+            key(OpKind::RestartPhones, Some("img"))
+        );
+        assert_ne!(
+            key(OpKind::StopPhones, None),
+            key(OpKind::RestartPhones, None)
+        );
+    }
+
+    #[test]
+    fn a_job_is_judged_by_its_status() {
+        let call = OpKind::StopPhones.call(None);
+        let job = |status| Job {
+            status,
+            error_code: Some("CPS.0020".into()),
+            ..Default::default()
+        };
+        assert_eq!(call.judge("p", &job(JOB_STATUS_SUCCEEDED)), Some(Ok(())));
+        let failed = call.judge("p", &job(JOB_STATUS_FAILED));
+        assert!(matches!(failed, Some(Err(f)) if f.code.as_deref() == Some("CPS.0020")));
+        assert_eq!(call.judge("p", &job(1)), None);
     }
 }

@@ -1,5 +1,7 @@
-//! One job poller for every `phones-traffic` request id in flight in the
-//! provider process.
+//! The job poller of the fleet engine: one per [`Fleet`](super::Fleet),
+//! following every request id in flight in the provider process, of every
+//! batch kind (route changes and the actions' calls alike), so that the jobs
+//! of routes and actions running in one apply are read together.
 //!
 //! Request ids sent close together (within [`COHORT_SPAN`]) form a cohort:
 //! their jobs started together and end together, so a round looks at the
@@ -8,11 +10,12 @@
 //! page (at most 20 ids and about 100 jobs a call), calls in parallel. The
 //! first look comes [`FIRST_LOOK`] after the cohort's last send, later ones a
 //! quarter of the time waited (0.5 s to 10 s) after the previous one started.
-//! Finished jobs go to the coordinator through a callback; the poller knows
-//! nothing of resources.
+//! Finished jobs go back to whoever asked to follow their request id (a
+//! [`JobSink`]: the route coordinator, the batch operations); the poller
+//! knows nothing of resources.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
 
 use futures::stream::{self, StreamExt};
@@ -35,12 +38,16 @@ const EMPTY_LOOKS_BEFORE_GONE: u32 = 3;
 /// limiter paces them anyway; more would only hold more answers in memory).
 const CONCURRENT_READS: usize = MAX_REQUEST_IDS_PER_CALL;
 
-/// What a round learned: every job listed, and request ids that listed no
-/// job for [`EMPTY_LOOKS_BEFORE_GONE`] looks (their phones' fate is unknown).
-pub type Report = Box<dyn Fn(Vec<Job>, Vec<String>) + Send + Sync>;
+/// Who hears what a round learned about the request ids it follows.
+pub trait JobSink: Send + Sync {
+    /// Jobs that ended, and request ids that listed no job for
+    /// [`EMPTY_LOOKS_BEFORE_GONE`] looks (their targets' fate is unknown).
+    fn jobs_ended(&self, jobs: Vec<Job>, gone: Vec<String>);
+}
 
 struct Member {
     request_id: String,
+    sink: Weak<dyn JobSink>,
     /// Jobs the `phones-traffic` answer started for this request id.
     jobs: usize,
     empty_looks: u32,
@@ -68,25 +75,40 @@ struct Inner {
 pub struct Poller {
     inner: Mutex<Inner>,
     wake: Notify,
-    report: Report,
+    /// Who hears of the request ids followed by [`Poller::follow`].
+    fallback: Arc<dyn JobSink>,
+}
+
+/// A callback as a sink: what a round learned (jobs that ended, request ids
+/// given up).
+pub type Report = Box<dyn Fn(Vec<Job>, Vec<String>) + Send + Sync>;
+
+struct ReportSink(Report);
+
+impl JobSink for ReportSink {
+    fn jobs_ended(&self, jobs: Vec<Job>, gone: Vec<String>) {
+        (self.0)(jobs, gone);
+    }
 }
 
 impl Poller {
+    /// A poller whose [`Poller::follow`] tells `report`.
     pub fn new(report: Report) -> Arc<Poller> {
         Arc::new(Poller {
             inner: Mutex::new(Inner::default()),
             wake: Notify::new(),
-            report,
+            fallback: Arc::new(ReportSink(report)),
         })
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
-        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    /// The poller of a fleet: every follower names its own sink
+    /// ([`Poller::follow_for`]).
+    pub fn shared() -> Arc<Poller> {
+        Poller::new(Box::new(|_, _| {}))
     }
 
-    /// Follows `request_id` (which started `jobs` jobs) until its jobs end.
-    /// `sent` is when it was sent; `look_now` asks for a look at once (jobs
-    /// recorded as running by an earlier apply).
+    /// Follows `request_id` for the callback given to [`Poller::new`]; see
+    /// [`Poller::follow_for`].
     pub fn follow(
         self: &Arc<Self>,
         client: &Client,
@@ -94,9 +116,29 @@ impl Poller {
         jobs: usize,
         look_now: bool,
     ) {
+        let sink = Arc::downgrade(&self.fallback);
+        self.follow_for(client, request_id, jobs, look_now, sink);
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Follows `request_id` (which started `jobs` jobs) until its jobs end,
+    /// telling `sink` of them. `look_now` asks for a look at once (jobs
+    /// recorded as running by an earlier apply).
+    pub fn follow_for(
+        self: &Arc<Self>,
+        client: &Client,
+        request_id: &str,
+        jobs: usize,
+        look_now: bool,
+        sink: Weak<dyn JobSink>,
+    ) {
         let now = Instant::now();
         let member = Member {
             request_id: request_id.to_string(),
+            sink,
             jobs,
             empty_looks: 0,
         };
@@ -253,17 +295,16 @@ impl Poller {
                 Some(out)
             }
             Err(e) => {
-                tracing::warn!(target: "cph", error = %e, "reading route jobs failed; retrying at the next round");
+                tracing::warn!(target: "cph", error = %e, "reading jobs failed; retrying at the next round");
                 None
             }
         }
     }
 
     /// Takes in one read: members whose jobs are all over leave the
-    /// cohort, finished jobs go to the coordinator. Returns how many ended.
+    /// cohort, finished jobs go to each member's sink. Returns how many ended.
     fn absorb(&self, cohort_id: u64, listed: HashMap<String, Vec<Job>>) -> usize {
-        let mut finished_jobs = Vec::new();
-        let mut gone = Vec::new();
+        let mut reports: Vec<(Weak<dyn JobSink>, Vec<Job>, Vec<String>)> = Vec::new();
         {
             let mut inner = self.lock();
             let Some(c) = inner.cohorts.iter_mut().find(|c| c.id == cohort_id) else {
@@ -277,19 +318,25 @@ impl Poller {
                 if jobs.is_empty() {
                     m.empty_looks += 1;
                     if m.empty_looks >= EMPTY_LOOKS_BEFORE_GONE {
-                        gone.push(m.request_id.clone());
+                        reports.push((m.sink.clone(), Vec::new(), vec![m.request_id.clone()]));
                         return false;
                     }
                     return true;
                 }
                 let over = jobs.iter().all(Job::finished);
-                finished_jobs.extend(jobs.into_iter().filter(Job::finished));
+                let finished: Vec<Job> = jobs.into_iter().filter(Job::finished).collect();
+                if !finished.is_empty() {
+                    reports.push((m.sink.clone(), finished, Vec::new()));
+                }
                 !over
             });
         }
-        let n = finished_jobs.len();
-        if n > 0 || !gone.is_empty() {
-            (self.report)(finished_jobs, gone);
+        let mut n = 0;
+        for (sink, jobs, gone) in reports {
+            n += jobs.len();
+            if let Some(sink) = sink.upgrade() {
+                sink.jobs_ended(jobs, gone);
+            }
         }
         n
     }

@@ -47,6 +47,18 @@ impl JobStatus {
     }
 }
 
+/// Why a wait for jobs ended before every job did: the engine's own
+/// outcome, not an API error.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum WaitEnded {
+    /// Terraform asked the provider to stop.
+    #[error("cancelled: Terraform asked the provider to stop")]
+    Stopped,
+    /// The deadline passed; the text says after how long and what was left.
+    #[error("{0}")]
+    TimedOut(String),
+}
+
 /// The outcome of routing a set of phones.
 #[derive(Debug, Default)]
 pub struct RouteOutcome {
@@ -55,7 +67,7 @@ pub struct RouteOutcome {
     /// Server of each phone, as the jobs reported it.
     pub servers: BTreeMap<String, String>,
     /// Why the wait ended early (timeout, stop, API failure), if it did.
-    pub wait_error: Option<cph::Error>,
+    pub wait_error: Option<WaitEnded>,
     /// The API refused the credentials: this one error says everything
     /// about the phones that failed without a job.
     pub refused: Option<String>,

@@ -1,44 +1,234 @@
 //! What the batch actions (`cph_phone_restart`, `cph_phone_reset`,
-//! `cph_phone_stop`, `cph_server_restart`) share: running the operation
-//! through the fleet engine's [`Operations`], progress messages as targets
-//! finish ("37 of 250 phones restarted"), and the diagnostics at the end,
-//! one per failed phone or server with the API's code, given only once every
-//! other target has finished.
+//! `cph_phone_stop`, `cph_server_restart`, and any later one) share. A batch
+//! action is one file: it implements [`BatchAction`] (its model, its call,
+//! its words and its attribute) and is registered with [`batch_action`];
+//! this module runs the call through the fleet engine's
+//! [`Operations`](crate::fleet::operations::Operations), streams progress
+//! as targets finish ("37 of 250 phones restarted"), and gives the
+//! diagnostics at the end: failed targets with the API's code (a phone
+//! still busy with an earlier job named with its status), and after a stop
+//! the targets never sent and those whose jobs may still finish. Lists show
+//! at most [`SHOWN`] ids, then "and N more"; the full lists go to the log.
+//! Once Terraform has asked the provider to stop, no progress is sent, only
+//! the completion (Terraform 1.15.5 crashes on a progress event after it
+//! stopped reading).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
+use async_trait::async_trait;
+use tokio_util::sync::CancellationToken;
+
 use super::Shared;
-use crate::fleet::operations::{AsyncProgress, Counts, OpKind, Operations, Outcome, Target};
+use crate::cph::Client;
+use crate::fleet::operations::{AsyncProgress, BatchCall, Counts, Failure, Outcome, Target};
+use tf_framework::action::action;
 use tf_framework::*;
 
-/// The shared parts of every batch action.
-#[derive(Clone)]
-pub struct BatchRunner {
-    pub shared: Arc<Shared>,
-    pub operations: Arc<Operations>,
+/// Ids listed per diagnostic, at most.
+pub const SHOWN: usize = 20;
+/// The API's code for a phone whose status does not allow the operation
+/// (most often: a job started earlier still runs on it).
+const BUSY: &str = "CPS.0010";
+
+/// A batch action: one call on a set of ids, each id's job followed.
+pub trait BatchAction: Send + Sync + 'static {
+    type Model: Model;
+    const TYPE_NAME: &'static str;
+    const DESCRIPTION: &'static str;
+    /// What it acts on, plural ("phones").
+    const NOUN: &'static str;
+    /// What a target is once done ("restarted").
+    const DONE: &'static str;
+    /// The attribute that holds the ids ("phone_ids").
+    const ATTRIBUTE: &'static str;
+    /// Whether the action changes phones (cached phone listings are
+    /// dropped after it).
+    const CHANGES_PHONES: bool = true;
+    /// Whether each job's `execute_msg` is shown as progress.
+    const SHOWS_JOB_MESSAGES: bool = false;
+
+    /// The action's own static checks (values may be unknown).
+    fn validate(&self, _config: &Self::Model, _diags: &mut Diagnostics) {}
+
+    /// The call to make for a configuration, and its targets.
+    fn call(&self, config: &Self::Model) -> (Arc<dyn BatchCall>, Vec<Target>);
 }
 
-/// Progress messages to Terraform.
+/// Serves a [`BatchAction`] through the provider's fleet engine.
+pub fn batch_action<A: BatchAction>(a: A, shared: &Arc<Shared>) -> Arc<dyn Action> {
+    action(Batch {
+        action: a,
+        shared: shared.clone(),
+    })
+}
+
+struct Batch<A> {
+    action: A,
+    shared: Arc<Shared>,
+}
+
+/// What an action calls its targets.
+#[derive(Debug, Clone, Copy)]
+pub struct Words {
+    pub noun: &'static str,
+    pub done: &'static str,
+    pub attribute: &'static str,
+}
+
+impl Words {
+    fn of<A: BatchAction>() -> Words {
+        Words {
+            noun: A::NOUN,
+            done: A::DONE,
+            attribute: A::ATTRIBUTE,
+        }
+    }
+
+    /// "phone" for "phones".
+    fn one(&self) -> &'static str {
+        self.noun.trim_end_matches('s')
+    }
+}
+
+#[async_trait]
+impl<A: BatchAction> ActionType for Batch<A> {
+    type Model = A::Model;
+    const TYPE_NAME: &'static str = A::TYPE_NAME;
+    const DESCRIPTION: &'static str = A::DESCRIPTION;
+
+    fn validate(&self, config: &A::Model, diags: &mut Diagnostics) {
+        self.action.validate(config, diags);
+    }
+
+    async fn invoke(
+        &self,
+        ctx: &CallContext,
+        config: A::Model,
+        progress: &Progress,
+        diags: &mut Diagnostics,
+    ) {
+        let Some(client) = self.shared.client_or_report(ctx, diags) else {
+            return;
+        };
+        let (call, targets) = self.action.call(&config);
+        let words = Words::of::<A>();
+        let report = Report {
+            progress,
+            words,
+            stop: &ctx.stop,
+            messages: A::SHOWS_JOB_MESSAGES,
+        };
+        report
+            .say(format!(
+                "{} {} to be {}",
+                targets.len(),
+                words.noun,
+                words.done
+            ))
+            .await;
+        let outcome = self
+            .shared
+            .fleet()
+            .operations()
+            .run_call(&client, call, targets, &ctx.stop, report)
+            .await;
+        if A::CHANGES_PHONES {
+            self.shared.forget_phone_listings();
+        }
+        log_lists(A::TYPE_NAME, &outcome);
+        let busy = if ctx.stop.is_cancelled() {
+            BTreeMap::new()
+        } else {
+            self.busy_statuses(&client, &outcome).await
+        };
+        diags.extend(outcome_diagnostics(&words, &outcome, &busy));
+    }
+}
+
+impl<A: BatchAction> Batch<A> {
+    /// The status of each phone the API refused as busy (read once, through
+    /// the shared phone listing); empty when the read fails.
+    async fn busy_statuses(&self, client: &Client, o: &Outcome) -> BTreeMap<String, String> {
+        let busy: BTreeSet<String> = o
+            .failed
+            .iter()
+            .filter(|f| f.code.as_deref() == Some(BUSY))
+            .map(|f| f.id.clone())
+            .collect();
+        if busy.is_empty() {
+            return BTreeMap::new();
+        }
+        match self
+            .shared
+            .read_phones(client, &busy, &BTreeSet::new())
+            .await
+        {
+            Ok(found) => found
+                .into_iter()
+                .map(|(id, p)| (id, phone_status(p.status).to_string()))
+                .collect(),
+            Err(e) => {
+                tracing::warn!(target: "cph", error = %e, "reading the status of busy phones failed");
+                BTreeMap::new()
+            }
+        }
+    }
+}
+
+/// A phone's status as the API documents it.
+fn phone_status(status: i32) -> &'static str {
+    match status {
+        1 => "creating",
+        2 => "running",
+        3 => "resetting",
+        4 => "restarting",
+        6 => "frozen",
+        7 => "shutting down",
+        8 => "shut down",
+        -5 => "reset failed",
+        -6 => "restart failed",
+        -7 => "abnormal",
+        -8 => "create failed",
+        -9 => "shutdown failed",
+        _ => "in an unknown status",
+    }
+}
+
+/// Progress messages to Terraform, none once Terraform asked to stop.
 struct Report<'a> {
     progress: &'a Progress,
-    kind: OpKind,
+    words: Words,
+    stop: &'a CancellationToken,
+    messages: bool,
+}
+
+impl Report<'_> {
+    async fn say(&self, message: String) {
+        if !self.stop.is_cancelled() {
+            self.progress.send(message).await;
+        }
+    }
 }
 
 impl AsyncProgress for Report<'_> {
     async fn report(&mut self, c: &Counts) {
-        self.progress.send(progress_message(self.kind, c)).await;
+        self.say(progress_message(&self.words, c)).await;
+    }
+
+    async fn message(&mut self, id: &str, message: &str) {
+        if self.messages {
+            self.say(format!("{} {id}: {message}", self.words.one()))
+                .await;
+        }
     }
 }
 
 /// "37 of 250 phones restarted" (", 1 failed" when some did).
-pub fn progress_message(kind: OpKind, c: &Counts) -> String {
+pub fn progress_message(words: &Words, c: &Counts) -> String {
     let mut m = format!(
         "{} of {} {} {}",
-        c.succeeded,
-        c.total,
-        kind.noun(),
-        kind.done()
+        c.succeeded, c.total, words.noun, words.done
     );
     if c.failed > 0 {
         m.push_str(&format!(", {} failed", c.failed));
@@ -46,38 +236,48 @@ pub fn progress_message(kind: OpKind, c: &Counts) -> String {
     m
 }
 
-impl BatchRunner {
-    /// Runs `kind` on `targets`, reporting progress, and turns the outcome
-    /// into diagnostics at the ids' attribute.
-    pub async fn run(
-        &self,
-        ctx: &CallContext,
-        kind: OpKind,
-        image_id: Option<String>,
-        targets: Vec<Target>,
-        progress: &Progress,
-        diags: &mut Diagnostics,
-    ) {
-        let Some(client) = self.shared.client_or_report(ctx, diags) else {
-            return;
-        };
-        let total = targets.len();
-        progress
-            .send(format!("{} {} to be {}", total, kind.noun(), kind.done()))
-            .await;
-        let report = Report { progress, kind };
-        let outcome = self
-            .operations
-            .run(&client, kind, image_id, targets, &ctx.stop, report)
-            .await;
-        if kind != OpKind::RestartServers {
-            self.shared.forget_phone_listings();
+/// At most [`SHOWN`] items, then "... and N more".
+fn capped(items: &[String], separator: &str) -> String {
+    let mut text = items
+        .iter()
+        .take(SHOWN)
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(separator);
+    if items.len() > SHOWN {
+        let more = format!("and {} more", items.len() - SHOWN);
+        if separator == "\n" {
+            text.push_str(&format!("\n... {more}"));
+        } else {
+            text.push_str(&format!("{separator}{more}"));
         }
-        let attribute = match kind {
-            OpKind::RestartServers => "server_ids",
-            _ => "phone_ids",
-        };
-        diags.extend(outcome_diagnostics(kind, &outcome, attribute));
+    }
+    text
+}
+
+/// The full lists, in the log (the diagnostics show [`SHOWN`] of each).
+fn log_lists(action: &str, o: &Outcome) {
+    if !o.failed.is_empty() {
+        let ids: Vec<&str> = o.failed.iter().map(|f| f.id.as_str()).collect();
+        tracing::warn!(target: "cph", action, ids = %ids.join(","), "failed");
+    }
+    if !o.unfinished.is_empty() {
+        tracing::warn!(target: "cph", action, ids = %o.unfinished.join(","), "still in progress when the action stopped");
+    }
+    if !o.not_sent.is_empty() {
+        tracing::warn!(target: "cph", action, ids = %o.not_sent.join(","), "never sent");
+    }
+}
+
+fn failure_line(w: &Words, f: &Failure, busy: &BTreeMap<String, String>) -> String {
+    let one = w.one();
+    match (&f.code, busy.get(&f.id)) {
+        (Some(code), Some(status)) => format!(
+            "- {one} {}: {code}: {status}: a job started earlier (by an interrupted invoke, for one) may still be running on it",
+            f.id
+        ),
+        (Some(code), None) => format!("- {one} {}: {code}: {}", f.id, f.message),
+        (None, _) => format!("- {one} {}: {}", f.id, f.message),
     }
 }
 
@@ -97,49 +297,55 @@ pub async fn check_phone_ids(
 }
 
 /// Errors for failed, unfinished and unsent targets; nothing when all
-/// succeeded.
-pub fn outcome_diagnostics(kind: OpKind, o: &Outcome, attribute: &str) -> Diagnostics {
+/// succeeded. `busy` has the status of phones the API refused as busy.
+pub fn outcome_diagnostics(w: &Words, o: &Outcome, busy: &BTreeMap<String, String>) -> Diagnostics {
     let mut diags = Diagnostics::new();
-    let path = AttributePath::root(attribute);
-    let noun = kind.noun();
-    let one = noun.trim_end_matches('s');
+    let path = AttributePath::root(w.attribute);
+    let (noun, done) = (w.noun, w.done);
     if !o.failed.is_empty() {
-        let lines: Vec<String> = o
-            .failed
-            .iter()
-            .map(|f| match &f.code {
-                Some(code) => format!("- {} {}: {code}: {}", one, f.id, f.message),
-                None => format!("- {} {}: {}", one, f.id, f.message),
-            })
-            .collect();
-        let done = o.succeeded.len();
+        let lines: Vec<String> = o.failed.iter().map(|f| failure_line(w, f, busy)).collect();
+        let ok = o.succeeded.len();
+        let total = ok + o.failed.len() + o.unfinished.len() + o.not_sent.len();
+        let mut detail = format!(
+            "{ok} {noun} {done}; these failed:\n{}\n",
+            capped(&lines, "\n")
+        );
+        if !busy.is_empty() {
+            detail.push_str(&format!(
+                "{} of them are busy: invoke the action again for them once their status is back to running.\n",
+                busy.len()
+            ));
+        }
+        detail.push_str("Invoke the action again for the failed ones once the cause is fixed.");
         diags.push(
             Diagnostic::error(
-                format!("{} of {} {noun} not {}", o.failed.len(), done + o.failed.len() + o.unfinished.len() + o.not_sent.len(), kind.done()),
+                format!("{} of {total} {noun} not {done}", o.failed.len()),
+                detail,
+            )
+            .at(path.clone()),
+        );
+    }
+    if !o.unfinished.is_empty() {
+        diags.push(
+            Diagnostic::error(
+                format!("{} {noun} may still be finishing", o.unfinished.len()),
                 format!(
-                    "{done} {noun} {}; these failed:\n{}\nInvoke the action again for the failed ones once the cause is fixed.",
-                    kind.done(),
-                    lines.join("\n")
+                    "The action was interrupted. Still in progress (they may yet finish): {}. \
+                     Their jobs run on in the cloud; the full list is in the provider's log.",
+                    capped(&o.unfinished, ", ")
                 ),
             )
             .at(path.clone()),
         );
     }
-    if !o.unfinished.is_empty() || !o.not_sent.is_empty() {
-        let mut detail = String::from("The action was interrupted.");
-        if !o.unfinished.is_empty() {
-            detail.push_str(&format!(
-                " Still in progress (they may yet finish): {}.",
-                o.unfinished.join(", ")
-            ));
-        }
-        if !o.not_sent.is_empty() {
-            detail.push_str(&format!(" Never sent: {}.", o.not_sent.join(", ")));
-        }
+    if !o.not_sent.is_empty() {
         diags.push(
             Diagnostic::error(
-                format!("Not every one of the {noun} was {}", kind.done()),
-                detail,
+                format!("{} {noun} not {done}: never sent", o.not_sent.len()),
+                format!(
+                    "The action was interrupted. Never sent: {}. Invoke the action again for them.",
+                    capped(&o.not_sent, ", ")
+                ),
             )
             .at(path),
         );
@@ -150,7 +356,7 @@ pub fn outcome_diagnostics(kind: OpKind, o: &Outcome, attribute: &str) -> Diagno
 /// The targets for a set of ids, with per-id properties where given.
 pub fn targets(
     ids: &BTreeSet<String>,
-    properties: Option<&std::collections::BTreeMap<String, String>>,
+    properties: Option<&BTreeMap<String, String>>,
     factory_reset: Option<bool>,
 ) -> Vec<Target> {
     ids.iter()
@@ -165,7 +371,7 @@ pub fn targets(
 /// `properties` keys must be among `phone_ids`.
 pub fn check_properties(
     ids: &Tf<BTreeSet<String>>,
-    properties: &Tf<std::collections::BTreeMap<String, String>>,
+    properties: &Tf<BTreeMap<String, String>>,
     diags: &mut Diagnostics,
 ) {
     let (Some(ids), Some(props)) = (ids.known(), properties.known()) else {
@@ -204,7 +410,16 @@ pub fn check_properties(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::fleet::operations::Failure;
+
+    const PHONES: Words = Words {
+        noun: "phones",
+        done: "restarted",
+        attribute: "phone_ids",
+    };
+
+    fn ids(n: usize) -> Vec<String> {
+        (0..n).map(|i| format!("p{i:04}")).collect()
+    }
 
     #[test]
     fn progress_counts_what_finished() {
@@ -213,13 +428,14 @@ mod tests {
             succeeded: 37,
             failed: 0,
         };
-        assert_eq!(
-            progress_message(OpKind::RestartPhones, &c),
-            "37 of 250 phones restarted"
-        );
+        assert_eq!(progress_message(&PHONES, &c), "37 of 250 phones restarted");
         let c = Counts { failed: 1, ..c };
+        let servers = Words {
+            noun: "servers",
+            ..PHONES
+        };
         assert_eq!(
-            progress_message(OpKind::RestartServers, &c),
+            progress_message(&servers, &c),
             "37 of 250 servers restarted, 1 failed"
         );
     }
@@ -235,7 +451,7 @@ mod tests {
             }],
             ..Default::default()
         };
-        let d = outcome_diagnostics(OpKind::RestartPhones, &o, "phone_ids");
+        let d = outcome_diagnostics(&PHONES, &o, &BTreeMap::new());
         assert_eq!(d.0.len(), 1);
         assert_eq!(d.0[0].summary, "1 of 3 phones not restarted");
         assert!(
@@ -243,11 +459,62 @@ mod tests {
             "{}",
             d.0[0].detail
         );
+        let none = outcome_diagnostics(&PHONES, &Outcome::default(), &BTreeMap::new());
+        assert!(none.0.is_empty());
+    }
+
+    #[test]
+    fn a_busy_phone_is_named_with_its_status() {
+        let o = Outcome {
+            failed: vec![Failure {
+                id: "c".into(),
+                code: Some(BUSY.into()),
+                message: "The phone status (4) does not allow this operation".into(),
+            }],
+            ..Default::default()
+        };
+        let busy = BTreeMap::from([("c".to_string(), phone_status(4).to_string())]);
+        let d = outcome_diagnostics(&PHONES, &o, &busy);
+        let detail = &d.0[0].detail;
         assert!(
-            outcome_diagnostics(OpKind::RestartPhones, &Outcome::default(), "x")
-                .0
-                .is_empty()
+            detail.contains("phone c: CPS.0010: restarting: a job started earlier"),
+            "{detail}"
         );
+        assert!(detail.contains("1 of them are busy"), "{detail}");
+    }
+
+    #[test]
+    fn long_lists_are_cut_at_twenty_with_a_count_of_the_rest() {
+        let failed: Vec<Failure> = ids(5000)
+            .into_iter()
+            .map(|id| Failure {
+                id,
+                code: Some("CPS.0006".into()),
+                message: "no such phone".into(),
+            })
+            .collect();
+        let o = Outcome {
+            failed,
+            unfinished: ids(30),
+            not_sent: ids(21),
+            ..Default::default()
+        };
+        let d = outcome_diagnostics(&PHONES, &o, &BTreeMap::new());
+        assert_eq!(d.0.len(), 3);
+        let failed = &d.0[0].detail;
+        assert_eq!(
+            failed.lines().filter(|l| l.starts_with("- phone")).count(),
+            SHOWN
+        );
+        assert!(failed.contains("\n... and 4980 more\n"), "{failed}");
+        assert!(
+            d.0[1].detail.contains("p0019, and 10 more."),
+            "{}",
+            d.0[1].detail
+        );
+        assert!(d.0[1].detail.contains("Still in progress"));
+        assert!(d.0[2].detail.contains("Never sent: p0000,"));
+        assert!(d.0[2].detail.contains(", and 1 more."), "{}", d.0[2].detail);
     }
 
     #[test]

@@ -2,12 +2,11 @@
 //! another image, with per-phone properties) through the fleet engine.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
-use async_trait::async_trait;
-
-use super::action_batch::{BatchRunner, check_properties, targets};
+use super::action_batch::{BatchAction, check_properties, targets};
 use super::common::cph_id;
-use crate::fleet::operations::OpKind;
+use crate::fleet::operations::{BatchCall, OpKind, Target};
 use tf_framework::*;
 
 tf_framework::model! {
@@ -23,26 +22,22 @@ tf_framework::model! {
     }
 }
 
-pub struct PhoneReset(pub BatchRunner);
+pub struct PhoneReset;
 
-#[async_trait]
-impl ActionType for PhoneReset {
+impl BatchAction for PhoneReset {
     type Model = PhoneResetModel;
     const TYPE_NAME: &'static str = "cph_phone_reset";
     const DESCRIPTION: &'static str =
         "Resets cloud phones, 100 to a call, and waits for every phone's job.";
+    const NOUN: &'static str = "phones";
+    const DONE: &'static str = "reset";
+    const ATTRIBUTE: &'static str = "phone_ids";
 
     fn validate(&self, config: &PhoneResetModel, diags: &mut Diagnostics) {
         check_properties(&config.phone_ids, &config.properties, diags);
     }
 
-    async fn invoke(
-        &self,
-        ctx: &CallContext,
-        config: PhoneResetModel,
-        progress: &Progress,
-        diags: &mut Diagnostics,
-    ) {
+    fn call(&self, config: &PhoneResetModel) -> (Arc<dyn BatchCall>, Vec<Target>) {
         let ids = config.phone_ids.known().cloned().unwrap_or_default();
         let targets = targets(
             &ids,
@@ -50,7 +45,6 @@ impl ActionType for PhoneReset {
             config.factory_reset.known().copied(),
         );
         let image = config.image_id.as_str().map(str::to_string);
-        let kind = OpKind::ResetPhones;
-        self.0.run(ctx, kind, image, targets, progress, diags).await;
+        (OpKind::ResetPhones.call(image), targets)
     }
 }

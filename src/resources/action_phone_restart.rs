@@ -2,12 +2,11 @@
 //! another image, with per-phone properties) through the fleet engine.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
-use async_trait::async_trait;
-
-use super::action_batch::{BatchRunner, check_properties, targets};
+use super::action_batch::{BatchAction, check_properties, targets};
 use super::common::cph_id;
-use crate::fleet::operations::OpKind;
+use crate::fleet::operations::{BatchCall, OpKind, Target};
 use tf_framework::*;
 
 tf_framework::model! {
@@ -22,30 +21,25 @@ tf_framework::model! {
     }
 }
 
-pub struct PhoneRestart(pub BatchRunner);
+pub struct PhoneRestart;
 
-#[async_trait]
-impl ActionType for PhoneRestart {
+impl BatchAction for PhoneRestart {
     type Model = PhoneRestartModel;
     const TYPE_NAME: &'static str = "cph_phone_restart";
     const DESCRIPTION: &'static str =
         "Restarts cloud phones, 100 to a call, and waits for every phone's job.";
+    const NOUN: &'static str = "phones";
+    const DONE: &'static str = "restarted";
+    const ATTRIBUTE: &'static str = "phone_ids";
 
     fn validate(&self, config: &PhoneRestartModel, diags: &mut Diagnostics) {
         check_properties(&config.phone_ids, &config.properties, diags);
     }
 
-    async fn invoke(
-        &self,
-        ctx: &CallContext,
-        config: PhoneRestartModel,
-        progress: &Progress,
-        diags: &mut Diagnostics,
-    ) {
+    fn call(&self, config: &PhoneRestartModel) -> (Arc<dyn BatchCall>, Vec<Target>) {
         let ids = config.phone_ids.known().cloned().unwrap_or_default();
         let targets = targets(&ids, config.properties.known(), None);
         let image = config.image_id.as_str().map(str::to_string);
-        let kind = OpKind::RestartPhones;
-        self.0.run(ctx, kind, image, targets, progress, diags).await;
+        (OpKind::RestartPhones.call(image), targets)
     }
 }

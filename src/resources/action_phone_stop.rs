@@ -1,13 +1,11 @@
 //! Action `cph_phone_stop`: stops a set of phones through the fleet engine.
 
 use std::collections::BTreeSet;
+use std::sync::Arc;
 
-use async_trait::async_trait;
-
-use super::action_batch::{BatchRunner, targets};
+use super::action_batch::{BatchAction, targets};
 use super::common::cph_id;
-use crate::fleet::operations::OpKind;
-use tf_framework::*;
+use crate::fleet::operations::{BatchCall, OpKind, Target};
 
 tf_framework::model! {
     /// The configuration of `action.cph_phone_stop`.
@@ -18,25 +16,20 @@ tf_framework::model! {
     }
 }
 
-pub struct PhoneStop(pub BatchRunner);
+pub struct PhoneStop;
 
-#[async_trait]
-impl ActionType for PhoneStop {
+impl BatchAction for PhoneStop {
     type Model = PhoneStopModel;
     const TYPE_NAME: &'static str = "cph_phone_stop";
     const DESCRIPTION: &'static str =
         "Stops cloud phones, 100 to a call, and waits for every phone's job.";
+    const NOUN: &'static str = "phones";
+    const DONE: &'static str = "stopped";
+    const ATTRIBUTE: &'static str = "phone_ids";
 
-    async fn invoke(
-        &self,
-        ctx: &CallContext,
-        config: PhoneStopModel,
-        progress: &Progress,
-        diags: &mut Diagnostics,
-    ) {
+    fn call(&self, config: &PhoneStopModel) -> (Arc<dyn BatchCall>, Vec<Target>) {
         let ids = config.phone_ids.known().cloned().unwrap_or_default();
         let targets = targets(&ids, None, None);
-        let kind = OpKind::StopPhones;
-        self.0.run(ctx, kind, None, targets, progress, diags).await;
+        (OpKind::StopPhones.call(None), targets)
     }
 }

@@ -1,13 +1,11 @@
 //! Action `cph_server_restart`: restarts cloud phone servers (with all their phones) through the fleet engine.
 
 use std::collections::BTreeSet;
+use std::sync::Arc;
 
-use async_trait::async_trait;
-
-use super::action_batch::{BatchRunner, targets};
+use super::action_batch::{BatchAction, targets};
 use super::common::cph_id;
-use crate::fleet::operations::OpKind;
-use tf_framework::*;
+use crate::fleet::operations::{BatchCall, OpKind, Target};
 
 tf_framework::model! {
     /// The configuration of `action.cph_server_restart`.
@@ -18,25 +16,21 @@ tf_framework::model! {
     }
 }
 
-pub struct ServerRestart(pub BatchRunner);
+pub struct ServerRestart;
 
-#[async_trait]
-impl ActionType for ServerRestart {
+impl BatchAction for ServerRestart {
     type Model = ServerRestartModel;
     const TYPE_NAME: &'static str = "cph_server_restart";
     const DESCRIPTION: &'static str =
         "Restarts cloud phone servers, 100 to a call, and waits for every server's job.";
+    const NOUN: &'static str = "servers";
+    const DONE: &'static str = "restarted";
+    const ATTRIBUTE: &'static str = "server_ids";
+    const CHANGES_PHONES: bool = false;
 
-    async fn invoke(
-        &self,
-        ctx: &CallContext,
-        config: ServerRestartModel,
-        progress: &Progress,
-        diags: &mut Diagnostics,
-    ) {
+    fn call(&self, config: &ServerRestartModel) -> (Arc<dyn BatchCall>, Vec<Target>) {
         let ids = config.server_ids.known().cloned().unwrap_or_default();
         let targets = targets(&ids, None, None);
-        let kind = OpKind::RestartServers;
-        self.0.run(ctx, kind, None, targets, progress, diags).await;
+        (OpKind::RestartServers.call(None), targets)
     }
 }

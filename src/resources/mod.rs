@@ -69,18 +69,14 @@ fn all_list_resources(shared: &Arc<Shared>) -> Vec<Arc<dyn ListResource>> {
     ]
 }
 
-/// The actions, sharing one batch engine (so that concurrent invocations
-/// merge their calls).
+/// Every action type, one line each (batch actions share the fleet's
+/// batcher, so that concurrent invocations merge their calls).
 fn all_actions(shared: &Arc<Shared>) -> Vec<Arc<dyn tf_framework::Action>> {
-    use tf_framework::action::action;
-    let runner = action_batch::BatchRunner {
-        shared: shared.clone(),
-        operations: crate::fleet::operations::Operations::new(),
-    };
+    use action_batch::batch_action;
     vec![
-        action(action_phone_restart::PhoneRestart(runner.clone())),
-        action(action_phone_reset::PhoneReset(runner.clone())),
-        action(action_phone_stop::PhoneStop(runner.clone())),
-        action(action_server_restart::ServerRestart(runner)),
+        batch_action(action_phone_restart::PhoneRestart, shared),
+        batch_action(action_phone_reset::PhoneReset, shared),
+        batch_action(action_phone_stop::PhoneStop, shared),
+        batch_action(action_server_restart::ServerRestart, shared),
     ]
 }

@@ -749,7 +749,7 @@ impl PhoneRoute {
         }
         if let Some(report) = routed.failure_report(route, RETRIED_NEXT) {
             let mut warning = not_routed(route, report);
-            if matches!(routed.wait_error, Some(crate::cph::Error::Cancelled)) {
+            if matches!(routed.wait_error, Some(fleet::WaitEnded::Stopped)) {
                 warning.summary =
                     format!("Stopped before every phone was confirmed on route {route:?}");
             }
@@ -788,7 +788,7 @@ fn report_failures(
 ) {
     if let Some(report) = routed.failure_report(route, NOT_ROUTED_YET) {
         let mut error = not_routed(route, report);
-        if matches!(routed.wait_error, Some(crate::cph::Error::Cancelled)) {
+        if matches!(routed.wait_error, Some(fleet::WaitEnded::Stopped)) {
             error.summary = format!("Stopped before every phone was confirmed on route {route:?}");
         }
         diags.push(error);

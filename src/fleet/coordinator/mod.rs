@@ -35,9 +35,15 @@ use futures::stream::{self, StreamExt};
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
+mod adopt;
+mod waiter;
+
+use adopt::adopt_running;
+use waiter::{Waiter, wait};
+
 use super::claims::Claims;
-use super::poller::Poller;
-use super::routing::{BATCH_SIZE, JobRecord, JobStatus, RouteOutcome};
+use super::poller::{JobSink, Poller};
+use super::routing::{BATCH_SIZE, JobRecord, JobStatus, RouteOutcome, WaitEnded};
 use crate::cph::models::{JOB_STATUS_FAILED, JOB_STATUS_SUCCEEDED, Job};
 use crate::cph::{self, Client};
 
@@ -90,135 +96,6 @@ pub struct Change {
     pub elsewhere: Vec<(String, RunningJob)>,
 }
 
-/// The shared outcome of one change.
-struct Ticket {
-    inner: Mutex<TicketInner>,
-    done: Notify,
-    /// Notified whenever a phone is sent or resolved.
-    progress: Notify,
-}
-
-struct TicketInner {
-    records: BTreeMap<String, JobRecord>,
-    /// Request id of each phone's job, once sent.
-    requests: BTreeMap<String, String>,
-    servers: BTreeMap<String, String>,
-    unresolved: BTreeSet<String>,
-}
-
-impl Ticket {
-    fn new(phones: impl Iterator<Item = String>) -> Arc<Ticket> {
-        let mut records = BTreeMap::new();
-        let mut unresolved = BTreeSet::new();
-        for p in phones {
-            records.insert(
-                p.clone(),
-                JobRecord {
-                    phone_id: p.clone(),
-                    job_id: None,
-                    status: JobStatus::Running,
-                    error_code: None,
-                    error_msg: None,
-                },
-            );
-            unresolved.insert(p);
-        }
-        Arc::new(Ticket {
-            inner: Mutex::new(TicketInner {
-                records,
-                requests: BTreeMap::new(),
-                servers: BTreeMap::new(),
-                unresolved,
-            }),
-            done: Notify::new(),
-            progress: Notify::new(),
-        })
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, TicketInner> {
-        self.inner.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    fn sent(&self, phone: &str, request_id: &str, job_id: &str) {
-        let mut t = self.lock();
-        if let Some(r) = t.records.get_mut(phone)
-            && !job_id.is_empty()
-        {
-            r.job_id = Some(job_id.to_string());
-        }
-        t.requests.insert(phone.to_string(), request_id.to_string());
-        drop(t);
-        self.progress.notify_waiters();
-    }
-
-    fn resolve(&self, record: JobRecord, server: Option<&str>) {
-        let mut t = self.lock();
-        if !t.unresolved.remove(&record.phone_id) {
-            return;
-        }
-        if let Some(s) = server.filter(|s| !s.is_empty()) {
-            t.servers.insert(record.phone_id.clone(), s.to_string());
-        }
-        t.records.insert(record.phone_id.clone(), record);
-        let empty = t.unresolved.is_empty();
-        drop(t);
-        self.progress.notify_waiters();
-        if empty {
-            self.done.notify_waiters();
-        }
-    }
-
-    fn is_done(&self) -> bool {
-        self.lock().unresolved.is_empty()
-    }
-
-    /// Phones neither resolved nor answered for: in a call in flight (or
-    /// about to be), once the pending ones are withdrawn.
-    fn unanswered(&self) -> usize {
-        let t = self.lock();
-        t.unresolved
-            .iter()
-            .filter(|p| !t.requests.contains_key(*p))
-            .count()
-    }
-
-    /// Waits (at most `within`) until every phone is answered for.
-    async fn settle(&self, within: Duration) {
-        let until = Instant::now() + within;
-        loop {
-            let progress = self.progress.notified();
-            if self.unanswered() == 0 {
-                return;
-            }
-            tokio::select! {
-                _ = progress => {}
-                _ = tokio::time::sleep_until(until.into()) => return,
-            }
-        }
-    }
-
-    /// The records, with every phone still unresolved marked running (and
-    /// the request id of those whose call was answered).
-    fn outcome(&self) -> (Vec<JobRecord>, Vec<RunningJob>, BTreeMap<String, String>) {
-        let t = self.lock();
-        let mut running = Vec::new();
-        for r in t.records.values() {
-            if r.status == JobStatus::Running {
-                running.push(RunningJob {
-                    phone_id: r.phone_id.clone(),
-                    request_id: t.requests.get(&r.phone_id).cloned().unwrap_or_default(),
-                    job_id: r.job_id.clone(),
-                });
-            }
-        }
-        (
-            t.records.values().cloned().collect(),
-            running,
-            t.servers.clone(),
-        )
-    }
-}
-
 /// What a resource gets back: the outcome, plus the request id of every job
 /// still running when the wait ended (to record in private state).
 #[derive(Debug, Default)]
@@ -231,18 +108,18 @@ struct Pending {
     route: String,
     /// `Some(owner)` while only releases by that owner ask for this phone.
     release_by: Option<String>,
-    tickets: Vec<Arc<Ticket>>,
+    tickets: Vec<Arc<Waiter>>,
 }
 
-struct InFlight {
+pub(super) struct InFlight {
     route: String,
     job_id: Option<String>,
     request_id: Option<String>,
-    tickets: Vec<Arc<Ticket>>,
+    tickets: Vec<Arc<Waiter>>,
 }
 
 #[derive(Default)]
-struct State {
+pub(super) struct RouteState {
     client: Option<Client>,
     pending: BTreeMap<String, Pending>,
     first_pending: Option<Instant>,
@@ -267,7 +144,7 @@ struct State {
 
 /// See the module documentation.
 pub struct Coordinator {
-    state: Mutex<State>,
+    state: Mutex<RouteState>,
     wake: Notify,
     claims: Arc<Claims>,
     poller: Arc<Poller>,
@@ -275,25 +152,18 @@ pub struct Coordinator {
 }
 
 impl Coordinator {
-    pub fn new(claims: Arc<Claims>) -> Arc<Coordinator> {
-        Arc::new_cyclic(|me: &Weak<Coordinator>| {
-            let for_poller = me.clone();
-            let poller = Poller::new(Box::new(move |jobs, gone| {
-                if let Some(c) = for_poller.upgrade() {
-                    c.jobs_ended(jobs, gone);
-                }
-            }));
-            Coordinator {
-                state: Mutex::new(State::default()),
-                wake: Notify::new(),
-                claims,
-                poller,
-                me: me.clone(),
-            }
+    /// The coordinator of a fleet whose jobs `poller` follows.
+    pub fn new(claims: Arc<Claims>, poller: Arc<Poller>) -> Arc<Coordinator> {
+        Arc::new_cyclic(|me: &Weak<Coordinator>| Coordinator {
+            state: Mutex::new(RouteState::default()),
+            wake: Notify::new(),
+            claims,
+            poller,
+            me: me.clone(),
         })
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, RouteState> {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
@@ -337,7 +207,7 @@ impl Coordinator {
             .iter()
             .cloned()
             .chain(change.running.iter().map(|r| r.phone_id.clone()));
-        let ticket = Ticket::new(all);
+        let ticket = Waiter::new(all);
         if ticket.is_done() {
             return ChangeOutcome::default();
         }
@@ -365,7 +235,7 @@ impl Coordinator {
 
     /// A wait was cut short: the ticket's phones not sent yet are not sent
     /// (they resolve as failed, with `why`).
-    fn withdraw(&self, ticket: &Arc<Ticket>, why: &cph::Error) {
+    fn withdraw(&self, ticket: &Arc<Waiter>, why: &WaitEnded) {
         let mut withdrawn: Vec<String> = Vec::new();
         {
             let mut st = self.lock();
@@ -406,7 +276,7 @@ impl Coordinator {
         }
     }
 
-    fn submit(&self, client: &Client, change: &Change, ticket: &Arc<Ticket>) {
+    fn submit(&self, client: &Client, change: &Change, ticket: &Arc<Waiter>) {
         let now = Instant::now();
         let announced = self.arrived(&change.owner);
         let mut adopt: Vec<(String, usize)> = Vec::new();
@@ -433,7 +303,8 @@ impl Coordinator {
             self.start_flusher(&mut st);
         }
         for (request_id, jobs) in adopt {
-            self.poller.follow(client, &request_id, jobs, true);
+            self.poller
+                .follow_for(client, &request_id, jobs, true, self.sink());
         }
         self.wake.notify_one();
     }
@@ -441,7 +312,13 @@ impl Coordinator {
     /// Places one phone of `change`: handed over, joined to its job in
     /// flight or to the pending change to the same route, blocked behind
     /// another route's, or pending. True when it starts a pending change.
-    fn place(&self, st: &mut State, change: &Change, ticket: &Arc<Ticket>, phone: &String) -> bool {
+    fn place(
+        &self,
+        st: &mut RouteState,
+        change: &Change,
+        ticket: &Arc<Waiter>,
+        phone: &String,
+    ) -> bool {
         if change.release && self.claims.claimed_by_other(&change.owner, phone) {
             ticket.resolve(handed_over(phone), None);
             return false;
@@ -494,7 +371,7 @@ impl Coordinator {
         false
     }
 
-    fn start_flusher(&self, st: &mut State) {
+    fn start_flusher(&self, st: &mut RouteState) {
         if st.flusher_started {
             return;
         }
@@ -689,7 +566,8 @@ impl Coordinator {
         }
         self.finish(ended);
         if started > 0 {
-            self.poller.follow(client, &request_id, started, false);
+            self.poller
+                .follow_for(client, &request_id, started, false, self.sink());
         }
     }
 
@@ -727,8 +605,13 @@ impl Coordinator {
             .collect()
     }
 
+    /// Where the poller tells of this coordinator's jobs.
+    fn sink(&self) -> Weak<dyn JobSink> {
+        self.me.clone()
+    }
+
     /// The poller's report: jobs that ended, request ids that listed no jobs.
-    fn jobs_ended(&self, jobs: Vec<Job>, gone: Vec<String>) {
+    fn route_jobs_ended(&self, jobs: Vec<Job>, gone: Vec<String>) {
         let mut ended = Vec::new();
         {
             let st = self.lock();
@@ -821,82 +704,22 @@ impl Coordinator {
     }
 }
 
-/// Follows the jobs an earlier apply left running (their request ids go to
-/// `adopt` for the poller): those towards the change's route are waited for
-/// by `ticket` and not sent again; those towards another route hold the
-/// change's phones back until they end. Returns the phones of calls whose
-/// answer never came (nothing to follow: they are sent again).
-fn adopt_running(
-    st: &mut State,
-    change: &Change,
-    ticket: &Arc<Ticket>,
-    adopt: &mut Vec<(String, usize)>,
-) -> Vec<String> {
-    // Jobs an earlier apply left running: follow them, send nothing.
-    // A call whose answer never came has nothing to follow: its
-    // phones are sent again.
-    let (running, resend): (Vec<&RunningJob>, Vec<&RunningJob>) = change
-        .running
-        .iter()
-        .partition(|r| !r.request_id.is_empty());
-    let mut adopted: BTreeMap<String, usize> = BTreeMap::new();
-    for r in running {
-        ticket.sent(
-            &r.phone_id,
-            &r.request_id,
-            r.job_id.as_deref().unwrap_or(""),
-        );
-        match st.in_flight.get_mut(&r.phone_id) {
-            Some(f) => f.tickets.push(ticket.clone()),
-            None => {
-                st.in_flight.insert(
-                    r.phone_id.clone(),
-                    InFlight {
-                        route: change.route.clone(),
-                        job_id: r.job_id.clone(),
-                        request_id: Some(r.request_id.clone()),
-                        tickets: vec![ticket.clone()],
-                    },
-                );
-                *adopted.entry(r.request_id.clone()).or_default() += 1;
-            }
-        }
+impl JobSink for Coordinator {
+    fn jobs_ended(&self, jobs: Vec<Job>, gone: Vec<String>) {
+        self.route_jobs_ended(jobs, gone);
     }
-    // Jobs towards another route: followed with nobody waiting on
-    // them, so that the change's phones are sent after they end.
-    for (route, r) in change
-        .elsewhere
-        .iter()
-        .filter(|(_, r)| !r.request_id.is_empty())
-    {
-        if st.in_flight.contains_key(&r.phone_id) {
-            continue;
-        }
-        st.in_flight.insert(
-            r.phone_id.clone(),
-            InFlight {
-                route: route.clone(),
-                job_id: r.job_id.clone(),
-                request_id: Some(r.request_id.clone()),
-                tickets: Vec::new(),
-            },
-        );
-        *adopted.entry(r.request_id.clone()).or_default() += 1;
-    }
-    adopt.extend(adopted);
-    resend.into_iter().map(|r| r.phone_id.clone()).collect()
 }
 
 /// Fails every phone of `ticket` not yet resolved: the engine was refused
 /// (credentials), so nothing more is sent.
-fn refuse_all(ticket: &Arc<Ticket>, why: &str) {
+fn refuse_all(ticket: &Arc<Waiter>, why: &str) {
     let phones: Vec<String> = ticket.lock().unresolved.iter().cloned().collect();
     for p in phones {
         ticket.resolve(failed(&p, None, why.to_string()), None);
     }
 }
 
-fn pending_of(change: &Change, ticket: &Arc<Ticket>) -> Pending {
+fn pending_of(change: &Change, ticket: &Arc<Waiter>) -> Pending {
     Pending {
         route: change.route.clone(),
         release_by: change.release.then(|| change.owner.clone()),
@@ -921,33 +744,5 @@ fn failed(phone: &str, code: Option<String>, msg: String) -> JobRecord {
         status: JobStatus::Failed,
         error_code: code,
         error_msg: Some(msg),
-    }
-}
-
-/// Waits for a ticket; the reason the wait ended early, if it did.
-async fn wait(
-    ticket: &Ticket,
-    deadline: Instant,
-    cancel: &CancellationToken,
-) -> Option<cph::Error> {
-    let started = Instant::now();
-    loop {
-        let notified = ticket.done.notified();
-        if ticket.is_done() {
-            return None;
-        }
-        tokio::select! {
-            _ = notified => {}
-            _ = cancel.cancelled() => return Some(cph::Error::Cancelled),
-            _ = tokio::time::sleep_until(deadline.into()) => {
-                let t = ticket.lock();
-                return Some(cph::Error::Timeout(format!(
-                    "jobs did not finish within {}: {} of {} phones still running",
-                    super::go_duration(deadline.saturating_duration_since(started)),
-                    t.unresolved.len(),
-                    t.records.len()
-                )));
-            }
-        }
     }
 }

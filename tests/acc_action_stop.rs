@@ -1,0 +1,154 @@
+//! Ctrl-C during an action (issue [T], Terraform 1.15.5): after StopProvider
+//! the provider sends no progress event, only the completion, so Terraform
+//! does not crash (exit 11, "range function continued iteration") and the
+//! user is told which phones may still be restarting. The reproduction:
+//! 1,000 phones, `max_requests_per_second = 2`, 1.5 s latency on every
+//! restart call, SIGINT to the process group at a random moment after the
+//! action started. 3 runs; 20 with `CPH_LONG_TESTS=1` (`make test-long`),
+//! `CPH_ACTION_STOP_RUNS=N` for another number.
+//!
+//! Runs when `TF_ACC=1`.
+
+mod emu;
+mod support;
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use emu::Emulator;
+use serde_json::json;
+use support::{TfBin, TfWorkdir};
+
+fn hcl_list(ids: &[String]) -> String {
+    serde_json::to_string(ids).expect("ids serialise")
+}
+
+fn restart_all(phones: &[String]) -> String {
+    format!(
+        r#"
+provider "cph" {{
+  max_requests_per_second = 2
+}}
+
+action "cph_phone_restart" "all" {{
+  config {{
+    phone_ids = {}
+  }}
+}}
+"#,
+        hcl_list(phones)
+    )
+}
+
+/// A number in `0..n` from the clock (no test depends on it being uniform).
+fn rand_below(n: u64) -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0),
+    );
+    h.finish() % n.max(1)
+}
+
+fn output(wd: &TfWorkdir) -> String {
+    std::fs::read_to_string(wd.path().join("apply.stdout")).unwrap_or_default()
+        + &std::fs::read_to_string(wd.path().join("apply.stderr")).unwrap_or_default()
+}
+
+/// One run: invoke, SIGINT at a random moment after the action started,
+/// then what Terraform said. Err with the reason when the run is wrong.
+fn one_run(tf: &TfBin, emu: &Emulator, phones: &[String]) -> Result<(), String> {
+    let mut wd = TfWorkdir::new(tf, &restart_all(phones));
+    for (k, v) in emu.token_env() {
+        wd.set_env(&k, &v);
+    }
+    let args = [
+        "apply",
+        "-no-color",
+        "-auto-approve",
+        "-invoke=action.cph_phone_restart.all",
+    ];
+    let mut apply = wd.spawn_in_group(&args, &[]);
+    let until = Instant::now() + Duration::from_secs(120);
+    while !output(&wd).contains("to be restarted") {
+        if Instant::now() > until || apply.try_wait().ok().flatten().is_some() {
+            let _ = apply.kill();
+            return Err(format!("the action did not start:\n{}", output(&wd)));
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // Calls go every 0.5 s and take 1.5 s: within 4 s some are answered,
+    // some on their way and most not sent.
+    std::thread::sleep(Duration::from_millis(100 + rand_below(4000)));
+    let pgid = format!("-{}", apply.id());
+    let ok = Command::new("kill")
+        .args(["-s", "INT", "--", &pgid])
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false);
+    if !ok {
+        return Err("kill -INT the process group failed".into());
+    }
+    let status = loop {
+        if let Some(st) = apply.try_wait().map_err(|e| e.to_string())? {
+            break st;
+        }
+        if Instant::now() > until {
+            let _ = apply.kill();
+            return Err("terraform did not exit after Ctrl-C".into());
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let out = output(&wd);
+    if status.code() == Some(11) || out.contains("range function continued iteration") {
+        return Err(format!("terraform crashed ({status}):\n{out}"));
+    }
+    if status.success() {
+        return Err(format!("an interrupted action succeeded:\n{out}"));
+    }
+    if !out.contains("Still in progress (they may yet finish)") {
+        return Err(format!(
+            "the phones still in progress are not named:\n{out}"
+        ));
+    }
+    if out.lines().filter(|l| l.contains("- phone ")).count() > 20 {
+        return Err(format!(
+            "more than 20 phones listed in one diagnostic:\n{out}"
+        ));
+    }
+    Ok(())
+}
+
+#[test]
+fn ctrl_c_in_a_1000_phone_restart_never_crashes_terraform_and_names_the_phones_in_progress() {
+    let Some(tf) = support::terraform_1_15() else {
+        return;
+    };
+    let long = std::env::var("CPH_LONG_TESTS").as_deref() == Ok("1");
+    let runs: usize = std::env::var("CPH_ACTION_STOP_RUNS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(if long { 20 } else { 3 });
+    let emu = Emulator::start(&["--servers", "10", "--phones-per-server", "100"]);
+    emu.add_fault(json!({"endpoint": "restart_phones", "kind": "latency", "latency_ms": 1500}));
+    let phones: Vec<String> = emu
+        .server_ids()
+        .iter()
+        .flat_map(|s| emu.phone_ids_of(s))
+        .collect();
+    assert_eq!(phones.len(), 1000);
+    let mut failures = Vec::new();
+    for run in 0..runs {
+        // Phones still restarting from the last run refuse the next one
+        // (CPS.0010): let them finish.
+        std::thread::sleep(Duration::from_secs(2));
+        if let Err(e) = one_run(&tf, &emu, &phones) {
+            failures.push(format!("run {run}: {e}"));
+        }
+    }
+    println!("{} of {runs} runs as expected", runs - failures.len());
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
