@@ -80,7 +80,10 @@ impl Fx {
     fn with_main(tf: &support::TfBin, main_tf: &str) -> Fx {
         let emu = Emulator::start(&["--job-seconds", &JOB_SECONDS.to_string()]);
         let servers = emu.server_ids();
-        assert_eq!(servers[0], SERVER_ID, "the first server of the default fleet");
+        assert_eq!(
+            servers[0], SERVER_ID,
+            "the first server of the default fleet"
+        );
         let (s0, s1) = (emu.phone_ids_of(&servers[0]), emu.phone_ids_of(&servers[1]));
         let mut w = TfWorkdir::new(tf, main_tf);
         for (k, v) in emu.token_env() {
@@ -276,8 +279,17 @@ fn stop_at(fx: &Fx, args: &[&str], moment: Moment) -> (ExitStatus, String) {
     fx.emu.clear_faults();
     fx.emu.settings(json!({"job_seconds": JOB_SECONDS}));
     let out = spawned_output(&fx.w);
-    assert_ne!(status.code(), Some(11), "terraform crashed at {moment:?}:\n{out}");
-    for crash in ["panic:", "Terraform crashed", "plugin crashed", "The plugin encountered an error"] {
+    assert_ne!(
+        status.code(),
+        Some(11),
+        "terraform crashed at {moment:?}:\n{out}"
+    );
+    for crash in [
+        "panic:",
+        "Terraform crashed",
+        "plugin crashed",
+        "The plugin encountered an error",
+    ] {
         assert!(!out.contains(crash), "{crash} at {moment:?}:\n{out}");
     }
     (status, out)
@@ -323,7 +335,13 @@ fn a_saved_plan_applies_in_another_process_and_stops_at_three_moments() {
     let fx = Fx::new(&tf);
     fx.set_vars("routing");
     let plan = fx.tf(&["plan", "-out=tfplan", "-detailed-exitcode"]);
-    assert_eq!(plan.status.code(), Some(2), "{}\n{}", plan.stdout, plan.stderr);
+    assert_eq!(
+        plan.status.code(),
+        Some(2),
+        "{}\n{}",
+        plan.stdout,
+        plan.stderr
+    );
     assert!(
         plan.stdout.contains("3 to add, 0 to change, 0 to destroy"),
         "{}",
@@ -333,27 +351,49 @@ fn a_saved_plan_applies_in_another_process_and_stops_at_three_moments() {
 
     fx.emu.reset_calls();
     let out = fx.tf_ok(&["apply", "tfplan"]);
-    assert!(out.stdout.contains("3 added, 0 changed, 0 destroyed"), "{}", out.stdout);
+    assert!(
+        out.stdout.contains("3 added, 0 changed, 0 destroyed"),
+        "{}",
+        out.stdout
+    );
     // The floor: the two routes planned in the plan process are still
     // merged into one call by the apply process (C4).
     assert_eq!(fx.calls("phones_traffic"), 1, "{:?}", fx.emu.calls());
-    assert_eq!(fx.calls("change_server_model"), 0, "the flavor is unchanged");
+    assert_eq!(
+        fx.calls("change_server_model"),
+        0,
+        "the flavor is unchanged"
+    );
     fx.assert_routes("routing", "after the saved plan");
     fx.assert_no_changes("after the saved plan");
 
     let mut route = "routing";
     for moment in [Moment::Early, Moment::AnswerHeld, Moment::JobsRunning] {
-        route = if route == "routing" { "direct" } else { "routing" };
+        route = if route == "routing" {
+            "direct"
+        } else {
+            "routing"
+        };
         fx.set_vars(route);
         let plan = fx.tf(&["plan", "-out=tfplan", "-detailed-exitcode"]);
-        assert_eq!(plan.status.code(), Some(2), "{}\n{}", plan.stdout, plan.stderr);
+        assert_eq!(
+            plan.status.code(),
+            Some(2),
+            "{}\n{}",
+            plan.stdout,
+            plan.stderr
+        );
         assert!(
             plan.stdout.contains("0 to add, 2 to change, 0 to destroy"),
             "{}",
             plan.stdout
         );
-        let (status, out) = stop_at(&fx, &["apply", "-input=false", "-no-color", "tfplan"], moment);
-        eprintln!("saved plan to {route}, SIGINT {moment:?}: {status}");
+        let (status, out) = stop_at(
+            &fx,
+            &["apply", "-input=false", "-no-color", "tfplan"],
+            moment,
+        );
+        eprintln!("saved plan to {route}, SIGINT {moment:?}: {status}\n{out}");
         if !matches!(moment, Moment::Early) {
             assert!(!status.success(), "an interrupted apply fails:\n{out}");
         }
@@ -433,9 +473,15 @@ run "move_and_switch" {{
         b2 = hcl(&b2),
     );
     fx.w.write("tests/modes.tftest.hcl", &file);
-    let out = fx.w.run(&["test", "-no-color", "-filter=tests/modes.tftest.hcl"]);
+    let out =
+        fx.w.run(&["test", "-no-color", "-filter=tests/modes.tftest.hcl"]);
     let text = out.flat();
-    assert!(out.success(), "terraform test failed:\n{}\n{}", out.stdout, out.stderr);
+    assert!(
+        out.success(),
+        "terraform test failed:\n{}\n{}",
+        out.stdout,
+        out.stderr
+    );
     assert!(text.contains("3 passed, 0 failed"), "{text}");
     assert!(!text.contains("claimed by two"), "{text}");
     assert!(fx.calls("phones_traffic") > 0, "{:?}", fx.emu.calls());
@@ -471,9 +517,15 @@ run "plan_direct" {{
     );
     fx.w.write("tests/plans.tftest.hcl", &plans);
     fx.emu.reset_calls();
-    let out = fx.w.run(&["test", "-no-color", "-filter=tests/plans.tftest.hcl"]);
+    let out =
+        fx.w.run(&["test", "-no-color", "-filter=tests/plans.tftest.hcl"]);
     let text = out.flat();
-    assert!(out.success(), "plan-only terraform test failed:\n{}\n{}", out.stdout, out.stderr);
+    assert!(
+        out.success(),
+        "plan-only terraform test failed:\n{}\n{}",
+        out.stdout,
+        out.stderr
+    );
     assert!(text.contains("2 passed, 0 failed"), "{text}");
     assert!(!text.contains("claimed by two"), "{text}");
     assert_eq!(fx.calls("phones_traffic"), 0, "{:?}", fx.emu.calls());
@@ -510,18 +562,38 @@ fn console_evaluates_and_refresh_only_records_drift_without_sending() {
         ("cph_phone_route.r[\"a\"].traffic_type", "\"routing\""),
     ] {
         let out = fx.w.run_with_input(&["console"], &format!("{expr}\n"));
-        assert!(out.success(), "console failed:\n{}\n{}", out.stdout, out.stderr);
+        assert!(
+            out.success(),
+            "console failed:\n{}\n{}",
+            out.stdout,
+            out.stderr
+        );
         assert_eq!(out.stdout.trim(), want, "{expr}: {}", out.stderr);
-        assert!(!out.flat().contains("Error"), "{}\n{}", out.stdout, out.stderr);
+        assert!(
+            !out.flat().contains("Error"),
+            "{}\n{}",
+            out.stdout,
+            out.stderr
+        );
     }
     fx.set_vars("direct");
     let out = fx.w.run_with_input(
         &["console", "-plan"],
         "cph_phone_route.r[\"a\"].traffic_type\n",
     );
-    assert!(out.success(), "console -plan failed:\n{}\n{}", out.stdout, out.stderr);
+    assert!(
+        out.success(),
+        "console -plan failed:\n{}\n{}",
+        out.stdout,
+        out.stderr
+    );
     assert_eq!(out.stdout.trim(), "\"direct\"", "{}", out.stderr);
-    assert!(!out.flat().contains("Error"), "{}\n{}", out.stdout, out.stderr);
+    assert!(
+        !out.flat().contains("Error"),
+        "{}\n{}",
+        out.stdout,
+        out.stderr
+    );
     assert_eq!(fx.calls("phones_traffic"), 0, "{:?}", fx.emu.calls());
     fx.set_vars("routing");
     fx.assert_routes("routing", "after console");
@@ -529,17 +601,31 @@ fn console_evaluates_and_refresh_only_records_drift_without_sending() {
     // Mode 4: drift out of band, refresh-only records it and sends nothing.
     let drifted = fx.a[0].clone();
     fx.emu.set_phone_route(&drifted, "direct");
-    fx.emu.set_server_flavor(SERVER_ID, SPECIAL_FLAVOR.0, SPECIAL_FLAVOR.1);
+    fx.emu
+        .set_server_flavor(SERVER_ID, SPECIAL_FLAVOR.0, SPECIAL_FLAVOR.1);
     fx.emu.reset_calls();
     let plan = fx.tf(&["plan", "-refresh-only", "-detailed-exitcode"]);
-    assert_eq!(plan.status.code(), Some(2), "{}\n{}", plan.stdout, plan.stderr);
+    assert_eq!(
+        plan.status.code(),
+        Some(2),
+        "{}\n{}",
+        plan.stdout,
+        plan.stderr
+    );
     let text = support::flat(&plan.stdout);
     assert!(text.contains("changed outside of Terraform"), "{text}");
-    assert!(text.contains(&drifted) && text.contains(SPECIAL_FLAVOR.0), "{text}");
+    assert!(
+        text.contains(&drifted) && text.contains(SPECIAL_FLAVOR.0),
+        "{text}"
+    );
     fx.tf_ok(&["apply", "-refresh-only", "-auto-approve"]);
     assert_eq!(fx.calls("phones_traffic"), 0, "{:?}", fx.emu.calls());
     assert_eq!(fx.calls("change_server_model"), 0, "{:?}", fx.emu.calls());
-    assert_eq!(fx.emu.route_of(&drifted), "direct", "refresh-only changes no phone");
+    assert_eq!(
+        fx.emu.route_of(&drifted),
+        "direct",
+        "refresh-only changes no phone"
+    );
     let state = fx.state();
     let mut a_left = set(&fx.a);
     a_left.remove(&drifted);
@@ -552,9 +638,17 @@ fn console_evaluates_and_refresh_only_records_drift_without_sending() {
     fx.emu.set_server_flavor(SERVER_ID, FLAVOR.0, FLAVOR.1);
     fx.emu.reset_calls();
     let out = fx.tf_ok(&["apply", "-auto-approve"]);
-    assert!(out.stdout.contains("0 added, 1 changed, 0 destroyed"), "{}", out.stdout);
+    assert!(
+        out.stdout.contains("0 added, 1 changed, 0 destroyed"),
+        "{}",
+        out.stdout
+    );
     let sent: Vec<String> = fx.traffic_by_phone().into_keys().collect();
-    assert_eq!(sent, vec![drifted.clone()], "only the drifted phone is sent");
+    assert_eq!(
+        sent,
+        vec![drifted.clone()],
+        "only the drifted phone is sent"
+    );
     assert_eq!(fx.calls("change_server_model"), 0, "{:?}", fx.emu.calls());
     fx.assert_routes("routing", "after the drift was undone");
     fx.assert_no_changes("after the drift was undone");
@@ -583,7 +677,13 @@ fn import_blocks_adopt_two_routes_and_a_flavor_without_a_call() {
     );
     fx.emu.reset_calls();
     let plan = fx.tf(&["plan", "-detailed-exitcode"]);
-    assert_eq!(plan.status.code(), Some(2), "{}\n{}", plan.stdout, plan.stderr);
+    assert_eq!(
+        plan.status.code(),
+        Some(2),
+        "{}\n{}",
+        plan.stdout,
+        plan.stderr
+    );
     // The routes import as they are; the flavor's one change is
     // `auto_pay`, which the API does not show (no flavor change, no order).
     let text = support::flat(&plan.stdout);
@@ -596,7 +696,8 @@ fn import_blocks_adopt_two_routes_and_a_flavor_without_a_call() {
     );
     let out = fx.tf_ok(&["apply", "-auto-approve"]);
     assert!(
-        out.stdout.contains("3 imported, 0 added, 1 changed, 0 destroyed"),
+        out.stdout
+            .contains("3 imported, 0 added, 1 changed, 0 destroyed"),
         "{}",
         out.stdout
     );
@@ -629,7 +730,11 @@ fn target_one_instance_then_replace_one_and_stop_targeted_applies() {
     fx.set_vars("routing");
     let target = format!("-target={RA}");
     let out = fx.tf_ok(&["apply", "-auto-approve", &target]);
-    assert!(out.stdout.contains("1 added, 0 changed, 0 destroyed"), "{}", out.stdout);
+    assert!(
+        out.stdout.contains("1 added, 0 changed, 0 destroyed"),
+        "{}",
+        out.stdout
+    );
     for p in &fx.a {
         assert_eq!(fx.emu.route_of(p), "routing", "{p} of the target");
     }
@@ -641,16 +746,30 @@ fn target_one_instance_then_replace_one_and_stop_targeted_applies() {
 
     fx.emu.reset_calls();
     let out = fx.tf_ok(&["apply", "-auto-approve"]);
-    assert!(out.stdout.contains("2 added, 0 changed, 0 destroyed"), "{}", out.stdout);
+    assert!(
+        out.stdout.contains("2 added, 0 changed, 0 destroyed"),
+        "{}",
+        out.stdout
+    );
     let sent: BTreeSet<String> = fx.traffic_by_phone().into_keys().collect();
-    assert_eq!(sent, set(&fx.b), "the rest of the apply sends b's phones only");
+    assert_eq!(
+        sent,
+        set(&fx.b),
+        "the rest of the apply sends b's phones only"
+    );
     fx.assert_routes("routing", "after the full apply");
 
     // Mode 7: -replace one instance. Destroy then create: each of a's
     // phones is released once and routed once, b's untouched.
     let replace = format!("-replace={RA}");
     let plan = fx.tf(&["plan", "-detailed-exitcode", &replace]);
-    assert_eq!(plan.status.code(), Some(2), "{}\n{}", plan.stdout, plan.stderr);
+    assert_eq!(
+        plan.status.code(),
+        Some(2),
+        "{}\n{}",
+        plan.stdout,
+        plan.stderr
+    );
     assert!(
         plan.stdout.contains("1 to add, 0 to change, 1 to destroy")
             && plan.stdout.contains("will be replaced, as requested"),
@@ -662,10 +781,16 @@ fn target_one_instance_then_replace_one_and_stop_targeted_applies() {
     let sent = fx.traffic_by_phone();
     for p in &fx.a {
         let n = sent.get(p).copied().unwrap_or(0);
-        assert!((1..=2).contains(&n), "{p} sent {n} times by the replacement: {sent:?}");
+        assert_eq!(
+            n, 2,
+            "{p}: one release, one route, by the replacement: {sent:?}"
+        );
     }
     for p in &fx.b {
-        assert!(!sent.contains_key(p), "{p} of b sent by a's replacement: {sent:?}");
+        assert!(
+            !sent.contains_key(p),
+            "{p} of b sent by a's replacement: {sent:?}"
+        );
     }
     fx.assert_routes("routing", "after -replace");
     fx.assert_no_changes("after -replace");
@@ -673,11 +798,21 @@ fn target_one_instance_then_replace_one_and_stop_targeted_applies() {
     // Stop during targeted applies, then a plain apply converges.
     let mut route = "routing";
     for moment in [Moment::AnswerHeld, Moment::JobsRunning] {
-        route = if route == "routing" { "direct" } else { "routing" };
+        route = if route == "routing" {
+            "direct"
+        } else {
+            "routing"
+        };
         fx.set_vars(route);
         let (status, out) = stop_at(
             &fx,
-            &["apply", "-auto-approve", "-input=false", "-no-color", &target],
+            &[
+                "apply",
+                "-auto-approve",
+                "-input=false",
+                "-no-color",
+                &target,
+            ],
             moment,
         );
         eprintln!("targeted apply to {route}, SIGINT {moment:?}: {status}");
@@ -687,7 +822,10 @@ fn target_one_instance_then_replace_one_and_stop_targeted_applies() {
             .into_keys()
             .filter(|p| !fx.a.contains(p))
             .collect();
-        assert!(stray.is_empty(), "a targeted apply sent other phones: {stray:?}");
+        assert!(
+            stray.is_empty(),
+            "a targeted apply sent other phones: {stray:?}"
+        );
         converges(&fx, route, &format!("a targeted apply stopped {moment:?}"));
     }
 }
@@ -717,7 +855,11 @@ fn replace_with_create_before_destroy_never_releases_the_phones_to_direct() {
     let replace = format!("-replace={RA}");
     fx.emu.reset_calls();
     let out = fx.tf_ok(&["apply", "-auto-approve", &replace]);
-    assert!(out.stdout.contains("1 added, 0 changed, 1 destroyed"), "{}", out.stdout);
+    assert!(
+        out.stdout.contains("1 added, 0 changed, 1 destroyed"),
+        "{}",
+        out.stdout
+    );
     let sent = fx.traffic_by_phone();
     for p in &fx.a {
         assert!(
@@ -727,4 +869,60 @@ fn replace_with_create_before_destroy_never_releases_the_phones_to_direct() {
     }
     fx.assert_routes("routing", "after a create_before_destroy replacement");
     fx.assert_no_changes("after a create_before_destroy replacement");
+}
+
+/// The routes with a restart of each instance's phones triggered by its
+/// update (one action instance per route).
+fn trigger_main() -> String {
+    let action = r#"
+action "cph_phone_restart" "r" {
+  for_each = var.groups
+  config {
+    phone_ids = cph_phone_route.r[each.key].phone_ids
+  }
+}
+"#;
+    MODES_TF.replace(
+        "  traffic_type = var.route\n}",
+        "  traffic_type = var.route\n\n  lifecycle {\n    action_trigger {\n      events  = [after_update]\n      actions = [action.cph_phone_restart.r[each.key]]\n    }\n  }\n}",
+    ) + action
+}
+
+/// Mode 1 with an action trigger: the plan process plans the triggered
+/// restarts, the apply process of the saved plan invokes them after the
+/// route changes, merged into one call; a create triggers nothing.
+#[test]
+fn a_saved_plan_invokes_the_triggered_restarts_once_in_the_apply_process() {
+    let Some(tf) = support::terraform_1_15() else {
+        return;
+    };
+    let main = trigger_main();
+    assert!(main.contains("action_trigger"), "{main}");
+    let fx = Fx::with_main(&tf, &main);
+    fx.set_vars("routing");
+    fx.tf_ok(&["apply", "-auto-approve"]);
+    assert_eq!(fx.calls("restart_phones"), 0, "a create is not an update");
+    fx.set_vars("direct");
+    fx.tf_ok(&["plan", "-out=tfplan"]);
+    assert_eq!(fx.calls("restart_phones"), 0, "a plan restarts nothing");
+    fx.emu.reset_calls();
+    let out = fx.tf_ok(&["apply", "tfplan"]);
+    assert_eq!(fx.calls("phones_traffic"), 1, "{:?}", fx.emu.calls());
+    assert_eq!(
+        fx.calls("restart_phones"),
+        1,
+        "two triggered restarts share one call:\n{}",
+        out.stdout
+    );
+    assert_eq!(
+        out.stdout.matches("2 of 2 phones restarted").count(),
+        2,
+        "{}",
+        out.stdout
+    );
+    fx.assert_routes("direct", "after the saved plan");
+    fx.emu.reset_calls();
+    fx.assert_no_changes("after the saved plan");
+    fx.tf_ok(&["apply", "-auto-approve"]);
+    assert_eq!(fx.calls("restart_phones"), 0, "no change, no restart");
 }

@@ -296,7 +296,9 @@ impl TfWorkdir {
             .spawn()
             .unwrap_or_else(|e| panic!("run {}: {e}", self.tf.path().display()));
         if let Some(mut stdin) = child.stdin.take() {
-            stdin.write_all(input.as_bytes()).expect("write terraform's input");
+            stdin
+                .write_all(input.as_bytes())
+                .expect("write terraform's input");
         }
         let out = child.wait_with_output().expect("terraform's output");
         TfOutput {
