@@ -146,19 +146,26 @@ fn phones_that_no_longer_exist_are_named_and_leaving_them_out_converges() {
     assert!(run(&w, "apply", &all).success());
 
     // The server (and its phones) is deleted outside Terraform, but the
-    // phone stays written in the config by hand.
+    // phone stays written in the config by hand: the plan refuses it (issue
+    // [T] 4; before, the apply sent it and named its CPS.0006), sending nothing.
     emu.delete_server(&other);
+    emu.reset_calls();
     let out = run(&w, "apply", &all);
     assert!(!out.success());
     let text = out.flat();
     assert!(
-        text.contains(
-            "Phones among them that no longer exist: 1. Sending them again cannot succeed: \
-             remove them from `phone_ids`"
-        ),
+        text.contains(&format!(
+            "1 id in `phone_ids` names no cloud phone of this project: {}.",
+            all[2]
+        )) && text.contains("remove phones that no longer exist from `phone_ids`"),
         "the error says what to do:\n{text}"
     );
-    assert!(text.contains("CPS.0006"), "{text}");
+    assert_eq!(
+        emu.calls().get("phones_traffic").copied().unwrap_or(0),
+        0,
+        "{:?}",
+        emu.calls()
+    );
     assert!(run(&w, "apply", &kept).success(), "doing it converges");
     assert_eq!(plan_code(&w, &kept), 0);
 }

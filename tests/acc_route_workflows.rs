@@ -167,7 +167,10 @@ fn terraform_test_still_refuses_a_phone_in_two_resources() {
         2,
         "{text}"
     );
-    assert!(text.contains(&p[1]) && !text.contains(&format!("{},", p[0])), "{text}");
+    assert!(
+        text.contains(&p[1]) && !text.contains(&format!("{},", p[0])),
+        "{text}"
+    );
     assert_eq!(
         emu.calls().get("phones_traffic").copied().unwrap_or(0),
         0,
@@ -233,13 +236,22 @@ fn a_postcondition_on_failed_exits_1_without_taint_and_the_next_apply_sends_only
     );
     let raw = std::fs::read_to_string(w.path().join("terraform.tfstate")).expect("state file");
     assert!(!raw.contains("\"status\": \"tainted\""), "{raw}");
-    let failed = r["values"]["failed"].as_object().cloned().unwrap_or_default();
+    let failed = r["values"]["failed"]
+        .as_object()
+        .cloned()
+        .unwrap_or_default();
     assert_eq!(failed.keys().collect::<Vec<_>>(), vec![&bad], "{r}");
 
     // The next plan: an in-place update, and its apply sends the failed phone only.
     emu.clear_failing_jobs();
     let plan = run(&["plan", "-detailed-exitcode"]);
-    assert_eq!(plan.status.code(), Some(2), "{}{}", plan.stdout, plan.stderr);
+    assert_eq!(
+        plan.status.code(),
+        Some(2),
+        "{}{}",
+        plan.stdout,
+        plan.stderr
+    );
     assert!(
         plan.stdout.contains("0 to add, 1 to change, 0 to destroy")
             && plan.stdout.contains("updated in-place"),
@@ -256,13 +268,22 @@ fn a_postcondition_on_failed_exits_1_without_taint_and_the_next_apply_sends_only
         emu.calls()
     );
     let sent = emu.admin_calls()["traffic_by_phone"].clone();
-    let sent: Vec<&String> = sent.as_object().map(|m| m.keys().collect()).unwrap_or_default();
+    let sent: Vec<&String> = sent
+        .as_object()
+        .map(|m| m.keys().collect())
+        .unwrap_or_default();
     assert_eq!(sent, vec![&bad], "only the failed phone is sent again");
     for id in &p {
         assert_eq!(emu.route_of(id), "routing", "{id}");
     }
     let done = run(&["plan", "-detailed-exitcode"]);
-    assert_eq!(done.status.code(), Some(0), "{}{}", done.stdout, done.stderr);
+    assert_eq!(
+        done.status.code(),
+        Some(0),
+        "{}{}",
+        done.stdout,
+        done.stderr
+    );
 }
 
 /// Ten routes over `ids`, 1/10 each, from a variable.
@@ -283,7 +304,10 @@ fn groups_var(ids: &[String], n: usize) -> String {
         .enumerate()
         .map(|(i, c)| (format!("g{i:02}"), c))
         .collect();
-    format!("-var=groups={}", serde_json::to_string(&groups).expect("json"))
+    format!(
+        "-var=groups={}",
+        serde_json::to_string(&groups).expect("json")
+    )
 }
 
 /// Issue 30, deliverable 4: ids that are no phone (a made-up id, a server
@@ -305,17 +329,31 @@ fn phone_ids_that_name_no_phone_are_refused_at_plan_with_no_write() {
     let out = w.run(&["plan", "-input=false", "-no-color", &var]);
     let text = format!("{}{}", out.stdout, out.stderr);
     assert!(!out.success(), "{text}");
-    assert_eq!(text.matches("Server ids given as phone ids").count(), 1, "{text}");
+    assert_eq!(
+        text.matches("Server ids given as phone ids").count(),
+        1,
+        "{text}"
+    );
     assert!(text.contains(&server), "{text}");
     // 25 made-up ids over two resources: each diagnostic lists at most 20.
     let missing = text.matches("Cloud phones not found").count();
     assert_eq!(missing, 2, "{text}");
-    assert!(!text.contains(&p[0]), "an existing phone is not named: {text}");
+    assert!(
+        !text.contains(&p[0]),
+        "an existing phone is not named: {text}"
+    );
     let calls = emu.calls();
     assert_eq!(calls["phones_traffic"], 0, "{calls:?}");
-    assert_eq!(calls["list_phones"], 1, "one listing for both resources: {calls:?}");
+    assert_eq!(
+        calls["list_phones"], 1,
+        "one listing for both resources: {calls:?}"
+    );
     let methods = emu.calls_by_method();
-    assert_eq!(methods["POST"] + methods["PUT"] + methods["DELETE"], 0, "{methods:?}");
+    assert_eq!(
+        methods["POST"] + methods["PUT"] + methods["DELETE"],
+        0,
+        "{methods:?}"
+    );
 
     // More than 20 in one resource: 20 named, then "and N more".
     let var = groups_var(&ids[..25], 1);
@@ -340,13 +378,23 @@ fn phone_ids_that_name_no_phone_are_refused_at_plan_with_no_write() {
 #[ignore = "a measurement: prints figures"]
 fn census_cost_at_5000_phones() {
     let Some(tf) = support::acc() else { return };
-    let emu = Emulator::start(&["--servers", "50", "--phones-per-server", "100", "--job-seconds", "0.2"]);
+    let emu = Emulator::start(&[
+        "--servers",
+        "50",
+        "--phones-per-server",
+        "100",
+        "--job-seconds",
+        "0.2",
+    ]);
     let p = phones(&emu);
     assert_eq!(p.len(), 5000);
     let w = workdir(&tf, &emu, TEN_ROUTES_TF);
     let var = groups_var(&p, 10);
     let groups = var.trim_start_matches("-var=groups=");
-    w.write("terraform.tfvars.json", &format!("{{\"groups\": {groups}}}"));
+    w.write(
+        "terraform.tfvars.json",
+        &format!("{{\"groups\": {groups}}}"),
+    );
     let run = |args: &[&str]| {
         emu.reset_calls();
         let mut a = args.to_vec();

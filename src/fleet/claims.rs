@@ -212,9 +212,8 @@ impl Claims {
     pub fn claimed_by_other(&self, owner: &str, phone: &str) -> bool {
         let inner = self.lock();
         inner.by_phone.get(phone).is_some_and(|o| {
-            o.iter().any(|x| {
-                **x != *owner && inner.owners.get(&**x).is_some_and(Claim::counts_now)
-            })
+            o.iter()
+                .any(|x| **x != *owner && inner.owners.get(&**x).is_some_and(Claim::counts_now))
         })
     }
 

@@ -40,6 +40,20 @@ struct Listing {
 pub struct PhoneListingCache {
     listings: Mutex<HashMap<String, Arc<Listing>>>,
     census: Mutex<Option<Arc<Listing>>>,
+    /// Why the API refused the census's credentials: later checks of the
+    /// process are told the same without a call.
+    census_refused: Mutex<Option<Arc<str>>>,
+}
+
+/// Why [`PhoneListingCache::unknown_phones`] could not check.
+#[derive(Debug, thiserror::Error)]
+pub enum CensusError {
+    /// The API refused the credentials (told once per process: later
+    /// checks get the same answer without a call).
+    #[error("{0}")]
+    Refused(Arc<str>),
+    #[error(transparent)]
+    Api(#[from] cph::Error),
 }
 
 /// Ids that name no phone of the project, from
@@ -116,11 +130,30 @@ impl PhoneListingCache {
         &self,
         client: &Client,
         ids: &BTreeSet<String>,
-    ) -> cph::Result<UnknownPhones> {
+    ) -> Result<UnknownPhones, CensusError> {
         if ids.is_empty() {
             return Ok(UnknownPhones::default());
         }
-        let (census, phones) = self.census(client, None).await?;
+        let refused = self
+            .census_refused
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        if let Some(why) = refused {
+            return Err(CensusError::Refused(why));
+        }
+        let (census, phones) = match self.census(client, None).await {
+            Ok(found) => found,
+            Err(e) if e.is_auth_refusal() => {
+                let why: Arc<str> = Arc::from(e.to_string());
+                *self
+                    .census_refused
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner()) = Some(why.clone());
+                return Err(CensusError::Refused(why));
+            }
+            Err(e) => return Err(e.into()),
+        };
         let unknown = UnknownPhones::of(&phones, ids);
         if unknown.is_empty() || census.started.elapsed() < FRESH_FOR {
             return Ok(unknown);

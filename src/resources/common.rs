@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use crate::cph;
 use crate::fleet::flavor_check::{Finding, Severity};
+use crate::fleet::phone_cache::CensusError;
 use tf_framework::{AttributePath, Diagnostic, Diagnostics, Tf};
 
 /// The routes a phone can have, with what each means.
@@ -111,28 +112,6 @@ pub fn finding(f: Finding) -> Diagnostic {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn ids_are_checked_like_cph_issues_them() {
-        let f = cph_id();
-        assert!(f.problem("a176d8625981453bbafbc0a321d8d6a1").is_none());
-        for bad in ["", "A176", "a b", "a,b", " a", &"a".repeat(65)] {
-            assert!(f.problem(bad).is_some(), "{bad:?}");
-        }
-    }
-
-    #[test]
-    fn deadlines_fall_back_to_the_default() {
-        let (_, d) = deadline(&Tf::Known("30s".into()), Duration::from_secs(5));
-        assert_eq!(d, Duration::from_secs(30));
-        let (_, d) = deadline(&Tf::Null, Duration::from_secs(5));
-        assert_eq!(d, Duration::from_secs(5));
-    }
-}
-
 /// Ids listed per diagnostic, at most; the rest are counted.
 pub const IDS_SHOWN: usize = 20;
 
@@ -155,8 +134,9 @@ pub fn count(n: usize, one: &str, many: &str) -> String {
 /// (or name a server), through the fleet engine's census of phones (one
 /// paged listing per provider process per plan, see
 /// [`PhoneListingCache::unknown_phones`](crate::fleet::phone_cache::PhoneListingCache::unknown_phones)).
-/// Nothing is checked before the provider is configured; a failed listing
-/// is a warning (the apply will tell).
+/// Nothing is checked before the provider is configured; refused
+/// credentials are one error (as an apply tells them), another failed
+/// listing a warning (the apply will tell).
 pub async fn check_phones_exist(
     shared: &super::Shared,
     ctx: &tf_framework::CallContext,
@@ -167,13 +147,52 @@ pub async fn check_phones_exist(
     let Ok(client) = shared.client(ctx) else {
         return;
     };
-    match shared.fleet().phone_listings().unknown_phones(&client, ids).await {
+    match shared
+        .fleet()
+        .phone_listings()
+        .unknown_phones(&client, ids)
+        .await
+    {
         Ok(unknown) => diags.extend(unknown_phones(&unknown, attribute)),
-        Err(e) => {
+        // Told as an apply tells it: one error, nothing sent.
+        Err(CensusError::Refused(why)) => diags.push(Diagnostic::error(
+            "Credentials refused",
+            format!("{why} Fix the credentials, then plan again."),
+        )),
+        Err(CensusError::Api(e)) => {
             let mut d = api_error("check that the phone ids exist", &e);
             d.severity = tf_framework::Severity::Warning;
             diags.push(d.at(AttributePath::root(attribute)));
         }
+    }
+}
+
+/// The words of one kind of id that names no phone.
+struct IdsNotPhones {
+    summary: &'static str,
+    /// The verb for one id and for several.
+    verb: (&'static str, &'static str),
+    what: &'static str,
+    then: String,
+}
+
+impl IdsNotPhones {
+    fn error(&self, ids: &[String], attribute: &str) -> Diagnostic {
+        let verb = if ids.len() == 1 {
+            self.verb.0
+        } else {
+            self.verb.1
+        };
+        Diagnostic::error(
+            self.summary,
+            format!(
+                "{} in `{attribute}` {verb} {}: {}. {}",
+                count(ids.len(), "id", "ids"),
+                self.what,
+                list_ids(ids.iter().map(String::as_str)),
+                self.then,
+            ),
+        )
     }
 }
 
@@ -185,37 +204,75 @@ pub fn unknown_phones(
 ) -> Diagnostics {
     let mut diags = Diagnostics::new();
     let path = AttributePath::root(attribute);
-    if !u.servers.is_empty() {
-        tracing::info!(ids = ?u.servers, "server ids in {attribute}");
-        diags.push(
-            Diagnostic::error(
-                "Server ids given as phone ids",
-                format!(
-                    "{} in `{attribute}` {} of a cloud phone server, not of a phone: {}. \
-                     List a server's phones with the cph_phones data source (server_id = ...).",
-                    count(u.servers.len(), "id", "ids"),
-                    if u.servers.len() == 1 { "is the id" } else { "are ids" },
-                    list_ids(u.servers.iter().map(String::as_str)),
-                ),
-            )
-            .at(path.clone()),
-        );
-    }
-    if !u.missing.is_empty() {
-        tracing::info!(ids = ?u.missing, "unknown phone ids in {attribute}");
-        diags.push(
-            Diagnostic::error(
-                "Cloud phones not found",
-                format!(
-                    "{} in `{attribute}` {} no cloud phone of this project: {}. \
-                     Nothing was sent. Check the ids (the cph_phones data source lists the project's phones).",
-                    count(u.missing.len(), "id", "ids"),
-                    if u.missing.len() == 1 { "names" } else { "name" },
-                    list_ids(u.missing.iter().map(String::as_str)),
-                ),
-            )
-            .at(path),
-        );
+    let servers = IdsNotPhones {
+        summary: "Server ids given as phone ids",
+        verb: ("is the id", "are ids"),
+        what: "of a cloud phone server, not of a phone",
+        then: "List a server's phones with the cph_phones data source (server_id = ...).".into(),
+    };
+    let missing = IdsNotPhones {
+        summary: "Cloud phones not found",
+        verb: ("names", "name"),
+        what: "no cloud phone of this project",
+        then: format!(
+            "Nothing was sent. Check the ids, and remove phones that no longer exist from \
+             `{attribute}` (a list from the cph_phones data source drops them by itself)."
+        ),
+    };
+    for (ids, words) in [(&u.servers, servers), (&u.missing, missing)] {
+        if !ids.is_empty() {
+            tracing::info!(?ids, "{} in {attribute}", words.summary);
+            diags.push(words.error(ids, attribute).at(path.clone()));
+        }
     }
     diags
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_checked_like_cph_issues_them() {
+        let f = cph_id();
+        assert!(f.problem("a176d8625981453bbafbc0a321d8d6a1").is_none());
+        for bad in ["", "A176", "a b", "a,b", " a", &"a".repeat(65)] {
+            assert!(f.problem(bad).is_some(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn deadlines_fall_back_to_the_default() {
+        let (_, d) = deadline(&Tf::Known("30s".into()), Duration::from_secs(5));
+        assert_eq!(d, Duration::from_secs(30));
+        let (_, d) = deadline(&Tf::Null, Duration::from_secs(5));
+        assert_eq!(d, Duration::from_secs(5));
+    }
+
+    #[test]
+    fn ids_that_name_no_phone_are_listed_twenty_at_most() {
+        let u = crate::fleet::phone_cache::UnknownPhones {
+            servers: vec!["s1".into()],
+            missing: (0..25).map(|i| format!("p{i:02}")).collect(),
+        };
+        let d = unknown_phones(&u, "phone_ids");
+        assert_eq!(d.0.len(), 2);
+        assert!(
+            d.0[0]
+                .detail
+                .starts_with("1 id in `phone_ids` is the id of a cloud phone server"),
+            "{}",
+            d.0[0].detail
+        );
+        let missing = &d.0[1].detail;
+        assert!(
+            missing.starts_with("25 ids in `phone_ids` name no cloud phone"),
+            "{missing}"
+        );
+        assert!(
+            missing.contains("p19 and 5 more.") && !missing.contains("p20"),
+            "{missing}"
+        );
+        assert!(unknown_phones(&Default::default(), "phone_ids").is_empty());
+    }
 }

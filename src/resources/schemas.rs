@@ -1,10 +1,15 @@
 //! The schemas of the provider block, the resources and the data sources,
-//! as their models declare them (for the docs generator, tests and benches).
+//! as Terraform gets them (for the docs generator, tests and benches). Each
+//! is taken from the object that serves the type, so that a schema version
+//! is stated once: in its `ResourceType`.
+
+use std::sync::Arc;
 
 use tf_framework::Schema;
 use tf_framework::typed::schema_of;
-use tf_framework::typed::{DataSourceType, ResourceType};
+use tf_framework::typed::{data_source, resource};
 
+use super::Shared;
 use super::data_phones::PhonesData;
 use super::data_server::ServerData;
 use super::phone_route::PhoneRoute;
@@ -15,21 +20,23 @@ pub fn provider() -> Schema {
     schema_of::<ProviderModel>("Huawei Cloud Cloud Phone Host (CPH).")
 }
 
+/// A fresh, unconfigured [`Shared`] for the objects whose schemas are read.
+fn shared() -> Arc<Shared> {
+    Arc::new(Shared::default())
+}
+
 pub fn server_flavor() -> Schema {
-    schema_of::<<ServerFlavor as ResourceType>::Model>(ServerFlavor::DESCRIPTION)
+    resource(ServerFlavor::new(shared())).schema()
 }
 
 pub fn phone_route() -> Schema {
-    Schema {
-        version: PhoneRoute::SCHEMA_VERSION,
-        ..schema_of::<<PhoneRoute as ResourceType>::Model>(PhoneRoute::DESCRIPTION)
-    }
+    resource(PhoneRoute::new(shared())).schema()
 }
 
 pub fn server_data() -> Schema {
-    schema_of::<<ServerData as DataSourceType>::Model>(ServerData::DESCRIPTION)
+    data_source(ServerData::new(shared())).schema()
 }
 
 pub fn phones_data() -> Schema {
-    schema_of::<<PhonesData as DataSourceType>::Model>(PhonesData::DESCRIPTION)
+    data_source(PhonesData::new(shared())).schema()
 }
