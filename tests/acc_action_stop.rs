@@ -40,17 +40,20 @@ action "cph_phone_restart" "all" {{
     )
 }
 
-/// A number in `0..n` from the clock (no test depends on it being uniform).
-fn rand_below(n: u64) -> u64 {
-    use std::hash::{BuildHasher, Hasher};
-    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    h.write_u128(
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos())
-            .unwrap_or(0),
-    );
-    h.finish() % n.max(1)
+/// `terraform apply -invoke` of the restart of every phone.
+const INVOKE: [&str; 4] = [
+    "apply",
+    "-no-color",
+    "-auto-approve",
+    "-invoke=action.cph_phone_restart.all",
+];
+
+fn restart_workdir(tf: &TfBin, emu: &Emulator, phones: &[String]) -> TfWorkdir {
+    let mut wd = TfWorkdir::new(tf, &restart_all(phones));
+    for (k, v) in emu.token_env() {
+        wd.set_env(&k, &v);
+    }
+    wd
 }
 
 fn output(wd: &TfWorkdir) -> String {
@@ -61,28 +64,20 @@ fn output(wd: &TfWorkdir) -> String {
 /// One run: invoke, SIGINT at a random moment after the action started,
 /// then what Terraform said. Err with the reason when the run is wrong.
 fn one_run(tf: &TfBin, emu: &Emulator, phones: &[String]) -> Result<(), String> {
-    let mut wd = TfWorkdir::new(tf, &restart_all(phones));
-    for (k, v) in emu.token_env() {
-        wd.set_env(&k, &v);
-    }
-    let args = [
-        "apply",
-        "-no-color",
-        "-auto-approve",
-        "-invoke=action.cph_phone_restart.all",
-    ];
-    let mut apply = wd.spawn_in_group(&args, &[]);
+    let wd = restart_workdir(tf, emu, phones);
+    let mut apply = wd.spawn_in_group(&INVOKE, &[]);
     let until = Instant::now() + Duration::from_secs(120);
     while !output(&wd).contains("to be restarted") {
         if Instant::now() > until || apply.try_wait().ok().flatten().is_some() {
             let _ = apply.kill();
+            let _ = apply.wait();
             return Err(format!("the action did not start:\n{}", output(&wd)));
         }
         std::thread::sleep(Duration::from_millis(20));
     }
     // Calls go every 0.5 s and take 1.5 s: within 4 s some are answered,
     // some on their way and most not sent.
-    std::thread::sleep(Duration::from_millis(100 + rand_below(4000)));
+    std::thread::sleep(Duration::from_millis(100 + support::rand_below(4000)));
     let pgid = format!("-{}", apply.id());
     let ok = Command::new("kill")
         .args(["-s", "INT", "--", &pgid])
@@ -90,15 +85,19 @@ fn one_run(tf: &TfBin, emu: &Emulator, phones: &[String]) -> Result<(), String> 
         .map(|s| s.success())
         .unwrap_or(false);
     if !ok {
+        let _ = apply.kill();
+        let _ = apply.wait();
         return Err("kill -INT the process group failed".into());
     }
     let status = loop {
-        if let Some(st) = apply.try_wait().map_err(|e| e.to_string())? {
-            break st;
-        }
-        if Instant::now() > until {
-            let _ = apply.kill();
-            return Err("terraform did not exit after Ctrl-C".into());
+        match apply.try_wait() {
+            Ok(Some(st)) => break st,
+            Ok(None) if Instant::now() <= until => {}
+            _ => {
+                let _ = apply.kill();
+                let _ = apply.wait();
+                return Err("terraform did not exit after Ctrl-C".into());
+            }
         }
         std::thread::sleep(Duration::from_millis(50));
     };
@@ -109,12 +108,14 @@ fn one_run(tf: &TfBin, emu: &Emulator, phones: &[String]) -> Result<(), String> 
     if status.success() {
         return Err(format!("an interrupted action succeeded:\n{out}"));
     }
-    if !out.contains("Still in progress (they may yet finish)") {
+    if !out.contains("Still in progress (they may yet finish)") && !out.contains("Never sent") {
         return Err(format!(
             "the phones still in progress are not named:\n{out}"
         ));
     }
-    if out.lines().filter(|l| l.contains("- phone ")).count() > 20 {
+    // Terraform shows each diagnostic on stdout and on stderr.
+    let stdout = std::fs::read_to_string(wd.path().join("apply.stdout")).unwrap_or_default();
+    if stdout.lines().filter(|l| l.starts_with("- phone ")).count() > 20 {
         return Err(format!(
             "more than 20 phones listed in one diagnostic:\n{out}"
         ));
@@ -151,4 +152,62 @@ fn ctrl_c_in_a_1000_phone_restart_never_crashes_terraform_and_names_the_phones_i
     }
     println!("{} of {runs} runs as expected", runs - failures.len());
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+/// Issue [T] 4: after an interrupted restart, the next invoke is refused for
+/// the phones still restarting (CPS.0010) and names each with its status.
+#[test]
+fn the_next_invoke_names_the_phones_still_busy_with_their_status() {
+    let Some(tf) = support::terraform_1_15() else {
+        return;
+    };
+    let emu = Emulator::start(&[
+        "--servers",
+        "1",
+        "--phones-per-server",
+        "5",
+        "--job-seconds",
+        "120",
+    ]);
+    let phones: Vec<String> = emu
+        .server_ids()
+        .iter()
+        .flat_map(|s| emu.phone_ids_of(s))
+        .collect();
+    let wd = restart_workdir(&tf, &emu, &phones);
+    let mut first = wd.spawn_in_group(&INVOKE, &[]);
+    let until = Instant::now() + Duration::from_secs(60);
+    let status = |id: &str| emu.api_get(&format!("phones/{id}"))["status"].as_i64();
+    while status(&phones[0]) != Some(4) {
+        assert!(Instant::now() < until, "the restart did not start");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let pgid = format!("-{}", first.id());
+    assert!(
+        Command::new("kill")
+            .args(["-s", "INT", "--", &pgid])
+            .status()
+            .is_ok_and(|s| s.success())
+    );
+    let ended = loop {
+        if let Some(st) = first.try_wait().expect("try_wait") {
+            break st;
+        }
+        assert!(
+            Instant::now() < until,
+            "terraform did not exit after Ctrl-C"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(!ended.success(), "{}", output(&wd));
+    assert!(output(&wd).contains("Still in progress"), "{}", output(&wd));
+
+    let again = wd.run(&INVOKE);
+    let all = format!("{}\n{}", again.stdout, again.stderr);
+    assert!(!again.status.success(), "{all}");
+    assert!(all.contains("5 of them are busy"), "{all}");
+    assert!(
+        all.contains(&format!("phone {}: CPS.0010: restarting", phones[0])),
+        "{all}"
+    );
 }

@@ -145,10 +145,11 @@ fn a_phone_moved_between_two_resources_ends_on_the_new_route_every_time() {
         if emu.route_of(&moving) == "routing" {
             ok += 1;
         }
-        // Only the claimer sends: the release of a claimed phone sends nothing.
+        // Nothing is sent: the release of a claimed phone sends nothing,
+        // and the claimer's phone is already on its route (issue [T] 6).
         assert_eq!(
             calls(&emu, "phones_traffic"),
-            1,
+            0,
             "round {i}: {:?}",
             emu.calls()
         );
@@ -159,6 +160,65 @@ fn a_phone_moved_between_two_resources_ends_on_the_new_route_every_time() {
     );
     assert_eq!(emu.route_of(&x), "routing");
     assert_eq!(emu.route_of(&y), "routing");
+}
+
+const MIXED_TF: &str = r#"
+provider "cph" {}
+variable "a" { type = list(string) }
+variable "b" { type = list(string) }
+variable "c" { type = list(string) }
+variable "c_type" { type = string }
+resource "cph_phone_route" "a" {
+  phone_ids    = var.a
+  traffic_type = "routing"
+}
+resource "cph_phone_route" "b" {
+  phone_ids    = var.b
+  traffic_type = "routing"
+}
+resource "cph_phone_route" "c" {
+  phone_ids    = var.c
+  traffic_type = var.c_type
+}
+"#;
+
+/// The trial's mixed apply (issue [T] 6): 10 phones move from a to b (both
+/// routing), 5 are dropped from a, c switches to direct. The moved phones
+/// need nothing; the dropped ones and c's go in one call.
+#[test]
+fn a_mixed_apply_moving_phones_between_routing_resources_costs_one_call() {
+    let Some(tf) = support::acc() else { return };
+    let emu = Emulator::start(&[
+        "--job-seconds",
+        "0.2",
+        "--servers",
+        "1",
+        "--phones-per-server",
+        "40",
+    ]);
+    let p = phones(&emu);
+    let w = workdir(&tf, &emu, MIXED_TF);
+    let vars = |a: &[String], b: &[String], c_type: &str| {
+        vec![
+            list_var("a", a),
+            list_var("b", b),
+            list_var("c", &p[30..35]),
+            format!("-var=c_type={c_type}"),
+        ]
+    };
+    apply(&w, &vars(&p[0..20], &p[20..25], "routing"));
+    let moved_b: Vec<String> = p[20..25].iter().chain(&p[0..10]).cloned().collect();
+    let after = vars(&p[15..20], &moved_b, "direct");
+    emu.reset_calls();
+    apply(&w, &after);
+    assert_eq!(calls(&emu, "phones_traffic"), 1, "{:?}", emu.calls());
+    for moved in &p[0..10] {
+        assert_eq!(emu.route_of(moved), "routing", "{moved}");
+    }
+    for dropped in p[10..15].iter().chain(&p[30..35]) {
+        assert_eq!(emu.route_of(dropped), "direct", "{dropped}");
+    }
+    assert_no_changes(&w, &after);
 }
 
 #[test]

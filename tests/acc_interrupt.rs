@@ -566,12 +566,12 @@ fn ctrl_c_while_a_route_answer_is_held_on_destroy_leaves_every_phone_direct_afte
 fn random_interrupt(tf: &support::TfBin, run: usize) -> Result<(), String> {
     let (emu, w, env) = route_fixture(tf, "1");
     let fleet = fleet_phones(&emu);
-    let phase = match rand_below(3) {
+    let phase = match support::rand_below(3) {
         0 => Phase::Create,
         1 => Phase::Update,
         _ => Phase::Destroy,
     };
-    let hold_ms = 200 + rand_below(1500);
+    let hold_ms = 200 + support::rand_below(1500);
     let mut child = start_phase(&emu, &w, &env, &fleet, phase);
     emu.add_fault(serde_json::json!({
         "endpoint": "phones_traffic", "kind": "hold_answer", "latency_ms": hold_ms, "count": 100
@@ -585,7 +585,7 @@ fn random_interrupt(tf: &support::TfBin, run: usize) -> Result<(), String> {
             provider_under(pid).is_some() || child.try_wait().ok().flatten().is_some()
         });
     }
-    let delay = Duration::from_millis(rand_below(3000));
+    let delay = Duration::from_millis(support::rand_below(3000));
     let from = if std::env::var("CPH_INTERRUPT_FROM_START").as_deref() == Ok("1") {
         "terraform"
     } else {
@@ -603,20 +603,6 @@ fn random_interrupt(tf: &support::TfBin, run: usize) -> Result<(), String> {
     converges_after(&emu, &w, &fleet, matches!(phase, Phase::Destroy), &stderr).map_err(|why| {
         format!("run {run} ({phase:?}, hold {hold_ms} ms, SIGINT after {delay:?}): {why}")
     })
-}
-
-/// A number in `0..n` from the clock and a counter (no test depends on it
-/// being uniform).
-fn rand_below(n: u64) -> u64 {
-    use std::hash::{BuildHasher, Hasher};
-    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    h.write_u128(
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos())
-            .unwrap_or(0),
-    );
-    h.finish() % n.max(1)
 }
 
 /// 30 runs of [`random_interrupt`]; prints "N of 30". Long: only with

@@ -23,8 +23,10 @@
 //!   phones another claims, both applies come in the same walk; the claimer
 //!   holds its phones ([`Fleet::hold`](super::Fleet::hold)) before anything
 //!   is sent, and a release sends `direct` only for phones no other owner
-//!   claims. Broken (the claimer applies in a later process): the phones go
-//!   to `direct` and the claimer's apply sends them back.
+//!   claims. A release that says the route its phones are on lets a claim
+//!   to that same route send nothing (in the same window, or later in the
+//!   process). Broken (the claimer applies in a later process): the phones
+//!   go to `direct` and the claimer's apply sends them back.
 //! - **C4. An announced apply follows its plan in the same process, soon.**
 //!   A plan announces its change ([`Coordinator::expect`](super::Coordinator::expect))
 //!   so that the apply's window waits for the others; an announcement is
@@ -97,6 +99,37 @@ mod tests {
         assert!(!fleet.claims().claimed_by_other("a", "p2"));
         fleet.forget("b");
         assert!(!fleet.claims().claimed_by_other("a", "p1"));
+    }
+
+    #[tokio::test]
+    async fn c3_a_move_between_two_resources_of_one_route_sends_nothing() {
+        let far = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        let stop = CancellationToken::new();
+        let client = offline_client();
+        let change = |owner: &str, route: &str, release: bool| Change {
+            owner: owner.into(),
+            route: route.into(),
+            phones: vec!["p1".into()],
+            release,
+            from_route: release.then(|| "routing".to_string()),
+            ..Default::default()
+        };
+        // Release first, then claim; and claim first, then release. Nothing
+        // listens at the client's address: a phone sent would fail.
+        for release_first in [true, false] {
+            let fleet = Fleet::default();
+            fleet.hold("b", None, &set(&["p1"]), "routing");
+            let release = fleet.change(&client, change("a", "direct", true), far, &stop);
+            let claim = fleet.change(&client, change("b", "routing", false), far, &stop);
+            let (released, claimed) = if release_first {
+                tokio::join!(release, claim)
+            } else {
+                let (c, r) = tokio::join!(claim, release);
+                (r, c)
+            };
+            assert!(released.outcome.unsuccessful().is_empty(), "{released:?}");
+            assert!(claimed.outcome.unsuccessful().is_empty(), "{claimed:?}");
+        }
     }
 
     #[tokio::test]

@@ -17,13 +17,14 @@
 //! to a replacement), the [order tracker](orders) that follows orders
 //! through BSS (on its [schedule](order_schedule)), and the
 //! [operations](operations): the batcher of calls that start one job per
-//! target (the actions' restart, reset, stop, and any kind a resource or
-//! action declares). What the engine assumes about the order in which
-//! Terraform calls the provider is written down, with a test each, in
-//! [call_orders] (and [flavor_orders] for flavors).
+//! target (the actions' restart, reset, stop, and any [batch
+//! kind](batch_call) a resource or action declares). What the engine assumes
+//! about the order in which Terraform calls the provider is written down,
+//! with a test each, in [call_orders] (and [flavor_orders] for flavors).
 //! It knows CPH through the client's public methods only, and Terraform not
 //! at all.
 
+pub mod batch_call;
 pub mod call_orders;
 pub mod catalogue;
 pub mod claims;

@@ -304,7 +304,9 @@ impl Poller {
     /// Takes in one read: members whose jobs are all over leave the
     /// cohort, finished jobs go to each member's sink. Returns how many ended.
     fn absorb(&self, cohort_id: u64, listed: HashMap<String, Vec<Job>>) -> usize {
-        let mut reports: Vec<(Weak<dyn JobSink>, Vec<Job>, Vec<String>)> = Vec::new();
+        // Per member: its sink, its jobs that ended, its id if given up.
+        type SinkReport = (Weak<dyn JobSink>, Vec<Job>, Vec<String>);
+        let mut reports: Vec<SinkReport> = Vec::new();
         {
             let mut inner = self.lock();
             let Some(c) = inner.cohorts.iter_mut().find(|c| c.id == cohort_id) else {

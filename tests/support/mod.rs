@@ -379,3 +379,17 @@ impl TfWorkdir {
 pub fn hcl_string(p: &Path) -> String {
     serde_json::to_string(&p.display().to_string()).expect("a string serialises")
 }
+
+/// A number in `0..n` from the clock and a counter (no test depends on it
+/// being uniform).
+pub fn rand_below(n: u64) -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0),
+    );
+    h.finish() % n.max(1)
+}

@@ -27,7 +27,7 @@
 //!   waiting fails with that one error. Until a call has been answered, one
 //!   call goes at a time, so wrong credentials cost one refused call.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
 
@@ -36,15 +36,15 @@ use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
 mod adopt;
+mod answers;
 mod waiter;
 
 use adopt::adopt_running;
 use waiter::{Waiter, wait};
 
 use super::claims::Claims;
-use super::poller::{JobSink, Poller};
+use super::poller::Poller;
 use super::routing::{BATCH_SIZE, JobRecord, JobStatus, RouteOutcome, WaitEnded};
-use crate::cph::models::{JOB_STATUS_FAILED, JOB_STATUS_SUCCEEDED, Job};
 use crate::cph::{self, Client};
 
 /// The longest a change waits for others to join its batch.
@@ -94,6 +94,11 @@ pub struct Change {
     /// route named with each) for some of `phones`: those phones are sent
     /// once these jobs have ended.
     pub elsewhere: Vec<(String, RunningJob)>,
+    /// For a release: the route its phones are on, when the releaser knows
+    /// it. A claim of such a phone to that same route in the same window
+    /// needs no call: the phone is already there (a move between two
+    /// resources of one route sends nothing).
+    pub from_route: Option<String>,
 }
 
 /// What a resource gets back: the outcome, plus the request id of every job
@@ -108,6 +113,8 @@ struct Pending {
     route: String,
     /// `Some(owner)` while only releases by that owner ask for this phone.
     release_by: Option<String>,
+    /// The route a released phone is on, when known.
+    from_route: Option<String>,
     tickets: Vec<Arc<Waiter>>,
 }
 
@@ -134,6 +141,10 @@ pub(super) struct RouteState {
     in_flight: HashMap<String, InFlight>,
     /// Changes waiting for a phone's job in flight to end.
     blocked: HashMap<String, Vec<Pending>>,
+    /// Phones a release handed over to another owner's claim, with the
+    /// route the releaser had them on: that claim to that route sends
+    /// nothing.
+    handed_on: HashMap<String, String>,
     flusher_started: bool,
     /// Set when the API refused the credentials: nothing more is sent.
     refused: Option<String>,
@@ -321,6 +332,16 @@ impl Coordinator {
     ) -> bool {
         if change.release && self.claims.claimed_by_other(&change.owner, phone) {
             ticket.resolve(handed_over(phone), None);
+            hand_on(st, change, phone);
+            return false;
+        }
+        if !change.release
+            && st.handed_on.remove(phone).as_ref() == Some(&change.route)
+            && !st.in_flight.contains_key(phone)
+            && !st.pending.contains_key(phone)
+        {
+            // Handed on by a release from this very route.
+            ticket.resolve(handed_over(phone), None);
             return false;
         }
         if let Some(f) = st.in_flight.get_mut(phone) {
@@ -346,11 +367,18 @@ impl Coordinator {
                 p.tickets.push(ticket.clone());
             }
             Some(p) if p.release_by.is_some() && !change.release => {
-                // A claim wins over a release in the same window.
+                // A claim wins over a release in the same window; to the
+                // route the releaser had it on, nothing is sent at all.
+                let already_there = p.from_route.as_deref() == Some(change.route.as_str());
                 for t in p.tickets.drain(..) {
                     t.resolve(handed_over(phone), None);
                 }
-                *p = pending_of(change, ticket);
+                if already_there {
+                    settle_pending(st, phone);
+                    ticket.resolve(handed_over(phone), None);
+                } else {
+                    *p = pending_of(change, ticket);
+                }
             }
             Some(_) if change.release => {
                 ticket.resolve(handed_over(phone), None);
@@ -510,204 +538,6 @@ impl Coordinator {
         };
         self.answered(client, &phones, answer);
     }
-
-    fn answered(
-        &self,
-        client: &Client,
-        phones: &[String],
-        answer: cph::Result<cph::models::PhonesTrafficResponse>,
-    ) {
-        let mut ended: Vec<(JobRecord, Option<String>)> = Vec::new();
-        let mut started = 0usize;
-        let mut request_id = String::new();
-        match answer {
-            Ok(resp) => {
-                request_id = resp.request_id.clone();
-                let mut seen: BTreeSet<&str> = BTreeSet::new();
-                let mut st = self.lock();
-                for pj in &resp.jobs {
-                    seen.insert(pj.phone_id.as_str());
-                    match pj.job_id.as_deref().filter(|j| !j.is_empty()) {
-                        Some(job_id) if !request_id.is_empty() => {
-                            if let Some(f) = st.in_flight.get_mut(&pj.phone_id) {
-                                f.job_id = Some(job_id.to_string());
-                                f.request_id = Some(request_id.clone());
-                                for t in &f.tickets {
-                                    t.sent(&pj.phone_id, &request_id, job_id);
-                                }
-                                started += 1;
-                            }
-                        }
-                        job_id => ended.push((
-                            JobRecord {
-                                phone_id: pj.phone_id.clone(),
-                                job_id: job_id.map(str::to_string),
-                                status: JobStatus::Failed,
-                                error_code: pj.error_code.clone(),
-                                error_msg: pj.error_msg.clone().or_else(|| {
-                                    Some("the answer named no request id to follow".into())
-                                }),
-                            },
-                            None,
-                        )),
-                    }
-                }
-                for p in phones.iter().filter(|p| !seen.contains(p.as_str())) {
-                    ended.push((
-                        failed(p, None, "no job was reported for this phone".into()),
-                        None,
-                    ));
-                }
-            }
-            Err(e) => ended = self.call_failed(phones, e),
-        }
-        if started > 0 || !ended.is_empty() {
-            self.lock().proven |= started > 0;
-        }
-        self.finish(ended);
-        if started > 0 {
-            self.poller
-                .follow_for(client, &request_id, started, false, self.sink());
-        }
-    }
-
-    /// The records of a call that failed. Refused credentials stop the
-    /// engine; a call cut short by a stop that may have taken effect leaves
-    /// its phones running (with no request id to follow).
-    fn call_failed(&self, phones: &[String], e: cph::Error) -> Vec<(JobRecord, Option<String>)> {
-        if e.is_credential_failure() {
-            let why = e.to_string();
-            self.lock().refused.get_or_insert(why.clone());
-            return phones
-                .iter()
-                .map(|p| (failed(p, None, why.clone()), None))
-                .collect();
-        }
-        if let cph::Error::Unsettled(_) = &e {
-            let why = format!("{e}; counted as changed");
-            return phones
-                .iter()
-                .map(|p| {
-                    let record = JobRecord {
-                        phone_id: p.clone(),
-                        job_id: None,
-                        status: JobStatus::Running,
-                        error_code: None,
-                        error_msg: Some(why.clone()),
-                    };
-                    (record, None)
-                })
-                .collect();
-        }
-        phones
-            .iter()
-            .map(|p| (failed(p, e.code().map(str::to_string), e.to_string()), None))
-            .collect()
-    }
-
-    /// Where the poller tells of this coordinator's jobs.
-    fn sink(&self) -> Weak<dyn JobSink> {
-        self.me.clone()
-    }
-
-    /// The poller's report: jobs that ended, request ids that listed no jobs.
-    fn route_jobs_ended(&self, jobs: Vec<Job>, gone: Vec<String>) {
-        let mut ended = Vec::new();
-        {
-            let st = self.lock();
-            for job in jobs {
-                let Some(f) = st.in_flight.get(&job.phone_id) else {
-                    continue;
-                };
-                let matches = match (&f.job_id, &f.request_id) {
-                    (Some(j), _) if !j.is_empty() && !job.job_id.is_empty() => *j == job.job_id,
-                    (_, Some(r)) => job.request_id.is_empty() || *r == job.request_id,
-                    _ => false,
-                };
-                if !matches {
-                    continue;
-                }
-                let status = match job.status {
-                    JOB_STATUS_SUCCEEDED => JobStatus::Succeeded,
-                    JOB_STATUS_FAILED => JobStatus::Failed,
-                    _ => continue,
-                };
-                let failed = status == JobStatus::Failed;
-                ended.push((
-                    JobRecord {
-                        phone_id: job.phone_id.clone(),
-                        job_id: Some(job.job_id.clone()).filter(|j| !j.is_empty()),
-                        status,
-                        error_code: job.error_code.clone().filter(|c| failed && !c.is_empty()),
-                        error_msg: job.error_msg.clone().filter(|m| failed && !m.is_empty()),
-                    },
-                    Some(job.server_id.clone()),
-                ));
-            }
-            let gone: BTreeSet<String> = gone.into_iter().collect();
-            for (phone, f) in st.in_flight.iter() {
-                if f.request_id.as_ref().is_some_and(|r| gone.contains(r)) {
-                    ended.push((
-                        failed(
-                            phone,
-                            None,
-                            "its job is no longer listed by the API; the next apply sends the route again"
-                                .into(),
-                        ),
-                        None,
-                    ));
-                }
-            }
-        }
-        self.finish(ended);
-    }
-
-    /// Resolves the phones whose job ended and lets changes blocked behind
-    /// them go.
-    fn finish(&self, ended: Vec<(JobRecord, Option<String>)>) {
-        if ended.is_empty() {
-            return;
-        }
-        let mut requeued = false;
-        {
-            let mut st = self.lock();
-            for (record, server) in ended {
-                let phone = record.phone_id.clone();
-                if let Some(f) = st.in_flight.remove(&phone) {
-                    for t in &f.tickets {
-                        t.resolve(record.clone(), server.as_deref());
-                    }
-                }
-                let Some(mut queue) = st.blocked.remove(&phone) else {
-                    continue;
-                };
-                if queue.is_empty() {
-                    continue;
-                }
-                let next = queue.remove(0);
-                if !queue.is_empty() {
-                    st.blocked.insert(phone.clone(), queue);
-                }
-                st.pending.insert(phone, next);
-                requeued = true;
-            }
-            if requeued {
-                let now = Instant::now();
-                st.first_pending.get_or_insert(now);
-                st.last_arrival = Some(now);
-                st.last_announced = true;
-            }
-        }
-        if requeued {
-            self.wake.notify_one();
-        }
-    }
-}
-
-impl JobSink for Coordinator {
-    fn jobs_ended(&self, jobs: Vec<Job>, gone: Vec<String>) {
-        self.route_jobs_ended(jobs, gone);
-    }
 }
 
 /// Fails every phone of `ticket` not yet resolved: the engine was refused
@@ -719,10 +549,40 @@ fn refuse_all(ticket: &Arc<Waiter>, why: &str) {
     }
 }
 
+/// A release hands `phone` on to another owner's claim: a claim waiting
+/// to put it on the route it is on needs no call, nor does one that comes
+/// later in this process.
+fn hand_on(st: &mut RouteState, change: &Change, phone: &str) {
+    let Some(from) = &change.from_route else {
+        return;
+    };
+    let waiting = st.pending.get(phone);
+    if waiting.is_some_and(|p| p.release_by.is_none() && p.route == *from) {
+        settle_pending(st, phone);
+    } else if waiting.is_none() && !st.in_flight.contains_key(phone) {
+        st.handed_on.insert(phone.to_string(), from.clone());
+    }
+}
+
+/// The pending change of `phone` is done without a call (the phone is
+/// already on its route).
+fn settle_pending(st: &mut RouteState, phone: &str) {
+    if let Some(p) = st.pending.remove(phone) {
+        for t in p.tickets {
+            t.resolve(handed_over(phone), None);
+        }
+    }
+    if st.pending.is_empty() {
+        st.first_pending = None;
+        st.last_arrival = None;
+    }
+}
+
 fn pending_of(change: &Change, ticket: &Arc<Waiter>) -> Pending {
     Pending {
         route: change.route.clone(),
         release_by: change.release.then(|| change.owner.clone()),
+        from_route: change.from_route.clone().filter(|_| change.release),
         tickets: vec![ticket.clone()],
     }
 }

@@ -41,15 +41,21 @@ impl RunContext<'_> {
     }
 
     /// Sends phones back to the default route through the fleet engine,
-    /// except phones another resource claims in this run; a phone that no
-    /// longer exists counts as returned. The outcome carries the jobs it
-    /// leaves running.
-    async fn release(&self, phone_ids: &[String]) -> fleet::ChangeOutcome {
+    /// except phones another resource claims in this run (nothing is sent
+    /// for those another resource claims to `from_route`, the route they are
+    /// on, when known); a phone that no longer exists counts as returned.
+    /// The outcome carries the jobs it leaves running.
+    async fn release(
+        &self,
+        phone_ids: &[String],
+        from_route: Option<&str>,
+    ) -> fleet::ChangeOutcome {
         let change = fleet::Change {
             owner: self.owner.clone(),
             route: DEFAULT_ROUTE.to_string(),
             phones: phone_ids.to_vec(),
             release: true,
+            from_route: from_route.map(str::to_string),
             ..Default::default()
         };
         let mut done = self.send(change).await;
@@ -161,8 +167,13 @@ pub(super) async fn change(
         release: false,
         running: recorded,
         elsewhere,
+        from_route: None,
     };
-    let (routed, released) = tokio::join!(run.send(claim), run.release(&m.to_direct));
+    let from_route = prior.as_ref().map(|p| p.route());
+    let (routed, released) = tokio::join!(
+        run.send(claim),
+        run.release(&m.to_direct, from_route.as_deref())
+    );
     let earlier = std::mem::take(&mut private.running);
     private.running = still_running(&routed, earlier, &m.route, &new_ids);
     let sent = Sent {
@@ -265,7 +276,7 @@ pub(super) async fn delete(
     let back = run.await_recorded(&mut private).await;
     ids.retain(|p| !back.contains(p));
     let ids: Vec<String> = ids.into_iter().collect();
-    let done = run.release(&ids).await;
+    let done = run.release(&ids, None).await;
     let outcome = done.outcome;
     fleet.forget(&run.owner);
     if let Some(why) = &outcome.refused {
