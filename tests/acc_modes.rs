@@ -13,9 +13,13 @@
 //! 6. `-target` one instance;
 //! 7. `-replace` one instance, with and without `create_before_destroy`;
 //! 8. Stop (SIGINT to the process group) at three moments of an apply of a
-//!    saved plan (mode 1) and of a targeted apply (mode 6): after which a
-//!    plain apply converges, sends nothing again for phones the interrupted
-//!    run sent, and every phone is on its configured route.
+//!    saved plan (mode 1), at two of a targeted apply (mode 6) and of a
+//!    replacement (mode 7): after which a plain apply converges, sends
+//!    nothing again for phones the interrupted run sent to their configured
+//!    route, and every phone is on its configured route.
+//!
+//! Plus an `action_trigger` under a saved plan: the triggered restarts run
+//! once, in the apply process, merged into one call.
 //!
 //! The engine's written assumptions these exercise are in
 //! `src/fleet/call_orders.rs` (C1-C6), `src/fleet/claims.rs` and
@@ -300,6 +304,13 @@ fn stop_at(fx: &Fx, args: &[&str], moment: Moment) -> (ExitStatus, String) {
 /// state, or its recorded job is followed), and leaves every phone on
 /// `route`; the next plan is empty.
 fn converges(fx: &Fx, route: &str, what: &str) {
+    converges_sending(fx, route, what, false);
+}
+
+/// [`converges`]; with `resend_ok` (the interrupted run sent phones to
+/// another route than the configuration's, as a replacement's destroy
+/// does), the apply may send those phones again, once each.
+fn converges_sending(fx: &Fx, route: &str, what: &str, resend_ok: bool) {
     let sent = fx.traffic_by_phone();
     fx.emu.reset_calls();
     let out = fx.tf(&["apply", "-auto-approve"]);
@@ -312,7 +323,7 @@ fn converges(fx: &Fx, route: &str, what: &str) {
     let again: Vec<(String, u64)> = fx
         .traffic_by_phone()
         .into_iter()
-        .filter(|(p, n)| *n > 1 || sent.contains_key(p))
+        .filter(|(p, n)| *n > 1 || (!resend_ok && sent.contains_key(p)))
         .collect();
     assert!(
         again.is_empty(),
@@ -925,4 +936,49 @@ fn a_saved_plan_invokes_the_triggered_restarts_once_in_the_apply_process() {
     fx.assert_no_changes("after the saved plan");
     fx.tf_ok(&["apply", "-auto-approve"]);
     assert_eq!(fx.calls("restart_phones"), 0, "no change, no restart");
+}
+
+/// Stop during `-replace` (destroy then create): while the destroy's call
+/// to `direct` is held, and while its jobs run. A plain apply then puts
+/// every phone back on its route, sending each at most once, and b's
+/// phones are never touched.
+#[test]
+fn a_replacement_stopped_midway_converges_on_the_next_apply() {
+    let Some(tf) = support::terraform_1_15() else {
+        return;
+    };
+    let fx = Fx::new(&tf);
+    fx.set_vars("routing");
+    fx.tf_ok(&["apply", "-auto-approve"]);
+    let replace = format!("-replace={RA}");
+    for moment in [Moment::AnswerHeld, Moment::JobsRunning] {
+        let (status, out) = stop_at(
+            &fx,
+            &[
+                "apply",
+                "-auto-approve",
+                "-input=false",
+                "-no-color",
+                &replace,
+            ],
+            moment,
+        );
+        eprintln!("-replace, SIGINT {moment:?}: {status}");
+        assert!(!status.success(), "an interrupted apply fails:\n{out}");
+        let stray: Vec<String> = fx
+            .traffic_by_phone()
+            .into_keys()
+            .filter(|p| !fx.a.contains(p))
+            .collect();
+        assert!(
+            stray.is_empty(),
+            "a's replacement sent other phones: {stray:?}"
+        );
+        converges_sending(
+            &fx,
+            "routing",
+            &format!("-replace stopped {moment:?}"),
+            true,
+        );
+    }
 }
