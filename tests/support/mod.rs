@@ -284,6 +284,30 @@ impl TfWorkdir {
         }
     }
 
+    /// Runs `terraform <args>` with `input` on its standard input (e.g.
+    /// expressions for `terraform console`).
+    pub fn run_with_input(&self, args: &[&str], input: &str) -> TfOutput {
+        use std::io::Write;
+        let mut child = self
+            .command(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("run {}: {e}", self.tf.path().display()));
+        if let Some(mut stdin) = child.stdin.take() {
+            stdin
+                .write_all(input.as_bytes())
+                .expect("write terraform's input");
+        }
+        let out = child.wait_with_output().expect("terraform's output");
+        TfOutput {
+            status: out.status,
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
     /// Starts `terraform <args>` in its own process group, as a shell
     /// starts a foreground job, so that a test can send SIGINT to the group
     /// as Ctrl-C does; `env` on top of the directory's. Its output goes to
