@@ -146,6 +146,17 @@ fn example_vars(dir: &str) -> Vec<String> {
         ],
         "actions/cph_phone_stop" => &["server_id=a176d8625981453bbafbc0a321d8d6a1"],
         "actions/cph_server_restart" => &[r#"server_ids=["a176d8625981453bbafbc0a321d8d6a1"]"#],
+        "actions/cph_phone_command" => &[
+            "server_id=a176d8625981453bbafbc0a321d8d6a1",
+            r#"phone_ids=["631056bfb66b4f4ea02ba25f04830cb4","148c297cd8be07944ba5598874b344d0"]"#,
+        ],
+        "actions/cph_phone_command/rollout/app" => &[
+            "server_id=a176d8625981453bbafbc0a321d8d6a1",
+            "apk=obs://my-bucket/apps/v1/com.example.shop.apk",
+        ],
+        "ephemeral-resources/cph_phone_connection" => {
+            &["server_id=a176d8625981453bbafbc0a321d8d6a1"]
+        }
         _ => &[],
     };
     vars.iter()
