@@ -252,12 +252,14 @@ fn failed_phones_are_named_with_their_codes_after_the_others_finish() {
     let Some(tf) = support::terraform_1_15() else {
         return;
     };
-    let emu = Emulator::start(&["--servers", "1", "--phones-per-server", "5"]);
-    let mut ids = emu::all_phones(&emu);
-    let failing = ids[2].clone();
+    let emu = Emulator::start(&["--servers", "2", "--phones-per-server", "3"]);
+    let servers_of = emu.server_ids();
+    let ids = emu::all_phones(&emu);
+    let failing = emu.phone_ids_of(&servers_of[0])[1].clone();
     emu.fail_jobs_for(&[&failing]);
-    let missing = "0123456789abcdef0123456789abcdef".to_string();
-    ids.push(missing.clone());
+    // Phones whose server is deleted after the plan: the plan's existence
+    // check passed them, the API answers CPS.0005 for each.
+    let missing = emu.phone_ids_of(&servers_of[1])[0].clone();
     let config = command("echo", "shell", "echo hi", &phones(&ids))
         + &command(
             "nowhere",
@@ -266,13 +268,21 @@ fn failed_phones_are_named_with_their_codes_after_the_others_finish() {
             &servers(&["no-such-server".to_string()]),
         );
     let wd = workdir(&tf, &emu, &config);
-    let out = invoke(&wd, "echo");
+    let plan = wd.run(&[
+        "plan",
+        "-no-color",
+        "-out=tfplan",
+        "-invoke=action.cph_phone_command.echo",
+    ]);
+    assert!(plan.success(), "{}{}", plan.stdout, plan.stderr);
+    emu.delete_server(&servers_of[1]);
+    let out = wd.run(&["apply", "-no-color", "tfplan"]);
     assert!(!out.success(), "{}", out.stdout);
     let all = support::flat(&format!("{}{}", out.stdout, out.stderr));
-    assert!(all.contains("2 of 6 phones not done"), "{all}");
+    assert!(all.contains("4 of 6 phones not done"), "{all}");
     assert!(all.contains(&format!("phone {failing}: CPS.0020")), "{all}");
-    assert!(all.contains(&format!("phone {missing}: CPS.0006")), "{all}");
-    assert!(all.contains("4 of 6 phones done"), "{all}");
+    assert!(all.contains(&format!("phone {missing}: CPS.0005")), "{all}");
+    assert!(all.contains("2 of 6 phones done"), "{all}");
     let out = invoke(&wd, "nowhere");
     assert!(!out.success(), "{}", out.stdout);
     let all = support::flat(&out.stderr);

@@ -181,6 +181,26 @@ fn actions_of(files: &[(String, String)]) -> Vec<String> {
     out
 }
 
+/// The example's own modules (`source = "./NAME"`), copied beside it.
+fn copy_local_modules(wd: &TfWorkdir, src: &Path, files: &[(String, String)]) {
+    for (_, text) in files {
+        for line in text.lines() {
+            let Some(name) = line
+                .trim()
+                .strip_prefix("source")
+                .map(|r| r.trim_start_matches([' ', '=']).trim_matches('"'))
+                .and_then(|r| r.strip_prefix("./"))
+            else {
+                continue;
+            };
+            for file in files_under(&src.join(name)) {
+                let text = std::fs::read_to_string(src.join(name).join(&file)).unwrap_or_default();
+                wd.write(&format!("{name}/{}", file.to_string_lossy()), &text);
+            }
+        }
+    }
+}
+
 /// Runs one example; the first failure, if any, as text.
 fn run_example(tf: &TfBin, dir: &str) -> Result<(), String> {
     let emu = Emulator::start(&[]);
@@ -227,6 +247,7 @@ fn run_example(tf: &TfBin, dir: &str) -> Result<(), String> {
             wd.write(name, text);
         }
     }
+    copy_local_modules(&wd, &src, &files);
     install_from_mirror(&mut wd, &emu);
     let vars = example_vars(dir);
     let run = |args: Vec<String>| -> Result<support::TfOutput, String> {
