@@ -1039,13 +1039,20 @@ fn api_errors_show_their_code_and_request_id() {
     );
     assert!(out.stderr.contains("server_id"), "{}", out.stderr);
 
-    // A flavor of another generation, which only the API judges (the
-    // catalogue checks at plan let it through): CPS.0032 from
-    // change-server-model.
+    // A refusal only the API makes (the plan's checks passed it; a flavor
+    // of another product type is refused at plan since issue [T] 3):
+    // CPS.0032 from change-server-model.
+    emu.add_fault(json!({
+        "endpoint": "change_server_model",
+        "kind": "status",
+        "status": 400,
+        "error_code": "CPS.0032",
+        "error_msg": "The flavor cannot be changed to the target flavor.",
+    }));
     let out = w.run(&apply_args(&[
         format!("-var=server_id={SERVER_ID}"),
-        "-var=server_model=physical.kg1.4xlarge.cp".to_string(),
-        "-var=phone_model=kg1.cp.c15.d46.e1v1".to_string(),
+        format!("-var=server_model={}", SPECIAL_FLAVOR.0),
+        format!("-var=phone_model={}", SPECIAL_FLAVOR.1),
     ]));
     assert!(!out.success());
     assert!(
