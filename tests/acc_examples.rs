@@ -13,6 +13,7 @@
 mod emu;
 mod support;
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use emu::Emulator;
@@ -96,7 +97,7 @@ fn module_testing_example_passes_terraform_test_against_its_seeded_emulator() {
         out.stderr
     );
     // What the tests did went through the emulator: the failed job, the
-    // vanished server, the restart and the flavor order.
+    // vanished server, the restart, the flavor order and the properties.
     // The trigger restarts a route's phones after each update: the route
     // switch, and the retry of the failed phone.
     let calls = emu.calls();
@@ -106,14 +107,39 @@ fn module_testing_example_passes_terraform_test_against_its_seeded_emulator() {
         emu.server_ids().len() == 1,
         "server b was deleted by the test"
     );
-    // Teardown put every remaining phone back on direct.
+    // Teardown put every remaining phone back on direct, and gave server
+    // a's phones back the locale they had before the properties test (the
+    // bandwidth cap had no value, and keeps the one Terraform set).
     for phone in emu.phone_ids_of("a0000000000000000000000000000001") {
         assert_eq!(
             emu.route_of(&phone),
             "direct",
             "phone {phone} after teardown"
         );
+        let props = properties_of(&emu, &phone);
+        assert_eq!(
+            props.get("persist.sys.locale").map(String::as_str),
+            Some("zh-CN"),
+            "phone {phone}'s original locale after teardown: {props:?}"
+        );
+        assert_eq!(
+            props.get("com.cph.bandwidth_limit").map(String::as_str),
+            Some("20000"),
+            "phone {phone}'s bandwidth cap after teardown: {props:?}"
+        );
     }
+    // Set out of band, then set again by Terraform.
+    assert!(
+        calls["update_phone_property"] >= 5,
+        "the original, the apply, the drift, its repair and the restore: {calls:?}"
+    );
+}
+
+/// A phone's properties, as the CPH API shows them.
+fn properties_of(emu: &Emulator, phone_id: &str) -> BTreeMap<String, String> {
+    let shown = emu.api_get(&format!("phones/{phone_id}"));
+    let text = shown["property"].as_str().unwrap_or("{}");
+    serde_json::from_str(text).unwrap_or_else(|e| panic!("property of {phone_id}: {e}: {text}"))
 }
 
 /// The examples `every_example_applies_against_the_emulator` runs: every

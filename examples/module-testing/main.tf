@@ -1,6 +1,7 @@
 # A small team module: the phones of each of the team's servers on one route
-# (a cph_phone_route per server, for_each), one flavor for every server, and
-# a restart of a server's phones whenever their route changes (an action
+# (a cph_phone_route per server, for_each), the team's phone properties (a
+# cph_phone_properties per server), one flavor for every server, and a
+# restart of a server's phones whenever their route changes (an action
 # trigger). A server deleted outside Terraform is left out and reported by a
 # check; a phone whose route job failed is reported in an output (the apply
 # warns, and the next apply sends it again).
@@ -38,6 +39,12 @@ variable "flavor" {
   default = null
 }
 
+variable "phone_properties" {
+  description = "Properties every phone of the team's servers gets, key to value (e.g. persist.sys.locale, com.cph.bandwidth_limit); empty manages none. A destroy puts back the values the phones had."
+  type        = map(string)
+  default     = {}
+}
+
 data "cph_server" "this" {
   for_each  = var.servers
   server_id = each.value.server_id
@@ -73,6 +80,15 @@ action "cph_phone_restart" "this" {
   config {
     phone_ids = data.cph_phones.this[each.key].phone_ids
   }
+}
+
+# The team's properties on each server's phones. A phone changed outside
+# Terraform is set again by the next apply; a destroy restores the values
+# the keys had (original_properties).
+resource "cph_phone_properties" "this" {
+  for_each   = length(var.phone_properties) == 0 ? {} : local.present
+  phone_ids  = data.cph_phones.this[each.key].phone_ids
+  properties = var.phone_properties
 }
 
 resource "cph_server_flavor" "this" {
