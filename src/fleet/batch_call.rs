@@ -2,16 +2,20 @@
 //! ([`Operations`](super::operations::Operations)) — how to send one call of
 //! at most [`BatchCall::max_ids`] ids, which calls may be merged, and what an
 //! ended job means for its target — and the kinds the CPH API offers on
-//! phones and servers ([`OpKind`]). A resource or an action may declare a
-//! kind of its own by implementing [`BatchCall`].
+//! phones and servers ([`OpKind`]) and the route change of phones
+//! ([`PhonesTraffic`], the kind of the route
+//! [coordinator](super::coordinator)). A resource or an action may declare a
+//! kind of its own by implementing [`BatchCall`]. What one call's answer says
+//! of each id it carried is read here once ([`sort_answer`]), for every kind.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use async_trait::async_trait;
 
 use crate::cph::models::{
-    BatchJobsResponse, BatchPhone, BatchPhonesRequest, JOB_STATUS_FAILED, JOB_STATUS_SUCCEEDED,
-    Job, MAX_IDS_PER_BATCH_CALL,
+    BatchJob, BatchJobsResponse, BatchPhone, BatchPhonesRequest, JOB_STATUS_FAILED,
+    JOB_STATUS_SUCCEEDED, Job, MAX_IDS_PER_BATCH_CALL,
 };
 use crate::cph::{self, Client};
 
@@ -100,6 +104,80 @@ impl BatchCall for KindCall {
     }
 }
 
+/// The route change of phones (`phones-traffic`) to one route: the call the
+/// route [coordinator](super::coordinator) sends, chunked by
+/// [`BatchCall::max_ids`] like every kind.
+pub struct PhonesTraffic {
+    route: String,
+}
+
+impl PhonesTraffic {
+    /// The call that puts phones on `route`.
+    pub fn call(route: &str) -> Arc<dyn BatchCall> {
+        Arc::new(PhonesTraffic {
+            route: route.to_string(),
+        })
+    }
+}
+
+#[async_trait]
+impl BatchCall for PhonesTraffic {
+    fn merge_key(&self) -> String {
+        format!("phones-traffic {}", self.route)
+    }
+
+    async fn send(&self, client: &Client, targets: &[Target]) -> cph::Result<BatchJobsResponse> {
+        let ids: Vec<String> = targets.iter().map(|t| t.id.clone()).collect();
+        let resp = client.set_phones_traffic(&self.route, &ids).await?;
+        Ok(BatchJobsResponse {
+            request_id: resp.request_id,
+            jobs: resp
+                .jobs
+                .into_iter()
+                .map(|j| BatchJob {
+                    phone_id: j.phone_id,
+                    server_id: String::new(),
+                    job_id: j.job_id,
+                    error_code: j.error_code,
+                    error_msg: j.error_msg,
+                })
+                .collect(),
+        })
+    }
+}
+
+/// What a call's answer says of one id it carried.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum Answer<'a> {
+    /// A job was started for it (`job_id` not empty).
+    Started(&'a BatchJob, &'a str),
+    /// The answer names it without a job (its error code and message).
+    Refused(&'a BatchJob),
+    /// The answer does not name it.
+    Missing,
+}
+
+/// What `resp` says of each of `ids`, in their order (an id the answer
+/// names twice: its last entry).
+pub(crate) fn sort_answer<'a, 'i>(
+    ids: impl IntoIterator<Item = &'i str>,
+    resp: &'a BatchJobsResponse,
+) -> Vec<(&'i str, Answer<'a>)> {
+    let by_id: HashMap<&str, &BatchJob> = resp.jobs.iter().map(|j| (j.target(), j)).collect();
+    ids.into_iter()
+        .map(|id| {
+            let answer = match by_id.get(id) {
+                Some(j) => match j.job_id.as_deref().filter(|s| !s.is_empty()) {
+                    Some(job_id) => Answer::Started(j, job_id),
+                    None => Answer::Refused(j),
+                },
+                None => Answer::Missing,
+            };
+            (id, answer)
+        })
+        .collect()
+}
+
 /// One phone or server to act on.
 #[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Target {
@@ -154,6 +232,33 @@ mod tests {
             key(OpKind::StopPhones, None),
             key(OpKind::RestartPhones, None)
         );
+    }
+
+    #[test]
+    fn an_answer_is_sorted_per_id() {
+        let job = |id: &str, job_id: Option<&str>| BatchJob {
+            phone_id: id.into(),
+            job_id: job_id.map(str::to_string),
+            error_code: Some("CPS.0005".into()),
+            ..Default::default()
+        };
+        let resp = BatchJobsResponse {
+            request_id: "r".into(),
+            jobs: vec![job("a", Some("j1")), job("b", Some("")), job("c", None)],
+        };
+        let sorted = sort_answer(["a", "b", "c", "d"], &resp);
+        assert!(matches!(sorted[0], ("a", Answer::Started(_, "j1"))));
+        assert!(matches!(sorted[1], ("b", Answer::Refused(j)) if j.phone_id == "b"));
+        assert!(matches!(sorted[2], ("c", Answer::Refused(_))));
+        assert_eq!(sorted[3], ("d", Answer::Missing));
+    }
+
+    #[test]
+    fn routes_merge_only_with_their_own_route() {
+        let key = |r: &str| PhonesTraffic::call(r).merge_key();
+        assert_eq!(key("direct"), key("direct"));
+        assert_ne!(key("direct"), key("r1"));
+        assert_ne!(key("direct"), OpKind::StopPhones.call(None).merge_key());
     }
 
     #[test]

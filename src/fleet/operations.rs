@@ -31,7 +31,7 @@ use std::time::Duration;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
-use super::batch_call::failure;
+use super::batch_call::{Answer, failure, sort_answer};
 pub use super::batch_call::{BatchCall, Failure, OpKind, Target};
 use super::poller::{JobSink, Poller};
 use crate::cph::models::{BatchJob, BatchJobsResponse, Job};
@@ -363,27 +363,28 @@ impl Operations {
         match answer {
             Ok(resp) => {
                 request_id = resp.request_id.clone();
-                let by_id: HashMap<&str, &BatchJob> =
-                    resp.jobs.iter().map(|j| (j.target(), j)).collect();
+                let ids = batch.iter().map(|(t, _)| t.id.as_str());
+                let sorted = sort_answer(ids, &resp);
                 let mut st = self.lock();
-                for (t, invocations) in &batch {
-                    match by_id.get(t.id.as_str()) {
-                        Some(j) if j.job_id.as_deref().is_some_and(|s| !s.is_empty()) => {
-                            let job_id = j.job_id.clone().unwrap_or_default();
+                for ((t, invocations), (_, answer)) in batch.iter().zip(sorted) {
+                    match answer {
+                        Answer::Started(_, job_id) => {
                             let flight = InFlight {
                                 target: t.id.clone(),
                                 call: call.clone(),
                                 asked_by: invocations.clone(),
                             };
-                            st.jobs.insert(job_id.clone(), flight);
+                            st.jobs.insert(job_id.to_string(), flight);
                             st.requests
                                 .entry(request_id.clone())
                                 .or_default()
-                                .push(job_id);
+                                .push(job_id.to_string());
                             started += 1;
                         }
-                        Some(j) => ended.push((t.id.clone(), invocations.clone(), refused(j))),
-                        None => ended.push((
+                        Answer::Refused(j) => {
+                            ended.push((t.id.clone(), invocations.clone(), refused(j)))
+                        }
+                        Answer::Missing => ended.push((
                             t.id.clone(),
                             invocations.clone(),
                             failure(&t.id, None, "the answer reported no job for it".into()),

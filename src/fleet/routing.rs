@@ -12,8 +12,6 @@ use super::phone_cache::PhoneListingCache;
 use crate::cph::models::Phone;
 use crate::cph::{self, Client};
 
-/// The API's limit of phone ids per `phones-traffic` call.
-pub const BATCH_SIZE: usize = 100;
 /// Listings or detail calls in flight at once (the client's rate limiter still applies).
 const CONCURRENT_BATCHES: usize = 4;
 /// Above this many phones of unknown server, one paged listing of the whole

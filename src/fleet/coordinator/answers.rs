@@ -1,5 +1,7 @@
 //! What comes back to the coordinator: a `phones-traffic` call's answer
-//! (jobs started, phones refused, a call that failed or may have landed),
+//! (read per phone by the batch kinds' shared
+//! [`sort_answer`](crate::fleet::batch_call::sort_answer): jobs started,
+//! phones refused, a call that failed or may have landed),
 //! and the poller's report of jobs that ended; each resolves the phones'
 //! waiters and lets changes blocked behind them go.
 
@@ -8,8 +10,11 @@ use std::sync::Weak;
 use std::time::Instant;
 
 use super::{Coordinator, failed};
-use crate::cph::models::{JOB_STATUS_FAILED, JOB_STATUS_SUCCEEDED, Job};
+use crate::cph::models::{
+    BatchJob, BatchJobsResponse, JOB_STATUS_FAILED, JOB_STATUS_SUCCEEDED, Job,
+};
 use crate::cph::{self, Client};
+use crate::fleet::batch_call::{Answer, sort_answer};
 use crate::fleet::poller::JobSink;
 use crate::fleet::routing::{JobRecord, JobStatus, Refusal};
 
@@ -18,7 +23,7 @@ impl Coordinator {
         &self,
         client: &Client,
         phones: &[String],
-        answer: cph::Result<cph::models::PhonesTrafficResponse>,
+        answer: cph::Result<BatchJobsResponse>,
     ) {
         let mut ended: Vec<(JobRecord, Option<String>)> = Vec::new();
         let mut started = 0usize;
@@ -26,40 +31,28 @@ impl Coordinator {
         match answer {
             Ok(resp) => {
                 request_id = resp.request_id.clone();
-                let mut seen: BTreeSet<&str> = BTreeSet::new();
                 let mut st = self.lock();
-                for pj in &resp.jobs {
-                    seen.insert(pj.phone_id.as_str());
-                    match pj.job_id.as_deref().filter(|j| !j.is_empty()) {
-                        Some(job_id) if !request_id.is_empty() => {
-                            if let Some(f) = st.in_flight.get_mut(&pj.phone_id) {
+                for (phone, answer) in sort_answer(phones.iter().map(String::as_str), &resp) {
+                    match answer {
+                        Answer::Started(_, job_id) if !request_id.is_empty() => {
+                            if let Some(f) = st.in_flight.get_mut(phone) {
                                 f.job_id = Some(job_id.to_string());
                                 f.request_id = Some(request_id.clone());
                                 for t in &f.tickets {
-                                    t.sent(&pj.phone_id, &request_id, job_id);
+                                    t.sent(phone, &request_id, job_id);
                                 }
                                 started += 1;
                             }
                         }
-                        job_id => ended.push((
-                            JobRecord {
-                                phone_id: pj.phone_id.clone(),
-                                job_id: job_id.map(str::to_string),
-                                status: JobStatus::Failed,
-                                error_code: pj.error_code.clone(),
-                                error_msg: pj.error_msg.clone().or_else(|| {
-                                    Some("the answer named no request id to follow".into())
-                                }),
-                            },
+                        Answer::Started(j, job_id) => {
+                            ended.push((unfollowed(phone, Some(job_id), j), None))
+                        }
+                        Answer::Refused(j) => ended.push((unfollowed(phone, None, j), None)),
+                        Answer::Missing => ended.push((
+                            failed(phone, None, "no job was reported for this phone".into()),
                             None,
                         )),
                     }
-                }
-                for p in phones.iter().filter(|p| !seen.contains(p.as_str())) {
-                    ended.push((
-                        failed(p, None, "no job was reported for this phone".into()),
-                        None,
-                    ));
                 }
             }
             Err(e) => ended = self.call_failed(phones, e),
@@ -207,6 +200,21 @@ impl Coordinator {
         if requeued {
             self.wake.notify_one();
         }
+    }
+}
+
+/// A phone the answer started no job to follow for: refused (no job), or
+/// a job with no request id to follow it by.
+fn unfollowed(phone: &str, job_id: Option<&str>, j: &BatchJob) -> JobRecord {
+    JobRecord {
+        phone_id: phone.to_string(),
+        job_id: job_id.map(str::to_string),
+        status: JobStatus::Failed,
+        error_code: j.error_code.clone(),
+        error_msg: j
+            .error_msg
+            .clone()
+            .or_else(|| Some("the answer named no request id to follow".into())),
     }
 }
 

@@ -2,7 +2,11 @@
 //! through it.
 //!
 //! - **Gather and merge.** Changes that arrive together are held for a short
-//!   window and sent per target route in batches of 100 phones, so ten
+//!   window and sent per target route in batches of 100 phones (the
+//!   [`PhonesTraffic`] batch kind says how to send one call and how many
+//!   phones it takes, as every kind of the [batcher](super::operations)
+//!   does; its answer is read per phone by the kinds' shared
+//!   [`sort_answer`](super::batch_call::sort_answer)), so ten
 //!   resources of ten phones cost one `phones-traffic` call. A batch of 100
 //!   for one route goes at once. The window closes early once every resource
 //!   that planned a change in this process has asked (a resource alone never
@@ -42,9 +46,10 @@ mod waiter;
 use adopt::adopt_running;
 use waiter::{Waiter, wait};
 
+use super::batch_call::{PhonesTraffic, Target};
 use super::claims::Claims;
 use super::poller::Poller;
-use super::routing::{BATCH_SIZE, JobRecord, JobStatus, Refusal, RouteOutcome, WaitEnded};
+use super::routing::{JobRecord, JobStatus, Refusal, RouteOutcome, WaitEnded};
 use crate::cph::{self, Client};
 
 /// The longest a change waits for others to join its batch.
@@ -458,8 +463,9 @@ impl Coordinator {
             per_route.entry(p.route.as_str()).or_default().push(phone);
         }
         let mut full: Vec<String> = Vec::new();
-        for phones in per_route.values() {
-            let whole = phones.len() / BATCH_SIZE * BATCH_SIZE;
+        for (route, phones) in &per_route {
+            let max = PhonesTraffic::call(route).max_ids().max(1);
+            let whole = phones.len() / max * max;
             full.extend(phones[..whole].iter().map(|s| (*s).clone()));
         }
         let batch: Vec<(String, Pending)> = full
@@ -508,8 +514,9 @@ impl Coordinator {
         let calls: Vec<(String, Vec<String>)> = per_route
             .into_iter()
             .flat_map(|(route, phones)| {
+                let max = PhonesTraffic::call(&route).max_ids().max(1);
                 phones
-                    .chunks(BATCH_SIZE)
+                    .chunks(max)
                     .map(|c| (route.clone(), c.to_vec()))
                     .collect::<Vec<_>>()
             })
@@ -529,13 +536,17 @@ impl Coordinator {
             .await;
     }
 
-    /// One `phones-traffic` call, unless the credentials or the account were
+    /// One `phones-traffic` call (through its batch kind,
+    /// [`PhonesTraffic`]), unless the credentials or the account were
     /// refused.
     async fn call(self: Arc<Self>, client: &Client, route: String, phones: Vec<String>) {
         let refused = self.lock().refused.clone();
         let answer = match refused {
             Some(refusal) => Err(cph::Error::Config(refusal.why)),
-            None => client.set_phones_traffic(&route, &phones).await,
+            None => {
+                let targets: Vec<Target> = phones.iter().map(|p| Target::id(p)).collect();
+                PhonesTraffic::call(&route).send(client, &targets).await
+            }
         };
         self.answered(client, &phones, answer);
     }
