@@ -47,9 +47,6 @@ pub enum Error {
     /// The configuration cannot work (bad endpoint, missing credentials).
     #[error("invalid client configuration: {0}")]
     Config(String),
-    /// A wait ran past its deadline.
-    #[error("{0}")]
-    Timeout(String),
     /// Terraform asked the provider to stop before the call was sent.
     #[error("cancelled: Terraform asked the provider to stop")]
     Cancelled,

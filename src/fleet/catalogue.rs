@@ -100,7 +100,7 @@ impl Pair<'_> {
 
 /// Why a target flavor pair is refused, with the attribute at fault.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Refusal {
+pub enum FlavorRefusal {
     /// No such server flavor (`server_model_name`).
     UnknownServerFlavor,
     /// A server flavor of another product type (0 cloud phone, 1 cloud
@@ -114,11 +114,13 @@ pub enum Refusal {
     Capacity { target: i64, current: i64 },
 }
 
-impl Refusal {
+impl FlavorRefusal {
     /// The attribute the refusal is about.
     pub fn attribute(&self) -> &'static str {
         match self {
-            Refusal::UnknownServerFlavor | Refusal::ProductType { .. } => "server_model_name",
+            FlavorRefusal::UnknownServerFlavor | FlavorRefusal::ProductType { .. } => {
+                "server_model_name"
+            }
             _ => "phone_model_name",
         }
     }
@@ -199,28 +201,28 @@ impl Catalogue {
         current: Option<&Pair<'_>>,
         target_server: &str,
         target_phone: &str,
-    ) -> Result<Pair<'_>, Refusal> {
+    ) -> Result<Pair<'_>, FlavorRefusal> {
         let Some(server) = self.server(target_server) else {
-            return Err(Refusal::UnknownServerFlavor);
+            return Err(FlavorRefusal::UnknownServerFlavor);
         };
         if let Some(current) = current
             && current.server.product_type != server.product_type
         {
-            return Err(Refusal::ProductType {
+            return Err(FlavorRefusal::ProductType {
                 target: server.product_type,
                 current: current.server.product_type,
             });
         }
         let Some(target) = self.pair(target_server, target_phone) else {
-            return Err(Refusal::NotSold);
+            return Err(FlavorRefusal::NotSold);
         };
         if !target.phone.on_sale() {
-            return Err(Refusal::Withdrawn);
+            return Err(FlavorRefusal::Withdrawn);
         }
         if let Some(current) = current
             && current.phone.phone_capacity != target.phone.phone_capacity
         {
-            return Err(Refusal::Capacity {
+            return Err(FlavorRefusal::Capacity {
                 target: target.phone.phone_capacity,
                 current: current.phone.phone_capacity,
             });
@@ -371,19 +373,19 @@ pub(crate) mod tests {
         let check = |s: &str, p: &str| c.check(current.as_ref(), s, p);
         assert_eq!(
             check("physical.rx9.none", "rx1.cp.c15.d46.e1v1"),
-            Err(Refusal::UnknownServerFlavor)
+            Err(FlavorRefusal::UnknownServerFlavor)
         );
         assert_eq!(
             check("physical.rx1.xlarge.special", "rx1.cp.sp.c210.d16.e5v5"),
-            Err(Refusal::NotSold)
+            Err(FlavorRefusal::NotSold)
         );
         assert_eq!(
             check("physical.rx1.xlarge", "rx1.cp.c15.d46.e1v0"),
-            Err(Refusal::Withdrawn)
+            Err(FlavorRefusal::Withdrawn)
         );
         assert_eq!(
             check("physical.rx1.xlarge.special", "rx1.cp.sp.c52.d4.e5v5"),
-            Err(Refusal::Capacity {
+            Err(FlavorRefusal::Capacity {
                 target: 30,
                 current: 15
             })
@@ -394,17 +396,17 @@ pub(crate) mod tests {
         let kg1 = check("physical.kg1.4xlarge.cp", "kg1.cp.c15.d46.e1v1");
         assert_eq!(
             kg1,
-            Err(Refusal::ProductType {
+            Err(FlavorRefusal::ProductType {
                 target: 1,
                 current: 0
             })
         );
         assert_eq!(kg1.unwrap_err().attribute(), "server_model_name");
         assert_eq!(
-            Refusal::UnknownServerFlavor.attribute(),
+            FlavorRefusal::UnknownServerFlavor.attribute(),
             "server_model_name"
         );
-        assert_eq!(Refusal::Withdrawn.attribute(), "phone_model_name");
+        assert_eq!(FlavorRefusal::Withdrawn.attribute(), "phone_model_name");
         // Without the current pair only existence and sale are judged.
         assert!(
             c.check(None, "physical.kg1.4xlarge.cp", "kg1.cp.c15.d46.e1v1")
@@ -412,7 +414,7 @@ pub(crate) mod tests {
         );
         assert_eq!(
             c.check(None, "physical.rx1.xlarge", "rx1.cp.c15.d46.e1v0"),
-            Err(Refusal::Withdrawn)
+            Err(FlavorRefusal::Withdrawn)
         );
     }
 

@@ -8,7 +8,7 @@
 //! without `auto_pay` is a warning. What cannot be read (server, catalogue)
 //! is a warning and the plan goes on: the API judges at apply. Reads only.
 
-use super::catalogue::{Catalogue, CatalogueCache, Pair, Refusal};
+use super::catalogue::{Catalogue, CatalogueCache, FlavorRefusal, Pair};
 use super::flavor_orders::Flavors;
 use crate::cph::Client;
 use crate::cph::models::Server;
@@ -180,22 +180,27 @@ fn judge(
     ))
 }
 
-fn refusal_summary(r: &Refusal) -> &'static str {
+fn refusal_summary(r: &FlavorRefusal) -> &'static str {
     match r {
-        Refusal::UnknownServerFlavor => "Unknown server flavor",
-        Refusal::ProductType { .. } => "Server flavor of another product type",
-        Refusal::NotSold => "Phone flavor not sold on this server flavor",
-        Refusal::Withdrawn => "Phone flavor withdrawn",
-        Refusal::Capacity { .. } => "Phone flavor of another phone capacity",
+        FlavorRefusal::UnknownServerFlavor => "Unknown server flavor",
+        FlavorRefusal::ProductType { .. } => "Server flavor of another product type",
+        FlavorRefusal::NotSold => "Phone flavor not sold on this server flavor",
+        FlavorRefusal::Withdrawn => "Phone flavor withdrawn",
+        FlavorRefusal::Capacity { .. } => "Phone flavor of another phone capacity",
     }
 }
 
-fn refusal_detail(r: &Refusal, server: &Server, server_model: &str, phone_model: &str) -> String {
+fn refusal_detail(
+    r: &FlavorRefusal,
+    server: &Server,
+    server_model: &str,
+    phone_model: &str,
+) -> String {
     match r {
-        Refusal::UnknownServerFlavor => format!(
+        FlavorRefusal::UnknownServerFlavor => format!(
             "server_model_name {server_model:?} is not a server flavor of the CPH catalogue."
         ),
-        Refusal::ProductType { target, current } => format!(
+        FlavorRefusal::ProductType { target, current } => format!(
             "server_model_name {server_model:?} is a {} flavor (product type {target}), but server \
              {} is a {} server ({} / {}, product type {current}): a flavor change keeps the \
              product type.",
@@ -205,13 +210,13 @@ fn refusal_detail(r: &Refusal, server: &Server, server_model: &str, phone_model:
             server.server_model_name,
             server.phone_model_name
         ),
-        Refusal::NotSold => format!(
+        FlavorRefusal::NotSold => format!(
             "phone_model_name {phone_model:?} is not sold on server flavor {server_model:?}."
         ),
-        Refusal::Withdrawn => format!(
+        FlavorRefusal::Withdrawn => format!(
             "phone_model_name {phone_model:?} is withdrawn (status 0) on server flavor {server_model:?}."
         ),
-        Refusal::Capacity { target, current } => format!(
+        FlavorRefusal::Capacity { target, current } => format!(
             "phone_model_name {phone_model:?} holds {target} phones per server, but server {} \
              now holds {current} ({} / {}): a flavor change keeps the phone capacity.",
             server.server_id, server.server_model_name, server.phone_model_name

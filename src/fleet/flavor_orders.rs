@@ -67,6 +67,7 @@ use tokio_util::sync::CancellationToken;
 use super::flavor_check::{Finding, Severity};
 use super::go_duration;
 use super::orders::{Follow, FollowError, OrderFate, OrderTracker, bss_unreadable_warning};
+use super::routing::WaitEnded;
 use crate::cph::models::{ChangeServerModelRequest, ExtendParam, SERVER_STATUS_NORMAL, Server};
 use crate::cph::{self, Client};
 
@@ -632,9 +633,13 @@ impl OrderBook {
         report.state = report.state.clone().followed(&ended);
         match ended {
             Ok(server) => report.server = server,
-            Err(FollowError::Wait(e)) => {
-                report.fail(wait_failure(&e, order_id.as_deref(), &change.deadline))
+            Err(FollowError::Ended(e)) => {
+                report.fail(wait_ended(&e, order_id.as_deref(), &change.deadline))
             }
+            Err(FollowError::ServerUnread(e)) => report.fail(format!(
+                "While waiting for order {}: {e}",
+                order_text(order_id.as_deref())
+            )),
             Err(e) => report.fail(e.message()),
         }
         report
@@ -680,20 +685,25 @@ async fn place(client: &Client, change: &FlavorChange) -> cph::Result<Placed> {
     }
 }
 
-/// Why a wait for an order ended without the target flavors.
-fn wait_failure(e: &cph::Error, order_id: Option<&str>, deadline: &Deadline) -> String {
-    let order = order_id.map_or_else(|| "in progress".to_string(), |id| id.to_string());
-    match e {
-        cph::Error::Timeout(msg) => format!(
+/// The order in words: its id, or "in progress" when it is not known.
+fn order_text(order_id: Option<&str>) -> String {
+    order_id.map_or_else(|| "in progress".to_string(), |id| id.to_string())
+}
+
+/// Why a wait for an order ended without the target flavors, and what the
+/// next apply does.
+fn wait_ended(ended: &WaitEnded, order_id: Option<&str>, deadline: &Deadline) -> String {
+    let order = order_text(order_id);
+    match ended {
+        WaitEnded::TimedOut(msg) => format!(
             "{msg}. The order {order} stays recorded; the next apply waits for it without ordering again. \
              An upgrade without auto_pay waits for payment in the console. Raise {} (now {}) if the change needs longer.",
             deadline.setting,
             go_duration(deadline.length),
         ),
-        cph::Error::Cancelled => format!(
+        WaitEnded::Stopped => format!(
             "Stopped while waiting for order {order}; it stays recorded and the next apply waits for it without ordering again."
         ),
-        other => format!("While waiting for order {order}: {other}"),
     }
 }
 
@@ -794,10 +804,12 @@ mod tests {
             p.clone().followed(&Ok(server("a2", "b2", 5))),
             OrderState::Settled
         );
-        let timeout = Err(FollowError::Wait(cph::Error::Timeout("t".into())));
+        let timeout = Err(FollowError::Ended(WaitEnded::TimedOut("t".into())));
         assert_eq!(p.clone().followed(&timeout), p);
-        let stopped = Err(FollowError::Wait(cph::Error::Cancelled));
+        let stopped = Err(FollowError::Ended(WaitEnded::Stopped));
         assert_eq!(p.clone().followed(&stopped), p);
+        let unread = Err(FollowError::ServerUnread(cph::Error::Config("x".into())));
+        assert_eq!(p.clone().followed(&unread), p);
         let cancelled = Err(FollowError::Cancelled(order(4)));
         assert_eq!(p.clone().followed(&cancelled), OrderState::Settled);
         assert_eq!(
@@ -1038,12 +1050,12 @@ mod tests {
             length: Duration::from_secs(180),
             setting: "timeouts.create",
         };
-        let t = wait_failure(&cph::Error::Timeout("late".into()), Some("CS1"), &d);
+        let t = wait_ended(&WaitEnded::TimedOut("late".into()), Some("CS1"), &d);
         assert!(
             t.contains("CS1") && t.contains("timeouts.create (now 3m0s)"),
             "{t}"
         );
-        let s = wait_failure(&cph::Error::Cancelled, None, &d);
+        let s = wait_ended(&WaitEnded::Stopped, None, &d);
         assert!(s.contains("order in progress"), "{s}");
     }
 }

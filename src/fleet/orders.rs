@@ -17,6 +17,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::go_duration;
 use super::order_schedule::Schedule;
+use super::routing::WaitEnded;
 use crate::cph::models::{OrderInfo, OrderStatus, SERVER_STATUS_NORMAL, Server};
 use crate::cph::{self, Client};
 
@@ -98,9 +99,13 @@ fn pending_payment_note(o: &OrderInfo) -> String {
 /// Why following an order ended without the target flavors.
 #[derive(Debug)]
 pub enum FollowError {
-    /// The wait itself ended: timeout, stop, or a failure to read the
-    /// server. The order (if any) may still complete: keep it.
-    Wait(cph::Error),
+    /// The wait ended before the order did: the deadline passed, or
+    /// Terraform stopped the provider. The order (if any) may still
+    /// complete: keep it.
+    Ended(WaitEnded),
+    /// The server's detail could not be read. The order (if any) may still
+    /// complete: keep it.
+    ServerUnread(cph::Error),
     /// BSS says the order was cancelled: it will never change the server.
     Cancelled(OrderInfo),
     /// BSS does not know the order.
@@ -120,14 +125,15 @@ impl FollowError {
             | FollowError::Unknown(_)
             | FollowError::CompletedWithoutFlavor { .. } => true,
             FollowError::PayFailed { error, .. } => is_payment_lapsed(error),
-            FollowError::Wait(_) => false,
+            FollowError::Ended(_) | FollowError::ServerUnread(_) => false,
         }
     }
 
     /// For people: what happened and what the next apply does.
     pub fn message(&self) -> String {
         match self {
-            FollowError::Wait(e) => e.to_string(),
+            FollowError::Ended(e) => e.to_string(),
+            FollowError::ServerUnread(e) => e.to_string(),
             FollowError::Cancelled(o) => format!(
                 "Order {} was cancelled (BSS status 4{}); the server keeps its flavors. \
                  The next apply places a new order.",
@@ -200,16 +206,16 @@ impl OrderTracker {
             .clone()
     }
 
-    /// What BSS says of `order_id` now; an error only when Terraform
-    /// stopped the provider.
-    pub async fn fate(&self, client: &Client, order_id: &str) -> cph::Result<OrderFate> {
+    /// What BSS says of `order_id` now; an error ([`WaitEnded::Stopped`])
+    /// only when Terraform stopped the provider.
+    pub async fn fate(&self, client: &Client, order_id: &str) -> Result<OrderFate, WaitEnded> {
         if let Some(why) = self.forbidden() {
             return Ok(OrderFate::Unreadable(why));
         }
         Ok(match client.show_order(order_id).await {
             Ok(o) => OrderFate::Known(o),
             Err(e) if e.is_order_not_found() => OrderFate::Unknown,
-            Err(cph::Error::Cancelled) => return Err(cph::Error::Cancelled),
+            Err(cph::Error::Cancelled) => return Err(WaitEnded::Stopped),
             Err(e) => {
                 let why = unreadable_reason(client, &e);
                 if is_forbidden(&e) {
@@ -239,7 +245,7 @@ impl OrderTracker {
         let (mut seen, mut schedule) = (Progress::new(f), Schedule::default());
         loop {
             if cancel.is_cancelled() {
-                return Err(FollowError::Wait(cph::Error::Cancelled));
+                return Err(FollowError::Ended(WaitEnded::Stopped));
             }
             // An unpaid order is asked first; the server is read once BSS
             // says it moved on.
@@ -262,17 +268,21 @@ impl OrderTracker {
             }
             seen.log(f, asked);
             if Instant::now() >= f.deadline {
-                return Err(FollowError::Wait(cph::Error::Timeout(seen.timeout_text(f))));
+                return Err(FollowError::Ended(WaitEnded::TimedOut(
+                    seen.timeout_text(f),
+                )));
             }
             let pause = schedule.pause(seen.started.elapsed());
             let pause = pause.min(f.deadline.saturating_duration_since(Instant::now()));
             tokio::select! {
-                _ = cancel.cancelled() => return Err(FollowError::Wait(cph::Error::Cancelled)),
+                _ = cancel.cancelled() => return Err(FollowError::Ended(WaitEnded::Stopped)),
                 _ = tokio::time::sleep(pause) => {}
             }
             // A last look at the deadline, except at an order still unpaid.
             if !schedule.reads_server() && Instant::now() >= f.deadline {
-                return Err(FollowError::Wait(cph::Error::Timeout(seen.timeout_text(f))));
+                return Err(FollowError::Ended(WaitEnded::TimedOut(
+                    seen.timeout_text(f),
+                )));
             }
         }
     }
@@ -291,7 +301,7 @@ impl OrderTracker {
             return Ok(());
         };
         let fate = self.fate(client, order_id).await;
-        let fate = fate.map_err(FollowError::Wait)?;
+        let fate = fate.map_err(FollowError::Ended)?;
         seen.judge(client, f, fate, server, warnings).await
     }
 }
@@ -334,7 +344,8 @@ impl<'a> Progress<'a> {
     }
 
     /// The server's detail; a transient failure past the deadline is a
-    /// timeout that says what was seen.
+    /// timeout that says what was seen, a call cut short by Terraform's stop
+    /// a stop.
     async fn read_server(&self, client: &Client, f: &Follow<'_>) -> Result<Server, FollowError> {
         let e = match client.show_server(f.server_id).await {
             Ok(s) => return Ok(s),
@@ -344,9 +355,12 @@ impl<'a> Progress<'a> {
             || e.status().is_some_and(|s| s == 429 || s >= 500);
         if transient && Instant::now() >= f.deadline {
             let text = format!("{}; last error: {e}", self.timeout_text(f));
-            return Err(FollowError::Wait(cph::Error::Timeout(text)));
+            return Err(FollowError::Ended(WaitEnded::TimedOut(text)));
         }
-        Err(FollowError::Wait(e))
+        if matches!(e, cph::Error::Cancelled) {
+            return Err(FollowError::Ended(WaitEnded::Stopped));
+        }
+        Err(FollowError::ServerUnread(e))
     }
 
     /// What BSS says of the order, acted on: the end of the wait when the
@@ -435,7 +449,7 @@ async fn pay(client: &Client, order_id: &str, o: &OrderInfo) -> Result<bool, Fol
             Ok(true)
         }
         Err(e) if is_not_pending_payment(&e) => Ok(true),
-        Err(cph::Error::Cancelled) => Err(FollowError::Wait(cph::Error::Cancelled)),
+        Err(cph::Error::Cancelled) => Err(FollowError::Ended(WaitEnded::Stopped)),
         Err(error) => Err(FollowError::PayFailed {
             order: o.clone(),
             error,
@@ -635,7 +649,8 @@ mod tests {
     fn errors_say_whether_the_order_is_over() {
         assert!(FollowError::Cancelled(order(4)).order_is_over());
         assert!(FollowError::Unknown("CS1".into()).order_is_over());
-        assert!(!FollowError::Wait(cph::Error::Cancelled).order_is_over());
+        assert!(!FollowError::Ended(WaitEnded::Stopped).order_is_over());
+        assert!(!FollowError::ServerUnread(cph::Error::Config("x".into())).order_is_over());
         let denied = FollowError::PayFailed {
             order: order(6),
             error: cph::Error::Api {

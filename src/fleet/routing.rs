@@ -45,8 +45,8 @@ impl JobStatus {
     }
 }
 
-/// Why a wait for jobs ended before every job did: the engine's own
-/// outcome, not an API error.
+/// Why a wait ended before what it waited for did (every job of a route
+/// change, a flavor order): the engine's own outcome, not an API error.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum WaitEnded {
     /// Terraform asked the provider to stop.

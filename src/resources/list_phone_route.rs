@@ -25,7 +25,7 @@ use super::common::api_error;
 use super::common::cph_id;
 use super::list_server_flavor::missing_servers;
 use super::phone_route::{
-    PhoneRoute, PhoneRouteIdentity, PhoneRouteModel, TRAFFIC_TYPES, group_id,
+    PhoneRouteIdentity, PhoneRouteModel, PhoneRouteResource, TRAFFIC_TYPES, group_id,
 };
 use crate::cph::Client;
 use crate::cph::models::{Phone, PhoneQuery};
@@ -77,7 +77,7 @@ impl ListResourceType for PhoneRouteList {
     type State = PhoneRouteModel;
 
     fn type_name(&self) -> &'static str {
-        PhoneRoute::TYPE_NAME
+        PhoneRouteResource::TYPE_NAME
     }
 
     fn description(&self) -> &'static str {

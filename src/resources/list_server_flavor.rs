@@ -13,7 +13,7 @@ use async_trait::async_trait;
 use super::Shared;
 use super::common::api_error;
 use super::common::cph_id;
-use super::server_flavor::{ServerFlavor, ServerFlavorIdentity, ServerFlavorModel};
+use super::server_flavor::{ServerFlavorIdentity, ServerFlavorModel, ServerFlavorResource};
 use crate::cph::models::Server;
 use crate::cph::{self, Client};
 use tf_framework::typed::{Found, ListResourceType, ResourceType};
@@ -81,7 +81,7 @@ impl ListResourceType for ServerFlavorList {
     type State = ServerFlavorModel;
 
     fn type_name(&self) -> &'static str {
-        ServerFlavor::TYPE_NAME
+        ServerFlavorResource::TYPE_NAME
     }
 
     fn description(&self) -> &'static str {

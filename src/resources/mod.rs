@@ -45,9 +45,11 @@ pub fn provider() -> Arc<dyn Provider> {
 /// Every resource type, one line each.
 fn all_resources(shared: &Arc<Shared>) -> Vec<Arc<dyn Resource>> {
     vec![
-        resource(server_flavor::ServerFlavor::new(shared.clone())),
-        resource(phone_route::PhoneRoute::new(shared.clone())),
-        resource(phone_properties::PhoneProperties::new(shared.clone())),
+        resource(server_flavor::ServerFlavorResource::new(shared.clone())),
+        resource(phone_route::PhoneRouteResource::new(shared.clone())),
+        resource(phone_properties::PhonePropertiesResource::new(
+            shared.clone(),
+        )),
     ]
 }
 

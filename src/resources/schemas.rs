@@ -12,9 +12,9 @@ use tf_framework::typed::{data_source, resource};
 use super::Shared;
 use super::data_phones::PhonesData;
 use super::data_server::ServerData;
-use super::phone_route::PhoneRoute;
+use super::phone_route::PhoneRouteResource;
 use super::provider::ProviderModel;
-use super::server_flavor::ServerFlavor;
+use super::server_flavor::ServerFlavorResource;
 
 pub fn provider() -> Schema {
     schema_of::<ProviderModel>("Huawei Cloud Cloud Phone Host (CPH).")
@@ -26,11 +26,11 @@ fn shared() -> Arc<Shared> {
 }
 
 pub fn server_flavor() -> Schema {
-    resource(ServerFlavor::new(shared())).schema()
+    resource(ServerFlavorResource::new(shared())).schema()
 }
 
 pub fn phone_route() -> Schema {
-    resource(PhoneRoute::new(shared())).schema()
+    resource(PhoneRouteResource::new(shared())).schema()
 }
 
 pub fn server_data() -> Schema {

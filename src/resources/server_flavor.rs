@@ -139,15 +139,15 @@ impl ServerFlavorModel {
 }
 
 /// The private state: the order lifecycle's (`fleet::flavor_orders`).
-pub type Private = Carried;
+pub type ServerFlavorPrivate = Carried;
 
-pub struct ServerFlavor {
+pub struct ServerFlavorResource {
     shared: Arc<Shared>,
 }
 
-impl ServerFlavor {
-    pub fn new(shared: Arc<Shared>) -> ServerFlavor {
-        ServerFlavor { shared }
+impl ServerFlavorResource {
+    pub fn new(shared: Arc<Shared>) -> ServerFlavorResource {
+        ServerFlavorResource { shared }
     }
 
     fn book(&self) -> &OrderBook {
@@ -160,7 +160,11 @@ impl ServerFlavor {
     /// catalogue (`fleet::flavor_check`). Reads only. A server deleted out
     /// of band left the state at refresh, so its plan is a create: a
     /// warning, where a new resource's missing server is an error.
-    async fn check_target(&self, ctx: &CallContext, plan: &mut Plan<ServerFlavorModel, Private>) {
+    async fn check_target(
+        &self,
+        ctx: &CallContext,
+        plan: &mut Plan<ServerFlavorModel, ServerFlavorPrivate>,
+    ) {
         let (planned, target) = (&plan.planned, plan.planned.target());
         let unchanged = plan.prior.as_ref().is_some_and(|p| p.target() == target);
         let known = planned.server_model_name.is_known() && planned.phone_model_name.is_known();
@@ -187,9 +191,9 @@ impl ServerFlavor {
     async fn change(
         &self,
         ctx: &CallContext,
-        change: Change<ServerFlavorModel, Private>,
+        change: Change<ServerFlavorModel, ServerFlavorPrivate>,
         diags: &mut Diagnostics,
-    ) -> Result<Applied<ServerFlavorModel, Private>, Diagnostic> {
+    ) -> Result<Applied<ServerFlavorModel, ServerFlavorPrivate>, Diagnostic> {
         let planned = change.planned;
         let server_id = planned.server_id.as_str().unwrap_or_default();
         let client = self.shared.client(ctx)?;
@@ -217,14 +221,17 @@ impl ServerFlavor {
         state.auto_pay = planned.auto_pay.clone();
         state.timeouts = planned.timeouts.clone();
         diags.0.extend(report.findings.into_iter().map(finding));
-        Ok(Applied::new(Some(state), Private::of(report.state)))
+        Ok(Applied::new(
+            Some(state),
+            ServerFlavorPrivate::of(report.state),
+        ))
     }
 }
 
 #[async_trait]
-impl ResourceType for ServerFlavor {
+impl ResourceType for ServerFlavorResource {
     type Model = ServerFlavorModel;
-    type Private = Private;
+    type Private = ServerFlavorPrivate;
     type Identity = ServerFlavorIdentity;
     const TYPE_NAME: &'static str = "cph_server_flavor";
     const DESCRIPTION: &'static str =
@@ -233,7 +240,11 @@ impl ResourceType for ServerFlavor {
     /// The catalogue check; a plan with a prior state carries its history
     /// in the planned private state, a create finds the history of the
     /// instance it replaces (`fleet::flavor_orders`, T3 to T5).
-    async fn plan(&self, ctx: &CallContext, plan: &mut Plan<ServerFlavorModel, Private>) {
+    async fn plan(
+        &self,
+        ctx: &CallContext,
+        plan: &mut Plan<ServerFlavorModel, ServerFlavorPrivate>,
+    ) {
         self.check_target(ctx, plan).await;
         let (prior, server_id) = (plan.prior.as_ref(), plan.planned.server_id.as_str());
         let prior = prior.map(ServerFlavorModel::record);
@@ -257,15 +268,15 @@ impl ResourceType for ServerFlavor {
     async fn apply(
         &self,
         ctx: &CallContext,
-        change: Change<ServerFlavorModel, Private>,
+        change: Change<ServerFlavorModel, ServerFlavorPrivate>,
         diags: &mut Diagnostics,
-    ) -> Applied<ServerFlavorModel, Private> {
+    ) -> Applied<ServerFlavorModel, ServerFlavorPrivate> {
         let (prior, pending) = (change.prior.clone(), change.private.pending_order.clone());
         match self.change(ctx, change, diags).await {
             Ok(applied) => applied,
             Err(d) => {
                 diags.push(d);
-                Applied::new(prior, Private::from_recorded(pending))
+                Applied::new(prior, ServerFlavorPrivate::from_recorded(pending))
             }
         }
     }
@@ -276,13 +287,13 @@ impl ResourceType for ServerFlavor {
         &self,
         _ctx: &CallContext,
         state: ServerFlavorModel,
-        private: Private,
+        private: ServerFlavorPrivate,
         _diags: &mut Diagnostics,
-    ) -> Applied<ServerFlavorModel, Private> {
+    ) -> Applied<ServerFlavorModel, ServerFlavorPrivate> {
         if let Some(h) = state.record().history(private.pending()) {
             self.book().released(h);
         }
-        Applied::new(None, Private::default())
+        Applied::new(None, ServerFlavorPrivate::default())
     }
 
     /// Refreshes the flavors; the order settles once the server shows its
@@ -291,9 +302,9 @@ impl ResourceType for ServerFlavor {
         &self,
         ctx: &CallContext,
         mut state: ServerFlavorModel,
-        mut private: Private,
+        mut private: ServerFlavorPrivate,
         diags: &mut Diagnostics,
-    ) -> Applied<ServerFlavorModel, Private> {
+    ) -> Applied<ServerFlavorModel, ServerFlavorPrivate> {
         let Some(client) = self.shared.client_or_report(ctx, diags) else {
             return Applied::new(Some(state), private);
         };
@@ -309,7 +320,7 @@ impl ResourceType for ServerFlavor {
             Err(e) if e.is_not_found() => {
                 tracing::info!(server_id, "server no longer exists; removing it from state");
                 self.book().vanished(&server_id);
-                Applied::new(None, Private::default())
+                Applied::new(None, ServerFlavorPrivate::default())
             }
             Err(e) => {
                 diags.push(api_error(
@@ -327,7 +338,7 @@ impl ResourceType for ServerFlavor {
         id: &str,
         diags: &mut Diagnostics,
     ) -> Vec<ServerFlavorModel> {
-        let Some(id) = import_server_id(ServerFlavor::TYPE_NAME, id, diags) else {
+        let Some(id) = import_server_id(ServerFlavorResource::TYPE_NAME, id, diags) else {
             return Vec::new();
         };
         vec![ServerFlavorModel {
@@ -368,7 +379,7 @@ mod tests {
     }
 
     fn resource() -> Arc<dyn Resource> {
-        tf_framework::typed::resource(ServerFlavor::new(Arc::new(Shared::default())))
+        tf_framework::typed::resource(ServerFlavorResource::new(Arc::new(Shared::default())))
     }
 
     /// A plan of `r` from `prior` (Null: a create) to `proposed`, whose

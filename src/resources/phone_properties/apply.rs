@@ -204,7 +204,7 @@ fn report_not_restored(restored: &Outcome, diags: &mut Diagnostics) {
     }
 }
 
-impl PhoneProperties {
+impl PhonePropertiesResource {
     /// The originals of `phones` for `keys` not claimed by another owner:
     /// what a restore sends (phones with nothing to send are left out).
     fn restore_writes(
@@ -235,9 +235,9 @@ impl PhoneProperties {
     pub(super) async fn change(
         &self,
         ctx: &CallContext,
-        change: Change<PhonePropertiesModel, Private>,
+        change: Change<PhonePropertiesModel, PhonePropertiesPrivate>,
         diags: &mut Diagnostics,
-    ) -> Applied<PhonePropertiesModel, Private> {
+    ) -> Applied<PhonePropertiesModel, PhonePropertiesPrivate> {
         let Some(client) = self.shared.client_or_report(ctx, diags) else {
             return Applied::new(change.prior, change.private);
         };
@@ -322,9 +322,9 @@ impl PhoneProperties {
         id: String,
         originals: Originals,
         failed: BTreeMap<String, FailedPhone>,
-        private: Private,
+        private: PhonePropertiesPrivate,
         diags: &mut Diagnostics,
-    ) -> Applied<PhonePropertiesModel, Private> {
+    ) -> Applied<PhonePropertiesModel, PhonePropertiesPrivate> {
         let phones = planned.phones();
         let mut state = planned;
         state.id = Tf::Known(id);
@@ -344,7 +344,7 @@ impl PhoneProperties {
                 Diagnostic::error("No phone got its properties", detail)
                     .at(AttributePath::root("phone_ids")),
             );
-            return Applied::new(None, Private::default());
+            return Applied::new(None, PhonePropertiesPrivate::default());
         }
         if creating {
             diags.push(Diagnostic::warning(
@@ -377,9 +377,9 @@ impl PhoneProperties {
         &self,
         ctx: &CallContext,
         state: PhonePropertiesModel,
-        private: Private,
+        private: PhonePropertiesPrivate,
         diags: &mut Diagnostics,
-    ) -> Applied<PhonePropertiesModel, Private> {
+    ) -> Applied<PhonePropertiesModel, PhonePropertiesPrivate> {
         let owner = owner_of(&private);
         let originals = state.originals();
         let writes = match state.restores() {
@@ -388,7 +388,7 @@ impl PhoneProperties {
         };
         if writes.is_empty() {
             self.claims.forget(&owner);
-            return Applied::new(None, Private::default());
+            return Applied::new(None, PhonePropertiesPrivate::default());
         }
         let Some(client) = self.shared.client_or_report(ctx, diags) else {
             return Applied::new(Some(state), private);
@@ -415,7 +415,7 @@ impl PhoneProperties {
         }
         if left.is_empty() {
             self.claims.forget(&owner);
-            return Applied::new(None, Private::default());
+            return Applied::new(None, PhonePropertiesPrivate::default());
         }
         diags.push(Diagnostic::error(
             "Some phones could not get their original properties back",
@@ -436,9 +436,9 @@ impl PhoneProperties {
         &self,
         ctx: &CallContext,
         mut state: PhonePropertiesModel,
-        private: Private,
+        private: PhonePropertiesPrivate,
         diags: &mut Diagnostics,
-    ) -> Applied<PhonePropertiesModel, Private> {
+    ) -> Applied<PhonePropertiesModel, PhonePropertiesPrivate> {
         let Some(client) = self.shared.client_or_report(ctx, diags) else {
             return Applied::new(Some(state), private);
         };

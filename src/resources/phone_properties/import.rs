@@ -69,7 +69,7 @@ pub(super) fn import_form(phones: &BTreeSet<String>, keys: &BTreeSet<String>) ->
     format!("{}/{}", join(phones), join(keys))
 }
 
-impl PhoneProperties {
+impl PhonePropertiesResource {
     pub(super) async fn import_id(
         &self,
         ctx: &CallContext,

@@ -98,7 +98,7 @@ impl ListResourceType for PhonePropertiesList {
     type State = PhonePropertiesModel;
 
     fn type_name(&self) -> &'static str {
-        PhoneProperties::TYPE_NAME
+        PhonePropertiesResource::TYPE_NAME
     }
 
     fn description(&self) -> &'static str {

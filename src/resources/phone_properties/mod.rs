@@ -141,14 +141,14 @@ impl PhonePropertiesModel {
 }
 
 #[derive(Debug, Default, Serialize, Deserialize)]
-pub struct Private {
+pub struct PhonePropertiesPrivate {
     /// This instance's owner token in the registry of claimed keys.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     owner: String,
 }
 
 /// The owner token of an instance: kept, else made.
-fn owner_of(private: &Private) -> String {
+fn owner_of(private: &PhonePropertiesPrivate) -> String {
     if private.owner.is_empty() {
         format!("owner-{:016x}", rand::random::<u64>())
     } else {
@@ -220,15 +220,15 @@ fn shown(ids: &[String]) -> String {
     s
 }
 
-pub struct PhoneProperties {
+pub struct PhonePropertiesResource {
     shared: Arc<Shared>,
     /// Who manages which (phone, key), in this provider process.
     claims: Arc<Claims>,
 }
 
-impl PhoneProperties {
-    pub fn new(shared: Arc<Shared>) -> PhoneProperties {
-        PhoneProperties {
+impl PhonePropertiesResource {
+    pub fn new(shared: Arc<Shared>) -> PhonePropertiesResource {
+        PhonePropertiesResource {
             shared,
             claims: Arc::new(Claims::default()),
         }
@@ -236,9 +236,9 @@ impl PhoneProperties {
 }
 
 #[async_trait]
-impl ResourceType for PhoneProperties {
+impl ResourceType for PhonePropertiesResource {
     type Model = PhonePropertiesModel;
-    type Private = Private;
+    type Private = PhonePropertiesPrivate;
     type Identity = PhonePropertiesIdentity;
     const TYPE_NAME: &'static str = "cph_phone_properties";
     const DESCRIPTION: &'static str = "Chosen properties (keys and values) of a set of cloud phones, with drift detection; other keys are left alone.";
@@ -254,7 +254,11 @@ impl ResourceType for PhoneProperties {
 
     /// Claims the planned (phone, key) slots and refuses those another
     /// resource claims; retries phones whose last job failed.
-    async fn plan(&self, _ctx: &CallContext, plan: &mut Plan<PhonePropertiesModel, Private>) {
+    async fn plan(
+        &self,
+        _ctx: &CallContext,
+        plan: &mut Plan<PhonePropertiesModel, PhonePropertiesPrivate>,
+    ) {
         plan.private.owner = owner_of(&plan.private);
         let (Tf::Known(phones), Tf::Known(props)) =
             (&plan.planned.phone_ids, &plan.planned.properties)
@@ -287,9 +291,9 @@ impl ResourceType for PhoneProperties {
     async fn apply(
         &self,
         ctx: &CallContext,
-        change: Change<PhonePropertiesModel, Private>,
+        change: Change<PhonePropertiesModel, PhonePropertiesPrivate>,
         diags: &mut Diagnostics,
-    ) -> Applied<PhonePropertiesModel, Private> {
+    ) -> Applied<PhonePropertiesModel, PhonePropertiesPrivate> {
         self.change(ctx, change, diags).await
     }
 
@@ -297,9 +301,9 @@ impl ResourceType for PhoneProperties {
         &self,
         ctx: &CallContext,
         state: PhonePropertiesModel,
-        private: Private,
+        private: PhonePropertiesPrivate,
         diags: &mut Diagnostics,
-    ) -> Applied<PhonePropertiesModel, Private> {
+    ) -> Applied<PhonePropertiesModel, PhonePropertiesPrivate> {
         self.destroy(ctx, state, private, diags).await
     }
 
@@ -307,9 +311,9 @@ impl ResourceType for PhoneProperties {
         &self,
         ctx: &CallContext,
         state: PhonePropertiesModel,
-        private: Private,
+        private: PhonePropertiesPrivate,
         diags: &mut Diagnostics,
-    ) -> Applied<PhonePropertiesModel, Private> {
+    ) -> Applied<PhonePropertiesModel, PhonePropertiesPrivate> {
         self.refresh(ctx, state, private, diags).await
     }
 

@@ -12,7 +12,9 @@ use tokio_util::sync::CancellationToken;
 use super::super::Shared;
 use super::super::common::{api_error, deadline};
 use super::super::routing::{JobStatus, RouteOutcome};
-use super::model::{PhoneRouteIdentity, PhoneRouteModel, Private, parse_group_id, route_id};
+use super::model::{
+    PhoneRouteIdentity, PhoneRouteModel, PhoneRoutePrivate, parse_group_id, route_id,
+};
 use super::plan::*;
 use crate::cph::Client;
 use crate::fleet::{self, DEFAULT_ROUTE, Fleet, RunningJob};
@@ -67,7 +69,7 @@ impl RunContext<'_> {
     /// at a time, so a destroy sends `direct` after them); drops those that
     /// ended from `private`. Returns the phones whose job took them to
     /// `direct`.
-    async fn await_recorded(&self, private: &mut Private) -> BTreeSet<String> {
+    async fn await_recorded(&self, private: &mut PhoneRoutePrivate) -> BTreeSet<String> {
         let mut direct = BTreeSet::new();
         let mut by_route: BTreeMap<String, Vec<RunningJob>> = BTreeMap::new();
         for (p, j) in private
@@ -122,9 +124,9 @@ struct Sent {
 pub(super) async fn change(
     shared: &Shared,
     ctx: &CallContext,
-    change: Change<PhoneRouteModel, Private>,
+    change: Change<PhoneRouteModel, PhoneRoutePrivate>,
     diags: &mut Diagnostics,
-) -> Applied<PhoneRouteModel, Private> {
+) -> Applied<PhoneRouteModel, PhoneRoutePrivate> {
     let Some(client) = shared.client_or_report(ctx, diags) else {
         return Applied::new(change.prior, change.private);
     };
@@ -195,7 +197,7 @@ pub(super) async fn change(
         diags.push(refused(r));
         if prior.is_none() && sent.routed.succeeded().is_empty() && private.running.is_empty() {
             run.fleet.forget(&run.owner);
-            return Applied::new(None, Private::default());
+            return Applied::new(None, PhoneRoutePrivate::default());
         }
         return Applied::new(Some(state), private);
     }
@@ -219,16 +221,16 @@ pub(super) async fn change(
 fn partly_created(
     run: &RunContext<'_>,
     mut state: PhoneRouteModel,
-    private: Private,
+    private: PhoneRoutePrivate,
     planned_ids: BTreeSet<String>,
     sent: &Sent,
     diags: &mut Diagnostics,
-) -> Applied<PhoneRouteModel, Private> {
+) -> Applied<PhoneRouteModel, PhoneRoutePrivate> {
     let (routed, route) = (&sent.routed, sent.route.as_str());
     if routed.succeeded().is_empty() && private.running.is_empty() {
         run.fleet.forget(&private.owner);
         report_failures(routed, &sent.released, route, None, diags);
-        return Applied::new(None, Private::default());
+        return Applied::new(None, PhoneRoutePrivate::default());
     }
     if let Some(report) = routed.failure_report(route, RETRIED_NEXT) {
         let mut warning = not_routed(route, report);
@@ -248,9 +250,9 @@ pub(super) async fn delete(
     shared: &Shared,
     ctx: &CallContext,
     state: PhoneRouteModel,
-    mut private: Private,
+    mut private: PhoneRoutePrivate,
     diags: &mut Diagnostics,
-) -> Applied<PhoneRouteModel, Private> {
+) -> Applied<PhoneRouteModel, PhoneRoutePrivate> {
     let mut ids = state.phones();
     let owner = owner_of(&private, Some(&state));
     let fleet = shared.fleet();
@@ -258,7 +260,7 @@ pub(super) async fn delete(
     let routed_elsewhere = private.running.values().any(|j| j.route != DEFAULT_ROUTE);
     if (state.route() == DEFAULT_ROUTE || ids.is_empty()) && !routed_elsewhere {
         fleet.forget(&owner);
-        return Applied::new(None, Private::default());
+        return Applied::new(None, PhoneRoutePrivate::default());
     }
     let Some(client) = shared.client_or_report(ctx, diags) else {
         return Applied::new(Some(state), private);
@@ -284,7 +286,7 @@ pub(super) async fn delete(
         return Applied::new(Some(state), private);
     }
     let Some(report) = outcome.failure_report(DEFAULT_ROUTE, STILL_ROUTED_ON_DESTROY) else {
-        return Applied::new(None, Private::default());
+        return Applied::new(None, PhoneRoutePrivate::default());
     };
     // Jobs still running towards `direct` are waited for by the next
     // apply or destroy, not sent again.
@@ -311,9 +313,9 @@ pub(super) async fn read(
     shared: &Shared,
     ctx: &CallContext,
     mut state: PhoneRouteModel,
-    mut private: Private,
+    mut private: PhoneRoutePrivate,
     diags: &mut Diagnostics,
-) -> Applied<PhoneRouteModel, Private> {
+) -> Applied<PhoneRouteModel, PhoneRoutePrivate> {
     let Some(client) = shared.client_or_report(ctx, diags) else {
         return Applied::new(Some(state), private);
     };

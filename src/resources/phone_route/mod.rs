@@ -35,7 +35,7 @@ pub use super::common::TRAFFIC_TYPES;
 use super::common::check_phones_exist;
 use model::upgrade_from_v0;
 pub use model::{
-    FailedJob, PhoneRouteIdentity, PhoneRouteModel, Private, RecordedJob, RouteSummary,
+    FailedJob, PhoneRouteIdentity, PhoneRouteModel, PhoneRoutePrivate, RecordedJob, RouteSummary,
     RouteTimeouts, StillRunningJob, group_id,
 };
 pub use plan::LARGE_ROUTE_PHONES;
@@ -43,20 +43,20 @@ use plan::{added_phones, decide_plan, large_route_warning, overlap_diagnostic, o
 use tf_framework::typed::{Applied, Change, Plan, ResourceType, StateUpgrade};
 use tf_framework::*;
 
-pub struct PhoneRoute {
+pub struct PhoneRouteResource {
     shared: Arc<Shared>,
 }
 
-impl PhoneRoute {
-    pub fn new(shared: Arc<Shared>) -> PhoneRoute {
-        PhoneRoute { shared }
+impl PhoneRouteResource {
+    pub fn new(shared: Arc<Shared>) -> PhoneRouteResource {
+        PhoneRouteResource { shared }
     }
 }
 
 #[async_trait]
-impl ResourceType for PhoneRoute {
+impl ResourceType for PhoneRouteResource {
     type Model = PhoneRouteModel;
-    type Private = Private;
+    type Private = PhoneRoutePrivate;
     type Identity = PhoneRouteIdentity;
     const TYPE_NAME: &'static str = "cph_phone_route";
     const DESCRIPTION: &'static str = "The route (`direct` or `routing`) of a set of cloud phones.";
@@ -74,7 +74,7 @@ impl ResourceType for PhoneRoute {
     /// phones that another resource planned in this run claims too, and ids
     /// of phones that do not exist; retries phones whose last job failed or
     /// still ran (see [`decide_plan`]).
-    async fn plan(&self, ctx: &CallContext, plan: &mut Plan<PhoneRouteModel, Private>) {
+    async fn plan(&self, ctx: &CallContext, plan: &mut Plan<PhoneRouteModel, PhoneRoutePrivate>) {
         plan.private.owner = owner_of(&plan.private, plan.prior.as_ref());
         let creates = plan.creates();
         let prior = plan.prior.as_ref();
@@ -113,9 +113,9 @@ impl ResourceType for PhoneRoute {
     async fn apply(
         &self,
         ctx: &CallContext,
-        change: Change<PhoneRouteModel, Private>,
+        change: Change<PhoneRouteModel, PhoneRoutePrivate>,
         diags: &mut Diagnostics,
-    ) -> Applied<PhoneRouteModel, Private> {
+    ) -> Applied<PhoneRouteModel, PhoneRoutePrivate> {
         apply::change(&self.shared, ctx, change, diags).await
     }
 
@@ -124,9 +124,9 @@ impl ResourceType for PhoneRoute {
         &self,
         ctx: &CallContext,
         state: PhoneRouteModel,
-        private: Private,
+        private: PhoneRoutePrivate,
         diags: &mut Diagnostics,
-    ) -> Applied<PhoneRouteModel, Private> {
+    ) -> Applied<PhoneRouteModel, PhoneRoutePrivate> {
         apply::delete(&self.shared, ctx, state, private, diags).await
     }
 
@@ -134,9 +134,9 @@ impl ResourceType for PhoneRoute {
         &self,
         ctx: &CallContext,
         state: PhoneRouteModel,
-        private: Private,
+        private: PhoneRoutePrivate,
         diags: &mut Diagnostics,
-    ) -> Applied<PhoneRouteModel, Private> {
+    ) -> Applied<PhoneRouteModel, PhoneRoutePrivate> {
         apply::read(&self.shared, ctx, state, private, diags).await
     }
 
@@ -176,7 +176,7 @@ mod tests {
     use std::collections::{BTreeMap, BTreeSet};
 
     fn resource() -> Arc<dyn Resource> {
-        tf_framework::typed::resource(PhoneRoute::new(Arc::new(Shared::default())))
+        tf_framework::typed::resource(PhoneRouteResource::new(Arc::new(Shared::default())))
     }
 
     fn config(ids: &[&str], route: &str) -> Value {
@@ -232,8 +232,8 @@ mod tests {
     #[tokio::test]
     async fn a_phone_planned_in_two_resources_is_refused_on_both() {
         let shared = Arc::new(Shared::default());
-        let a = tf_framework::typed::resource(PhoneRoute::new(shared.clone()));
-        let b = tf_framework::typed::resource(PhoneRoute::new(shared.clone()));
+        let a = tf_framework::typed::resource(PhoneRouteResource::new(shared.clone()));
+        let b = tf_framework::typed::resource(PhoneRouteResource::new(shared.clone()));
         let ctx = CallContext::default();
         let (pa, pb) = tokio::join!(
             a.plan(&ctx, create_plan(&["p1", "p2"], "routing")),
@@ -259,7 +259,7 @@ mod tests {
     /// in one process, each with a new owner token; plan-only runs too.
     #[tokio::test]
     async fn a_create_planned_again_in_one_process_is_not_its_own_rival() {
-        let r = tf_framework::typed::resource(PhoneRoute::new(Arc::new(Shared::default())));
+        let r = tf_framework::typed::resource(PhoneRouteResource::new(Arc::new(Shared::default())));
         let ctx = CallContext::default();
         for ids in [&["p1", "p2", "p3"][..], &["p1", "p2", "p3"], &["p2", "p4"]] {
             let resp = r.plan(&ctx, create_plan(ids, "routing")).await;
@@ -274,8 +274,8 @@ mod tests {
     #[tokio::test]
     async fn a_move_between_two_resources_is_not_an_overlap() {
         let shared = Arc::new(Shared::default());
-        let a = tf_framework::typed::resource(PhoneRoute::new(shared.clone()));
-        let b = tf_framework::typed::resource(PhoneRoute::new(shared.clone()));
+        let a = tf_framework::typed::resource(PhoneRouteResource::new(shared.clone()));
+        let b = tf_framework::typed::resource(PhoneRouteResource::new(shared.clone()));
         let ctx = CallContext::default();
         let mut prior = config(&["p1", "p2"], "routing");
         prior.set_attr("id", Value::string("route-a"));

@@ -206,7 +206,7 @@ impl PhoneRouteModel {
 }
 
 #[derive(Debug, Default, Serialize, Deserialize)]
-pub struct Private {
+pub struct PhoneRoutePrivate {
     /// Servers the phones were last seen on.
     #[serde(default)]
     pub(super) servers: BTreeSet<String>,

@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::super::common::cph_id;
 use super::super::routing::{JobStatus, Refusal, RouteOutcome};
-use super::model::{PhoneRouteModel, Private, RecordedJob, route_id};
+use super::model::{PhoneRouteModel, PhoneRoutePrivate, RecordedJob, route_id};
 use crate::fleet::{self, DEFAULT_ROUTE, RunningJob};
 use tf_framework::*;
 
@@ -57,7 +57,7 @@ pub(super) struct PlanClaim {
 pub(super) fn decide_plan(
     prior: Option<&PhoneRouteModel>,
     planned: &mut PhoneRouteModel,
-    private: &Private,
+    private: &PhoneRoutePrivate,
     creates: bool,
 ) -> Option<PlanClaim> {
     let ids = match &planned.phone_ids {
@@ -98,7 +98,7 @@ pub(super) fn added_phones(
 
 /// The owner of an instance in the fleet engine: its token, else (state
 /// written before tokens) its id, else a fresh token.
-pub(super) fn owner_of(private: &Private, prior: Option<&PhoneRouteModel>) -> String {
+pub(super) fn owner_of(private: &PhoneRoutePrivate, prior: Option<&PhoneRouteModel>) -> String {
     if !private.owner.is_empty() {
         return private.owner.clone();
     }
@@ -222,7 +222,7 @@ pub(super) fn moves(prior: Option<&PhoneRouteModel>, planned: &PhoneRouteModel) 
 pub(super) fn decide(
     prior: Option<&PhoneRouteModel>,
     planned: &PhoneRouteModel,
-    private: &Private,
+    private: &PhoneRoutePrivate,
 ) -> (Moves, Vec<RunningJob>, Vec<(String, RunningJob)>) {
     let mut m = moves(prior, planned);
     let new_ids = planned.phones();
@@ -248,7 +248,7 @@ pub(super) fn decide(
 /// The recorded jobs of `phones`: those towards `route`, and those towards
 /// another route (with that route).
 pub(super) fn recorded_on(
-    private: &Private,
+    private: &PhoneRoutePrivate,
     phones: &BTreeSet<String>,
     route: &str,
 ) -> (Vec<RunningJob>, Vec<(String, RunningJob)>) {
@@ -527,7 +527,7 @@ mod tests {
     fn failed_phones_are_sent_again_and_recorded_jobs_are_waited_for() {
         let mut prior = model(&["a", "b", "c"], "routing");
         failed(&mut prior, "a");
-        let mut private = Private::default();
+        let mut private = PhoneRoutePrivate::default();
         for (phone, route) in [("b", "routing"), ("c", "direct")] {
             let job = RecordedJob {
                 request_id: format!("req-{phone}"),
@@ -552,7 +552,13 @@ mod tests {
     fn a_plan_claims_known_ids_and_marks_jobs_unknown_only_when_it_changes() {
         let prior = model(&["a"], "routing");
         let mut same = prior.clone();
-        let claim = decide_plan(Some(&prior), &mut same, &Private::default(), false).unwrap();
+        let claim = decide_plan(
+            Some(&prior),
+            &mut same,
+            &PhoneRoutePrivate::default(),
+            false,
+        )
+        .unwrap();
         assert!(!claim.changed);
         assert_eq!(claim.id.as_deref(), Some("route-x"));
         assert_eq!(same, prior);
@@ -560,12 +566,18 @@ mod tests {
         let mut retry = prior.clone();
         failed(&mut retry, "a");
         let mut planned = retry.clone();
-        let claim = decide_plan(Some(&retry), &mut planned, &Private::default(), false).unwrap();
+        let claim = decide_plan(
+            Some(&retry),
+            &mut planned,
+            &PhoneRoutePrivate::default(),
+            false,
+        )
+        .unwrap();
         assert!(claim.changed);
         assert_eq!(planned.failed, Tf::Unknown);
 
         let mut new = model(&["a", "b"], "direct");
-        let claim = decide_plan(None, &mut new, &Private::default(), true).unwrap();
+        let claim = decide_plan(None, &mut new, &PhoneRoutePrivate::default(), true).unwrap();
         assert!(claim.changed && claim.route.as_deref() == Some("direct"));
         assert_eq!(added_phones(Some(&prior), &claim.ids), set(&["b"]));
         assert_eq!(added_phones(None, &claim.ids), set(&["a", "b"]));
@@ -573,7 +585,7 @@ mod tests {
         let mut partial = model(&[], "routing");
         partial.phone_ids = Tf::Unknown;
         assert_eq!(
-            decide_plan(None, &mut partial, &Private::default(), true),
+            decide_plan(None, &mut partial, &PhoneRoutePrivate::default(), true),
             None
         );
         assert_eq!(partial.summary, Tf::Unknown);
