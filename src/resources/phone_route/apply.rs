@@ -119,6 +119,47 @@ struct Sent {
     released: RouteOutcome,
 }
 
+/// Claims the planned phones (before anything is sent, so that a release of
+/// one of them by another resource in this run sends nothing), then sends
+/// the moves: the claim's phones to their route and the dropped ones back
+/// to `direct`, together. `private.running` is left with the jobs still
+/// running.
+async fn send_moves(
+    run: &RunContext<'_>,
+    m: &mut Moves,
+    (recorded, elsewhere): (Vec<RunningJob>, Vec<(String, RunningJob)>),
+    prior: Option<&PhoneRouteModel>,
+    new_ids: &BTreeSet<String>,
+    private: &mut PhoneRoutePrivate,
+) -> Sent {
+    let own_id = match prior {
+        Some(p) => p.id.as_str().unwrap_or_default().to_string(),
+        None => route_id(new_ids),
+    };
+    run.fleet.hold(&run.owner, Some(&own_id), new_ids, &m.route);
+    let claim = fleet::Change {
+        owner: run.owner.clone(),
+        route: m.route.clone(),
+        phones: std::mem::take(&mut m.to_route),
+        release: false,
+        running: recorded,
+        elsewhere,
+        from_route: None,
+    };
+    let from_route = prior.map(|p| p.route());
+    let (routed, released) = tokio::join!(
+        run.send(claim),
+        run.release(&m.to_direct, from_route.as_deref())
+    );
+    let earlier = std::mem::take(&mut private.running);
+    private.running = still_running(&routed, earlier, &m.route, new_ids);
+    Sent {
+        route: m.route.clone(),
+        routed: routed.outcome,
+        released: released.outcome,
+    }
+}
+
 /// A create or update: claims the planned phones, sends the moves
 /// [`decide`] makes, and records what is left running.
 pub(super) async fn change(
@@ -153,36 +194,16 @@ pub(super) async fn change(
         stop: &ctx.stop,
     };
 
-    // Claim the phones before anything is sent, so that a release of one
-    // of them by another resource in this run sends nothing.
     let new_ids = planned.phones();
-    let own_id = match &prior {
-        Some(p) => p.id.as_str().unwrap_or_default().to_string(),
-        None => route_id(&new_ids),
-    };
-    run.fleet
-        .hold(&run.owner, Some(&own_id), &new_ids, &m.route);
-    let claim = fleet::Change {
-        owner: run.owner.clone(),
-        route: m.route.clone(),
-        phones: std::mem::take(&mut m.to_route),
-        release: false,
-        running: recorded,
-        elsewhere,
-        from_route: None,
-    };
-    let from_route = prior.as_ref().map(|p| p.route());
-    let (routed, released) = tokio::join!(
-        run.send(claim),
-        run.release(&m.to_direct, from_route.as_deref())
-    );
-    let earlier = std::mem::take(&mut private.running);
-    private.running = still_running(&routed, earlier, &m.route, &new_ids);
-    let sent = Sent {
-        route: m.route,
-        routed: routed.outcome,
-        released: released.outcome,
-    };
+    let sent = send_moves(
+        &run,
+        &mut m,
+        (recorded, elsewhere),
+        prior.as_ref(),
+        &new_ids,
+        &mut private,
+    )
+    .await;
     private
         .servers
         .extend(sent.routed.servers.values().cloned());
