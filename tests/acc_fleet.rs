@@ -132,7 +132,7 @@ fn a_phone_moved_between_two_resources_ends_on_the_new_route_every_time() {
             list_var("b", std::slice::from_ref(&y)),
         ],
     );
-    let mut ok = 0;
+    let (mut ok, mut nothing_sent) = (0, 0);
     for i in 0..20 {
         // Odd rounds move it to b, even rounds back to a.
         let (a, b) = if i % 2 == 0 {
@@ -145,19 +145,22 @@ fn a_phone_moved_between_two_resources_ends_on_the_new_route_every_time() {
         if emu.route_of(&moving) == "routing" {
             ok += 1;
         }
-        // Nothing is sent: the release of a claimed phone sends nothing,
-        // and the claimer's phone is already on its route (issue [T] 6).
-        assert_eq!(
-            calls(&emu, "phones_traffic"),
-            0,
-            "round {i}: {:?}",
-            emu.calls()
-        );
+        // At most one call: the release of a claimed phone sends nothing.
+        // When the release and the claim meet in one window (the usual
+        // case, issue [T] 6) nothing is sent at all; when the claim is sent
+        // before the release arrives it re-sends the phone's own route once
+        // (the unit tests of call_orders C3 pin both orders).
+        let sent = calls(&emu, "phones_traffic");
+        assert!(sent <= 1, "round {i}: {:?}", emu.calls());
+        if sent == 0 {
+            nothing_sent += 1;
+        }
     }
     assert_eq!(
         ok, 20,
         "the moved phone ended on its new route in {ok} of 20 applies"
     );
+    eprintln!("{nothing_sent} of 20 moves sent nothing");
     assert_eq!(emu.route_of(&x), "routing");
     assert_eq!(emu.route_of(&y), "routing");
 }
