@@ -1,7 +1,8 @@
-//! The batch kinds: what a kind of batch call says to the engine's batcher
-//! ([`Operations`](super::operations::Operations)) — how to send one call of
-//! at most [`BatchCall::max_ids`] ids, which calls may be merged, and what an
-//! ended job means for its target — and the kinds the CPH API offers on
+//! The batch kinds: what a kind of batch call says to the engine's
+//! [batcher](super::batcher) — how to send one call of at most
+//! [`BatchCall::max_ids`] ids, which calls may be merged, what an ended job
+//! means for its target, how long its window stays open, and whether it
+//! keeps one job per target at a time — and the kinds the CPH API offers on
 //! phones and servers ([`OpKind`]) and the route change of phones
 //! ([`PhonesTraffic`], the kind of the route
 //! [coordinator](super::coordinator)). A resource or an action may declare a
@@ -10,14 +11,24 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::time::Duration;
 
 use async_trait::async_trait;
 
+pub use super::batcher::window::Window;
 use crate::cph::models::{
     BatchJob, BatchJobsResponse, BatchPhone, BatchPhonesRequest, JOB_STATUS_FAILED,
     JOB_STATUS_SUCCEEDED, Job, MAX_IDS_PER_BATCH_CALL,
 };
 use crate::cph::{self, Client};
+
+/// How long the actions' calls wait for others to join them.
+pub const WINDOW: Duration = Duration::from_millis(100);
+/// The longest a route change waits for others to join its calls.
+pub const MAX_WINDOW: Duration = Duration::from_millis(100);
+/// After a route change no plan announced, how long the window stays open
+/// without a new one.
+pub const QUIET: Duration = Duration::from_millis(20);
 
 /// One batch kind's call: how to send one call, and what its jobs mean.
 #[async_trait]
@@ -48,6 +59,23 @@ pub trait BatchCall: Send + Sync + 'static {
             ))),
             _ => None,
         }
+    }
+
+    /// How long its targets wait for others to join their calls.
+    fn window(&self) -> Window {
+        Window::fixed(WINDOW)
+    }
+
+    /// `Some(lane)`: calls of this lane keep one job per target at a time
+    /// (a target with a job in flight is joined by the same call, and
+    /// waits for another); `None`: each submission is sent.
+    fn lane(&self) -> Option<&'static str> {
+        None
+    }
+
+    /// Why a target failed whose request id lists no job any longer.
+    fn gone(&self, request_id: &str) -> String {
+        format!("request {request_id} lists no job")
     }
 }
 
@@ -124,6 +152,24 @@ impl PhonesTraffic {
 impl BatchCall for PhonesTraffic {
     fn merge_key(&self) -> String {
         format!("phones-traffic {}", self.route)
+    }
+
+    /// Changes that arrive together merge: a plan's announced change closes
+    /// the window at once, others after [`QUIET`].
+    fn window(&self) -> Window {
+        Window {
+            max: MAX_WINDOW,
+            quiet: Some(QUIET),
+        }
+    }
+
+    /// A phone is on one route: one route job per phone at a time.
+    fn lane(&self) -> Option<&'static str> {
+        Some("route")
+    }
+
+    fn gone(&self, _request_id: &str) -> String {
+        "its job is no longer listed by the API; the next apply sends the route again".into()
     }
 
     async fn send(&self, client: &Client, targets: &[Target]) -> cph::Result<BatchJobsResponse> {

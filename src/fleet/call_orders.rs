@@ -138,15 +138,12 @@ mod tests {
         fleet
             .plan_claim("a", None, &set(&["p1"]), Some("routing"), true)
             .await;
-        assert!(fleet.coordinator.arrived("a"), "announced by its plan");
+        assert!(fleet.batcher.arrived("a"), "announced by its plan");
         assert!(
-            fleet.coordinator.arrived("a"),
+            fleet.batcher.arrived("a"),
             "a claim and a release both count"
         );
-        assert!(
-            !fleet.coordinator.arrived("b"),
-            "a destroy is not announced"
-        );
+        assert!(!fleet.batcher.arrived("b"), "a destroy is not announced");
     }
 
     #[tokio::test]

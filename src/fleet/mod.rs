@@ -25,6 +25,7 @@
 //! at all.
 
 pub mod batch_call;
+pub mod batcher;
 pub mod call_orders;
 pub mod catalogue;
 pub mod claims;
@@ -44,9 +45,10 @@ use std::time::Instant;
 
 use tokio_util::sync::CancellationToken;
 
+use batcher::Batcher;
 use catalogue::CatalogueCache;
 pub use claims::{Claims, Overlap};
-pub use coordinator::{Change, ChangeOutcome, Coordinator, DEFAULT_ROUTE, RunningJob};
+pub use coordinator::{Change, ChangeOutcome, DEFAULT_ROUTE, RunningJob};
 use flavor_orders::OrderBook;
 use operations::Operations;
 use phone_cache::PhoneListingCache;
@@ -58,8 +60,8 @@ use crate::cph::Client;
 /// The engine of one provider process.
 pub struct Fleet {
     claims: Arc<Claims>,
-    coordinator: Arc<Coordinator>,
-    operations: Arc<Operations>,
+    batcher: Arc<Batcher>,
+    operations: Operations,
     phones: PhoneListingCache,
     catalogue: CatalogueCache,
     flavor_orders: OrderBook,
@@ -68,11 +70,12 @@ pub struct Fleet {
 impl Default for Fleet {
     fn default() -> Self {
         let claims = Arc::new(Claims::default());
-        // One poller for every job of the process, route and action alike.
-        let poller = Poller::shared();
+        // One batcher and one poller for every call and job of the process,
+        // route and action alike.
+        let batcher = Batcher::new(claims.clone(), Poller::shared());
         Fleet {
-            coordinator: Coordinator::new(claims.clone(), poller.clone()),
-            operations: Operations::with_poller(poller),
+            operations: Operations::on(batcher.clone()),
+            batcher,
             claims,
             phones: PhoneListingCache::default(),
             catalogue: CatalogueCache::default(),
@@ -122,14 +125,14 @@ impl Fleet {
         // Marks the plan returned even when the call is dropped.
         let _returned = PlanReturned(&self.claims, owner);
         if announce {
-            self.coordinator.expect(owner);
+            self.batcher.expect(owner);
         }
         self.claims.settle().await;
         self.claims.overlaps(owner)
     }
 
-    /// Routes phones (or releases them) through the coordinator; see
-    /// [`Coordinator::change`]. Claims are the caller's: [`Fleet::hold`]
+    /// Routes phones (or releases them) through the batcher; see
+    /// [`coordinator::change`]. Claims are the caller's: [`Fleet::hold`]
     /// before a change, [`Fleet::forget`] after a delete.
     pub async fn change(
         &self,
@@ -139,13 +142,10 @@ impl Fleet {
         cancel: &CancellationToken,
     ) -> ChangeOutcome {
         if change.phones.is_empty() && change.running.is_empty() {
-            self.coordinator.arrived(&change.owner);
+            self.batcher.arrived(&change.owner);
             return ChangeOutcome::default();
         }
-        let outcome = self
-            .coordinator
-            .change(client, change, deadline, cancel)
-            .await;
+        let outcome = coordinator::change(&self.batcher, client, change, deadline, cancel).await;
         self.phones.clear();
         outcome
     }
