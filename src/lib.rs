@@ -6,9 +6,9 @@
 //!
 //! - [`cph`]: the CPH API's side (HTTP client, auth, retries).
 //! - [`fleet`]: the engine every resource of one provider process shares
-//!   (route coordinator, job poller, phone claims, phone listings, flavor
-//!   catalogue and plan check, flavor order lifecycle, order tracker, batch
-//!   operations for actions).
+//!   (one batcher and one job poller for every batch call, route changes and
+//!   actions alike; phone claims, phone listings, flavor catalogue and plan
+//!   check, flavor order lifecycle, order tracker).
 //! - [`resources`]: the provider block, resources and data sources joining them.
 
 pub mod cph;

@@ -28,7 +28,7 @@
 //!   process). Broken (the claimer applies in a later process): the phones
 //!   go to `direct` and the claimer's apply sends them back.
 //! - **C4. An announced apply follows its plan in the same process, soon.**
-//!   A plan announces its change ([`Coordinator::expect`](super::Coordinator::expect))
+//!   A plan announces its change ([`Batcher::expect`](super::batcher::Batcher::expect))
 //!   so that the apply's window waits for the others; an announcement is
 //!   forgotten after 2 s without its apply (a plan-only process, or an
 //!   apply that failed before): a window never waits for an apply that will

@@ -4,7 +4,7 @@
 //! its first plan and kept in its private state (not by its phone set: a
 //! `create_before_destroy` replacement has the same phones as the instance it
 //! replaces). A plan registers the phones the owner will hold and their
-//! route; an apply confirms them. The coordinator asks two questions of the
+//! route; an apply confirms them. The batcher asks two questions of the
 //! registry: may a release send `direct` to this phone (only when no other
 //! owner claims it), and which phones are claimed by two owners at once
 //! (refused at plan).

@@ -4,21 +4,23 @@
 //! through its own `ApplyResourceChange`; alone, each would call and poll for
 //! itself, and two resources handing a phone over would race. The engine
 //! owns what those calls share, each rule in one module: the
-//! [coordinator](coordinator) that merges concurrent route changes into
-//! `ceil(N/100)` `phones-traffic` calls per route and keeps one job per phone
-//! in flight, the [poller](poller) that follows every request id with as few
-//! list-jobs reads as the jobs allow (and the polling interval the order
-//! tracker shares), the [claims](claims) that say which resource holds which
-//! phone (handover and overlap checks), the [phone listings](phone_cache)
-//! shared by reads, the [routing](routing) outcome types and route reads, the
-//! flavor [catalogue](catalogue) read once for every plan check ([flavor
-//! check](flavor_check)), the [flavor orders](flavor_orders) (the lifecycle
-//! of a server's flavor-change order as a state machine, its history handed
-//! to a replacement), the [order tracker](orders) that follows orders
-//! through BSS (on its [schedule](order_schedule)), and the
-//! [operations](operations): the batcher of calls that start one job per
-//! target (the actions' restart, reset, stop, and any [batch
-//! kind](batch_call) a resource or action declares). What the engine assumes
+//! [batcher](batcher), through which every batch call of the process goes
+//! (route changes and the actions' calls alike): it merges concurrent
+//! submissions into calls of at most 100 ids per [batch kind](batch_call),
+//! keeps one route job per phone in flight, hands phones over between
+//! resources, and stops on refused credentials; the [route
+//! changes](coordinator) and the actions' [operations](operations) are its
+//! two faces. The [poller](poller) follows every request id of the batcher
+//! with as few list-jobs reads as the jobs allow (and the polling interval
+//! the order tracker shares); the [claims](claims) say which resource holds
+//! which phone (handover and overlap checks); the [phone
+//! listings](phone_cache) are shared by reads; [routing](routing) has the
+//! outcome types and route reads; the flavor [catalogue](catalogue) is read
+//! once for every plan check ([flavor check](flavor_check)); the [flavor
+//! orders](flavor_orders) are the lifecycle of a server's flavor-change
+//! order as a state machine, its history handed to a replacement; the
+//! [order tracker](orders) follows orders through BSS (on its
+//! [schedule](order_schedule)). What the engine assumes
 //! about the order in which Terraform calls the provider is written down,
 //! with a test each, in [call_orders] (and [flavor_orders] for flavors).
 //! It knows CPH through the client's public methods only, and Terraform not
@@ -112,7 +114,7 @@ impl Fleet {
     /// (provisionally for a create, which has no `id`: see [`claims`]),
     /// waits until concurrently planned resources have registered theirs,
     /// and returns the phones another owner claims too. `announce` tells the
-    /// coordinator that this owner's apply will ask for a change.
+    /// batcher that this owner's apply will ask for a change.
     pub async fn plan_claim(
         &self,
         owner: &str,

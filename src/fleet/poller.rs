@@ -11,7 +11,7 @@
 //! first look comes [`FIRST_LOOK`] after the cohort's last send, later ones a
 //! quarter of the time waited (0.5 s to 10 s) after the previous one started.
 //! Finished jobs go back to whoever asked to follow their request id (a
-//! [`JobSink`]: the route coordinator, the batch operations); the poller
+//! [`JobSink`]: the fleet's [batcher](super::batcher)); the poller
 //! knows nothing of resources.
 
 use std::collections::HashMap;

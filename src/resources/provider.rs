@@ -137,7 +137,7 @@ impl Shared {
         self.fleet.phone_listings().clear();
     }
 
-    /// The fleet engine (route coordinator, job poller, claims).
+    /// The fleet engine (batcher, job poller, claims).
     pub fn fleet(&self) -> &Fleet {
         &self.fleet
     }

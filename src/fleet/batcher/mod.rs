@@ -20,9 +20,9 @@
 //!   nothing for a target another owner claims, and a claim in the same
 //!   window wins over it; a claim to the place the releaser had the target
 //!   in sends nothing at all.
-//! - **Send and follow** ([send]): until a call was answered, one call goes
-//!   at a time (wrong credentials cost one call), then
-//!   [`CONCURRENT_CALLS`]. Each answer is read per id by
+//! - **Send and follow** ([send]): until a call has started a job, one call
+//!   of any kind goes at a time (wrong credentials cost one call), then
+//!   [`CONCURRENT_CALLS`] per gathering. Each answer is read per id by
 //!   [`sort_answer`](super::batch_call::sort_answer); each request id goes
 //!   to the fleet's one job [poller](super::poller), and each job that ends
 //!   ends its target in every submission that waits for it.
@@ -160,6 +160,8 @@ pub(crate) struct State {
 pub struct Batcher {
     state: Mutex<State>,
     wake: Notify,
+    /// Held by the one call that goes while no call has started a job.
+    probe: tokio::sync::Mutex<()>,
     claims: Arc<Claims>,
     poller: Arc<Poller>,
     me: Weak<Batcher>,
@@ -172,6 +174,7 @@ impl Batcher {
         Arc::new_cyclic(|me| Batcher {
             state: Mutex::new(State::default()),
             wake: Notify::new(),
+            probe: tokio::sync::Mutex::new(()),
             claims,
             poller,
             me: me.clone(),
@@ -284,3 +287,6 @@ fn refuse_open(tracker: &Tracker, why: &str) {
         tracker.end(&id, Ended::of(Verdict::Failed(f)));
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -54,12 +54,15 @@ impl Batcher {
         let Some(client) = client else { return };
         let max = call.max_ids().max(1);
         let mut chunks = flights.chunks(max).map(<[_]>::to_vec);
-        // Until a call has started a job, the first goes alone: wrong
-        // credentials then cost one refused call, not one per batch.
-        if !self.lock().proven
-            && let Some(first) = chunks.next()
-        {
-            self.call(&client, &call, first).await;
+        // Until a call has started a job, one call goes at a time, whatever
+        // its kind: wrong credentials then cost one refused call.
+        if !self.lock().proven {
+            let _alone = self.probe.lock().await;
+            if !self.lock().proven
+                && let Some(first) = chunks.next()
+            {
+                self.call(&client, &call, first).await;
+            }
         }
         stream::iter(chunks)
             .map(|chunk| self.call(&client, &call, chunk))
