@@ -299,17 +299,46 @@ fn stop_at(fx: &Fx, args: &[&str], moment: Moment) -> (ExitStatus, String) {
     (status, out)
 }
 
+/// Stops `terraform apply -input=false -no-color <args>` at `moment` (see
+/// [`stop_at`]) and checks the interrupted run: it failed (unless stopped
+/// `Early`, which may come before anything started) and, with `only`, sent
+/// no phone but those. Then a plain apply converges towards `route` (see
+/// [`converges_sending`]). `what` names the run in messages, e.g. "a
+/// targeted apply".
+fn stop_then_converge(
+    fx: &Fx,
+    what: &str,
+    args: &[&str],
+    moment: Moment,
+    route: &str,
+    only: Option<&[String]>,
+    resend_ok: bool,
+) {
+    let mut a = vec!["apply", "-input=false", "-no-color"];
+    a.extend_from_slice(args);
+    let (status, out) = stop_at(fx, &a, moment);
+    eprintln!("{what} to {route}, SIGINT {moment:?}: {status}\n{out}");
+    if !matches!(moment, Moment::Early) {
+        assert!(!status.success(), "an interrupted apply fails:\n{out}");
+    }
+    if let Some(only) = only {
+        let stray: Vec<String> = fx
+            .traffic_by_phone()
+            .into_keys()
+            .filter(|p| !only.contains(p))
+            .collect();
+        assert!(stray.is_empty(), "{what} sent other phones: {stray:?}");
+    }
+    converges_sending(fx, route, &format!("{what} stopped {moment:?}"), resend_ok);
+}
+
 /// After an interrupted apply towards `route`: a plain apply succeeds,
 /// sends nothing again for a phone the interrupted run sent (it is in the
 /// state, or its recorded job is followed), and leaves every phone on
-/// `route`; the next plan is empty.
-fn converges(fx: &Fx, route: &str, what: &str) {
-    converges_sending(fx, route, what, false);
-}
-
-/// [`converges`]; with `resend_ok` (the interrupted run sent phones to
-/// another route than the configuration's, as a replacement's destroy
-/// does), the apply may send those phones again, once each.
+/// `route`; the next plan is empty. With `resend_ok` (the interrupted run
+/// sent phones to another route than the configuration's, as a
+/// replacement's destroy does), the apply may send those phones again, once
+/// each.
 fn converges_sending(fx: &Fx, route: &str, what: &str, resend_ok: bool) {
     let sent = fx.traffic_by_phone();
     fx.emu.reset_calls();
@@ -399,16 +428,7 @@ fn a_saved_plan_applies_in_another_process_and_stops_at_three_moments() {
             "{}",
             plan.stdout
         );
-        let (status, out) = stop_at(
-            &fx,
-            &["apply", "-input=false", "-no-color", "tfplan"],
-            moment,
-        );
-        eprintln!("saved plan to {route}, SIGINT {moment:?}: {status}\n{out}");
-        if !matches!(moment, Moment::Early) {
-            assert!(!status.success(), "an interrupted apply fails:\n{out}");
-        }
-        converges(&fx, route, &format!("a saved plan stopped {moment:?}"));
+        stop_then_converge(&fx, "a saved plan", &["tfplan"], moment, route, None, false);
     }
 }
 
@@ -815,29 +835,16 @@ fn target_one_instance_then_replace_one_and_stop_targeted_applies() {
             "routing"
         };
         fx.set_vars(route);
-        let (status, out) = stop_at(
+        let args = ["-auto-approve", target.as_str()];
+        stop_then_converge(
             &fx,
-            &[
-                "apply",
-                "-auto-approve",
-                "-input=false",
-                "-no-color",
-                &target,
-            ],
+            "a targeted apply",
+            &args,
             moment,
+            route,
+            Some(&fx.a),
+            false,
         );
-        eprintln!("targeted apply to {route}, SIGINT {moment:?}: {status}");
-        assert!(!status.success(), "an interrupted apply fails:\n{out}");
-        let stray: Vec<String> = fx
-            .traffic_by_phone()
-            .into_keys()
-            .filter(|p| !fx.a.contains(p))
-            .collect();
-        assert!(
-            stray.is_empty(),
-            "a targeted apply sent other phones: {stray:?}"
-        );
-        converges(&fx, route, &format!("a targeted apply stopped {moment:?}"));
     }
 }
 
@@ -952,32 +959,15 @@ fn a_replacement_stopped_midway_converges_on_the_next_apply() {
     fx.tf_ok(&["apply", "-auto-approve"]);
     let replace = format!("-replace={RA}");
     for moment in [Moment::AnswerHeld, Moment::JobsRunning] {
-        let (status, out) = stop_at(
+        // The destroy sent a's phones to direct: the apply may send them again.
+        let args = ["-auto-approve", replace.as_str()];
+        stop_then_converge(
             &fx,
-            &[
-                "apply",
-                "-auto-approve",
-                "-input=false",
-                "-no-color",
-                &replace,
-            ],
+            "a's replacement",
+            &args,
             moment,
-        );
-        eprintln!("-replace, SIGINT {moment:?}: {status}");
-        assert!(!status.success(), "an interrupted apply fails:\n{out}");
-        let stray: Vec<String> = fx
-            .traffic_by_phone()
-            .into_keys()
-            .filter(|p| !fx.a.contains(p))
-            .collect();
-        assert!(
-            stray.is_empty(),
-            "a's replacement sent other phones: {stray:?}"
-        );
-        converges_sending(
-            &fx,
             "routing",
-            &format!("-replace stopped {moment:?}"),
+            Some(&fx.a),
             true,
         );
     }

@@ -6,12 +6,13 @@
 //! subscriber.)
 
 mod emu;
+mod support;
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use emu::{Emulator, PROJECT_ID, REGION, SERVER_ID};
+use support::LogBuffer;
 use terraform_provider_cph::cph::models::{
     AdbCommand, ClientType, CommandRequest, Job, PhoneProperties, PropertyUpdate,
     UpdatePropertyRequest,
@@ -163,34 +164,11 @@ fn commands_answer_through_their_jobs() {
     });
 }
 
-/// Collects formatted log output.
-#[derive(Clone, Default)]
-struct LogBuffer(Arc<Mutex<Vec<u8>>>);
-
-impl std::io::Write for LogBuffer {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        if let Ok(mut b) = self.0.lock() {
-            b.extend_from_slice(buf);
-        }
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 #[test]
 fn connections_give_tickets_that_are_never_printed() {
     let emu = Emulator::start(&[]);
     let phones = emu.phone_ids_of(SERVER_ID);
-    let logs = LogBuffer::default();
-    let writer = logs.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_ansi(false)
-        .with_writer(move || writer.clone())
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let (logs, _guard) = LogBuffer::capture(tracing::Level::TRACE);
     let missing = "0".repeat(32);
     let answer = run(async {
         let c = client(&emu);
@@ -219,8 +197,7 @@ fn connections_give_tickets_that_are_never_printed() {
     assert_ne!(tickets[0], tickets[1]);
     let info = &answer.connect_infos[0].access_info;
     assert!(!info.access_ip.is_empty() && info.access_port > 0 && !info.session_id.is_empty());
-    let logs =
-        String::from_utf8(logs.0.lock().map(|b| b.clone()).unwrap_or_default()).unwrap_or_default();
+    let logs = logs.text();
     // What a thread-scoped subscriber captures here varies with the other
     // tests of this binary (in CI it captured nothing once): the check that
     // a ticket never reaches a log at any level is acc_ephemeral's, on

@@ -5,6 +5,8 @@
 //! (A test binary of its own: tracing's per-thread subscribers and callsite
 //! caches do not mix well with other tests running in parallel.)
 
+mod support;
+
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -14,6 +16,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde_json::json;
+use support::LogBuffer;
 use terraform_provider_cph::cph::{Client, ClientConfig, Credentials};
 use tokio::net::TcpListener;
 
@@ -26,22 +29,6 @@ fn api_error(status: StatusCode, code: &str, msg: &str, request_id: &str) -> Res
         axum::Json(json!({"error_code": code, "error_msg": msg})),
     )
         .into_response()
-}
-
-/// Collects formatted log output.
-#[derive(Clone, Default)]
-struct LogBuffer(Arc<Mutex<Vec<u8>>>);
-
-impl std::io::Write for LogBuffer {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        if let Ok(mut b) = self.0.lock() {
-            b.extend_from_slice(buf);
-        }
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
 }
 
 #[tokio::test]
@@ -68,14 +55,7 @@ async fn aksk_signed_calls_log_without_secrets() {
         let _ = axum::serve(listener, router).await;
     });
 
-    let logs = LogBuffer::default();
-    let writer = logs.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::DEBUG)
-        .with_ansi(false)
-        .with_writer(move || writer.clone())
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let (logs, _guard) = LogBuffer::capture(tracing::Level::DEBUG);
 
     let creds = Credentials::AkSk {
         access_key: "AKEXAMPLE".into(),
@@ -111,8 +91,7 @@ async fn aksk_signed_calls_log_without_secrets() {
     let signature = authorization.rsplit('=').next().unwrap_or("").to_string();
     assert_eq!(signature.len(), 64);
 
-    let logs =
-        String::from_utf8(logs.0.lock().map(|b| b.clone()).unwrap_or_default()).unwrap_or_default();
+    let logs = logs.text();
     assert!(logs.contains("CPH call"), "{logs}");
     assert!(logs.contains("rq-403") && logs.contains("403"), "{logs}");
     let printed = [

@@ -393,3 +393,40 @@ pub fn rand_below(n: u64) -> u64 {
     );
     h.finish() % n.max(1)
 }
+
+/// Collects formatted log output: a `tracing_subscriber` writer for tests
+/// that check what the client logs.
+#[derive(Clone, Default)]
+pub struct LogBuffer(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl LogBuffer {
+    /// A buffer that, while the guard lives, receives what this thread logs
+    /// at `level` and above (formatted, no ANSI colours).
+    pub fn capture(level: tracing::Level) -> (LogBuffer, tracing::subscriber::DefaultGuard) {
+        let logs = LogBuffer::default();
+        let writer = logs.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_max_level(level)
+            .with_ansi(false)
+            .with_writer(move || writer.clone())
+            .finish();
+        (logs, tracing::subscriber::set_default(subscriber))
+    }
+
+    /// What was written so far, as text (empty if it is not UTF-8).
+    pub fn text(&self) -> String {
+        String::from_utf8(self.0.lock().map(|b| b.clone()).unwrap_or_default()).unwrap_or_default()
+    }
+}
+
+impl std::io::Write for LogBuffer {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if let Ok(mut b) = self.0.lock() {
+            b.extend_from_slice(buf);
+        }
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
