@@ -46,7 +46,7 @@
 //!   finish.
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use std::collections::BTreeSet;
     use std::sync::Arc;
 
@@ -198,7 +198,8 @@ mod tests {
         }
     }
 
-    fn offline_client() -> Client {
+    /// A client of an address where nothing listens: a call sent fails.
+    pub(crate) fn offline_client() -> Client {
         let config = ClientConfig::new(
             "http://127.0.0.1:1",
             "r",

@@ -200,15 +200,7 @@ impl Poller {
                 let me = self.clone();
                 tokio::spawn(async move { me.look(id).await });
             }
-            match next {
-                Some(at) => {
-                    tokio::select! {
-                        _ = notified => {}
-                        _ = tokio::time::sleep_until(at.into()) => {}
-                    }
-                }
-                None => notified.await,
-            }
+            woken_or_due(notified, next).await;
         }
     }
 
@@ -381,6 +373,23 @@ impl Poller {
 /// The growing interval between polls after `waited`: a quarter of it,
 /// within [`MIN_INTERVAL`]..=[`MAX_INTERVAL`] (the order tracker's too,
 /// `fleet::order_schedule`).
+/// Waits for `notified`, or until `next` when there is one (a task that
+/// sleeps until its next deadline unless it is woken first).
+pub(crate) async fn woken_or_due(
+    notified: tokio::sync::futures::Notified<'_>,
+    next: Option<Instant>,
+) {
+    match next {
+        Some(at) => {
+            tokio::select! {
+                _ = notified => {}
+                _ = tokio::time::sleep_until(at.into()) => {}
+            }
+        }
+        None => notified.await,
+    }
+}
+
 pub(crate) fn quarter_of(waited: Duration) -> Duration {
     (waited / 4).clamp(MIN_INTERVAL, MAX_INTERVAL)
 }

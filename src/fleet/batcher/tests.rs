@@ -9,8 +9,8 @@ use std::time::Duration;
 use async_trait::async_trait;
 
 use super::*;
+use crate::cph;
 use crate::cph::models::{BatchJob, BatchJobsResponse, JOB_STATUS_SUCCEEDED, Job};
-use crate::cph::{self, ClientConfig, Credentials};
 use crate::fleet::batch_call::{BatchCall, Window};
 use crate::fleet::poller::JobSink;
 
@@ -71,15 +71,9 @@ struct Bench {
 
 impl Bench {
     fn new() -> Bench {
-        let config = ClientConfig::new(
-            "http://127.0.0.1:1",
-            "r",
-            "p",
-            Credentials::Token("t".into()),
-        );
         Bench {
             batcher: Batcher::new(Arc::new(Claims::default()), Poller::shared()),
-            client: Client::new(config).expect("client"),
+            client: crate::fleet::call_orders::tests::offline_client(),
             sent: Sent::default(),
         }
     }
@@ -197,7 +191,11 @@ async fn refused_credentials_cost_one_call_and_stop_every_kind() {
     let first = b.submit(&refused, &refs);
     let other_kind = b.submit(&b.call("B", None, true), &refs[..10]);
     settle().await;
-    assert_eq!(b.sent().len(), 1, "one call of any kind until one started a job");
+    assert_eq!(
+        b.sent().len(),
+        1,
+        "one call of any kind until one started a job"
+    );
     assert!(other_kind.is_done());
     assert!(first.is_done());
     assert_eq!(first.counts().failed, 250);

@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use super::{ANNOUNCEMENT_LIFETIME, Batcher, Gathering, Pend, State};
 use crate::fleet::batch_call::BatchCall;
+use crate::fleet::poller::woken_or_due;
 
 /// How long a batch kind's targets wait for others to join their calls.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -61,15 +62,7 @@ impl Batcher {
                 let me = self.clone();
                 tokio::spawn(async move { me.send(batch).await });
             }
-            match next {
-                Some(at) => {
-                    tokio::select! {
-                        _ = notified => {}
-                        _ = tokio::time::sleep_until(at.into()) => {}
-                    }
-                }
-                None => notified.await,
-            }
+            woken_or_due(notified, next).await;
         }
     }
 
