@@ -2,7 +2,8 @@
 # make demo: the quick start on a local CPH emulator, start to finish.
 #
 #   1. builds the provider and cph-emulator in release mode (in cargo's target
-#      directory, as `cargo metadata` reports it: CARGO_TARGET_DIR works)
+#      directory, as `cargo metadata` reports it: CARGO_TARGET_DIR works);
+#      DEMO_PROFILE=debug uses a debug build instead (the test of this script)
 #   2. installs Terraform 1.0.3 into .tools/ (git-ignored) if missing
 #   3. starts cph-emulator on a free loopback port
 #   4. runs examples/quickstart in a temporary folder: init, apply, a plan that
@@ -16,9 +17,15 @@ ROOT="$PWD"
 
 TF="$ROOT/.tools/bin/terraform"
 TARGET_DIR="$(python3 scripts/cargo_target.py)"
-EMULATOR="$TARGET_DIR/release/cph-emulator"
-PROVIDER_DIR="$TARGET_DIR/release"
-VERSION="$(awk -F'"' '/^\[package\]/{p=1; next} /^\[/{p=0} p && $1 ~ /^version *= */{print $2; exit}' Cargo.toml)"
+PROFILE="${DEMO_PROFILE:-release}"
+case "$PROFILE" in
+  release) build_flags=(--release) ;;
+  debug) build_flags=() ;;
+  *) echo "DEMO_PROFILE is release or debug, not $PROFILE" >&2; exit 2 ;;
+esac
+EMULATOR="$TARGET_DIR/$PROFILE/cph-emulator"
+PROVIDER_DIR="$TARGET_DIR/$PROFILE"
+VERSION="$(scripts/version.sh)"
 
 # The emulator's account (its defaults, passed explicitly so the demo says
 # what it relies on).
@@ -78,8 +85,8 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-section "Building terraform-provider-cph and cph-emulator (release)"
-cargo build --release --workspace --bins
+section "Building terraform-provider-cph and cph-emulator ($PROFILE)"
+cargo build ${build_flags[@]+"${build_flags[@]}"} --workspace --bins
 
 section "Checking the tools in .tools/"
 scripts/install-tools.sh

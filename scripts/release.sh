@@ -38,8 +38,7 @@ RELEASE_BASE_URL="${RELEASE_BASE_URL:-https://releases.example.invalid/$NAME/}"
 GLIBC="2.28"
 
 # The workspace's version: the provider and the emulator both take it.
-VERSION="$(awk -F'"' '/^\[workspace\.package\]/{p=1; next} /^\[/{p=0} p && $1 ~ /^version *= */{print $2; exit}' Cargo.toml)"
-[[ -n "$VERSION" ]] || { echo "release: no version in Cargo.toml" >&2; exit 1; }
+VERSION="$(scripts/version.sh)"
 # Cargo's target directory (CARGO_TARGET_DIR and build.target-dir included).
 TARGET_DIR="$(python3 scripts/cargo_target.py)"
 
