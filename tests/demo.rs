@@ -37,6 +37,9 @@ fn the_demo_runs_from_start_to_finish() {
         "Destroy complete!",
         "The demo ran init, apply, an empty plan, a flavor change, a route change and destroy.",
     ] {
-        assert!(stdout.contains(step), "the demo did not say {step:?}:\n{stdout}");
+        assert!(
+            stdout.contains(step),
+            "the demo did not say {step:?}:\n{stdout}"
+        );
     }
 }

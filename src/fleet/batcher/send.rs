@@ -36,9 +36,6 @@ impl Batcher {
                     }
                     continue;
                 }
-                for t in &p.trackers {
-                    t.on_the_way(&id);
-                }
                 let flight = Flight {
                     key: key.clone(),
                     call: call.clone(),

@@ -220,3 +220,19 @@ async fn a_withdrawn_target_is_never_sent() {
         matches!(&t.lock().entries["p1"], Entry::Ended(e) if e.verdict == Verdict::NotSent("stopped".into()))
     );
 }
+
+#[tokio::test]
+async fn a_target_taken_for_its_call_is_on_its_way_and_not_withdrawn() {
+    let b = Bench::new();
+    let t = b.submit(&b.call("restart", None, false), &["p1"]);
+    let (ready, _) = b
+        .batcher
+        .take_ready(std::time::Instant::now() + Duration::from_secs(1));
+    assert_eq!(ready.len(), 1);
+    b.batcher.withdraw(&t, "stopped");
+    assert_eq!(
+        t.lock().entries["p1"],
+        Entry::OnTheWay,
+        "taken, so not never-sent"
+    );
+}

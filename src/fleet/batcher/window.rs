@@ -67,8 +67,10 @@ impl Batcher {
     }
 
     /// The targets to send now (every target of a closed window, whole
-    /// calls of an open one), and when to look again.
-    fn take_ready(&self, now: Instant) -> (Vec<Ready>, Option<Instant>) {
+    /// calls of an open one), and when to look again. A target taken is on
+    /// its way from here on: a withdraw no longer finds it, so its trackers
+    /// must not count it as never sent.
+    pub(super) fn take_ready(&self, now: Instant) -> (Vec<Ready>, Option<Instant>) {
         let mut st = self.lock();
         let st = &mut *st;
         st.expected
@@ -93,6 +95,9 @@ impl Batcher {
                 .into_iter()
                 .filter_map(|id| g.targets.remove(&id).map(|p| (id, p)))
                 .collect();
+            for (id, p) in &batch {
+                p.trackers.iter().for_each(|t| t.on_the_way(id));
+            }
             if let Some(lane) = g.call.lane() {
                 for (id, _) in &batch {
                     st.lane_pending.remove(&(lane, id.clone()));
