@@ -17,7 +17,7 @@
 //! recorded in private state; the next apply waits for them instead of
 //! sending again.
 //!
-//! The resource is split by concern: [`model`] (schema, identity, private
+//! The resource is split by concern: [`model`](mod@model) (schema, identity, private
 //! state, the version 0 upgrade), [`plan`] (the decisions, without I/O:
 //! claims, moves, retries, the state a change leaves, message text) and
 //! [`apply`] (the I/O: the fleet engine and the phone listings).
