@@ -370,6 +370,47 @@ fn phone_ids_that_name_no_phone_are_refused_at_plan_with_no_write() {
     assert_eq!(emu.calls()["list_phones"], 0, "{:?}", emu.calls());
 }
 
+/// The same check on a list known only in part at plan (an id from a
+/// value known after apply beside literal ones): the ids known now are
+/// looked up, and one that names no phone is refused before anything is
+/// sent.
+#[test]
+fn a_missing_id_in_a_list_known_only_in_part_is_refused_at_plan() {
+    let Some(tf) = support::acc() else { return };
+    let emu = Emulator::start(&[]);
+    let p = phones(&emu);
+    let missing = format!("{:032x}", 7);
+    let main = format!(
+        r#"
+provider "cph" {{}}
+resource "cph_phone_route" "r" {{
+  # The last id is known only after apply (timestamp() is unknown at plan).
+  phone_ids    = ["{missing}", "{known}", "{late}${{substr(timestamp(), 0, 0)}}"]
+  traffic_type = "routing"
+}}
+"#,
+        known = p[0],
+        late = p[1],
+    );
+    let w = workdir(&tf, &emu, &main);
+    emu.reset_calls();
+    let out = w.run(&["plan", "-input=false", "-no-color"]);
+    let text = out.flat();
+    assert!(!out.success(), "{text}");
+    assert!(text.contains("Cloud phones not found"), "{text}");
+    let named = format!("1 id in `phone_ids` names no cloud phone of this project: {missing}.");
+    assert!(
+        text.contains(&named),
+        "only the missing id is named: {text}"
+    );
+    let methods = emu.calls_by_method();
+    assert_eq!(
+        methods["POST"] + methods["PUT"] + methods["DELETE"],
+        0,
+        "{methods:?}"
+    );
+}
+
 /// The read budget of the existence check at 5,000 phones (BENCHMARKS.md):
 /// prints the list-phones calls of a plan of 10 new routes of 500 phones,
 /// of the same plan once they are in the state, and of the apply. Run with

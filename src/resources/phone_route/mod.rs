@@ -79,6 +79,19 @@ impl ResourceType for PhoneRouteResource {
         let creates = plan.creates();
         let prior = plan.prior.as_ref();
         let Some(claim) = decide_plan(prior, &mut plan.planned, &plan.private, creates) else {
+            // A list known only in part: the ids known now are checked
+            // before the rest is known.
+            if let Tf::Partial(ids) = &plan.planned.phone_ids {
+                let added = added_phones(plan.prior.as_ref(), ids.known());
+                check_phones_exist(
+                    &self.shared,
+                    ctx,
+                    &added,
+                    "phone_ids",
+                    &mut plan.diagnostics,
+                )
+                .await;
+            }
             return;
         };
         if claim.ids.len() > LARGE_ROUTE_PHONES {
